@@ -1,0 +1,221 @@
+//! Database addresses: `NS/SLUG`, `NS/SLUG@REF`, and fork sources that are
+//! plain file paths.
+//!
+//! Addresses never become paths: files are named by id (see `registry`).
+
+use crate::error::Error;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A registered database's address, optionally naming a branch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address {
+    pub namespace: String,
+    pub slug: String,
+    /// The branch ref, for `NS/SLUG@REF`.
+    pub branch: Option<String>,
+}
+
+impl Address {
+    pub fn new(namespace: &str, slug: &str) -> Result<Self, Error> {
+        check_part("namespace", namespace)?;
+        check_part("slug", slug)?;
+        Ok(Address { namespace: namespace.to_string(), slug: slug.to_string(), branch: None })
+    }
+
+    /// Parse `NS/SLUG` or `NS/SLUG@REF`.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let (base, branch) = match text.split_once('@') {
+            Some((base, r)) => (base, Some(r)),
+            None => (text, None),
+        };
+        let Some((ns, slug)) = base.split_once('/') else {
+            return Err(Error::invalid(format!(
+                "`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"
+            )));
+        };
+        let mut addr =
+            Address::new(ns, slug).map_err(|e| Error::invalid(format!("`{text}` is not a valid address: {e}")))?;
+        if let Some(r) = branch {
+            check_ref(r).map_err(|e| Error::invalid(format!("`{text}` is not a valid address: {e}")))?;
+            addr.branch = Some(r.to_string());
+        }
+        Ok(addr)
+    }
+
+    /// Parse an address that must not name a branch.
+    pub fn parse_database(text: &str) -> Result<Self, Error> {
+        let addr = Address::parse(text)?;
+        if addr.branch.is_some() {
+            return Err(Error::invalid(format!(
+                "`{text}` names a branch; this command takes a database address NAMESPACE/SLUG"
+            )));
+        }
+        Ok(addr)
+    }
+
+    /// Parse a fork destination: `NS/SLUG`, or a bare `SLUG` that lands in
+    /// `default_namespace`.
+    pub fn parse_destination(text: &str, default_namespace: &str) -> Result<Self, Error> {
+        if text.contains('/') || text.contains('@') {
+            Address::parse_database(text)
+        } else {
+            check_part("slug", text)
+                .map_err(|e| Error::invalid(format!("`{text}` is not a valid destination: {e}")))?;
+            Address::new(default_namespace, text)
+        }
+    }
+
+    /// The same database without its branch ref.
+    pub fn database(&self) -> Address {
+        Address { branch: None, ..self.clone() }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.slug)?;
+        if let Some(r) = &self.branch {
+            write!(f, "@{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Check a namespace or slug: 1–63 of `a-z 0-9 -`, not starting or ending
+/// with `-`. The message says which rule broke.
+pub fn check_part(what: &str, part: &str) -> Result<(), Error> {
+    if part.is_empty() {
+        return Err(Error::invalid(format!("the {what} is empty; it needs 1 to 63 characters")));
+    }
+    if part.len() > 63 {
+        return Err(Error::invalid(format!(
+            "the {what} `{part}` is {} characters long; the limit is 63",
+            part.chars().count()
+        )));
+    }
+    if let Some(c) = part.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-')) {
+        return Err(Error::invalid(format!(
+            "the {what} `{part}` contains {c:?}; only lowercase letters a-z, digits 0-9 and '-' are allowed"
+        )));
+    }
+    if part.starts_with('-') || part.ends_with('-') {
+        return Err(Error::invalid(format!("the {what} `{part}` must not start or end with '-'")));
+    }
+    Ok(())
+}
+
+/// Check a branch ref: 1–100 of `A-Za-z0-9._/-`, never containing `..`.
+pub fn check_ref(r: &str) -> Result<(), Error> {
+    if r.is_empty() {
+        return Err(Error::invalid("the branch ref after '@' is empty; it needs 1 to 100 characters"));
+    }
+    if r.len() > 100 {
+        return Err(Error::invalid(format!(
+            "the branch ref is {} characters long; the limit is 100",
+            r.chars().count()
+        )));
+    }
+    if let Some(c) = r.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
+        return Err(Error::invalid(format!(
+            "the branch ref `{r}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_', '/' and '-' are allowed"
+        )));
+    }
+    if r.contains("..") {
+        return Err(Error::invalid(format!("the branch ref `{r}` must not contain '..'")));
+    }
+    Ok(())
+}
+
+/// Where a fork reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A registered database.
+    Registered(Address),
+    /// A SQLite file that is not registered.
+    Path(PathBuf),
+}
+
+impl Source {
+    /// A path is anything that starts with `/`, `./`, `../` or `~`, or ends
+    /// in `.db`, `.sqlite` or `.sqlite3`; anything else is an address.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if looks_like_path(text) {
+            Ok(Source::Path(expand_tilde(text)))
+        } else {
+            Ok(Source::Registered(Address::parse(text)?))
+        }
+    }
+}
+
+pub fn looks_like_path(text: &str) -> bool {
+    text.starts_with('/')
+        || text.starts_with("./")
+        || text.starts_with("../")
+        || text.starts_with('~')
+        || text.ends_with(".db")
+        || text.ends_with(".sqlite")
+        || text.ends_with(".sqlite3")
+}
+
+fn expand_tilde(text: &str) -> PathBuf {
+    if text == "~" || text.starts_with("~/") {
+        if let Some(home) = std::env::var_os("HOME") {
+            let mut p = PathBuf::from(home);
+            if text.len() > 2 {
+                p.push(&text[2..]);
+            }
+            return p;
+        }
+    }
+    PathBuf::from(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_addresses_and_refs() {
+        let a = Address::parse("acme/orders").unwrap();
+        assert_eq!((a.namespace.as_str(), a.slug.as_str(), a.branch), ("acme", "orders", None));
+        let b = Address::parse("acme/orders@feature/login-2.x_y").unwrap();
+        assert_eq!(b.branch.as_deref(), Some("feature/login-2.x_y"));
+        assert_eq!(b.to_string(), "acme/orders@feature/login-2.x_y");
+        assert_eq!(b.database().to_string(), "acme/orders");
+    }
+
+    #[test]
+    fn rejects_each_rule_with_its_reason() {
+        let msg = |s: &str| Address::parse(s).unwrap_err().message;
+        assert!(msg("acme").contains("NAMESPACE/SLUG"));
+        assert!(msg("Acme/orders").contains("lowercase"));
+        assert!(msg("acme/-orders").contains("start or end"));
+        assert!(msg("acme/orders-").contains("start or end"));
+        assert!(msg("/orders").contains("empty"));
+        assert!(msg(&format!("acme/{}", "a".repeat(64))).contains("limit is 63"));
+        assert!(Address::parse(&format!("acme/{}", "a".repeat(63))).is_ok());
+        assert!(msg("acme/orders@").contains("empty"));
+        assert!(msg("acme/orders@a..b").contains(".."));
+        assert!(msg("acme/orders@a b").contains("' '"));
+        assert!(msg(&format!("acme/o@{}", "r".repeat(101))).contains("limit is 100"));
+        assert!(msg("acme/or/ders").contains("'/'"));
+    }
+
+    #[test]
+    fn destination_defaults_namespace() {
+        let d = Address::parse_destination("pr-1", "acme").unwrap();
+        assert_eq!(d.to_string(), "acme/pr-1");
+        let d = Address::parse_destination("other/pr-1", "acme").unwrap();
+        assert_eq!(d.to_string(), "other/pr-1");
+        assert!(Address::parse_destination("PR", "acme").is_err());
+    }
+
+    #[test]
+    fn paths_are_recognised() {
+        for p in ["/tmp/x", "./x", "../x", "~/x", "x.db", "x.sqlite", "x.sqlite3"] {
+            assert!(matches!(Source::parse(p).unwrap(), Source::Path(_)), "{p}");
+        }
+        assert!(matches!(Source::parse("acme/orders").unwrap(), Source::Registered(_)));
+    }
+}

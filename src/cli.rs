@@ -1,0 +1,141 @@
+//! The command-line interface: one clap definition, from which `--help` and
+//! the shell completions are generated.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  failure (I/O, SQLite, a fork that could not be made)
+  2  usage error or invalid input (bad address, bad TTL, not a database)
+  3  not found (no such database, branch or file)
+  4  already exists (the destination is taken)
+  5  timed out (db wait --timeout)
+
+Environment:
+  SQLFORK_HOME  home directory when --home is not given
+  NO_COLOR      turn off colour in human output
+  SQLFORK_NOW   pretend the current time is this RFC 3339 time (testing aid)";
+
+/// Fork SQLite databases: exact, fast, safe copies addressed by name.
+#[derive(Debug, Parser)]
+#[command(name = "sqlfork", version, about, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Home directory holding the registry, config and database files
+    /// [default: $SQLFORK_HOME, else the platform data directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout instead of human output
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but the result and errors (no progress, no notes)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, fork, inspect and delete databases
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Print shell completions for SHELL to stdout
+    Completions {
+        /// bash, zsh, fish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create a new, empty database owned by sqlfork
+    Create {
+        /// NS/SLUG of the new database
+        address: String,
+        #[command(flatten)]
+        name: NameArg,
+        #[command(flatten)]
+        ttl: TtlArg,
+    },
+    /// Register an existing SQLite file in place (sqlfork never writes or deletes it)
+    Import {
+        /// NS/SLUG to register it as
+        address: String,
+        /// The SQLite file
+        file: PathBuf,
+        #[command(flatten)]
+        name: NameArg,
+    },
+    /// Fork SRC into a new database DST (schema only unless --with-data)
+    #[command(
+        after_help = "Examples:\n  sqlfork db fork acme/orders pr-142 --ttl 7d\n  sqlfork db fork ./prod.db acme/staging --name 'Staging copy'"
+    )]
+    Fork {
+        /// NS/SLUG of a registered database, or a path to a SQLite file
+        src: String,
+        /// SLUG (in SRC's namespace) or NS/SLUG of the new database
+        dst: String,
+        /// Copy every row too, not only the schema
+        #[arg(long)]
+        with_data: bool,
+        #[command(flatten)]
+        name: NameArg,
+        #[command(flatten)]
+        ttl: TtlArg,
+    },
+    /// List databases, optionally in one namespace
+    List {
+        /// Only this namespace
+        namespace: Option<String>,
+    },
+    /// Show one database in detail, with its lineage
+    Show {
+        /// NS/SLUG
+        address: String,
+    },
+    /// Print the absolute path of a database's file (for shell scripts)
+    Path {
+        /// NS/SLUG
+        address: String,
+    },
+    /// Remove a database's entry, and its file when sqlfork created it
+    Delete {
+        /// NS/SLUG
+        address: String,
+        #[command(flatten)]
+        confirm: Confirmation,
+    },
+}
+
+/// `--name`, shared by the commands that create entries.
+#[derive(Debug, Clone, Args)]
+pub struct NameArg {
+    /// Human-readable name [default: the slug]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// `--ttl`, shared by the commands that create databases.
+#[derive(Debug, Clone, Args)]
+pub struct TtlArg {
+    /// Delete the database this long after creation, at the next `db gc`
+    /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+}
+
+/// `--yes`, shared by destructive commands.
+#[derive(Debug, Clone, Args)]
+pub struct Confirmation {
+    /// Do not ask for confirmation (never asked when stdin is not a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+}

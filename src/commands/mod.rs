@@ -1,0 +1,42 @@
+//! One function per command: parsed arguments → typed options → a library
+//! call → the printer. Addresses and TTLs are parsed here so that bad input
+//! is one sentence and exit code 2.
+
+mod completions;
+mod db;
+
+use crate::cli::{Cli, Command};
+use crate::error::ExitCode;
+use crate::home::{Config, Home};
+use crate::output::Printer;
+
+/// Everything a command needs, resolved once before any work starts.
+pub struct Context {
+    pub home: Home,
+    pub printer: Printer,
+    config: Option<Config>,
+}
+
+impl Context {
+    /// `config.toml`, loaded (and validated) on first use.
+    pub fn config(&mut self) -> anyhow::Result<&Config> {
+        if self.config.is_none() {
+            self.config = Some(Config::load(&self.home)?);
+        }
+        Ok(self.config.as_ref().expect("just loaded"))
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::ttl::check_clock_override()?;
+    let printer = Printer::new(cli.global.json, cli.global.quiet);
+    if let Command::Completions { shell } = cli.command {
+        return completions::run(shell);
+    }
+    let home = Home::resolve(cli.global.home.clone())?;
+    let mut ctx = Context { home, printer, config: None };
+    match cli.command {
+        Command::Db(cmd) => db::run(&mut ctx, cmd),
+        Command::Completions { .. } => unreachable!("handled above"),
+    }
+}

@@ -1,0 +1,169 @@
+//! The home directory and `config.toml`.
+//!
+//! Home is `--home DIR`, else `$SQLFORK_HOME`, else the platform data
+//! directory. It is created with mode 0700 and holds `registry.toml`,
+//! `config.toml` and the `databases/` folder of files named by id.
+
+use crate::error::Error;
+use anyhow::Context;
+use serde::Deserialize;
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_NAMESPACE: &str = "local";
+pub const DEFAULT_PAGE_ROWS: u64 = 10_000;
+
+/// A resolved home directory.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+}
+
+impl Home {
+    /// Resolve the home: an explicit directory, else `$SQLFORK_HOME`, else
+    /// the platform data directory.
+    pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
+        let root = match explicit {
+            Some(p) => p,
+            None => match std::env::var_os("SQLFORK_HOME").filter(|v| !v.is_empty()) {
+                Some(p) => PathBuf::from(p),
+                None => directories::ProjectDirs::from("", "", "sqlfork")
+                    .map(|d| d.data_dir().to_path_buf())
+                    .ok_or_else(|| {
+                        Error::failed(
+                            "could not find a home directory for sqlfork; pass --home DIR or set SQLFORK_HOME",
+                        )
+                    })?,
+            },
+        };
+        let root = if root.is_absolute() {
+            root
+        } else {
+            std::env::current_dir().context("could not read the current directory")?.join(root)
+        };
+        Ok(Home { root })
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Home { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn registry_path(&self) -> PathBuf {
+        self.root.join("registry.toml")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join("registry.lock")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    pub fn databases_dir(&self) -> PathBuf {
+        self.root.join("databases")
+    }
+    /// The file of the database with this id.
+    pub fn database_file(&self, id: &str) -> PathBuf {
+        self.databases_dir().join(format!("{id}.sqlite"))
+    }
+
+    /// Create home (0700) and its databases folder if they are missing.
+    pub fn ensure(&self) -> anyhow::Result<()> {
+        for dir in [self.root.clone(), self.databases_dir()] {
+            if !dir.is_dir() {
+                fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| {
+                    Error::failed(format!(
+                        "could not create the sqlfork home {}: {e}; pass --home with a writable directory",
+                        dir.display()
+                    ))
+                })?;
+                // `recursive` applies the umask; make sure of 0700.
+                let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `config.toml`: what a user sets once. Unknown keys are an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Namespace for a bare DST when SRC is a path.
+    pub default_namespace: Option<String>,
+    /// TTL applied to new databases that do not pass `--ttl`.
+    pub default_ttl: Option<String>,
+    /// Rows per committed page in data copies.
+    pub rows_per_page: Option<u64>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub default_namespace: String,
+    pub default_ttl: Option<Duration>,
+    pub rows_per_page: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { default_namespace: DEFAULT_NAMESPACE.into(), default_ttl: None, rows_per_page: DEFAULT_PAGE_ROWS }
+    }
+}
+
+impl Config {
+    /// Load and validate `config.toml`; a missing file is the defaults.
+    pub fn load(home: &Home) -> anyhow::Result<Self> {
+        let path = home.config_path();
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
+        };
+        Self::parse(&text).map_err(|e| {
+            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e.message)).into()
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(e.message().to_string()))?;
+        let mut cfg = Config::default();
+        if let Some(ns) = file.default_namespace {
+            crate::address::check_part("namespace", &ns)
+                .map_err(|e| Error::invalid(format!("default_namespace: {e}")))?;
+            cfg.default_namespace = ns;
+        }
+        if let Some(ttl) = file.default_ttl {
+            cfg.default_ttl =
+                Some(crate::ttl::parse_ttl(&ttl).map_err(|e| Error::invalid(format!("default_ttl: {e}")))?);
+        }
+        if let Some(rows) = file.rows_per_page {
+            if !(1..=10_000_000).contains(&rows) {
+                return Err(Error::invalid(format!("rows_per_page = {rows} is out of range: use 1 to 10000000")));
+            }
+            cfg.rows_per_page = rows;
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_validates_keys_and_values() {
+        let c = Config::parse("default_namespace = \"team\"\ndefault_ttl = \"7d\"\nrows_per_page = 50\n").unwrap();
+        assert_eq!(c.default_namespace, "team");
+        assert_eq!(c.default_ttl, Some(Duration::from_secs(7 * 86400)));
+        assert_eq!(c.rows_per_page, 50);
+        let e = Config::parse("colour = true\n").unwrap_err();
+        assert!(e.message.contains("colour"), "{}", e.message);
+        assert!(Config::parse("default_ttl = \"5m\"").is_err());
+        assert!(Config::parse("default_namespace = \"Bad\"").is_err());
+        assert!(Config::parse("rows_per_page = 0").is_err());
+    }
+}

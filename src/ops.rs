@@ -1,0 +1,228 @@
+//! The database operations behind `db create`, `db import`, `db list`,
+//! `db show`, `db path` and `db delete`. Each takes typed options and
+//! returns data; printing is the binary's job.
+
+use crate::address::Address;
+use crate::error::Error;
+use crate::fork::{self, claim, claim_path};
+use crate::home::{Config, Home};
+use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::schema;
+use crate::ttl;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Create a new, empty database owned by sqlfork.
+pub fn create(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    name: Option<String>,
+    ttl: Option<Duration>,
+) -> anyhow::Result<Entry> {
+    let addr = addr.database();
+    if Registry::load(home)?.get(&addr).is_some() {
+        return Err(taken(&addr).into());
+    }
+    home.ensure()?;
+    let id = registry::new_id();
+    let path = home.database_file(&id);
+    let now = ttl::now();
+    let entry = Entry {
+        id: id.clone(),
+        namespace: addr.namespace.clone(),
+        slug: addr.slug.clone(),
+        branch: None,
+        name: name.unwrap_or_else(|| addr.slug.clone()),
+        path: path.clone(),
+        owned: true,
+        status: Status::Healthy,
+        created_at: ttl::format_time(now),
+        forked_from: None,
+        forked_at: None,
+        expires_at: ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
+        include_data: false,
+        copy: None,
+    };
+    // The file first, then the entry: a crash in between leaves a stray
+    // file named by an id no entry has, never an entry without its file.
+    fork::create_file(&path)?;
+    let init = || -> anyhow::Result<()> {
+        let conn = fork::open_fork(&path)?;
+        // Writing the header makes it a real SQLite file, not an empty one.
+        conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
+        Ok(())
+    };
+    let result = init().and_then(|_| {
+        Registry::update(home, |reg| {
+            reg.insert(entry.clone())?;
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        fork::remove_files(&path);
+        return Err(e);
+    }
+    Ok(entry)
+}
+
+fn taken(addr: &Address) -> Error {
+    Error::already_exists(format!(
+        "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
+    ))
+}
+
+/// Register an existing SQLite file in place. sqlfork never writes or
+/// deletes it.
+pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Entry> {
+    let addr = addr.database();
+    if Registry::load(home)?.get(&addr).is_some() {
+        return Err(taken(&addr).into());
+    }
+    let mut conn = schema::open_source(file)?;
+    schema::read_schema(&mut conn, file)?;
+    drop(conn);
+    let path = std::fs::canonicalize(file).with_context(|| format!("could not resolve {}", file.display()))?;
+    let now = ttl::now();
+    let entry = Entry {
+        id: registry::new_id(),
+        namespace: addr.namespace.clone(),
+        slug: addr.slug.clone(),
+        branch: None,
+        name: name.unwrap_or_else(|| addr.slug.clone()),
+        path,
+        owned: false,
+        status: Status::Healthy,
+        created_at: ttl::format_time(now),
+        forked_from: None,
+        forked_at: None,
+        expires_at: None,
+        include_data: false,
+        copy: None,
+    };
+    Registry::update(home, |reg| {
+        reg.insert(entry.clone())?;
+        Ok(())
+    })?;
+    Ok(entry)
+}
+
+/// Every entry, optionally in one namespace, sorted by address.
+pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> {
+    if let Some(ns) = namespace {
+        crate::address::check_part("namespace", ns)?;
+    }
+    let mut entries: Vec<Entry> =
+        Registry::load(home)?.databases.into_iter().filter(|e| namespace.is_none_or(|ns| e.namespace == ns)).collect();
+    entries.sort_by_key(|a| a.address());
+    Ok(entries)
+}
+
+pub fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+    Ok(Registry::load(home)?.require(addr)?.clone())
+}
+
+/// The parent of a fork, resolved through its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolvedParent {
+    /// The parent database still exists; its current labels.
+    Live {
+        id: String,
+        namespace: String,
+        slug: String,
+        name: String,
+        branch: Option<String>,
+    },
+    /// The parent was deleted; the labels recorded at fork time.
+    Deleted {
+        id: String,
+        namespace: String,
+        slug: String,
+        name: String,
+        branch: Option<String>,
+    },
+    Path(PathBuf),
+}
+
+/// An entry with its lineage resolved.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub entry: Entry,
+    pub parent: Option<ResolvedParent>,
+    pub size_bytes: Option<u64>,
+    /// True when a process holds the build claim right now.
+    pub in_flight: bool,
+}
+
+pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
+    let reg = Registry::load(home)?;
+    let entry = reg.require(addr)?.clone();
+    let parent = entry.forked_from.as_ref().map(|p| match p {
+        Parent::Path(path) => ResolvedParent::Path(path.clone()),
+        Parent::Database { id, namespace, slug, name, branch } => match reg.by_id(id) {
+            Some(live) => ResolvedParent::Live {
+                id: id.clone(),
+                namespace: live.namespace.clone(),
+                slug: live.slug.clone(),
+                name: live.name.clone(),
+                branch: live.branch.clone(),
+            },
+            None => ResolvedParent::Deleted {
+                id: id.clone(),
+                namespace: namespace.clone(),
+                slug: slug.clone(),
+                name: name.clone(),
+                branch: branch.clone(),
+            },
+        },
+    });
+    let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
+    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight })
+}
+
+pub fn file_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.len())
+}
+
+/// True when another process holds the build claim on `id`.
+pub fn is_claimed(home: &Home, id: &str) -> bool {
+    if !claim_path(home, id).exists() {
+        return false;
+    }
+    matches!(claim(home, id), Ok(None))
+}
+
+/// The absolute path of a database's file.
+pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
+    Ok(get(home, addr)?.path)
+}
+
+/// Remove an entry, and its file when sqlfork owns it. Refused while another
+/// process is building it.
+pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+    Registry::update(home, |reg| {
+        let entry = reg.require(addr)?.clone();
+        // Hold the claim while deleting so no process starts resuming it.
+        let claim = if entry.owned {
+            match claim(home, &entry.id)? {
+                Some(c) => Some(c),
+                None => {
+                    return Err(Error::failed(format!(
+                        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
+                    ))
+                    .into())
+                }
+            }
+        } else {
+            None
+        };
+        reg.remove_id(&entry.id);
+        if entry.owned {
+            fork::remove_files(&entry.path);
+            let _ = std::fs::remove_file(claim_path(home, &entry.id));
+        }
+        drop(claim);
+        Ok(entry)
+    })
+}

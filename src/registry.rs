@@ -1,0 +1,274 @@
+//! `registry.toml`: one entry per database sqlfork knows about.
+//!
+//! Promises:
+//! - every read-modify-write happens under an exclusive advisory lock on
+//!   `registry.lock`, so concurrent `sqlfork` processes never lose an entry;
+//! - the file is replaced by writing a temporary file, syncing it and
+//!   renaming it over the old one, so a crash never leaves it half-written
+//!   and readers without the lock always see a whole file.
+
+use crate::address::Address;
+use crate::error::Error;
+use crate::home::Home;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a command waits for another process's registry lock.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being created; a data copy may be in flight or interrupted.
+    Provisioning,
+    /// Ready to use.
+    Healthy,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Provisioning => "provisioning",
+            Status::Healthy => "healthy",
+        })
+    }
+}
+
+/// Where a fork came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Parent {
+    /// A registered database, by id (the slug and name are the label kept
+    /// even after the parent is deleted).
+    Database {
+        id: String,
+        namespace: String,
+        slug: String,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
+    },
+    /// An unregistered SQLite file.
+    Path(PathBuf),
+}
+
+/// What a fork's copy did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CopyStats {
+    pub objects_created: u64,
+    pub rows_copied: u64,
+    pub bytes_copied: u64,
+    pub duration_ms: u64,
+    /// True when the fork is an exact snapshot of the source.
+    pub exact: bool,
+    #[serde(default)]
+    pub orphans_pruned: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub namespace: String,
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub name: String,
+    pub path: PathBuf,
+    /// True when sqlfork created the file (and may delete it).
+    pub owned: bool,
+    pub status: Status,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<Parent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub include_data: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyStats>,
+}
+
+impl Entry {
+    pub fn address(&self) -> Address {
+        Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
+    }
+    pub fn is(&self, addr: &Address) -> bool {
+        self.namespace == addr.namespace && self.slug == addr.slug && self.branch == addr.branch
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Registry {
+    #[serde(default = "format_version")]
+    pub version: u32,
+    #[serde(default)]
+    pub databases: Vec<Entry>,
+}
+
+fn format_version() -> u32 {
+    1
+}
+
+impl Registry {
+    /// Read the registry (no lock needed: the file is only ever replaced
+    /// whole). A missing file is an empty registry.
+    pub fn load(home: &Home) -> anyhow::Result<Self> {
+        let path = home.registry_path();
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Registry { version: 1, databases: vec![] })
+            }
+            Err(e) => return Err(Error::failed(format!("could not read the registry {}: {e}", path.display())).into()),
+        };
+        toml::from_str(&text).map_err(|e| {
+            Error::failed(format!(
+                "the registry {} is not valid ({}); fix it by hand or move it away to start an empty one",
+                path.display(),
+                e.message().trim()
+            ))
+            .into()
+        })
+    }
+
+    /// Run `f` on the registry under the exclusive lock, and save the result
+    /// atomically if `f` succeeds.
+    pub fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        home.ensure()?;
+        let _lock = RegistryLock::acquire(home)?;
+        let mut reg = Registry::load(home)?;
+        let before = reg.clone();
+        let out = f(&mut reg)?;
+        if reg != before {
+            reg.save(home)?;
+        }
+        Ok(out)
+    }
+
+    fn save(&self, home: &Home) -> anyhow::Result<()> {
+        let path = home.registry_path();
+        let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
+        let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            // Make the rename itself durable.
+            File::open(home.root())?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::failed(format!("could not write the registry {}: {e}", path.display()))
+        })?;
+        Ok(())
+    }
+
+    pub fn get(&self, addr: &Address) -> Option<&Entry> {
+        self.databases.iter().find(|e| e.is(addr))
+    }
+    pub fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
+        self.databases.iter_mut().find(|e| e.is(addr))
+    }
+    pub fn by_id(&self, id: &str) -> Option<&Entry> {
+        self.databases.iter().find(|e| e.id == id)
+    }
+    pub fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        self.databases.iter_mut().find(|e| e.id == id)
+    }
+
+    /// The entry at `addr`, or a not-found error that says what to do.
+    pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
+        self.get(addr).ok_or_else(|| not_found(addr))
+    }
+
+    pub fn remove_id(&mut self, id: &str) -> Option<Entry> {
+        let i = self.databases.iter().position(|e| e.id == id)?;
+        Some(self.databases.remove(i))
+    }
+
+    /// Add an entry; its address must be free.
+    pub fn insert(&mut self, entry: Entry) -> Result<(), Error> {
+        let addr = entry.address();
+        if self.get(&addr).is_some() {
+            return Err(Error::already_exists(format!(
+                "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
+            )));
+        }
+        self.databases.push(entry);
+        Ok(())
+    }
+}
+
+pub fn not_found(addr: &Address) -> Error {
+    Error::not_found(format!("{addr} does not exist; `sqlfork db list` shows the databases in this home"))
+}
+
+/// A fresh database id, used to name its file.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// An exclusive advisory lock on a file, released when dropped (and by the
+/// kernel when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+}
+
+impl FileLock {
+    fn open(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
+    }
+
+    /// Take the lock without waiting; `None` when another process holds it.
+    pub fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
+        let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("could not lock {}: {e}", path.display())),
+        }
+    }
+
+    /// Wait up to `timeout` for the lock.
+    pub fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            if let Some(lock) = Self::try_acquire(path)? {
+                return Ok(lock);
+            }
+            if start.elapsed() >= timeout {
+                return Err(Error::failed(format!(
+                    "gave up after {}s waiting for {what} held by another sqlfork process; try again when it is done",
+                    timeout.as_secs()
+                ))
+                .into());
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+struct RegistryLock(#[allow(dead_code)] FileLock);
+
+impl RegistryLock {
+    fn acquire(home: &Home) -> anyhow::Result<Self> {
+        Ok(RegistryLock(FileLock::acquire(&home.lock_path(), LOCK_TIMEOUT, "the registry lock")?))
+    }
+}
