@@ -86,6 +86,10 @@ pub enum DbCommand {
         /// Copy every row too, not only the schema
         #[arg(long)]
         with_data: bool,
+        /// Return once the schema is in place (status provisioning) and copy
+        /// the rows in a background process; follow it with `db wait`
+        #[arg(long, requires = "with_data")]
+        detach: bool,
         #[command(flatten)]
         name: NameArg,
         #[command(flatten)]
@@ -105,6 +109,23 @@ pub enum DbCommand {
     Path {
         /// NS/SLUG
         address: String,
+    },
+    /// Continue interrupted data copies: one database, or every one
+    Resume {
+        /// NS/SLUG (all interrupted forks when omitted)
+        address: Option<String>,
+        /// Run as the background copy started by `db fork --detach`
+        #[arg(long, hide = true)]
+        background: bool,
+    },
+    /// Wait until a database is healthy, resuming its copy if no process is copying it
+    #[command(after_help = "Exit codes: 0 healthy, 1 the fork failed, 3 no such database, 5 timed out.")]
+    Wait {
+        /// NS/SLUG
+        address: String,
+        /// Give up after this long (e.g. 30s, 10m) with exit code 5 [default: wait for ever]
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
     },
     /// Remove a database's entry, and its file when sqlfork created it
     Delete {

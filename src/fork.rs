@@ -3,17 +3,23 @@
 //! 1. validate everything (source, destination, schema) — nothing is written
 //!    before this passes; the schema is even replayed into memory first so
 //!    that a collation or module sqlfork lacks is found here;
-//! 2. read the source's schema and settings in one read transaction;
+//! 2. read the source's schema and settings in one read transaction (for a
+//!    WAL source, that transaction's snapshot is kept for the row copy);
 //! 3. add the registry entry with status `provisioning`;
 //! 4. create the fresh file, set the settings that must precede the first
-//!    table, replay the schema in one transaction, then carry the header
-//!    values and WAL mode;
-//! 5. flip the entry to `healthy`.
+//!    table, replay the tables in one transaction, carry the header values;
+//! 5. schema-only: replay the rest in the same transaction, flip to healthy;
+//! 6. with data: copy rows page by page (`copy`), carry `sqlite_sequence`
+//!    and the statistics, then build indexes, views and triggers in one
+//!    transaction (triggers come last, so none fires during the copy), and
+//!    flip to healthy.
 //!
 //! On failure the new file and the entry are removed. On interruption the
-//! entry stays `provisioning` and running the same fork again finishes it.
+//! entry stays `provisioning`; the same `db fork`, `db resume` or `db wait`
+//! continues from the last committed page.
 
 use crate::address::{Address, Source};
+use crate::copy::{self, Copier, Progress, SnapshotBytes, SourceReader};
 use crate::error::Error;
 use crate::home::{Config, Home};
 use crate::registry::{self, CopyStats, Entry, FileLock, Parent, Registry, Status};
@@ -21,6 +27,7 @@ use crate::schema::{self, Replayer, SourceSchema};
 use crate::ttl;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -35,6 +42,8 @@ pub struct ForkOptions {
     pub name: Option<String>,
     pub ttl: Option<Duration>,
     pub with_data: bool,
+    /// Return once the schema is in place; a background process copies rows.
+    pub detach: bool,
 }
 
 /// What a fork produced.
@@ -53,6 +62,15 @@ pub struct ResolvedSource {
     /// The namespace a bare destination lands in.
     pub namespace: String,
     pub address: Option<Address>,
+}
+
+impl ResolvedSource {
+    fn label(&self) -> String {
+        match &self.address {
+            Some(a) => a.to_string(),
+            None => self.path.display().to_string(),
+        }
+    }
 }
 
 pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::Result<ResolvedSource> {
@@ -100,8 +118,108 @@ pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::
     }
 }
 
+/// The source's path for an entry's parent, for resuming.
+fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSource> {
+    let addr = entry.address();
+    match &entry.forked_from {
+        Some(Parent::Path(p)) => Ok(ResolvedSource {
+            path: p.clone(),
+            parent: Parent::Path(p.clone()),
+            namespace: entry.namespace.clone(),
+            address: None,
+        }),
+        Some(parent @ Parent::Database { id, .. }) => {
+            let reg = Registry::load(home)?;
+            let p = reg.by_id(id).ok_or_else(|| {
+                Error::failed(format!(
+                    "cannot resume {addr}: its source database was deleted; delete it with `sqlfork db delete {addr}`"
+                ))
+            })?;
+            Ok(ResolvedSource {
+                path: p.path.clone(),
+                parent: parent.clone(),
+                namespace: p.namespace.clone(),
+                address: Some(p.address()),
+            })
+        }
+        None => Err(Error::failed(format!("{addr} is not a fork, so there is nothing to resume")).into()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading the source
+
+/// An open source: its schema, read in one read transaction, and (for a WAL
+/// source being copied with data) that transaction kept open as a snapshot.
+pub struct SourceSession {
+    pub schema: SourceSchema,
+    pub reader: SourceReader,
+}
+
+impl SourceSession {
+    /// Open `path` read-only and read its schema. With `keep_snapshot`, a
+    /// WAL source's read transaction stays open and its snapshot is kept;
+    /// `reuse` asks for an earlier snapshot (a resumed copy) first.
+    pub fn open(path: &Path, keep_snapshot: bool, reuse: Option<&SnapshotBytes>) -> anyhow::Result<(Self, bool)> {
+        let conn = schema::open_source(path)?;
+        conn.execute_batch("BEGIN").map_err(|e| schema::source_error(path, e))?;
+        let mut reused = false;
+        if let Some(snap) = reuse {
+            reused = SourceReader::open_snapshot(&conn, "main", snap).is_ok();
+        }
+        let schema = match schema::read_schema_in_transaction(&conn, path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        let snapshot =
+            if keep_snapshot && schema.settings.journal_mode == "wal" { SourceReader::take_snapshot(&conn) } else { None };
+        let reader = if snapshot.is_some() {
+            SourceReader::new(path.to_path_buf(), Some(conn), snapshot)
+        } else {
+            let _ = conn.execute_batch("COMMIT");
+            SourceReader::new(path.to_path_buf(), None, None)
+        };
+        Ok((SourceSession { schema, reader }, reused))
+    }
+}
+
+/// Open the source, read schema and settings in one read transaction,
+/// refuse anything unsafe, and replay the schema into memory so that every
+/// error a real replay could meet is found before anything is written.
+pub fn read_and_check(path: &Path) -> anyhow::Result<SourceSchema> {
+    let (session, _) = SourceSession::open(path, false, None)?;
+    check_schema(&session.schema)?;
+    Ok(session.schema)
+}
+
+fn check_schema(schema: &SourceSchema) -> anyhow::Result<()> {
+    schema::check_objects(schema)?;
+    let mut mem = Connection::open_in_memory()?;
+    schema::harden(&mem)?;
+    let tx = mem.transaction()?;
+    replay_all(&tx, schema)?;
+    Ok(())
+}
+
+fn replay_all<'s>(conn: &Connection, schema: &'s SourceSchema) -> anyhow::Result<Replayer<'s>> {
+    let mut r = Replayer::new(schema);
+    r.create_tables(conn)?;
+    r.create_indexes(conn)?;
+    r.create_stat_tables(conn)?;
+    r.create_views(conn)?;
+    r.create_triggers(conn)?;
+    r.verify(conn)?;
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------
+// Fork
+
 /// Fork a database. See the module docs for the steps.
-pub fn fork(home: &Home, config: &Config, opts: &ForkOptions) -> anyhow::Result<ForkOutcome> {
+pub fn fork(home: &Home, config: &Config, opts: &ForkOptions, progress: &mut dyn Progress) -> anyhow::Result<ForkOutcome> {
     // 1. Validate.
     let src = resolve_source(home, config, &opts.source)?;
     let dest = Address::parse_destination(&opts.destination, &src.namespace)?;
@@ -109,24 +227,23 @@ pub fn fork(home: &Home, config: &Config, opts: &ForkOptions) -> anyhow::Result<
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
     let ttl = opts.ttl.or(config.default_ttl);
-    let existing = Registry::load(home)?.get(&dest).cloned();
-    if let Some(e) = &existing {
-        if !is_same_fork(e, &src.parent, opts.with_data) {
+    if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
+        if !is_same_fork(&e, &src.parent, opts.with_data) {
             return Err(taken(&dest).into());
         }
+        // The same fork, interrupted: finish it.
+        return resume_entry(home, config, e, progress, opts.detach);
     }
 
     // 2. Read the source in one read transaction, and check every object.
-    let schema = read_and_check(&src.path)?;
-
-    if let Some(entry) = existing {
-        return resume_fork(home, entry, &src, &schema);
-    }
+    let counter = copy::change_counter(&src.path);
+    let (session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
+    check_schema(&session.schema)?;
 
     // 3. Registry entry, status provisioning; claim the fork first so that
     //    no other process resumes it while we build it.
-    let id = registry::new_id();
     home.ensure()?;
+    let id = registry::new_id();
     let claim = claim(home, &id)?.context("a fresh fork id is already claimed")?;
     let now = ttl::now();
     let entry = Entry {
@@ -145,21 +262,39 @@ pub fn fork(home: &Home, config: &Config, opts: &ForkOptions) -> anyhow::Result<
         include_data: opts.with_data,
         copy: None,
     };
-    Registry::update(home, |reg| {
+    let state = CopyState {
+        snapshot: session.reader.snapshot.map(hex),
+        change_counter: counter,
+        exact: session.reader.snapshot.is_some() || session.schema.settings.journal_mode != "wal",
+        ..CopyState::default()
+    };
+    if opts.with_data {
+        state.save(home, &id)?;
+    }
+    if let Err(e) = Registry::update(home, |reg| {
         if reg.get(&dest).is_some() {
             return Err(taken(&dest).into());
         }
         reg.insert(entry.clone())?;
         Ok(())
-    })?;
+    }) {
+        CopyState::remove(home, &id);
+        return Err(e);
+    }
 
-    // 4–5. Build, then flip to healthy; on failure leave nothing behind.
-    let out = build_and_finish(home, &entry, &src, &schema);
-    drop(claim);
+    // 4–6. Build, then flip to healthy; on failure leave nothing behind.
+    let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+    let out = if opts.detach && opts.with_data {
+        job.build_schema_then_detach(session, state, claim)
+    } else {
+        let out = job.build(session, state, progress);
+        drop(claim);
+        out
+    };
     match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
         Err(e) => {
-            discard(home, &entry);
+            discard(home, &entry, &e);
             Err(e)
         }
     }
@@ -182,86 +317,294 @@ fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
     e.status == Status::Provisioning && e.owned && same_parent && e.include_data == with_data
 }
 
-/// Open the source, read schema and settings in one read transaction,
-/// refuse anything unsafe, and replay the schema into memory so that every
-/// error a real replay could meet is found before anything is written.
-pub fn read_and_check(path: &Path) -> anyhow::Result<SourceSchema> {
-    let mut conn = schema::open_source(path)?;
-    let schema = schema::read_schema(&mut conn, path)?;
-    schema::check_objects(&schema)?;
-    let mut mem = Connection::open_in_memory()?;
-    schema::harden(&mem)?;
-    let tx = mem.transaction()?;
-    replay_all(&tx, &schema)?;
-    Ok(schema)
+/// Continue an interrupted fork (`db resume`, `db wait`, or the same
+/// `db fork` again).
+pub fn resume(home: &Home, config: &Config, addr: &Address, progress: &mut dyn Progress) -> anyhow::Result<ForkOutcome> {
+    let entry = Registry::load(home)?.require(addr)?.clone();
+    if entry.status == Status::Healthy {
+        return Ok(ForkOutcome { entry, resumed: false });
+    }
+    resume_entry(home, config, entry, progress, false)
 }
 
-fn replay_all<'s>(tx: &rusqlite::Transaction, schema: &'s SourceSchema) -> anyhow::Result<Replayer<'s>> {
-    let mut r = Replayer::new(schema);
-    r.create_tables(tx)?;
-    r.create_indexes(tx)?;
-    r.create_stat_tables(tx)?;
-    r.create_views(tx)?;
-    r.create_triggers(tx)?;
-    r.verify(tx)?;
-    Ok(r)
+/// Error kind returned when another process is building the fork.
+pub fn busy(addr: &Address) -> Error {
+    Error::failed(format!(
+        "another sqlfork process is building {addr} right now; run `sqlfork db wait {addr}` to follow it"
+    ))
 }
 
-/// Claim the right to build fork `id`: an advisory lock that the kernel
-/// drops when the process dies, so a killed fork can be resumed.
-pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
-    FileLock::try_acquire(&claim_path(home, id))
-}
-
-pub fn claim_path(home: &Home, id: &str) -> PathBuf {
-    home.databases_dir().join(format!("{id}.lock"))
-}
-
-fn resume_fork(home: &Home, entry: Entry, src: &ResolvedSource, schema: &SourceSchema) -> anyhow::Result<ForkOutcome> {
+fn resume_entry(
+    home: &Home,
+    config: &Config,
+    entry: Entry,
+    progress: &mut dyn Progress,
+    detach: bool,
+) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
     let Some(claim) = claim(home, &entry.id)? else {
-        return Err(Error::failed(format!(
-            "another sqlfork process is building {addr} right now; run `sqlfork db wait {addr}` to follow it"
-        ))
-        .into());
+        return Err(busy(&addr).into());
     };
-    // A schema-only build is one transaction: start it again from scratch.
-    remove_files(&entry.path);
-    let out = build_and_finish(home, &entry, src, schema);
-    drop(claim);
+    // Re-read under the claim: another process may have finished it.
+    let entry = match Registry::load(home)?.by_id(&entry.id) {
+        Some(e) if e.status == Status::Healthy => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
+        Some(e) => e.clone(),
+        None => return Err(registry::not_found(&addr).into()),
+    };
+    let src = source_of(home, &entry)?;
+    let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
+    let out = (|| -> anyhow::Result<Entry> {
+        let saved = state.snapshot.as_deref().and_then(unhex);
+        let (session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
+        check_schema(&session.schema)?;
+        if entry.include_data {
+            if saved.is_some() && !reused {
+                // The snapshot the copy started from is gone (checkpointed):
+                // the rest comes from a newer one, so the fork is best-effort.
+                state.exact = false;
+            }
+            if saved.is_none() && session.reader.snapshot.is_some() {
+                state.exact = false;
+            }
+            state.snapshot = session.reader.snapshot.map(hex);
+            state.save(home, &entry.id)?;
+        } else {
+            remove_files(&entry.path);
+        }
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        if detach && entry.include_data {
+            return job.build_schema_then_detach(session, state, claim);
+        }
+        let out = job.build(session, state, progress);
+        drop(claim);
+        out
+    })();
     match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
         Err(e) => {
-            discard(home, &entry);
+            discard(home, &entry, &e);
             Err(e)
         }
     }
 }
 
-fn build_and_finish(home: &Home, entry: &Entry, src: &ResolvedSource, schema: &SourceSchema) -> anyhow::Result<Entry> {
-    let started = Instant::now();
-    let objects = build(&entry.path, schema).with_context(|| format!("could not fork {}", src_label(src)))?;
-    let stats = CopyStats {
-        objects_created: objects,
-        rows_copied: 0,
-        bytes_copied: 0,
-        duration_ms: started.elapsed().as_millis() as u64,
-        exact: true,
-        orphans_pruned: 0,
-    };
-    finish(home, &entry.id, stats)
+/// Every provisioning entry that no process is building.
+pub fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
+    Ok(Registry::load(home)?
+        .databases
+        .into_iter()
+        .filter(|e| e.status == Status::Provisioning && !is_claimed(home, &e.id))
+        .collect())
 }
 
-fn src_label(src: &ResolvedSource) -> String {
-    match &src.address {
-        Some(a) => a.to_string(),
-        None => src.path.display().to_string(),
+// ---------------------------------------------------------------------------
+// Building
+
+/// One fork being built.
+struct Job<'a> {
+    home: &'a Home,
+    entry: &'a Entry,
+    src: &'a ResolvedSource,
+    page_rows: u64,
+}
+
+impl Job<'_> {
+    fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
+        let started = Instant::now();
+        let stats = if self.entry.include_data {
+            self.build_with_data(session, state, progress)
+        } else {
+            build_schema_only(&self.entry.path, &session.schema)
+        }
+        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))?;
+        let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
+        let entry = finish(self.home, &self.entry.id, stats)?;
+        CopyState::remove(self.home, &self.entry.id);
+        let _ = std::fs::remove_file(claim_path(self.home, &self.entry.id));
+        Ok(entry)
+    }
+
+    /// `--detach`: put the tables in place, then hand the claim to a
+    /// background `sqlfork db resume` and return.
+    fn build_schema_then_detach(&self, session: SourceSession, state: CopyState, claim: FileLock) -> anyhow::Result<Entry> {
+        if !tables_in_place(&self.entry.path)? {
+            remove_files(&self.entry.path);
+            create_tables(&self.entry.path, &session.schema)?;
+        }
+        state.save(self.home, &self.entry.id)?;
+        let exe = std::env::current_exe().context("could not find the sqlfork executable to run the copy")?;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("--home")
+            .arg(self.home.root())
+            .args(["--quiet", "db", "resume", "--background"])
+            .arg(self.entry.address().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group: a Ctrl-C on this terminal does not stop it.
+            cmd.process_group(0);
+        }
+        let mut child = cmd.spawn().context("could not start the background copy")?;
+        // The child waits for our claim; it says "ready" once it holds the
+        // claim and has reopened the snapshot, and only then may we let go
+        // of our own pin on the source.
+        drop(claim);
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            use std::io::BufRead;
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        drop(session);
+        Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
+    }
+
+    fn build_with_data(&self, mut session: SourceSession, mut state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<CopyStats> {
+        let path = &self.entry.path;
+        let schema = &session.schema;
+        // Phase A: the tables, in one transaction (done already when resuming).
+        if !tables_in_place(path)? {
+            remove_files(path);
+            create_tables(path, schema)?;
+        }
+        if objects_in_place(path, schema)? {
+            // Phase C committed before an interruption: only the flip is left.
+            session.reader.release();
+            return Ok(CopyStats {
+                objects_created: user_objects(schema),
+                rows_copied: state.rows_done,
+                bytes_copied: crate::ops::file_size(path).unwrap_or(0),
+                exact: state.exact,
+                ..CopyStats::default()
+            });
+        }
+
+        // Phase B: rows, page by page.
+        let conn = copy::open_copy_connection(path, &self.src.path)?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let plans = copy::plan(&conn, schema)?;
+        let copier = Copier::new(&conn, &session.reader, self.page_rows);
+        let (total, already) = count_rows(&conn, &copier, &plans)?;
+        state.rows_total = total;
+        state.rows_done = already;
+        let mut tracker = StateProgress { inner: progress, state, home: self.home, id: &self.entry.id, last: None };
+        tracker.start(total, already);
+        let mut copied = 0;
+        for plan in &plans {
+            tracker.table(&plan.name);
+            copied += copier.copy_table(plan, &mut tracker)?;
+        }
+        carry_internal_tables(&copier, schema)?;
+        let mut state = tracker.done();
+        progress.finish();
+        drop(copier);
+        session.reader.release();
+        if session.schema.settings.journal_mode != "wal" {
+            // Rollback-journal source: exact only if no commit happened
+            // between the schema read and the last row read.
+            let now = copy::change_counter(&self.src.path);
+            if now.is_none() || now != state.change_counter {
+                state.exact = false;
+            }
+        }
+        conn.execute_batch("DETACH DATABASE src")?;
+
+        // Phase C: indexes, orphan pruning, views, triggers — one transaction,
+        // no source reads.
+        let mut r = Replayer::adopt(&conn, schema)?;
+        conn.execute_batch("BEGIN")?;
+        let phase_c = (|| -> anyhow::Result<u64> {
+            r.create_indexes(&conn)?;
+            let pruned = if state.exact { 0 } else { copy::prune_orphans(&conn)? };
+            r.create_views(&conn)?;
+            r.create_triggers(&conn)?;
+            r.verify(&conn)?;
+            Ok(pruned)
+        })();
+        let pruned = match phase_c {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        };
+        conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
+        finish_journal_mode(&conn, &schema.settings)?;
+        conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
+        Ok(CopyStats {
+            objects_created: user_objects(schema),
+            rows_copied: state.rows_done.max(copied),
+            bytes_copied: crate::ops::file_size(path).unwrap_or(0),
+            exact: state.exact,
+            orphans_pruned: pruned,
+            ..CopyStats::default()
+        })
     }
 }
 
-/// Create the fork file and replay the schema into it; returns the number of
-/// objects created.
-fn build(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
+/// Source objects the fork creates itself (not shadow or internal tables).
+fn user_objects(schema: &SourceSchema) -> u64 {
+    let virtuals: Vec<String> =
+        schema.objects.iter().filter(|o| o.is_virtual()).map(|o| o.name.to_ascii_lowercase() + "_").collect();
+    schema
+        .objects
+        .iter()
+        .filter(|o| !o.is_internal())
+        .filter(|o| {
+            !(o.kind == schema::Kind::Table
+                && !o.is_virtual()
+                && virtuals.iter().any(|v| o.name.to_ascii_lowercase().starts_with(v)))
+        })
+        .count() as u64
+}
+
+/// Row totals for the progress bar: (rows in the source, rows already in
+/// the fork). Each count is its own short read (at the snapshot, if any).
+fn count_rows(conn: &Connection, copier: &Copier, plans: &[copy::TablePlan]) -> anyhow::Result<(u64, u64)> {
+    let (mut total, mut done) = (0u64, 0u64);
+    for plan in plans {
+        copier.begin()?;
+        let n: rusqlite::Result<i64> =
+            conn.query_row(&format!("SELECT count(*) FROM src.{}", schema::quote_ident(&plan.name)), [], |r| r.get(0));
+        copier.commit()?;
+        total += n? as u64;
+        done += copier.rows_in_fork(plan)?;
+    }
+    Ok((total, done))
+}
+
+/// `sqlite_sequence` (AUTOINCREMENT counters) and `sqlite_stat1`/`stat4`
+/// carry the source's rows, read in one short transaction at the snapshot.
+fn carry_internal_tables(copier: &Copier, schema: &SourceSchema) -> anyhow::Result<()> {
+    copier.begin()?;
+    let conn = copier.connection();
+    let run = || -> anyhow::Result<()> {
+        if schema.has_table("sqlite_sequence") {
+            conn.execute_batch(
+                "DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence(name, seq) SELECT name, seq FROM src.sqlite_sequence;",
+            )?;
+        }
+        let mut r = Replayer::new(schema);
+        r.create_stat_tables(conn)?;
+        for stat in ["sqlite_stat1", "sqlite_stat4"] {
+            if schema.has_table(stat) {
+                conn.execute_batch(&format!("INSERT INTO main.{stat} SELECT * FROM src.{stat};"))?;
+            }
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => copier.commit(),
+        Err(e) => {
+            copier.rollback();
+            Err(e.context("could not copy sqlite_sequence and the statistics tables"))
+        }
+    }
+}
+
+/// Schema-only: everything in one transaction. Returns the copy figures.
+fn build_schema_only(path: &Path, schema: &SourceSchema) -> anyhow::Result<CopyStats> {
     create_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
@@ -272,7 +615,90 @@ fn build(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
     tx.commit().context("could not commit the schema to the new database")?;
     Replayer::apply_journal_mode(&conn, &schema.settings)?;
     conn.close().map_err(|(_, e)| e).context("could not close the new database")?;
-    Ok(objects)
+    Ok(CopyStats { objects_created: objects, exact: true, ..CopyStats::default() })
+}
+
+/// Phase A of a data fork: a fresh file with the source's settings and
+/// tables (and empty shadow tables, ready for the source's rows), in one
+/// transaction. The copy runs in WAL mode with synchronous=NORMAL: commits
+/// need no fsync, and a power cut loses at most the last pages, never the
+/// file.
+fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
+    create_file(path)?;
+    let mut conn = open_fork(path)?;
+    Replayer::apply_file_settings(&conn, &schema.settings)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+    let tx = conn.transaction()?;
+    let mut r = Replayer::new(schema);
+    r.create_tables(&tx)?;
+    // A fresh FTS5 or R*Tree table has starter rows; the source's replace them.
+    for shadow in &r.shadow_tables {
+        tx.execute_batch(&format!("DELETE FROM main.{};", schema::quote_ident(shadow)))?;
+    }
+    Replayer::apply_header_values(&tx, &schema.settings)?;
+    tx.commit().context("could not commit the tables to the new database")?;
+    conn.close().map_err(|(_, e)| e)?;
+    Ok(())
+}
+
+/// The final journal mode: the source's WAL, or the default rollback
+/// journal (the copy itself ran in WAL).
+fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
+    let want = if settings.journal_mode == "wal" { "WAL" } else { "DELETE" };
+    let got: String = conn.query_row(&format!("PRAGMA main.journal_mode = {want}"), [], |r| r.get(0))?;
+    if !got.eq_ignore_ascii_case(want) {
+        anyhow::bail!("could not set the fork's journal mode to {want} (it stayed {got})");
+    }
+    Ok(())
+}
+
+/// True when phase A committed: the fork file has its tables.
+fn tables_in_place(path: &Path) -> anyhow::Result<bool> {
+    if crate::ops::file_size(path).unwrap_or(0) == 0 {
+        return Ok(false);
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let n: i64 = conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |r| r.get(0)).unwrap_or(0);
+    Ok(n > 0)
+}
+
+/// True when phase C committed: every source index, view and trigger is in
+/// the fork.
+fn objects_in_place(path: &Path, schema: &SourceSchema) -> anyhow::Result<bool> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let late: Vec<&str> =
+        schema.objects.iter().filter(|o| o.kind != schema::Kind::Table).map(|o| o.name.as_str()).collect();
+    if late.is_empty() {
+        // Nothing distinguishes phase C; run it again (it is cheap then).
+        return Ok(false);
+    }
+    let mut stmt = conn.prepare("SELECT count(*) FROM main.sqlite_master WHERE type <> 'table' AND name = ?1")?;
+    for name in late {
+        let n: i64 = stmt.query_row([name], |r| r.get(0))?;
+        if n == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Claim the right to build fork `id`: an advisory lock that the kernel
+/// drops when the process dies, so a killed fork can be resumed.
+pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
+    home.ensure()?;
+    FileLock::try_acquire(&claim_path(home, id))
+}
+
+pub fn claim_path(home: &Home, id: &str) -> PathBuf {
+    home.databases_dir().join(format!("{id}.lock"))
+}
+
+/// True when a live process holds the build claim on `id`.
+pub fn is_claimed(home: &Home, id: &str) -> bool {
+    if !claim_path(home, id).exists() {
+        return false;
+    }
+    matches!(FileLock::try_acquire(&claim_path(home, id)), Ok(None))
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.
@@ -306,8 +732,9 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     })
 }
 
-/// Remove a failed fork: its files and its entry.
-fn discard(home: &Home, entry: &Entry) {
+/// Remove a failed fork: its files and its entry, and leave a note for
+/// `db wait` saying why.
+fn discard(home: &Home, entry: &Entry, why: &anyhow::Error) {
     if entry.owned {
         remove_files(&entry.path);
     }
@@ -315,7 +742,14 @@ fn discard(home: &Home, entry: &Entry) {
         reg.remove_id(&entry.id);
         Ok(())
     });
+    CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
+    let _ = std::fs::write(failure_note(home, &entry.id), format!("{why:#}"));
+}
+
+/// Where a failed fork leaves its one-line reason for `db wait`.
+pub fn failure_note(home: &Home, id: &str) -> PathBuf {
+    home.databases_dir().join(format!("{id}.failed"))
 }
 
 /// Remove a database file and the journal files SQLite keeps beside it.
@@ -325,4 +759,109 @@ pub fn remove_files(path: &Path) {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Copy state: what a resumed copy needs, and progress for `db show`
+
+/// Kept beside a fork while its rows are copied (`<id>.copy.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CopyState {
+    /// The WAL snapshot the copy reads from, hex.
+    pub snapshot: Option<String>,
+    /// The source's file change counter when the copy began.
+    pub change_counter: Option<u32>,
+    /// Still an exact point-in-time copy so far.
+    pub exact: bool,
+    pub rows_total: u64,
+    pub rows_done: u64,
+    pub table: Option<String>,
+}
+
+impl CopyState {
+    fn path(home: &Home, id: &str) -> PathBuf {
+        home.databases_dir().join(format!("{id}.copy.json"))
+    }
+
+    pub fn load(home: &Home, id: &str) -> Option<CopyState> {
+        let text = std::fs::read_to_string(Self::path(home, id)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn save(&self, home: &Home, id: &str) -> anyhow::Result<()> {
+        let path = Self::path(home, id);
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string(self)?;
+        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    pub fn remove(home: &Home, id: &str) {
+        let _ = std::fs::remove_file(Self::path(home, id));
+    }
+
+    /// Percentage of rows copied, when known.
+    pub fn percent(&self) -> Option<f64> {
+        (self.rows_total > 0).then(|| (self.rows_done as f64 * 100.0 / self.rows_total as f64).min(100.0))
+    }
+}
+
+/// Forwards progress and keeps `<id>.copy.json` current (at most twice a
+/// second) so `db show` in another process can tell how far the copy is.
+struct StateProgress<'a> {
+    inner: &'a mut dyn Progress,
+    state: CopyState,
+    home: &'a Home,
+    id: &'a str,
+    last: Option<Instant>,
+}
+
+impl StateProgress<'_> {
+    fn save_soon(&mut self) {
+        if self.last.is_none_or(|t| t.elapsed() >= Duration::from_millis(500)) {
+            let _ = self.state.save(self.home, self.id);
+            self.last = Some(Instant::now());
+        }
+    }
+    fn done(self) -> CopyState {
+        let _ = self.state.save(self.home, self.id);
+        self.state
+    }
+}
+
+impl Progress for StateProgress<'_> {
+    fn start(&mut self, total: u64, done: u64) {
+        self.state.rows_total = total;
+        self.state.rows_done = done;
+        self.inner.start(total, done);
+        self.save_soon();
+    }
+    fn table(&mut self, name: &str) {
+        self.state.table = Some(name.to_string());
+        self.inner.table(name);
+    }
+    fn advance(&mut self, rows: u64) {
+        self.state.rows_done += rows;
+        self.inner.advance(rows);
+        self.save_soon();
+    }
+    fn finish(&mut self) {}
+}
+
+fn hex(bytes: SnapshotBytes) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<SnapshotBytes> {
+    let mut out = [0u8; 48];
+    if text.len() != 96 {
+        return None;
+    }
+    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
+        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    }
+    Some(out)
 }

@@ -16,12 +16,14 @@
 //!     name: None,
 //!     ttl: None,
 //!     with_data: false,
-//! })?;
+//!     detach: false,
+//! }, &mut sqlfork::copy::NoProgress)?;
 //! println!("{}", out.entry.path.display());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
 pub mod address;
+pub mod copy;
 pub mod error;
 pub mod fork;
 pub mod home;

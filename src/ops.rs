@@ -4,7 +4,7 @@
 
 use crate::address::Address;
 use crate::error::Error;
-use crate::fork::{self, claim, claim_path};
+use crate::fork::{self, claim, claim_path, is_claimed};
 use crate::home::{Config, Home};
 use crate::registry::{self, Entry, Parent, Registry, Status};
 use crate::schema;
@@ -153,6 +153,8 @@ pub struct Detail {
     pub size_bytes: Option<u64>,
     /// True when a process holds the build claim right now.
     pub in_flight: bool,
+    /// How far a data copy is, while the entry is provisioning.
+    pub progress: Option<fork::CopyState>,
 }
 
 pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -178,19 +180,13 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         },
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
-    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight })
+    let progress =
+        if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
+    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress })
 }
 
 pub fn file_size(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.len())
-}
-
-/// True when another process holds the build claim on `id`.
-pub fn is_claimed(home: &Home, id: &str) -> bool {
-    if !claim_path(home, id).exists() {
-        return false;
-    }
-    matches!(claim(home, id), Ok(None))
 }
 
 /// The absolute path of a database's file.
@@ -220,6 +216,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         reg.remove_id(&entry.id);
         if entry.owned {
             fork::remove_files(&entry.path);
+            fork::CopyState::remove(home, &entry.id);
             let _ = std::fs::remove_file(claim_path(home, &entry.id));
         }
         drop(claim);

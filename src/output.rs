@@ -198,6 +198,8 @@ pub struct DetailView {
     pub forked_from: Option<ParentView>,
     /// True while a process is building this database.
     pub in_flight: bool,
+    /// Percentage of rows copied while provisioning with data.
+    pub progress_percent: Option<f64>,
 }
 
 impl From<&Detail> for DetailView {
@@ -206,6 +208,7 @@ impl From<&Detail> for DetailView {
             entry: EntryView::from(&d.entry),
             forked_from: d.parent.as_ref().map(ParentView::from),
             in_flight: d.in_flight,
+            progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
         }
     }
 }
@@ -333,7 +336,14 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
     field("Name:", e.name.clone());
     field("Path:", e.path.display().to_string());
-    let status = if d.in_flight { format!("{} (copy in progress)", e.status) } else { e.status.to_string() };
+    let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
+    let status = if d.in_flight {
+        format!("{}{pct} (copy in progress)", e.status)
+    } else if e.status == crate::registry::Status::Provisioning {
+        format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
+    } else {
+        e.status.to_string()
+    };
     field("Status:", status);
     field("Size:", d.size_bytes.map(human_bytes).unwrap_or_else(|| "file missing".into()));
     field(
@@ -364,4 +374,136 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------
+// Progress on stderr
+
+/// How progress is drawn: a bar on a terminal, plain lines every few
+/// seconds for CI logs, or nothing (`--quiet`, `--json` keeps it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressStyle {
+    Bar,
+    Lines,
+    Hidden,
+}
+
+impl Printer {
+    pub fn progress_style(&self) -> ProgressStyle {
+        if self.quiet {
+            ProgressStyle::Hidden
+        } else if std::io::stderr().is_terminal() {
+            ProgressStyle::Bar
+        } else {
+            ProgressStyle::Lines
+        }
+    }
+
+    /// A progress sink for a copy into `label`.
+    pub fn copy_progress(&self, label: &str) -> UiProgress {
+        UiProgress::new(self.progress_style(), label)
+    }
+}
+
+/// Draws copy progress on stderr: rows done of total, current table, rate
+/// and ETA.
+pub struct UiProgress {
+    style: ProgressStyle,
+    label: String,
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: u64,
+    table: String,
+    started: std::time::Instant,
+    first_done: u64,
+    last_line: Option<std::time::Instant>,
+    interval: std::time::Duration,
+}
+
+impl UiProgress {
+    pub fn new(style: ProgressStyle, label: &str) -> Self {
+        let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
+        UiProgress {
+            style,
+            label: label.to_string(),
+            bar: None,
+            total: 0,
+            done: 0,
+            table: String::new(),
+            started: std::time::Instant::now(),
+            first_done: 0,
+            last_line: None,
+            interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
+        }
+    }
+
+    fn line(&mut self, force: bool) {
+        if self.style != ProgressStyle::Lines {
+            return;
+        }
+        if !force && self.last_line.is_some_and(|t| t.elapsed() < self.interval) {
+            return;
+        }
+        self.last_line = Some(std::time::Instant::now());
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = (self.done - self.first_done) as f64 / secs;
+        let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
+        let eta = if rate > 0.0 && self.total > self.done {
+            format!(", ETA {}", crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate)))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}: {}/{} rows ({pct:.0}%), table {}, {:.0} rows/s{eta}",
+            self.label, self.done, self.total, self.table, rate
+        );
+    }
+}
+
+impl crate::copy::Progress for UiProgress {
+    fn start(&mut self, total: u64, done: u64) {
+        self.total = total;
+        self.done = done;
+        self.first_done = done;
+        self.started = std::time::Instant::now();
+        if self.style == ProgressStyle::Bar {
+            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {pos}/{len} rows {percent}% · {msg} · {per_sec} · ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(self.label.clone());
+            bar.set_position(done);
+            self.bar = Some(bar);
+        } else if done > 0 {
+            self.line(true);
+        }
+    }
+
+    fn table(&mut self, name: &str) {
+        self.table = name.to_string();
+        if let Some(bar) = &self.bar {
+            bar.set_message(name.to_string());
+        }
+    }
+
+    fn advance(&mut self, rows: u64) {
+        self.done += rows;
+        if let Some(bar) = &self.bar {
+            bar.inc(rows);
+        }
+        self.line(false);
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if self.style == ProgressStyle::Lines && self.total > 0 {
+            self.line(true);
+        }
+    }
 }

@@ -12,7 +12,7 @@
 
 use crate::error::Error;
 use anyhow::Context;
-use rusqlite::{Connection, OpenFlags, Transaction};
+use rusqlite::{Connection, OpenFlags};
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::io::Read;
@@ -164,11 +164,20 @@ pub fn harden(conn: &Connection) -> anyhow::Result<()> {
 
 /// Read the schema and settings in one read transaction.
 pub fn read_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<SourceSchema> {
+    conn.execute_batch("BEGIN").map_err(|e| source_error(path, e))?;
+    let out = read_schema_in_transaction(conn, path);
+    let _ = conn.execute_batch("COMMIT");
+    out
+}
+
+/// Read the schema and settings inside a read transaction the caller has
+/// begun (the first read pins the snapshot, so the caller may keep reading
+/// rows from the same snapshot afterwards).
+pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Result<SourceSchema> {
     let describe = |e: rusqlite::Error| source_error(path, e);
-    let tx = conn.transaction().map_err(describe)?;
     let objects = {
-        let mut stmt = tx
-            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid")
+        let mut stmt = conn
+            .prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_master WHERE sql IS NOT NULL ORDER BY rowid")
             .map_err(describe)?;
         let rows = stmt
             .query_map([], |r| {
@@ -189,20 +198,19 @@ pub fn read_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<SourceS
         objects
     };
     let pragma_i = |name: &str| -> anyhow::Result<i64> {
-        tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).map_err(describe)
+        conn.query_row(&format!("PRAGMA main.{name}"), [], |r| r.get(0)).map_err(describe)
     };
     let settings = Settings {
         page_size: pragma_i("page_size")?,
         auto_vacuum: pragma_i("auto_vacuum")?,
         user_version: pragma_i("user_version")?,
         application_id: pragma_i("application_id")?,
-        encoding: tx.query_row("PRAGMA encoding", [], |r| r.get(0)).map_err(describe)?,
-        journal_mode: tx
-            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+        encoding: conn.query_row("PRAGMA encoding", [], |r| r.get(0)).map_err(describe)?,
+        journal_mode: conn
+            .query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0))
             .map_err(describe)?
             .to_ascii_lowercase(),
     };
-    tx.commit().map_err(describe)?;
     Ok(SourceSchema { objects, settings })
 }
 
@@ -455,6 +463,23 @@ impl<'a> Replayer<'a> {
         Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new(), objects_created: 0 }
     }
 
+    /// A replayer for a fork whose tables already exist (a data copy after
+    /// phase A, possibly in another process): it learns which source tables
+    /// are the fork's shadow tables from `PRAGMA table_list`.
+    pub fn adopt(conn: &Connection, schema: &'a SourceSchema) -> anyhow::Result<Self> {
+        let mut r = Replayer::new(schema);
+        r.virtual_tables = schema.objects.iter().filter(|o| o.is_virtual()).map(|o| o.name.clone()).collect();
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
+        let shadows: HashSet<String> =
+            stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?;
+        for obj in schema.objects.iter().filter(|o| o.kind == Kind::Table) {
+            if shadows.iter().any(|s| s.eq_ignore_ascii_case(&obj.name)) {
+                r.shadow_tables.insert(obj.name.clone());
+            }
+        }
+        Ok(r)
+    }
+
     /// Settings that only take effect before the first table: call on an
     /// empty database, outside any transaction.
     pub fn apply_file_settings(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
@@ -472,7 +497,7 @@ impl<'a> Replayer<'a> {
     }
 
     /// Header values that can be set at any time (inside the transaction).
-    pub fn apply_header_values(tx: &Transaction, s: &Settings) -> anyhow::Result<()> {
+    pub fn apply_header_values(tx: &Connection, s: &Settings) -> anyhow::Result<()> {
         tx.execute_batch(&format!(
             "PRAGMA user_version = {}; PRAGMA application_id = {};",
             s.user_version, s.application_id
@@ -495,7 +520,7 @@ impl<'a> Replayer<'a> {
 
     /// Every table, in `sqlite_master` order; `sqlite_sequence` comes with
     /// the first AUTOINCREMENT table and the statistics tables come later.
-    pub fn create_tables(&mut self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn create_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
         for obj in self.schema.objects.iter().filter(|o| o.kind == Kind::Table) {
             if obj.is_internal() {
                 continue;
@@ -515,7 +540,7 @@ impl<'a> Replayer<'a> {
     /// A table named `<vtab>_<suffix>` that the fork already has, created by
     /// a virtual table replayed before it. A real table named like
     /// `ft_extra` beside `ft` does not exist yet, so it is created.
-    fn is_shadow(&self, tx: &Transaction, obj: &Object) -> anyhow::Result<bool> {
+    fn is_shadow(&self, tx: &Connection, obj: &Object) -> anyhow::Result<bool> {
         let lower = obj.name.to_ascii_lowercase();
         let candidate = self.virtual_tables.iter().any(|v| {
             let v = v.to_ascii_lowercase();
@@ -525,52 +550,52 @@ impl<'a> Replayer<'a> {
             return Ok(false);
         }
         let exists: bool = tx.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+            "SELECT count(*) > 0 FROM main.sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
             [&obj.name],
             |r| r.get(0),
         )?;
         Ok(exists)
     }
 
-    pub fn create_indexes(&mut self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn create_indexes(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::Index)
     }
 
     /// `sqlite_stat1` (and `sqlite_stat4`) cannot be created by name:
     /// `ANALYZE sqlite_schema` creates them. Rows are left to the data copy;
     /// stat4 is dropped again if the source has none.
-    pub fn create_stat_tables(&mut self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn create_stat_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
         let has1 = self.schema.has_table("sqlite_stat1");
         let has4 = self.schema.has_table("sqlite_stat4");
         if !has1 && !has4 {
             return Ok(());
         }
-        tx.execute_batch("ANALYZE sqlite_schema;")
+        tx.execute_batch("ANALYZE main.sqlite_schema;")
             .context("could not create the statistics tables (ANALYZE sqlite_schema)")?;
         for (table, wanted) in [("sqlite_stat1", has1), ("sqlite_stat4", has4)] {
             let exists: bool = tx.query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE type='table' AND name = ?1",
+                "SELECT count(*) > 0 FROM main.sqlite_master WHERE type='table' AND name = ?1",
                 [table],
                 |r| r.get(0),
             )?;
             if exists && !wanted {
-                tx.execute_batch(&format!("DROP TABLE {table};"))?;
+                tx.execute_batch(&format!("DROP TABLE main.{table};"))?;
             } else if exists {
-                tx.execute_batch(&format!("DELETE FROM {table};"))?;
+                tx.execute_batch(&format!("DELETE FROM main.{table};"))?;
             }
         }
         Ok(())
     }
 
-    pub fn create_views(&mut self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn create_views(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::View)
     }
 
-    pub fn create_triggers(&mut self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn create_triggers(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::Trigger)
     }
 
-    fn create_kind(&mut self, tx: &Transaction, kind: Kind) -> anyhow::Result<()> {
+    fn create_kind(&mut self, tx: &Connection, kind: Kind) -> anyhow::Result<()> {
         for obj in self.schema.objects.iter().filter(|o| o.kind == kind) {
             self.run(tx, obj)?;
         }
@@ -578,7 +603,7 @@ impl<'a> Replayer<'a> {
     }
 
     /// Execute one object's SQL as exactly one statement.
-    fn run(&mut self, tx: &Transaction, obj: &Object) -> anyhow::Result<()> {
+    fn run(&mut self, tx: &Connection, obj: &Object) -> anyhow::Result<()> {
         check_object(obj)?;
         let mut stmt = tx.prepare(&obj.sql).map_err(|e| replay_error(obj, e))?;
         stmt.raw_execute().map_err(|e| replay_error(obj, e))?;
@@ -589,10 +614,10 @@ impl<'a> Replayer<'a> {
     /// After replay, inside the same transaction: the fork's `sqlite_master`
     /// must hold every source object with the same type, name, tbl_name and
     /// sql, and nothing else but what SQLite adds by itself.
-    pub fn verify(&self, tx: &Transaction) -> anyhow::Result<()> {
+    pub fn verify(&self, tx: &Connection) -> anyhow::Result<()> {
         let mut fork: HashMap<String, (String, String, Option<String>)> = HashMap::new();
         {
-            let mut stmt = tx.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master")?;
+            let mut stmt = tx.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_master")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 fork.insert(r.get::<_, String>(1)?.to_ascii_lowercase(), (r.get(0)?, r.get(2)?, r.get(3)?));

@@ -16,7 +16,11 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, name, ttl } => fork_cmd(ctx, &src, &dst, with_data, name.name, ttl.ttl),
+        DbCommand::Fork { src, dst, with_data, detach, name, ttl } => {
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach }, name.name, ttl.ttl)
+        }
+        DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
+        DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
         DbCommand::List { namespace } => list(ctx, namespace.as_deref()),
         DbCommand::Show { address } => show(ctx, &address),
         DbCommand::Path { address } => path(ctx, &address),
@@ -64,22 +68,36 @@ struct ForkView {
     resumed: bool,
 }
 
+struct ForkFlags {
+    with_data: bool,
+    detach: bool,
+}
+
 fn fork_cmd(
     ctx: &mut Context,
     src: &str,
     dst: &str,
-    with_data: bool,
+    flags: ForkFlags,
     name: Option<String>,
     ttl: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let source = Source::parse(src)?;
     let ttl = parse_ttl(ttl)?;
-    if with_data {
-        return Err(Error::invalid("--with-data is not available yet; fork the schema only (omit --with-data)").into());
-    }
     let config = ctx.config()?.clone();
-    let opts = ForkOptions { source, destination: dst.to_string(), name, ttl, with_data };
-    let out = fork::fork(&ctx.home, &config, &opts)?;
+    let opts = ForkOptions {
+        source,
+        destination: dst.to_string(),
+        name,
+        ttl,
+        with_data: flags.with_data,
+        detach: flags.detach,
+    };
+    let mut progress = ctx.printer.copy_progress(dst);
+    let out = fork::fork(&ctx.home, &config, &opts, &mut progress)?;
+    print_fork(ctx, &out)
+}
+
+fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
     let e = &out.entry;
     let view = ForkView {
         entry: EntryView::from(e),
@@ -93,21 +111,165 @@ fn fork_cmd(
                 Some(t) => format!("auto-deletes at {t}"),
                 None => "never expires".into(),
             };
+            let src = match e.forked_from.as_ref() {
+                Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
+                    let mut a = format!("{namespace}/{slug}");
+                    if let Some(b) = branch {
+                        a.push_str(&format!("@{b}"));
+                    }
+                    a
+                }
+                Some(crate::registry::Parent::Path(p)) => p.display().to_string(),
+                None => "?".into(),
+            };
+            if e.status == crate::registry::Status::Provisioning {
+                return format!(
+                    "Forking {src} → {addr} in the background (status provisioning)\n  path:    {}\n  follow:  sqlfork db wait {addr}\n  expiry:  {expiry}\n",
+                    e.path.display(),
+                    addr = e.address(),
+                );
+            }
+            let exact = if c.exact {
+                "exact snapshot".to_string()
+            } else {
+                format!("best-effort (the source changed during the copy; {} orphan rows pruned)", c.orphans_pruned)
+            };
             format!(
-                "{verb} {src} → {addr}\n  path:    {}\n  objects: {} created\n  rows:    {} ({} copied)\n  time:    {}\n  copy:    {}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n",
                 e.path.display(),
                 c.objects_created,
                 c.rows_copied,
                 output::human_bytes(c.bytes_copied),
                 output::human_ms(c.duration_ms),
-                if c.exact { "exact snapshot" } else { "best-effort" },
                 verb = if out.resumed { "Finished forking" } else { "Forked" },
                 addr = e.address(),
+                kind = if e.include_data { "with data" } else { "schema only" },
             )
         },
         &view,
     )?;
     Ok(ExitCode::Success)
+}
+
+fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow::Result<ExitCode> {
+    let config = ctx.config()?.clone();
+    if background {
+        // Started by `db fork --detach`: take over the claim from the parent
+        // (it lets go right after starting us), say "ready" once the source
+        // snapshot is pinned, and copy quietly.
+        let addr = Address::parse(address.unwrap_or_default())?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut progress = ReadySignal;
+        loop {
+            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                other => return other.map(|_| ExitCode::Success),
+            }
+        }
+    }
+    let targets: Vec<Address> = match address {
+        Some(a) => vec![Address::parse(a)?],
+        None => fork::interrupted(&ctx.home)?.iter().map(|e| e.address()).collect(),
+    };
+    let mut done = Vec::new();
+    for addr in &targets {
+        let mut progress = ctx.printer.copy_progress(&addr.to_string());
+        let out = fork::resume(&ctx.home, &config, addr, &mut progress)?;
+        done.push(out);
+    }
+    if address.is_some() {
+        return print_fork(ctx, &done[0]);
+    }
+    let views: Vec<EntryView> = done.iter().map(|o| EntryView::from(&o.entry)).collect();
+    ctx.printer.result(
+        || {
+            if done.is_empty() {
+                "Nothing to resume: no interrupted forks.".to_string()
+            } else {
+                done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect()
+            }
+        },
+        &views,
+    )?;
+    Ok(ExitCode::Success)
+}
+
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.to_string().contains("another sqlfork process is building")
+}
+
+/// The background copy's progress: it only says "ready" (on stdout, to the
+/// `db fork --detach` that started it) once the copy has begun.
+struct ReadySignal;
+
+impl crate::copy::Progress for ReadySignal {
+    fn start(&mut self, _: u64, _: u64) {
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    fn table(&mut self, _: &str) {}
+    fn advance(&mut self, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Result<ExitCode> {
+    let addr = Address::parse(address)?;
+    let timeout = timeout
+        .map(|t| {
+            humantime::parse_duration(t).map_err(|e| {
+                Error::invalid(format!("--timeout `{t}` is not a duration ({e}); write it like 30s or 10m"))
+            })
+        })
+        .transpose()?;
+    let config = ctx.config()?.clone();
+    let started = std::time::Instant::now();
+    let id = ops::get(&ctx.home, &addr)?.id;
+    let mut noted = false;
+    loop {
+        let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
+        let Some(entry) = entry else {
+            let why = std::fs::read_to_string(fork::failure_note(&ctx.home, &id)).unwrap_or_default();
+            let _ = std::fs::remove_file(fork::failure_note(&ctx.home, &id));
+            return Err(Error::failed(if why.is_empty() {
+                format!("{addr} failed and was removed; fork it again")
+            } else {
+                format!("{addr} failed and was removed: {}", why.trim())
+            })
+            .into());
+        };
+        if entry.status == crate::registry::Status::Healthy {
+            ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
+            return Ok(ExitCode::Success);
+        }
+        if !fork::is_claimed(&ctx.home, &id) {
+            // Nobody is copying it: do it ourselves.
+            let mut progress = ctx.printer.copy_progress(&addr.to_string());
+            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
+                Ok(out) => {
+                    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
+                    return Ok(ExitCode::Success);
+                }
+                Err(e) if is_busy(&e) => {}
+                Err(e) => return Err(e),
+            }
+        } else if !noted {
+            ctx.printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
+            noted = true;
+        }
+        if let Some(t) = timeout {
+            if started.elapsed() >= t {
+                return Err(Error::timeout(format!(
+                    "gave up waiting for {addr} after {}; it is still provisioning (`sqlfork db show {addr}` shows progress)",
+                    humantime::format_duration(t)
+                ))
+                .into());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> {
