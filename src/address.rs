@@ -88,11 +88,12 @@ pub fn check_part(what: &str, part: &str) -> Result<(), Error> {
     if part.is_empty() {
         return Err(Error::invalid(format!("the {what} is empty; it needs 1 to 63 characters")));
     }
-    if part.len() > 63 {
-        return Err(Error::invalid(format!(
-            "the {what} `{part}` is {} characters long; the limit is 63",
-            part.chars().count()
-        )));
+    // Count characters, not bytes: a 32-character slug of 'é' must not be
+    // reported as "32 characters long; the limit is 63" (it breaks the
+    // character rule below instead).
+    let len = part.chars().count();
+    if len > 63 {
+        return Err(Error::invalid(format!("the {what} `{part}` is {len} characters long; the limit is 63")));
     }
     if let Some(c) = part.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-')) {
         return Err(Error::invalid(format!(
@@ -110,11 +111,9 @@ pub fn check_ref(r: &str) -> Result<(), Error> {
     if r.is_empty() {
         return Err(Error::invalid("the branch ref after '@' is empty; it needs 1 to 100 characters"));
     }
-    if r.len() > 100 {
-        return Err(Error::invalid(format!(
-            "the branch ref is {} characters long; the limit is 100",
-            r.chars().count()
-        )));
+    let len = r.chars().count();
+    if len > 100 {
+        return Err(Error::invalid(format!("the branch ref is {len} characters long; the limit is 100")));
     }
     if let Some(c) = r.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
         return Err(Error::invalid(format!(
@@ -200,6 +199,10 @@ mod tests {
         assert!(msg("acme/orders@a b").contains("' '"));
         assert!(msg(&format!("acme/o@{}", "r".repeat(101))).contains("limit is 100"));
         assert!(msg("acme/or/ders").contains("'/'"));
+        // Length is counted in characters, so multi-byte input is reported
+        // for the character it uses, not as "too long".
+        assert!(msg(&format!("acme/{}", "é".repeat(32))).contains("'é'"));
+        assert!(msg(&format!("acme/o@{}", "é".repeat(51))).contains("'é'"));
     }
 
     #[test]

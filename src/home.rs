@@ -129,7 +129,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(e.message().to_string()))?;
+        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(describe_toml_error(text, &e)))?;
         let mut cfg = Config::default();
         if let Some(ns) = file.default_namespace {
             crate::address::check_part("namespace", &ns)
@@ -150,6 +150,20 @@ impl Config {
     }
 }
 
+/// A TOML error as one line that points at the offending line, so that a
+/// wrong value names its key (`invalid type: integer 7, expected a string`
+/// alone does not say which setting is wrong).
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    let Some(span) = e.span() else { return msg };
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    match text.lines().nth(line_no - 1).map(str::trim).filter(|l| !l.is_empty()) {
+        Some(line) => format!("line {line_no} (`{line}`): {msg}"),
+        None => format!("line {line_no}: {msg}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +176,9 @@ mod tests {
         assert_eq!(c.rows_per_page, 50);
         let e = Config::parse("colour = true\n").unwrap_err();
         assert!(e.message.contains("colour"), "{}", e.message);
+        // A value of the wrong type names its key too.
+        let e = Config::parse("default_namespace = \"team\"\ndefault_ttl = 7\n").unwrap_err();
+        assert!(e.message.contains("line 2 (`default_ttl = 7`)"), "{}", e.message);
         assert!(Config::parse("default_ttl = \"5m\"").is_err());
         assert!(Config::parse("default_namespace = \"Bad\"").is_err());
         assert!(Config::parse("rows_per_page = 0").is_err());

@@ -173,3 +173,68 @@ pub fn assert_sound(path: &Path) {
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read file")
 }
+
+// ---------------------------------------------------------------------------
+// Additions for tests/cli.rs (additive only).
+
+/// What a failed command must leave exactly as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub registry_len: usize,
+    /// Every file under home/databases.
+    pub database_files: Vec<String>,
+    /// Every name directly in home (registry.toml, config.toml, temp files…).
+    pub home_files: Vec<String>,
+}
+
+impl Env {
+    /// A plain `std::process::Command` for the binary with this
+    /// environment, for tests that spawn children concurrently.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sqlfork"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("SQLFORK_HOME", &self.home)
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Run with `data` on stdin (a pipe, so never a terminal).
+    pub fn run_stdin(&self, args: &[&str], data: &str) -> Run {
+        let data = data.to_string();
+        self.run_with(args, move |c| {
+            c.write_stdin(data);
+        })
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let mut home_files: Vec<String> = std::fs::read_dir(&self.home)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        home_files.sort();
+        Snapshot { registry_len: self.registry_len(), database_files: self.database_files(), home_files }
+    }
+
+    /// The registry entry with this id.
+    pub fn entry(&self, id: &str) -> toml::Value {
+        self.registry()
+            .get("databases")
+            .and_then(|d| d.as_array())
+            .and_then(|a| a.iter().find(|e| e.get("id").and_then(|v| v.as_str()) == Some(id)).cloned())
+            .unwrap_or_else(|| panic!("no registry entry with id {id}"))
+    }
+
+    /// Write `config.toml` in home (creating home).
+    pub fn config(&self, text: &str) {
+        std::fs::create_dir_all(&self.home).expect("create home");
+        std::fs::write(self.home.join("config.toml"), text).expect("write config.toml");
+    }
+}
+
+/// Unix permission bits of a path.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display())).permissions().mode() & 0o777
+}

@@ -1,0 +1,112 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sqlfork_global_optspecs
+    string join \n home= json q/quiet h/help V/version
+end
+
+function __fish_sqlfork_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sqlfork_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sqlfork_using_subcommand
+    set -l cmd (__fish_sqlfork_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "db" -d 'Create, fork, inspect and delete databases'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "list" -d 'List databases, optionally in one namespace'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "show" -d 'Show one database in detail, with its lineage'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l name -d 'Human-readable name [default: the slug]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l ttl -d 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -l name -d 'Human-readable name [default: the slug]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l name -d 'Human-readable name [default: the slug]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l with-data -d 'Copy every row too, not only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from show" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from path" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from path" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (never asked when stdin is not a terminal)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "list" -d 'List databases, optionally in one namespace'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one database in detail, with its lineage'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "list" -d 'List databases, optionally in one namespace'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "show" -d 'Show one database in detail, with its lineage'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
