@@ -46,8 +46,14 @@ _sqlfork() {
             sqlfork__subcmd__db,path)
                 cmd="sqlfork__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__db,resume)
+                cmd="sqlfork__subcmd__db__subcmd__resume"
+                ;;
             sqlfork__subcmd__db,show)
                 cmd="sqlfork__subcmd__db__subcmd__show"
+                ;;
+            sqlfork__subcmd__db,wait)
+                cmd="sqlfork__subcmd__db__subcmd__wait"
                 ;;
             sqlfork__subcmd__db__subcmd__help,create)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__create"
@@ -70,8 +76,14 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,path)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__path"
                 ;;
+            sqlfork__subcmd__db__subcmd__help,resume)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__resume"
+                ;;
             sqlfork__subcmd__db__subcmd__help,show)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__show"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,wait)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__wait"
                 ;;
             sqlfork__subcmd__help,completions)
                 cmd="sqlfork__subcmd__help__subcmd__completions"
@@ -100,8 +112,14 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,path)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__help__subcmd__db,resume)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__resume"
+                ;;
             sqlfork__subcmd__help__subcmd__db,show)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__show"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,wait)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__wait"
                 ;;
             *)
                 ;;
@@ -146,7 +164,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path delete help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork list show path resume wait delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,7 +226,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --name --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --detach --name --ttl --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,7 +252,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path delete help"
+            opts="create import fork list show path resume wait delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,7 +363,35 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -417,6 +463,24 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__resume)
+            opts="-q -h -V --background --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__show)
             opts="-q -h -V --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -424,6 +488,28 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__wait)
+            opts="-q -h -V --timeout --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -464,7 +550,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path delete"
+            opts="create import fork list show path resume wait delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,7 +647,35 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
