@@ -179,11 +179,9 @@ fn plan_table(conn: &Connection, obj: &Object) -> anyhow::Result<TablePlan> {
         }
     }
     let without_rowid: bool = conn
-        .query_row(
-            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
-            [&obj.name],
-            |r| r.get::<_, i64>(0),
-        )
+        .query_row("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1", [&obj.name], |r| {
+            r.get::<_, i64>(0)
+        })
         .map(|v| v != 0)?;
     let key = if without_rowid {
         Key::Primary(primary_key(conn, &obj.name)?)
@@ -206,8 +204,10 @@ fn primary_key(conn: &Connection, table: &str) -> anyhow::Result<Vec<KeyColumn>>
         [],
         |r| r.get(0),
     )?;
-    let mut stmt =
-        conn.prepare(&format!("SELECT name, desc, coll FROM pragma_index_xinfo({}) WHERE key = 1 ORDER BY seqno", sql_string(&index)))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name, desc, coll FROM pragma_index_xinfo({}) WHERE key = 1 ORDER BY seqno",
+        sql_string(&index)
+    ))?;
     let cols = stmt
         .query_map([], |r| Ok(KeyColumn { name: r.get(0)?, desc: r.get::<_, i64>(1)? != 0, collation: r.get(2)? }))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -300,7 +300,9 @@ impl TablePlan {
                     let mut terms: Vec<String> = cols[..i]
                         .iter()
                         .enumerate()
-                        .map(|(j, p)| format!("{} = ?{} COLLATE {}", quote_ident(&p.name), j + 1, quote_ident(&p.collation)))
+                        .map(|(j, p)| {
+                            format!("{} = ?{} COLLATE {}", quote_ident(&p.name), j + 1, quote_ident(&p.collation))
+                        })
                         .collect();
                     terms.push(cmp(c, i, true));
                     alternatives.push(format!("({})", terms.join(" AND ")));
@@ -364,7 +366,8 @@ impl<'a> Copier<'a> {
 
     /// Rows of `plan` already in the fork (a resumed copy).
     pub fn rows_in_fork(&self, plan: &TablePlan) -> anyhow::Result<u64> {
-        let n: i64 = self.conn.query_row(&format!("SELECT count(*) FROM main.{}", quote_ident(&plan.name)), [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn.query_row(&format!("SELECT count(*) FROM main.{}", quote_ident(&plan.name)), [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -403,7 +406,8 @@ impl<'a> Copier<'a> {
             return Ok(n);
         }
         let cols = plan.column_list(true);
-        let first = format!("INSERT INTO main.{t}({cols}) SELECT {cols} FROM src.{t} ORDER BY {} LIMIT ?1", plan.order_by());
+        let first =
+            format!("INSERT INTO main.{t}({cols}) SELECT {cols} FROM src.{t} ORDER BY {} LIMIT ?1", plan.order_by());
         let key_count = plan.key_columns().len();
         let next = format!(
             "INSERT INTO main.{t}({cols}) SELECT {cols} FROM src.{t} WHERE {} ORDER BY {} LIMIT ?{}",
@@ -464,7 +468,8 @@ pub fn prune_orphans(conn: &Connection) -> anyhow::Result<u64> {
         for (table, rowid, fkid) in &orphans {
             match rowid {
                 Some(id) => {
-                    pruned += conn.execute(&format!("DELETE FROM main.{} WHERE _rowid_ = ?1", quote_ident(table)), [id])?
+                    pruned += conn
+                        .execute(&format!("DELETE FROM main.{} WHERE _rowid_ = ?1", quote_ident(table)), [id])?
                         as u64;
                 }
                 None => {
@@ -494,11 +499,15 @@ fn delete_orphans_by_key(conn: &Connection, table: &str, fkid: i64) -> anyhow::R
     let parent_cols: Vec<String> = if cols.iter().all(|(_, _, to)| to.is_some()) {
         cols.iter().map(|(_, _, to)| to.clone().unwrap_or_default()).collect()
     } else {
-        let mut s = conn.prepare(&format!("SELECT name FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk", sql_string(&parent)))?;
+        let mut s = conn.prepare(&format!(
+            "SELECT name FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk",
+            sql_string(&parent)
+        ))?;
         let cols = s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         cols
     };
-    let not_null: Vec<String> = cols.iter().map(|(_, from, _)| format!("c.{} IS NOT NULL", quote_ident(from))).collect();
+    let not_null: Vec<String> =
+        cols.iter().map(|(_, from, _)| format!("c.{} IS NOT NULL", quote_ident(from))).collect();
     let matches: Vec<String> = cols
         .iter()
         .zip(&parent_cols)

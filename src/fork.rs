@@ -174,8 +174,11 @@ impl SourceSession {
                 return Err(e);
             }
         };
-        let snapshot =
-            if keep_snapshot && schema.settings.journal_mode == "wal" { SourceReader::take_snapshot(&conn) } else { None };
+        let snapshot = if keep_snapshot && schema.settings.journal_mode == "wal" {
+            SourceReader::take_snapshot(&conn)
+        } else {
+            None
+        };
         let reader = if snapshot.is_some() {
             SourceReader::new(path.to_path_buf(), Some(conn), snapshot)
         } else {
@@ -219,7 +222,12 @@ fn replay_all<'s>(conn: &Connection, schema: &'s SourceSchema) -> anyhow::Result
 // Fork
 
 /// Fork a database. See the module docs for the steps.
-pub fn fork(home: &Home, config: &Config, opts: &ForkOptions, progress: &mut dyn Progress) -> anyhow::Result<ForkOutcome> {
+pub fn fork(
+    home: &Home,
+    config: &Config,
+    opts: &ForkOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
     // 1. Validate.
     let src = resolve_source(home, config, &opts.source)?;
     let dest = Address::parse_destination(&opts.destination, &src.namespace)?;
@@ -319,7 +327,12 @@ fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
 
 /// Continue an interrupted fork (`db resume`, `db wait`, or the same
 /// `db fork` again).
-pub fn resume(home: &Home, config: &Config, addr: &Address, progress: &mut dyn Progress) -> anyhow::Result<ForkOutcome> {
+pub fn resume(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
@@ -426,7 +439,12 @@ impl Job<'_> {
 
     /// `--detach`: put the tables in place, then hand the claim to a
     /// background `sqlfork db resume` and return.
-    fn build_schema_then_detach(&self, session: SourceSession, state: CopyState, claim: FileLock) -> anyhow::Result<Entry> {
+    fn build_schema_then_detach(
+        &self,
+        session: SourceSession,
+        state: CopyState,
+        claim: FileLock,
+    ) -> anyhow::Result<Entry> {
         if !tables_in_place(&self.entry.path)? {
             remove_files(&self.entry.path);
             create_tables(&self.entry.path, &session.schema)?;
@@ -460,9 +478,15 @@ impl Job<'_> {
         Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
     }
 
-    fn build_with_data(&self, mut session: SourceSession, mut state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<CopyStats> {
+    fn build_with_data(
+        &self,
+        mut session: SourceSession,
+        mut state: CopyState,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<CopyStats> {
         let path = &self.entry.path;
         let schema = &session.schema;
+        let t0 = Instant::now();
         // Phase A: the tables, in one transaction (done already when resuming).
         if !tables_in_place(path)? {
             remove_files(path);
@@ -480,9 +504,11 @@ impl Job<'_> {
             });
         }
 
+        trace(&format!("phase A done at {:?}", t0.elapsed()));
         // Phase B: rows, page by page.
         let conn = copy::open_copy_connection(path, &self.src.path)?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let sync = std::env::var("SQLFORK_COPY_SYNC").unwrap_or_else(|_| "NORMAL".into());
+        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         let plans = copy::plan(&conn, schema)?;
         let copier = Copier::new(&conn, &session.reader, self.page_rows);
         let (total, already) = count_rows(&conn, &copier, &plans)?;
@@ -495,6 +521,7 @@ impl Job<'_> {
             tracker.table(&plan.name);
             copied += copier.copy_table(plan, &mut tracker)?;
         }
+        trace(&format!("rows copied at {:?}", t0.elapsed()));
         carry_internal_tables(&copier, schema)?;
         let mut state = tracker.done();
         progress.finish();
@@ -513,6 +540,12 @@ impl Job<'_> {
         // Phase C: indexes, orphan pruning, views, triggers — one transaction,
         // no source reads.
         let mut r = Replayer::adopt(&conn, schema)?;
+        if let Ok(jm) = std::env::var("SQLFORK_INDEX_JOURNAL") {
+            conn.query_row(&format!("PRAGMA main.journal_mode = {jm}"), [], |r| r.get::<_, String>(0))?;
+        }
+        if let Ok(c) = std::env::var("SQLFORK_INDEX_CACHE") {
+            conn.execute_batch(&format!("PRAGMA cache_size = {c}"))?;
+        }
         conn.execute_batch("BEGIN")?;
         let phase_c = (|| -> anyhow::Result<u64> {
             r.create_indexes(&conn)?;
@@ -530,7 +563,9 @@ impl Job<'_> {
             }
         };
         conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
+        trace(&format!("indexes, views, triggers committed at {:?}", t0.elapsed()));
         finish_journal_mode(&conn, &schema.settings)?;
+        trace(&format!("journal mode set at {:?}", t0.elapsed()));
         conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
         Ok(CopyStats {
             objects_created: user_objects(schema),
@@ -540,6 +575,13 @@ impl Job<'_> {
             orphans_pruned: pruned,
             ..CopyStats::default()
         })
+    }
+}
+
+/// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
+fn trace(msg: &str) {
+    if std::env::var_os("SQLFORK_TRACE").is_some() {
+        eprintln!("sqlfork trace: {msg}");
     }
 }
 
@@ -627,7 +669,8 @@ fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
     create_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
-    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+    let jm = std::env::var("SQLFORK_COPY_JOURNAL").unwrap_or_else(|_| "WAL".into());
+    conn.query_row(&format!("PRAGMA journal_mode = {jm}"), [], |r| r.get::<_, String>(0))?;
     let tx = conn.transaction()?;
     let mut r = Replayer::new(schema);
     r.create_tables(&tx)?;

@@ -180,8 +180,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         },
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
-    let progress =
-        if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
+    let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
     Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress })
 }
 

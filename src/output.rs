@@ -449,7 +449,10 @@ impl UiProgress {
         let rate = (self.done - self.first_done) as f64 / secs;
         let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
         let eta = if rate > 0.0 && self.total > self.done {
-            format!(", ETA {}", crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate)))
+            format!(
+                ", ETA {}",
+                crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate))
+            )
         } else {
             String::new()
         };
