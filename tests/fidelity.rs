@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -181,6 +182,14 @@ fidelity! {
         CREATE TABLE "temp"(x);
         CREATE TABLE IF NOT EXISTS "if"(x);
         CREATE TABLE "CREATE TABLE"(x);
+        CREATE TABLE 😀unquoted(x);
+        CREATE TABLE a$b(x);
+        CREATE TABLE `a``b`(x);
+        CREATE TABLE 'it''s'(x);
+        CREATE TABLE "Ä"(x);
+        CREATE TABLE "ä"(x);
+        CREATE INDEX "É" ON "Ä"(x);
+        CREATE INDEX "é" ON "ä"(x);
         CREATE TABLE c1(a -- a comment; with a semicolon
           , b /* ; block */, "c;" TEXT DEFAULT ';');
         CREATE INDEX "idx ; weird" ON "my table"("select");
@@ -431,7 +440,8 @@ fn renamed_fts5_table_shadow_sql_may_differ_only() {
 
 #[test]
 fn autoincrement_fork_has_sqlite_sequence() {
-    let (_env, src, fork) = check("CREATE TABLE ai(id INTEGER PRIMARY KEY AUTOINCREMENT, x); INSERT INTO ai(x) VALUES (1);");
+    let (_env, src, fork) =
+        check("CREATE TABLE ai(id INTEGER PRIMARY KEY AUTOINCREMENT, x); INSERT INTO ai(x) VALUES (1);");
     for p in [&src, &fork] {
         let n: i64 = scalar(p, "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'");
         assert_eq!(n, 1, "sqlite_sequence in {}", p.display());
@@ -577,4 +587,25 @@ fn wal_source_leaves_no_files_beside_it() {
     let after = tree_snapshot(env.dir.path(), &[&env.home]);
     let diff = snapshot_diff(&before, &after);
     assert!(diff.is_empty(), "files beside the sources changed: {diff:?}");
+}
+
+/// A WAL-mode source whose schema is still only in its -wal file (a
+/// writer holds it open, no checkpoint yet): the fork sees that schema.
+#[test]
+fn wal_source_with_schema_not_yet_checkpointed() {
+    let env = Env::new();
+    let src = env.path("src.db");
+    let writer = Connection::open(&src).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t(a); CREATE INDEX t_a ON t(a); CREATE VIRTUAL TABLE ft USING fts5(x);
+             INSERT INTO t VALUES (1); INSERT INTO ft VALUES ('w');",
+        )
+        .unwrap();
+    assert!(std::fs::metadata(env.path("src.db-wal")).unwrap().len() > 0, "test setup: schema sits in the WAL");
+    let forked = fork_and_compare(&env, &src, "dst", false);
+    let n: i64 = scalar(&forked.fork, "SELECT count(*) FROM sqlite_master WHERE name IN ('t', 't_a', 'ft')");
+    assert_eq!(n, 3);
+    drop(writer);
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,8 @@ fn with_sql(env: &Env, setup: &str, sql: &str) -> PathBuf {
     // tolerates a schema SQLite itself cannot load).
     let conn = Connection::open_with_flags(&src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-    let stored: String = conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'victim'", [], |r| r.get(0)).unwrap();
+    let stored: String =
+        conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'victim'", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, sql, "test setup: tamper did not take");
     src
 }
@@ -95,7 +97,8 @@ fn table_sql_with_a_second_statement_attach() {
 #[test]
 fn relative_attach_target_is_not_created_either() {
     let env = Env::new();
-    let src = with_sql(&env, &format!("{BASE} CREATE TABLE victim(a);"), "CREATE TABLE victim(a);ATTACH 'pwned.db' AS p");
+    let src =
+        with_sql(&env, &format!("{BASE} CREATE TABLE victim(a);"), "CREATE TABLE victim(a);ATTACH 'pwned.db' AS p");
     assert_refused(&env, &src, &["victim"]);
 }
 
@@ -118,11 +121,8 @@ fn second_statement_after_a_block_comment() {
 #[test]
 fn second_statement_pragma() {
     let env = Env::new();
-    let src = with_sql(
-        &env,
-        &format!("{BASE} CREATE TABLE victim(a);"),
-        "CREATE TABLE victim(a); PRAGMA user_version = 666",
-    );
+    let src =
+        with_sql(&env, &format!("{BASE} CREATE TABLE victim(a);"), "CREATE TABLE victim(a); PRAGMA user_version = 666");
     assert_refused(&env, &src, &["victim"]);
 }
 
@@ -169,8 +169,9 @@ fn nul_byte_hiding_a_second_statement() {
             attach_target(&env).replace('\'', "''")
         ))
         .unwrap();
-        let len: i64 =
-            conn.query_row("SELECT length(CAST(sql AS BLOB)) FROM sqlite_master WHERE name = 'victim'", [], |r| r.get(0)).unwrap();
+        let len: i64 = conn
+            .query_row("SELECT length(CAST(sql AS BLOB)) FROM sqlite_master WHERE name = 'victim'", [], |r| r.get(0))
+            .unwrap();
         assert!(len > 30, "test setup: NUL and tail stored");
     }
     assert_refused(&env, &src, &["victim"]);
@@ -323,7 +324,8 @@ fn trigger_row_creates_a_temp_trigger() {
 #[test]
 fn view_row_creates_in_another_schema() {
     let env = Env::new();
-    let src = with_sql(&env, &format!("{BASE} CREATE VIEW victim AS SELECT 1;"), "CREATE VIEW pwned.victim AS SELECT 1");
+    let src =
+        with_sql(&env, &format!("{BASE} CREATE VIEW victim AS SELECT 1;"), "CREATE VIEW pwned.victim AS SELECT 1");
     assert_refused(&env, &src, &["victim"]);
 }
 
