@@ -238,3 +238,242 @@ pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display())).permissions().mode() & 0o777
 }
+
+// ===========================================================================
+// Fidelity helpers (tests/fidelity.rs, tests/hostile.rs, tests/corpus.rs).
+// Additive block in its own module (`common::fid`) so that names cannot
+// clash with other additions; nothing above this line depends on it.
+// ===========================================================================
+pub mod fid {
+    use super::{assert_sound, file_bytes, master, settings, Env, Run};
+    use rusqlite::Connection;
+    use std::path::{Path, PathBuf};
+
+    /// One `sqlite_master` row: (type, name, tbl_name, sql).
+    pub type MasterRow = (String, String, String, Option<String>);
+
+    /// `sqlite_master` as a set (the order SQL sorts names in depends on the
+    /// encoding, so compare sets, not lists).
+    pub fn master_set(path: &Path) -> std::collections::BTreeSet<MasterRow> {
+        master(path).into_iter().collect()
+    }
+
+    /// Rows only in `a` and rows only in `b`, for failure messages.
+    pub fn master_diff(a: &std::collections::BTreeSet<MasterRow>, b: &std::collections::BTreeSet<MasterRow>) -> String {
+        let mut out = String::new();
+        for r in a.difference(b) {
+            out.push_str(&format!("  only in source: {r:?}\n"));
+        }
+        for r in b.difference(a) {
+            out.push_str(&format!("  only in fork:   {r:?}\n"));
+        }
+        out
+    }
+
+    /// Tables a virtual-table module creates by itself (shadow tables), found
+    /// independently of sqlfork: each virtual table of the source is created
+    /// alone in a fresh in-memory database and the tables that appear with it
+    /// are its shadow tables. When a virtual table cannot be created alone
+    /// (say, FTS4 with external content and no column list), SQLite's own
+    /// `PRAGMA table_list` verdict is used for it. Names are lower-cased.
+    pub fn module_tables(path: &Path) -> std::collections::BTreeSet<String> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+        let vtabs: Vec<(String, String)> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+                )
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
+        };
+        let listed_shadow: Vec<String> = {
+            let mut stmt =
+                conn.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'").unwrap();
+            stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap().to_lowercase()).collect()
+        };
+        let mut out = std::collections::BTreeSet::new();
+        for (name, sql) in vtabs {
+            let prefix = format!("{}_", name.to_lowercase());
+            let mem = Connection::open_in_memory().unwrap();
+            if mem.execute_batch(&sql).is_ok() {
+                let mut stmt = mem.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+                for n in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+                    let n = n.unwrap().to_lowercase();
+                    if n.starts_with(&prefix) {
+                        out.insert(n);
+                    }
+                }
+            } else {
+                out.extend(listed_shadow.iter().filter(|n| n.starts_with(&prefix)).cloned());
+            }
+        }
+        out
+    }
+
+    /// The user objects a schema-only fork must create: every `sqlite_master`
+    /// row with SQL, except SQLite's own tables (`sqlite_*`) and the shadow
+    /// tables a virtual table makes by itself.
+    pub fn user_object_count(path: &Path) -> u64 {
+        let shadows = module_tables(path);
+        master(path)
+            .into_iter()
+            .filter(|(ty, name, _, sql)| {
+                let lower = name.to_lowercase();
+                sql.is_some() && !lower.starts_with("sqlite_") && !(ty == "table" && shadows.contains(&lower))
+            })
+            .count() as u64
+    }
+
+    /// Quote an identifier for test SQL.
+    pub fn quote_name(name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    /// Row counts of every user table (real and virtual, shadow tables and
+    /// `sqlite_*` aside) of `path`.
+    pub fn user_table_rows(path: &Path) -> Vec<(String, i64)> {
+        let shadows = module_tables(path);
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+        let names: Vec<String> = {
+            let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+            stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+        };
+        names
+            .into_iter()
+            .filter(|n: &String| !n.to_lowercase().starts_with("sqlite_") && !shadows.contains(&n.to_lowercase()))
+            .map(|n| {
+                let c: i64 = conn
+                    .query_row(&format!("SELECT count(*) FROM {}", quote_name(&n)), [], |r| r.get(0))
+                    .unwrap_or_else(|e| panic!("count rows of {n} in {}: {e}", path.display()));
+                (n, c)
+            })
+            .collect()
+    }
+
+    /// Every file under `root` (recursively) with its bytes, skipping `skip`
+    /// and anything below it.
+    pub fn tree_snapshot(root: &Path, skip: &[&Path]) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        fn walk(dir: &Path, skip: &[&Path], out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+            let Ok(rd) = std::fs::read_dir(dir) else { return };
+            for e in rd.filter_map(|e| e.ok()) {
+                let p = e.path();
+                if skip.iter().any(|s| p.starts_with(s)) {
+                    continue;
+                }
+                if p.is_dir() {
+                    walk(&p, skip, out);
+                } else {
+                    out.insert(p.clone(), std::fs::read(&p).unwrap_or_default());
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(root, skip, &mut out);
+        out
+    }
+
+    /// Describe how two snapshots differ (added, removed, changed files).
+    pub fn snapshot_diff(
+        before: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+        after: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for (p, b) in before {
+            match after.get(p) {
+                None => out.push(format!("removed {}", p.display())),
+                Some(a) if a != b => out.push(format!("changed {}", p.display())),
+                _ => {}
+            }
+        }
+        for p in after.keys().filter(|p| !before.contains_key(*p)) {
+            out.push(format!("created {}", p.display()));
+        }
+        out
+    }
+
+    /// The argument that names `src` for `db fork`: `./REL` relative to the
+    /// temp dir the binary runs in.
+    pub fn src_arg(env: &Env, src: &Path) -> String {
+        let rel = src.strip_prefix(env.dir.path()).expect("source lives in the test's temp dir");
+        format!("./{}", rel.display())
+    }
+
+    /// What a schema-only fork produced, after [`fork_and_compare`] checked it.
+    pub struct Forked {
+        pub run: Run,
+        pub fork: PathBuf,
+        /// Shadow tables whose SQL differs between source and fork (allowed
+        /// only when the caller said so).
+        pub shadow_sql_diffs: Vec<String>,
+    }
+
+    /// Fork `src` schema-only with `db fork ./SRC DST --json` and check the
+    /// fork object by object against the source: `sqlite_master` (type, name,
+    /// tbl_name, sql) equal as sets, the settings equal, `integrity_check` and
+    /// `foreign_key_check` clean, zero rows in every user table, the JSON's
+    /// `copy.objectsCreated` equal to the source's number of user objects, the
+    /// source's bytes unchanged. With `allow_shadow_sql_diff`, shadow tables of
+    /// virtual tables may differ in SQL only (written by another SQLite
+    /// version); they are reported, and everything else is compared strictly.
+    pub fn fork_and_compare(env: &Env, src: &Path, dst: &str, allow_shadow_sql_diff: bool) -> Forked {
+        let src_master = master_set(src);
+        let src_settings = settings(src);
+        let shadows = module_tables(src);
+        let expected_objects = user_object_count(src);
+        let src_bytes = file_bytes(src);
+
+        let run = env.run(&["db", "fork", &src_arg(env, src), dst, "--json"]).ok();
+        let json = run.json();
+        let fork = PathBuf::from(json["path"].as_str().expect("JSON has path"));
+        assert!(fork.starts_with(&env.home), "fork {} is not under home {}", fork.display(), env.home.display());
+        assert_eq!(json["status"], "healthy", "fork status\n{}", run.stdout);
+        assert_eq!(json["includeData"], false, "schema-only fork\n{}", run.stdout);
+        assert_eq!(json["copy"]["rowsCopied"], 0, "schema-only fork copies no rows\n{}", run.stdout);
+        assert_eq!(
+            json["copy"]["objectsCreated"].as_u64(),
+            Some(expected_objects),
+            "objectsCreated should be the number of user objects (sqlite_* and shadow tables aside)\n{}",
+            run.stdout
+        );
+
+        let fork_master = master_set(&fork);
+        let is_shadow = |r: &MasterRow| r.0 == "table" && shadows.contains(&r.1.to_lowercase());
+        let mut shadow_sql_diffs = Vec::new();
+        if allow_shadow_sql_diff {
+            let strip = |s: &std::collections::BTreeSet<MasterRow>| -> std::collections::BTreeSet<MasterRow> {
+                s.iter().filter(|r| !is_shadow(r)).cloned().collect()
+            };
+            let (a, b) = (strip(&src_master), strip(&fork_master));
+            assert!(
+                a == b,
+                "sqlite_master differs (shadow tables aside) for {}:\n{}",
+                src.display(),
+                master_diff(&a, &b)
+            );
+            // Shadow tables: same names and types, SQL may differ.
+            let names =
+                |s: &std::collections::BTreeSet<MasterRow>| -> std::collections::BTreeSet<(String, String, String)> {
+                    s.iter().filter(|r| is_shadow(r)).map(|r| (r.0.clone(), r.1.clone(), r.2.clone())).collect()
+                };
+            assert_eq!(names(&src_master), names(&fork_master), "shadow tables differ for {}", src.display());
+            for r in src_master.iter().filter(|r| is_shadow(r)) {
+                if !fork_master.contains(r) {
+                    shadow_sql_diffs.push(r.1.clone());
+                }
+            }
+        } else {
+            assert!(
+                src_master == fork_master,
+                "sqlite_master differs for {}:\n{}",
+                src.display(),
+                master_diff(&src_master, &fork_master)
+            );
+        }
+        assert_eq!(settings(&fork), src_settings, "settings of the fork differ from {}", src.display());
+        assert_sound(&fork);
+        let rows: Vec<_> = user_table_rows(&fork).into_iter().filter(|(_, n)| *n != 0).collect();
+        assert!(rows.is_empty(), "a schema-only fork must have no rows in user tables, found {rows:?}");
+        assert!(file_bytes(src) == src_bytes, "the source {} changed", src.display());
+        Forked { run, fork, shadow_sql_diffs }
+    }
+}
