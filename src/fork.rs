@@ -193,6 +193,7 @@ impl SourceSession {
 /// refuse anything unsafe, and replay the schema into memory so that every
 /// error a real replay could meet is found before anything is written.
 pub fn read_and_check(path: &Path) -> anyhow::Result<SourceSchema> {
+    let _side_files = schema::SourceSideFiles::note(path);
     let (session, _) = SourceSession::open(path, false, None)?;
     check_schema(&session.schema)?;
     Ok(session.schema)
@@ -244,6 +245,7 @@ pub fn fork(
     }
 
     // 2. Read the source in one read transaction, and check every object.
+    let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
     let (session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
     check_schema(&session.schema)?;
@@ -287,6 +289,8 @@ pub fn fork(
         Ok(())
     }) {
         CopyState::remove(home, &id);
+        drop(claim);
+        let _ = std::fs::remove_file(claim_path(home, &id));
         return Err(e);
     }
 
@@ -365,6 +369,7 @@ fn resume_entry(
         None => return Err(registry::not_found(&addr).into()),
     };
     let src = source_of(home, &entry)?;
+    let _side_files = schema::SourceSideFiles::note(&src.path);
     let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);

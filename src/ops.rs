@@ -80,6 +80,7 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
     if Registry::load(home)?.get(&addr).is_some() {
         return Err(taken(&addr).into());
     }
+    let _side_files = schema::SourceSideFiles::note(file);
     let mut conn = schema::open_source(file)?;
     schema::read_schema(&mut conn, file)?;
     drop(conn);

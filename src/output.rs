@@ -42,7 +42,8 @@ impl Printer {
         Ok(())
     }
 
-    /// A note for humans on stderr; silent with --quiet or --json.
+    /// A note for humans on stderr; silent with --quiet (stdout stays pure
+    /// JSON with --json either way).
     pub fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");

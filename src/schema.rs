@@ -155,6 +155,65 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
+/// The `-wal` and `-shm` files SQLite creates beside a WAL-mode source when
+/// it opens it, even read-only. sqlfork removes the ones it caused, the way
+/// SQLite's last connection does: only when no other process has the
+/// database open (nobody holds the shared "dead man switch" lock in the
+/// `-shm`). Create it before opening the source; it tidies when dropped,
+/// after every connection to the source is closed.
+pub struct SourceSideFiles {
+    wal: std::path::PathBuf,
+    shm: std::path::PathBuf,
+    had_wal: bool,
+    had_shm: bool,
+}
+
+impl SourceSideFiles {
+    pub fn note(path: &Path) -> Self {
+        let side = |suffix: &str| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            std::path::PathBuf::from(p)
+        };
+        let (wal, shm) = (side("-wal"), side("-shm"));
+        SourceSideFiles { had_wal: wal.exists(), had_shm: shm.exists(), wal, shm }
+    }
+
+    fn tidy(&self) {
+        if self.had_shm || !self.shm.exists() {
+            return;
+        }
+        let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&self.shm) else { return };
+        // SQLite's unix VFS: byte 128 of the -shm is the DMS lock, held shared
+        // by every connection that has the WAL open.
+        let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+        lock.l_type = libc::F_WRLCK as _;
+        lock.l_whence = libc::SEEK_SET as _;
+        lock.l_start = 128;
+        lock.l_len = 1;
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain fcntl on a file we own, with a valid flock struct.
+        let locked = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } == 0;
+        if !locked {
+            return;
+        }
+        let wal_empty = std::fs::metadata(&self.wal).map(|m| m.len() == 0).unwrap_or(true);
+        if !self.had_wal && wal_empty {
+            let _ = std::fs::remove_file(&self.wal);
+        }
+        if !self.wal.exists() {
+            let _ = std::fs::remove_file(&self.shm);
+        }
+        drop(file); // releases the lock
+    }
+}
+
+impl Drop for SourceSideFiles {
+    fn drop(&mut self) {
+        self.tidy();
+    }
+}
+
 /// Settings that stop a database's own schema from running code we did not
 /// ask for: untrusted schema, no extension loading.
 pub fn harden(conn: &Connection) -> anyhow::Result<()> {
@@ -615,17 +674,21 @@ impl<'a> Replayer<'a> {
     /// must hold every source object with the same type, name, tbl_name and
     /// sql, and nothing else but what SQLite adds by itself.
     pub fn verify(&self, tx: &Connection) -> anyhow::Result<()> {
-        let mut fork: HashMap<String, (String, String, Option<String>)> = HashMap::new();
+        // Triggers have a namespace of their own: a trigger may share its
+        // name with a table, so objects are keyed by (namespace, name).
+        let space = |kind: &str| if kind == "trigger" { "trigger" } else { "object" };
+        let mut fork: HashMap<(&str, String), (String, String, Option<String>)> = HashMap::new();
         {
             let mut stmt = tx.prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_master")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                fork.insert(r.get::<_, String>(1)?.to_ascii_lowercase(), (r.get(0)?, r.get(2)?, r.get(3)?));
+                let kind: String = r.get(0)?;
+                fork.insert((space(&kind), r.get::<_, String>(1)?.to_ascii_lowercase()), (kind, r.get(2)?, r.get(3)?));
             }
         }
-        let mut expected: HashSet<String> = HashSet::new();
+        let mut expected: HashSet<(&str, String)> = HashSet::new();
         for obj in &self.schema.objects {
-            let key = obj.name.to_ascii_lowercase();
+            let key = (space(obj.kind.as_str()), obj.name.to_ascii_lowercase());
             expected.insert(key.clone());
             let Some((kind, tbl_name, sql)) = fork.get(&key) else {
                 if self.shadow_tables.contains(&obj.name) {
@@ -649,8 +712,9 @@ impl<'a> Replayer<'a> {
                 .into());
             }
         }
-        for (name, (kind, tbl_name, sql)) in &fork {
-            if expected.contains(name) || sql.is_none() || name.starts_with("sqlite_") {
+        for (key, (kind, tbl_name, sql)) in &fork {
+            let name = &key.1;
+            if expected.contains(key) || sql.is_none() || name.starts_with("sqlite_") {
                 continue;
             }
             let shadow_of_ours = kind == "table"
@@ -679,12 +743,19 @@ fn replay_error(obj: &Object, e: rusqlite::Error) -> anyhow::Error {
         "the source uses a virtual-table module this SQLite does not have (sqlfork has fts3, fts4, fts5 and rtree)"
     } else if msg.contains("unknown tokenizer") || msg.contains("tokenize") {
         "the source uses a full-text tokenizer that only its application defines"
+    } else if msg.contains("unsafe use of") {
+        "the schema calls a function that is not allowed in a schema (sqlfork runs with trusted_schema off); the source may be hostile"
     } else if matches!(e, rusqlite::Error::MultipleStatement) {
         "the SQL holds more than one statement; the source may be corrupt or hostile"
     } else {
         "the source's schema cannot be replayed by this SQLite"
     };
-    Error::invalid(format!("could not create {} in the fork: {msg}; {hint}", obj.describe())).into()
+    // A schema sqlfork cannot replay is a failed fork (exit 1); a schema that
+    // is not what it claims to be is refused as invalid input (exit 2).
+    if matches!(e, rusqlite::Error::MultipleStatement) || msg.contains("unsafe use of") {
+        return Error::invalid(format!("could not create {} in the fork: {msg}; {hint}", obj.describe())).into();
+    }
+    Error::failed(format!("could not create {} in the fork: {msg}; {hint}", obj.describe())).into()
 }
 
 #[cfg(test)]
