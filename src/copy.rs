@@ -35,6 +35,13 @@ pub trait Progress {
     fn advance(&mut self, rows: u64);
     /// The copy is over (successfully or not).
     fn finish(&mut self);
+    /// What is being counted: "rows" (the default) or "pages".
+    fn unit(&mut self, _unit: &'static str) {}
+    /// The first `done` pages are written and synced: a resumed copy may
+    /// start after them.
+    fn durable(&mut self, _done: u64) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// A progress sink that ignores everything.
@@ -99,6 +106,11 @@ impl SourceReader {
         SourceReader { path, pin, snapshot }
     }
 
+    /// The connection holding the snapshot's read transaction, if any.
+    pub fn pin_connection(&self) -> Option<&Connection> {
+        self.pin.as_ref()
+    }
+
     /// Release the pinned snapshot (end of the copy).
     pub fn release(&mut self) {
         if let Some(pin) = self.pin.take() {
@@ -116,6 +128,128 @@ pub fn change_counter(path: &Path) -> Option<u32> {
     let mut h = [0u8; 28];
     f.read_exact(&mut h).ok()?;
     Some(u32::from_be_bytes([h[24], h[25], h[26], h[27]]))
+}
+
+// ---------------------------------------------------------------------------
+// Page copy: the fast path
+
+/// Why a page copy stopped before the end.
+#[derive(Debug)]
+pub enum PageCopyStop {
+    /// A rollback-journal source was committed to between two chunks: the
+    /// pages no longer form one consistent image.
+    SourceChanged,
+    Failed(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for PageCopyStop {
+    fn from(e: E) -> Self {
+        PageCopyStop::Failed(e.into())
+    }
+}
+
+/// Copies a source's pages, as they are at one point in time, into a new
+/// file: page-exact (rowids, free pages, statistics, FTS and R*Tree shadow
+/// tables, every header setting), with no SQL replayed and no trigger run.
+///
+/// Pages are read through SQLite's pager (`sqlite_dbpage`), so a WAL source
+/// is read at the snapshot of `conn`'s open read transaction (the caller
+/// keeps it open for the whole copy; it does not block writers). A
+/// rollback-journal source is read in chunks, each its own short read
+/// transaction that first checks the file change counter has not moved.
+///
+/// The written file is synced before `progress.durable` is told how many
+/// pages are safe, so a resumed copy can start after them.
+pub struct PageCopy<'a> {
+    pub conn: &'a Connection,
+    /// True when `conn` holds a read transaction for the whole copy.
+    pub pinned: bool,
+    /// The change counter every chunk must still see (rollback sources).
+    pub change_counter: Option<u32>,
+    pub page_size: u64,
+    pub page_count: u64,
+}
+
+/// Pages per chunk (one short read on a rollback-journal source).
+const CHUNK_PAGES: u64 = 2048;
+/// Chunks written between syncs (and durable checkpoints for a resume).
+const CHUNKS_PER_SYNC: u64 = 16;
+
+/// Testing aids (documented in the README): `SQLFORK_TEST_CHUNK_PAGES`
+/// shrinks page-copy chunks and `SQLFORK_TEST_DELAY_MS` sleeps after every
+/// committed page or chunk, so tests can interrupt a copy or change the
+/// source halfway through a small database.
+fn test_knob(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+pub fn test_delay() {
+    if let Some(ms) = test_knob("SQLFORK_TEST_DELAY_MS") {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+impl PageCopy<'_> {
+    /// Copy pages `done+1..=page_count` into `file`. Returns pages copied.
+    pub fn run(&self, file: &std::fs::File, mut done: u64, progress: &mut dyn Progress) -> Result<u64, PageCopyStop> {
+        use std::os::unix::fs::FileExt;
+        let mut stmt = self.conn.prepare("SELECT pgno, data FROM main.sqlite_dbpage WHERE pgno > ?1 LIMIT ?2")?;
+        let chunk_pages = test_knob("SQLFORK_TEST_CHUNK_PAGES").unwrap_or(CHUNK_PAGES).max(1);
+        let mut unsynced = 0u64;
+        while done < self.page_count {
+            if !self.pinned {
+                self.conn.execute_batch("BEGIN")?;
+                let page1: Vec<u8> =
+                    self.conn.query_row("SELECT data FROM main.sqlite_dbpage WHERE pgno = 1", [], |r| r.get(0))?;
+                let counter = page1.get(24..28).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                if counter != self.change_counter {
+                    let _ = self.conn.execute_batch("COMMIT");
+                    return Err(PageCopyStop::SourceChanged);
+                }
+            }
+            let want = chunk_pages.min(self.page_count - done);
+            let mut rows = stmt.query([done as i64, want as i64])?;
+            let mut n = 0u64;
+            while let Some(r) = rows.next()? {
+                let pgno: i64 = r.get(0)?;
+                let data = r.get_ref(1)?.as_blob()?;
+                if data.len() as u64 != self.page_size {
+                    return Err(anyhow::anyhow!(
+                        "page {pgno} of the source has {} bytes, not {}",
+                        data.len(),
+                        self.page_size
+                    )
+                    .into());
+                }
+                file.write_all_at(data, (pgno as u64 - 1) * self.page_size)
+                    .map_err(|e| anyhow::anyhow!("could not write the fork: {e}"))?;
+                n += 1;
+            }
+            drop(rows);
+            if !self.pinned {
+                self.conn.execute_batch("COMMIT")?;
+            }
+            if n == 0 {
+                return Err(anyhow::anyhow!(
+                    "the source ended at page {done}, before its page count {}",
+                    self.page_count
+                )
+                .into());
+            }
+            done += n;
+            unsynced += 1;
+            progress.advance(n);
+            test_delay();
+            if unsynced >= CHUNKS_PER_SYNC {
+                file.sync_data().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+                progress.durable(done)?;
+                unsynced = 0;
+            }
+        }
+        file.sync_all().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+        progress.durable(done)?;
+        Ok(done)
+    }
 }
 
 /// How a table's rows are ordered and addressed.
@@ -443,6 +577,7 @@ impl<'a> Copier<'a> {
             self.commit()?;
             total += n;
             progress.advance(n);
+            test_delay();
             if n < self.page_rows {
                 return Ok(total);
             }

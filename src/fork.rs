@@ -21,7 +21,7 @@
 use crate::address::{Address, Source};
 use crate::copy::{self, Copier, Progress, SnapshotBytes, SourceReader};
 use crate::error::Error;
-use crate::home::{Config, Home};
+use crate::home::{Config, CopyMethod, Home};
 use crate::registry::{self, CopyStats, Entry, FileLock, Parent, Registry, Status};
 use crate::schema::{self, Replayer, SourceSchema};
 use crate::ttl;
@@ -276,6 +276,7 @@ pub fn fork(
         snapshot: session.reader.snapshot.map(hex),
         change_counter: counter,
         exact: session.reader.snapshot.is_some() || session.schema.settings.journal_mode != "wal",
+        method: config.copy_method,
         ..CopyState::default()
     };
     if opts.with_data {
@@ -373,9 +374,25 @@ fn resume_entry(
     let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
+        let counter = copy::change_counter(&src.path);
         let (session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
         check_schema(&session.schema)?;
-        if entry.include_data {
+        if entry.include_data && state.method == CopyMethod::Pages {
+            // Pages already written are only good if the source is the same
+            // point in time: the same WAL snapshot, or no commit since.
+            let same = if session.schema.settings.journal_mode == "wal" {
+                saved.is_some() && reused
+            } else {
+                counter.is_some() && counter == state.change_counter
+            };
+            if !same {
+                state.pages_done = 0;
+                state.change_counter = counter;
+            }
+            state.exact = true;
+            state.snapshot = session.reader.snapshot.map(hex);
+            state.save(home, &entry.id)?;
+        } else if entry.include_data {
             if saved.is_some() && !reused {
                 // The snapshot the copy started from is gone (checkpointed):
                 // the rest comes from a newer one, so the fork is best-effort.
@@ -450,7 +467,7 @@ impl Job<'_> {
         state: CopyState,
         claim: FileLock,
     ) -> anyhow::Result<Entry> {
-        if !tables_in_place(&self.entry.path)? {
+        if state.method == CopyMethod::Rows && !tables_in_place(&self.entry.path)? {
             remove_files(&self.entry.path);
             create_tables(&self.entry.path, &session.schema)?;
         }
@@ -483,7 +500,97 @@ impl Job<'_> {
         Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
     }
 
+    /// A data copy: page by page when it can be (see `copy::PageCopy`), else
+    /// row by row. A rollback-journal source written to during a page copy
+    /// makes the copy start again row by row, best-effort.
     fn build_with_data(
+        &self,
+        mut session: SourceSession,
+        mut state: CopyState,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<CopyStats> {
+        if state.method == CopyMethod::Pages {
+            match self.build_pages(&mut session, &mut state, progress) {
+                Ok(stats) => return Ok(stats),
+                Err(copy::PageCopyStop::Failed(e)) => return Err(e),
+                Err(copy::PageCopyStop::SourceChanged) => {
+                    trace("source changed during the page copy; copying rows instead");
+                    drop(session);
+                    remove_files(&self.entry.path);
+                    let counter = copy::change_counter(&self.src.path);
+                    let (fresh, _) = SourceSession::open(&self.src.path, true, None)?;
+                    check_schema(&fresh.schema)?;
+                    let state = CopyState {
+                        change_counter: counter,
+                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.snapshot.is_some(),
+                        snapshot: fresh.reader.snapshot.map(hex),
+                        method: CopyMethod::Rows,
+                        ..CopyState::default()
+                    };
+                    state.save(self.home, &self.entry.id)?;
+                    return self.build_rows(fresh, state, progress);
+                }
+            }
+        }
+        self.build_rows(session, state, progress)
+    }
+
+    /// The page copy. Resumes after `state.pages_done` when the caller has
+    /// established that the source is unchanged since those were written.
+    fn build_pages(
+        &self,
+        session: &mut SourceSession,
+        state: &mut CopyState,
+        progress: &mut dyn Progress,
+    ) -> Result<CopyStats, copy::PageCopyStop> {
+        let path = &self.entry.path;
+        let own;
+        let (conn, pinned) = match session.reader.pin_connection() {
+            Some(c) => (c, true),
+            None => {
+                own = schema::open_source(&self.src.path)?;
+                (&own, false)
+            }
+        };
+        let page_count: i64 = conn.query_row("PRAGMA main.page_count", [], |r| r.get(0))?;
+        let page_size = session.schema.settings.page_size as u64;
+        let page_count = page_count as u64;
+        if state.pages_done == 0 || state.page_count != page_count || state.page_size != page_size {
+            remove_files(path);
+            create_file(path)?;
+            state.pages_done = 0;
+        }
+        state.page_count = page_count;
+        state.page_size = page_size;
+        state.pages_written = state.pages_done;
+        state.save(self.home, &self.entry.id)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::failed(format!("could not open {}: {e}", path.display())))?;
+        let copier = copy::PageCopy { conn, pinned, change_counter: state.change_counter, page_size, page_count };
+        let start = state.pages_done;
+        let mut tracker =
+            StateProgress { inner: progress, state: state.clone(), home: self.home, id: &self.entry.id, last: None };
+        tracker.unit("pages");
+        tracker.start(page_count, start);
+        let result = copier.run(&file, start, &mut tracker);
+        tracker.inner.finish();
+        result?;
+        drop(file);
+        session.reader.release();
+        *state = tracker.done();
+        let rows = count_fork_rows(path, &session.schema)?;
+        Ok(CopyStats {
+            objects_created: user_objects(&session.schema),
+            rows_copied: rows,
+            bytes_copied: page_count * page_size,
+            exact: true,
+            ..CopyStats::default()
+        })
+    }
+
+    fn build_rows(
         &self,
         mut session: SourceSession,
         mut state: CopyState,
@@ -530,7 +637,6 @@ impl Job<'_> {
         carry_internal_tables(&copier, schema)?;
         let mut state = tracker.done();
         progress.finish();
-        drop(copier);
         session.reader.release();
         if session.schema.settings.journal_mode != "wal" {
             // Rollback-journal source: exact only if no commit happened
@@ -604,6 +710,19 @@ fn user_objects(schema: &SourceSchema) -> u64 {
                 && virtuals.iter().any(|v| o.name.to_ascii_lowercase().starts_with(v)))
         })
         .count() as u64
+}
+
+/// Rows in the fork's tables (not virtual tables, whose rows live in their
+/// shadow tables, which are counted).
+fn count_fork_rows(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let mut total = 0u64;
+    for obj in schema.objects.iter().filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal()) {
+        let n: i64 =
+            conn.query_row(&format!("SELECT count(*) FROM main.{}", schema::quote_ident(&obj.name)), [], |r| r.get(0))?;
+        total += n as u64;
+    }
+    Ok(total)
 }
 
 /// Row totals for the progress bar: (rows in the source, rows already in
@@ -824,6 +943,19 @@ pub struct CopyState {
     pub rows_total: u64,
     pub rows_done: u64,
     pub table: Option<String>,
+    /// How the data is copied: page by page or row by row.
+    #[serde(default)]
+    pub method: CopyMethod,
+    /// Page copy: pages written and synced, of how many, of what size.
+    #[serde(default)]
+    pub pages_done: u64,
+    #[serde(default)]
+    pub page_count: u64,
+    #[serde(default)]
+    pub page_size: u64,
+    /// Page copy: pages written so far (for progress; not all synced yet).
+    #[serde(default)]
+    pub pages_written: u64,
 }
 
 impl CopyState {
@@ -851,9 +983,15 @@ impl CopyState {
         let _ = std::fs::remove_file(Self::path(home, id));
     }
 
-    /// Percentage of rows copied, when known.
+    /// Percentage copied, when known.
     pub fn percent(&self) -> Option<f64> {
-        (self.rows_total > 0).then(|| (self.rows_done as f64 * 100.0 / self.rows_total as f64).min(100.0))
+        match self.method {
+            CopyMethod::Pages => (self.page_count > 0)
+                .then(|| (self.pages_written.max(self.pages_done) as f64 * 100.0 / self.page_count as f64).min(100.0)),
+            CopyMethod::Rows => {
+                (self.rows_total > 0).then(|| (self.rows_done as f64 * 100.0 / self.rows_total as f64).min(100.0))
+            }
+        }
     }
 }
 
@@ -882,8 +1020,10 @@ impl StateProgress<'_> {
 
 impl Progress for StateProgress<'_> {
     fn start(&mut self, total: u64, done: u64) {
-        self.state.rows_total = total;
-        self.state.rows_done = done;
+        if self.state.method == CopyMethod::Rows {
+            self.state.rows_total = total;
+            self.state.rows_done = done;
+        }
         self.inner.start(total, done);
         self.save_soon();
     }
@@ -891,12 +1031,25 @@ impl Progress for StateProgress<'_> {
         self.state.table = Some(name.to_string());
         self.inner.table(name);
     }
-    fn advance(&mut self, rows: u64) {
-        self.state.rows_done += rows;
-        self.inner.advance(rows);
+    fn advance(&mut self, n: u64) {
+        match self.state.method {
+            CopyMethod::Rows => self.state.rows_done += n,
+            CopyMethod::Pages => self.state.pages_written += n,
+        }
+        self.inner.advance(n);
         self.save_soon();
     }
     fn finish(&mut self) {}
+    fn unit(&mut self, unit: &'static str) {
+        self.inner.unit(unit);
+    }
+    fn durable(&mut self, done: u64) -> anyhow::Result<()> {
+        self.state.pages_done = done;
+        self.state.pages_written = self.state.pages_written.max(done);
+        self.state.save(self.home, self.id)?;
+        self.last = Some(Instant::now());
+        Ok(())
+    }
 }
 
 fn hex(bytes: SnapshotBytes) -> String {

@@ -98,6 +98,19 @@ pub struct ConfigFile {
     pub default_ttl: Option<String>,
     /// Rows per committed page in data copies.
     pub rows_per_page: Option<u64>,
+    /// How data forks copy: "pages" (page-exact, the default) or "rows".
+    pub copy_method: Option<String>,
+}
+
+/// How a data fork copies the source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyMethod {
+    /// Page by page from one snapshot: page-exact and as fast as the disk.
+    #[default]
+    Pages,
+    /// Row by row with keyset pagination, indexes built afterwards.
+    Rows,
 }
 
 /// The validated configuration.
@@ -106,11 +119,17 @@ pub struct Config {
     pub default_namespace: String,
     pub default_ttl: Option<Duration>,
     pub rows_per_page: u64,
+    pub copy_method: CopyMethod,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { default_namespace: DEFAULT_NAMESPACE.into(), default_ttl: None, rows_per_page: DEFAULT_PAGE_ROWS }
+        Config {
+            default_namespace: DEFAULT_NAMESPACE.into(),
+            default_ttl: None,
+            rows_per_page: DEFAULT_PAGE_ROWS,
+            copy_method: CopyMethod::Pages,
+        }
     }
 }
 
@@ -145,6 +164,17 @@ impl Config {
                 return Err(Error::invalid(format!("rows_per_page = {rows} is out of range: use 1 to 10000000")));
             }
             cfg.rows_per_page = rows;
+        }
+        if let Some(method) = file.copy_method {
+            cfg.copy_method = match method.as_str() {
+                "pages" => CopyMethod::Pages,
+                "rows" => CopyMethod::Rows,
+                other => {
+                    return Err(Error::invalid(format!(
+                        "copy_method = \"{other}\" is not known: use \"pages\" or \"rows\""
+                    )))
+                }
+            };
         }
         Ok(cfg)
     }

@@ -417,6 +417,7 @@ pub struct UiProgress {
     table: String,
     started: std::time::Instant,
     first_done: u64,
+    unit: &'static str,
     last_line: Option<std::time::Instant>,
     interval: std::time::Duration,
 }
@@ -433,6 +434,7 @@ impl UiProgress {
             table: String::new(),
             started: std::time::Instant::now(),
             first_done: 0,
+            unit: "rows",
             last_line: None,
             interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
         }
@@ -457,9 +459,14 @@ impl UiProgress {
         } else {
             String::new()
         };
+        let table = if self.table.is_empty() { String::new() } else { format!(", table {}", self.table) };
         eprintln!(
-            "{}: {}/{} rows ({pct:.0}%), table {}, {:.0} rows/s{eta}",
-            self.label, self.done, self.total, self.table, rate
+            "{}: {}/{} {unit} ({pct:.0}%){table}, {:.0} {unit}/s{eta}",
+            self.label,
+            self.done,
+            self.total,
+            rate,
+            unit = self.unit
         );
     }
 }
@@ -473,9 +480,10 @@ impl crate::copy::Progress for UiProgress {
         if self.style == ProgressStyle::Bar {
             let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} rows {percent}% · {msg} · {per_sec} · ETA {eta}",
-                )
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {} {{percent}}% · {{msg}} · {{per_sec}} · ETA {{eta}}",
+                    self.unit
+                ))
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
@@ -500,6 +508,10 @@ impl crate::copy::Progress for UiProgress {
             bar.inc(rows);
         }
         self.line(false);
+    }
+
+    fn unit(&mut self, unit: &'static str) {
+        self.unit = unit;
     }
 
     fn finish(&mut self) {
