@@ -419,6 +419,7 @@ pub struct UiProgress {
     first_done: u64,
     unit: &'static str,
     last_line: Option<std::time::Instant>,
+    last_printed: Option<u64>,
     interval: std::time::Duration,
 }
 
@@ -436,6 +437,7 @@ impl UiProgress {
             first_done: 0,
             unit: "rows",
             last_line: None,
+            last_printed: None,
             interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
         }
     }
@@ -447,7 +449,11 @@ impl UiProgress {
         if !force && self.last_line.is_some_and(|t| t.elapsed() < self.interval) {
             return;
         }
+        if self.last_printed == Some(self.done) {
+            return;
+        }
         self.last_line = Some(std::time::Instant::now());
+        self.last_printed = Some(self.done);
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
         let rate = (self.done - self.first_done) as f64 / secs;
         let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
