@@ -174,12 +174,13 @@ impl SourceSession {
                 return Err(e);
             }
         };
-        let snapshot = if keep_snapshot && schema.settings.journal_mode == "wal" {
-            SourceReader::take_snapshot(&conn)
-        } else {
-            None
-        };
-        let reader = if snapshot.is_some() {
+        // A WAL source stays pinned even when SQLite cannot hand out a
+        // snapshot (it cannot while the WAL is empty): reads through this
+        // connection still see one point in time, and a checkpoint cannot
+        // overwrite what it reads.
+        let pin = keep_snapshot && schema.settings.journal_mode == "wal";
+        let snapshot = if pin { SourceReader::take_snapshot(&conn) } else { None };
+        let reader = if pin {
             SourceReader::new(path.to_path_buf(), Some(conn), snapshot)
         } else {
             let _ = conn.execute_batch("COMMIT");
