@@ -900,9 +900,8 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     })
 }
 
-/// Remove a failed fork: its files and its entry, and leave a note for
-/// `db wait` saying why.
-fn discard(home: &Home, entry: &Entry, why: &anyhow::Error) {
+/// Remove a failed fork: its files and its entry.
+fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
     if entry.owned {
         remove_files(&entry.path);
     }
@@ -912,10 +911,10 @@ fn discard(home: &Home, entry: &Entry, why: &anyhow::Error) {
     });
     CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
-    let _ = std::fs::write(failure_note(home, &entry.id), format!("{why:#}"));
 }
 
-/// Where a failed fork leaves its one-line reason for `db wait`.
+/// Where a background copy (`db fork --detach`) that failed leaves its
+/// one-line reason, for `db wait` to report (and remove).
 pub fn failure_note(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.failed"))
 }

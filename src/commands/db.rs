@@ -158,6 +158,7 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         // (it lets go right after starting us), say "ready" once the source
         // snapshot is pinned, and copy quietly.
         let addr = Address::parse(address.unwrap_or_default())?;
+        let id = ops::get(&ctx.home, &addr)?.id;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut progress = ReadySignal;
         loop {
@@ -165,7 +166,16 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
                 Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
-                other => return other.map(|_| ExitCode::Success),
+                Err(e) => {
+                    // Nobody sees this process's stderr: leave the reason for
+                    // `db wait` (which removes the note once it has said it).
+                    let gone = crate::registry::Registry::load(&ctx.home).map(|r| r.by_id(&id).is_none());
+                    if gone.unwrap_or(false) {
+                        let _ = std::fs::write(fork::failure_note(&ctx.home, &id), format!("{e:#}"));
+                    }
+                    return Err(e);
+                }
+                Ok(_) => return Ok(ExitCode::Success),
             }
         }
     }
