@@ -275,6 +275,7 @@ pub fn fork(
     };
     let state = CopyState {
         snapshot: session.reader.snapshot.map(hex),
+        file_stamp: file_stamp(&src.path),
         change_counter: counter,
         exact: session.reader.snapshot.is_some() || session.schema.settings.journal_mode != "wal",
         method: config.copy_method,
@@ -381,14 +382,22 @@ fn resume_entry(
         if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
+            let stamp = file_stamp(&src.path);
             let same = if session.schema.settings.journal_mode == "wal" {
-                saved.is_some() && reused
+                match &saved {
+                    Some(_) => reused,
+                    // No snapshot was saved because the WAL was empty: the
+                    // source is the same if its WAL is still empty and no
+                    // checkpoint has touched the main file since.
+                    None => session.reader.snapshot.is_none() && stamp.is_some() && stamp == state.file_stamp,
+                }
             } else {
                 counter.is_some() && counter == state.change_counter
             };
             if !same {
                 state.pages_done = 0;
                 state.change_counter = counter;
+                state.file_stamp = stamp;
             }
             state.exact = true;
             state.snapshot = session.reader.snapshot.map(hex);
@@ -938,6 +947,11 @@ pub struct CopyState {
     pub snapshot: Option<String>,
     /// The source's file change counter when the copy began.
     pub change_counter: Option<u32>,
+    /// A WAL source read while its WAL was empty (no snapshot to save): the
+    /// main file's size and modification time, which only a checkpoint
+    /// changes.
+    #[serde(default)]
+    pub file_stamp: Option<String>,
     /// Still an exact point-in-time copy so far.
     pub exact: bool,
     pub rows_total: u64,
@@ -1050,6 +1064,13 @@ impl Progress for StateProgress<'_> {
         self.last = Some(Instant::now());
         Ok(())
     }
+}
+
+/// Size and modification time of a file, as one comparable string.
+fn file_stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!("{}:{}.{:09}", m.len(), m.mtime(), m.mtime_nsec()))
 }
 
 fn hex(bytes: SnapshotBytes) -> String {
