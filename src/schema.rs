@@ -277,6 +277,20 @@ pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Res
 pub fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
     let msg = e.to_string();
     let code = e.sqlite_error_code();
+    let journal = {
+        let mut p = path.as_os_str().to_owned();
+        p.push("-journal");
+        std::path::PathBuf::from(p)
+    };
+    if code == Some(rusqlite::ErrorCode::ReadOnly) && journal.exists() {
+        return Error::invalid(format!(
+            "source {} has a hot journal ({}) left by an interrupted write, which a read-only fork may not roll back; open it once with `sqlite3 {}` to recover it, then fork",
+            path.display(),
+            journal.display(),
+            path.display()
+        ))
+        .into();
+    }
     let err = match code {
         Some(rusqlite::ErrorCode::NotADatabase) => Error::invalid(format!(
             "{} is not a SQLite database ({msg}); an encrypted database cannot be forked",
