@@ -60,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         }
         'sqlfork;db;create' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Human-readable name [default: the slug]')
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -85,7 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         }
         'sqlfork;db;fork' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Human-readable name [default: the slug]')
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`')
@@ -259,7 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;branch;put' {
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')

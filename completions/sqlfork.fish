@@ -51,7 +51,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l name -d 'Human-readable name [default: the slug]' -r
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l ttl -d 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
@@ -64,7 +64,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l name -d 'Human-readable name [default: the slug]' -r
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l detach -d 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`'
@@ -138,7 +138,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_s
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l ttl -d 'Delete the database this long after creation, at the next `db gc` (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l json -d 'Print exactly one JSON document on stdout instead of human output'

@@ -203,7 +203,7 @@ pub struct NameArg {
 /// `--ttl`, shared by the commands that create databases.
 #[derive(Debug, Clone, Args)]
 pub struct TtlArg {
-    /// Delete the database this long after creation, at the next `db gc`
+    /// Expire this long from now; the next `db gc` after that deletes it
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
