@@ -23,11 +23,6 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
-// The data-copy code (fork.rs) ends a `Copier` borrow with `drop(copier)`,
-// which newer clippy flags; that code is being rewritten separately, so the
-// lint is allowed here rather than edited there. Remove with the rewrite.
-#![allow(clippy::drop_non_drop)]
-
 pub mod address;
 pub mod branch;
 pub mod copy;
