@@ -16,6 +16,9 @@ _sqlfork() {
             ",$1")
                 cmd="sqlfork"
                 ;;
+            sqlfork,branch)
+                cmd="sqlfork__subcmd__branch"
+                ;;
             sqlfork,completions)
                 cmd="sqlfork__subcmd__completions"
                 ;;
@@ -25,6 +28,30 @@ _sqlfork() {
             sqlfork,help)
                 cmd="sqlfork__subcmd__help"
                 ;;
+            sqlfork__subcmd__branch,delete)
+                cmd="sqlfork__subcmd__branch__subcmd__delete"
+                ;;
+            sqlfork__subcmd__branch,help)
+                cmd="sqlfork__subcmd__branch__subcmd__help"
+                ;;
+            sqlfork__subcmd__branch,list)
+                cmd="sqlfork__subcmd__branch__subcmd__list"
+                ;;
+            sqlfork__subcmd__branch,put)
+                cmd="sqlfork__subcmd__branch__subcmd__put"
+                ;;
+            sqlfork__subcmd__branch__subcmd__help,delete)
+                cmd="sqlfork__subcmd__branch__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__branch__subcmd__help,help)
+                cmd="sqlfork__subcmd__branch__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__branch__subcmd__help,list)
+                cmd="sqlfork__subcmd__branch__subcmd__help__subcmd__list"
+                ;;
+            sqlfork__subcmd__branch__subcmd__help,put)
+                cmd="sqlfork__subcmd__branch__subcmd__help__subcmd__put"
+                ;;
             sqlfork__subcmd__db,create)
                 cmd="sqlfork__subcmd__db__subcmd__create"
                 ;;
@@ -33,6 +60,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db,fork)
                 cmd="sqlfork__subcmd__db__subcmd__fork"
+                ;;
+            sqlfork__subcmd__db,gc)
+                cmd="sqlfork__subcmd__db__subcmd__gc"
                 ;;
             sqlfork__subcmd__db,help)
                 cmd="sqlfork__subcmd__db__subcmd__help"
@@ -52,6 +82,9 @@ _sqlfork() {
             sqlfork__subcmd__db,show)
                 cmd="sqlfork__subcmd__db__subcmd__show"
                 ;;
+            sqlfork__subcmd__db,ttl)
+                cmd="sqlfork__subcmd__db__subcmd__ttl"
+                ;;
             sqlfork__subcmd__db,wait)
                 cmd="sqlfork__subcmd__db__subcmd__wait"
                 ;;
@@ -63,6 +96,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db__subcmd__help,fork)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__fork"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,gc)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__gc"
                 ;;
             sqlfork__subcmd__db__subcmd__help,help)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__help"
@@ -82,8 +118,14 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,show)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__show"
                 ;;
+            sqlfork__subcmd__db__subcmd__help,ttl)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__ttl"
+                ;;
             sqlfork__subcmd__db__subcmd__help,wait)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__wait"
+                ;;
+            sqlfork__subcmd__help,branch)
+                cmd="sqlfork__subcmd__help__subcmd__branch"
                 ;;
             sqlfork__subcmd__help,completions)
                 cmd="sqlfork__subcmd__help__subcmd__completions"
@@ -94,6 +136,15 @@ _sqlfork() {
             sqlfork__subcmd__help,help)
                 cmd="sqlfork__subcmd__help__subcmd__help"
                 ;;
+            sqlfork__subcmd__help__subcmd__branch,delete)
+                cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__branch,list)
+                cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__list"
+                ;;
+            sqlfork__subcmd__help__subcmd__branch,put)
+                cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__put"
+                ;;
             sqlfork__subcmd__help__subcmd__db,create)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__create"
                 ;;
@@ -102,6 +153,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__db,fork)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__fork"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,gc)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__gc"
                 ;;
             sqlfork__subcmd__help__subcmd__db,import)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__import"
@@ -118,6 +172,9 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,show)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__show"
                 ;;
+            sqlfork__subcmd__help__subcmd__db,ttl)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__ttl"
+                ;;
             sqlfork__subcmd__help__subcmd__db,wait)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__wait"
                 ;;
@@ -128,12 +185,158 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch)
+            opts="-q -h -V --home --json --quiet --help --version put list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__delete)
+            opts="-y -q -h -V --yes --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__help)
+            opts="put list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__help__subcmd__put)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__list)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__branch__subcmd__put)
+            opts="-q -h -V --with-data --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -164,7 +367,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path resume wait delete help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,8 +454,26 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__gc)
+            opts="-q -h -V --dry-run --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path resume wait delete help"
+            opts="create import fork list show path ttl gc resume wait delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +515,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__fork)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -378,6 +613,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__ttl)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -499,6 +748,24 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__ttl)
+            opts="-q -h -V --clear --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__wait)
             opts="-q -h -V --timeout --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -522,8 +789,64 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help)
-            opts="db completions help"
+            opts="db branch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__branch)
+            opts="put list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__branch__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__branch__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__branch__subcmd__put)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -550,7 +873,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path resume wait delete"
+            opts="create import fork list show path ttl gc resume wait delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +915,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__fork)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -662,6 +999,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__ttl)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

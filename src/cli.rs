@@ -47,6 +47,9 @@ pub enum Command {
     /// Create, fork, inspect and delete databases
     #[command(subcommand)]
     Db(DbCommand),
+    /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
+    #[command(subcommand)]
+    Branch(BranchCommand),
     /// Print shell completions for SHELL to stdout
     Completions {
         /// bash, zsh, fish or powershell
@@ -102,13 +105,36 @@ pub enum DbCommand {
     },
     /// Show one database in detail, with its lineage
     Show {
-        /// NS/SLUG
+        /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
     },
     /// Print the absolute path of a database's file (for shell scripts)
     Path {
-        /// NS/SLUG
+        /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
+    },
+    /// Show, change or clear when a database auto-deletes
+    #[command(
+        after_help = "The new expiry counts from now. Examples:\n  sqlfork db ttl acme/pr-142 7d       # auto-delete 7 days from now\n  sqlfork db ttl acme/pr-142 --clear  # never expire\n  sqlfork db ttl acme/pr-142          # show the current expiry"
+    )]
+    Ttl {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+        /// Expire this long from now (1h to 30d, e.g. 12h, 7d)
+        #[arg(value_name = "DURATION", conflicts_with = "clear")]
+        ttl: Option<String>,
+        /// Remove the expiry: the database never auto-deletes
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Delete every database sqlfork created whose expiry has passed
+    #[command(
+        after_help = "Run it daily from cron or a systemd timer, for example:\n  0 4 * * * sqlfork db gc --quiet   (with CRON_TZ=UTC)\nFiles sqlfork did not create (db import) are never deleted."
+    )]
+    Gc {
+        /// List what would be deleted, and delete nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Continue interrupted data copies: one database, or every one
     Resume {
@@ -129,7 +155,37 @@ pub enum DbCommand {
     },
     /// Remove a database's entry, and its file when sqlfork created it
     Delete {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+        #[command(flatten)]
+        confirm: Confirmation,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BranchCommand {
+    /// Create the branch NS/SLUG@REF, or reset it to its parent's current state; prints its path
+    #[command(after_help = "Idempotent: the first put forks NS/SLUG into the branch, every later put resets it to \
+NS/SLUG's current state, keeping its id and path (a connection string stays valid). A reset is atomic: the new \
+copy is built beside the branch and renamed over it. Without --ttl (or default_ttl in config.toml) the branch \
+never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
+    Put {
+        /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
+        address: String,
+        /// Copy every row too, not only the schema
+        #[arg(long)]
+        with_data: bool,
+        #[command(flatten)]
+        ttl: TtlArg,
+    },
+    /// List the branches of NS/SLUG
+    List {
         /// NS/SLUG
+        address: String,
+    },
+    /// Delete the branch NS/SLUG@REF and its file
+    Delete {
+        /// NS/SLUG@REF
         address: String,
         #[command(flatten)]
         confirm: Confirmation,
@@ -147,7 +203,7 @@ pub struct NameArg {
 /// `--ttl`, shared by the commands that create databases.
 #[derive(Debug, Clone, Args)]
 pub struct TtlArg {
-    /// Delete the database this long after creation, at the next `db gc`
+    /// Expire this long from now; the next `db gc` after that deletes it
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,

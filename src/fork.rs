@@ -44,6 +44,9 @@ pub struct ForkOptions {
     pub with_data: bool,
     /// Return once the schema is in place; a background process copies rows.
     pub detach: bool,
+    /// Make the new database the branch `NS/SLUG@branch` of the destination
+    /// address (used by `branch put`; the caller validates the ref).
+    pub branch: Option<String>,
 }
 
 /// What a fork produced.
@@ -232,7 +235,8 @@ pub fn fork(
 ) -> anyhow::Result<ForkOutcome> {
     // 1. Validate.
     let src = resolve_source(home, config, &opts.source)?;
-    let dest = Address::parse_destination(&opts.destination, &src.namespace)?;
+    let dest =
+        Address { branch: opts.branch.clone(), ..Address::parse_destination(&opts.destination, &src.namespace)? };
     if src.address.as_ref() == Some(&dest) {
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
@@ -261,7 +265,7 @@ pub fn fork(
         id: id.clone(),
         namespace: dest.namespace.clone(),
         slug: dest.slug.clone(),
-        branch: None,
+        branch: dest.branch.clone(),
         name: opts.name.clone().unwrap_or_else(|| dest.slug.clone()),
         path: home.database_file(&id),
         owned: true,

@@ -17,15 +17,18 @@
 //!     ttl: None,
 //!     with_data: false,
 //!     detach: false,
+//!     branch: None,
 //! }, &mut sqlfork::copy::NoProgress)?;
 //! println!("{}", out.entry.path.display());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
 pub mod address;
+pub mod branch;
 pub mod copy;
 pub mod error;
 pub mod fork;
+pub mod gc;
 pub mod home;
 pub mod ops;
 pub mod registry;

@@ -259,6 +259,20 @@ impl FileLock {
     }
 }
 
+impl FileLock {
+    /// True when `path` still names the file this lock is held on. A lock
+    /// taken on a file that another process removed (and perhaps created
+    /// anew) in the meantime protects nothing; callers that wait for a lock
+    /// check this and take it again.
+    pub fn is_current(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+}
+
 impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();

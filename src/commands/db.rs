@@ -25,6 +25,8 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::Show { address } => show(ctx, &address),
         DbCommand::Path { address } => path(ctx, &address),
         DbCommand::Delete { address, confirm } => delete(ctx, &address, confirm.yes),
+        DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
+        DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
     }
 }
 
@@ -91,6 +93,7 @@ fn fork_cmd(
         ttl,
         with_data: flags.with_data,
         detach: flags.detach,
+        branch: None,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress)?;
@@ -316,6 +319,12 @@ fn path(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
+    delete_address(ctx, &addr, yes)
+}
+
+/// `db delete` and `branch delete`: confirm on a terminal, then delete.
+pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> anyhow::Result<ExitCode> {
+    let addr = addr.clone();
     let entry = ops::get(&ctx.home, &addr)?;
     if !yes && std::io::stdin().is_terminal() {
         let what = if entry.owned {
@@ -332,6 +341,8 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
         }
     }
     let entry = ops::delete(&ctx.home, &addr)?;
+    // A branch may have an interrupted reset's copy beside it.
+    crate::branch::remove_reset_leftover(&ctx.home, &addr);
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Deleted {

@@ -2,8 +2,10 @@
 //! call → the printer. Addresses and TTLs are parsed here so that bad input
 //! is one sentence and exit code 2.
 
+mod branch;
 mod completions;
 mod db;
+mod expiry;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -37,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut ctx = Context { home, printer, config: None };
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
+        Command::Branch(cmd) => branch::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -477,3 +477,151 @@ pub mod fid {
         Forked { run, fork, shadow_sql_diffs }
     }
 }
+
+// ===========================================================================
+// Expiry and branch helpers (tests/ttl.rs, tests/gc.rs, tests/branch.rs).
+// Additive block in its own module (`common::exp`); nothing above depends
+// on it.
+// ===========================================================================
+pub mod exp {
+    use super::{Env, Run};
+    use rusqlite::Connection;
+    use std::path::Path;
+    use std::process::{Child, Stdio};
+
+    /// Run `sqlfork ARGS` with the clock at `now` (`SQLFORK_NOW`).
+    pub fn run_at(env: &Env, now: &str, args: &[&str]) -> Run {
+        let now = now.to_string();
+        env.run_with(args, move |c| {
+            c.env("SQLFORK_NOW", now);
+        })
+    }
+
+    /// `T0` plus `secs` seconds, as RFC 3339.
+    pub fn plus(t0: &str, secs: u64) -> String {
+        let t = humantime::parse_rfc3339(t0).expect("RFC 3339") + std::time::Duration::from_secs(secs);
+        humantime::format_rfc3339_seconds(t).to_string()
+    }
+
+    pub const HOUR: u64 = 3600;
+    pub const DAY: u64 = 86_400;
+
+    /// Start `sqlfork ARGS` without waiting, output piped.
+    pub fn spawn(env: &Env, args: &[&str], now: Option<&str>) -> Child {
+        let mut cmd = env.std_cmd();
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(n) = now {
+            cmd.env("SQLFORK_NOW", n);
+        }
+        cmd.spawn().expect("spawn sqlfork")
+    }
+
+    /// Wait for a spawned child: (exit code, stdout, stderr).
+    pub fn finish(child: Child) -> (i32, String, String) {
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `PRAGMA integrity_check` of a file (opened read-only).
+    pub fn integrity(path: &Path) -> String {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    /// One integer from `sql` on `path`.
+    pub fn int(path: &Path, sql: &str) -> i64 {
+        let conn = Connection::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()))
+    }
+
+    /// Execute `sql` on `path` (read-write).
+    pub fn exec(path: &Path, sql: &str) {
+        let conn = Connection::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()));
+    }
+
+    /// Rewrite one field of the registry entry with this address (by
+    /// namespace, slug and optional branch), as a hand edit would.
+    pub fn set_entry_field(env: &Env, ns: &str, slug: &str, branch: Option<&str>, key: &str, value: toml::Value) {
+        let path = env.home.join("registry.toml");
+        let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let entries = reg.get_mut("databases").and_then(|d| d.as_array_mut()).unwrap();
+        let e = entries
+            .iter_mut()
+            .find(|e| {
+                e["namespace"].as_str() == Some(ns)
+                    && e["slug"].as_str() == Some(slug)
+                    && e.get("branch").and_then(|b| b.as_str()) == branch
+            })
+            .unwrap_or_else(|| panic!("no entry {ns}/{slug}@{branch:?}"));
+        e.as_table_mut().unwrap().insert(key.into(), value);
+        std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    }
+
+    /// Addresses in the registry, sorted.
+    pub fn addresses(env: &Env) -> Vec<String> {
+        let reg = env.registry();
+        let mut v: Vec<String> = reg
+            .get("databases")
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        let mut s = format!("{}/{}", e["namespace"].as_str().unwrap(), e["slug"].as_str().unwrap());
+                        if let Some(b) = e.get("branch").and_then(|b| b.as_str()) {
+                            s.push('@');
+                            s.push_str(b);
+                        }
+                        s
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Run `sqlfork ARGS` with stdout and stderr on a pseudo-terminal, as in
+    /// an interactive shell; `vars` are added to the environment (the
+    /// harness's `NO_COLOR=1` is removed first). Returns what the terminal
+    /// showed.
+    pub fn run_on_tty(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> String {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two fresh descriptors into the out-pointers.
+        let rc =
+            unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+        assert_eq!(rc, 0, "openpty failed");
+        // SAFETY: the descriptors were just created and are owned here.
+        let (master, slave) = unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) };
+        let mut cmd = env.std_cmd();
+        cmd.env_remove("NO_COLOR").args(args).stdin(Stdio::null());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.stdout(slave.try_clone().unwrap()).stderr(slave);
+        let mut child = cmd.spawn().expect("spawn on pty");
+        // The child's copies of the slave are its own; ours were moved into
+        // the command and are dropped with it.
+        drop(cmd);
+        let status = child.wait().expect("wait");
+        let mut out = Vec::new();
+        let mut master = master;
+        let mut buf = [0u8; 4096];
+        // Read what is buffered; EIO means the slave side is closed.
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert!(status.success(), "sqlfork {args:?} on a tty failed:\n{}", String::from_utf8_lossy(&out));
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}

@@ -1,0 +1,76 @@
+//! The `branch` subcommands.
+
+use super::Context;
+use crate::address::Address;
+use crate::branch::{self, PutAction, PutOptions};
+use crate::cli::BranchCommand;
+use crate::error::ExitCode;
+use crate::output::{self, EntryView, ParentView};
+use crate::ttl;
+use serde::Serialize;
+
+pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BranchCommand::Put { address, with_data, ttl } => put(ctx, &address, with_data, ttl.ttl),
+        BranchCommand::List { address } => list(ctx, &address),
+        BranchCommand::Delete { address, confirm } => {
+            let addr = Address::parse(&address)?;
+            branch::require_ref(&addr)?;
+            super::db::delete_address(ctx, &addr, confirm.yes)
+        }
+    }
+}
+
+/// `branch put --json`: the branch's entry, its parent, and what happened.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PutView {
+    #[serde(flatten)]
+    entry: EntryView,
+    forked_from: Option<ParentView>,
+    /// `created`, `reset`, or `resumed` (an interrupted first put finished).
+    action: &'static str,
+}
+
+fn put(ctx: &mut Context, address: &str, with_data: bool, ttl: Option<String>) -> anyhow::Result<ExitCode> {
+    let addr = Address::parse(address)?;
+    branch::require_ref(&addr)?;
+    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
+    let config = ctx.config()?.clone();
+    let mut progress = ctx.printer.copy_progress(&addr.to_string());
+    let out = branch::put(&ctx.home, &config, &PutOptions { address: addr.clone(), with_data, ttl }, &mut progress)?;
+    let e = &out.entry;
+    if !ctx.printer.json {
+        let kind = if e.include_data { "with data" } else { "schema only" };
+        let verb = match out.action {
+            PutAction::Created => "Created",
+            PutAction::Resumed => "Finished creating",
+            PutAction::Reset => "Reset",
+        };
+        let expiry = match &e.expires_at {
+            Some(t) => format!("auto-deletes at {t}"),
+            None => "never expires".into(),
+        };
+        ctx.printer.note(&format!("{verb} {} from {} ({kind}); {expiry}", e.address(), addr.database()));
+    }
+    let view = PutView {
+        entry: EntryView::from(e),
+        forked_from: e.forked_from.as_ref().map(ParentView::from),
+        action: out.action.as_str(),
+    };
+    // Only the path on stdout, so that `path=$(sqlfork branch put …)` works.
+    ctx.printer.result(|| e.path.display().to_string(), &view)?;
+    Ok(ExitCode::Success)
+}
+
+fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
+    let db = Address::parse_database(address)?;
+    let entries = branch::list(&ctx.home, &db)?;
+    let views: Vec<EntryView> = entries.iter().map(EntryView::from).collect();
+    let now = ttl::now();
+    ctx.printer.result(|| output::list_table(&ctx.printer, &entries, now), &views)?;
+    if entries.is_empty() && !ctx.printer.json {
+        ctx.printer.note(&format!("{db} has no branches yet; create one with `sqlfork branch put {db}@REF`."));
+    }
+    Ok(ExitCode::Success)
+}

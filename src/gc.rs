@@ -1,0 +1,139 @@
+//! Expiry: changing a database's TTL, and `db gc`, which deletes every
+//! owned database whose `expires_at` has passed.
+//!
+//! Promises of `db gc`:
+//! - it deletes only databases sqlfork created (`owned`); an expired entry
+//!   whose file sqlfork did not create is kept whole, file and entry;
+//! - it never deletes a database another process is building, resetting or
+//!   deleting right now (it holds that database's build claim while it
+//!   removes it, and skips it when the claim is taken);
+//! - the expiry is checked again under the registry lock, so a TTL changed
+//!   or a database deleted by another process meanwhile is respected, and
+//!   entries other processes add meanwhile are never lost;
+//! - the entries leave the registry first, then the files go: a crash in
+//!   between leaves at worst an unreferenced file named by id, never an
+//!   entry without its file.
+
+use crate::address::Address;
+use crate::error::Error;
+use crate::fork;
+use crate::home::Home;
+use crate::registry::{self, Entry, Registry};
+use crate::ttl;
+use std::time::{Duration, SystemTime};
+
+/// True when `entry` has an expiry and it is not after `now`.
+pub fn is_expired(entry: &Entry, now: SystemTime) -> bool {
+    entry.expires_at.as_deref().and_then(ttl::parse_time).is_some_and(|t| ttl::remaining(t, now).is_none())
+}
+
+/// Why an expired database was not deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptReason {
+    /// sqlfork did not create its file (`db import`): never deleted.
+    NotOwned,
+    /// Another process is building, resetting or deleting it right now.
+    Busy,
+}
+
+impl KeptReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeptReason::NotOwned => "not-owned",
+            KeptReason::Busy => "busy",
+        }
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeptReason::NotOwned => "sqlfork did not create its file, so it never deletes it",
+            KeptReason::Busy => "another sqlfork process is working on it; the next gc takes it",
+        }
+    }
+}
+
+/// One database gc deleted (or, with `dry_run`, would delete).
+#[derive(Debug, Clone)]
+pub struct Collected {
+    pub entry: Entry,
+    /// The file's size before it was deleted.
+    pub size_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GcReport {
+    pub now: SystemTime,
+    pub dry_run: bool,
+    pub deleted: Vec<Collected>,
+    pub kept: Vec<(Entry, KeptReason)>,
+}
+
+/// Delete every owned database whose `expires_at` has passed, file and
+/// entry. With `dry_run`, only say which.
+pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
+    let now = ttl::now();
+    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new() };
+    if !home.registry_path().exists() {
+        // Nothing registered; do not create the home just to say so.
+        return Ok(report);
+    }
+    if dry_run {
+        for e in Registry::load(home)?.databases.into_iter().filter(|e| is_expired(e, now)) {
+            if !e.owned {
+                report.kept.push((e, KeptReason::NotOwned));
+            } else if fork::is_claimed(home, &e.id) {
+                report.kept.push((e, KeptReason::Busy));
+            } else {
+                let size_bytes = crate::ops::file_size(&e.path);
+                report.deleted.push(Collected { entry: e, size_bytes });
+            }
+        }
+        return Ok(report);
+    }
+    // Decide and remove the entries under the registry lock, holding each
+    // victim's build claim so no other process starts on it.
+    let claims = Registry::update(home, |reg| {
+        let mut claims = Vec::new();
+        let expired: Vec<Entry> = reg.databases.iter().filter(|e| is_expired(e, now)).cloned().collect();
+        for e in expired {
+            if !e.owned {
+                report.kept.push((e, KeptReason::NotOwned));
+                continue;
+            }
+            match fork::claim(home, &e.id)? {
+                Some(claim) if claim.is_current(&fork::claim_path(home, &e.id)) => {
+                    reg.remove_id(&e.id);
+                    let size_bytes = crate::ops::file_size(&e.path);
+                    report.deleted.push(Collected { entry: e, size_bytes });
+                    claims.push(claim);
+                }
+                _ => report.kept.push((e, KeptReason::Busy)),
+            }
+        }
+        Ok(claims)
+    })?;
+    // The entries are gone (saved); now their files.
+    for c in &report.deleted {
+        fork::remove_files(&c.entry.path);
+        fork::CopyState::remove(home, &c.entry.id);
+        let _ = std::fs::remove_file(fork::claim_path(home, &c.entry.id));
+    }
+    drop(claims);
+    Ok(report)
+}
+
+/// Set (`Some`) or clear (`None`) the TTL of a database: it then expires
+/// `ttl` from now, or never. Only databases sqlfork owns can expire.
+pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
+    let now = ttl::now();
+    Registry::update(home, |reg| {
+        let e = reg.get_mut(addr).ok_or_else(|| registry::not_found(addr))?;
+        if ttl.is_some() && !e.owned {
+            return Err(Error::invalid(format!(
+                "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"
+            ))
+            .into());
+        }
+        e.expires_at = ttl.map(|d| ttl::format_time(now + d));
+        Ok(e.clone())
+    })
+}
