@@ -997,8 +997,11 @@ impl CopyState {
         Ok(())
     }
 
+    /// Remove the state file (and the temporary one a kill may leave).
     pub fn remove(home: &Home, id: &str) {
-        let _ = std::fs::remove_file(Self::path(home, id));
+        let path = Self::path(home, id);
+        let _ = std::fs::remove_file(path.with_extension("json.tmp"));
+        let _ = std::fs::remove_file(path);
     }
 
     /// Percentage copied, when known.

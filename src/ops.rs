@@ -114,8 +114,14 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
     if let Some(ns) = namespace {
         crate::address::check_part("namespace", ns)?;
     }
-    let mut entries: Vec<Entry> =
-        Registry::load(home)?.databases.into_iter().filter(|e| namespace.is_none_or(|ns| e.namespace == ns)).collect();
+    // The hidden fork a branch reset builds (`REF~reset`) is not a database
+    // anyone asked for; it is swapped in or cleaned up by `branch put`.
+    let mut entries: Vec<Entry> = Registry::load(home)?
+        .databases
+        .into_iter()
+        .filter(|e| namespace.is_none_or(|ns| e.namespace == ns))
+        .filter(|e| !e.branch.as_deref().is_some_and(|b| b.ends_with(crate::branch::RESET_SUFFIX)))
+        .collect();
     entries.sort_by_key(|a| a.address());
     Ok(entries)
 }

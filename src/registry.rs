@@ -155,6 +155,16 @@ impl Registry {
     fn save(&self, home: &Home) -> anyhow::Result<()> {
         let path = home.registry_path();
         let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
+        // Under the lock no other process is writing a temporary registry, so
+        // any left here is from a process killed mid-write: remove it.
+        if let Ok(dir) = fs::read_dir(home.root()) {
+            for f in dir.flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
+                    let _ = fs::remove_file(f.path());
+                }
+            }
+        }
         let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
