@@ -619,11 +619,15 @@ impl Job<'_> {
             create_tables(path, schema)?;
         }
         if objects_in_place(path, schema)? {
-            // Phase C committed before an interruption: only the flip is left.
+            // Phase C committed before an interruption: the journal mode and
+            // the flip are left.
             session.reader.release();
+            let conn = open_fork(path)?;
+            finish_journal_mode(&conn, &schema.settings)?;
+            conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
             return Ok(CopyStats {
                 objects_created: user_objects(schema),
-                rows_copied: state.rows_done,
+                rows_copied: count_fork_rows(path, schema)?,
                 bytes_copied: crate::ops::file_size(path).unwrap_or(0),
                 exact: state.exact,
                 ..CopyStats::default()
