@@ -289,6 +289,7 @@ pub fn fork(
         state.save(home, &id)?;
     }
     if let Err(e) = Registry::update(home, |reg| {
+        sweep_orphans(home, reg);
         if reg.get(&dest).is_some() {
             return Err(taken(&dest).into());
         }
@@ -869,9 +870,58 @@ fn objects_in_place(path: &Path, schema: &SourceSchema) -> anyhow::Result<bool> 
 
 /// Claim the right to build fork `id`: an advisory lock that the kernel
 /// drops when the process dies, so a killed fork can be resumed.
+///
+/// A claim file is removed (by a finished build, a delete, gc or the orphan
+/// sweep) while its holder still has it locked; a process that opened the
+/// file just before would then lock a file nobody else can see, so the
+/// lock only counts while the path still names the locked file.
 pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
     home.ensure()?;
-    FileLock::try_acquire(&claim_path(home, id))
+    let path = claim_path(home, id);
+    loop {
+        match FileLock::try_acquire(&path)? {
+            Some(lock) if lock.is_current(&path) => return Ok(Some(lock)),
+            // The file was removed meanwhile: take the one that is there now.
+            Some(_) => continue,
+            None => return Ok(None),
+        }
+    }
+}
+
+/// True for a name sqlfork gives a database (`registry::new_id`).
+fn is_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Remove what killed processes left under `databases/` for ids that no
+/// registry entry has: a fork or `db create` killed before its entry was
+/// written (its claim, copy state, perhaps its file), a `db delete` or
+/// `db gc` killed after the entry went but before the files did.
+///
+/// Call it under the registry lock, with `reg` as loaded under that lock.
+/// Every process that makes files for an id holds that id's claim from
+/// before the first file until its entry is saved (and one that removes an
+/// entry holds it until the files are gone), so an id whose claim can be
+/// taken here belongs to nobody. Failure notes (`<id>.failed`) are left for
+/// `db wait`.
+pub fn sweep_orphans(home: &Home, reg: &Registry) {
+    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return };
+    let mut orphans = std::collections::BTreeSet::new();
+    for f in dir.flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        let Some((id, rest)) = name.split_once('.') else { continue };
+        if is_id(id) && rest != "failed" && reg.by_id(id).is_none() {
+            orphans.insert(id.to_string());
+        }
+    }
+    for id in orphans {
+        if let Ok(Some(claim)) = claim(home, &id) {
+            remove_files(&home.database_file(&id));
+            CopyState::remove(home, &id);
+            let _ = std::fs::remove_file(claim_path(home, &id));
+            drop(claim);
+        }
+    }
 }
 
 pub fn claim_path(home: &Home, id: &str) -> PathBuf {

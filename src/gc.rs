@@ -92,6 +92,8 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     // Decide and remove the entries under the registry lock, holding each
     // victim's build claim so no other process starts on it.
     let claims = Registry::update(home, |reg| {
+        // What a killed gc (or delete, or fork) left goes too.
+        fork::sweep_orphans(home, reg);
         let mut claims = Vec::new();
         let expired: Vec<Entry> = reg.databases.iter().filter(|e| is_expired(e, now)).cloned().collect();
         for e in expired {

@@ -45,8 +45,10 @@ pub fn create(
         include_data: false,
         copy: None,
     };
-    // The file first, then the entry: a crash in between leaves a stray
-    // file named by an id no entry has, never an entry without its file.
+    // The claim, then the file, then the entry: a crash in between leaves
+    // files named by an id no entry has (the next registry write sweeps
+    // them away), never an entry without its file.
+    let claim = claim(home, &id)?.context("a fresh database id is already claimed")?;
     fork::create_file(&path)?;
     let init = || -> anyhow::Result<()> {
         let conn = fork::open_fork(&path)?;
@@ -56,15 +58,17 @@ pub fn create(
     };
     let result = init().and_then(|_| {
         Registry::update(home, |reg| {
+            fork::sweep_orphans(home, reg);
             reg.insert(entry.clone())?;
             Ok(())
         })
     });
-    if let Err(e) = result {
+    if result.is_err() {
         fork::remove_files(&path);
-        return Err(e);
     }
-    Ok(entry)
+    let _ = std::fs::remove_file(claim_path(home, &id));
+    drop(claim);
+    result.map(|_| entry)
 }
 
 fn taken(addr: &Address) -> Error {
@@ -202,8 +206,14 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
 
 /// Remove an entry, and its file when sqlfork owns it. Refused while another
 /// process is building it.
+///
+/// The entry leaves the registry first, then the files go (under the
+/// database's claim): a crash in between leaves files that no entry names,
+/// which the next registry write sweeps away, never an entry without its
+/// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
-    Registry::update(home, |reg| {
+    let (entry, claim) = Registry::update(home, |reg| {
+        fork::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
         let claim = if entry.owned {
@@ -220,12 +230,13 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
             None
         };
         reg.remove_id(&entry.id);
-        if entry.owned {
-            fork::remove_files(&entry.path);
-            fork::CopyState::remove(home, &entry.id);
-            let _ = std::fs::remove_file(claim_path(home, &entry.id));
-        }
-        drop(claim);
-        Ok(entry)
-    })
+        Ok((entry, claim))
+    })?;
+    if entry.owned {
+        fork::remove_files(&entry.path);
+        fork::CopyState::remove(home, &entry.id);
+        let _ = std::fs::remove_file(claim_path(home, &entry.id));
+    }
+    drop(claim);
+    Ok(entry)
 }
