@@ -177,8 +177,9 @@ const CHUNKS_PER_SYNC: u64 = 16;
 
 /// Testing aids (documented in the README): `SQLFORK_TEST_CHUNK_PAGES`
 /// shrinks page-copy chunks and `SQLFORK_TEST_DELAY_MS` sleeps after every
-/// committed page or chunk, so tests can interrupt a copy or change the
-/// source halfway through a small database.
+/// committed page or chunk (and after every database `db gc` removes), so
+/// tests can interrupt a copy or a gc, or change the source halfway through
+/// a small database.
 fn test_knob(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()
 }

@@ -118,6 +118,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         fork::remove_files(&c.entry.path);
         fork::CopyState::remove(home, &c.entry.id);
         let _ = std::fs::remove_file(fork::claim_path(home, &c.entry.id));
+        crate::copy::test_delay();
     }
     drop(claims);
     Ok(report)
