@@ -868,14 +868,35 @@ fn objects_in_place(path: &Path, schema: &SourceSchema) -> anyhow::Result<bool> 
     Ok(true)
 }
 
+/// How long `claim` keeps trying a claim that is taken. A process building,
+/// resetting or deleting a database holds its claim for much longer; a
+/// process that only looks (`is_claimed`, for `db show`, `db wait`,
+/// `db resume`) holds it for microseconds, which must not make anyone fail.
+const CLAIM_GRACE: Duration = Duration::from_millis(100);
+
 /// Claim the right to build fork `id`: an advisory lock that the kernel
-/// drops when the process dies, so a killed fork can be resumed.
+/// drops when the process dies, so a killed fork can be resumed. `None`
+/// when another process holds it (for longer than a look takes).
+pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
+    let deadline = Instant::now() + CLAIM_GRACE;
+    loop {
+        if let Some(lock) = claim_now(home, id)? {
+            return Ok(Some(lock));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `claim` without waiting at all.
 ///
 /// A claim file is removed (by a finished build, a delete, gc or the orphan
 /// sweep) while its holder still has it locked; a process that opened the
 /// file just before would then lock a file nobody else can see, so the
 /// lock only counts while the path still names the locked file.
-pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
+fn claim_now(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
     home.ensure()?;
     let path = claim_path(home, id);
     loop {
@@ -915,7 +936,9 @@ pub fn sweep_orphans(home: &Home, reg: &Registry) {
         }
     }
     for id in orphans {
-        if let Ok(Some(claim)) = claim(home, &id) {
+        // No waiting here: this runs under the registry lock, and an id
+        // whose claim is held is being made right now.
+        if let Ok(Some(claim)) = claim_now(home, &id) {
             remove_files(&home.database_file(&id));
             CopyState::remove(home, &id);
             let _ = std::fs::remove_file(claim_path(home, &id));
@@ -928,7 +951,9 @@ pub fn claim_path(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.lock"))
 }
 
-/// True when a live process holds the build claim on `id`.
+/// True when a live process holds the build claim on `id`. (flock offers no
+/// way to test a lock without taking it, so this takes it for a moment;
+/// `claim` allows for that.)
 pub fn is_claimed(home: &Home, id: &str) -> bool {
     if !claim_path(home, id).exists() {
         return false;
@@ -1147,4 +1172,45 @@ fn unhex(text: &str) -> Option<SnapshotBytes> {
         out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_held_for_a_moment_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let id = registry::new_id();
+        // Another process looking (`is_claimed`) holds the claim briefly.
+        let probe = claim_now(&home, &id).unwrap().unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            drop(probe);
+        });
+        assert!(claim(&home, &id).unwrap().is_some(), "a look must not make a claim fail");
+        t.join().unwrap();
+        // A claim held for longer is reported taken.
+        let held = claim(&home, &id).unwrap().unwrap();
+        let t = Instant::now();
+        assert!(claim(&home, &id).unwrap().is_none());
+        assert!(t.elapsed() >= CLAIM_GRACE);
+        drop(held);
+    }
+
+    #[test]
+    fn a_claim_on_a_removed_claim_file_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let id = registry::new_id();
+        let path = claim_path(&home, &id);
+        home.ensure().unwrap();
+        // Locked by someone who then removed the file (a finished build).
+        let stale = FileLock::try_acquire(&path).unwrap().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let fresh = claim_now(&home, &id).unwrap().expect("a new claim file can be claimed");
+        assert!(fresh.is_current(&path));
+        drop(stale);
+    }
 }
