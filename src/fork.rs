@@ -245,8 +245,13 @@ pub fn fork(
         if !is_same_fork(&e, &src.parent, opts.with_data) {
             return Err(taken(&dest).into());
         }
-        // The same fork, interrupted: finish it.
-        return resume_entry(home, config, e, progress, opts.detach);
+        // The same fork, interrupted: finish it. If another process is
+        // building it, or finished it meanwhile, the destination is taken.
+        return match resume_entry(home, config, e, progress, opts.detach) {
+            Ok(out) if !out.resumed => Err(taken(&dest).into()),
+            Err(err) if is_busy_error(&err, &dest) => Err(being_built(&dest).into()),
+            other => other,
+        };
     }
 
     // 2. Read the source in one read transaction, and check every object.
@@ -318,6 +323,20 @@ pub fn fork(
             Err(e)
         }
     }
+}
+
+/// True when `err` is `busy(addr)`.
+pub fn is_busy_error(err: &anyhow::Error, addr: &Address) -> bool {
+    let busy = busy(addr);
+    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| *e == busy)
+}
+
+/// The destination is taken by the same fork, which another process is
+/// making right now.
+fn being_built(dest: &Address) -> Error {
+    Error::already_exists(format!(
+        "{dest} already exists: another sqlfork process is creating it right now; `sqlfork db wait {dest}` follows it"
+    ))
 }
 
 fn taken(dest: &Address) -> Error {
