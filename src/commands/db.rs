@@ -189,8 +189,18 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
     let mut done = Vec::new();
     for addr in &targets {
         let mut progress = ctx.printer.copy_progress(&addr.to_string());
-        let out = fork::resume(&ctx.home, &config, addr, &mut progress)?;
-        done.push(out);
+        match fork::resume(&ctx.home, &config, addr, &mut progress) {
+            Ok(out) => done.push(out),
+            // Resuming everything: one that another process took up or
+            // deleted since the list was made is not this run's to finish.
+            Err(e) if address.is_none() && fork::is_busy_error(&e, addr) => {
+                ctx.printer.note(&format!("Skipped {addr}: another sqlfork process is building it."));
+            }
+            Err(e) if address.is_none() && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+                ctx.printer.note(&format!("Skipped {addr}: it was deleted meanwhile."));
+            }
+            Err(e) => return Err(e),
+        }
     }
     if address.is_some() {
         return print_fork(ctx, &done[0]);
