@@ -18,8 +18,20 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// How long a command waits for another process's registry lock.
+/// How long a command waits for another process's registry lock, unless
+/// `SQLFORK_LOCK_TIMEOUT` says otherwise.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The registry lock timeout: `SQLFORK_LOCK_TIMEOUT` (a duration such as
+/// `30s` or `5m`), else [`LOCK_TIMEOUT`].
+pub fn lock_timeout() -> Result<Duration, Error> {
+    match std::env::var("SQLFORK_LOCK_TIMEOUT") {
+        Ok(v) if !v.trim().is_empty() => humantime::parse_duration(v.trim()).map_err(|e| {
+            Error::invalid(format!("SQLFORK_LOCK_TIMEOUT `{v}` is not a duration ({e}); write it like 30s or 5m"))
+        }),
+        _ => Ok(LOCK_TIMEOUT),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -258,8 +270,8 @@ impl FileLock {
             }
             if start.elapsed() >= timeout {
                 return Err(Error::failed(format!(
-                    "gave up after {}s waiting for {what} held by another sqlfork process; try again when it is done",
-                    timeout.as_secs()
+                    "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
+                    humantime::format_duration(Duration::from_millis(timeout.as_millis() as u64))
                 ))
                 .into());
             }
@@ -293,6 +305,6 @@ struct RegistryLock(#[allow(dead_code)] FileLock);
 
 impl RegistryLock {
     fn acquire(home: &Home) -> anyhow::Result<Self> {
-        Ok(RegistryLock(FileLock::acquire(&home.lock_path(), LOCK_TIMEOUT, "the registry lock")?))
+        Ok(RegistryLock(FileLock::acquire(&home.lock_path(), lock_timeout()?, "the registry lock")?))
     }
 }
