@@ -480,6 +480,7 @@ struct Job<'a> {
 impl Job<'_> {
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
+        trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
         let stats = if self.entry.include_data {
             self.build_with_data(session, state, progress)
         } else {

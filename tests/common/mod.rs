@@ -625,3 +625,352 @@ pub mod exp {
         String::from_utf8_lossy(&out).into_owned()
     }
 }
+
+// ===========================================================================
+// Crash and concurrency helpers (tests/crash.rs, tests/concurrency.rs).
+// Additive block in its own module (`common::crash`); nothing above depends
+// on it.
+// ===========================================================================
+pub mod crash {
+    use super::{settings, Env};
+    use rusqlite::types::ValueRef;
+    use rusqlite::{Connection, OpenFlags};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::hash::{Hash, Hasher};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// A small seeded generator (splitmix64): the seed is printed, and
+    /// `SQLFORK_CRASH_SEED=N` replays a run.
+    pub struct Rng(u64);
+
+    impl Rng {
+        pub fn new(test: &str) -> Self {
+            let seed = std::env::var("SQLFORK_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+            });
+            eprintln!("{test}: seed {seed} (replay with SQLFORK_CRASH_SEED={seed})");
+            Rng(seed)
+        }
+        pub fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        /// Uniform in `0..n`.
+        pub fn below(&mut self, n: u64) -> u64 {
+            self.next_u64() % n.max(1)
+        }
+        /// Uniform in `0.0..1.0`.
+        pub fn unit(&mut self) -> f64 {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        }
+        pub fn chance(&mut self, p: f64) -> bool {
+            self.unit() < p
+        }
+        pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len() as u64) as usize]
+        }
+        /// `n` kill delays spread over `0..span`: one uniformly random point
+        /// in each of `n` equal slices, in random order, so every part of
+        /// the operation is hit whatever the seed.
+        pub fn spread(&mut self, n: usize, span: Duration) -> Vec<Duration> {
+            let mut v: Vec<Duration> = (0..n).map(|i| span.mul_f64((i as f64 + self.unit()) / n as f64)).collect();
+            for i in (1..v.len()).rev() {
+                let j = self.below(i as u64 + 1) as usize;
+                v.swap(i, j);
+            }
+            v
+        }
+    }
+
+    /// True for the long run (`SQLFORK_CRASH_LONG=1`).
+    pub fn long() -> bool {
+        std::env::var("SQLFORK_CRASH_LONG").is_ok_and(|v| v == "1")
+    }
+
+    /// Kill points for a scenario: `quick` in `cargo test`, `long` in the
+    /// long run.
+    pub fn points(quick: usize, long_points: usize) -> usize {
+        if long() {
+            long_points
+        } else {
+            quick
+        }
+    }
+
+    /// Start `sqlfork ARGS` with extra environment, output piped.
+    pub fn spawn(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Child {
+        let mut cmd = env.std_cmd();
+        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("spawn sqlfork")
+    }
+
+    /// Run `sqlfork ARGS` with extra environment to the end: (code, stdout, stderr).
+    pub fn run_vars(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
+        finish(spawn(env, args, vars))
+    }
+
+    pub fn finish(child: Child) -> (i32, String, String) {
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `kill -9` the child after `delay`. True when it was still running.
+    pub fn kill_after(mut child: Child, delay: Duration) -> bool {
+        let deadline = Instant::now() + delay;
+        // Poll rather than sleep, so a child that ends early is reaped early.
+        loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            std::thread::sleep((deadline - now).min(Duration::from_millis(2)));
+        }
+        let running = child.try_wait().expect("try_wait").is_none();
+        // SAFETY: plain kill(2) on our own child's pid, which is not yet
+        // reaped (so the pid cannot have been reused).
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGKILL);
+        }
+        child.wait().expect("wait");
+        running
+    }
+
+    /// How long `f` takes.
+    pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+        let t = Instant::now();
+        let out = f();
+        (out, t.elapsed())
+    }
+
+    /// One registry entry, as the crash checks need it.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Entry {
+        pub id: String,
+        pub address: String,
+        pub path: PathBuf,
+        pub owned: bool,
+        pub healthy: bool,
+        pub include_data: bool,
+        pub branch: Option<String>,
+    }
+
+    impl Entry {
+        /// The hidden fork a branch reset builds (`REF~reset`).
+        pub fn is_reset_temp(&self) -> bool {
+            self.branch.as_deref().is_some_and(|b| b.contains('~'))
+        }
+    }
+
+    /// The registry after a crash: it must parse, every entry must be
+    /// `healthy` or `provisioning`, ids and addresses must be unique.
+    pub fn entries(env: &Env) -> Vec<Entry> {
+        let path = env.home.join("registry.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vec![],
+            Err(e) => panic!("read {}: {e}", path.display()),
+        };
+        let reg: toml::Value =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("registry.toml does not parse ({e}):\n{text}"));
+        let list = reg.get("databases").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        let (mut ids, mut addrs) = (BTreeSet::new(), BTreeSet::new());
+        for e in list {
+            let get = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("entry lacks {k}: {e}"));
+            let status = get("status");
+            assert!(status == "healthy" || status == "provisioning", "bad status {status:?} in {e}");
+            let branch = e.get("branch").and_then(|b| b.as_str()).map(String::from);
+            let mut address = format!("{}/{}", get("namespace"), get("slug"));
+            if let Some(b) = &branch {
+                address.push('@');
+                address.push_str(b);
+            }
+            let entry = Entry {
+                id: get("id").to_string(),
+                address,
+                path: PathBuf::from(get("path")),
+                owned: e.get("owned").and_then(|v| v.as_bool()).unwrap_or(false),
+                healthy: status == "healthy",
+                include_data: e.get("include_data").and_then(|v| v.as_bool()).unwrap_or(false),
+                branch,
+            };
+            assert!(ids.insert(entry.id.clone()), "id {} twice in the registry:\n{text}", entry.id);
+            assert!(addrs.insert(entry.address.clone()), "{} twice in the registry:\n{text}", entry.address);
+            out.push(entry);
+        }
+        out
+    }
+
+    /// Files in home that no registry entry owns: under `databases/`,
+    /// anything not named `<id>.…` for an owned entry's id (its file, its
+    /// SQLite journal files, its claim and copy state), and in home itself
+    /// anything but the registry, its lock, the config and `databases/`.
+    pub fn stray_files(env: &Env) -> Vec<String> {
+        let entries = entries(env);
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&env.home) {
+            for f in rd.flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if !["registry.toml", "registry.lock", "config.toml", "databases"].contains(&name.as_str()) {
+                    out.push(name);
+                }
+            }
+        }
+        let Ok(rd) = std::fs::read_dir(env.home.join("databases")) else { return out };
+        for f in rd.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            let (id, rest) = name.split_once('.').unwrap_or((name.as_str(), ""));
+            let owner = entries.iter().find(|e| e.id == id && e.owned);
+            let ok = match owner {
+                None => false,
+                Some(e) => match rest {
+                    "sqlite" | "sqlite-journal" | "sqlite-wal" | "sqlite-shm" => {
+                        e.path.file_name().map(|n| n.to_string_lossy().into_owned()) == Some(format!("{id}.sqlite"))
+                    }
+                    "lock" | "copy.json" | "copy.json.tmp" => true,
+                    _ => false,
+                },
+            };
+            if !ok {
+                out.push(format!("databases/{name}"));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// What "equal to the source" compares: `sqlite_master` (rootpage
+    /// aside), the settings, and every table's rows with their rowids (as a
+    /// count and a digest per table).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Image {
+        pub master: BTreeSet<(String, String, String, Option<String>)>,
+        pub settings: Vec<(String, String)>,
+        pub tables: BTreeMap<String, (u64, u64)>,
+    }
+
+    fn digest_value(h: &mut std::collections::hash_map::DefaultHasher, v: ValueRef<'_>) {
+        match v {
+            ValueRef::Null => 0u8.hash(h),
+            ValueRef::Integer(i) => (1u8, i).hash(h),
+            ValueRef::Real(f) => (2u8, f.to_bits()).hash(h),
+            ValueRef::Text(t) => (3u8, t).hash(h),
+            ValueRef::Blob(b) => (4u8, b).hash(h),
+        }
+    }
+
+    /// The image of a database file (opened read-only).
+    pub fn image(path: &Path) -> Image {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let master: BTreeSet<_> = {
+            let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master").unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        // Real tables (SQLite's own and virtual tables' shadow tables
+        // included; virtual tables themselves are their shadow tables).
+        let tables: Vec<(String, bool)> = {
+            let mut stmt = conn
+                .prepare("SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))).unwrap().map(|r| r.unwrap()).collect()
+        };
+        let mut digests = BTreeMap::new();
+        for (name, without_rowid) in tables {
+            if name == "sqlite_schema" || name == "sqlite_temp_schema" {
+                continue;
+            }
+            let q = format!("\"{}\"", name.replace('"', "\"\""));
+            let ncols: usize = conn
+                .query_row(&format!("SELECT count(*) FROM pragma_table_xinfo({})", sql_str(&name)), [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap() as usize;
+            let sql = if without_rowid {
+                let order: Vec<String> = (1..=ncols).map(|i| i.to_string()).collect();
+                format!("SELECT * FROM {q} ORDER BY {}", order.join(", "))
+            } else {
+                format!("SELECT _rowid_, * FROM {q} ORDER BY _rowid_")
+            };
+            let mut stmt = conn.prepare(&sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()));
+            let width = stmt.column_count();
+            let mut rows = stmt.query([]).unwrap();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            let mut n = 0u64;
+            while let Some(r) = rows.next().unwrap() {
+                for i in 0..width {
+                    digest_value(&mut h, r.get_ref(i).unwrap());
+                }
+                n += 1;
+            }
+            digests.insert(name, (n, h.finish()));
+        }
+        drop(conn);
+        Image { master, settings: settings(path), tables: digests }
+    }
+
+    fn sql_str(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+
+    /// `PRAGMA integrity_check` is ok.
+    pub fn integrity_ok(path: &Path) -> Result<(), String> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("open {}: {e}", path.display()))?;
+        let ic: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| format!("integrity_check on {}: {e}", path.display()))?;
+        if ic == "ok" {
+            Ok(())
+        } else {
+            Err(format!("integrity_check on {}: {ic}", path.display()))
+        }
+    }
+
+    /// Assert `fork` is sound and equals the source image `want` (with its
+    /// rows, or, with `schema_only`, with every table but SQLite's own
+    /// empty; sources for schema-only checks have no virtual tables).
+    pub fn assert_same(want: &Image, fork: &Path, schema_only: bool, what: &str) {
+        integrity_ok(fork).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let got = image(fork);
+        assert!(
+            got.master == want.master,
+            "{what}: sqlite_master of {} differs:\n  only in source: {:?}\n  only in fork: {:?}",
+            fork.display(),
+            want.master.difference(&got.master).collect::<Vec<_>>(),
+            got.master.difference(&want.master).collect::<Vec<_>>()
+        );
+        assert_eq!(got.settings, want.settings, "{what}: settings of {}", fork.display());
+        if schema_only {
+            let user: Vec<_> =
+                got.tables.iter().filter(|(n, (rows, _))| *rows > 0 && !n.starts_with("sqlite_")).collect();
+            assert!(user.is_empty(), "{what}: a schema-only fork has rows: {user:?}");
+        } else {
+            let diff: Vec<_> = want
+                .tables
+                .iter()
+                .filter(|(n, v)| got.tables.get(*n) != Some(v))
+                .map(|(n, v)| format!("{n}: source {v:?}, fork {:?}", got.tables.get(n)))
+                .collect();
+            assert!(diff.is_empty() && got.tables.len() == want.tables.len(), "{what}: rows differ: {diff:?}");
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! Concurrency suite: dozens of sqlfork processes, all started at once in
+//! one home, forking (schema only and with data), deleting, listing,
+//! showing, resuming, waiting, branch putting and collecting. Afterwards:
+//!
+//! - no entry is lost or doubled: the registry holds exactly what the
+//!   processes said they made, minus what they said they deleted;
+//! - no two processes ever copy one fork (each build says so on stderr under
+//!   `SQLFORK_TRACE`, and exactly one process builds an interrupted fork
+//!   however many resume or wait for it);
+//! - every exit code is explained: 0, or the documented code of a real
+//!   conflict (3 for something another process deleted first, 4 for a
+//!   destination another process took, 1 with "another sqlfork process is
+//!   building" for a resume that lost the race) — never a failure because
+//!   another process held a lock for a moment;
+//! - every process ends within a bound, and a writer that meets a held
+//!   registry lock waits for it rather than failing.
+
+mod common;
+
+use common::crash::*;
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+const T0: &str = "2026-01-01T00:00:00Z";
+const T_LATER: &str = "2026-01-01T02:00:00Z";
+
+/// No process may take longer than this (the copies here take about a
+/// second; the registry lock timeout is a minute).
+const BOUND: Duration = Duration::from_secs(90);
+
+const SRC_SQL: &str = "
+    CREATE TABLE customers(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);
+    CREATE TABLE items(id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customers(id), body TEXT);
+    CREATE INDEX items_customer ON items(customer);
+    CREATE VIEW named AS SELECT items.id, name FROM items JOIN customers ON customers.id = items.customer;
+    CREATE TRIGGER items_touch AFTER INSERT ON items BEGIN UPDATE customers SET name = name WHERE id = new.customer; END;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+      INSERT INTO customers(name) SELECT printf('c%d', i) FROM n;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+      INSERT INTO items SELECT i, 1 + i % 100, printf('item %d %s', i, hex(randomblob(24))) FROM n;
+";
+
+fn s(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
+}
+
+fn ok(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> String {
+    let (code, stdout, stderr) = run_vars(env, args, vars);
+    assert_eq!(code, 0, "sqlfork {} failed (exit {code}):\n{stdout}\n{stderr}", args.join(" "));
+    stdout
+}
+
+/// One process of the crowd.
+struct Proc {
+    role: &'static str,
+    args: Vec<String>,
+    child: Child,
+    started: Instant,
+}
+
+/// What one process did.
+struct Done {
+    role: &'static str,
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Done {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{}: stdout is not one JSON document ({e}):\n{}", self.describe(), self.stdout))
+    }
+    fn describe(&self) -> String {
+        format!(
+            "[{}] sqlfork {} → exit {} in {:?}\n{}",
+            self.role,
+            self.args.join(" "),
+            self.code,
+            self.took,
+            self.stderr
+        )
+    }
+    /// The ids this process started building (`SQLFORK_TRACE`).
+    fn built(&self) -> Vec<String> {
+        self.stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("sqlfork trace: building "))
+            .filter_map(|l| l.split("(id ").nth(1))
+            .map(|l| l.trim_end_matches(')').to_string())
+            .collect()
+    }
+}
+
+struct Crowd<'a> {
+    env: &'a Env,
+    procs: Vec<Proc>,
+}
+
+impl<'a> Crowd<'a> {
+    fn new(env: &'a Env) -> Self {
+        Crowd { env, procs: Vec::new() }
+    }
+
+    fn add(&mut self, role: &'static str, args: &[&str], vars: &[(&str, &str)]) {
+        let mut all: Vec<(&str, &str)> = vec![("SQLFORK_TRACE", "1")];
+        all.extend_from_slice(vars);
+        let child = spawn(self.env, args, &all);
+        self.procs.push(Proc {
+            role,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            child,
+            started: Instant::now(),
+        });
+    }
+
+    /// Wait for everyone, killing (and failing on) any process that runs
+    /// past `BOUND`.
+    fn finish(self) -> Vec<Done> {
+        let deadline = Instant::now() + BOUND;
+        let mut out = Vec::new();
+        let mut late = Vec::new();
+        for mut p in self.procs {
+            loop {
+                if p.child.try_wait().unwrap().is_some() || Instant::now() >= deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if p.child.try_wait().unwrap().is_none() {
+                late.push(format!("[{}] sqlfork {}", p.role, p.args.join(" ")));
+                p.child.kill().ok();
+            }
+            let o = p.child.wait_with_output().unwrap();
+            out.push(Done {
+                role: p.role,
+                args: p.args,
+                code: o.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+                took: p.started.elapsed(),
+            });
+        }
+        assert!(late.is_empty(), "processes still running after {BOUND:?}: {late:?}");
+        out
+    }
+}
+
+/// Start a data fork and kill it once its copy has written something:
+/// an interrupted fork, `provisioning`, with part of its data.
+fn interrupted_fork(env: &Env, src: &str, dst: &str) -> String {
+    let vars = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
+    let mut child = spawn(env, &["db", "fork", src, dst, "--with-data"], &vars);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        assert!(Instant::now() < deadline, "the fork into {dst} never started copying");
+        assert!(child.try_wait().unwrap().is_none(), "the fork into {dst} ended before it could be interrupted");
+        let started = entries(env).into_iter().find(|e| e.address == dst).filter(|e| {
+            std::fs::read_to_string(env.home.join("databases").join(format!("{}.copy.json", e.id)))
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|st| {
+                    st["pages_written"].as_u64().unwrap_or(0) > 0 || st["rows_done"].as_u64().unwrap_or(0) > 0
+                })
+        });
+        if let Some(e) = started {
+            break e.id;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let e = entries(env).into_iter().find(|e| e.id == id).unwrap();
+    assert!(!e.healthy, "{dst} is provisioning after the kill");
+    id
+}
+
+fn expect_code(d: &Done, allowed: &[i32]) {
+    assert!(allowed.contains(&d.code), "unexplained exit code (allowed {allowed:?}):\n{}", d.describe());
+    if d.code != 0 {
+        assert_eq!(d.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", d.describe());
+    }
+}
+
+#[test]
+fn dozens_of_processes_in_one_home_lose_nothing_double_nothing_and_fail_only_on_real_conflicts() {
+    let env = Env::new();
+    let src_path = env.db("src.db", SRC_SQL);
+    let src_image = image(&src_path);
+    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    for i in 0..5 {
+        ok(&env, &["db", "create", &format!("acme/del-{i}")], &[]);
+        ok(&env, &["db", "fork", "acme/src", &format!("old-{i}"), "--ttl", "1h"], &[("SQLFORK_NOW", T0)]);
+    }
+    let half_id = interrupted_fork(&env, "acme/src", "acme/half");
+    // A source deleted while it is being forked.
+    ok(&env, &["db", "fork", "acme/src", "doomed", "--with-data"], &[]);
+
+    // Everyone at once. Data copies are slowed a little so they overlap.
+    let slow = [("SQLFORK_TEST_CHUNK_PAGES", "8"), ("SQLFORK_TEST_DELAY_MS", "5")];
+    let later = [("SQLFORK_NOW", T_LATER)];
+    let mut crowd = Crowd::new(&env);
+    for i in 0..12 {
+        crowd.add("fork", &["db", "fork", "acme/src", &format!("f-{i}"), "--json"], &[]);
+    }
+    for i in 0..4 {
+        crowd.add("fork-data", &["db", "fork", "acme/src", &format!("d-{i}"), "--with-data", "--json"], &slow);
+    }
+    for _ in 0..3 {
+        crowd.add("same-fork", &["db", "fork", "./src.db", "same", "--with-data", "--json"], &slow);
+    }
+    for i in 0..5 {
+        for _ in 0..2 {
+            crowd.add("delete", &["db", "delete", &format!("acme/del-{i}"), "--yes", "--json"], &[]);
+        }
+    }
+    for _ in 0..2 {
+        crowd.add("gc", &["db", "gc", "--json"], &later);
+    }
+    for i in 0..3 {
+        crowd.add("resume", &["db", "resume", "acme/half", "--json"], &slow);
+        let dst = format!("of-doomed-{i}");
+        let mut args = vec!["db", "fork", "acme/doomed", dst.as_str(), "--json"];
+        if i > 0 {
+            args.push("--with-data");
+        }
+        crowd.add("fork-doomed", &args, &slow);
+    }
+    crowd.add("delete-doomed", &["db", "delete", "acme/doomed", "--yes", "--json"], &[]);
+    for _ in 0..2 {
+        crowd.add("wait", &["db", "wait", "acme/half", "--timeout", "80s", "--json"], &slow);
+        crowd.add("resume-all", &["db", "resume", "--json"], &slow);
+    }
+    for _ in 0..3 {
+        crowd.add("put-1", &["branch", "put", "acme/src@pr-1", "--with-data", "--json"], &slow);
+        crowd.add("put-2", &["branch", "put", "acme/src@pr-2", "--json"], &[]);
+    }
+    for _ in 0..4 {
+        crowd.add("list", &["db", "list", "--json"], &[]);
+        crowd.add("show", &["db", "show", "acme/src", "--json"], &[]);
+    }
+    let n = crowd.procs.len();
+    let t = Instant::now();
+    let done = crowd.finish();
+    let wall = t.elapsed();
+
+    // Exit codes, and what each process says it made or removed.
+    let mut made: BTreeMap<String, String> = BTreeMap::new(); // address → id
+    let mut deleted: BTreeMap<String, usize> = BTreeMap::new();
+    let mut gc_deleted: BTreeSet<String> = BTreeSet::new();
+    let mut same_made = 0;
+    let mut put_ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut builders: Vec<&Done> = Vec::new();
+    let mut doomed_forks: Vec<Value> = Vec::new();
+    let mut codes: BTreeMap<&str, BTreeMap<i32, usize>> = BTreeMap::new();
+    for d in &done {
+        *codes.entry(d.role).or_default().entry(d.code).or_default() += 1;
+        if d.built().contains(&half_id) {
+            builders.push(d);
+        }
+        match d.role {
+            "fork" | "fork-data" => {
+                expect_code(d, &[0]);
+                let v = d.json();
+                assert_eq!(v["status"], "healthy", "{}", d.describe());
+                assert!(made.insert(s(&v, "address"), s(&v, "id")).is_none(), "{}", d.describe());
+            }
+            "fork-doomed" => {
+                // Its source may be deleted before it starts (3), or while it
+                // runs: the fork then completes from the open file.
+                expect_code(d, &[0, 3]);
+                if d.code == 0 {
+                    let v = d.json();
+                    made.insert(s(&v, "address"), s(&v, "id"));
+                    doomed_forks.push(v);
+                } else {
+                    assert!(d.stderr.contains("acme/doomed"), "{}", d.describe());
+                }
+            }
+            "delete-doomed" => expect_code(d, &[0]),
+            "same-fork" => {
+                // One makes it; the others find it taken (4), whether it is
+                // still being built or done.
+                expect_code(d, &[0, 4]);
+                if d.code == 0 {
+                    same_made += 1;
+                    made.insert(s(&d.json(), "address"), s(&d.json(), "id"));
+                } else {
+                    assert!(d.stderr.contains("local/same"), "{}", d.describe());
+                }
+            }
+            "delete" => {
+                // Each address is deleted by exactly one of its two deletes;
+                // the other finds it gone (3).
+                expect_code(d, &[0, 3]);
+                if d.code == 0 {
+                    *deleted.entry(s(&d.json()["deleted"], "address")).or_default() += 1;
+                }
+            }
+            "gc" => {
+                expect_code(d, &[0]);
+                for e in d.json()["deleted"].as_array().unwrap() {
+                    assert!(gc_deleted.insert(s(e, "address")), "two gc runs deleted {e}");
+                }
+            }
+            "resume" => {
+                // The loser of the race says another process is building it;
+                // one that comes after it is done finds it healthy.
+                expect_code(d, &[0, 1]);
+                if d.code == 1 {
+                    assert!(d.stderr.contains("another sqlfork process is building acme/half"), "{}", d.describe());
+                } else {
+                    assert_eq!(d.json()["status"], "healthy", "{}", d.describe());
+                }
+            }
+            "wait" | "resume-all" | "list" | "show" => {
+                expect_code(d, &[0]);
+                d.json();
+            }
+            "put-1" | "put-2" => {
+                expect_code(d, &[0]);
+                put_ids.entry(d.role).or_default().insert(s(&d.json(), "id"));
+            }
+            other => panic!("unknown role {other}"),
+        }
+    }
+    let slowest = done.iter().max_by_key(|d| d.took).unwrap();
+    eprintln!("{n} processes at once: {wall:?} in all; slowest {:?}: {}", slowest.took, slowest.args.join(" "));
+    eprintln!("exit codes by role: {codes:?}");
+
+    assert_eq!(same_made, 1, "exactly one of the identical forks made local/same");
+    assert_eq!(
+        deleted.keys().cloned().collect::<Vec<_>>(),
+        (0..5).map(|i| format!("acme/del-{i}")).collect::<Vec<_>>()
+    );
+    assert!(deleted.values().all(|n| *n == 1), "{deleted:?}");
+    assert_eq!(gc_deleted, (0..5).map(|i| format!("acme/old-{i}")).collect(), "gc took exactly the expired ones");
+    assert_eq!(
+        builders.len(),
+        1,
+        "exactly one process copied acme/half: {:?}",
+        builders.iter().map(|d| d.describe()).collect::<Vec<_>>()
+    );
+    for (role, ids) in &put_ids {
+        assert_eq!(ids.len(), 1, "{role}: every put of one branch reports one id: {ids:?}");
+    }
+
+    // The registry: exactly what was made, plus what was there and stayed.
+    let all = entries(&env);
+    let have: BTreeMap<String, String> = all.iter().map(|e| (e.address.clone(), e.id.clone())).collect();
+    let mut want = made.clone();
+    want.insert("acme/src".into(), have["acme/src"].clone());
+    want.insert("acme/half".into(), half_id.clone());
+    for (role, addr) in [("put-1", "acme/src@pr-1"), ("put-2", "acme/src@pr-2")] {
+        want.insert(addr.into(), put_ids[role].iter().next().unwrap().clone());
+    }
+    assert_eq!(have, want, "registry = what the processes reported");
+    for e in &all {
+        assert!(e.healthy, "{} is still provisioning", e.address);
+        if !e.owned {
+            continue;
+        }
+        // Forks of acme/doomed (itself a data fork of acme/src) equal the
+        // source too.
+        assert_same(&src_image, &e.path, !e.include_data, &e.address);
+    }
+    eprintln!("forks of a source deleted meanwhile that completed: {}", doomed_forks.len());
+    let strays = stray_files(&env);
+    assert!(strays.is_empty(), "files no entry owns: {strays:?}");
+    assert_eq!(image(&src_path), src_image, "the source is untouched");
+}
+
+#[test]
+fn every_racer_for_one_interrupted_fork_ends_well_and_only_one_copies() {
+    let env = Env::new();
+    let src_path = env.db("src.db", SRC_SQL);
+    let want = image(&src_path);
+    env.config("copy_method = \"rows\"\nrows_per_page = 200\n");
+    let id = interrupted_fork(&env, "./src.db", "local/half");
+    let slow = [("SQLFORK_TEST_DELAY_MS", "10")];
+    let mut crowd = Crowd::new(&env);
+    for _ in 0..5 {
+        crowd.add("resume", &["db", "resume", "local/half", "--json"], &slow);
+        crowd.add("wait", &["db", "wait", "local/half", "--timeout", "80s", "--json"], &slow);
+        crowd.add("again", &["db", "fork", "./src.db", "half", "--with-data", "--json"], &slow);
+    }
+    let done = crowd.finish();
+    let mut builders = 0;
+    let mut finished = 0;
+    for d in &done {
+        builders += d.built().iter().filter(|b| **b == id).count();
+        match d.role {
+            "resume" => {
+                expect_code(d, &[0, 1]);
+                if d.code == 1 {
+                    assert!(d.stderr.contains("another sqlfork process is building local/half"), "{}", d.describe());
+                } else if d.json()["resumed"] == true {
+                    finished += 1;
+                }
+            }
+            "wait" => {
+                expect_code(d, &[0]);
+                assert_eq!(d.json()["status"], "healthy");
+            }
+            // The same fork again: it finishes the interrupted one, or finds
+            // the destination taken (being finished by another, or done).
+            "again" => {
+                expect_code(d, &[0, 4]);
+                if d.code == 0 {
+                    assert_eq!(d.json()["resumed"], true, "{}", d.describe());
+                    finished += 1;
+                }
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(builders, 1, "exactly one process copied local/half");
+    assert!(finished <= 1, "{finished} processes say they finished the fork");
+    let e = entries(&env).into_iter().find(|e| e.id == id).unwrap();
+    assert!(e.healthy);
+    assert_same(&want, &e.path, false, "the finished fork");
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
+
+#[test]
+fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
+    let env = Env::new();
+    env.db("src.db", SRC_SQL);
+    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    ok(&env, &["db", "create", "acme/gone"], &[]);
+    ok(&env, &["db", "create", "acme/ttl"], &[]);
+    ok(&env, &["db", "create", "acme/old", "--ttl", "1h"], &[("SQLFORK_NOW", T0)]);
+    // Hold the registry lock as a slow writer would.
+    let lock = std::fs::OpenOptions::new().read(true).write(true).open(env.home.join("registry.lock")).unwrap();
+    lock.lock().unwrap();
+    let held = Instant::now();
+    let hold = Duration::from_millis(1500);
+    let mut crowd = Crowd::new(&env);
+    crowd.add("write", &["db", "create", "acme/new"], &[]);
+    crowd.add("write", &["db", "fork", "acme/src", "f"], &[]);
+    crowd.add("write", &["db", "fork", "acme/src", "d", "--with-data"], &[]);
+    crowd.add("write", &["db", "delete", "acme/gone", "--yes"], &[]);
+    crowd.add("write", &["db", "ttl", "acme/ttl", "2d"], &[]);
+    crowd.add("write", &["db", "gc"], &[("SQLFORK_NOW", T_LATER)]);
+    crowd.add("write", &["branch", "put", "acme/src@pr-1"], &[]);
+    // Readers do not need the lock.
+    crowd.add("read", &["db", "list", "--json"], &[]);
+    crowd.add("read", &["db", "show", "acme/src", "--json"], &[]);
+    crowd.add("read", &["db", "path", "acme/src"], &[]);
+    // Readers finish while the lock is still held.
+    let readers_done = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < readers_done {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for p in crowd.procs.iter_mut().filter(|p| p.role == "read") {
+        assert!(p.child.try_wait().unwrap().is_some(), "a reader waited for the registry lock: {:?}", p.args);
+    }
+    std::thread::sleep(hold.saturating_sub(held.elapsed()));
+    drop(lock);
+    for d in crowd.finish() {
+        expect_code(&d, &[0]);
+        if d.role == "write" {
+            assert!(d.took >= Duration::from_millis(1000), "a writer did not wait for the lock: {}", d.describe());
+        }
+    }
+    let addrs: BTreeSet<String> = entries(&env).into_iter().map(|e| e.address).collect();
+    let want: BTreeSet<String> = ["acme/src", "acme/new", "acme/f", "acme/d", "acme/ttl", "acme/src@pr-1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(addrs, want);
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
+
+#[test]
+fn a_registry_lock_held_too_long_is_a_bounded_wait_that_says_why() {
+    let env = Env::new();
+    ok(&env, &["db", "create", "acme/a"], &[]);
+    let before = stray_files(&env);
+    let lock = std::fs::OpenOptions::new().read(true).write(true).open(env.home.join("registry.lock")).unwrap();
+    lock.lock().unwrap();
+    let bound = [("SQLFORK_LOCK_TIMEOUT", "700ms")];
+    for args in [
+        vec!["db", "create", "acme/b"],
+        vec!["db", "fork", "acme/a", "c"],
+        vec!["db", "delete", "acme/a", "--yes"],
+        vec!["db", "gc"],
+    ] {
+        let ((code, _, stderr), took) = time(|| run_vars(&env, &args, &bound));
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("gave up after 700ms waiting for the registry lock held by another sqlfork process"),
+            "{stderr}"
+        );
+        assert!(took >= Duration::from_millis(700) && took < Duration::from_secs(10), "{args:?} took {took:?}");
+    }
+    // Reads do not wait at all.
+    ok(&env, &["db", "list"], &bound);
+    let (code, _, stderr) = run_vars(&env, &["db", "list"], &[("SQLFORK_LOCK_TIMEOUT", "soon")]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run_vars(&env, &["db", "create", "acme/b"], &[("SQLFORK_LOCK_TIMEOUT", "soon")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("SQLFORK_LOCK_TIMEOUT"), "{stderr}");
+    drop(lock);
+    assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/a"]);
+    assert_eq!(stray_files(&env), before, "the commands that gave up left nothing");
+}
