@@ -309,20 +309,22 @@ pub fn fork(
 
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
     let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
-    let out = if opts.detach && opts.with_data {
-        job.build_schema_then_detach(session, state, claim)
+    //    The claim is held until a failed fork is discarded, so that no
+    //    other process takes the half-made fork for an interrupted one.
+    let (out, claim) = if opts.detach && opts.with_data {
+        (job.build_schema_then_detach(session, state, claim), None)
     } else {
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        (job.build(session, state, progress), Some(claim))
     };
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
         Err(e) => {
             discard(home, &entry, &e);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 /// True when `err` is `busy(addr)`.
@@ -398,6 +400,9 @@ fn resume_entry(
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
+    // Held until a failure is discarded (see `fork`), unless handed to a
+    // background copy.
+    let mut claim = Some(claim);
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
         let counter = copy::change_counter(&src.path);
@@ -442,19 +447,20 @@ fn resume_entry(
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
         if detach && entry.include_data {
+            let claim = claim.take().expect("the claim is held until here");
             return job.build_schema_then_detach(session, state, claim);
         }
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        job.build(session, state, progress)
     })();
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
         Err(e) => {
             discard(home, &entry, &e);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 /// Every provisioning entry that no process is building.
