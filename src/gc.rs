@@ -11,8 +11,9 @@
 //!   or a database deleted by another process meanwhile is respected, and
 //!   entries other processes add meanwhile are never lost;
 //! - the entries leave the registry first, then the files go: a crash in
-//!   between leaves at worst an unreferenced file named by id, never an
-//!   entry without its file.
+//!   between leaves at worst unreferenced files named by id (which the next
+//!   gc, or any command that adds or removes a database, sweeps away), never
+//!   an entry without its file.
 
 use crate::address::Address;
 use crate::error::Error;
