@@ -120,6 +120,29 @@ impl<'a> Crowd<'a> {
         });
     }
 
+    /// A shell script run with this home (`$SQLFORK` is the binary).
+    fn add_sh(&mut self, role: &'static str, script: &str, vars: &[(&str, &str)]) {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.env.dir.path())
+            .env("SQLFORK_HOME", &self.env.home)
+            .env("SQLFORK", env!("CARGO_BIN_EXE_sqlfork"))
+            .env("NO_COLOR", "1")
+            .env("SQLFORK_TRACE", "1")
+            .current_dir(self.env.dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn sh");
+        self.procs.push(Proc { role, args: vec![script.to_string()], child, started: Instant::now() });
+    }
+
     /// Wait for everyone, killing (and failing on) any process that runs
     /// past `BOUND`.
     fn finish(self) -> Vec<Done> {
@@ -233,6 +256,18 @@ fn dozens_of_processes_in_one_home_lose_nothing_double_nothing_and_fail_only_on_
         crowd.add("fork-doomed", &args, &slow);
     }
     crowd.add("delete-doomed", &["db", "delete", "acme/doomed", "--yes", "--json"], &[]);
+    for i in 0..2 {
+        // A background copy, and two processes waiting for it.
+        crowd.add_sh(
+            "detach-wait",
+            &format!(
+                "\"$SQLFORK\" db fork acme/src det-{i} --with-data --detach --json && \
+                 {{ \"$SQLFORK\" db wait acme/det-{i} --timeout 80s --json & \
+                    \"$SQLFORK\" db wait acme/det-{i} --timeout 80s --json; wait $!; }}"
+            ),
+            &slow,
+        );
+    }
     for _ in 0..2 {
         crowd.add("wait", &["db", "wait", "acme/half", "--timeout", "80s", "--json"], &slow);
         crowd.add("resume-all", &["db", "resume", "--json"], &slow);
@@ -284,6 +319,15 @@ fn dozens_of_processes_in_one_home_lose_nothing_double_nothing_and_fail_only_on_
                 }
             }
             "delete-doomed" => expect_code(d, &[0]),
+            "detach-wait" => {
+                assert_eq!(d.code, 0, "{}", d.describe());
+                let first: Value = serde_json::Deserializer::from_str(&d.stdout)
+                    .into_iter::<Value>()
+                    .next()
+                    .unwrap_or_else(|| panic!("{}", d.describe()))
+                    .unwrap();
+                assert!(made.insert(s(&first, "address"), s(&first, "id")).is_none(), "{}", d.describe());
+            }
             "same-fork" => {
                 // One makes it; the others find it taken (4), whether it is
                 // still being built or done.
