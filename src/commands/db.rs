@@ -256,11 +256,15 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         let Some(entry) = entry else {
             let why = std::fs::read_to_string(fork::failure_note(&ctx.home, &id)).unwrap_or_default();
             let _ = std::fs::remove_file(fork::failure_note(&ctx.home, &id));
-            return Err(Error::failed(if why.is_empty() {
-                format!("{addr} failed and was removed; fork it again")
+            // A background copy that failed leaves its reason; otherwise the
+            // entry was deleted (or a foreground fork of it failed) meanwhile.
+            return Err(if why.is_empty() {
+                Error::not_found(format!(
+                    "{addr} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
+                ))
             } else {
-                format!("{addr} failed and was removed: {}", why.trim())
-            })
+                Error::failed(format!("{addr} failed and was removed: {}", why.trim()))
+            }
             .into());
         };
         if entry.status == crate::registry::Status::Healthy {
