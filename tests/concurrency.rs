@@ -555,3 +555,32 @@ fn a_registry_lock_held_too_long_is_a_bounded_wait_that_says_why() {
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/a"]);
     assert_eq!(stray_files(&env), before, "the commands that gave up left nothing");
 }
+
+#[test]
+fn a_wait_whose_database_is_deleted_meanwhile_says_so_with_exit_3() {
+    let env = Env::new();
+    env.db("src.db", SRC_SQL);
+    let id = interrupted_fork(&env, "./src.db", "local/gone");
+    // Another process is building it (its claim is held) …
+    let claim = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(env.home.join("databases").join(format!("{id}.lock")))
+        .unwrap();
+    claim.lock().unwrap();
+    let waiter = spawn(&env, &["db", "wait", "local/gone", "--timeout", "60s"], &[]);
+    std::thread::sleep(Duration::from_millis(400));
+    // … and it goes away meanwhile (as a delete right after it finished
+    // would do; written by hand, as the claim is ours).
+    let path = env.home.join("registry.toml");
+    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
+    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    let (code, stdout, stderr) = finish(waiter);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stderr.contains("local/gone no longer exists"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+    drop(claim);
+}

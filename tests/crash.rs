@@ -157,9 +157,9 @@ impl ForkScenario<'_> {
         self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
     }
 
-    /// Fork into `dst`, killed after `delay`; check what is left, finish it
-    /// the way `rng` picks, check the result, delete it. Returns the state
-    /// the kill left.
+    /// Fork into `dst`, killed after `delay`; check what is left (and tally
+    /// the moment), finish it the way `rng` picks, check the result, delete
+    /// it.
     fn kill_point(&self, rng: &mut Rng, dst: &str, delay: Duration, tally: &mut Tally) {
         let addr = format!("crash/{dst}");
         let vars = self.vars();
