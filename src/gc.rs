@@ -19,7 +19,7 @@ use crate::address::Address;
 use crate::error::Error;
 use crate::fork;
 use crate::home::Home;
-use crate::registry::{self, Entry, Registry};
+use crate::registry::{self, Entry, FileLock, Registry};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
@@ -78,10 +78,13 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         return Ok(report);
     }
     if dry_run {
-        for e in Registry::load(home)?.databases.into_iter().filter(|e| is_expired(e, now)) {
+        let reg = Registry::load(home)?;
+        for e in reg.databases.iter().filter(|e| is_expired(e, now)).cloned() {
             if !e.owned {
                 report.kept.push((e, KeptReason::NotOwned));
-            } else if fork::is_claimed(home, &e.id) {
+            } else if fork::is_claimed(home, &e.id)
+                || reset_owner(&reg, &e).is_some_and(|b| fork::is_claimed(home, &b.id))
+            {
                 report.kept.push((e, KeptReason::Busy));
             } else {
                 let size_bytes = crate::ops::file_size(&e.path);
@@ -95,21 +98,43 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let claims = Registry::update(home, |reg| {
         // What a killed gc (or delete, or fork) left goes too.
         fork::sweep_orphans(home, reg);
-        let mut claims = Vec::new();
+        // Claims held by this run, by id.
+        let mut claims: Vec<(String, FileLock)> = Vec::new();
         let expired: Vec<Entry> = reg.databases.iter().filter(|e| is_expired(e, now)).cloned().collect();
         for e in expired {
             if !e.owned {
                 report.kept.push((e, KeptReason::NotOwned));
                 continue;
             }
-            match fork::claim(home, &e.id)? {
-                Some(claim) if claim.is_current(&fork::claim_path(home, &e.id)) => {
-                    reg.remove_id(&e.id);
-                    let size_bytes = crate::ops::file_size(&e.path);
-                    report.deleted.push(Collected { entry: e, size_bytes });
-                    claims.push(claim);
+            // The hidden copy a branch reset builds is the reset's until it
+            // is swapped in: the reset holds the branch's claim throughout,
+            // and between the copy's end and the swap nothing else holds the
+            // copy's own. Take both.
+            let mut ids = vec![e.id.clone()];
+            if let Some(branch) = reset_owner(reg, &e) {
+                ids.push(branch.id.clone());
+            }
+            let mut taken = Vec::new();
+            let mut all = true;
+            for id in ids {
+                if claims.iter().any(|(held, _)| *held == id) {
+                    continue;
                 }
-                _ => report.kept.push((e, KeptReason::Busy)),
+                match fork::claim(home, &id)? {
+                    Some(claim) => taken.push((id, claim)),
+                    None => {
+                        all = false;
+                        break;
+                    }
+                }
+            }
+            if all {
+                reg.remove_id(&e.id);
+                let size_bytes = crate::ops::file_size(&e.path);
+                report.deleted.push(Collected { entry: e, size_bytes });
+                claims.extend(taken);
+            } else {
+                report.kept.push((e, KeptReason::Busy));
             }
         }
         Ok(claims)
@@ -123,6 +148,12 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     }
     drop(claims);
     Ok(report)
+}
+
+/// The branch whose reset is building `e`, when `e` is such a hidden copy.
+fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
+    let r = e.branch.as_deref()?.strip_suffix(crate::branch::RESET_SUFFIX)?;
+    reg.get(&Address { branch: Some(r.to_string()), ..e.address() })
 }
 
 /// Set (`Some`) or clear (`None`) the TTL of a database: it then expires
