@@ -584,3 +584,53 @@ fn a_wait_whose_database_is_deleted_meanwhile_says_so_with_exit_3() {
     assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
     drop(claim);
 }
+
+#[test]
+fn gc_leaves_the_copy_a_branch_reset_is_about_to_swap_in() {
+    let env = Env::new();
+    env.db("src.db", SRC_SQL);
+    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    let at_t0 = [("SQLFORK_NOW", T0)];
+    let branch = serde_json::from_str::<Value>(&ok(
+        &env,
+        &["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h", "--json"],
+        &at_t0,
+    ))
+    .unwrap();
+    let branch_id = s(&branch, "id");
+    // A reset whose copy is done but not yet swapped in: build the hidden
+    // copy (a reset killed midway, finished by `db resume`) and hold the
+    // branch's claim, as the reset does until its swap.
+    let vars = [("SQLFORK_NOW", T0), ("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
+    let mut reset = spawn(&env, &["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h"], &vars);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !entries(&env).iter().any(|e| e.is_reset_temp()) {
+        assert!(Instant::now() < deadline && reset.try_wait().unwrap().is_none(), "the reset never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    reset.kill().unwrap();
+    reset.wait().unwrap();
+    ok(&env, &["db", "resume"], &at_t0);
+    let temp = entries(&env).into_iter().find(|e| e.is_reset_temp()).expect("the reset's copy");
+    assert!(temp.healthy);
+    let claim = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(env.home.join("databases").join(format!("{branch_id}.lock")))
+        .unwrap();
+    claim.lock().unwrap();
+
+    // Both have expired; gc must not take the copy from under the reset.
+    let out: Value = serde_json::from_str(&ok(&env, &["db", "gc", "--json"], &[("SQLFORK_NOW", T_LATER)])).unwrap();
+    assert_eq!(out["deleted"], Value::Array(vec![]), "{out:#}");
+    assert!(out["kept"].as_array().unwrap().iter().all(|k| k["reason"] == "busy"), "{out:#}");
+    assert!(entries(&env).iter().any(|e| e.id == temp.id) && temp.path.is_file());
+    drop(claim);
+    // Once the reset is over, gc takes both.
+    let out: Value = serde_json::from_str(&ok(&env, &["db", "gc", "--json"], &[("SQLFORK_NOW", T_LATER)])).unwrap();
+    assert_eq!(out["deleted"].as_array().unwrap().len(), 2, "{out:#}");
+    assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src"]);
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
