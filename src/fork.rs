@@ -246,12 +246,14 @@ pub fn fork(
             return Err(taken(&dest).into());
         }
         // The same fork, interrupted: finish it. If another process is
-        // building it, or finished it meanwhile, the destination is taken.
-        return match resume_entry(home, config, e, progress, opts.detach) {
-            Ok(out) if !out.resumed => Err(taken(&dest).into()),
-            Err(err) if is_busy_error(&err, &dest) => Err(being_built(&dest).into()),
-            other => other,
-        };
+        // building it, or finished it meanwhile, the destination is taken;
+        // if it was deleted meanwhile, make it afresh.
+        match resume_entry(home, config, e, progress, opts.detach) {
+            Ok(out) if !out.resumed => return Err(taken(&dest).into()),
+            Err(err) if is_busy_error(&err, &dest) => return Err(being_built(&dest).into()),
+            Err(err) if is_error(&err, &registry::not_found(&dest)) => {}
+            other => return other,
+        }
     }
 
     // 2. Read the source in one read transaction, and check every object.
