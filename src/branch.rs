@@ -179,14 +179,23 @@ fn resumable(e: &Entry, parent_id_now: &str, with_data: bool) -> bool {
     e.status == Status::Provisioning && e.owned && parent_id(e) == Some(parent_id_now) && e.include_data == with_data
 }
 
-/// Errors that mean "another process is busy with this branch right now".
+/// Errors that mean "another process is busy with this branch, or with
+/// its reset's hidden copy, right now": the put looks again.
 fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
-    let busy = [fork::busy(addr), fork::busy(&reset_address(addr))];
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| {
-        busy.contains(e)
-            // Two first puts at once: the loser looks again and resets.
-            || (e.kind == crate::ErrorKind::AlreadyExists && e.message.starts_with(&format!("{addr} ")))
-    })
+    let temp = reset_address(addr);
+    let known = [
+        fork::busy(addr),
+        fork::busy(&temp),
+        // Two first puts at once: the loser looks again and resets.
+        fork::taken(addr),
+        fork::being_built(addr),
+        // A `db resume` took up (or just finished) an interrupted reset's
+        // copy.
+        fork::taken(&temp),
+        fork::being_built(&temp),
+        ops::in_use(&temp),
+    ];
+    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| known.contains(e))
 }
 
 /// Reset an existing branch: build a fresh fork beside it, then swap it

@@ -331,19 +331,23 @@ pub fn fork(
 
 /// True when `err` is `busy(addr)`.
 pub fn is_busy_error(err: &anyhow::Error, addr: &Address) -> bool {
-    let busy = busy(addr);
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| *e == busy)
+    is_error(err, &busy(addr))
+}
+
+/// True when `err` carries exactly the typed error `want`.
+fn is_error(err: &anyhow::Error, want: &Error) -> bool {
+    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| e == want)
 }
 
 /// The destination is taken by the same fork, which another process is
 /// making right now.
-fn being_built(dest: &Address) -> Error {
+pub fn being_built(dest: &Address) -> Error {
     Error::already_exists(format!(
         "{dest} already exists: another sqlfork process is creating it right now; `sqlfork db wait {dest}` follows it"
     ))
 }
 
-fn taken(dest: &Address) -> Error {
+pub fn taken(dest: &Address) -> Error {
     Error::already_exists(format!(
         "{dest} already exists; pick another name or delete it first with `sqlfork db delete {dest}`"
     ))

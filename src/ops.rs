@@ -204,6 +204,14 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
 }
 
+/// A database another process is building, resetting or deleting cannot be
+/// deleted now.
+pub fn in_use(addr: &Address) -> Error {
+    Error::failed(format!(
+        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
+    ))
+}
+
 /// Remove an entry, and its file when sqlfork owns it. Refused while another
 /// process is building it.
 ///
@@ -219,12 +227,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         let claim = if entry.owned {
             match claim(home, &entry.id)? {
                 Some(c) => Some(c),
-                None => {
-                    return Err(Error::failed(format!(
-                        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
-                    ))
-                    .into())
-                }
+                None => return Err(in_use(addr).into()),
             }
         } else {
             None

@@ -22,6 +22,7 @@ use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -632,5 +633,170 @@ fn gc_leaves_the_copy_a_branch_reset_is_about_to_swap_in() {
     let out: Value = serde_json::from_str(&ok(&env, &["db", "gc", "--json"], &[("SQLFORK_NOW", T_LATER)])).unwrap();
     assert_eq!(out["deleted"].as_array().unwrap().len(), 2, "{out:#}");
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src"]);
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
+
+/// One chaos command: its kind, arguments, exit code and stderr.
+type ChaosRun = (String, Vec<String>, i32, String);
+
+/// What a chaos command may answer besides 0: (exit code, words its error
+/// must contain). Anything else is a command failing for no good reason.
+fn explained(kind: &str) -> &'static [(i32, &'static str)] {
+    const TAKEN: (i32, &str) = (4, "already exists");
+    const GONE: (i32, &str) = (3, "does not exist");
+    const BUILDING: (i32, &str) = (1, "is being built by another sqlfork process");
+    match kind {
+        "fork" => &[TAKEN],
+        "delete" | "branch-delete" => &[GONE, BUILDING],
+        "resume" => &[GONE, (1, "another sqlfork process is building")],
+        "wait" => &[GONE, (3, "no longer exists")],
+        _ => &[],
+    }
+}
+
+#[test]
+fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() {
+    const WORKERS: usize = 8;
+    // More with SQLFORK_CRASH_LONG=1 (see tests/crash.rs).
+    let steps = points(12, 80);
+    let env = Env::new();
+    let src_path = env.db("src.db", SRC_SQL);
+    let want = image(&src_path);
+    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    let mut rng = Rng::new("chaos");
+    let mut rngs: Vec<Rng> = (0..WORKERS).map(|_| rng.split()).collect();
+    let results: Vec<Vec<ChaosRun>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rngs
+            .iter_mut()
+            .map(|rng| {
+                let env = &env;
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for _ in 0..steps {
+                        let x = format!("x{}", rng.below(3));
+                        let addr = format!("acme/{x}");
+                        let branch = format!("acme/src@pr-{}", rng.below(2));
+                        let (kind, args): (&str, Vec<&str>) = match rng.below(12) {
+                            0 => ("fork", vec!["db", "fork", "acme/src", &x, "--ttl", "1h"]),
+                            1 => ("fork", vec!["db", "fork", "acme/src", &x, "--with-data"]),
+                            2 => ("fork", vec!["db", "fork", "acme/src", &x, "--with-data", "--detach"]),
+                            3 => ("delete", vec!["db", "delete", &addr, "--yes"]),
+                            4 => ("put", vec!["branch", "put", &branch, "--with-data", "--ttl", "1h"]),
+                            5 => ("put", vec!["branch", "put", &branch]),
+                            6 => ("branch-delete", vec!["branch", "delete", &branch, "--yes"]),
+                            7 => ("resume", vec!["db", "resume", &addr]),
+                            8 => ("wait", vec!["db", "wait", &addr, "--timeout", "60s"]),
+                            9 => ("gc", vec!["db", "gc"]),
+                            10 => ("resume-all", vec!["db", "resume"]),
+                            _ => ("list", vec!["db", "list"]),
+                        };
+                        let now = if kind == "gc" { T_LATER } else { T0 };
+                        let vars =
+                            [("SQLFORK_NOW", now), ("SQLFORK_TEST_CHUNK_PAGES", "16"), ("SQLFORK_TEST_DELAY_MS", "2")];
+                        let (code, _, stderr) = run_vars(env, &args, &vars);
+                        out.push((kind.to_string(), args.iter().map(|a| a.to_string()).collect(), code, stderr));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut codes: BTreeMap<String, BTreeMap<i32, usize>> = BTreeMap::new();
+    for (kind, args, code, stderr) in results.into_iter().flatten() {
+        *codes.entry(kind.clone()).or_default().entry(code).or_default() += 1;
+        if code == 0 {
+            continue;
+        }
+        assert!(
+            explained(&kind).iter().any(|(c, words)| *c == code && stderr.contains(words)),
+            "unexplained: sqlfork {} → exit {code}\n{stderr}",
+            args.join(" ")
+        );
+    }
+    eprintln!("chaos exit codes: {codes:?}");
+    // Let background copies finish, then everything is whole.
+    for e in entries(&env).into_iter().filter(|e| !e.healthy) {
+        let (code, _, stderr) = run_vars(&env, &["db", "wait", &e.address, "--timeout", "60s"], &[]);
+        assert!(code == 0 || code == 3, "{stderr}");
+    }
+    ok(&env, &["db", "resume"], &[]);
+    ok(&env, &["db", "gc"], &[("SQLFORK_NOW", T0)]);
+    for e in entries(&env) {
+        assert!(e.healthy, "{e:?}");
+        if e.owned {
+            assert_same(&want, &e.path, !e.include_data, &e.address);
+        }
+    }
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
+
+#[test]
+fn the_same_fork_again_makes_it_afresh_when_the_interrupted_one_is_deleted_meanwhile() {
+    let env = Env::new();
+    let src = env.db("src.db", SRC_SQL);
+    let want = image(&src);
+    let id = interrupted_fork(&env, "./src.db", "local/again");
+    // Another process has the interrupted fork (its claim is held) …
+    let claim = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(env.home.join("databases").join(format!("{id}.lock")))
+        .unwrap();
+    claim.lock().unwrap();
+    // … when the same fork is run again: it finds the interrupted entry and
+    // waits a moment for the claim …
+    let again = spawn(&env, &["db", "fork", "./src.db", "again", "--with-data", "--json"], &[]);
+    std::thread::sleep(Duration::from_millis(60));
+    // … which the other process lets go of after deleting the entry.
+    let path = env.home.join("registry.toml");
+    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
+    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    let _ = std::fs::remove_file(env.home.join("databases").join(format!("{id}.sqlite")));
+    drop(claim);
+    let (code, stdout, stderr) = finish(again);
+    assert_eq!(code, 0, "the fork is made afresh:\n{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_ne!(s(&v, "id"), id);
+    let e = entries(&env).into_iter().find(|e| e.address == "local/again").unwrap();
+    assert_same(&want, &e.path, false, "the new fork");
+    ok(&env, &["db", "gc"], &[]);
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}
+
+#[test]
+fn a_put_waits_for_a_resume_that_took_up_its_interrupted_reset() {
+    let env = Env::new();
+    let src = env.db("src.db", SRC_SQL);
+    let want = image(&src);
+    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    let put = ["branch", "put", "acme/src@pr-1", "--with-data", "--json"];
+    let first: Value = serde_json::from_str(&ok(&env, &put, &[])).unwrap();
+    // A reset killed midway leaves its hidden copy provisioning …
+    let slow = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
+    let mut reset = spawn(&env, &put, &slow);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !entries(&env).iter().any(|e| e.is_reset_temp()) {
+        assert!(Instant::now() < deadline && reset.try_wait().unwrap().is_none(), "the reset never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    reset.kill().unwrap();
+    reset.wait().unwrap();
+    // … which `db resume` takes up, slowly, while the next put comes.
+    let resume = spawn(&env, &["db", "resume", "--json"], &slow);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, stdout, stderr) = run_vars(&env, &put, &[]);
+    assert_eq!(code, 0, "the put waits for the resume, then resets:\n{stdout}\n{stderr}");
+    let out: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(s(&out, "id"), s(&first, "id"));
+    let (code, _, stderr) = finish(resume);
+    assert_eq!(code, 0, "{stderr}");
+    assert_same(&want, Path::new(&s(&out, "path")), false, "the branch");
+    assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src", "acme/src@pr-1"]);
+    ok(&env, &["db", "gc"], &[]);
     assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
 }

@@ -653,6 +653,10 @@ pub mod crash {
             eprintln!("{test}: seed {seed} (replay with SQLFORK_CRASH_SEED={seed})");
             Rng(seed)
         }
+        /// A generator of its own for a worker thread, drawn from this one.
+        pub fn split(&mut self) -> Rng {
+            Rng(self.next_u64())
+        }
         pub fn next_u64(&mut self) -> u64 {
             self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let mut z = self.0;
