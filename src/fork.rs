@@ -335,7 +335,7 @@ pub fn is_busy_error(err: &anyhow::Error, addr: &Address) -> bool {
 }
 
 /// True when `err` carries exactly the typed error `want`.
-fn is_error(err: &anyhow::Error, want: &Error) -> bool {
+pub fn is_error(err: &anyhow::Error, want: &Error) -> bool {
     err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| e == want)
 }
 
@@ -373,6 +373,23 @@ pub fn resume(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
+    if entry.status == Status::Healthy {
+        return Ok(ForkOutcome { entry, resumed: false });
+    }
+    resume_entry(home, config, entry, progress, false)
+}
+
+/// `resume` of the database with this id (a background copy follows the
+/// fork it was started for, not whatever holds its address later). Fails
+/// with `registry::not_found(addr)` when it was deleted meanwhile.
+pub fn resume_id(
+    home: &Home,
+    config: &Config,
+    id: &str,
+    addr: &Address,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
+    let entry = Registry::load(home)?.by_id(id).cloned().ok_or_else(|| registry::not_found(addr))?;
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }

@@ -812,3 +812,34 @@ fn a_put_waits_for_a_resume_that_took_up_its_interrupted_reset() {
     ok(&env, &["db", "gc"], &[]);
     assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
 }
+
+#[test]
+fn a_background_copy_whose_fork_is_deleted_before_it_starts_leaves_no_failure_note() {
+    let env = Env::new();
+    env.db("src.db", SRC_SQL);
+    let id = interrupted_fork(&env, "./src.db", "local/bg");
+    // The process that started the background copy still holds the claim
+    // (as `db fork --detach` does until the copy takes over) …
+    let claim = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(env.home.join("databases").join(format!("{id}.lock")))
+        .unwrap();
+    claim.lock().unwrap();
+    let child = spawn(&env, &["db", "resume", "--background", "local/bg"], &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    // … and the fork is deleted before the copy gets to it.
+    let path = env.home.join("registry.toml");
+    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
+    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    drop(claim);
+    let (code, _, stderr) = finish(child);
+    assert_eq!(code, 3, "{stderr}");
+    ok(&env, &["db", "gc"], &[]);
+    let notes: Vec<String> = env.database_files().into_iter().filter(|f| f.ends_with(".failed")).collect();
+    assert!(notes.is_empty(), "nothing failed, yet a note was left for a `db wait` that will never come: {notes:?}");
+    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+}

@@ -165,10 +165,12 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut progress = ReadySignal;
         loop {
-            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
+            match fork::resume_id(&ctx.home, &config, &id, &addr, &mut progress) {
                 Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
+                // Deleted before this process got to it: nothing failed.
+                Err(e) if fork::is_error(&e, &crate::registry::not_found(&addr)) => return Err(e),
                 Err(e) => {
                     // Nobody sees this process's stderr: leave the reason for
                     // `db wait` (which removes the note once it has said it).
