@@ -980,9 +980,19 @@ pub fn sweep_orphans(home: &Home, reg: &Registry) {
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = name.split_once('.') else { continue };
-        if is_id(id) && rest != "failed" && reg.by_id(id).is_none() {
-            orphans.insert(id.to_string());
+        if !is_id(id) || reg.by_id(id).is_some() {
+            continue;
         }
+        if rest == "failed" {
+            // A failure note waits for a `db wait`; one nobody read in a day
+            // never will be.
+            let age = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a >= FAILURE_NOTE_LIFE) {
+                let _ = std::fs::remove_file(f.path());
+            }
+            continue;
+        }
+        orphans.insert(id.to_string());
     }
     for id in orphans {
         // No waiting here: this runs under the registry lock, and an id
@@ -1053,6 +1063,9 @@ fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
     CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
 }
+
+/// How long a failure note is kept for a `db wait` that has not come.
+const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
 
 /// Where a background copy (`db fork --detach`) that failed leaves its
 /// one-line reason, for `db wait` to report (and remove).
@@ -1246,6 +1259,55 @@ mod tests {
         assert!(claim(&home, &id).unwrap().is_none());
         assert!(t.elapsed() >= CLAIM_GRACE);
         drop(held);
+    }
+
+    #[test]
+    fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.ensure().unwrap();
+        let (kept, orphan, old_note, new_note, busy) =
+            (registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id());
+        let file = |name: String| {
+            let p = home.databases_dir().join(name);
+            std::fs::write(&p, b"x").unwrap();
+            p
+        };
+        let kept_file = file(format!("{kept}.sqlite"));
+        let orphan_files = [file(format!("{orphan}.sqlite")), file(format!("{orphan}.copy.json"))];
+        let old = file(format!("{old_note}.failed"));
+        let f = std::fs::File::options().write(true).open(&old).unwrap();
+        f.set_modified(std::time::SystemTime::now() - FAILURE_NOTE_LIFE - Duration::from_secs(60)).unwrap();
+        let new = file(format!("{new_note}.failed"));
+        let busy_file = file(format!("{busy}.copy.json"));
+        let busy_claim = claim_now(&home, &busy).unwrap().unwrap();
+        let other = file("notes.txt".into());
+        let mut reg = Registry::default();
+        reg.databases.push(Entry {
+            id: kept.clone(),
+            namespace: "a".into(),
+            slug: "b".into(),
+            branch: None,
+            name: "b".into(),
+            path: kept_file.clone(),
+            owned: true,
+            status: Status::Healthy,
+            created_at: String::new(),
+            forked_from: None,
+            forked_at: None,
+            expires_at: None,
+            include_data: false,
+            copy: None,
+        });
+        sweep_orphans(&home, &reg);
+        assert!(kept_file.exists(), "an entry's file stays");
+        assert!(orphan_files.iter().all(|p| !p.exists()), "an id no entry has goes");
+        assert!(!claim_path(&home, &orphan).exists());
+        assert!(!old.exists(), "a day-old failure note goes");
+        assert!(new.exists(), "a fresh failure note waits for db wait");
+        assert!(busy_file.exists(), "an id being made (claimed) stays");
+        assert!(other.exists(), "files sqlfork did not name are never touched");
+        drop(busy_claim);
     }
 
     #[test]
