@@ -157,6 +157,10 @@ fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSource> {
 pub struct SourceSession {
     pub schema: SourceSchema,
     pub reader: SourceReader,
+    /// The schema replayed into an in-memory database with the source's
+    /// settings (schema-only forks): validated, and copied to the fork file
+    /// whole.
+    prepared: Option<Connection>,
 }
 
 impl SourceSession {
@@ -189,7 +193,7 @@ impl SourceSession {
             let _ = conn.execute_batch("COMMIT");
             SourceReader::new(path.to_path_buf(), None, None)
         };
-        Ok((SourceSession { schema, reader }, reused))
+        Ok((SourceSession { schema, reader, prepared: None }, reused))
     }
 }
 
@@ -198,17 +202,51 @@ impl SourceSession {
 /// error a real replay could meet is found before anything is written.
 pub fn read_and_check(path: &Path) -> anyhow::Result<SourceSchema> {
     let _side_files = schema::SourceSideFiles::note(path);
-    let (session, _) = SourceSession::open(path, false, None)?;
-    check_schema(&session.schema)?;
+    let (mut session, _) = SourceSession::open(path, false, None)?;
+    check_schema(&mut session, Plan::SchemaOnly)?;
     Ok(session.schema)
 }
 
-fn check_schema(schema: &SourceSchema) -> anyhow::Result<()> {
-    schema::check_objects(schema)?;
+/// What a fork will do with the schema, which decides how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Replay the schema: it is replayed into memory first (every error a
+    /// replay can meet is found before anything is written), and that
+    /// in-memory database becomes the fork's file.
+    SchemaOnly,
+    /// Replay the schema and copy rows: replayed into memory to check it.
+    Rows,
+    /// Copy pages: no SQL is executed, so only the objects' shape is checked
+    /// (a collation or module only the source's application has does not
+    /// stop a page-exact copy).
+    Pages,
+}
+
+impl Plan {
+    fn of(with_data: bool, method: CopyMethod) -> Plan {
+        match (with_data, method) {
+            (false, _) => Plan::SchemaOnly,
+            (true, CopyMethod::Rows) => Plan::Rows,
+            (true, CopyMethod::Pages) => Plan::Pages,
+        }
+    }
+}
+
+fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::Result<()> {
+    schema::check_objects(&session.schema)?;
+    if plan == Plan::Pages {
+        return Ok(());
+    }
     let mut mem = Connection::open_in_memory()?;
     schema::harden(&mem)?;
+    Replayer::apply_file_settings(&mem, &session.schema.settings)?;
     let tx = mem.transaction()?;
-    replay_all(&tx, schema)?;
+    replay_all(&tx, &session.schema)?;
+    Replayer::apply_header_values(&tx, &session.schema.settings)?;
+    tx.commit()?;
+    if plan == Plan::SchemaOnly {
+        session.prepared = Some(mem);
+    }
     Ok(())
 }
 
@@ -252,8 +290,8 @@ pub fn fork(
     // 2. Read the source in one read transaction, and check every object.
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
-    let (session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
-    check_schema(&session.schema)?;
+    let (mut session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
+    check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
 
     // 3. Registry entry, status provisioning; claim the fork first so that
     //    no other process resumes it while we build it.
@@ -285,9 +323,6 @@ pub fn fork(
         method: config.copy_method,
         ..CopyState::default()
     };
-    if opts.with_data {
-        state.save(home, &id)?;
-    }
     if let Err(e) = Registry::update(home, |reg| {
         if reg.get(&dest).is_some() {
             return Err(taken(&dest).into());
@@ -295,10 +330,18 @@ pub fn fork(
         reg.insert(entry.clone())?;
         Ok(())
     }) {
-        CopyState::remove(home, &id);
         drop(claim);
         let _ = std::fs::remove_file(claim_path(home, &id));
         return Err(e);
+    }
+    // The copy state is written only once the entry exists, so a kill never
+    // leaves a state file that no entry owns (a resume without one starts
+    // the copy over).
+    if opts.with_data {
+        if let Err(e) = state.save(home, &id) {
+            discard(home, &entry, &e);
+            return Err(e);
+        }
     }
 
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
@@ -377,12 +420,14 @@ fn resume_entry(
     };
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
-    let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
+    let mut state = CopyState::load(home, &entry.id)
+        .unwrap_or_else(|| CopyState { method: config.copy_method, ..CopyState::default() });
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
         let counter = copy::change_counter(&src.path);
-        let (session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
-        check_schema(&session.schema)?;
+        let (mut session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
+        let method = if entry.include_data { state.method } else { CopyMethod::Pages };
+        check_schema(&mut session, Plan::of(entry.include_data, method))?;
         if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
@@ -463,7 +508,7 @@ impl Job<'_> {
         let stats = if self.entry.include_data {
             self.build_with_data(session, state, progress)
         } else {
-            build_schema_only(&self.entry.path, &session.schema)
+            build_schema_only(&self.entry.path, session)
         }
         .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))?;
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
@@ -532,8 +577,8 @@ impl Job<'_> {
                     drop(session);
                     remove_files(&self.entry.path);
                     let counter = copy::change_counter(&self.src.path);
-                    let (fresh, _) = SourceSession::open(&self.src.path, true, None)?;
-                    check_schema(&fresh.schema)?;
+                    let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
+                    check_schema(&mut fresh, Plan::Rows)?;
                     let state = CopyState {
                         change_counter: counter,
                         exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.snapshot.is_some(),
@@ -596,7 +641,7 @@ impl Job<'_> {
         *state = tracker.done();
         let rows = count_fork_rows(path, &session.schema)?;
         Ok(CopyStats {
-            objects_created: user_objects(&session.schema),
+            objects_created: count_objects(&session.schema),
             rows_copied: rows,
             bytes_copied: page_count * page_size,
             exact: true,
@@ -622,7 +667,7 @@ impl Job<'_> {
             // Phase C committed before an interruption: only the flip is left.
             session.reader.release();
             return Ok(CopyStats {
-                objects_created: user_objects(schema),
+                objects_created: count_objects(&session.schema),
                 rows_copied: state.rows_done,
                 bytes_copied: crate::ops::file_size(path).unwrap_or(0),
                 exact: state.exact,
@@ -693,7 +738,7 @@ impl Job<'_> {
         trace(&format!("journal mode set at {:?}", t0.elapsed()));
         conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
         Ok(CopyStats {
-            objects_created: user_objects(schema),
+            objects_created: count_objects(&session.schema),
             rows_copied: state.rows_done.max(copied),
             bytes_copied: crate::ops::file_size(path).unwrap_or(0),
             exact: state.exact,
@@ -710,18 +755,32 @@ fn trace(msg: &str) {
     }
 }
 
-/// Source objects the fork creates itself (not shadow or internal tables).
-fn user_objects(schema: &SourceSchema) -> u64 {
-    let virtuals: Vec<String> =
-        schema.objects.iter().filter(|o| o.is_virtual()).map(|o| o.name.to_ascii_lowercase() + "_").collect();
+/// Schema objects the source's SQL creates (not the shadow tables its
+/// virtual tables make for themselves, not SQLite's internal tables). The
+/// shadow tables are found by creating each virtual table alone in memory:
+/// a real table named like one (`ft_content` as an FTS5 external content
+/// table) is not one.
+fn count_objects(schema: &SourceSchema) -> u64 {
+    let mut shadows = std::collections::HashSet::new();
+    if let Ok(mem) = Connection::open_in_memory() {
+        let names = |c: &Connection| -> std::collections::HashSet<String> {
+            c.prepare("SELECT lower(name) FROM sqlite_master")
+                .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+                .unwrap_or_default()
+        };
+        for vt in schema.objects.iter().filter(|o| o.is_virtual()) {
+            let before = names(&mem);
+            if mem.execute_batch(&vt.sql).is_ok() {
+                shadows.extend(names(&mem).difference(&before).filter(|n| **n != vt.name.to_lowercase()).cloned());
+            }
+        }
+    }
     schema
         .objects
         .iter()
-        .filter(|o| !o.is_internal())
         .filter(|o| {
-            !(o.kind == schema::Kind::Table
-                && !o.is_virtual()
-                && virtuals.iter().any(|v| o.name.to_ascii_lowercase().starts_with(v)))
+            let shadow = o.kind == schema::Kind::Table && shadows.contains(&o.name.to_lowercase());
+            !o.is_internal() && !shadow
         })
         .count() as u64
 }
@@ -784,18 +843,25 @@ fn carry_internal_tables(copier: &Copier, schema: &SourceSchema) -> anyhow::Resu
 }
 
 /// Schema-only: everything in one transaction. Returns the copy figures.
-fn build_schema_only(path: &Path, schema: &SourceSchema) -> anyhow::Result<CopyStats> {
+/// Schema-only: the schema was replayed into memory, in one transaction,
+/// when it was checked; that database is copied into the new file whole
+/// (SQLite's backup API), then WAL mode is set if the source has it.
+fn build_schema_only(path: &Path, mut session: SourceSession) -> anyhow::Result<CopyStats> {
+    if session.prepared.is_none() {
+        check_schema(&mut session, Plan::SchemaOnly)?;
+    }
+    let mem = session.prepared.take().context("the schema was not prepared")?;
     create_file(path)?;
     let mut conn = open_fork(path)?;
-    Replayer::apply_file_settings(&conn, &schema.settings)?;
-    let tx = conn.transaction()?;
-    let replayer = replay_all(&tx, schema)?;
-    Replayer::apply_header_values(&tx, &schema.settings)?;
-    let objects = replayer.objects_created;
-    tx.commit().context("could not commit the schema to the new database")?;
-    Replayer::apply_journal_mode(&conn, &schema.settings)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&mem, &mut conn)?;
+        backup
+            .run_to_completion(1 << 20, Duration::ZERO, None)
+            .context("could not write the schema to the new database")?;
+    }
+    Replayer::apply_journal_mode(&conn, &session.schema.settings)?;
     conn.close().map_err(|(_, e)| e).context("could not close the new database")?;
-    Ok(CopyStats { objects_created: objects, exact: true, ..CopyStats::default() })
+    Ok(CopyStats { objects_created: count_objects(&session.schema), exact: true, ..CopyStats::default() })
 }
 
 /// Phase A of a data fork: a fresh file with the source's settings and
@@ -924,6 +990,43 @@ fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
     });
     CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
+}
+
+/// How long a file must sit untouched before a sweep may call it a stray:
+/// a process creates a fork's claim file a moment before its entry.
+const STRAY_AGE: Duration = Duration::from_secs(60);
+
+/// Remove files under `databases/` whose id no registry entry has (a
+/// process killed between creating them and registering them, or between
+/// removing an entry and its files), unless recent or claimed by a live
+/// process. Returns the names removed.
+pub fn sweep_strays(home: &Home) -> anyhow::Result<Vec<String>> {
+    let reg = Registry::load(home)?;
+    let known: std::collections::HashSet<&str> = reg.databases.iter().map(|e| e.id.as_str()).collect();
+    let owned_paths: std::collections::HashSet<&Path> = reg.databases.iter().map(|e| e.path.as_path()).collect();
+    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return Ok(vec![]) };
+    let now = std::time::SystemTime::now();
+    let mut removed = Vec::new();
+    for f in dir.flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.split('.').next().filter(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()))
+        else {
+            continue;
+        };
+        if known.contains(id) || owned_paths.contains(f.path().as_path()) {
+            continue;
+        }
+        let old =
+            f.metadata().and_then(|m| m.modified()).map(|t| now.duration_since(t).unwrap_or_default() >= STRAY_AGE);
+        if !old.unwrap_or(false) || is_claimed(home, id) {
+            continue;
+        }
+        if std::fs::remove_file(f.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// Where a background copy (`db fork --detach`) that failed leaves its

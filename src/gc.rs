@@ -12,7 +12,7 @@
 //!   entries other processes add meanwhile are never lost;
 //! - the entries leave the registry first, then the files go: a crash in
 //!   between leaves at worst an unreferenced file named by id, never an
-//!   entry without its file.
+//!   entry without its file — and the next gc sweeps such files away.
 
 use crate::address::Address;
 use crate::error::Error;
@@ -65,13 +65,16 @@ pub struct GcReport {
     pub dry_run: bool,
     pub deleted: Vec<Collected>,
     pub kept: Vec<(Entry, KeptReason)>,
+    /// Files under `databases/` that belonged to no entry (left by a process
+    /// killed between creating them and registering them), now removed.
+    pub strays_removed: Vec<String>,
 }
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
 pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
-    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new() };
+    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
     if !home.registry_path().exists() {
         // Nothing registered; do not create the home just to say so.
         return Ok(report);
@@ -118,6 +121,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         let _ = std::fs::remove_file(fork::claim_path(home, &c.entry.id));
     }
     drop(claims);
+    report.strays_removed = fork::sweep_strays(home)?;
     Ok(report)
 }
 
