@@ -169,6 +169,12 @@ impl SourceSession {
     /// `reuse` asks for an earlier snapshot (a resumed copy) first.
     pub fn open(path: &Path, keep_snapshot: bool, reuse: Option<&SnapshotBytes>) -> anyhow::Result<(Self, bool)> {
         let conn = schema::open_source(path)?;
+        if reuse.is_some() {
+            // sqlite3_snapshot_open needs the pager to have the WAL open
+            // already (else SQLITE_ERROR): one read in autocommit opens it.
+            conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()))
+                .map_err(|e| schema::source_error(path, e))?;
+        }
         conn.execute_batch("BEGIN").map_err(|e| schema::source_error(path, e))?;
         let mut reused = false;
         if let Some(snap) = reuse {
