@@ -431,9 +431,14 @@ fn resume_entry(
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
         let counter = copy::change_counter(&src.path);
-        let (mut session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
+        // A source that vanished or no longer replays ends this fork.
+        let removed = |e: anyhow::Error| -> anyhow::Error {
+            Error::failed(format!("could not finish {addr}, so it was removed: {e:#}")).into()
+        };
+        let (mut session, reused) =
+            SourceSession::open(&src.path, entry.include_data, saved.as_ref()).map_err(removed)?;
         let method = if entry.include_data { state.method } else { CopyMethod::Pages };
-        check_schema(&mut session, Plan::of(entry.include_data, method))?;
+        check_schema(&mut session, Plan::of(entry.include_data, method)).map_err(removed)?;
         if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
