@@ -799,7 +799,10 @@ fn count_objects(schema: &SourceSchema) -> u64 {
 /// Rows in the fork's tables (not virtual tables, whose rows live in their
 /// shadow tables, which are counted).
 fn count_fork_rows(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // Read-write although it only reads: a page-copied fork of a WAL source
+    // is in WAL mode, and a read-only connection would leave the -wal and
+    // -shm files it creates beside it.
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     let mut total = 0u64;
     for obj in schema.objects.iter().filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal()) {
         let n: i64 =
