@@ -521,7 +521,8 @@ impl Job<'_> {
         } else {
             build_schema_only(&self.entry.path, session)
         }
-        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))?;
+        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
+        .map_err(explain_write_failure)?;
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         CopyState::remove(self.home, &self.entry.id);
@@ -757,6 +758,30 @@ impl Job<'_> {
             ..CopyStats::default()
         })
     }
+}
+
+/// A fork that could not be written for lack of space (or a file size
+/// limit) says so and what to do, after the error itself, on one line.
+fn explain_write_failure(e: anyhow::Error) -> anyhow::Error {
+    let mut certain = false;
+    let mut likely = false;
+    for cause in e.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            certain |= matches!(io.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EFBIG) | Some(libc::EDQUOT));
+        }
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = cause.downcast_ref::<rusqlite::Error>() {
+            certain |= f.code == rusqlite::ErrorCode::DiskFull;
+            likely |= f.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE;
+        }
+    }
+    let hint = if certain {
+        "the disk is full or a file size limit was reached; the partial fork was removed: free some space and fork again"
+    } else if likely {
+        "the partial fork was removed: check that the disk has free space and that no file size limit applies, then fork again"
+    } else {
+        return e;
+    };
+    Error::failed(format!("{e:#} ({hint})")).into()
 }
 
 /// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
