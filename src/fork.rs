@@ -290,7 +290,7 @@ pub fn fork(
             return Err(taken(&dest).into());
         }
         // The same fork, interrupted: finish it.
-        return resume_entry(home, config, e, progress, opts.detach);
+        return resume_entry(home, config, e, progress, opts.detach, false);
     }
 
     // 2. Read the source in one read transaction, and check every object.
@@ -345,27 +345,30 @@ pub fn fork(
     // the copy over).
     if opts.with_data {
         if let Err(e) = state.save(home, &id) {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, false);
             return Err(e);
         }
     }
 
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
+    //    The claim is held until a failed fork is discarded, so that no
+    //    `db wait` or `db resume` takes up a fork while it is being removed.
     let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+    let mut claim = Some(claim);
     let out = if opts.detach && opts.with_data {
-        job.build_schema_then_detach(session, state, claim)
+        job.build_schema_then_detach(session, state, &mut claim)
     } else {
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        job.build(session, state, progress)
     };
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, false);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 fn taken(dest: &Address) -> Error {
@@ -397,7 +400,22 @@ pub fn resume(
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }
-    resume_entry(home, config, entry, progress, false)
+    resume_entry(home, config, entry, progress, false, false)
+}
+
+/// [`resume`] as the background copy of `db fork --detach`: nobody sees its
+/// errors but `db wait`, so a failure leaves its reason in a note for it.
+pub fn resume_in_background(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
+    let entry = Registry::load(home)?.require(addr)?.clone();
+    if entry.status == Status::Healthy {
+        return Ok(ForkOutcome { entry, resumed: false });
+    }
+    resume_entry(home, config, entry, progress, false, true)
 }
 
 /// Error kind returned when another process is building the fork.
@@ -413,17 +431,26 @@ fn resume_entry(
     entry: Entry,
     progress: &mut dyn Progress,
     detach: bool,
+    note_failure: bool,
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
     let Some(claim) = claim(home, &entry.id)? else {
         return Err(busy(&addr).into());
     };
-    // Re-read under the claim: another process may have finished it.
+    // Re-read under the claim: another process may have finished it, or
+    // discarded it (then our claim file is a new one: remove it).
     let entry = match Registry::load(home)?.by_id(&entry.id) {
-        Some(e) if e.status == Status::Healthy => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
-        Some(e) => e.clone(),
-        None => return Err(registry::not_found(&addr).into()),
+        Some(e) if e.status == Status::Provisioning => e.clone(),
+        found => {
+            let _ = std::fs::remove_file(claim_path(home, &entry.id));
+            return match found {
+                Some(e) => Ok(ForkOutcome { entry: e.clone(), resumed: false }),
+                None => Err(registry::not_found(&addr).into()),
+            };
+        }
     };
+    // Held until a failed fork is discarded (see `fork`).
+    let mut claim = Some(claim);
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let mut state = CopyState::load(home, &entry.id)
@@ -478,19 +505,19 @@ fn resume_entry(
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
         if detach && entry.include_data {
-            return job.build_schema_then_detach(session, state, claim);
+            return job.build_schema_then_detach(session, state, &mut claim);
         }
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        job.build(session, state, progress)
     })();
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, note_failure);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 /// Every provisioning entry that no process is building.
@@ -536,7 +563,7 @@ impl Job<'_> {
         &self,
         session: SourceSession,
         state: CopyState,
-        claim: FileLock,
+        claim: &mut Option<FileLock>,
     ) -> anyhow::Result<Entry> {
         if state.method == CopyMethod::Rows && !tables_in_place(&self.entry.path)? {
             remove_files(&self.entry.path);
@@ -560,8 +587,9 @@ impl Job<'_> {
         let mut child = cmd.spawn().context("could not start the background copy")?;
         // The child waits for our claim; it says "ready" once it holds the
         // claim and has reopened the snapshot, and only then may we let go
-        // of our own pin on the source.
-        drop(claim);
+        // of our own pin on the source. (On an error before this point the
+        // caller still holds the claim while it discards the fork.)
+        drop(claim.take());
         let mut line = String::new();
         if let Some(out) = child.stdout.take() {
             use std::io::BufRead;
@@ -980,11 +1008,14 @@ pub fn claim_path(home: &Home, id: &str) -> PathBuf {
 }
 
 /// True when a live process holds the build claim on `id`.
+///
+/// It only looks: the claim file is never created here (a probe racing
+/// with a finished or discarded fork would leave it behind).
 pub fn is_claimed(home: &Home, id: &str) -> bool {
-    if !claim_path(home, id).exists() {
+    let Ok(file) = OpenOptions::new().read(true).write(true).open(claim_path(home, id)) else {
         return false;
-    }
-    matches!(FileLock::try_acquire(&claim_path(home, id)), Ok(None))
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.
@@ -1018,16 +1049,31 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     })
 }
 
-/// Remove a failed fork: its files and its entry.
-fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
+/// Remove a failed fork: its files and its entry. With `note`, leave a note
+/// for `db wait` saying why (a background copy, whose errors nobody else
+/// sees); a failure in the foreground prints its error and leaves nothing.
+///
+/// The note is written before the entry goes (`db wait` reads it as soon as
+/// it sees the entry gone), and the claim file goes last (while the entry is
+/// there, nobody else may take the fork up).
+fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: bool) {
+    if note {
+        let _ = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(failure_note(home, &entry.id))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
+    }
     if entry.owned {
         remove_files(&entry.path);
     }
+    CopyState::remove(home, &entry.id);
     let _ = Registry::update(home, |reg| {
         reg.remove_id(&entry.id);
         Ok(())
     });
-    CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
 }
 
