@@ -1105,7 +1105,7 @@ fn rollback_source_changed_mid_copy_prunes_the_orphan_rows() {
 
 #[test]
 fn pages_copy_of_a_rollback_source_changed_mid_copy_falls_back_to_rows() {
-    let env = env_for(Method::Pages, 5);
+    let env = env_for(Method::Pages, 10);
     let src = env.db("family.db", FAMILY_SQL);
     // New parents with children, committed all along the copy.
     let writer = Writer::start(&src, Duration::from_secs(2), Duration::from_millis(15), |conn, k| {
@@ -1436,7 +1436,7 @@ fn show_reports_progress_rows() {
 // 7. --detach and db wait
 
 fn detach_then_wait(method: Method) {
-    let env = env_for(method, 10);
+    let env = env_for(method, 20);
     let src = env.db("src.db", MEDIUM_SQL);
     let knobs = slow(20, 2);
     let started = Instant::now();
@@ -1445,7 +1445,7 @@ fn detach_then_wait(method: Method) {
     assert_eq!(out["status"], "provisioning", "{out:#}");
     assert_eq!(out["address"], "local/bg");
     // The copy itself takes over a second with these knobs (68 chunks or
-    // 100+ pages of rows, 20 ms each); the command returned well before.
+    // 60+ pages of rows, 20 ms each); the command returned well before.
     assert!(took < Duration::from_millis(1000), "db fork --detach took {took:?}");
     let shown = env.run(&["db", "show", "local/bg", "--json"]).ok().json();
     assert_eq!(shown["status"], "provisioning", "{shown:#}");
