@@ -222,7 +222,7 @@ impl PageCopy<'_> {
                     .into());
                 }
                 file.write_all_at(data, (pgno as u64 - 1) * self.page_size)
-                    .map_err(|e| anyhow::anyhow!("could not write the fork: {e}"))?;
+                    .map_err(|e| anyhow::Error::new(e).context("could not write the fork"))?;
                 n += 1;
             }
             drop(rows);
@@ -241,12 +241,12 @@ impl PageCopy<'_> {
             progress.advance(n);
             test_delay();
             if unsynced >= CHUNKS_PER_SYNC {
-                file.sync_data().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+                file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
                 unsynced = 0;
             }
         }
-        file.sync_all().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+        file.sync_all().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
         progress.durable(done)?;
         Ok(done)
     }

@@ -169,6 +169,12 @@ impl SourceSession {
     /// `reuse` asks for an earlier snapshot (a resumed copy) first.
     pub fn open(path: &Path, keep_snapshot: bool, reuse: Option<&SnapshotBytes>) -> anyhow::Result<(Self, bool)> {
         let conn = schema::open_source(path)?;
+        if reuse.is_some() {
+            // sqlite3_snapshot_open needs the pager to have the WAL open
+            // already (else SQLITE_ERROR): one read in autocommit opens it.
+            conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()))
+                .map_err(|e| schema::source_error(path, e))?;
+        }
         conn.execute_batch("BEGIN").map_err(|e| schema::source_error(path, e))?;
         let mut reused = false;
         if let Some(snap) = reuse {
@@ -284,7 +290,7 @@ pub fn fork(
             return Err(taken(&dest).into());
         }
         // The same fork, interrupted: finish it.
-        return resume_entry(home, config, e, progress, opts.detach);
+        return resume_entry(home, config, e, progress, opts.detach, false);
     }
 
     // 2. Read the source in one read transaction, and check every object.
@@ -339,27 +345,30 @@ pub fn fork(
     // the copy over).
     if opts.with_data {
         if let Err(e) = state.save(home, &id) {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, false);
             return Err(e);
         }
     }
 
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
+    //    The claim is held until a failed fork is discarded, so that no
+    //    `db wait` or `db resume` takes up a fork while it is being removed.
     let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+    let mut claim = Some(claim);
     let out = if opts.detach && opts.with_data {
-        job.build_schema_then_detach(session, state, claim)
+        job.build_schema_then_detach(session, state, &mut claim)
     } else {
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        job.build(session, state, progress)
     };
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, false);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 fn taken(dest: &Address) -> Error {
@@ -391,7 +400,22 @@ pub fn resume(
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }
-    resume_entry(home, config, entry, progress, false)
+    resume_entry(home, config, entry, progress, false, false)
+}
+
+/// [`resume`] as the background copy of `db fork --detach`: nobody sees its
+/// errors but `db wait`, so a failure leaves its reason in a note for it.
+pub fn resume_in_background(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
+    let entry = Registry::load(home)?.require(addr)?.clone();
+    if entry.status == Status::Healthy {
+        return Ok(ForkOutcome { entry, resumed: false });
+    }
+    resume_entry(home, config, entry, progress, false, true)
 }
 
 /// Error kind returned when another process is building the fork.
@@ -407,17 +431,26 @@ fn resume_entry(
     entry: Entry,
     progress: &mut dyn Progress,
     detach: bool,
+    note_failure: bool,
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
     let Some(claim) = claim(home, &entry.id)? else {
         return Err(busy(&addr).into());
     };
-    // Re-read under the claim: another process may have finished it.
+    // Re-read under the claim: another process may have finished it, or
+    // discarded it (then our claim file is a new one: remove it).
     let entry = match Registry::load(home)?.by_id(&entry.id) {
-        Some(e) if e.status == Status::Healthy => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
-        Some(e) => e.clone(),
-        None => return Err(registry::not_found(&addr).into()),
+        Some(e) if e.status == Status::Provisioning => e.clone(),
+        found => {
+            let _ = std::fs::remove_file(claim_path(home, &entry.id));
+            return match found {
+                Some(e) => Ok(ForkOutcome { entry: e.clone(), resumed: false }),
+                None => Err(registry::not_found(&addr).into()),
+            };
+        }
     };
+    // Held until a failed fork is discarded (see `fork`).
+    let mut claim = Some(claim);
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let mut state = CopyState::load(home, &entry.id)
@@ -425,9 +458,14 @@ fn resume_entry(
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
         let counter = copy::change_counter(&src.path);
-        let (mut session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
+        // A source that vanished or no longer replays ends this fork.
+        let removed = |e: anyhow::Error| -> anyhow::Error {
+            Error::failed(format!("could not finish {addr}, so it was removed: {e:#}")).into()
+        };
+        let (mut session, reused) =
+            SourceSession::open(&src.path, entry.include_data, saved.as_ref()).map_err(removed)?;
         let method = if entry.include_data { state.method } else { CopyMethod::Pages };
-        check_schema(&mut session, Plan::of(entry.include_data, method))?;
+        check_schema(&mut session, Plan::of(entry.include_data, method)).map_err(removed)?;
         if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
@@ -467,19 +505,19 @@ fn resume_entry(
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
         if detach && entry.include_data {
-            return job.build_schema_then_detach(session, state, claim);
+            return job.build_schema_then_detach(session, state, &mut claim);
         }
-        let out = job.build(session, state, progress);
-        drop(claim);
-        out
+        job.build(session, state, progress)
     })();
-    match out {
+    let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, note_failure);
             Err(e)
         }
-    }
+    };
+    drop(claim);
+    out
 }
 
 /// Every provisioning entry that no process is building.
@@ -510,7 +548,8 @@ impl Job<'_> {
         } else {
             build_schema_only(&self.entry.path, session)
         }
-        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))?;
+        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
+        .map_err(explain_write_failure)?;
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         CopyState::remove(self.home, &self.entry.id);
@@ -524,7 +563,7 @@ impl Job<'_> {
         &self,
         session: SourceSession,
         state: CopyState,
-        claim: FileLock,
+        claim: &mut Option<FileLock>,
     ) -> anyhow::Result<Entry> {
         if state.method == CopyMethod::Rows && !tables_in_place(&self.entry.path)? {
             remove_files(&self.entry.path);
@@ -548,8 +587,9 @@ impl Job<'_> {
         let mut child = cmd.spawn().context("could not start the background copy")?;
         // The child waits for our claim; it says "ready" once it holds the
         // claim and has reopened the snapshot, and only then may we let go
-        // of our own pin on the source.
-        drop(claim);
+        // of our own pin on the source. (On an error before this point the
+        // caller still holds the claim while it discards the fork.)
+        drop(claim.take());
         let mut line = String::new();
         if let Some(out) = child.stdout.take() {
             use std::io::BufRead;
@@ -748,6 +788,30 @@ impl Job<'_> {
     }
 }
 
+/// A fork that could not be written for lack of space (or a file size
+/// limit) says so and what to do, after the error itself, on one line.
+fn explain_write_failure(e: anyhow::Error) -> anyhow::Error {
+    let mut certain = false;
+    let mut likely = false;
+    for cause in e.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            certain |= matches!(io.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EFBIG) | Some(libc::EDQUOT));
+        }
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = cause.downcast_ref::<rusqlite::Error>() {
+            certain |= f.code == rusqlite::ErrorCode::DiskFull;
+            likely |= f.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE;
+        }
+    }
+    let hint = if certain {
+        "the disk is full or a file size limit was reached; the partial fork was removed: free some space and fork again"
+    } else if likely {
+        "the partial fork was removed: check that the disk has free space and that no file size limit applies, then fork again"
+    } else {
+        return e;
+    };
+    Error::failed(format!("{e:#} ({hint})")).into()
+}
+
 /// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
 fn trace(msg: &str) {
     if std::env::var_os("SQLFORK_TRACE").is_some() {
@@ -788,7 +852,10 @@ fn count_objects(schema: &SourceSchema) -> u64 {
 /// Rows in the fork's tables (not virtual tables, whose rows live in their
 /// shadow tables, which are counted).
 fn count_fork_rows(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // Read-write although it only reads: a page-copied fork of a WAL source
+    // is in WAL mode, and a read-only connection would leave the -wal and
+    // -shm files it creates beside it.
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     let mut total = 0u64;
     for obj in schema.objects.iter().filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal()) {
         let n: i64 =
@@ -941,11 +1008,14 @@ pub fn claim_path(home: &Home, id: &str) -> PathBuf {
 }
 
 /// True when a live process holds the build claim on `id`.
+///
+/// It only looks: the claim file is never created here (a probe racing
+/// with a finished or discarded fork would leave it behind).
 pub fn is_claimed(home: &Home, id: &str) -> bool {
-    if !claim_path(home, id).exists() {
+    let Ok(file) = OpenOptions::new().read(true).write(true).open(claim_path(home, id)) else {
         return false;
-    }
-    matches!(FileLock::try_acquire(&claim_path(home, id)), Ok(None))
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.
@@ -979,16 +1049,31 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     })
 }
 
-/// Remove a failed fork: its files and its entry.
-fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
+/// Remove a failed fork: its files and its entry. With `note`, leave a note
+/// for `db wait` saying why (a background copy, whose errors nobody else
+/// sees); a failure in the foreground prints its error and leaves nothing.
+///
+/// The note is written before the entry goes (`db wait` reads it as soon as
+/// it sees the entry gone), and the claim file goes last (while the entry is
+/// there, nobody else may take the fork up).
+fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: bool) {
+    if note {
+        let _ = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(failure_note(home, &entry.id))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
+    }
     if entry.owned {
         remove_files(&entry.path);
     }
+    CopyState::remove(home, &entry.id);
     let _ = Registry::update(home, |reg| {
         reg.remove_id(&entry.id);
         Ok(())
     });
-    CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
 }
 
