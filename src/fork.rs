@@ -325,7 +325,7 @@ pub fn fork(
         snapshot: session.reader.snapshot.map(hex),
         file_stamp: file_stamp(&src.path),
         change_counter: counter,
-        exact: session.reader.snapshot.is_some() || session.schema.settings.journal_mode != "wal",
+        exact: session.reader.consistent() || session.schema.settings.journal_mode != "wal",
         method: config.copy_method,
         ..CopyState::default()
     };
@@ -495,8 +495,13 @@ fn resume_entry(
                 // the rest comes from a newer one, so the fork is best-effort.
                 state.exact = false;
             }
-            if saved.is_none() && session.reader.snapshot.is_some() {
-                state.exact = false;
+            if saved.is_none() && session.schema.settings.journal_mode == "wal" {
+                // The copy began frozen (empty WAL, no snapshot to save): it
+                // continues exactly only if the source still is that moment.
+                let stamp = file_stamp(&src.path);
+                if !(session.reader.frozen() && stamp.is_some() && stamp == state.file_stamp) {
+                    state.exact = false;
+                }
             }
             state.snapshot = session.reader.snapshot.map(hex);
             state.save(home, &entry.id)?;
@@ -621,7 +626,7 @@ impl Job<'_> {
                     check_schema(&mut fresh, Plan::Rows)?;
                     let state = CopyState {
                         change_counter: counter,
-                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.snapshot.is_some(),
+                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.consistent(),
                         snapshot: fresh.reader.snapshot.map(hex),
                         method: CopyMethod::Rows,
                         ..CopyState::default()
@@ -717,7 +722,7 @@ impl Job<'_> {
 
         trace(&format!("phase A done at {:?}", t0.elapsed()));
         // Phase B: rows, page by page.
-        let conn = copy::open_copy_connection(path, &self.src.path)?;
+        let conn = copy::open_copy_connection(path, &self.src.path, session.reader.frozen())?;
         let sync = std::env::var("SQLFORK_COPY_SYNC").unwrap_or_else(|_| "NORMAL".into());
         conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         let plans = copy::plan(&conn, schema)?;
