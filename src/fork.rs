@@ -396,11 +396,7 @@ pub fn resume(
     addr: &Address,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.require(addr)?.clone();
-    if entry.status == Status::Healthy {
-        return Ok(ForkOutcome { entry, resumed: false });
-    }
-    resume_entry(home, config, entry, progress, false, false)
+    resume_addr(home, config, addr, progress, false)
 }
 
 /// [`resume`] as the background copy of `db fork --detach`: nobody sees its
@@ -411,11 +407,21 @@ pub fn resume_in_background(
     addr: &Address,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
+    resume_addr(home, config, addr, progress, true)
+}
+
+fn resume_addr(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+    background: bool,
+) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }
-    resume_entry(home, config, entry, progress, false, true)
+    resume_entry(home, config, entry, progress, false, background)
 }
 
 /// Error kind returned when another process is building the fork.
