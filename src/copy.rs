@@ -106,6 +106,20 @@ impl SourceReader {
         SourceReader { path, pin, snapshot }
     }
 
+    /// True when a WAL source is pinned but SQLite gave no snapshot (its WAL
+    /// was empty): the pin holds WAL read-lock 0, which no checkpoint can
+    /// pass, so the main file itself is frozen at the pinned moment and
+    /// other connections may read it as `immutable` (ignoring newer WAL
+    /// frames) and still see exactly that moment.
+    pub fn frozen(&self) -> bool {
+        self.pin.is_some() && self.snapshot.is_none()
+    }
+
+    /// True when every read sees one point in time.
+    pub fn consistent(&self) -> bool {
+        self.pin.is_some()
+    }
+
     /// The connection holding the snapshot's read transaction, if any.
     pub fn pin_connection(&self) -> Option<&Connection> {
         self.pin.as_ref()
@@ -223,7 +237,7 @@ impl PageCopy<'_> {
                     .into());
                 }
                 file.write_all_at(data, (pgno as u64 - 1) * self.page_size)
-                    .map_err(|e| anyhow::anyhow!("could not write the fork: {e}"))?;
+                    .map_err(|e| anyhow::Error::new(e).context("could not write the fork"))?;
                 n += 1;
             }
             drop(rows);
@@ -242,12 +256,12 @@ impl PageCopy<'_> {
             progress.advance(n);
             test_delay();
             if unsynced >= CHUNKS_PER_SYNC {
-                file.sync_data().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+                file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
                 unsynced = 0;
             }
         }
-        file.sync_all().map_err(|e| anyhow::anyhow!("could not sync the fork: {e}"))?;
+        file.sync_all().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
         progress.durable(done)?;
         Ok(done)
     }
@@ -661,8 +675,9 @@ fn delete_orphans_by_key(conn: &Connection, table: &str, fkid: i64) -> anyhow::R
 
 /// Open the connection a data copy runs on: the fork as `main` with
 /// foreign keys off (rows arrive in table order, not dependency order) and
-/// a bounded cache, the source attached read-only as `src`.
-pub fn open_copy_connection(fork_path: &Path, source: &Path) -> anyhow::Result<Connection> {
+/// a bounded cache, the source attached read-only as `src` (immutable when
+/// the source is [`SourceReader::frozen`]).
+pub fn open_copy_connection(fork_path: &Path, source: &Path, frozen: bool) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         fork_path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -674,7 +689,11 @@ pub fn open_copy_connection(fork_path: &Path, source: &Path) -> anyhow::Result<C
         "PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA cache_size = -16384; PRAGMA threads = 2;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute("ATTACH DATABASE ?1 AS src", [source_uri(source)])
+    let mut uri = source_uri(source);
+    if frozen {
+        uri.push_str("&immutable=1");
+    }
+    conn.execute("ATTACH DATABASE ?1 AS src", [uri])
         .with_context(|| format!("could not attach the source {} read-only", source.display()))?;
     Ok(conn)
 }

@@ -157,6 +157,10 @@ fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSource> {
 pub struct SourceSession {
     pub schema: SourceSchema,
     pub reader: SourceReader,
+    /// The schema replayed into an in-memory database with the source's
+    /// settings (schema-only forks): validated, and copied to the fork file
+    /// whole.
+    prepared: Option<Connection>,
 }
 
 impl SourceSession {
@@ -165,6 +169,12 @@ impl SourceSession {
     /// `reuse` asks for an earlier snapshot (a resumed copy) first.
     pub fn open(path: &Path, keep_snapshot: bool, reuse: Option<&SnapshotBytes>) -> anyhow::Result<(Self, bool)> {
         let conn = schema::open_source(path)?;
+        if reuse.is_some() {
+            // sqlite3_snapshot_open needs the pager to have the WAL open
+            // already (else SQLITE_ERROR): one read in autocommit opens it.
+            conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()))
+                .map_err(|e| schema::source_error(path, e))?;
+        }
         conn.execute_batch("BEGIN").map_err(|e| schema::source_error(path, e))?;
         let mut reused = false;
         if let Some(snap) = reuse {
@@ -189,7 +199,7 @@ impl SourceSession {
             let _ = conn.execute_batch("COMMIT");
             SourceReader::new(path.to_path_buf(), None, None)
         };
-        Ok((SourceSession { schema, reader }, reused))
+        Ok((SourceSession { schema, reader, prepared: None }, reused))
     }
 }
 
@@ -198,17 +208,51 @@ impl SourceSession {
 /// error a real replay could meet is found before anything is written.
 pub fn read_and_check(path: &Path) -> anyhow::Result<SourceSchema> {
     let _side_files = schema::SourceSideFiles::note(path);
-    let (session, _) = SourceSession::open(path, false, None)?;
-    check_schema(&session.schema)?;
+    let (mut session, _) = SourceSession::open(path, false, None)?;
+    check_schema(&mut session, Plan::SchemaOnly)?;
     Ok(session.schema)
 }
 
-fn check_schema(schema: &SourceSchema) -> anyhow::Result<()> {
-    schema::check_objects(schema)?;
+/// What a fork will do with the schema, which decides how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Replay the schema: it is replayed into memory first (every error a
+    /// replay can meet is found before anything is written), and that
+    /// in-memory database becomes the fork's file.
+    SchemaOnly,
+    /// Replay the schema and copy rows: replayed into memory to check it.
+    Rows,
+    /// Copy pages: no SQL is executed, so only the objects' shape is checked
+    /// (a collation or module only the source's application has does not
+    /// stop a page-exact copy).
+    Pages,
+}
+
+impl Plan {
+    fn of(with_data: bool, method: CopyMethod) -> Plan {
+        match (with_data, method) {
+            (false, _) => Plan::SchemaOnly,
+            (true, CopyMethod::Rows) => Plan::Rows,
+            (true, CopyMethod::Pages) => Plan::Pages,
+        }
+    }
+}
+
+fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::Result<()> {
+    schema::check_objects(&session.schema)?;
+    if plan == Plan::Pages {
+        return Ok(());
+    }
     let mut mem = Connection::open_in_memory()?;
     schema::harden(&mem)?;
+    Replayer::apply_file_settings(&mem, &session.schema.settings)?;
     let tx = mem.transaction()?;
-    replay_all(&tx, schema)?;
+    replay_all(&tx, &session.schema)?;
+    Replayer::apply_header_values(&tx, &session.schema.settings)?;
+    tx.commit()?;
+    if plan == Plan::SchemaOnly {
+        session.prepared = Some(mem);
+    }
     Ok(())
 }
 
@@ -248,7 +292,7 @@ pub fn fork(
         // The same fork, interrupted: finish it. If another process is
         // building it, or finished it meanwhile, the destination is taken;
         // if it was deleted meanwhile, make it afresh.
-        match resume_entry(home, config, e, progress, opts.detach) {
+        match resume_entry(home, config, e, progress, opts.detach, false) {
             Ok(out) if !out.resumed => return Err(taken(&dest).into()),
             Err(err) if is_busy_error(&err, &dest) => return Err(being_built(&dest).into()),
             Err(err) if is_error(&err, &registry::not_found(&dest)) => {}
@@ -259,8 +303,8 @@ pub fn fork(
     // 2. Read the source in one read transaction, and check every object.
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
-    let (session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
-    check_schema(&session.schema)?;
+    let (mut session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
+    check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
 
     // 3. Registry entry, status provisioning; claim the fork first so that
     //    no other process resumes it while we build it.
@@ -288,13 +332,10 @@ pub fn fork(
         snapshot: session.reader.snapshot.map(hex),
         file_stamp: file_stamp(&src.path),
         change_counter: counter,
-        exact: session.reader.snapshot.is_some() || session.schema.settings.journal_mode != "wal",
+        exact: session.reader.consistent() || session.schema.settings.journal_mode != "wal",
         method: config.copy_method,
         ..CopyState::default()
     };
-    if opts.with_data {
-        state.save(home, &id)?;
-    }
     if let Err(e) = Registry::update(home, |reg| {
         sweep_orphans(home, reg);
         if reg.get(&dest).is_some() {
@@ -303,25 +344,34 @@ pub fn fork(
         reg.insert(entry.clone())?;
         Ok(())
     }) {
-        CopyState::remove(home, &id);
         drop(claim);
         let _ = std::fs::remove_file(claim_path(home, &id));
         return Err(e);
     }
+    // The copy state is written only once the entry exists, so a kill never
+    // leaves a state file that no entry owns (a resume without one starts
+    // the copy over).
+    if opts.with_data {
+        if let Err(e) = state.save(home, &id) {
+            discard(home, &entry, &e, false);
+            return Err(e);
+        }
+    }
 
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
-    let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
     //    The claim is held until a failed fork is discarded, so that no
-    //    other process takes the half-made fork for an interrupted one.
-    let (out, claim) = if opts.detach && opts.with_data {
-        (job.build_schema_then_detach(session, state, claim), None)
+    //    `db wait` or `db resume` takes up a fork while it is being removed.
+    let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+    let mut claim = Some(claim);
+    let out = if opts.detach && opts.with_data {
+        job.build_schema_then_detach(session, state, &mut claim)
     } else {
-        (job.build(session, state, progress), Some(claim))
+        job.build(session, state, progress)
     };
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, false);
             Err(e)
         }
     };
@@ -343,7 +393,7 @@ pub fn is_error(err: &anyhow::Error, want: &Error) -> bool {
 /// making right now.
 pub fn being_built(dest: &Address) -> Error {
     Error::already_exists(format!(
-        "{dest} already exists: another sqlfork process is creating it right now; `sqlfork db wait {dest}` follows it"
+        "{dest} already exists: another sqlfork process is building it right now; run `sqlfork db wait {dest}` to follow it"
     ))
 }
 
@@ -372,28 +422,32 @@ pub fn resume(
     addr: &Address,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
+    resume_addr(home, config, addr, progress, false)
+}
+
+/// [`resume`] as the background copy of `db fork --detach`: nobody sees its
+/// errors but `db wait`, so a failure leaves its reason in a note for it.
+pub fn resume_in_background(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ForkOutcome> {
+    resume_addr(home, config, addr, progress, true)
+}
+
+fn resume_addr(
+    home: &Home,
+    config: &Config,
+    addr: &Address,
+    progress: &mut dyn Progress,
+    background: bool,
+) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }
-    resume_entry(home, config, entry, progress, false)
-}
-
-/// `resume` of the database with this id (a background copy follows the
-/// fork it was started for, not whatever holds its address later). Fails
-/// with `registry::not_found(addr)` when it was deleted meanwhile.
-pub fn resume_id(
-    home: &Home,
-    config: &Config,
-    id: &str,
-    addr: &Address,
-    progress: &mut dyn Progress,
-) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.by_id(id).cloned().ok_or_else(|| registry::not_found(addr))?;
-    if entry.status == Status::Healthy {
-        return Ok(ForkOutcome { entry, resumed: false });
-    }
-    resume_entry(home, config, entry, progress, false)
+    resume_entry(home, config, entry, progress, false, background)
 }
 
 /// Error kind returned when another process is building the fork.
@@ -409,28 +463,41 @@ fn resume_entry(
     entry: Entry,
     progress: &mut dyn Progress,
     detach: bool,
+    note_failure: bool,
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
     let Some(claim) = claim(home, &entry.id)? else {
         return Err(busy(&addr).into());
     };
-    // Re-read under the claim: another process may have finished it.
+    // Re-read under the claim: another process may have finished it, or
+    // discarded it (then our claim file is a new one: remove it).
     let entry = match Registry::load(home)?.by_id(&entry.id) {
-        Some(e) if e.status == Status::Healthy => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
-        Some(e) => e.clone(),
-        None => return Err(registry::not_found(&addr).into()),
+        Some(e) if e.status == Status::Provisioning => e.clone(),
+        found => {
+            let _ = std::fs::remove_file(claim_path(home, &entry.id));
+            return match found {
+                Some(e) => Ok(ForkOutcome { entry: e.clone(), resumed: false }),
+                None => Err(registry::not_found(&addr).into()),
+            };
+        }
     };
+    // Held until a failed fork is discarded (see `fork`).
+    let mut claim = Some(claim);
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
-    let mut state = CopyState::load(home, &entry.id).unwrap_or_default();
-    // Held until a failure is discarded (see `fork`), unless handed to a
-    // background copy.
-    let mut claim = Some(claim);
+    let mut state = CopyState::load(home, &entry.id)
+        .unwrap_or_else(|| CopyState { method: config.copy_method, ..CopyState::default() });
     let out = (|| -> anyhow::Result<Entry> {
         let saved = state.snapshot.as_deref().and_then(unhex);
         let counter = copy::change_counter(&src.path);
-        let (session, reused) = SourceSession::open(&src.path, entry.include_data, saved.as_ref())?;
-        check_schema(&session.schema)?;
+        // A source that vanished or no longer replays ends this fork.
+        let removed = |e: anyhow::Error| -> anyhow::Error {
+            Error::failed(format!("could not finish {addr}, so it was removed: {e:#}")).into()
+        };
+        let (mut session, reused) =
+            SourceSession::open(&src.path, entry.include_data, saved.as_ref()).map_err(removed)?;
+        let method = if entry.include_data { state.method } else { CopyMethod::Pages };
+        check_schema(&mut session, Plan::of(entry.include_data, method)).map_err(removed)?;
         if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
@@ -460,8 +527,13 @@ fn resume_entry(
                 // the rest comes from a newer one, so the fork is best-effort.
                 state.exact = false;
             }
-            if saved.is_none() && session.reader.snapshot.is_some() {
-                state.exact = false;
+            if saved.is_none() && session.schema.settings.journal_mode == "wal" {
+                // The copy began frozen (empty WAL, no snapshot to save): it
+                // continues exactly only if the source still is that moment.
+                let stamp = file_stamp(&src.path);
+                if !(session.reader.frozen() && stamp.is_some() && stamp == state.file_stamp) {
+                    state.exact = false;
+                }
             }
             state.snapshot = session.reader.snapshot.map(hex);
             state.save(home, &entry.id)?;
@@ -470,15 +542,14 @@ fn resume_entry(
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
         if detach && entry.include_data {
-            let claim = claim.take().expect("the claim is held until here");
-            return job.build_schema_then_detach(session, state, claim);
+            return job.build_schema_then_detach(session, state, &mut claim);
         }
         job.build(session, state, progress)
     })();
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
         Err(e) => {
-            discard(home, &entry, &e);
+            discard(home, &entry, &e, note_failure);
             Err(e)
         }
     };
@@ -513,9 +584,10 @@ impl Job<'_> {
         let stats = if self.entry.include_data {
             self.build_with_data(session, state, progress)
         } else {
-            build_schema_only(&self.entry.path, &session.schema)
+            build_schema_only(&self.entry.path, session)
         }
-        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))?;
+        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
+        .map_err(explain_write_failure)?;
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         CopyState::remove(self.home, &self.entry.id);
@@ -529,7 +601,7 @@ impl Job<'_> {
         &self,
         session: SourceSession,
         state: CopyState,
-        claim: FileLock,
+        claim: &mut Option<FileLock>,
     ) -> anyhow::Result<Entry> {
         if state.method == CopyMethod::Rows && !tables_in_place(&self.entry.path)? {
             remove_files(&self.entry.path);
@@ -553,8 +625,9 @@ impl Job<'_> {
         let mut child = cmd.spawn().context("could not start the background copy")?;
         // The child waits for our claim; it says "ready" once it holds the
         // claim and has reopened the snapshot, and only then may we let go
-        // of our own pin on the source.
-        drop(claim);
+        // of our own pin on the source. (On an error before this point the
+        // caller still holds the claim while it discards the fork.)
+        drop(claim.take());
         let mut line = String::new();
         if let Some(out) = child.stdout.take() {
             use std::io::BufRead;
@@ -582,11 +655,11 @@ impl Job<'_> {
                     drop(session);
                     remove_files(&self.entry.path);
                     let counter = copy::change_counter(&self.src.path);
-                    let (fresh, _) = SourceSession::open(&self.src.path, true, None)?;
-                    check_schema(&fresh.schema)?;
+                    let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
+                    check_schema(&mut fresh, Plan::Rows)?;
                     let state = CopyState {
                         change_counter: counter,
-                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.snapshot.is_some(),
+                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.consistent(),
                         snapshot: fresh.reader.snapshot.map(hex),
                         method: CopyMethod::Rows,
                         ..CopyState::default()
@@ -646,7 +719,7 @@ impl Job<'_> {
         *state = tracker.done();
         let rows = count_fork_rows(path, &session.schema)?;
         Ok(CopyStats {
-            objects_created: user_objects(&session.schema),
+            objects_created: count_objects(&session.schema),
             rows_copied: rows,
             bytes_copied: page_count * page_size,
             exact: true,
@@ -676,7 +749,7 @@ impl Job<'_> {
             finish_journal_mode(&conn, &schema.settings)?;
             conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
             return Ok(CopyStats {
-                objects_created: user_objects(schema),
+                objects_created: count_objects(&session.schema),
                 rows_copied: count_fork_rows(path, schema)?,
                 bytes_copied: crate::ops::file_size(path).unwrap_or(0),
                 exact: state.exact,
@@ -686,7 +759,7 @@ impl Job<'_> {
 
         trace(&format!("phase A done at {:?}", t0.elapsed()));
         // Phase B: rows, page by page.
-        let conn = copy::open_copy_connection(path, &self.src.path)?;
+        let conn = copy::open_copy_connection(path, &self.src.path, session.reader.frozen())?;
         let sync = std::env::var("SQLFORK_COPY_SYNC").unwrap_or_else(|_| "NORMAL".into());
         conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         let plans = copy::plan(&conn, schema)?;
@@ -747,7 +820,7 @@ impl Job<'_> {
         trace(&format!("journal mode set at {:?}", t0.elapsed()));
         conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
         Ok(CopyStats {
-            objects_created: user_objects(schema),
+            objects_created: count_objects(&session.schema),
             rows_copied: state.rows_done.max(copied),
             bytes_copied: crate::ops::file_size(path).unwrap_or(0),
             exact: state.exact,
@@ -757,6 +830,30 @@ impl Job<'_> {
     }
 }
 
+/// A fork that could not be written for lack of space (or a file size
+/// limit) says so and what to do, after the error itself, on one line.
+fn explain_write_failure(e: anyhow::Error) -> anyhow::Error {
+    let mut certain = false;
+    let mut likely = false;
+    for cause in e.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            certain |= matches!(io.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EFBIG) | Some(libc::EDQUOT));
+        }
+        if let Some(rusqlite::Error::SqliteFailure(f, _)) = cause.downcast_ref::<rusqlite::Error>() {
+            certain |= f.code == rusqlite::ErrorCode::DiskFull;
+            likely |= f.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE;
+        }
+    }
+    let hint = if certain {
+        "the disk is full or a file size limit was reached; the partial fork was removed: free some space and fork again"
+    } else if likely {
+        "the partial fork was removed: check that the disk has free space and that no file size limit applies, then fork again"
+    } else {
+        return e;
+    };
+    Error::failed(format!("{e:#} ({hint})")).into()
+}
+
 /// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
 fn trace(msg: &str) {
     if std::env::var_os("SQLFORK_TRACE").is_some() {
@@ -764,18 +861,32 @@ fn trace(msg: &str) {
     }
 }
 
-/// Source objects the fork creates itself (not shadow or internal tables).
-fn user_objects(schema: &SourceSchema) -> u64 {
-    let virtuals: Vec<String> =
-        schema.objects.iter().filter(|o| o.is_virtual()).map(|o| o.name.to_ascii_lowercase() + "_").collect();
+/// Schema objects the source's SQL creates (not the shadow tables its
+/// virtual tables make for themselves, not SQLite's internal tables). The
+/// shadow tables are found by creating each virtual table alone in memory:
+/// a real table named like one (`ft_content` as an FTS5 external content
+/// table) is not one.
+fn count_objects(schema: &SourceSchema) -> u64 {
+    let mut shadows = std::collections::HashSet::new();
+    if let Ok(mem) = Connection::open_in_memory() {
+        let names = |c: &Connection| -> std::collections::HashSet<String> {
+            c.prepare("SELECT lower(name) FROM sqlite_master")
+                .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+                .unwrap_or_default()
+        };
+        for vt in schema.objects.iter().filter(|o| o.is_virtual()) {
+            let before = names(&mem);
+            if mem.execute_batch(&vt.sql).is_ok() {
+                shadows.extend(names(&mem).difference(&before).filter(|n| **n != vt.name.to_lowercase()).cloned());
+            }
+        }
+    }
     schema
         .objects
         .iter()
-        .filter(|o| !o.is_internal())
         .filter(|o| {
-            !(o.kind == schema::Kind::Table
-                && !o.is_virtual()
-                && virtuals.iter().any(|v| o.name.to_ascii_lowercase().starts_with(v)))
+            let shadow = o.kind == schema::Kind::Table && shadows.contains(&o.name.to_lowercase());
+            !o.is_internal() && !shadow
         })
         .count() as u64
 }
@@ -783,7 +894,10 @@ fn user_objects(schema: &SourceSchema) -> u64 {
 /// Rows in the fork's tables (not virtual tables, whose rows live in their
 /// shadow tables, which are counted).
 fn count_fork_rows(path: &Path, schema: &SourceSchema) -> anyhow::Result<u64> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // Read-write although it only reads: a page-copied fork of a WAL source
+    // is in WAL mode, and a read-only connection would leave the -wal and
+    // -shm files it creates beside it.
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     let mut total = 0u64;
     for obj in schema.objects.iter().filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal()) {
         let n: i64 =
@@ -838,18 +952,25 @@ fn carry_internal_tables(copier: &Copier, schema: &SourceSchema) -> anyhow::Resu
 }
 
 /// Schema-only: everything in one transaction. Returns the copy figures.
-fn build_schema_only(path: &Path, schema: &SourceSchema) -> anyhow::Result<CopyStats> {
+/// Schema-only: the schema was replayed into memory, in one transaction,
+/// when it was checked; that database is copied into the new file whole
+/// (SQLite's backup API), then WAL mode is set if the source has it.
+fn build_schema_only(path: &Path, mut session: SourceSession) -> anyhow::Result<CopyStats> {
+    if session.prepared.is_none() {
+        check_schema(&mut session, Plan::SchemaOnly)?;
+    }
+    let mem = session.prepared.take().context("the schema was not prepared")?;
     create_file(path)?;
     let mut conn = open_fork(path)?;
-    Replayer::apply_file_settings(&conn, &schema.settings)?;
-    let tx = conn.transaction()?;
-    let replayer = replay_all(&tx, schema)?;
-    Replayer::apply_header_values(&tx, &schema.settings)?;
-    let objects = replayer.objects_created;
-    tx.commit().context("could not commit the schema to the new database")?;
-    Replayer::apply_journal_mode(&conn, &schema.settings)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&mem, &mut conn)?;
+        backup
+            .run_to_completion(1 << 20, Duration::ZERO, None)
+            .context("could not write the schema to the new database")?;
+    }
+    Replayer::apply_journal_mode(&conn, &session.schema.settings)?;
     conn.close().map_err(|(_, e)| e).context("could not close the new database")?;
-    Ok(CopyStats { objects_created: objects, exact: true, ..CopyStats::default() })
+    Ok(CopyStats { objects_created: count_objects(&session.schema), exact: true, ..CopyStats::default() })
 }
 
 /// Phase A of a data fork: a fresh file with the source's settings and
@@ -973,10 +1094,11 @@ fn is_id(s: &str) -> bool {
 /// before the first file until its entry is saved (and one that removes an
 /// entry holds it until the files are gone), so an id whose claim can be
 /// taken here belongs to nobody. Failure notes (`<id>.failed`) are left for
-/// `db wait`.
-pub fn sweep_orphans(home: &Home, reg: &Registry) {
-    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return };
-    let mut orphans = std::collections::BTreeSet::new();
+/// `db wait` for a day. Returns the names of the files removed.
+pub fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
+    let mut removed = Vec::new();
+    let mut orphans: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = name.split_once('.') else { continue };
@@ -987,37 +1109,45 @@ pub fn sweep_orphans(home: &Home, reg: &Registry) {
             // A failure note waits for a `db wait`; one nobody read in a day
             // never will be.
             let age = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a >= FAILURE_NOTE_LIFE) {
-                let _ = std::fs::remove_file(f.path());
+            if age.is_some_and(|a| a >= FAILURE_NOTE_LIFE) && std::fs::remove_file(f.path()).is_ok() {
+                removed.push(name);
             }
             continue;
         }
-        orphans.insert(id.to_string());
+        orphans.entry(id.to_string()).or_default().push(f.path());
     }
-    for id in orphans {
+    for (id, files) in orphans {
         // No waiting here: this runs under the registry lock, and an id
         // whose claim is held is being made right now.
         if let Ok(Some(claim)) = claim_now(home, &id) {
-            remove_files(&home.database_file(&id));
-            CopyState::remove(home, &id);
+            for f in &files {
+                if std::fs::remove_file(f).is_ok() {
+                    removed.push(f.file_name().unwrap_or_default().to_string_lossy().into_owned());
+                }
+            }
             let _ = std::fs::remove_file(claim_path(home, &id));
             drop(claim);
         }
     }
+    removed.sort();
+    removed
 }
 
 pub fn claim_path(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.lock"))
 }
 
-/// True when a live process holds the build claim on `id`. (flock offers no
-/// way to test a lock without taking it, so this takes it for a moment;
-/// `claim` allows for that.)
+/// True when a live process holds the build claim on `id`.
+///
+/// It only looks: the claim file is never created here (a probe racing
+/// with a finished or discarded fork would leave it behind). flock cannot
+/// test a lock without taking it, so this holds the claim for a moment;
+/// `claim` allows for that.
 pub fn is_claimed(home: &Home, id: &str) -> bool {
-    if !claim_path(home, id).exists() {
+    let Ok(file) = OpenOptions::new().read(true).write(true).open(claim_path(home, id)) else {
         return false;
-    }
-    matches!(FileLock::try_acquire(&claim_path(home, id)), Ok(None))
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.
@@ -1051,16 +1181,31 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     })
 }
 
-/// Remove a failed fork: its files and its entry.
-fn discard(home: &Home, entry: &Entry, _why: &anyhow::Error) {
+/// Remove a failed fork: its files and its entry. With `note`, leave a note
+/// for `db wait` saying why (a background copy, whose errors nobody else
+/// sees); a failure in the foreground prints its error and leaves nothing.
+///
+/// The note is written before the entry goes (`db wait` reads it as soon as
+/// it sees the entry gone), and the claim file goes last (while the entry is
+/// there, nobody else may take the fork up).
+fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: bool) {
+    if note {
+        let _ = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(failure_note(home, &entry.id))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
+    }
     if entry.owned {
         remove_files(&entry.path);
     }
+    CopyState::remove(home, &entry.id);
     let _ = Registry::update(home, |reg| {
         reg.remove_id(&entry.id);
         Ok(())
     });
-    CopyState::remove(home, &entry.id);
     let _ = std::fs::remove_file(claim_path(home, &entry.id));
 }
 

@@ -66,13 +66,16 @@ pub struct GcReport {
     pub dry_run: bool,
     pub deleted: Vec<Collected>,
     pub kept: Vec<(Entry, KeptReason)>,
+    /// Files under `databases/` that belonged to no entry (left by a process
+    /// killed between creating them and registering them), now removed.
+    pub strays_removed: Vec<String>,
 }
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
 pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
-    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new() };
+    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
     if !home.registry_path().exists() {
         // Nothing registered; do not create the home just to say so.
         return Ok(report);
@@ -95,9 +98,10 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     }
     // Decide and remove the entries under the registry lock, holding each
     // victim's build claim so no other process starts on it.
+    let mut strays = Vec::new();
     let claims = Registry::update(home, |reg| {
         // What a killed gc (or delete, or fork) left goes too.
-        fork::sweep_orphans(home, reg);
+        strays = fork::sweep_orphans(home, reg);
         // Claims held by this run, by id.
         let mut claims: Vec<(String, FileLock)> = Vec::new();
         let expired: Vec<Entry> = reg.databases.iter().filter(|e| is_expired(e, now)).cloned().collect();
@@ -147,6 +151,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         crate::copy::test_delay();
     }
     drop(claims);
+    report.strays_removed = strays;
     Ok(report)
 }
 

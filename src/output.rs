@@ -393,7 +393,9 @@ impl Printer {
     pub fn progress_style(&self) -> ProgressStyle {
         if self.quiet {
             ProgressStyle::Hidden
-        } else if std::io::stderr().is_terminal() {
+        } else if std::io::stderr().is_terminal() && !indicatif::ProgressDrawTarget::stderr().is_hidden() {
+            // indicatif draws nothing on a dumb terminal (TERM unset or
+            // `dumb`): those get plain lines like a log.
             ProgressStyle::Bar
         } else {
             ProgressStyle::Lines

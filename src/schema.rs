@@ -215,7 +215,16 @@ impl Drop for SourceSideFiles {
 }
 
 /// Settings that stop a database's own schema from running code we did not
-/// ask for: untrusted schema, no extension loading.
+/// ask for: functions with side effects and virtual tables are not trusted
+/// in views, triggers, CHECK constraints, defaults or indexes
+/// (`trusted_schema` off). Extension loading is never enabled (rusqlite
+/// leaves `sqlite3_enable_load_extension` off, so `load_extension()` fails).
+///
+/// Defensive mode (`SQLITE_DBCONFIG_DEFENSIVE`) was tried and is not used:
+/// on a source it makes SQLite refuse schemas that are legal (a trigger on
+/// an FTS shadow table), and on a replay it refuses a real table named like
+/// a shadow table (an FTS5 external-content table `ft_content`) — both
+/// would break fidelity. Hostile SQL is stopped by [`check_object`] instead.
 pub fn harden(conn: &Connection) -> anyhow::Result<()> {
     conn.execute_batch("PRAGMA trusted_schema = OFF;")?;
     Ok(())

@@ -314,3 +314,40 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
     assert_eq!(on_disk, live_files, "files on disk are exactly the entries' files");
     assert_eq!(file_bytes(&src), src_bytes, "the imported source is untouched");
 }
+
+/// Files a killed process left under `databases/` that no entry owns are
+/// swept by gc once they are a minute old, and never while fresh (a fork
+/// creates its claim file a moment before its entry) or owned.
+#[test]
+fn gc_sweeps_files_no_entry_owns() {
+    let env = Env::new();
+    let src = env.db("src.db", "CREATE TABLE t(a); INSERT INTO t VALUES (1);");
+    env.run(&["db", "fork", src.to_str().unwrap(), "acme/kept", "--with-data"]).ok();
+    let dir = env.home.join("databases");
+    let stray_id = "0123456789abcdef0123456789abcdef";
+    for suffix in [".sqlite", ".lock", ".copy.json", ".copy.json.tmp"] {
+        std::fs::write(dir.join(format!("{stray_id}{suffix}")), b"left behind").unwrap();
+    }
+    // A fork being made right now: its claim exists (and is held) before its
+    // entry does.
+    let fresh = dir.join("fedcba9876543210fedcba9876543210.lock");
+    let held = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&fresh).unwrap();
+    held.lock().unwrap();
+    // Age the strays too (no age is needed: nobody holds their claim).
+    let strays: Vec<PathBuf> = [".sqlite", ".lock", ".copy.json", ".copy.json.tmp"]
+        .iter()
+        .map(|s| dir.join(format!("{stray_id}{s}")))
+        .collect();
+    let status = std::process::Command::new("touch").arg("-d").arg("2 hours ago").args(&strays).status().unwrap();
+    assert!(status.success());
+    let kept_before = env.database_files().into_iter().filter(|f| !f.starts_with(stray_id)).collect::<Vec<_>>();
+    let out = env.run(&["db", "gc", "--json"]).ok().json();
+    let swept: Vec<String> =
+        out["straysRemoved"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    assert_eq!(swept.len(), 4, "{out:#}");
+    assert!(swept.iter().all(|f| f.starts_with(stray_id)), "{swept:?}");
+    assert_eq!(env.database_files(), kept_before, "only the strays go; the held claim and real forks stay");
+    assert!(fresh.exists());
+    drop(held);
+    env.run(&["db", "show", "acme/kept"]).ok();
+}

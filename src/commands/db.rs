@@ -160,27 +160,18 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         // Started by `db fork --detach`: take over the claim from the parent
         // (it lets go right after starting us), say "ready" once the source
         // snapshot is pinned, and copy quietly.
+        // Nobody sees this process's stderr: a failure leaves its reason in
+        // a note for `db wait` (written before the entry goes; `db wait`
+        // removes it once it has said it).
         let addr = Address::parse(address.unwrap_or_default())?;
-        let id = ops::get(&ctx.home, &addr)?.id;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let mut progress = ReadySignal;
         loop {
-            match fork::resume_id(&ctx.home, &config, &id, &addr, &mut progress) {
+            match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
                 Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
-                // Deleted before this process got to it: nothing failed.
-                Err(e) if fork::is_error(&e, &crate::registry::not_found(&addr)) => return Err(e),
-                Err(e) => {
-                    // Nobody sees this process's stderr: leave the reason for
-                    // `db wait` (which removes the note once it has said it).
-                    let gone = crate::registry::Registry::load(&ctx.home).map(|r| r.by_id(&id).is_none());
-                    if gone.unwrap_or(false) {
-                        let _ = std::fs::write(fork::failure_note(&ctx.home, &id), format!("{e:#}"));
-                    }
-                    return Err(e);
-                }
-                Ok(_) => return Ok(ExitCode::Success),
+                other => return other.map(|_| ExitCode::Success),
             }
         }
     }
@@ -282,6 +273,11 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
                     return Ok(ExitCode::Success);
                 }
                 Err(e) if is_busy(&e) => {}
+                // The copier failed and removed it between our two looks:
+                // the next look reports why.
+                Err(e)
+                    if crate::error::exit_code_for(&e) == ExitCode::NotFound
+                        && crate::registry::Registry::load(&ctx.home)?.by_id(&id).is_none() => {}
                 Err(e) => return Err(e),
             }
         } else if !noted {

@@ -55,6 +55,8 @@ struct GcView {
     deleted: Vec<GcEntryView>,
     /// Expired but kept, with the reason.
     kept: Vec<GcEntryView>,
+    /// Files that belonged to no entry (left by killed processes), removed.
+    strays_removed: Vec<String>,
 }
 
 /// `db gc [--dry-run]`.
@@ -76,6 +78,7 @@ pub fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(e, why)| GcEntryView { entry: EntryView::from(e), reason: Some(why.as_str()) })
             .collect(),
+        strays_removed: report.strays_removed.clone(),
     };
     ctx.printer.result(|| gc_text(&report), &view)?;
     if !report.kept.iter().all(|(_, why)| *why == gc::KeptReason::NotOwned) && !ctx.printer.json {
@@ -119,6 +122,12 @@ fn gc_text(r: &GcReport) -> String {
     }
     for (e, why) in &r.kept {
         out.push_str(&format!("Kept {} (expired {}): {}\n", e.address(), expired_ago(e, r.now), why.describe()));
+    }
+    if !r.strays_removed.is_empty() {
+        out.push_str(&format!(
+            "Removed {} that no database owned (left by interrupted processes).\n",
+            plural(r.strays_removed.len(), "stray file")
+        ));
     }
     out
 }

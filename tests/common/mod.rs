@@ -76,14 +76,7 @@ impl Env {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("sqlfork").expect("binary");
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("SQLFORK_HOME", &self.home)
-            .env("NO_COLOR", "1")
-            .current_dir(self.dir.path());
-        cmd
+        Command::from_std(self.std_cmd())
     }
 
     /// Run `sqlfork ARGS` in this environment.
