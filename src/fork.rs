@@ -760,8 +760,7 @@ impl Job<'_> {
         trace(&format!("phase A done at {:?}", t0.elapsed()));
         // Phase B: rows, page by page.
         let conn = copy::open_copy_connection(path, &self.src.path, session.reader.frozen())?;
-        let sync = std::env::var("SQLFORK_COPY_SYNC").unwrap_or_else(|_| "NORMAL".into());
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
         let plans = copy::plan(&conn, schema)?;
         let copier = Copier::new(&conn, &session.reader, self.page_rows);
         let (total, already) = count_rows(&conn, &copier, &plans)?;
@@ -792,12 +791,6 @@ impl Job<'_> {
         // Phase C: indexes, orphan pruning, views, triggers — one transaction,
         // no source reads.
         let mut r = Replayer::adopt(&conn, schema)?;
-        if let Ok(jm) = std::env::var("SQLFORK_INDEX_JOURNAL") {
-            conn.query_row(&format!("PRAGMA main.journal_mode = {jm}"), [], |r| r.get::<_, String>(0))?;
-        }
-        if let Ok(c) = std::env::var("SQLFORK_INDEX_CACHE") {
-            conn.execute_batch(&format!("PRAGMA cache_size = {c}"))?;
-        }
         conn.execute_batch("BEGIN")?;
         let phase_c = (|| -> anyhow::Result<u64> {
             r.create_indexes(&conn)?;
@@ -982,8 +975,7 @@ fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
     create_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
-    let jm = std::env::var("SQLFORK_COPY_JOURNAL").unwrap_or_else(|_| "WAL".into());
-    conn.query_row(&format!("PRAGMA journal_mode = {jm}"), [], |r| r.get::<_, String>(0))?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
     let tx = conn.transaction()?;
     let mut r = Replayer::new(schema);
     r.create_tables(&tx)?;
