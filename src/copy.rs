@@ -186,8 +186,11 @@ pub struct PageCopy<'a> {
 
 /// Pages per chunk (one short read on a rollback-journal source).
 const CHUNK_PAGES: u64 = 2048;
-/// Chunks written between syncs (and durable checkpoints for a resume).
-const CHUNKS_PER_SYNC: u64 = 16;
+/// Chunks written between syncs (and durable checkpoints for a resume), at
+/// most: a copy syncs about eight times in all, so that one killed halfway
+/// keeps at least three eighths of its work, whatever the source's size.
+const MAX_CHUNKS_PER_SYNC: u64 = 16;
+const SYNCS_PER_COPY: u64 = 8;
 
 /// Testing aids (documented in the README): `SQLFORK_TEST_CHUNK_PAGES`
 /// shrinks page-copy chunks and `SQLFORK_TEST_DELAY_MS` sleeps after every
@@ -210,6 +213,8 @@ impl PageCopy<'_> {
         use std::os::unix::fs::FileExt;
         let mut stmt = self.conn.prepare("SELECT pgno, data FROM main.sqlite_dbpage WHERE pgno > ?1 LIMIT ?2")?;
         let chunk_pages = test_knob("SQLFORK_TEST_CHUNK_PAGES").unwrap_or(CHUNK_PAGES).max(1);
+        let chunks = self.page_count.div_ceil(chunk_pages);
+        let chunks_per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
         let mut unsynced = 0u64;
         while done < self.page_count {
             if !self.pinned {
@@ -255,7 +260,7 @@ impl PageCopy<'_> {
             unsynced += 1;
             progress.advance(n);
             test_delay();
-            if unsynced >= CHUNKS_PER_SYNC {
+            if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
                 unsynced = 0;
@@ -686,7 +691,7 @@ pub fn open_copy_connection(fork_path: &Path, source: &Path, frozen: bool) -> an
     crate::schema::harden(&conn)?;
     // foreign_keys is a no-op inside a transaction: set it first.
     conn.execute_batch(
-        "PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA cache_size = -16384; PRAGMA threads = 2;",
+        "PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA cache_size = -16384; PRAGMA threads = 0;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut uri = source_uri(source);
