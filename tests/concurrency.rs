@@ -575,14 +575,7 @@ fn a_wait_whose_database_is_deleted_meanwhile_says_so_with_exit_3() {
     env.db("src.db", SRC_SQL);
     let id = interrupted_fork(&env, "./src.db", "local/gone");
     // Another process is building it (its claim is held) …
-    let claim = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.home.join("databases").join(format!("{id}.lock")))
-        .unwrap();
-    claim.lock().unwrap();
+    let claim = env.hold_claim(&id);
     let waiter = spawn(&env, &["db", "wait", "local/gone", "--timeout", "60s"], &[]);
     std::thread::sleep(Duration::from_millis(400));
     // … and it goes away meanwhile (as a delete right after it finished
@@ -750,14 +743,7 @@ fn the_same_fork_again_makes_it_afresh_when_the_interrupted_one_is_deleted_meanw
     let want = image(&src);
     let id = interrupted_fork(&env, "./src.db", "local/again");
     // Another process has the interrupted fork (its claim is held) …
-    let claim = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.home.join("databases").join(format!("{id}.lock")))
-        .unwrap();
-    claim.lock().unwrap();
+    let claim = env.hold_claim(&id);
     // … when the same fork is run again: it finds the interrupted entry and
     // waits a moment for the claim …
     let again = spawn(&env, &["db", "fork", "./src.db", "again", "--with-data", "--json"], &[]);
@@ -820,14 +806,7 @@ fn a_background_copy_whose_fork_is_deleted_before_it_starts_leaves_no_failure_no
     let id = interrupted_fork(&env, "./src.db", "local/bg");
     // The process that started the background copy still holds the claim
     // (as `db fork --detach` does until the copy takes over) …
-    let claim = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.home.join("databases").join(format!("{id}.lock")))
-        .unwrap();
-    claim.lock().unwrap();
+    let claim = env.hold_claim(&id);
     let child = spawn(&env, &["db", "resume", "--background", "local/bg"], &[]);
     std::thread::sleep(Duration::from_millis(300));
     // … and the fork is deleted before the copy gets to it.

@@ -180,14 +180,7 @@ fn gc_skips_a_database_another_process_holds_and_takes_it_next_time() {
     let id = s(&out, "id");
     let path = PathBuf::from(s(&out, "path"));
     // Hold its build claim, as a process building or resetting it does.
-    let lock = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.home.join("databases").join(format!("{id}.lock")))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = env.hold_claim(&id);
     let later = plus(T0, 2 * HOUR);
     let out = run_at(&env, &later, &["db", "gc", "--json"]).ok().json();
     assert_eq!(out["deleted"], Value::Array(vec![]));

@@ -202,6 +202,20 @@ impl Env {
         })
     }
 
+    /// Hold the build claim of database `id`, as a process building,
+    /// resetting or deleting it does; released when the file is dropped.
+    pub fn hold_claim(&self, id: &str) -> std::fs::File {
+        let claim = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.home.join("databases").join(format!("{id}.lock")))
+            .expect("open the claim file");
+        claim.lock().expect("take the claim");
+        claim
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let mut home_files: Vec<String> = std::fs::read_dir(&self.home)
             .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
