@@ -537,12 +537,11 @@ pub struct Replayer<'a> {
     /// Source tables that the fork got for free (shadow tables of virtual
     /// tables created here); they are not executed.
     pub shadow_tables: HashSet<String>,
-    pub objects_created: u64,
 }
 
 impl<'a> Replayer<'a> {
     pub fn new(schema: &'a SourceSchema) -> Self {
-        Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new(), objects_created: 0 }
+        Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new() }
     }
 
     /// A replayer for a fork whose tables already exist (a data copy after
@@ -689,7 +688,6 @@ impl<'a> Replayer<'a> {
         check_object(obj)?;
         let mut stmt = tx.prepare(&obj.sql).map_err(|e| replay_error(obj, e))?;
         stmt.raw_execute().map_err(|e| replay_error(obj, e))?;
-        self.objects_created += 1;
         Ok(())
     }
 

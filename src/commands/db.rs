@@ -168,7 +168,7 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         let mut progress = ReadySignal;
         loop {
             match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
-                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                Err(e) if fork::is_busy_error(&e, &addr) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
                 other => return other.map(|_| ExitCode::Success),
@@ -210,10 +210,6 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         &views,
     )?;
     Ok(ExitCode::Success)
-}
-
-fn is_busy(e: &anyhow::Error) -> bool {
-    e.to_string().contains("another sqlfork process is building")
 }
 
 /// The background copy's progress: it only says "ready" (on stdout, to the
@@ -272,7 +268,7 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
                     ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
                     return Ok(ExitCode::Success);
                 }
-                Err(e) if is_busy(&e) => {}
+                Err(e) if fork::is_busy_error(&e, &addr) => {}
                 // The copier failed and removed it between our two looks:
                 // the next look reports why.
                 Err(e)
