@@ -28,12 +28,14 @@ pub mod branch;
 pub mod copy;
 pub mod error;
 pub mod fork;
+pub(crate) mod fsclone;
 pub mod gc;
 pub mod home;
 pub mod ops;
 pub mod registry;
 pub mod schema;
 pub mod ttl;
+pub(crate) mod walsnap;
 
 pub use error::{Error, ErrorKind, ExitCode};
 
