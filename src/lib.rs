@@ -29,6 +29,7 @@ pub mod copy;
 pub mod error;
 pub mod fork;
 pub(crate) mod fsclone;
+pub(crate) mod instant;
 pub mod gc;
 pub mod home;
 pub mod ops;

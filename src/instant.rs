@@ -1,0 +1,414 @@
+//! The `clone` and `file` copy methods: a data fork that costs what the
+//! file system charges for a copy of the source's file.
+//!
+//! - `clone`: the fork shares the source's extents (`FICLONE`), taken inside
+//!   one read transaction on the source ([`walsnap::pin`]): a
+//!   rollback-journal source is cloned under SQLite's SHARED lock, held only
+//!   for the clone; a WAL source's main file is cloned inside a read
+//!   transaction, then the pages its snapshot reads from the WAL are written
+//!   over the clone ([`walsnap::overlay`]). Cost: flat in the size.
+//! - `file`: the bytes are copied by the kernel (`copy_file_range`, or
+//!   `sendfile` across file systems) in chunks that a killed copy resumes
+//!   after. A rollback source is read chunk by chunk, each chunk under its
+//!   own short SHARED lock that first checks the file change counter; a WAL
+//!   source is copied inside one read transaction (which does not block its
+//!   writers) and overlaid at the end.
+//!
+//! Both produce a file that is byte for byte the source's database at one
+//! moment, in the source's journal mode, with no `-wal` beside it.
+
+use crate::copy::{self, Progress};
+use crate::fsclone::{self, RangeCopier};
+use crate::schema;
+use crate::walsnap::{self, Moment, PinError};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Why an instant copy stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// This method cannot copy this source here; the reason is for the
+    /// result ("say why a fallback was used"). Nothing usable was written.
+    Impossible(String),
+    /// A rollback-journal source was committed to between two chunks.
+    SourceChanged,
+    /// A real failure (the source's own errors are already clear sentences).
+    Failed(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+/// What an instant copy did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Copied {
+    /// Bytes of the fork (its page count × page size).
+    pub bytes: u64,
+    /// Pages written over the main file's copy from the source's WAL.
+    pub wal_pages: u64,
+}
+
+/// The moment a `file` copy is copying, and how far it got: kept in the
+/// copy state so that a killed copy resumes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCopyState {
+    /// Bytes of the main file written and synced.
+    pub bytes_done: u64,
+    /// Rollback source: the file change counter the copy started at.
+    #[serde(default)]
+    pub change_counter: Option<u32>,
+    /// WAL source: the WAL's salts (hex) when the copy started.
+    #[serde(default)]
+    pub wal_salt: Option<String>,
+}
+
+/// What the source looks like now, for [`resumable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceNow {
+    Rollback { change_counter: u32 },
+    Wal { salt: [u8; 8] },
+}
+
+impl From<&Moment> for SourceNow {
+    fn from(m: &Moment) -> Self {
+        match m {
+            Moment::Rollback { change_counter } => SourceNow::Rollback { change_counter: *change_counter },
+            Moment::Wal(h) => SourceNow::Wal { salt: h.salt },
+        }
+    }
+}
+
+/// May a killed `file` copy keep the bytes it wrote? Rollback source: only
+/// if no commit happened since (same change counter). WAL source: if the
+/// WAL was not restarted since (same salts), every page a checkpoint changed
+/// in the main file since is still in the WAL, so the bytes kept + the rest
+/// + the overlay at the new snapshot are exact; after a restart those frames
+///   are gone and the copy starts again.
+pub fn resumable(saved: &FileCopyState, now: SourceNow) -> bool {
+    if saved.bytes_done == 0 {
+        return false;
+    }
+    match now {
+        SourceNow::Rollback { change_counter } => {
+            saved.wal_salt.is_none() && saved.change_counter == Some(change_counter)
+        }
+        SourceNow::Wal { salt } => saved.change_counter.is_none() && saved.wal_salt.as_deref() == Some(&hex(&salt)),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// One instant copy of `source` (read-only) into the fork file `fork`.
+pub struct InstantCopy<'a> {
+    pub source: &'a Path,
+    pub fork: &'a Path,
+    /// The source is in WAL mode.
+    pub wal: bool,
+}
+
+/// Pins the source's moment on a read-only connection of its own.
+struct Pinned {
+    conn: Connection,
+    moment: Moment,
+    /// The snapshot's size in pages and page size.
+    page_count: u64,
+    page_size: u64,
+}
+
+impl Pinned {
+    fn take(source: &Path, wal: bool) -> Result<Pinned, Stop> {
+        let conn = schema::open_source(source).map_err(Stop::Failed)?;
+        let moment = match walsnap::pin(&conn, source, wal) {
+            Ok(m) => m,
+            Err(PinError::Sqlite(e)) => return Err(Stop::Failed(schema::source_error(source, e))),
+            Err(PinError::NoSnapshot(why)) => return Err(Stop::Impossible(why)),
+            Err(PinError::Io(e)) => {
+                return Err(Stop::Failed(anyhow::Error::new(e).context(format!("could not read {}", source.display()))))
+            }
+        };
+        let sizes = conn.query_row("SELECT * FROM pragma_page_count, pragma_page_size", [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        });
+        let (page_count, page_size) = match sizes {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(Stop::Failed(schema::source_error(source, e)));
+            }
+        };
+        Ok(Pinned { conn, moment, page_count: page_count as u64, page_size: page_size as u64 })
+    }
+
+    fn release(self) {
+        let _ = self.conn.execute_batch("COMMIT");
+    }
+
+    /// The rollback source's lock for the next chunk; false when a commit
+    /// happened since the copy began.
+    fn relock(&self, source: &Path, counter: u32) -> Result<bool, Stop> {
+        match walsnap::pin(&self.conn, source, false) {
+            Ok(Moment::Rollback { change_counter }) if change_counter == counter => Ok(true),
+            Ok(_) => {
+                let _ = self.conn.execute_batch("COMMIT");
+                Ok(false)
+            }
+            Err(PinError::Sqlite(e)) => Err(Stop::Failed(schema::source_error(source, e))),
+            Err(PinError::Io(e)) => Err(e.into()),
+            Err(PinError::NoSnapshot(w)) => Err(Stop::Impossible(w)),
+        }
+    }
+}
+
+fn open_fork(path: &Path, fresh: bool) -> Result<File, Stop> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).mode(0o600);
+    if fresh {
+        o.create(true).truncate(true);
+    }
+    o.open(path).map_err(|e| Stop::Failed(anyhow::Error::new(e).context(format!("could not open {}", path.display()))))
+}
+
+fn sync(file: &File, path: &Path) -> Result<(), Stop> {
+    fsclone::sync_file_and_dir(file, path)
+        .map_err(|e| Stop::Failed(anyhow::Error::new(e).context(format!("could not sync {}", path.display()))))
+}
+
+impl InstantCopy<'_> {
+    /// `clone`: the whole file as one clone of the source's extents at one
+    /// moment. `Stop::Impossible` (nothing kept) when the file systems
+    /// cannot clone.
+    pub fn clone_file(&self) -> Result<Copied, Stop> {
+        let home_dir = self.fork.parent().unwrap_or(Path::new("."));
+        fsclone::clone_possible(self.source, home_dir).map_err(|why| Stop::Impossible(why.to_string()))?;
+        let pinned = Pinned::take(self.source, self.wal)?;
+        let result = (|| -> Result<Copied, Stop> {
+            let src = File::open(self.source)?;
+            let dst = open_fork(self.fork, true)?;
+            if let Err(why) = fsclone::clone_file(&src, &dst) {
+                let _ = std::fs::remove_file(self.fork);
+                return Err(Stop::Impossible(why.to_string()));
+            }
+            let copied = self.finish(&pinned, &dst)?;
+            Ok(copied)
+        })();
+        pinned.release();
+        let (copied, dst) = (result?, open_fork(self.fork, false)?);
+        sync(&dst, self.fork)?;
+        Ok(copied)
+    }
+
+    /// Within the pinned transaction: overlay the WAL pages (WAL source) or
+    /// check the size (rollback source).
+    fn finish(&self, pinned: &Pinned, dst: &File) -> Result<Copied, Stop> {
+        let bytes = pinned.page_count * pinned.page_size;
+        let wal_pages = match &pinned.moment {
+            Moment::Wal(h) => walsnap::overlay(self.source, h, pinned.page_count, dst)?.pages,
+            Moment::Rollback { .. } => {
+                // The file is the database; pages past the page count are
+                // not (a file extended by a crashed writer).
+                if dst.metadata()?.len() != bytes {
+                    dst.set_len(bytes)?;
+                    walsnap::fix_header(dst, pinned.page_count)?;
+                }
+                0
+            }
+        };
+        Ok(Copied { bytes, wal_pages })
+    }
+
+    /// `file`: the kernel copies the bytes in chunks; `state` says how far a
+    /// killed copy got (and is updated, through `checkpoint`, as chunks are
+    /// synced). `progress` counts pages.
+    pub fn copy_file(
+        &self,
+        state: &mut FileCopyState,
+        progress: &mut dyn Progress,
+        checkpoint: &mut dyn FnMut(&FileCopyState) -> anyhow::Result<()>,
+    ) -> Result<Copied, Stop> {
+        let pinned = Pinned::take(self.source, self.wal)?;
+        let result = self.copy_chunks(&pinned, state, progress, checkpoint);
+        pinned.release();
+        let copied = result?;
+        let dst = open_fork(self.fork, false)?;
+        sync(&dst, self.fork)?;
+        Ok(copied)
+    }
+
+    fn copy_chunks(
+        &self,
+        pinned: &Pinned,
+        state: &mut FileCopyState,
+        progress: &mut dyn Progress,
+        checkpoint: &mut dyn FnMut(&FileCopyState) -> anyhow::Result<()>,
+    ) -> Result<Copied, Stop> {
+        let ps = pinned.page_size.max(512);
+        let keep = resumable(state, SourceNow::from(&pinned.moment)) && crate::ops::file_size(self.fork).is_some();
+        if !keep {
+            *state = FileCopyState::default();
+            match pinned.moment {
+                Moment::Rollback { change_counter } => state.change_counter = Some(change_counter),
+                Moment::Wal(h) => state.wal_salt = Some(hex(&h.salt)),
+            }
+        }
+        let dst = open_fork(self.fork, !keep)?;
+        let src = File::open(self.source)?;
+        // The main file's bytes that belong to the snapshot; pages past the
+        // file's end (WAL source) come from the overlay.
+        let len = src.metadata()?.len().min(pinned.page_count_bytes());
+        state.bytes_done = state.bytes_done.min(len) / ps * ps;
+        checkpoint(state)?;
+        let chunk = chunk_bytes(ps);
+        let chunks = len.div_ceil(chunk);
+        let per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
+        progress.unit("pages");
+        progress.start(len / ps, state.bytes_done / ps);
+        let mut mover = RangeCopier::default();
+        let mut unsynced = 0u64;
+        let mut first = true;
+        while state.bytes_done < len {
+            if let (Moment::Rollback { change_counter }, false) = (pinned.moment, first) {
+                // Each chunk is its own short read under SHARED.
+                if !pinned.relock(self.source, change_counter)? {
+                    return Err(Stop::SourceChanged);
+                }
+            }
+            let n = chunk.min(len - state.bytes_done);
+            mover.copy(&src, &dst, state.bytes_done, n).map_err(|e| {
+                Stop::Failed(anyhow::Error::new(e).context(format!("could not copy {} into the fork", self.source.display())))
+            })?;
+            if matches!(pinned.moment, Moment::Rollback { .. }) {
+                pinned.conn.execute_batch("COMMIT")?;
+            }
+            first = false;
+            state.bytes_done += n;
+            progress.advance(n / ps);
+            copy::test_delay();
+            unsynced += 1;
+            if unsynced >= per_sync && state.bytes_done < len {
+                dst.sync_data()?;
+                checkpoint(state)?;
+                unsynced = 0;
+            }
+        }
+        // Rollback source: take the lock once more for the end, so that the
+        // size check (and nothing else) happens under it.
+        if let Moment::Rollback { change_counter } = pinned.moment {
+            if !first && !pinned.relock(self.source, change_counter)? {
+                return Err(Stop::SourceChanged);
+            }
+        }
+        let copied = self.finish(pinned, &dst)?;
+        progress.finish();
+        Ok(copied)
+    }
+}
+
+impl Pinned {
+    fn page_count_bytes(&self) -> u64 {
+        self.page_count * self.page_size
+    }
+}
+
+/// Bytes per `file` chunk: 16 MiB (`SQLFORK_TEST_CHUNK_PAGES` pages in tests).
+fn chunk_bytes(page_size: u64) -> u64 {
+    match std::env::var("SQLFORK_TEST_CHUNK_PAGES").ok().and_then(|v| v.parse::<u64>().ok()) {
+        Some(p) => p.max(1) * page_size,
+        None => (16 << 20) / page_size * page_size,
+    }
+}
+
+/// As the page copy: about eight syncs per copy, at most every 16 chunks.
+const SYNCS_PER_COPY: u64 = 8;
+const MAX_CHUNKS_PER_SYNC: u64 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(counter: Option<u32>, salt: Option<[u8; 8]>, done: u64) -> FileCopyState {
+        FileCopyState { bytes_done: done, change_counter: counter, wal_salt: salt.map(|s| hex(&s)) }
+    }
+
+    #[test]
+    fn a_rollback_copy_resumes_only_when_no_commit_happened() {
+        let s = saved(Some(7), None, 4096);
+        assert!(resumable(&s, SourceNow::Rollback { change_counter: 7 }));
+        assert!(!resumable(&s, SourceNow::Rollback { change_counter: 8 }));
+        assert!(!resumable(&s, SourceNow::Wal { salt: [0; 8] }), "the source switched to WAL");
+        assert!(!resumable(&saved(Some(7), None, 0), SourceNow::Rollback { change_counter: 7 }), "nothing kept");
+    }
+
+    #[test]
+    fn a_wal_copy_resumes_while_the_wal_was_not_restarted() {
+        let salt = [1, 2, 3, 4, 5, 6, 7, 8];
+        let s = saved(None, Some(salt), 1 << 20);
+        assert!(resumable(&s, SourceNow::Wal { salt }));
+        let mut restarted = salt;
+        restarted[3] += 1;
+        assert!(!resumable(&s, SourceNow::Wal { salt: restarted }));
+        assert!(!resumable(&s, SourceNow::Rollback { change_counter: 1 }), "the source left WAL mode");
+        assert!(!resumable(&FileCopyState::default(), SourceNow::Wal { salt }));
+    }
+
+    fn make(dir: &Path, wal: bool) -> std::path::PathBuf {
+        let db = dir.join(if wal { "w.db" } else { "r.db" });
+        let c = Connection::open(&db).unwrap();
+        if wal {
+            c.execute_batch("PRAGMA journal_mode=WAL").unwrap();
+        }
+        c.execute_batch(
+            "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
+             INSERT INTO t SELECT i, printf('%.300c', char(65 + i % 26)) FROM n;",
+        )
+        .unwrap();
+        if wal {
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); UPDATE t SET v = 'changed' WHERE id % 5 = 0;").unwrap();
+        }
+        // Keep a WAL source's WAL (a closing last connection checkpoints it).
+        std::mem::forget(c);
+        db
+    }
+
+    fn dump(path: &Path) -> Vec<(i64, String)> {
+        let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut s = c.prepare("SELECT id, v FROM t ORDER BY id").unwrap();
+        let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+        r
+    }
+
+    #[test]
+    fn a_file_copy_in_small_chunks_is_the_source_and_a_clone_on_ext4_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        for wal in [false, true] {
+            let db = make(dir.path(), wal);
+            let fork = dir.path().join(format!("fork-{wal}.db"));
+            let copy = InstantCopy { source: &db, fork: &fork, wal };
+            if let Err(Stop::Impossible(why)) = copy.clone_file() {
+                assert!(why.contains("clone"), "{why}");
+            }
+            let mut state = FileCopyState::default();
+            let mut syncs = 0;
+            std::env::set_var("SQLFORK_TEST_CHUNK_PAGES", "16");
+            let out = copy
+                .copy_file(&mut state, &mut copy::NoProgress, &mut |_| {
+                    syncs += 1;
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            assert!(syncs > 1, "checkpoints as it goes: {syncs} {state:?} {out:?}");
+            assert_eq!(out.bytes, crate::ops::file_size(&fork).unwrap());
+            assert_eq!(wal, out.wal_pages > 0, "{out:?}");
+            assert!(!walsnap::side_file(&fork, "-wal").exists());
+            assert_eq!(dump(&fork), dump(&db));
+        }
+    }
+}
