@@ -22,6 +22,7 @@ use crate::address::{Address, Source};
 use crate::copy::{self, Copier, Progress, SnapshotBytes, SourceReader};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
+use crate::instant;
 use crate::registry::{self, CopyStats, Entry, FileLock, Parent, Registry, Status};
 use crate::schema::{self, Replayer, SourceSchema};
 use crate::ttl;
@@ -233,7 +234,7 @@ impl Plan {
         match (with_data, method) {
             (false, _) => Plan::SchemaOnly,
             (true, CopyMethod::Rows) => Plan::Rows,
-            (true, CopyMethod::Pages) => Plan::Pages,
+            (true, CopyMethod::Pages | CopyMethod::Clone | CopyMethod::File) => Plan::Pages,
         }
     }
 }
@@ -303,7 +304,7 @@ pub fn fork(
     // 2. Read the source in one read transaction, and check every object.
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
-    let (mut session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
+    let (mut session, _) = SourceSession::open(&src.path, opts.with_data && pins(config.copy_method), None)?;
     check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
 
     // 3. Registry entry, status provisioning; claim the fork first so that
@@ -377,6 +378,12 @@ pub fn fork(
     };
     drop(claim);
     out
+}
+
+/// True when a data copy by `method` reads the source through the session's
+/// pinned read transaction (`clone` and `file` pin their own moment).
+fn pins(method: CopyMethod) -> bool {
+    matches!(method, CopyMethod::Pages | CopyMethod::Rows)
 }
 
 /// True when `err` is `busy(addr)`.
@@ -495,10 +502,16 @@ fn resume_entry(
             Error::failed(format!("could not finish {addr}, so it was removed: {e:#}")).into()
         };
         let (mut session, reused) =
-            SourceSession::open(&src.path, entry.include_data, saved.as_ref()).map_err(removed)?;
+            SourceSession::open(&src.path, entry.include_data && pins(state.method), saved.as_ref())
+                .map_err(removed)?;
         let method = if entry.include_data { state.method } else { CopyMethod::Pages };
         check_schema(&mut session, Plan::of(entry.include_data, method)).map_err(removed)?;
-        if entry.include_data && state.method == CopyMethod::Pages {
+        if entry.include_data && !pins(state.method) {
+            // `clone` starts again (it is instant); `file` decides itself
+            // whether the bytes it kept are still the source's moment
+            // (`instant::resumable`).
+            state.save(home, &entry.id)?;
+        } else if entry.include_data && state.method == CopyMethod::Pages {
             // Pages already written are only good if the source is the same
             // point in time: the same WAL snapshot, or no commit since.
             let stamp = file_stamp(&src.path);
@@ -646,6 +659,36 @@ impl Job<'_> {
         mut state: CopyState,
         progress: &mut dyn Progress,
     ) -> anyhow::Result<CopyStats> {
+        while matches!(state.method, CopyMethod::Clone | CopyMethod::File) {
+            match self.build_instant(&session, &mut state, progress) {
+                Ok(stats) => return Ok(stats),
+                Err(instant::Stop::Failed(e)) => return Err(e),
+                Err(instant::Stop::Impossible(why)) => {
+                    trace(&format!("{} impossible: {why}", state.method));
+                    state.method = state.method.fallback().unwrap_or(CopyMethod::Pages);
+                    state.fallback = Some(state.fallback.take().map_or(why.clone(), |w| format!("{w}; {why}")));
+                    if state.method == CopyMethod::Pages {
+                        // The page copy reads a WAL source through a pinned
+                        // read transaction.
+                        drop(session);
+                        remove_files(&self.entry.path);
+                        let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
+                        check_schema(&mut fresh, Plan::Pages)?;
+                        state.snapshot = fresh.reader.snapshot.map(hex);
+                        state.change_counter = copy::change_counter(&self.src.path);
+                        state.exact = true;
+                        session = fresh;
+                    }
+                    state.save(self.home, &self.entry.id)?;
+                }
+                Err(instant::Stop::SourceChanged) => {
+                    trace("source changed during the file copy; copying rows instead");
+                    drop(session);
+                    remove_files(&self.entry.path);
+                    return self.rows_after_change(state.fallback.take(), progress);
+                }
+            }
+        }
         if state.method == CopyMethod::Pages {
             match self.build_pages(&mut session, &mut state, progress) {
                 Ok(stats) => return Ok(stats),
@@ -654,22 +697,68 @@ impl Job<'_> {
                     trace("source changed during the page copy; copying rows instead");
                     drop(session);
                     remove_files(&self.entry.path);
-                    let counter = copy::change_counter(&self.src.path);
-                    let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
-                    check_schema(&mut fresh, Plan::Rows)?;
-                    let state = CopyState {
-                        change_counter: counter,
-                        exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.consistent(),
-                        snapshot: fresh.reader.snapshot.map(hex),
-                        method: CopyMethod::Rows,
-                        ..CopyState::default()
-                    };
-                    state.save(self.home, &self.entry.id)?;
-                    return self.build_rows(fresh, state, progress);
+                    return self.rows_after_change(state.fallback.take(), progress);
                 }
             }
         }
         self.build_rows(session, state, progress)
+    }
+
+    /// A rollback-journal source was committed to during a file or page
+    /// copy: the copy starts again row by row, best-effort.
+    fn rows_after_change(&self, fallback: Option<String>, progress: &mut dyn Progress) -> anyhow::Result<CopyStats> {
+        let counter = copy::change_counter(&self.src.path);
+        let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
+        check_schema(&mut fresh, Plan::Rows)?;
+        let why = "the source was written to during the copy, so its rows were copied instead";
+        let state = CopyState {
+            change_counter: counter,
+            exact: fresh.schema.settings.journal_mode != "wal" || fresh.reader.consistent(),
+            snapshot: fresh.reader.snapshot.map(hex),
+            method: CopyMethod::Rows,
+            fallback: Some(fallback.map_or(why.to_string(), |w| format!("{w}; {why}"))),
+            ..CopyState::default()
+        };
+        state.save(self.home, &self.entry.id)?;
+        self.build_rows(fresh, state, progress)
+    }
+
+    /// `clone` or `file` (see `instant`): the source's file at one moment.
+    fn build_instant(
+        &self,
+        session: &SourceSession,
+        state: &mut CopyState,
+        progress: &mut dyn Progress,
+    ) -> Result<CopyStats, instant::Stop> {
+        let path = &self.entry.path;
+        let copy = instant::InstantCopy {
+            source: &self.src.path,
+            fork: path,
+            wal: session.schema.settings.journal_mode == "wal",
+        };
+        let (copied, rows) = if state.method == CopyMethod::Clone {
+            (copy.clone_file()?, 0)
+        } else {
+            let mut file = state.file.clone().unwrap_or_default();
+            state.page_size = session.schema.settings.page_size as u64;
+            let mut tracker =
+                StateProgress { inner: progress, state: state.clone(), home: self.home, id: &self.entry.id, last: None };
+            let copied = copy.copy_file(&mut file, &mut tracker);
+            tracker.inner.finish();
+            *state = tracker.done();
+            let copied = copied?;
+            state.file = Some(file);
+            (copied, count_fork_rows(path, &session.schema)?)
+        };
+        Ok(CopyStats {
+            objects_created: count_objects(&session.schema),
+            rows_copied: rows,
+            bytes_copied: copied.bytes,
+            exact: true,
+            method: Some(state.method),
+            fallback: state.fallback.clone(),
+            ..CopyStats::default()
+        })
     }
 
     /// The page copy. Resumes after `state.pages_done` when the caller has
@@ -723,6 +812,8 @@ impl Job<'_> {
             rows_copied: rows,
             bytes_copied: page_count * page_size,
             exact: true,
+            method: Some(CopyMethod::Pages),
+            fallback: state.fallback.clone(),
             ..CopyStats::default()
         })
     }
@@ -753,6 +844,8 @@ impl Job<'_> {
                 rows_copied: count_fork_rows(path, schema)?,
                 bytes_copied: crate::ops::file_size(path).unwrap_or(0),
                 exact: state.exact,
+                method: Some(CopyMethod::Rows),
+                fallback: state.fallback.clone(),
                 ..CopyStats::default()
             });
         }
@@ -818,6 +911,8 @@ impl Job<'_> {
             bytes_copied: crate::ops::file_size(path).unwrap_or(0),
             exact: state.exact,
             orphans_pruned: pruned,
+            method: Some(CopyMethod::Rows),
+            fallback: state.fallback.clone(),
             ..CopyStats::default()
         })
     }
@@ -1252,6 +1347,12 @@ pub struct CopyState {
     /// Page copy: pages written so far (for progress; not all synced yet).
     #[serde(default)]
     pub pages_written: u64,
+    /// File copy: how far it got, and at which moment of the source.
+    #[serde(default)]
+    pub file: Option<instant::FileCopyState>,
+    /// Why the method is not the configured one.
+    #[serde(default)]
+    pub fallback: Option<String>,
 }
 
 impl CopyState {
@@ -1285,7 +1386,8 @@ impl CopyState {
     /// Percentage copied, when known.
     pub fn percent(&self) -> Option<f64> {
         match self.method {
-            CopyMethod::Pages => (self.page_count > 0)
+            CopyMethod::Clone => None,
+            CopyMethod::File | CopyMethod::Pages => (self.page_count > 0)
                 .then(|| (self.pages_written.max(self.pages_done) as f64 * 100.0 / self.page_count as f64).min(100.0)),
             CopyMethod::Rows => {
                 (self.rows_total > 0).then(|| (self.rows_done as f64 * 100.0 / self.rows_total as f64).min(100.0))
@@ -1333,7 +1435,7 @@ impl Progress for StateProgress<'_> {
     fn advance(&mut self, n: u64) {
         match self.state.method {
             CopyMethod::Rows => self.state.rows_done += n,
-            CopyMethod::Pages => self.state.pages_written += n,
+            _ => self.state.pages_written += n,
         }
         self.inner.advance(n);
         self.save_soon();
@@ -1345,6 +1447,19 @@ impl Progress for StateProgress<'_> {
     fn durable(&mut self, done: u64) -> anyhow::Result<()> {
         self.state.pages_done = done;
         self.state.pages_written = self.state.pages_written.max(done);
+        self.state.save(self.home, self.id)?;
+        self.last = Some(Instant::now());
+        Ok(())
+    }
+}
+
+impl instant::FileSink for StateProgress<'_> {
+    fn checkpoint(&mut self, f: &instant::FileCopyState) -> anyhow::Result<()> {
+        let ps = self.state.page_size.max(1);
+        self.state.file = Some(f.clone());
+        self.state.page_count = f.total_bytes / ps;
+        self.state.pages_done = f.bytes_done / ps;
+        self.state.pages_written = self.state.pages_written.max(self.state.pages_done);
         self.state.save(self.home, self.id)?;
         self.last = Some(Instant::now());
         Ok(())

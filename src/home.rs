@@ -98,7 +98,8 @@ pub struct ConfigFile {
     pub default_ttl: Option<String>,
     /// Rows per committed page in data copies.
     pub rows_per_page: Option<u64>,
-    /// How data forks copy: "pages" (page-exact, the default) or "rows".
+    /// How data forks copy: the fastest method to try first ("clone", the
+    /// default, then "file", "pages", "rows").
     pub copy_method: Option<String>,
 }
 
@@ -106,11 +107,42 @@ pub struct ConfigFile {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CopyMethod {
-    /// Page by page from one snapshot: page-exact and as fast as the disk.
+    /// A clone of the source's file (copy-on-write file systems): instant.
     #[default]
+    Clone,
+    /// The kernel copies the source's file in resumable chunks.
+    File,
+    /// Page by page from one snapshot (`sqlite_dbpage`): page-exact.
     Pages,
     /// Row by row with keyset pagination, indexes built afterwards.
     Rows,
+}
+
+impl CopyMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyMethod::Clone => "clone",
+            CopyMethod::File => "file",
+            CopyMethod::Pages => "pages",
+            CopyMethod::Rows => "rows",
+        }
+    }
+
+    /// The method to fall back to when this one cannot copy a source.
+    pub fn fallback(self) -> Option<CopyMethod> {
+        match self {
+            CopyMethod::Clone => Some(CopyMethod::File),
+            CopyMethod::File => Some(CopyMethod::Pages),
+            CopyMethod::Pages => Some(CopyMethod::Rows),
+            CopyMethod::Rows => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CopyMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The validated configuration.
@@ -128,7 +160,7 @@ impl Default for Config {
             default_namespace: DEFAULT_NAMESPACE.into(),
             default_ttl: None,
             rows_per_page: DEFAULT_PAGE_ROWS,
-            copy_method: CopyMethod::Pages,
+            copy_method: CopyMethod::Clone,
         }
     }
 }
@@ -167,11 +199,13 @@ impl Config {
         }
         if let Some(method) = file.copy_method {
             cfg.copy_method = match method.as_str() {
+                "clone" => CopyMethod::Clone,
+                "file" => CopyMethod::File,
                 "pages" => CopyMethod::Pages,
                 "rows" => CopyMethod::Rows,
                 other => {
                     return Err(Error::invalid(format!(
-                        "copy_method = \"{other}\" is not known: use \"pages\" or \"rows\""
+                        "copy_method = \"{other}\" is not known: use \"clone\", \"file\", \"pages\" or \"rows\""
                     )))
                 }
             };

@@ -66,6 +66,9 @@ pub struct FileCopyState {
     /// WAL source: the WAL's salts (hex) when the copy started.
     #[serde(default)]
     pub wal_salt: Option<String>,
+    /// Bytes of the main file this copy copies (for progress).
+    #[serde(default)]
+    pub total_bytes: u64,
 }
 
 /// What the source looks like now, for [`resumable`].
@@ -104,6 +107,13 @@ pub fn resumable(saved: &FileCopyState, now: SourceNow) -> bool {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Where a `file` copy reports: progress in pages, and a checkpoint each
+/// time the bytes so far are synced (save `state`: a resumed copy may keep
+/// them).
+pub trait FileSink: Progress {
+    fn checkpoint(&mut self, state: &FileCopyState) -> anyhow::Result<()>;
 }
 
 /// One instant copy of `source` (read-only) into the fork file `fork`.
@@ -210,7 +220,7 @@ impl InstantCopy<'_> {
     fn finish(&self, pinned: &Pinned, dst: &File) -> Result<Copied, Stop> {
         let bytes = pinned.page_count * pinned.page_size;
         let wal_pages = match &pinned.moment {
-            Moment::Wal(h) => walsnap::overlay(self.source, h, pinned.page_count, dst)?.pages,
+            Moment::Wal(h) => walsnap::overlay(self.source, h, pinned.page_count, pinned.page_size, dst)?.pages,
             Moment::Rollback { .. } => {
                 // The file is the database; pages past the page count are
                 // not (a file extended by a crashed writer).
@@ -227,14 +237,9 @@ impl InstantCopy<'_> {
     /// `file`: the kernel copies the bytes in chunks; `state` says how far a
     /// killed copy got (and is updated, through `checkpoint`, as chunks are
     /// synced). `progress` counts pages.
-    pub fn copy_file(
-        &self,
-        state: &mut FileCopyState,
-        progress: &mut dyn Progress,
-        checkpoint: &mut dyn FnMut(&FileCopyState) -> anyhow::Result<()>,
-    ) -> Result<Copied, Stop> {
+    pub fn copy_file(&self, state: &mut FileCopyState, sink: &mut dyn FileSink) -> Result<Copied, Stop> {
         let pinned = Pinned::take(self.source, self.wal)?;
-        let result = self.copy_chunks(&pinned, state, progress, checkpoint);
+        let result = self.copy_chunks(&pinned, state, sink);
         pinned.release();
         let copied = result?;
         let dst = open_fork(self.fork, false)?;
@@ -246,8 +251,7 @@ impl InstantCopy<'_> {
         &self,
         pinned: &Pinned,
         state: &mut FileCopyState,
-        progress: &mut dyn Progress,
-        checkpoint: &mut dyn FnMut(&FileCopyState) -> anyhow::Result<()>,
+        sink: &mut dyn FileSink,
     ) -> Result<Copied, Stop> {
         let ps = pinned.page_size.max(512);
         let keep = resumable(state, SourceNow::from(&pinned.moment)) && crate::ops::file_size(self.fork).is_some();
@@ -264,12 +268,13 @@ impl InstantCopy<'_> {
         // file's end (WAL source) come from the overlay.
         let len = src.metadata()?.len().min(pinned.page_count_bytes());
         state.bytes_done = state.bytes_done.min(len) / ps * ps;
-        checkpoint(state)?;
+        state.total_bytes = len;
+        sink.checkpoint(state)?;
         let chunk = chunk_bytes(ps);
         let chunks = len.div_ceil(chunk);
         let per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
-        progress.unit("pages");
-        progress.start(len / ps, state.bytes_done / ps);
+        sink.unit("pages");
+        sink.start(len / ps, state.bytes_done / ps);
         let mut mover = RangeCopier::default();
         let mut unsynced = 0u64;
         let mut first = true;
@@ -289,12 +294,12 @@ impl InstantCopy<'_> {
             }
             first = false;
             state.bytes_done += n;
-            progress.advance(n / ps);
+            sink.advance(n / ps);
             copy::test_delay();
             unsynced += 1;
             if unsynced >= per_sync && state.bytes_done < len {
                 dst.sync_data()?;
-                checkpoint(state)?;
+                sink.checkpoint(state)?;
                 unsynced = 0;
             }
         }
@@ -306,7 +311,7 @@ impl InstantCopy<'_> {
             }
         }
         let copied = self.finish(pinned, &dst)?;
-        progress.finish();
+        sink.finish();
         Ok(copied)
     }
 }
@@ -334,7 +339,7 @@ mod tests {
     use super::*;
 
     fn saved(counter: Option<u32>, salt: Option<[u8; 8]>, done: u64) -> FileCopyState {
-        FileCopyState { bytes_done: done, change_counter: counter, wal_salt: salt.map(|s| hex(&s)) }
+        FileCopyState { bytes_done: done, change_counter: counter, wal_salt: salt.map(|s| hex(&s)), total_bytes: done }
     }
 
     #[test]
@@ -356,6 +361,20 @@ mod tests {
         assert!(!resumable(&s, SourceNow::Wal { salt: restarted }));
         assert!(!resumable(&s, SourceNow::Rollback { change_counter: 1 }), "the source left WAL mode");
         assert!(!resumable(&FileCopyState::default(), SourceNow::Wal { salt }));
+    }
+
+    struct Syncs(u32);
+    impl Progress for Syncs {
+        fn start(&mut self, _: u64, _: u64) {}
+        fn table(&mut self, _: &str) {}
+        fn advance(&mut self, _: u64) {}
+        fn finish(&mut self) {}
+    }
+    impl FileSink for Syncs {
+        fn checkpoint(&mut self, _: &FileCopyState) -> anyhow::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
     }
 
     fn make(dir: &Path, wal: bool) -> std::path::PathBuf {
@@ -396,14 +415,10 @@ mod tests {
                 assert!(why.contains("clone"), "{why}");
             }
             let mut state = FileCopyState::default();
-            let mut syncs = 0;
             std::env::set_var("SQLFORK_TEST_CHUNK_PAGES", "16");
-            let out = copy
-                .copy_file(&mut state, &mut copy::NoProgress, &mut |_| {
-                    syncs += 1;
-                    Ok(())
-                })
-                .unwrap_or_else(|e| panic!("{e:?}"));
+            let mut sink = Syncs(0);
+            let out = copy.copy_file(&mut state, &mut sink).unwrap_or_else(|e| panic!("{e:?}"));
+            let syncs = sink.0;
             assert!(syncs > 1, "checkpoints as it goes: {syncs} {state:?} {out:?}");
             assert_eq!(out.bytes, crate::ops::file_size(&fork).unwrap());
             assert_eq!(wal, out.wal_pages > 0, "{out:?}");

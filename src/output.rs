@@ -66,22 +66,31 @@ impl Printer {
 #[serde(rename_all = "camelCase")]
 pub struct CopyView {
     pub objects_created: u64,
-    pub rows_copied: u64,
+    /// None for a clone: it reads no rows, and counting them would cost what
+    /// the clone saved.
+    pub rows_copied: Option<u64>,
     pub bytes_copied: u64,
     pub duration_ms: u64,
     pub exact: bool,
     pub orphans_pruned: u64,
+    /// `clone`, `file`, `pages` or `rows`; null for a schema-only fork.
+    pub method: Option<crate::home::CopyMethod>,
+    /// Why a slower method than the configured one was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl From<&CopyStats> for CopyView {
     fn from(c: &CopyStats) -> Self {
         CopyView {
             objects_created: c.objects_created,
-            rows_copied: c.rows_copied,
+            rows_copied: (c.method != Some(crate::home::CopyMethod::Clone)).then_some(c.rows_copied),
             bytes_copied: c.bytes_copied,
             duration_ms: c.duration_ms,
             exact: c.exact,
             orphans_pruned: c.orphans_pruned,
+            method: c.method,
+            fallback: c.fallback.clone(),
         }
     }
 }
@@ -316,16 +325,24 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
 
 pub fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
-    let kind = if entry.include_data { "with data" } else { "schema only" };
+    let kind = match (entry.include_data, c.method) {
+        (false, _) => "schema only".to_string(),
+        (true, Some(m)) => format!("with data by {m}"),
+        (true, None) => "with data".to_string(),
+    };
     let exact = if c.exact {
         "exact snapshot".to_string()
     } else {
         format!("best-effort, {} orphans pruned", c.orphans_pruned)
     };
+    let rows = match CopyView::from(c).rows_copied {
+        Some(n) => format!("{n} rows"),
+        None => "rows not counted".to_string(),
+    };
+    let why = c.fallback.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
     Some(format!(
-        "{kind}: {} objects, {} rows, {} in {}, {exact}",
+        "{kind}: {} objects, {rows}, {} in {}, {exact}{why}",
         c.objects_created,
-        c.rows_copied,
         human_bytes(c.bytes_copied),
         human_ms(c.duration_ms)
     ))

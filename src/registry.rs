@@ -80,6 +80,13 @@ pub struct CopyStats {
     pub exact: bool,
     #[serde(default)]
     pub orphans_pruned: u64,
+    /// How the data came across (`clone`, `file`, `pages`, `rows`); none for
+    /// a schema-only fork, and in registries written before methods had names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<crate::home::CopyMethod>,
+    /// Why the method is not the one configured (a clone was impossible, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

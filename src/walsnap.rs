@@ -163,8 +163,12 @@ pub fn pin(conn: &Connection, db: &Path, wal: bool) -> Result<Moment, PinError> 
             return Err(e.into());
         }
         // Under SHARED no writer can change the file: read the counter.
+        // (A zero-byte file is an empty database: counter 0.)
         let mut h = [0u8; 4];
-        let counter = File::open(db).and_then(|f| f.read_exact_at(&mut h, 24));
+        let counter = File::open(db).and_then(|f| match f.read_exact_at(&mut h, 24) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(()),
+            r => r,
+        });
         if let Err(e) = counter {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e.into());
@@ -185,7 +189,7 @@ pub fn pin(conn: &Connection, db: &Path, wal: bool) -> Result<Moment, PinError> 
         }
         let after = read_index_header(&shm)?;
         match (before, after) {
-            (Some(a), Some(b)) if a == b || (same_snapshot(&a, &b)) => return Ok(Moment::Wal(b)),
+            (Some(a), Some(b)) if same_snapshot(&a, &b) => return Ok(Moment::Wal(b)),
             _ => {
                 conn.execute_batch("COMMIT")?;
                 if attempt > 20 {
@@ -222,8 +226,10 @@ const FRAME_HEADER: u64 = 24;
 /// that pinned `snap`) exactly the snapshot: write every page's latest
 /// frame ≤ `mx_frame` over it, cut it to `page_count` pages and fix the
 /// header's size fields. Call it with the transaction still open.
-pub fn overlay(db: &Path, snap: &IndexHeader, page_count: u64, fork: &File) -> io::Result<Overlay> {
-    let ps = snap.page_size as u64;
+/// (`page_size` comes from the connection: an index header of an empty WAL
+/// has none.)
+pub fn overlay(db: &Path, snap: &IndexHeader, page_count: u64, page_size: u64, fork: &File) -> io::Result<Overlay> {
+    let ps = page_size;
     let mut out = Overlay::default();
     if snap.mx_frame > 0 {
         let wal = File::open(side_file(db, "-wal"))?;
@@ -318,11 +324,12 @@ mod tests {
     fn snapshot_copy(db: &Path, conn: &Connection, out: &Path, between: impl FnOnce()) -> Overlay {
         let Moment::Wal(snap) = pin(conn, db, true).unwrap() else { panic!("a WAL source") };
         let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
         between();
         let fork = File::options().create(true).truncate(true).read(true).write(true).open(out).unwrap();
         let src = File::open(db).unwrap();
         RangeCopier::default().copy(&src, &fork, 0, src.metadata().unwrap().len()).unwrap();
-        let o = overlay(db, &snap, pages as u64, &fork).unwrap();
+        let o = overlay(db, &snap, pages as u64, page_size as u64, &fork).unwrap();
         conn.execute_batch("COMMIT").unwrap();
         o
     }

@@ -137,11 +137,19 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
             } else {
                 format!("best-effort (the source changed during the copy; {} orphan rows pruned)", c.orphans_pruned)
             };
+            let rows = match output::CopyView::from(&c).rows_copied {
+                Some(n) => n.to_string(),
+                None => "not counted".to_string(),
+            };
+            let method = match (c.method, &c.fallback) {
+                (Some(m), Some(why)) => format!("  method:  {m} ({why})\n"),
+                (Some(m), None) => format!("  method:  {m}\n"),
+                (None, _) => String::new(),
+            };
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {rows} ({} written)\n{method}  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n",
                 e.path.display(),
                 c.objects_created,
-                c.rows_copied,
                 output::human_bytes(c.bytes_copied),
                 output::human_ms(c.duration_ms),
                 verb = if out.resumed { "Finished forking" } else { "Forked" },
