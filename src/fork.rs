@@ -737,16 +737,27 @@ impl Job<'_> {
             wal: session.schema.settings.journal_mode == "wal",
         };
         let (copied, rows) = if state.method == CopyMethod::Clone {
-            (copy.clone_file()?, 0)
+            let copied = copy.clone_file()?;
+            trace(&format!("clone done: {} pages from the WAL", copied.wal_pages));
+            (copied, 0)
         } else {
             let mut file = state.file.clone().unwrap_or_default();
             state.page_size = session.schema.settings.page_size as u64;
-            let mut tracker =
-                StateProgress { inner: progress, state: state.clone(), home: self.home, id: &self.entry.id, last: None };
+            let mut tracker = StateProgress {
+                inner: progress,
+                state: state.clone(),
+                home: self.home,
+                id: &self.entry.id,
+                last: None,
+            };
             let copied = copy.copy_file(&mut file, &mut tracker);
             tracker.inner.finish();
             *state = tracker.done();
             let copied = copied?;
+            trace(&format!(
+                "file copy done: {} bytes kept from an interrupted copy, {} pages from the WAL",
+                copied.kept, copied.wal_pages
+            ));
             state.file = Some(file);
             (copied, count_fork_rows(path, &session.schema)?)
         };

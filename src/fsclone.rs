@@ -199,9 +199,7 @@ fn copy_file_range(src: &File, dst: &File, at: u64, len: usize) -> io::Result<us
     let mut off_out = at as libc::loff_t;
     loop {
         // SAFETY: valid descriptors and offset pointers; no flags.
-        let n = unsafe {
-            libc::copy_file_range(src.as_raw_fd(), &mut off_in, dst.as_raw_fd(), &mut off_out, len, 0)
-        };
+        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut off_in, dst.as_raw_fd(), &mut off_out, len, 0) };
         if n >= 0 {
             return Ok(n as usize);
         }
@@ -298,10 +296,7 @@ mod tests {
         if std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" /proc proc ")) {
             let p = FsInfo::of(Path::new("/proc")).unwrap();
             assert_ne!(p.dev, a.dev);
-            assert!(matches!(
-                clone_possible(&f, Path::new("/proc")),
-                Err(NoClone::DifferentFileSystems { .. })
-            ));
+            assert!(matches!(clone_possible(&f, Path::new("/proc")), Err(NoClone::DifferentFileSystems { .. })));
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Copied {
     pub bytes: u64,
     /// Pages written over the main file's copy from the source's WAL.
     pub wal_pages: u64,
+    /// `file`: bytes an interrupted copy had made that this one kept.
+    pub kept: u64,
 }
 
 /// The moment a `file` copy is copying, and how far it got: kept in the
@@ -127,6 +129,8 @@ pub struct InstantCopy<'a> {
 /// Pins the source's moment on a read-only connection of its own.
 struct Pinned {
     conn: Connection,
+    /// Declared after `conn`, so closed after it (see `walsnap::Held`).
+    held: walsnap::Held,
     moment: Moment,
     /// The snapshot's size in pages and page size.
     page_count: u64,
@@ -135,8 +139,10 @@ struct Pinned {
 
 impl Pinned {
     fn take(source: &Path, wal: bool) -> Result<Pinned, Stop> {
+        let mut held = walsnap::Held::open(source)
+            .map_err(|e| Stop::Failed(anyhow::Error::new(e).context(format!("could not open {}", source.display()))))?;
         let conn = schema::open_source(source).map_err(Stop::Failed)?;
-        let moment = match walsnap::pin(&conn, source, wal) {
+        let moment = match walsnap::pin(&conn, source, &mut held, wal) {
             Ok(m) => m,
             Err(PinError::Sqlite(e)) => return Err(Stop::Failed(schema::source_error(source, e))),
             Err(PinError::NoSnapshot(why)) => return Err(Stop::Impossible(why)),
@@ -154,17 +160,20 @@ impl Pinned {
                 return Err(Stop::Failed(schema::source_error(source, e)));
             }
         };
-        Ok(Pinned { conn, moment, page_count: page_count as u64, page_size: page_size as u64 })
+        Ok(Pinned { conn, held, moment, page_count: page_count as u64, page_size: page_size as u64 })
     }
 
+    /// End the transaction, close the connection, then our own files.
     fn release(self) {
         let _ = self.conn.execute_batch("COMMIT");
+        drop(self.conn);
+        drop(self.held);
     }
 
     /// The rollback source's lock for the next chunk; false when a commit
     /// happened since the copy began.
-    fn relock(&self, source: &Path, counter: u32) -> Result<bool, Stop> {
-        match walsnap::pin(&self.conn, source, false) {
+    fn relock(&mut self, source: &Path, counter: u32) -> Result<bool, Stop> {
+        match walsnap::pin(&self.conn, source, &mut self.held, false) {
             Ok(Moment::Rollback { change_counter }) if change_counter == counter => Ok(true),
             Ok(_) => {
                 let _ = self.conn.execute_batch("COMMIT");
@@ -200,9 +209,8 @@ impl InstantCopy<'_> {
         fsclone::clone_possible(self.source, home_dir).map_err(|why| Stop::Impossible(why.to_string()))?;
         let pinned = Pinned::take(self.source, self.wal)?;
         let result = (|| -> Result<Copied, Stop> {
-            let src = File::open(self.source)?;
             let dst = open_fork(self.fork, true)?;
-            if let Err(why) = fsclone::clone_file(&src, &dst) {
+            if let Err(why) = fsclone::clone_file(&pinned.held.main, &dst) {
                 let _ = std::fs::remove_file(self.fork);
                 return Err(Stop::Impossible(why.to_string()));
             }
@@ -220,7 +228,9 @@ impl InstantCopy<'_> {
     fn finish(&self, pinned: &Pinned, dst: &File) -> Result<Copied, Stop> {
         let bytes = pinned.page_count * pinned.page_size;
         let wal_pages = match &pinned.moment {
-            Moment::Wal(h) => walsnap::overlay(self.source, h, pinned.page_count, pinned.page_size, dst)?.pages,
+            Moment::Wal(h) => {
+                walsnap::overlay(self.source, &pinned.held, h, pinned.page_count, pinned.page_size, dst)?.pages
+            }
             Moment::Rollback { .. } => {
                 // The file is the database; pages past the page count are
                 // not (a file extended by a crashed writer).
@@ -231,15 +241,15 @@ impl InstantCopy<'_> {
                 0
             }
         };
-        Ok(Copied { bytes, wal_pages })
+        Ok(Copied { bytes, wal_pages, kept: 0 })
     }
 
     /// `file`: the kernel copies the bytes in chunks; `state` says how far a
     /// killed copy got (and is updated, through `checkpoint`, as chunks are
     /// synced). `progress` counts pages.
     pub fn copy_file(&self, state: &mut FileCopyState, sink: &mut dyn FileSink) -> Result<Copied, Stop> {
-        let pinned = Pinned::take(self.source, self.wal)?;
-        let result = self.copy_chunks(&pinned, state, sink);
+        let mut pinned = Pinned::take(self.source, self.wal)?;
+        let result = self.copy_chunks(&mut pinned, state, sink);
         pinned.release();
         let copied = result?;
         let dst = open_fork(self.fork, false)?;
@@ -249,7 +259,7 @@ impl InstantCopy<'_> {
 
     fn copy_chunks(
         &self,
-        pinned: &Pinned,
+        pinned: &mut Pinned,
         state: &mut FileCopyState,
         sink: &mut dyn FileSink,
     ) -> Result<Copied, Stop> {
@@ -263,12 +273,12 @@ impl InstantCopy<'_> {
             }
         }
         let dst = open_fork(self.fork, !keep)?;
-        let src = File::open(self.source)?;
         // The main file's bytes that belong to the snapshot; pages past the
         // file's end (WAL source) come from the overlay.
-        let len = src.metadata()?.len().min(pinned.page_count_bytes());
+        let len = pinned.held.main.metadata()?.len().min(pinned.page_count_bytes());
         state.bytes_done = state.bytes_done.min(len) / ps * ps;
         state.total_bytes = len;
+        let kept = state.bytes_done;
         sink.checkpoint(state)?;
         let chunk = chunk_bytes(ps);
         let chunks = len.div_ceil(chunk);
@@ -286,8 +296,10 @@ impl InstantCopy<'_> {
                 }
             }
             let n = chunk.min(len - state.bytes_done);
-            mover.copy(&src, &dst, state.bytes_done, n).map_err(|e| {
-                Stop::Failed(anyhow::Error::new(e).context(format!("could not copy {} into the fork", self.source.display())))
+            mover.copy(&pinned.held.main, &dst, state.bytes_done, n).map_err(|e| {
+                Stop::Failed(
+                    anyhow::Error::new(e).context(format!("could not copy {} into the fork", self.source.display())),
+                )
             })?;
             if matches!(pinned.moment, Moment::Rollback { .. }) {
                 pinned.conn.execute_batch("COMMIT")?;
@@ -312,7 +324,7 @@ impl InstantCopy<'_> {
         }
         let copied = self.finish(pinned, &dst)?;
         sink.finish();
-        Ok(copied)
+        Ok(Copied { kept, ..copied })
     }
 }
 

@@ -148,13 +148,34 @@ impl From<io::Error> for PinError {
     }
 }
 
+/// The source's files as sqlfork itself reads them.
+///
+/// POSIX record locks belong to the process, and closing ANY descriptor of
+/// a file drops all of the process's locks on it — SQLite's included: a
+/// `File::open(db)` closed while a read transaction is open would silently
+/// release its SHARED lock (rollback journal) or its WAL read mark and the
+/// `-shm` "dead man switch" (WAL), letting writers, checkpointers and WAL
+/// restarts through. So sqlfork opens each file once, and closes it only
+/// after the SQLite connection is closed (declare it after the connection).
+pub struct Held {
+    pub main: File,
+    pub shm: Option<File>,
+}
+
+impl Held {
+    pub fn open(db: &Path) -> io::Result<Held> {
+        Ok(Held { main: File::open(db)?, shm: None })
+    }
+}
+
 /// How many times to try pinning a WAL snapshot while writers commit.
 const PIN_TRIES: u32 = 200;
 
 /// Begin a read transaction on `conn` (a read-only connection to `db`, not
 /// in a transaction) and say which moment it reads. The transaction stays
 /// open: end it with `COMMIT` when the copy no longer needs the moment.
-pub fn pin(conn: &Connection, db: &Path, wal: bool) -> Result<Moment, PinError> {
+/// `held` must outlive `conn` (see [`Held`]).
+pub fn pin(conn: &Connection, db: &Path, held: &mut Held, wal: bool) -> Result<Moment, PinError> {
     if !wal {
         conn.execute_batch("BEGIN")?;
         let read = conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()));
@@ -165,10 +186,10 @@ pub fn pin(conn: &Connection, db: &Path, wal: bool) -> Result<Moment, PinError> 
         // Under SHARED no writer can change the file: read the counter.
         // (A zero-byte file is an empty database: counter 0.)
         let mut h = [0u8; 4];
-        let counter = File::open(db).and_then(|f| match f.read_exact_at(&mut h, 24) {
+        let counter = match held.main.read_exact_at(&mut h, 24) {
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(()),
             r => r,
-        });
+        };
         if let Err(e) = counter {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e.into());
@@ -178,8 +199,13 @@ pub fn pin(conn: &Connection, db: &Path, wal: bool) -> Result<Moment, PinError> 
     // One read in autocommit first: it opens the WAL and, if nobody had the
     // database open, rebuilds the wal-index, so the header below is live.
     conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()))?;
-    let shm = File::open(side_file(db, "-shm"))
-        .map_err(|e| PinError::NoSnapshot(format!("could not read the source's wal-index (-shm): {e}")))?;
+    if held.shm.is_none() {
+        held.shm = Some(
+            File::open(side_file(db, "-shm"))
+                .map_err(|e| PinError::NoSnapshot(format!("could not read the source's wal-index (-shm): {e}")))?,
+        );
+    }
+    let shm = held.shm.as_ref().expect("opened above");
     for attempt in 0..PIN_TRIES {
         let before = read_index_header(&shm)?;
         conn.execute_batch("BEGIN")?;
@@ -209,6 +235,18 @@ fn same_snapshot(a: &IndexHeader, b: &IndexHeader) -> bool {
     a.change == b.change && a.mx_frame == b.mx_frame && a.salt == b.salt && a.n_page == b.n_page
 }
 
+/// The WAL's salts now. A header caught mid-write (a commit right now) is
+/// read again: only a header that reads whole says anything.
+pub fn current_salt(shm: &File) -> io::Result<[u8; 8]> {
+    for _ in 0..10_000 {
+        if let Some(h) = read_index_header(shm)? {
+            return Ok(h.salt);
+        }
+        std::thread::yield_now();
+    }
+    Err(io::Error::other("the source's wal-index header never read whole"))
+}
+
 /// What an overlay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overlay {
@@ -228,7 +266,14 @@ const FRAME_HEADER: u64 = 24;
 /// header's size fields. Call it with the transaction still open.
 /// (`page_size` comes from the connection: an index header of an empty WAL
 /// has none.)
-pub fn overlay(db: &Path, snap: &IndexHeader, page_count: u64, page_size: u64, fork: &File) -> io::Result<Overlay> {
+pub fn overlay(
+    db: &Path,
+    held: &Held,
+    snap: &IndexHeader,
+    page_count: u64,
+    page_size: u64,
+    fork: &File,
+) -> io::Result<Overlay> {
     let ps = page_size;
     let mut out = Overlay::default();
     if snap.mx_frame > 0 {
@@ -259,19 +304,19 @@ pub fn overlay(db: &Path, snap: &IndexHeader, page_count: u64, page_size: u64, f
             }
             // A restart after the scan may have overwritten frames as they
             // were read: look again.
-            let shm = File::open(side_file(db, "-shm"))?;
-            out.restarted = !matches!(read_index_header(&shm)?, Some(h) if h.salt == snap.salt);
+            let shm = held.shm.as_ref().ok_or_else(|| io::Error::other("the wal-index is not open"))?;
+            out.restarted = current_salt(shm)? != snap.salt;
         }
         if out.restarted {
             // Only a mark-0 reader lets the WAL restart, and then every frame
             // of its snapshot was in the main file, which nothing may write
             // until it ends: take the pages from there.
-            let main = File::open(db)?;
+            let main = &held.main;
             let mut mover = RangeCopier::default();
             for &(pgno, _) in &pages {
                 let at = (pgno as u64 - 1) * ps;
                 if at + ps <= main.metadata()?.len() {
-                    mover.copy(&main, fork, at, ps)?;
+                    mover.copy(main, fork, at, ps)?;
                 }
             }
             out.pages = 0;
@@ -321,15 +366,15 @@ mod tests {
     }
 
     /// Copy the main file and overlay it, inside the pinned transaction.
-    fn snapshot_copy(db: &Path, conn: &Connection, out: &Path, between: impl FnOnce()) -> Overlay {
-        let Moment::Wal(snap) = pin(conn, db, true).unwrap() else { panic!("a WAL source") };
+    fn snapshot_copy(db: &Path, conn: &Connection, held: &mut Held, out: &Path, between: impl FnOnce()) -> Overlay {
+        let Moment::Wal(snap) = pin(conn, db, held, true).unwrap() else { panic!("a WAL source") };
         let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
         between();
         let fork = File::options().create(true).truncate(true).read(true).write(true).open(out).unwrap();
-        let src = File::open(db).unwrap();
-        RangeCopier::default().copy(&src, &fork, 0, src.metadata().unwrap().len()).unwrap();
-        let o = overlay(db, &snap, pages as u64, page_size as u64, &fork).unwrap();
+        let src = &held.main;
+        RangeCopier::default().copy(src, &fork, 0, src.metadata().unwrap().len()).unwrap();
+        let o = overlay(db, held, &snap, pages as u64, page_size as u64, &fork).unwrap();
         conn.execute_batch("COMMIT").unwrap();
         o
     }
@@ -339,8 +384,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("a.db");
         let w = Connection::open(&db).unwrap();
-        w.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1,'a');")
-            .unwrap();
+        w.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1,'a');",
+        )
+        .unwrap();
         let h = read_index_header(&File::open(side_file(&db, "-shm")).unwrap()).unwrap().expect("a valid header");
         assert!(h.mx_frame >= 2, "{h:?}");
         assert_eq!(h.page_size, 4096);
@@ -361,12 +408,13 @@ mod tests {
         )
         .unwrap();
         let want = rows(&db);
+        let mut held = Held::open(&db).unwrap();
         let conn = reader(&db);
         let out = dir.path().join("fork.db");
         // Between pinning and copying: commits that grow and change the
         // table, and a checkpoint that backfills what it may into the main
         // file (the frames up to our snapshot).
-        let o = snapshot_copy(&db, &conn, &out, || {
+        let o = snapshot_copy(&db, &conn, &mut held, &out, || {
             w.execute_batch(
                 "UPDATE t SET v = 'later' WHERE id % 3 = 0;
                  WITH RECURSIVE n(i) AS (SELECT 3001 UNION ALL SELECT i+1 FROM n WHERE i < 6000)
@@ -395,11 +443,12 @@ mod tests {
         )
         .unwrap();
         let want = rows(&db);
+        let mut held = Held::open(&db).unwrap();
         let conn = reader(&db);
         let out = dir.path().join("fork.db");
         // Everything is backfilled: the reader takes mark 0 and the next
         // writer restarts the WAL, overwriting frames from 1.
-        let o = snapshot_copy(&db, &conn, &out, || {
+        let o = snapshot_copy(&db, &conn, &mut held, &out, || {
             w.execute_batch("UPDATE t SET v = 'restarted'; INSERT INTO t VALUES (3, 'three');").unwrap();
         });
         assert!(o.restarted, "{o:?}");
@@ -413,8 +462,9 @@ mod tests {
         let db = dir.path().join("r.db");
         let w = Connection::open(&db).unwrap();
         w.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a');").unwrap();
+        let mut held = Held::open(&db).unwrap();
         let conn = reader(&db);
-        let Moment::Rollback { change_counter } = pin(&conn, &db, false).unwrap() else { panic!() };
+        let Moment::Rollback { change_counter } = pin(&conn, &db, &mut held, false).unwrap() else { panic!() };
         assert!(change_counter > 0);
         w.busy_timeout(std::time::Duration::from_millis(50)).unwrap();
         assert!(w.execute("INSERT INTO t VALUES (2, 'b')", []).is_err(), "a writer waits for the shared lock");

@@ -3,6 +3,7 @@
 //! command, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod cases;
 pub mod mount;
 
 use assert_cmd::Command;
