@@ -70,6 +70,34 @@ impl Address {
     pub fn database(&self) -> Address {
         Address { branch: None, ..self.clone() }
     }
+
+    /// The hidden fork a reset of this branch builds: `NS/SLUG@REF~reset`,
+    /// an address no user can type (`~` is not allowed in refs).
+    pub fn reset_copy(&self) -> Address {
+        let r = self.branch.as_deref().unwrap_or_default();
+        Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..self.clone() }
+    }
+
+    /// For a reset's hidden fork, the branch it is building: the inverse of
+    /// [`Address::reset_copy`].
+    pub fn reset_owner(&self) -> Option<Address> {
+        let r = self.branch.as_deref()?.strip_suffix(RESET_SUFFIX)?;
+        Some(Address { branch: Some(r.to_string()), ..self.clone() })
+    }
+
+    /// True for an address sqlfork uses internally (a reset's hidden fork),
+    /// which `db list` and `branch list` do not show.
+    pub fn is_internal(&self) -> bool {
+        self.branch.as_deref().is_some_and(is_internal_ref)
+    }
+}
+
+/// Appended to a branch's ref to name the fork a reset builds.
+pub const RESET_SUFFIX: &str = "~reset";
+
+/// True for refs sqlfork uses internally (never valid user refs).
+pub fn is_internal_ref(r: &str) -> bool {
+    r.contains('~')
 }
 
 impl fmt::Display for Address {
@@ -203,6 +231,17 @@ mod tests {
         // for the character it uses, not as "too long".
         assert!(msg(&format!("acme/{}", "é".repeat(32))).contains("'é'"));
         assert!(msg(&format!("acme/o@{}", "é".repeat(51))).contains("'é'"));
+    }
+
+    #[test]
+    fn a_reset_copy_is_internal_and_knows_its_branch() {
+        let b = Address::parse("acme/orders@pr-1").unwrap();
+        let t = b.reset_copy();
+        assert_eq!(t.to_string(), "acme/orders@pr-1~reset");
+        assert!(t.is_internal() && !b.is_internal());
+        assert_eq!(t.reset_owner(), Some(b.clone()));
+        assert_eq!(b.reset_owner(), None);
+        assert!(Address::parse(&t.to_string()).is_err(), "no user can type it");
     }
 
     #[test]

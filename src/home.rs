@@ -65,10 +65,6 @@ impl Home {
     pub fn databases_dir(&self) -> PathBuf {
         self.root.join("databases")
     }
-    /// The file of the database with this id.
-    pub fn database_file(&self, id: &str) -> PathBuf {
-        self.databases_dir().join(format!("{id}.sqlite"))
-    }
 
     /// Create home (0700) and its databases folder if they are missing.
     pub fn ensure(&self) -> anyhow::Result<()> {

@@ -155,6 +155,14 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
+/// Open a database sqlfork owns, read-write, with the fork-side settings.
+pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    harden(&conn)?;
+    Ok(conn)
+}
+
 /// The `-wal` and `-shm` files SQLite creates beside a WAL-mode source when
 /// it opens it, even read-only. sqlfork removes the ones it caused, the way
 /// SQLite's last connection does: only when no other process has the

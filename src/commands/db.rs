@@ -243,8 +243,8 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
     loop {
         let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
         let Some(entry) = entry else {
-            let why = std::fs::read_to_string(fork::failure_note(&ctx.home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(fork::failure_note(&ctx.home, &id));
+            let why = std::fs::read_to_string(crate::layout::failure_note(&ctx.home, &id)).unwrap_or_default();
+            let _ = std::fs::remove_file(crate::layout::failure_note(&ctx.home, &id));
             // A background copy that failed leaves its reason; otherwise the
             // entry was deleted (or a foreground fork of it failed) meanwhile.
             return Err(if why.is_empty() {
@@ -260,7 +260,7 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
             ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
             return Ok(ExitCode::Success);
         }
-        if !fork::is_claimed(&ctx.home, &id) {
+        if !crate::claim::is_claimed(&ctx.home, &id) {
             // Nobody is copying it: do it ourselves.
             let mut progress = ctx.printer.copy_progress(&addr.to_string());
             match fork::resume(&ctx.home, &config, &addr, &mut progress) {
