@@ -23,7 +23,7 @@ use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::layout;
 use crate::ops;
-use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status};
 use crate::ttl;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
@@ -117,7 +117,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             Err(e) => return Err(e),
         }
         if Instant::now() >= deadline {
-            return Err(fork::busy(addr).into());
+            return Err(Error::Busy { address: addr.clone() }.into());
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -171,19 +171,14 @@ fn resumable(e: &Entry, parent_id_now: &str, with_data: bool) -> bool {
 /// its reset's hidden copy, right now": the put looks again.
 fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
     let temp = addr.reset_copy();
-    let known = [
-        fork::busy(addr),
-        fork::busy(&temp),
-        // Two first puts at once: the loser looks again and resets.
-        registry::taken(addr),
-        fork::being_built(addr),
-        // A `db resume` took up (or just finished) an interrupted reset's
-        // copy.
-        registry::taken(&temp),
-        fork::being_built(&temp),
-        ops::in_use(&temp),
-    ];
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| known.contains(e))
+    Error::any_in(err, |e| match e {
+        Error::Busy { address } => *address == *addr || *address == temp,
+        // Two first puts at once: the loser looks again and resets. Or a
+        // `db resume` took up (or just finished) an interrupted reset's copy.
+        Error::Taken { address } | Error::BeingBuilt { address } => *address == *addr || *address == temp,
+        Error::InUse { address } => *address == temp,
+        _ => false,
+    })
 }
 
 /// Reset an existing branch: build a fresh fork beside it, then swap it
@@ -199,7 +194,7 @@ fn reset(
 ) -> anyhow::Result<Option<PutOutcome>> {
     let addr = &opts.address;
     let Some(claim) = Claim::wait(home, &branch.id, deadline)? else {
-        return Err(fork::busy(addr).into());
+        return Err(Error::Busy { address: addr.clone() }.into());
     };
     // Look again now that we hold the branch: it may have been deleted or
     // reset meanwhile.
@@ -241,7 +236,7 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
             Error::failed(format!("the new copy of {} disappeared before it could be put in place", branch.address()))
         })?;
         if reg.by_id(&branch.id).is_none() {
-            return Err(registry::not_found(&branch.address()).into());
+            return Err(Error::NotFound { address: branch.address() }.into());
         }
         // Nothing beside the path may belong to the old file: a stale
         // journal or WAL would be replayed into the new one.
@@ -304,7 +299,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
         .cloned()
         .collect();
     if out.is_empty() && reg.get(&db).is_none() {
-        return Err(registry::not_found(&db).into());
+        return Err(Error::NotFound { address: db }.into());
     }
     out.sort_by_key(|e| e.address());
     Ok(out)

@@ -53,11 +53,7 @@ impl FileLock {
                 return Ok(lock);
             }
             if start.elapsed() >= timeout {
-                return Err(Error::failed(format!(
-                    "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
-                    humantime::format_duration(Duration::from_millis(timeout.as_millis() as u64))
-                ))
-                .into());
+                return Err(Error::LockTimeout { what: what.to_string(), waited: timeout }.into());
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(50));

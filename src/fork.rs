@@ -83,17 +83,10 @@ pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::
             let reg = Registry::load(home)?;
             let e = reg.require(addr)?;
             if e.status != Status::Healthy {
-                return Err(Error::failed(format!(
-                    "source {addr} is still provisioning; run `sqlfork db wait {addr}` and fork it after"
-                ))
-                .into());
+                return Err(Error::SourceProvisioning { address: addr.clone() }.into());
             }
             if !e.path.exists() {
-                return Err(Error::not_found(format!(
-                    "the file of {addr} ({}) is missing; delete the entry with `sqlfork db delete {addr}`",
-                    e.path.display()
-                ))
-                .into());
+                return Err(Error::FileMissing { address: addr.clone(), path: e.path.clone() }.into());
             }
             Ok(ResolvedSource {
                 path: e.path.clone(),
@@ -288,15 +281,17 @@ pub fn fork(
     let ttl = opts.ttl.or(config.default_ttl);
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
         if !is_same_fork(&e, &src.parent, opts.with_data) {
-            return Err(registry::taken(&dest).into());
+            return Err(Error::Taken { address: dest }.into());
         }
         // The same fork, interrupted: finish it. If another process is
         // building it, or finished it meanwhile, the destination is taken;
         // if it was deleted meanwhile, make it afresh.
         match resume_entry(home, config, e, progress, opts.detach, false) {
-            Ok(out) if !out.resumed => return Err(registry::taken(&dest).into()),
-            Err(err) if is_busy_error(&err, &dest) => return Err(being_built(&dest).into()),
-            Err(err) if is_error(&err, &registry::not_found(&dest)) => {}
+            Ok(out) if !out.resumed => return Err(Error::Taken { address: dest }.into()),
+            Err(err) if Error::any_in(&err, |e| matches!(e, Error::Busy { address } if *address == dest)) => {
+                return Err(Error::BeingBuilt { address: dest }.into())
+            }
+            Err(err) if Error::any_in(&err, |e| matches!(e, Error::NotFound { address } if *address == dest)) => {}
             other => return other,
         }
     }
@@ -376,24 +371,6 @@ pub fn fork(
     out
 }
 
-/// True when `err` is `busy(addr)`.
-pub fn is_busy_error(err: &anyhow::Error, addr: &Address) -> bool {
-    is_error(err, &busy(addr))
-}
-
-/// True when `err` carries exactly the typed error `want`.
-pub fn is_error(err: &anyhow::Error, want: &Error) -> bool {
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| e == want)
-}
-
-/// The destination is taken by the same fork, which another process is
-/// making right now.
-pub fn being_built(dest: &Address) -> Error {
-    Error::already_exists(format!(
-        "{dest} already exists: another sqlfork process is building it right now; run `sqlfork db wait {dest}` to follow it"
-    ))
-}
-
 /// An existing entry is this same fork, interrupted, when it is still
 /// provisioning from the same parent with the same data option.
 fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
@@ -441,13 +418,6 @@ fn resume_addr(
     resume_entry(home, config, entry, progress, false, background)
 }
 
-/// Error kind returned when another process is building the fork.
-pub fn busy(addr: &Address) -> Error {
-    Error::failed(format!(
-        "another sqlfork process is building {addr} right now; run `sqlfork db wait {addr}` to follow it"
-    ))
-}
-
 fn resume_entry(
     home: &Home,
     config: &Config,
@@ -458,7 +428,7 @@ fn resume_entry(
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
     let Some(claim) = Claim::take(home, &entry.id)? else {
-        return Err(busy(&addr).into());
+        return Err(Error::Busy { address: addr }.into());
     };
     // Re-read under the claim: another process may have finished it, or
     // discarded it (then our claim file is a new one: remove it).
@@ -469,7 +439,7 @@ fn resume_entry(
             // removes the claim file this look made.
             return match found {
                 Some(e) => Ok(ForkOutcome { entry: e.clone(), resumed: false }),
-                None => Err(registry::not_found(&addr).into()),
+                None => Err(Error::NotFound { address: addr }.into()),
             };
         }
     };

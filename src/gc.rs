@@ -20,7 +20,7 @@ use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::{self, Entry, Registry};
+use crate::registry::{Entry, Registry};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
@@ -166,7 +166,7 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
-        let e = reg.get_mut(addr).ok_or_else(|| registry::not_found(addr))?;
+        let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;
         if ttl.is_some() && !e.owned {
             return Err(Error::invalid(format!(
                 "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"

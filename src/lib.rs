@@ -38,7 +38,7 @@ pub mod schema;
 pub mod sweep;
 pub mod ttl;
 
-pub use error::{Error, ErrorKind, ExitCode};
+pub use error::{Error, ExitCode};
 
 pub mod cli;
 pub mod commands;

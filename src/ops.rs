@@ -25,7 +25,7 @@ pub fn create(
 ) -> anyhow::Result<Entry> {
     let addr = addr.database();
     if Registry::load(home)?.get(&addr).is_some() {
-        return Err(registry::taken(&addr).into());
+        return Err(Error::Taken { address: addr }.into());
     }
     home.ensure()?;
     let id = registry::new_id();
@@ -77,7 +77,7 @@ pub fn create(
 pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Entry> {
     let addr = addr.database();
     if Registry::load(home)?.get(&addr).is_some() {
-        return Err(registry::taken(&addr).into());
+        return Err(Error::Taken { address: addr }.into());
     }
     let _side_files = schema::SourceSideFiles::note(file);
     let mut conn = schema::open_source(file)?;
@@ -195,14 +195,6 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
 }
 
-/// A database another process is building, resetting or deleting cannot be
-/// deleted now.
-pub fn in_use(addr: &Address) -> Error {
-    Error::failed(format!(
-        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
-    ))
-}
-
 /// Remove an entry, and its file when sqlfork owns it. Refused while another
 /// process is building it.
 ///
@@ -218,7 +210,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         let claim = if entry.owned {
             match Claim::take(home, &entry.id)? {
                 Some(c) => Some(c),
-                None => return Err(in_use(addr).into()),
+                None => return Err(Error::InUse { address: addr.clone() }.into()),
             }
         } else {
             None

@@ -209,7 +209,7 @@ impl Registry {
 
     /// The entry at `addr`, or a not-found error that says what to do.
     pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
-        self.get(addr).ok_or_else(|| not_found(addr))
+        self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
     }
 
     pub fn remove_id(&mut self, id: &str) -> Option<Entry> {
@@ -221,22 +221,11 @@ impl Registry {
     pub fn insert(&mut self, entry: Entry) -> Result<(), Error> {
         let addr = entry.address();
         if self.get(&addr).is_some() {
-            return Err(taken(&addr));
+            return Err(Error::Taken { address: addr });
         }
         self.databases.push(entry);
         Ok(())
     }
-}
-
-/// `addr` is already in the registry.
-pub fn taken(addr: &Address) -> Error {
-    Error::already_exists(format!(
-        "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
-    ))
-}
-
-pub fn not_found(addr: &Address) -> Error {
-    Error::not_found(format!("{addr} does not exist; `sqlfork db list` shows the databases in this home"))
 }
 
 /// A fresh database id, used to name its file.

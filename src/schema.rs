@@ -104,7 +104,7 @@ impl SourceSchema {
 pub fn check_source_file(path: &Path) -> Result<(), Error> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::not_found(format!("source file {} does not exist; check the path", path.display()))
+            Error::SourceFileMissing { path: path.to_path_buf() }
         } else {
             Error::failed(format!("could not read source file {}: {e}", path.display()))
         }
