@@ -139,9 +139,11 @@ struct Pinned {
 
 impl Pinned {
     fn take(source: &Path, wal: bool) -> Result<Pinned, Stop> {
+        // The connection first: it says clearly what is wrong with a source
+        // (missing, not a database, locked).
+        let conn = schema::open_source(source).map_err(Stop::Failed)?;
         let mut held = walsnap::Held::open(source)
             .map_err(|e| Stop::Failed(anyhow::Error::new(e).context(format!("could not open {}", source.display()))))?;
-        let conn = schema::open_source(source).map_err(Stop::Failed)?;
         let moment = match walsnap::pin(&conn, source, &mut held, wal) {
             Ok(m) => m,
             Err(PinError::Sqlite(e)) => return Err(Stop::Failed(schema::source_error(source, e))),
@@ -206,8 +208,11 @@ impl InstantCopy<'_> {
     /// cannot clone.
     pub fn clone_file(&self) -> Result<Copied, Stop> {
         let home_dir = self.fork.parent().unwrap_or(Path::new("."));
-        fsclone::clone_possible(self.source, home_dir).map_err(|why| Stop::Impossible(why.to_string()))?;
         let pinned = Pinned::take(self.source, self.wal)?;
+        if let Err(why) = fsclone::clone_possible(self.source, home_dir) {
+            pinned.release();
+            return Err(Stop::Impossible(why.to_string()));
+        }
         let result = (|| -> Result<Copied, Stop> {
             let dst = open_fork(self.fork, true)?;
             if let Err(why) = fsclone::clone_file(&pinned.held.main, &dst) {
@@ -264,7 +269,7 @@ impl InstantCopy<'_> {
         sink: &mut dyn FileSink,
     ) -> Result<Copied, Stop> {
         let ps = pinned.page_size.max(512);
-        let keep = resumable(state, SourceNow::from(&pinned.moment)) && crate::ops::file_size(self.fork).is_some();
+        let keep = resumable(state, SourceNow::from(&pinned.moment)) && crate::layout::file_size(self.fork).is_some();
         if !keep {
             *state = FileCopyState::default();
             match pinned.moment {
@@ -432,7 +437,7 @@ mod tests {
             let out = copy.copy_file(&mut state, &mut sink).unwrap_or_else(|e| panic!("{e:?}"));
             let syncs = sink.0;
             assert!(syncs > 1, "checkpoints as it goes: {syncs} {state:?} {out:?}");
-            assert_eq!(out.bytes, crate::ops::file_size(&fork).unwrap());
+            assert_eq!(out.bytes, crate::layout::file_size(&fork).unwrap());
             assert_eq!(wal, out.wal_pages > 0, "{out:?}");
             assert!(!walsnap::side_file(&fork, "-wal").exists());
             assert_eq!(dump(&fork), dump(&db));

@@ -25,6 +25,7 @@
 
 pub mod address;
 pub mod branch;
+pub mod claim;
 pub mod copy;
 pub mod error;
 pub mod fork;
@@ -32,13 +33,15 @@ pub(crate) mod fsclone;
 pub mod gc;
 pub mod home;
 pub(crate) mod instant;
+pub mod layout;
 pub mod ops;
 pub mod registry;
 pub mod schema;
+pub mod sweep;
 pub mod ttl;
 pub(crate) mod walsnap;
 
-pub use error::{Error, ErrorKind, ExitCode};
+pub use error::{Error, ExitCode};
 
 pub mod cli;
 pub mod commands;
