@@ -22,6 +22,9 @@ pub enum ExitCode {
     AlreadyExists = 4,
     /// `db wait` gave up after its `--timeout`.
     Timeout = 5,
+    /// A copy was interrupted (Ctrl-C); it can be resumed. 128 + SIGINT, as
+    /// shells report a process stopped by Ctrl-C.
+    Interrupted = 130,
 }
 
 impl ExitCode {
@@ -38,6 +41,8 @@ pub enum ErrorKind {
     AlreadyExists,
     Timeout,
     Failed,
+    /// A copy stopped because the user interrupted it (Ctrl-C).
+    Interrupted,
 }
 
 /// A typed error from the core: one sentence that names the thing and, where
@@ -64,6 +69,9 @@ impl Error {
     pub fn failed(message: impl Into<String>) -> Self {
         Error { kind: ErrorKind::Failed, message: message.into() }
     }
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        Error { kind: ErrorKind::Interrupted, message: message.into() }
+    }
 
     pub fn exit_code(&self) -> ExitCode {
         match self.kind {
@@ -72,6 +80,7 @@ impl Error {
             ErrorKind::AlreadyExists => ExitCode::AlreadyExists,
             ErrorKind::Timeout => ExitCode::Timeout,
             ErrorKind::Failed => ExitCode::Failure,
+            ErrorKind::Interrupted => ExitCode::Interrupted,
         }
     }
 }
@@ -90,6 +99,17 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     err.chain().find_map(|e| e.downcast_ref::<Error>()).map(Error::exit_code).unwrap_or(ExitCode::Failure)
 }
 
+/// True when `err` comes from writing to a closed stdout (`sqlfork … |
+/// head`): not a failure, as ripgrep treats it.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// The typed error in the chain, if any.
+pub fn typed(err: &anyhow::Error) -> Option<&Error> {
+    err.chain().find_map(|e| e.downcast_ref::<Error>())
+}
+
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -105,6 +125,7 @@ mod tests {
         assert_eq!(ExitCode::NotFound.code(), 3);
         assert_eq!(ExitCode::AlreadyExists.code(), 4);
         assert_eq!(ExitCode::Timeout.code(), 5);
+        assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 
     #[test]

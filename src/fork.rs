@@ -1063,7 +1063,11 @@ fn claim_now(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
     let path = claim_path(home, id);
     loop {
         match FileLock::try_acquire(&path)? {
-            Some(lock) if lock.is_current(&path) => return Ok(Some(lock)),
+            Some(lock) if lock.is_current(&path) => {
+                // Record who holds it, for `db show` and `db cancel`.
+                let _ = std::fs::write(&path, format!("{}\n", std::process::id()));
+                return Ok(Some(lock));
+            }
             // The file was removed meanwhile: take the one that is there now.
             Some(_) => continue,
             None => return Ok(None),
@@ -1140,6 +1144,15 @@ pub fn is_claimed(home: &Home, id: &str) -> bool {
         return false;
     };
     matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// The pid of the process holding the build claim on `id`, while one
+/// does (each holder writes its pid into the claim file when it takes it).
+pub fn claim_holder(home: &Home, id: &str) -> Option<u32> {
+    if !is_claimed(home, id) {
+        return None;
+    }
+    std::fs::read_to_string(claim_path(home, id)).ok()?.trim().parse().ok()
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.

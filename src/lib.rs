@@ -25,6 +25,7 @@
 
 pub mod address;
 pub mod branch;
+pub mod cancel;
 pub mod copy;
 pub mod error;
 pub mod fork;
@@ -33,6 +34,7 @@ pub mod home;
 pub mod ops;
 pub mod registry;
 pub mod schema;
+pub mod suggest;
 pub mod ttl;
 
 pub use error::{Error, ErrorKind, ExitCode};

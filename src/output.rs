@@ -25,11 +25,16 @@ impl Printer {
     }
 
     /// Print the command's result: `human` text, or `value` as JSON.
+    ///
+    /// Every command's JSON is formatted the same way: one compact document
+    /// on one line, so that scripts can read it line by line (and `jq .`
+    /// pretty-prints it for people).
     pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut out, value)?;
+            serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
             writeln!(out)?;
+            out.flush()?;
         } else {
             let text = human();
             if !text.is_empty() {
@@ -38,8 +43,27 @@ impl Printer {
                     writeln!(out)?;
                 }
             }
+            out.flush()?;
         }
         Ok(())
+    }
+
+    /// [`Printer::result`] for commands whose `--quiet` output is the one
+    /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
+    /// `--json` still prints the document.
+    pub fn result_or_quiet<T: Serialize>(
+        &self,
+        quiet: Option<String>,
+        human: impl FnOnce() -> String,
+        value: &T,
+    ) -> anyhow::Result<()> {
+        if self.quiet && !self.json {
+            return match quiet {
+                Some(text) => self.result(|| text, value),
+                None => Ok(()),
+            };
+        }
+        self.result(human, value)
     }
 
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
@@ -201,6 +225,8 @@ pub struct DetailView {
     pub in_flight: bool,
     /// Percentage of rows copied while provisioning with data.
     pub progress_percent: Option<f64>,
+    /// The pid of the process copying it, while one is (`db cancel` stops it).
+    pub pid: Option<u32>,
 }
 
 impl From<&Detail> for DetailView {
@@ -210,6 +236,7 @@ impl From<&Detail> for DetailView {
             forked_from: d.parent.as_ref().map(ParentView::from),
             in_flight: d.in_flight,
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
+            pid: d.pid,
         }
     }
 }
@@ -258,34 +285,55 @@ pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> S
     }
 }
 
+/// True when a name says nothing the address does not (the default name:
+/// the slug, or `slug@ref` for a branch).
+fn default_name(e: &Entry) -> bool {
+    match &e.branch {
+        None => e.name == e.slug,
+        Some(b) => e.name == e.slug || e.name == format!("{}@{b}", e.slug),
+    }
+}
+
+/// `db list`: address, status, size, when it was forked (as an age, like
+/// `db show`), the expiry badge; the NAME column only when some database
+/// has a name of its own. `--json` keeps the raw values.
 pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
-    let rows: Vec<[String; 6]> = entries
+    let names = entries.iter().any(|e| !default_name(e));
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            [
-                e.address().to_string(),
-                e.name.clone(),
+            let mut row = vec![e.address().to_string()];
+            if names {
+                row.push(e.name.clone());
+            }
+            row.extend([
                 e.status.to_string(),
                 crate::ops::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
-                e.forked_at.clone().unwrap_or_else(|| "-".into()),
+                e.forked_at.as_deref().and_then(ttl::parse_time).map(|t| ttl::ago(t, now)).unwrap_or_else(|| "-".into()),
                 expiry_badge(p, e.expires_at.as_deref(), now),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = ["ADDRESS", "NAME", "STATUS", "SIZE", "FORKED AT", "EXPIRES"];
+    let mut header = vec!["ADDRESS"];
+    if names {
+        header.push("NAME");
+    }
+    header.extend(["STATUS", "SIZE", "FORKED", "EXPIRES"]);
+    let last = header.len() - 1;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
-        for (i, c) in r.iter().enumerate().take(5) {
+        for (i, c) in r.iter().enumerate().take(last) {
             widths[i] = widths[i].max(c.chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i < 5 {
+            if i < last {
                 s.push_str(&format!("{c:<w$}  ", w = widths[i]));
             } else {
                 s.push_str(c);
@@ -293,7 +341,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut out = line(header.to_vec());
+    let mut out = line(header.clone());
     for r in &rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
@@ -317,13 +365,16 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
 pub fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
-    let exact = if c.exact {
-        "exact snapshot".to_string()
+    // Exactness is about copied rows; a schema-only fork has none.
+    let exact = if !entry.include_data {
+        String::new()
+    } else if c.exact {
+        ", exact snapshot".to_string()
     } else {
-        format!("best-effort, {} orphans pruned", c.orphans_pruned)
+        format!(", best-effort, {} orphans pruned", c.orphans_pruned)
     };
     Some(format!(
-        "{kind}: {} objects, {} rows, {} in {}, {exact}",
+        "{kind}: {} objects, {} rows, {} in {}{exact}",
         c.objects_created,
         c.rows_copied,
         human_bytes(c.bytes_copied),
@@ -339,7 +390,8 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     field("Path:", e.path.display().to_string());
     let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
     let status = if d.in_flight {
-        format!("{}{pct} (copy in progress)", e.status)
+        let pid = d.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {}` stops it", e.address())).unwrap_or_default();
+        format!("{}{pct} (copy in progress{pid})", e.status)
     } else if e.status == crate::registry::Status::Provisioning {
         format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
     } else {
