@@ -460,74 +460,147 @@ impl Printer {
     }
 }
 
-/// Draws copy progress on stderr: rows done of total, current table, rate
-/// and ETA.
+/// Nothing is drawn for a copy that ends sooner than this (at most; a
+/// shorter `SQLFORK_PROGRESS_INTERVAL` shortens it too).
+const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(750);
+
+/// Set by the SIGINT handler that a copy installs (see [`UiProgress`]).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        // A second Ctrl-C while the copy stops: stop at once, as usual.
+        // SAFETY: signal(2) is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::raise(libc::SIGINT);
+        }
+    }
+}
+
+/// Draws copy progress on stderr: MiB done of the total, percentage, rate
+/// and ETA (a bar on a terminal, a line every few seconds otherwise), and
+/// nothing for a copy that is over in well under a second.
+///
+/// While a copy runs it also owns Ctrl-C: the first one asks the copy to
+/// stop after the chunk in hand (the copy keeps what it wrote and the
+/// command says how to continue it); a second one stops at once.
 pub struct UiProgress {
     style: ProgressStyle,
     label: String,
     bar: Option<indicatif::ProgressBar>,
     total: u64,
     done: u64,
+    first_done: u64,
+    /// Bytes one counted unit (a page, or a row on average) stands for.
+    unit_bytes: f64,
     table: String,
     started: std::time::Instant,
-    first_done: u64,
-    unit: &'static str,
     last_line: Option<std::time::Instant>,
     last_printed: Option<u64>,
     interval: std::time::Duration,
+    delay: std::time::Duration,
+    /// Something was drawn: the final figures are drawn too.
+    shown: bool,
+    handling_sigint: bool,
 }
 
 impl UiProgress {
     pub fn new(style: ProgressStyle, label: &str) -> Self {
         let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
+        let interval = std::time::Duration::from_secs_f64(secs.max(0.0));
         UiProgress {
             style,
             label: label.to_string(),
             bar: None,
             total: 0,
             done: 0,
+            first_done: 0,
+            unit_bytes: 0.0,
             table: String::new(),
             started: std::time::Instant::now(),
-            first_done: 0,
-            unit: "rows",
             last_line: None,
             last_printed: None,
-            interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
+            interval,
+            delay: interval.min(SHOW_AFTER),
+            shown: false,
+            handling_sigint: false,
         }
     }
 
-    fn line(&mut self, force: bool) {
-        if self.style != ProgressStyle::Lines {
-            return;
-        }
-        if !force && self.last_line.is_some_and(|t| t.elapsed() < self.interval) {
-            return;
-        }
-        if self.last_printed == Some(self.done) {
-            return;
-        }
-        self.last_line = Some(std::time::Instant::now());
-        self.last_printed = Some(self.done);
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = (self.done - self.first_done) as f64 / secs;
+    /// `12.3/100.0 MiB (12%)`, the rate and the ETA, each only when known.
+    fn figures(&self) -> Vec<String> {
+        let mib = |units: u64| units as f64 * self.unit_bytes / (1024.0 * 1024.0);
         let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
-        let eta = if rate > 0.0 && self.total > self.done {
-            format!(
-                ", ETA {}",
-                crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate))
-            )
-        } else {
-            String::new()
-        };
-        let table = if self.table.is_empty() { String::new() } else { format!(", table {}", self.table) };
-        eprintln!(
-            "{}: {}/{} {unit} ({pct:.0}%){table}, {:.0} {unit}/s{eta}",
-            self.label,
-            self.done,
-            self.total,
-            rate,
-            unit = self.unit
-        );
+        let mut parts = vec![format!("{:.1}/{:.1} MiB ({pct:.0}%)", mib(self.done), mib(self.total))];
+        if !self.table.is_empty() {
+            parts.push(format!("table {}", self.table));
+        }
+        let secs = self.started.elapsed().as_secs_f64();
+        let moved = self.done.saturating_sub(self.first_done);
+        if secs >= 0.1 && moved > 0 {
+            let rate = mib(moved) / secs;
+            parts.push(format!("{rate:.1} MiB/s"));
+            if self.total > self.done {
+                let left = (self.total - self.done) as f64 * secs / moved as f64;
+                parts.push(format!(
+                    "ETA {}",
+                    crate::ttl::short_duration(std::time::Duration::from_secs_f64(left.max(1.0)))
+                ));
+            }
+        }
+        parts
+    }
+
+    fn due(&self) -> bool {
+        self.started.elapsed() >= self.delay
+    }
+
+    fn draw(&mut self, force: bool) {
+        match self.style {
+            ProgressStyle::Hidden => {}
+            ProgressStyle::Bar => {
+                if self.bar.is_none() && (self.due() || force) && self.total > 0 {
+                    let bar = indicatif::ProgressBar::with_draw_target(
+                        Some(self.total),
+                        indicatif::ProgressDrawTarget::stderr(),
+                    );
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {msg}")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                            .progress_chars("=> "),
+                    );
+                    bar.set_prefix(self.label.clone());
+                    self.bar = Some(bar);
+                    self.shown = true;
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_position(self.done);
+                    bar.set_message(self.figures().join(" · "));
+                }
+            }
+            ProgressStyle::Lines => {
+                if !force && (!self.due() || self.last_line.is_some_and(|t| t.elapsed() < self.interval)) {
+                    return;
+                }
+                if self.last_printed == Some(self.done) {
+                    return;
+                }
+                self.last_line = Some(std::time::Instant::now());
+                self.last_printed = Some(self.done);
+                self.shown = true;
+                eprintln!("{}: {}", self.label, self.figures().join(", "));
+            }
+        }
+    }
+
+    fn release_sigint(&mut self) {
+        if std::mem::take(&mut self.handling_sigint) {
+            // SAFETY: restores the default disposition.
+            unsafe {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+            }
+        }
     }
 }
 
@@ -537,49 +610,53 @@ impl crate::copy::Progress for UiProgress {
         self.done = done;
         self.first_done = done;
         self.started = std::time::Instant::now();
-        if self.style == ProgressStyle::Bar {
-            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(&format!(
-                    "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {} {{percent}}% · {{msg}} · {{per_sec}} · ETA {{eta}}",
-                    self.unit
-                ))
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(self.label.clone());
-            bar.set_position(done);
-            self.bar = Some(bar);
-        } else if done > 0 {
-            self.line(true);
+        if !self.handling_sigint {
+            INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
+            // SAFETY: the handler only touches an atomic (and, on a second
+            // Ctrl-C, async-signal-safe calls).
+            unsafe {
+                libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+            }
+            self.handling_sigint = true;
+        }
+        if done > 0 {
+            self.draw(false);
         }
     }
 
     fn table(&mut self, name: &str) {
         self.table = name.to_string();
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-        }
     }
 
     fn advance(&mut self, rows: u64) {
         self.done += rows;
-        if let Some(bar) = &self.bar {
-            bar.inc(rows);
-        }
-        self.line(false);
+        self.draw(false);
     }
 
-    fn unit(&mut self, unit: &'static str) {
-        self.unit = unit;
+    fn unit_bytes(&mut self, bytes: f64) {
+        self.unit_bytes = bytes;
+    }
+
+    fn interrupted(&self) -> bool {
+        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if self.style == ProgressStyle::Lines && self.total > 0 {
-            self.line(true);
+        if self.style == ProgressStyle::Lines && self.shown && self.total > 0 {
+            self.draw(true);
         }
+        self.release_sigint();
+    }
+}
+
+impl Drop for UiProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.release_sigint();
     }
 }
