@@ -49,7 +49,7 @@ pub trait Progress {
     /// True when the user asked the copy to stop (Ctrl-C). The copy checks
     /// between chunks, keeps what it committed, and returns an
     /// [`ErrorKind::Interrupted`](crate::error::ErrorKind) error.
-    fn interrupted(&self) -> bool {
+    fn interrupted(&mut self) -> bool {
         false
     }
 }

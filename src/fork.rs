@@ -1455,8 +1455,14 @@ impl Progress for StateProgress<'_> {
     fn unit_bytes(&mut self, bytes: f64) {
         self.inner.unit_bytes(bytes);
     }
-    fn interrupted(&self) -> bool {
-        self.inner.interrupted()
+    fn interrupted(&mut self) -> bool {
+        let stop = self.inner.interrupted();
+        if stop {
+            // Keep the figures a resume and the message start from.
+            self.stamp();
+            let _ = self.state.save(self.home, self.id);
+        }
+        stop
     }
     fn durable(&mut self, done: u64) -> anyhow::Result<()> {
         self.state.pages_done = done;

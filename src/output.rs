@@ -637,7 +637,7 @@ impl crate::copy::Progress for UiProgress {
         self.unit_bytes = bytes;
     }
 
-    fn interrupted(&self) -> bool {
+    fn interrupted(&mut self) -> bool {
         INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
     }
 
@@ -645,7 +645,9 @@ impl crate::copy::Progress for UiProgress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if self.style == ProgressStyle::Lines && self.shown && self.total > 0 {
+        // Interrupted: the command's one line says how far it got.
+        let stopped = INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+        if self.style == ProgressStyle::Lines && self.shown && self.total > 0 && !stopped {
             self.draw(true);
         }
         self.release_sigint();
