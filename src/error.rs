@@ -102,7 +102,8 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
 /// True when `err` comes from writing to a closed stdout (`sqlfork … |
 /// head`): not a failure, as ripgrep treats it.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// The typed error in the chain, if any.

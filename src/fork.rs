@@ -1429,6 +1429,8 @@ impl<'a> StateProgress<'a> {
 
 impl Progress for StateProgress<'_> {
     fn start(&mut self, total: u64, done: u64) {
+        let unit = if self.state.method == CopyMethod::Rows { "rows" } else { "pages" };
+        trace(&format!("copy starts at {done} of {total} {unit}"));
         if self.state.method == CopyMethod::Rows {
             self.state.rows_total = total;
             self.state.rows_done = done;

@@ -312,7 +312,11 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
             row.extend([
                 e.status.to_string(),
                 crate::ops::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
-                e.forked_at.as_deref().and_then(ttl::parse_time).map(|t| ttl::ago(t, now)).unwrap_or_else(|| "-".into()),
+                e.forked_at
+                    .as_deref()
+                    .and_then(ttl::parse_time)
+                    .map(|t| ttl::ago(t, now))
+                    .unwrap_or_else(|| "-".into()),
                 expiry_badge(p, e.expires_at.as_deref(), now),
             ]);
             row

@@ -232,7 +232,9 @@ impl Registry {
 pub fn not_found(addr: &Address) -> Error {
     if addr.branch.is_some() {
         let db = addr.database();
-        return Error::not_found(format!("{addr} does not exist; `sqlfork branch list {db}` shows the branches of {db}"));
+        return Error::not_found(format!(
+            "{addr} does not exist; `sqlfork branch list {db}` shows the branches of {db}"
+        ));
     }
     Error::not_found(format!("{addr} does not exist; `sqlfork db list` shows the databases in this home"))
 }

@@ -180,7 +180,10 @@ fn cancel_stops_the_copier_and_removes_the_half_made_fork() {
     let id = shown["id"].as_str().unwrap().to_string();
 
     // A plain delete refuses, and says how to stop it.
-    env.run(&["db", "delete", "local/slow", "--yes"]).code(1).one_line_error().stderr_has("sqlfork db cancel local/slow");
+    env.run(&["db", "delete", "local/slow", "--yes"])
+        .code(1)
+        .one_line_error()
+        .stderr_has("sqlfork db cancel local/slow");
 
     let run = env.run(&["db", "cancel", "local/slow"]).ok();
     assert!(run.stdout.contains("Cancelled local/slow") && run.stdout.contains(&pid.to_string()), "{}", run.stdout);
@@ -260,9 +263,13 @@ fn rerun_of_an_interrupted_fork_applies_ttl_and_name() {
     assert!(run.stderr.contains("`sqlfork db resume local/intr`"), "{}", run.stderr);
     // The same fork again finishes it, with this run's TTL and name.
     let now = "2026-03-01T12:00:00Z";
-    let v = run_at(&env, now, &["db", "fork", "./big.db", "intr", "--with-data", "--ttl", "2d", "--name", "Intr", "--json"])
-        .ok()
-        .json();
+    let v = run_at(
+        &env,
+        now,
+        &["db", "fork", "./big.db", "intr", "--with-data", "--ttl", "2d", "--name", "Intr", "--json"],
+    )
+    .ok()
+    .json();
     assert_eq!(v["resumed"], true, "{v}");
     assert_eq!(v["status"], "healthy");
     assert_eq!(v["expiresAt"], plus(now, 2 * 86400), "{v}");
@@ -316,9 +323,9 @@ fn assert_tidy(line: &str) {
     for empty in ["· ·", ", ,", "·  ·", "( )", "()"] {
         assert!(!line.contains(empty), "an empty field in {line:?}");
     }
-    let over_precise = line.split(|c: char| !(c.is_ascii_digit() || c == '.')).any(|w| {
-        w.split_once('.').is_some_and(|(_, decimals)| decimals.len() > 1)
-    });
+    let over_precise = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .any(|w| w.split_once('.').is_some_and(|(_, decimals)| decimals.len() > 1));
     assert!(!over_precise, "over-precise figure in {line:?}");
     assert!(!line.contains("pages"), "progress is in MiB, not pages: {line:?}");
 }
@@ -612,7 +619,8 @@ fn output_details() {
         run_at(&env, T0, &["db", "fork", "./src.db", &format!("acme/{slug}"), "--ttl", "1h"]).ok();
     }
     let gc = run_at(&env, &plus(T0, 7200), &["db", "gc"]).ok().stdout;
-    let order: Vec<&str> = gc.lines().filter_map(|l| l.trim_start().split_whitespace().next()).filter(|w| w.starts_with("acme/")).collect();
+    let order: Vec<&str> =
+        gc.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.starts_with("acme/")).collect();
     assert_eq!(order, ["acme/alpha", "acme/mid", "acme/zed"], "{gc}");
     // A TTL without a unit suggests days, not seconds.
     let run = env.run(&["db", "fork", "./src.db", "acme/t", "--ttl", "7"]).code(2).one_line_error();
@@ -684,7 +692,12 @@ fn completions_complete_database_addresses() {
     }
     let out = cmd.current_dir(env.dir.path()).args(["-c", &line]).output().unwrap();
     let got = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(got.lines().collect::<Vec<_>>(), ["acme/pr-1", "acme/prod", "acme/prod@ci"], "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        ["acme/pr-1", "acme/prod", "acme/prod@ci"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ===========================================================================

@@ -64,11 +64,7 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
         Some(entry.path.display().to_string()),
         || {
             if out.already {
-                format!(
-                    "{} is already registered at {}; nothing to do",
-                    entry.address(),
-                    entry.path.display()
-                )
+                format!("{} is already registered at {}; nothing to do", entry.address(), entry.path.display())
             } else {
                 format!(
                     "Registered {} at {} (not owned: sqlfork will never write or delete it)",
