@@ -8,11 +8,11 @@
 //! `db wait` or `db resume` takes it up in between.
 
 use crate::address::Address;
+use crate::claim::{self, Claim};
 use crate::error::Error;
-use crate::fork;
 use crate::home::Home;
 use crate::ops;
-use crate::registry::{Entry, FileLock, Registry, Status};
+use crate::registry::{Entry, Registry, Status};
 use std::time::{Duration, Instant};
 
 /// How long a copier gets to stop after SIGTERM before it gets SIGKILL.
@@ -48,17 +48,17 @@ pub fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
 
 /// Take the claim on `entry`, stopping whatever sqlfork process holds it.
 /// Returns the claim and the pid that was stopped.
-pub fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(FileLock, Option<u32>)> {
+pub fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>)> {
     let addr = entry.address();
     let start = Instant::now();
     let mut stopped = None;
     // (pid, when it got SIGTERM, whether it got SIGKILL)
     let mut signalled: Option<(u32, Instant, bool)> = None;
     loop {
-        if let Some(claim) = fork::claim(home, &entry.id)? {
+        if let Some(claim) = Claim::take(home, &entry.id)? {
             return Ok((claim, stopped));
         }
-        if let Some(pid) = fork::claim_holder(home, &entry.id).filter(|p| *p != std::process::id()) {
+        if let Some(pid) = claim::holder(home, &entry.id).filter(|p| *p != std::process::id()) {
             match signalled {
                 Some((p, at, killed)) if p == pid => {
                     if !killed && at.elapsed() >= TERM_GRACE {

@@ -48,7 +48,7 @@ pub trait Progress {
     fn unit_bytes(&mut self, _bytes: f64) {}
     /// True when the user asked the copy to stop (Ctrl-C). The copy checks
     /// between chunks, keeps what it committed, and returns an
-    /// [`ErrorKind::Interrupted`](crate::error::ErrorKind) error.
+    /// [`Error::CopyStopped`](crate::error::Error::CopyStopped) error.
     fn interrupted(&mut self) -> bool {
         false
     }
@@ -56,7 +56,7 @@ pub trait Progress {
 
 /// The error a copy returns when [`Progress::interrupted`] says stop.
 pub fn interrupted() -> anyhow::Error {
-    crate::error::Error::interrupted("the copy was interrupted").into()
+    crate::error::Error::CopyStopped.into()
 }
 
 /// A progress sink that ignores everything.

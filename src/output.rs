@@ -145,7 +145,7 @@ impl From<&Entry> for EntryView {
             path: e.path.display().to_string(),
             owned: e.owned,
             status: e.status.to_string(),
-            size_bytes: crate::ops::file_size(&e.path),
+            size_bytes: crate::layout::file_size(&e.path),
             created_at: e.created_at.clone(),
             forked_at: e.forked_at.clone(),
             expires_at: e.expires_at.clone(),
@@ -311,7 +311,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
             }
             row.extend([
                 e.status.to_string(),
-                crate::ops::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
+                crate::layout::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
                 e.forked_at
                     .as_deref()
                     .and_then(ttl::parse_time)

@@ -24,7 +24,7 @@ pub fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
     let limit = (wanted.chars().count() / 3).clamp(1, 3);
     reg.databases
         .iter()
-        .filter(|e| !e.branch.as_deref().is_some_and(crate::branch::is_internal_ref))
+        .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
         .map(|e| e.address().to_string())
         .filter(|a| a != wanted)
         .map(|a| (distance(&a, wanted), a))

@@ -133,7 +133,7 @@ pub fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode> {
     let mut addrs: Vec<String> = reg
         .databases
         .iter()
-        .filter(|e| !e.branch.as_deref().is_some_and(crate::branch::is_internal_ref))
+        .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
         .filter(|e| match kinds {
             Kinds::All => true,
             Kinds::Databases => e.branch.is_none(),

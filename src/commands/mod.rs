@@ -85,7 +85,13 @@ fn suggest_nearest(home: &Home, named: Option<&str>, e: anyhow::Error) -> anyhow
         return e;
     }
     match crate::suggest::nearest(&reg, &addr.to_string()) {
-        Some(near) => crate::error::Error::not_found(format!("{e:#} (did you mean {near}?)")).into(),
+        Some(near) => match crate::error::typed(&e) {
+            Some(t) => {
+                crate::error::Error::Hinted { error: Box::new(t.clone()), hint: format!(" (did you mean {near}?)") }
+                    .into()
+            }
+            None => e,
+        },
         None => e,
     }
 }
