@@ -1159,7 +1159,9 @@ impl CopyState {
         let pct = self.percent()?;
         let mib = |b: f64| b / (1024.0 * 1024.0);
         let total = self.bytes_total as f64;
-        Some(format!("{:.1}/{:.1} MiB ({pct:.0}%)", mib(total * pct / 100.0), mib(total)))
+        // Rounded down: an interrupted copy is never "100%".
+        let done = if pct >= 100.0 { mib(total) } else { (mib(total * pct / 100.0) * 10.0).floor() / 10.0 };
+        Some(format!("{done:.1}/{:.1} MiB ({:.0}%)", mib(total), pct.floor()))
     }
 
     /// Percentage copied, when known.

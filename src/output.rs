@@ -535,8 +535,10 @@ impl UiProgress {
     /// `12.3/100.0 MiB (12%)`, the rate and the ETA, each only when known.
     fn figures(&self) -> Vec<String> {
         let mib = |units: u64| units as f64 * self.unit_bytes / (1024.0 * 1024.0);
-        let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
-        let mut parts = vec![format!("{:.1}/{:.1} MiB ({pct:.0}%)", mib(self.done), mib(self.total))];
+        // Rounded down, so "100%" and the full size mean done.
+        let pct = if self.total > 0 { (self.done as f64 * 100.0 / self.total as f64).floor() } else { 100.0 };
+        let done = if self.done >= self.total { mib(self.total) } else { (mib(self.done) * 10.0).floor() / 10.0 };
+        let mut parts = vec![format!("{done:.1}/{:.1} MiB ({pct:.0}%)", mib(self.total))];
         if !self.table.is_empty() {
             parts.push(format!("table {}", self.table));
         }
