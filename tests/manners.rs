@@ -96,10 +96,10 @@ fn alive(pid: u32) -> bool {
         .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
 }
 
-fn sigint(child: &Child) {
+fn signal(child: &Child, sig: i32) {
     // SAFETY: kill(2) on our own unreaped child.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, sig);
     }
 }
 
@@ -247,15 +247,24 @@ fn interrupted_fork(env: &Env, slug: &str, pct: f64) -> Run {
     let args = ["db", "fork", "./big.db", slug, "--with-data"];
     let child = spawn(env, &args, &slow(60, 10));
     wait_for_percent(env, &format!("local/{slug}"), pct);
-    sigint(&child);
+    signal(&child, libc::SIGINT);
     finish(child, &args).code(130)
+}
+
+/// The same, stopped with `kill -9` (what Ctrl-C did before it was handled).
+fn killed_fork(env: &Env, slug: &str, pct: f64) {
+    let args = ["db", "fork", "./big.db", slug, "--with-data"];
+    let mut child = spawn(env, &args, &slow(60, 10));
+    wait_for_percent(env, &format!("local/{slug}"), pct);
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
 }
 
 #[test]
 fn rerun_of_an_interrupted_fork_applies_ttl_and_name() {
     let env = Env::new();
     env.db("big.db", BIG_SQL);
-    interrupted_fork(&env, "intr", 0.0);
+    killed_fork(&env, "intr", 0.0);
     // Other arguments (no --with-data): not "already exists" but how far it
     // got and the command that continues it.
     let run = env.run(&["db", "fork", "./big.db", "intr"]).code(4).one_line_error();
@@ -389,7 +398,7 @@ fn a_resumed_copy_counts_the_whole_copy() {
     let env = Env::new();
     env.db("big.db", BIG_SQL);
     let started = Instant::now();
-    interrupted_fork(&env, "res", 40.0);
+    killed_fork(&env, "res", 60.0);
     let first_run = started.elapsed();
     let vars = vec![("SQLFORK_PROGRESS_INTERVAL", "0".to_string())];
     let run = run_env(&env, &["db", "resume", "local/res", "--json"], &vars).ok();
