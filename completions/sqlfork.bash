@@ -16,9 +16,6 @@ _sqlfork() {
             ",$1")
                 cmd="sqlfork"
                 ;;
-            sqlfork,__complete)
-                cmd="sqlfork__subcmd____complete"
-                ;;
             sqlfork,branch)
                 cmd="sqlfork__subcmd__branch"
                 ;;
@@ -133,9 +130,6 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,wait)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__wait"
                 ;;
-            sqlfork__subcmd__help,__complete)
-                cmd="sqlfork__subcmd__help__subcmd____complete"
-                ;;
             sqlfork__subcmd__help,branch)
                 cmd="sqlfork__subcmd__help__subcmd__branch"
                 ;;
@@ -200,26 +194,8 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch completions __complete help"
+            opts="-q -h -V --home --json --quiet --help --version db branch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --home)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sqlfork__subcmd____complete)
-            opts="-q -h -V --home --json --quiet --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -854,22 +830,8 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help)
-            opts="db branch completions __complete help"
+            opts="db branch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        sqlfork__subcmd__help__subcmd____complete)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -57,14 +57,6 @@ pub enum Command {
         /// bash, zsh, fish, powershell or elvish
         shell: clap_complete::Shell,
     },
-    /// Complete a database address (called by the shell completions)
-    #[command(name = "__complete", hide = true)]
-    Complete {
-        /// The words on the command line after `sqlfork`, then `--` and the
-        /// word being completed
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        words: Vec<String>,
-    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,14 @@ impl Context {
     }
 }
 
+/// `sqlfork __complete WORDS… CURRENT`, which the shell completions call to
+/// complete database addresses. Not a clap subcommand, so that it is never
+/// offered as one.
+pub fn complete(words: &[String]) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(None)?;
+    completions::complete(&home, words)
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::ttl::check_clock_override()?;
     let printer = Printer::new(cli.global.json, cli.global.quiet);
@@ -36,15 +44,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return completions::run(shell);
     }
     let home = Home::resolve(cli.global.home.clone())?;
-    if let Command::Complete { words } = &cli.command {
-        return completions::complete(&home, words);
-    }
     let named = named_address(&cli.command);
     let mut ctx = Context { home, printer, config: None };
     let out = match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
-        Command::Completions { .. } | Command::Complete { .. } => unreachable!("handled above"),
+        Command::Completions { .. } => unreachable!("handled above"),
     };
     out.map_err(|e| suggest_nearest(&ctx.home, named.as_deref(), e))
 }
