@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{file_bytes, make_db, Env, Run};
+use common::*;
 use rusqlite::Connection;
 use std::path::Path;
 

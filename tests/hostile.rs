@@ -8,7 +8,6 @@
 
 mod common;
 
-use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
