@@ -18,6 +18,8 @@
 //! - [`files`]: bytes, modes and trees of plain files.
 //! - [`fixtures`]: shared sources ([`ORDERS_SQL`], [`Env::with_orders`]).
 //! - [`rng`]: the seeded generator of the randomised tests.
+//! - [`mount`]: loop-mounted XFS (reflink) and btrfs file systems, with a
+//!   guard that unmounts on drop (used as `common::mount::…`).
 //!
 //! Here: [`s`], the clock constants, [`wait_until`], and [`require`] /
 //! [`skip_or_fail`] for a test that cannot do its job (it says so loudly,
@@ -30,6 +32,7 @@ pub mod env;
 pub mod files;
 pub mod fixtures;
 pub mod home;
+pub mod mount;
 pub mod proc;
 pub mod rng;
 pub mod tty;
