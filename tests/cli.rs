@@ -13,14 +13,9 @@ use std::path::{Path, PathBuf};
 /// need a collation or function only some application defines.
 fn db_with_rewritten_schema(env: &Env, name: &str, setup: &str, object: &str, from: &str, to: &str) -> PathBuf {
     let p = env.db(name, setup);
-    let conn = rusqlite::Connection::open(&p).unwrap();
-    conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-    let n = conn
-        .execute("UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE name = ?3", [from, to, object])
-        .unwrap();
+    let n =
+        rewrite_master(&p, "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE name = ?3", &[from, to, object]);
     assert_eq!(n, 1, "rewrote {object}");
-    conn.execute_batch("PRAGMA writable_schema = OFF;").unwrap();
-    drop(conn);
     p
 }
 

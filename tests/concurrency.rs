@@ -407,7 +407,7 @@ fn every_racer_for_one_interrupted_fork_ends_well_and_only_one_copies() {
     let e = entries(&env).into_iter().find(|e| e.id == id).unwrap();
     assert!(e.healthy);
     assert_same(&want, &e.path, false, "the finished fork");
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -469,7 +469,7 @@ fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(addrs, want);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -558,7 +558,7 @@ fn gc_leaves_the_copy_a_branch_reset_is_about_to_swap_in() {
     let out: Value = env.cmd(["db", "gc", "--json"]).now(T_LATER).run().ok().json();
     assert_eq!(out["deleted"].as_array().unwrap().len(), 2, "{out:#}");
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src"]);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 /// One chaos command: its kind, arguments, exit code and stderr.
@@ -653,7 +653,7 @@ fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() 
             assert_same(&want, &e.path, !e.include_data, &e.address);
         }
     }
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -691,7 +691,7 @@ fn the_same_fork_again_makes_it_afresh_when_the_interrupted_one_is_deleted_meanw
     let e = entries(&env).into_iter().find(|e| e.address == "local/again").unwrap();
     assert_same(&want, &e.path, false, "the new fork");
     env.cmd(["db", "gc"]).run().ok();
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -719,7 +719,7 @@ fn a_put_waits_for_a_resume_that_took_up_its_interrupted_reset() {
     assert_same(&want, Path::new(&s(&out, "path")), false, "the branch");
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src", "acme/src@pr-1"]);
     env.cmd(["db", "gc"]).run().ok();
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -742,5 +742,5 @@ fn a_background_copy_whose_fork_is_deleted_before_it_starts_leaves_no_failure_no
     env.cmd(["db", "gc"]).run().ok();
     let notes: Vec<String> = env.database_files().into_iter().filter(|f| f.ends_with(".failed")).collect();
     assert!(notes.is_empty(), "nothing failed, yet a note was left for a `db wait` that will never come: {notes:?}");
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }

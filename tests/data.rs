@@ -1445,11 +1445,11 @@ fn data_fork_of_a_schema_that_cannot_be_replayed() {
     for method in [Method::Rows, Method::Pages] {
         let env = env_for(method, 10);
         let src = env.db("src.db", "CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('a');");
-        let conn = Connection::open(&src).unwrap();
-        conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-        conn.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE t(x TEXT COLLATE mystery)' WHERE name = 't'", [])
-            .unwrap();
-        drop(conn);
+        rewrite_master(
+            &src,
+            "UPDATE sqlite_master SET sql = 'CREATE TABLE t(x TEXT COLLATE mystery)' WHERE name = 't'",
+            &[],
+        );
         let src_bytes = file_bytes(&src);
         let args = ["db", "fork", "./src.db", "bad", "--with-data", "--json"];
         match method {

@@ -131,3 +131,16 @@ pub fn sound(path: &Path) -> Result<(), String> {
 pub fn assert_sound(path: &Path) {
     sound(path).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Run `update` (an `UPDATE sqlite_master …` with `?N` parameters) on
+/// `path` with `writable_schema` on, as a foreign application or a hostile
+/// file would have written it; returns how many rows it changed.
+pub fn rewrite_master(path: &Path, update: &str, params: &[&str]) -> usize {
+    let conn = Connection::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
+    let changed = conn
+        .execute(update, rusqlite::params_from_iter(params))
+        .unwrap_or_else(|e| panic!("{update} on {}: {e}", path.display()));
+    conn.execute_batch("PRAGMA writable_schema = OFF;").unwrap();
+    changed
+}
