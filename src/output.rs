@@ -620,10 +620,17 @@ impl crate::copy::Progress for UiProgress {
             INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
             // SAFETY: the handler only touches an atomic (and, on a second
             // Ctrl-C, async-signal-safe calls).
-            unsafe {
-                libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+            let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+            if before == libc::SIG_IGN {
+                // Started with Ctrl-C ignored (a background job of a
+                // script, nohup): leave it ignored.
+                // SAFETY: restores what was there.
+                unsafe {
+                    libc::signal(libc::SIGINT, libc::SIG_IGN);
+                }
+            } else {
+                self.handling_sigint = true;
             }
-            self.handling_sigint = true;
         }
         if done > 0 {
             self.draw(false);

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// About 340 pages of 1 KiB: slow enough to interrupt with the test knobs.
@@ -24,46 +24,13 @@ const SMALL_SQL: &str = "
     INSERT INTO customers VALUES (1, 'ada'), (2, 'bob');
 ";
 
-const T0: &str = "2026-01-01T00:00:00Z";
-
 /// Slow-copy knobs: sleep `delay_ms` after every chunk of `chunk_pages`.
 fn slow(delay_ms: u64, chunk_pages: u64) -> Vec<(&'static str, String)> {
     vec![("SQLFORK_TEST_DELAY_MS", delay_ms.to_string()), ("SQLFORK_TEST_CHUNK_PAGES", chunk_pages.to_string())]
 }
 
-fn run_env(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Run {
-    env.run_with(args, |c| {
-        for (k, v) in vars {
-            c.env(k, v);
-        }
-    })
-}
-
-fn spawn(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Child {
-    let mut cmd = env.std_cmd();
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("spawn sqlfork")
-}
-
-fn finish(child: Child, args: &[&str]) -> Run {
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn run_at(env: &Env, now: &str, args: &[&str]) -> Run {
+    env.cmd(args).now(now).run()
 }
 
 /// `db show --json` of `addr` once its copy is under way (a pid and some
@@ -96,70 +63,15 @@ fn alive(pid: u32) -> bool {
         .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
 }
 
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: kill(2) on our own unreaped child.
-    unsafe {
-        libc::kill(child.id() as i32, sig);
-    }
-}
-
-fn plus(t: &str, secs: u64) -> String {
-    let t = humantime::parse_rfc3339(t).unwrap() + Duration::from_secs(secs);
-    humantime::format_rfc3339_seconds(t).to_string()
-}
-
-fn run_at(env: &Env, now: &str, args: &[&str]) -> Run {
-    env.run_with(args, |c| {
-        c.env("SQLFORK_NOW", now);
-    })
-}
-
 /// Nothing of a removed fork is left under home.
 fn assert_no_files_for(env: &Env, id: &str) {
     let left: Vec<String> = env.database_files().into_iter().filter(|f| f.starts_with(id)).collect();
     assert!(left.is_empty(), "files of {id} left behind: {left:?}");
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Run `sqlfork ARGS` on a pseudo-terminal through util-linux `script`.
-/// None (a loud skip; a failure under CI=true) when `script` is missing.
-fn run_on_tty(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Option<String> {
-    let ok = std::process::Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!ci(), "util-linux `script` is needed for the terminal progress test");
-        eprintln!("SKIPPED: util-linux `script` is not installed; the terminal progress test cannot run");
-        return None;
-    }
-    let base = env.std_cmd();
-    let mut cmd = std::process::Command::new("script");
-    cmd.env_clear();
-    for (k, v) in base.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    cmd.env("TERM", "xterm");
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    let mut line = quote(env!("CARGO_BIN_EXE_sqlfork"));
-    for a in args {
-        line.push(' ');
-        line.push_str(&quote(a));
-    }
-    let out = cmd
-        .current_dir(base.get_current_dir().unwrap())
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run script");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "sqlfork on a terminal failed:\n{text}");
-    Some(text)
+/// `sqlfork ARGS` on a pseudo-terminal indicatif draws on.
+fn run_on_tty(env: &Env, args: &[&str], vars: &[(&str, String)]) -> String {
+    env.cmd(args).envs(vars).env("TERM", "xterm").tty()
 }
 
 // ===========================================================================
@@ -170,7 +82,7 @@ fn cancel_stops_the_copier_and_removes_the_half_made_fork() {
     let env = Env::new();
     env.db("big.db", BIG_SQL);
     let args = ["db", "fork", "./big.db", "slow", "--with-data"];
-    let child = spawn(&env, &args, &slow(100, 10));
+    let child = env.cmd(args).envs(&slow(100, 10)).spawn();
     let shown = wait_for_copy(&env, "local/slow");
     let pid = shown["pid"].as_u64().unwrap() as u32;
     assert_eq!(pid, child.id(), "db show --json gives the copier's pid: {shown}");
@@ -187,8 +99,8 @@ fn cancel_stops_the_copier_and_removes_the_half_made_fork() {
 
     let run = env.run(&["db", "cancel", "local/slow"]).ok();
     assert!(run.stdout.contains("Cancelled local/slow") && run.stdout.contains(&pid.to_string()), "{}", run.stdout);
-    let out = finish(child, &args);
-    assert_ne!(out.code, 0, "the copier was stopped:\n{}", out.stderr);
+    let out = child.finish();
+    assert_ne!(out.code, 0, "the copier was stopped:\n{}", out.dump());
     env.run(&["db", "show", "local/slow"]).code(3);
     assert_no_files_for(&env, &id);
     // A healthy database is not being built: cancel refuses, deletes nothing.
@@ -204,7 +116,7 @@ fn ci_trap_cleanup_with_delete_force_always_succeeds() {
     let env = Env::new();
     env.db("big.db", BIG_SQL);
     // The CI story: a detached copy, a wait that times out, then cleanup.
-    run_env(&env, &["db", "fork", "./big.db", "slow", "--with-data", "--detach"], &slow(100, 10)).ok();
+    env.cmd(["db", "fork", "./big.db", "slow", "--with-data", "--detach"]).envs(&slow(100, 10)).run().ok();
     env.run(&["db", "wait", "local/slow", "--timeout", "1s"]).code(5);
     let shown = wait_for_copy(&env, "local/slow");
     let pid = shown["pid"].as_u64().unwrap() as u32;
@@ -222,19 +134,9 @@ fn ci_trap_cleanup_with_delete_force_always_succeeds() {
     env.run(&["db", "delete", "--force", "local/fine"]).ok();
     env.run(&["db", "show", "local/fine"]).code(3);
     // The trap itself, through a shell.
-    let script = format!(
-        "trap '{bin} db delete --force local/trapped' EXIT; {bin} db fork ./big.db trapped",
-        bin = env!("CARGO_BIN_EXE_sqlfork")
-    );
-    let mut sh = std::process::Command::new("sh");
-    sh.env_clear();
-    for (k, v) in env.std_cmd().get_envs() {
-        if let Some(v) = v {
-            sh.env(k, v);
-        }
-    }
-    let status = sh.current_dir(env.dir.path()).args(["-c", &script]).stdout(Stdio::null()).status().unwrap();
-    assert!(status.success(), "the trap cleanup failed");
+    env.sh("trap '\"$SQLFORK\" db delete --force local/trapped' EXIT; \"$SQLFORK\" db fork ./big.db trapped")
+        .run()
+        .ok();
     env.run(&["db", "show", "local/trapped"]).code(3);
 }
 
@@ -244,20 +146,17 @@ fn ci_trap_cleanup_with_delete_force_always_succeeds() {
 /// Start a slow data fork into `local/SLUG` and stop it with Ctrl-C once
 /// it is past `pct` percent.
 fn interrupted_fork(env: &Env, slug: &str, pct: f64) -> Run {
-    let args = ["db", "fork", "./big.db", slug, "--with-data"];
-    let child = spawn(env, &args, &slow(60, 10));
+    let mut child = env.cmd(["db", "fork", "./big.db", slug, "--with-data"]).envs(&slow(60, 10)).spawn();
     wait_for_percent(env, &format!("local/{slug}"), pct);
-    signal(&child, libc::SIGINT);
-    finish(child, &args).code(130)
+    assert!(child.signal(libc::SIGINT), "the copy ended before Ctrl-C");
+    child.finish().code(130)
 }
 
 /// The same, stopped with `kill -9` (what Ctrl-C did before it was handled).
 fn killed_fork(env: &Env, slug: &str, pct: f64) {
-    let args = ["db", "fork", "./big.db", slug, "--with-data"];
-    let mut child = spawn(env, &args, &slow(60, 10));
+    let mut child = env.cmd(["db", "fork", "./big.db", slug, "--with-data"]).envs(&slow(60, 10)).spawn();
     wait_for_percent(env, &format!("local/{slug}"), pct);
-    signal(&child, libc::SIGKILL);
-    child.wait().unwrap();
+    assert!(child.kill(), "the copy ended before the kill");
 }
 
 #[test]
@@ -305,7 +204,7 @@ fn ctrl_c_says_how_far_and_how_to_continue() {
         let v = env.run(&["db", "show", "local/cc", "--json"]).ok().json();
         assert_eq!(v["status"], "provisioning");
         env.run(&["db", "resume", "local/cc"]).ok();
-        crash::assert_same(&crash::image(&src), &env.db_path("local/cc"), false, method);
+        assert_same(&image(&src), &env.db_path("local/cc"), false, method);
     }
 }
 
@@ -345,7 +244,7 @@ fn progress_lines_are_in_mib_with_rate_and_eta() {
     env.db("big.db", BIG_SQL);
     let mut vars = slow(40, 10);
     vars.push(("SQLFORK_PROGRESS_INTERVAL", "0".into()));
-    let run = run_env(&env, &["db", "fork", "./big.db", "logged", "--with-data"], &vars).ok();
+    let run = env.cmd(["db", "fork", "./big.db", "logged", "--with-data"]).envs(&vars).run().ok();
     let lines = progress_lines(&run.stderr, "logged");
     assert!(lines.len() >= 5, "progress lines on stderr:\n{}", run.stderr);
     for (d, t, _, l) in &lines {
@@ -377,9 +276,7 @@ fn terminal_bar_is_in_mib_with_rate_and_eta_and_absent_for_quick_copies() {
     let env = Env::new();
     env.db("big.db", BIG_SQL);
     env.db("small.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-    let Some(text) = run_on_tty(&env, &["db", "fork", "./big.db", "tty", "--with-data"], &slow(25, 5)) else {
-        return;
-    };
+    let text = run_on_tty(&env, &["db", "fork", "./big.db", "tty", "--with-data"], &slow(25, 5));
     // The bar's last drawn state, between carriage returns / clears.
     let frames: Vec<&str> = text.split(['\r', '\n']).filter(|f| f.contains("tty [")).collect();
     assert!(!frames.is_empty(), "no bar on the terminal:\n{text:?}");
@@ -389,7 +286,7 @@ fn terminal_bar_is_in_mib_with_rate_and_eta_and_absent_for_quick_copies() {
     let figures = cleaned.split(']').nth(1).unwrap_or_default().to_string();
     assert_tidy(&figures);
     // A quick copy draws no bar at all.
-    let text = run_on_tty(&env, &["db", "fork", "./small.db", "tiny", "--with-data"], &[]).unwrap();
+    let text = run_on_tty(&env, &["db", "fork", "./small.db", "tiny", "--with-data"], &[]);
     assert!(!text.contains("tiny ["), "a bar for a quick copy:\n{text:?}");
 }
 
@@ -400,8 +297,7 @@ fn a_resumed_copy_counts_the_whole_copy() {
     let started = Instant::now();
     killed_fork(&env, "res", 60.0);
     let first_run = started.elapsed();
-    let vars = vec![("SQLFORK_PROGRESS_INTERVAL", "0".to_string())];
-    let run = run_env(&env, &["db", "resume", "local/res", "--json"], &vars).ok();
+    let run = env.cmd(["db", "resume", "local/res", "--json"]).env("SQLFORK_PROGRESS_INTERVAL", "0").run().ok();
     let lines = progress_lines(&run.stderr, "local/res");
     let (d, t, p, first) = *lines.first().unwrap_or_else(|| panic!("no progress lines:\n{}", run.stderr));
     assert!(d > 0.0 && p > 0, "the first line counts what the first run copied: {first}");
@@ -509,7 +405,7 @@ fn a_closed_stdout_is_not_an_error() {
         env.run(&["db", "fork", "./src.db", &format!("fork-{i}")]).ok();
     }
     for args in [vec!["db", "list", "--json"], vec!["db", "list"], vec!["db", "show", "local/fork-1"]] {
-        let mut child = env.std_cmd().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = env.cmd(&args).command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         // Close the read end at once, as `| head -c 0` would, before it writes.
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
@@ -681,32 +577,18 @@ fn completions_complete_database_addresses() {
     }
     // bash, for real: the completion function fills COMPREPLY.
     let bash = std::process::Command::new("bash").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !bash {
-        assert!(!ci(), "bash is needed to test the bash completions");
-        eprintln!("SKIPPED: bash is not installed; the bash completion check cannot run");
+    if !require(bash, "bash is needed to test the bash completions") {
         return;
     }
     let script = env.run(&["completions", "bash"]).ok().stdout;
     std::fs::write(env.path("c.bash"), script).unwrap();
-    let line = format!(
-        "source ./c.bash; COMP_WORDS=({bin} db show acme/pr); COMP_CWORD=3; _sqlfork_addresses; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-        bin = env!("CARGO_BIN_EXE_sqlfork")
-    );
-    let mut cmd = std::process::Command::new("bash");
-    cmd.env_clear();
-    for (k, v) in env.std_cmd().get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    let out = cmd.current_dir(env.dir.path()).args(["-c", &line]).output().unwrap();
-    let got = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        got.lines().collect::<Vec<_>>(),
-        ["acme/pr-1", "acme/prod", "acme/prod@ci"],
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    std::fs::write(
+        env.path("t.bash"),
+        "source ./c.bash; COMP_WORDS=(\"$SQLFORK\" db show acme/pr); COMP_CWORD=3; _sqlfork_addresses; printf '%s\\n' \"${COMPREPLY[@]}\"",
+    )
+    .unwrap();
+    let run = env.sh("bash ./t.bash").run().ok();
+    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), ["acme/pr-1", "acme/prod", "acme/prod@ci"], "{}", run.dump());
 }
 
 // ===========================================================================
