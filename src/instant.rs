@@ -289,6 +289,7 @@ impl InstantCopy<'_> {
         let chunks = len.div_ceil(chunk);
         let per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
         sink.unit("pages");
+        sink.unit_bytes(ps as f64);
         sink.start(len / ps, state.bytes_done / ps);
         let mut mover = RangeCopier::default();
         let mut unsynced = 0u64;
@@ -313,6 +314,12 @@ impl InstantCopy<'_> {
             state.bytes_done += n;
             sink.advance(n / ps);
             copy::test_delay();
+            if sink.interrupted() {
+                // Keep what was written: sync it so a resume starts here.
+                dst.sync_data()?;
+                sink.checkpoint(state)?;
+                return Err(Stop::Failed(copy::interrupted()));
+            }
             unsynced += 1;
             if unsynced >= per_sync && state.bytes_done < len {
                 dst.sync_data()?;

@@ -9,7 +9,6 @@
 //! tests say so loudly, and fail under `CI=true`.
 mod common;
 
-use common::crash::{assert_same, finish, image, integrity_ok, kill_after, spawn, Rng};
 use common::mount::{FsKind, LoopMount};
 use common::*;
 use rusqlite::Connection;
@@ -95,8 +94,9 @@ fn a_clone_and_its_source_are_independent() {
     }
 }
 
-fn exec(path: &Path, sql: &str) {
-    Connection::open(path).unwrap().execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+/// `PRAGMA integrity_check` (and foreign keys) clean.
+fn integrity_ok(path: &Path) -> Result<(), String> {
+    sound(path)
 }
 
 // ---------------------------------------------------------------------------
@@ -203,10 +203,12 @@ fn forks_of_a_live_wal_source(env: &Env, times: usize, vars: &[(&str, &str)], wa
     let live = LiveSource::start(&src, 3001);
     let mut forks = Vec::new();
     for i in 0..times {
-        let (code, out, err) =
-            common::crash::run_vars(env, &["db", "fork", "./live.db", &format!("f{i}"), "--with-data", "--json"], vars);
-        assert_eq!(code, 0, "fork {i} failed: {err}");
-        let v: Value = serde_json::from_str(&out).unwrap();
+        let v = env
+            .cmd(["db", "fork", "./live.db", &format!("f{i}"), "--with-data", "--json"])
+            .envs(vars)
+            .run()
+            .ok()
+            .json();
         assert_eq!(method(&v), want_method, "{v:#}");
         assert_eq!(v["copy"]["exact"], true);
         forks.push(PathBuf::from(v["path"].as_str().unwrap()));
@@ -259,18 +261,14 @@ fn kill_and_resume(env: &Env, src: &str, dst: &str, delays: &[Duration], between
     for (i, d) in delays.iter().enumerate() {
         let args: Vec<&str> =
             if i == 0 { vec!["db", "fork", src, dst, "--with-data"] } else { vec!["db", "resume", &addr] };
-        if kill_after(spawn(env, &args, &SLOW), *d) {
+        if env.cmd(&args).envs(&SLOW).spawn().kill_after(*d) {
             landed += 1;
             between();
         }
     }
-    let (code, out, err) = common::crash::run_vars(env, &["db", "resume", &addr, "--json"], &[("SQLFORK_TRACE", "1")]);
-    assert_eq!(code, 0, "{err}");
-    let v: Value = if out.trim().is_empty() {
-        env.run(&["db", "show", &addr, "--json"]).ok().json()
-    } else {
-        serde_json::from_str(&out).unwrap()
-    };
+    let run = env.cmd(["db", "resume", &addr, "--json"]).run().ok();
+    let v: Value =
+        if run.stdout.trim().is_empty() { env.run(&["db", "show", &addr, "--json"]).ok().json() } else { run.json() };
     (v, landed)
 }
 
@@ -286,8 +284,7 @@ fn a_file_copy_killed_at_random_moments_resumes_to_the_source_byte_for_byte() {
     let mut rng = Rng::new("file-kill");
     // The uninterrupted copy's time, with the same slow chunks.
     let t = Instant::now();
-    let (code, _, err) = common::crash::run_vars(&env, &["db", "fork", "./src.db", "whole", "--with-data"], &SLOW);
-    assert_eq!(code, 0, "{err}");
+    env.cmd(["db", "fork", "./src.db", "whole", "--with-data"]).envs(&SLOW).run().ok();
     let full = t.elapsed();
     let mut landed = 0;
     for round in 0..3 {
@@ -318,24 +315,23 @@ fn a_killed_file_copy_of_a_wal_source_keeps_its_bytes_while_the_wal_is_not_resta
     let mut kept_seen = false;
     for round in 0..4 {
         let dst = format!("w{round}");
-        let mut child = spawn(&env, &["db", "fork", "./live.db", &dst, "--with-data"], &SLOW);
+        let mut child = env.cmd(["db", "fork", "./live.db", &dst, "--with-data"]).envs(&SLOW).spawn();
         // Kill once part of the copy is durable.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            assert!(child.try_wait().unwrap().is_none(), "round {round}: the copy ended before it was killed");
+            assert!(child.running(), "round {round}: the copy ended before it was killed");
             assert!(Instant::now() < deadline, "round {round}: no durable progress");
             if copy_state(&env).and_then(|s| s["file"]["bytes_done"].as_u64()).unwrap_or(0) > 0 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1 + rng.below(5)));
         }
-        child.kill().unwrap(); // SIGKILL
-        finish(child);
-        // Commits and a checkpoint that backfills them into the main file
-        // the interrupted copy already copied: in one WAL generation (even
-        // rounds: the copy may keep its bytes), or across restarts that drop
-        // frames whose pages the checkpoints changed (odd rounds: it must
-        // start again).
+        assert!(child.kill(), "round {round}: the kill landed"); // SIGKILL
+                                                                 // Commits and a checkpoint that backfills them into the main file
+                                                                 // the interrupted copy already copied: in one WAL generation (even
+                                                                 // rounds: the copy may keep its bytes), or across restarts that drop
+                                                                 // frames whose pages the checkpoints changed (odd rounds: it must
+                                                                 // start again).
         for _ in 0..(1 + 2 * (round % 2)) {
             for _ in 0..50 {
                 keeper.execute_batch(&commit_sql(next)).unwrap();
@@ -343,14 +339,9 @@ fn a_killed_file_copy_of_a_wal_source_keeps_its_bytes_while_the_wal_is_not_resta
             }
             keeper.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).unwrap();
         }
-        let (code, out, err) = common::crash::run_vars(
-            &env,
-            &["db", "resume", &format!("local/{dst}"), "--json"],
-            &[("SQLFORK_TRACE", "1")],
-        );
-        assert_eq!(code, 0, "{err}");
-        kept_seen |= !err.contains("file copy done: 0 bytes kept");
-        let v: Value = serde_json::from_str(&out).unwrap();
+        let run = env.cmd(["db", "resume", &format!("local/{dst}"), "--json"]).env("SQLFORK_TRACE", "1").run().ok();
+        kept_seen |= !run.stderr.contains("file copy done: 0 bytes kept");
+        let v = run.json();
         let fork = PathBuf::from(v["path"].as_str().unwrap());
         integrity_ok(&fork).unwrap();
         let n = commits_in(&fork);
