@@ -205,7 +205,7 @@ pub fn looks_like_path(text: &str) -> bool {
 
 fn expand_tilde(text: &str) -> PathBuf {
     if text == "~" || text.starts_with("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
+        if let Some(home) = crate::env::user_home() {
             let mut p = PathBuf::from(home);
             if text.len() > 2 {
                 p.push(&text[2..]);

@@ -1,6 +1,13 @@
-//! The paged, resumable row copy behind `db fork --with-data`.
+//! The copy engines behind `db fork --with-data`, and what they share: the
+//! source side of a copy ([`SourceReader`], pinned at one moment) and the
+//! [`Progress`] sink.
 //!
-//! Rows go across with `INSERT INTO main.t(rowid, cols…) SELECT … FROM
+//! **Page copy** ([`PageCopy`], the default): the source's pages read
+//! through SQLite's pager (`sqlite_dbpage`) and written into the new file
+//! as they are; synced in chunks, each sync a checkpoint a resume can
+//! start after.
+//!
+//! **Row copy** ([`Copier`]): rows go across with `INSERT INTO main.t(rowid, cols…) SELECT … FROM
 //! src.t WHERE key > ? ORDER BY key LIMIT n` over one connection that has
 //! the fork as `main` and the source attached read-only as `src`; every page
 //! is its own transaction. The fork's own content is the checkpoint: the
@@ -37,11 +44,6 @@ pub trait Progress {
     fn finish(&mut self);
     /// What is being counted: "rows" (the default) or "pages".
     fn unit(&mut self, _unit: &'static str) {}
-    /// The first `done` pages are written and synced: a resumed copy may
-    /// start after them.
-    fn durable(&mut self, _done: u64) -> anyhow::Result<()> {
-        Ok(())
-    }
 }
 
 /// A progress sink that ignores everything.
@@ -58,7 +60,7 @@ impl Progress for NoProgress {
 pub type SnapshotBytes = [u8; 48];
 
 /// The source side of a data copy: where it is, and how its reads stay
-/// consistent.
+/// at one moment.
 pub struct SourceReader {
     pub path: PathBuf,
     /// Holds the read transaction that keeps a WAL snapshot alive.
@@ -108,15 +110,16 @@ impl SourceReader {
 
     /// True when a WAL source is pinned but SQLite gave no snapshot (its WAL
     /// was empty): the pin holds WAL read-lock 0, which no checkpoint can
-    /// pass, so the main file itself is frozen at the pinned moment and
-    /// other connections may read it as `immutable` (ignoring newer WAL
+    /// pass, so the main file itself stays as it was at the pinned moment
+    /// and other connections may read it as `immutable` (ignoring newer WAL
     /// frames) and still see exactly that moment.
-    pub fn frozen(&self) -> bool {
+    pub fn pinned_without_snapshot(&self) -> bool {
         self.pin.is_some() && self.snapshot.is_none()
     }
 
-    /// True when every read sees one point in time.
-    pub fn consistent(&self) -> bool {
+    /// True when the source is pinned: a read transaction is held open, so
+    /// every read sees one moment.
+    pub fn pinned(&self) -> bool {
         self.pin.is_some()
     }
 
@@ -172,8 +175,8 @@ impl<E: Into<anyhow::Error>> From<E> for PageCopyStop {
 /// rollback-journal source is read in chunks, each its own short read
 /// transaction that first checks the file change counter has not moved.
 ///
-/// The written file is synced before `progress.durable` is told how many
-/// pages are safe, so a resumed copy can start after them.
+/// The written file is synced before `checkpoint` is told how many pages
+/// are safe, so a resumed copy can start after them.
 pub struct PageCopy<'a> {
     pub conn: &'a Connection,
     /// True when `conn` holds a read transaction for the whole copy.
@@ -192,27 +195,20 @@ const CHUNK_PAGES: u64 = 2048;
 const MAX_CHUNKS_PER_SYNC: u64 = 16;
 const SYNCS_PER_COPY: u64 = 8;
 
-/// Testing aids (documented in the README): `SQLFORK_TEST_CHUNK_PAGES`
-/// shrinks page-copy chunks and `SQLFORK_TEST_DELAY_MS` sleeps after every
-/// committed page or chunk (and after every database `db gc` removes), so
-/// tests can interrupt a copy or a gc, or change the source halfway through
-/// a small database.
-fn test_knob(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.parse().ok()
-}
-
-pub fn test_delay() {
-    if let Some(ms) = test_knob("SQLFORK_TEST_DELAY_MS") {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-}
-
 impl PageCopy<'_> {
-    /// Copy pages `done+1..=page_count` into `file`. Returns pages copied.
-    pub fn run(&self, file: &std::fs::File, mut done: u64, progress: &mut dyn Progress) -> Result<u64, PageCopyStop> {
+    /// Copy pages `done+1..=page_count` into `file`. After every sync,
+    /// `checkpoint` is told how many pages are written and synced. Returns
+    /// pages copied.
+    pub fn run(
+        &self,
+        file: &std::fs::File,
+        mut done: u64,
+        progress: &mut dyn Progress,
+        checkpoint: &mut dyn FnMut(u64) -> anyhow::Result<()>,
+    ) -> Result<u64, PageCopyStop> {
         use std::os::unix::fs::FileExt;
         let mut stmt = self.conn.prepare("SELECT pgno, data FROM main.sqlite_dbpage WHERE pgno > ?1 LIMIT ?2")?;
-        let chunk_pages = test_knob("SQLFORK_TEST_CHUNK_PAGES").unwrap_or(CHUNK_PAGES).max(1);
+        let chunk_pages = crate::env::test_chunk_pages().unwrap_or(CHUNK_PAGES).max(1);
         let chunks = self.page_count.div_ceil(chunk_pages);
         let chunks_per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
         let mut unsynced = 0u64;
@@ -259,15 +255,15 @@ impl PageCopy<'_> {
             done += n;
             unsynced += 1;
             progress.advance(n);
-            test_delay();
+            crate::env::test_delay();
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
-                progress.durable(done)?;
+                checkpoint(done)?;
                 unsynced = 0;
             }
         }
         file.sync_all().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
-        progress.durable(done)?;
+        checkpoint(done)?;
         Ok(done)
     }
 }
@@ -597,7 +593,7 @@ impl<'a> Copier<'a> {
             self.commit()?;
             total += n;
             progress.advance(n);
-            test_delay();
+            crate::env::test_delay();
             if n < self.page_rows {
                 return Ok(total);
             }
@@ -681,8 +677,8 @@ fn delete_orphans_by_key(conn: &Connection, table: &str, fkid: i64) -> anyhow::R
 /// Open the connection a data copy runs on: the fork as `main` with
 /// foreign keys off (rows arrive in table order, not dependency order) and
 /// a bounded cache, the source attached read-only as `src` (immutable when
-/// the source is [`SourceReader::frozen`]).
-pub fn open_copy_connection(fork_path: &Path, source: &Path, frozen: bool) -> anyhow::Result<Connection> {
+/// the source is [`SourceReader::pinned_without_snapshot`]).
+pub fn open_copy_connection(fork_path: &Path, source: &Path, immutable: bool) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         fork_path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -695,7 +691,7 @@ pub fn open_copy_connection(fork_path: &Path, source: &Path, frozen: bool) -> an
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut uri = source_uri(source);
-    if frozen {
+    if immutable {
         uri.push_str("&immutable=1");
     }
     conn.execute("ATTACH DATABASE ?1 AS src", [uri])

@@ -27,7 +27,7 @@ impl Home {
     pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
         let root = match explicit {
             Some(p) => p,
-            None => match std::env::var_os("SQLFORK_HOME").filter(|v| !v.is_empty()) {
+            None => match crate::env::home() {
                 Some(p) => PathBuf::from(p),
                 None => directories::ProjectDirs::from("", "", "sqlfork")
                     .map(|d| d.data_dir().to_path_buf())

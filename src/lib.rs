@@ -27,6 +27,7 @@ pub mod address;
 pub mod branch;
 pub mod claim;
 pub mod copy;
+pub mod env;
 pub mod error;
 pub mod fork;
 pub mod gc;

@@ -19,8 +19,7 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(json: bool, quiet: bool) -> Self {
-        let color =
-            !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
         Printer { json, quiet, color }
     }
 
@@ -427,7 +426,7 @@ pub struct UiProgress {
 
 impl UiProgress {
     pub fn new(style: ProgressStyle, label: &str) -> Self {
-        let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
+        let secs = crate::env::progress_interval().unwrap_or(3.0);
         UiProgress {
             style,
             label: label.to_string(),

@@ -26,11 +26,11 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// The registry lock timeout: `SQLFORK_LOCK_TIMEOUT` (a duration such as
 /// `30s` or `5m`), else [`LOCK_TIMEOUT`].
 pub fn lock_timeout() -> Result<Duration, Error> {
-    match std::env::var("SQLFORK_LOCK_TIMEOUT") {
-        Ok(v) if !v.trim().is_empty() => humantime::parse_duration(v.trim()).map_err(|e| {
+    match crate::env::lock_timeout() {
+        Some(v) => humantime::parse_duration(&v).map_err(|e| {
             Error::invalid(format!("SQLFORK_LOCK_TIMEOUT `{v}` is not a duration ({e}); write it like 30s or 5m"))
         }),
-        _ => Ok(LOCK_TIMEOUT),
+        None => Ok(LOCK_TIMEOUT),
     }
 }
 

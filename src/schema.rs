@@ -83,7 +83,34 @@ pub struct Settings {
     pub encoding: String,
     pub user_version: i64,
     pub application_id: i64,
-    pub journal_mode: String,
+    pub journal_mode: JournalMode,
+}
+
+/// How a database keeps its journal, as far as a fork cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournalMode {
+    /// Write-ahead log. Stored in the file header, so a fork carries it;
+    /// readers can hold one snapshot while writers commit.
+    Wal,
+    /// A rollback journal (`delete`, `truncate`, `persist`, `memory`,
+    /// `off`). Chosen per connection, so a fork gets SQLite's default; every
+    /// commit bumps the file change counter.
+    Rollback,
+}
+
+impl JournalMode {
+    /// From what `PRAGMA journal_mode` answers.
+    pub fn from_pragma(text: &str) -> Self {
+        if text.eq_ignore_ascii_case("wal") {
+            JournalMode::Wal
+        } else {
+            JournalMode::Rollback
+        }
+    }
+    pub fn is_wal(self) -> bool {
+        self == JournalMode::Wal
+    }
 }
 
 /// What was read from a source in one read transaction.
@@ -282,10 +309,9 @@ pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Res
         user_version: pragma_i("user_version")?,
         application_id: pragma_i("application_id")?,
         encoding: conn.query_row("PRAGMA encoding", [], |r| r.get(0)).map_err(describe)?,
-        journal_mode: conn
-            .query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0))
-            .map_err(describe)?
-            .to_ascii_lowercase(),
+        journal_mode: JournalMode::from_pragma(
+            &conn.query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0)).map_err(describe)?,
+        ),
     };
     Ok(SourceSchema { objects, settings })
 }
@@ -294,11 +320,7 @@ pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Res
 pub fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
     let msg = e.to_string();
     let code = e.sqlite_error_code();
-    let journal = {
-        let mut p = path.as_os_str().to_owned();
-        p.push("-journal");
-        std::path::PathBuf::from(p)
-    };
+    let journal = crate::layout::sqlite_side_file(path, "-journal");
     if code == Some(rusqlite::ErrorCode::ReadOnly) && journal.exists() {
         return Error::invalid(format!(
             "source {} has a hot journal ({}) left by an interrupted write, which a read-only fork may not roll back; open it once with `sqlite3 {}` to recover it, then fork",
@@ -598,7 +620,7 @@ impl<'a> Replayer<'a> {
     /// WAL mode is stored in the file header; set it last, outside any
     /// transaction. Other journal modes are per connection.
     pub fn apply_journal_mode(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
-        if s.journal_mode == "wal" {
+        if s.journal_mode.is_wal() {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 anyhow::bail!("could not switch the new database to WAL mode (it stayed `{mode}`)");
