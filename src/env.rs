@@ -25,19 +25,6 @@ pub const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
 /// The user's home directory, for a source path written `~/…`.
 pub const HOME: &str = "HOME";
 
-/// Every variable above, with what it does.
-pub const ALL: [(&str, &str); 9] = [
-    (SQLFORK_HOME, "home directory when --home is not given"),
-    (SQLFORK_LOCK_TIMEOUT, "how long to wait for another process's registry lock (default 1m)"),
-    (SQLFORK_NOW, "pretend the current time is this RFC 3339 time (testing aid)"),
-    (NO_COLOR, "turn off colour in human output"),
-    (SQLFORK_PROGRESS_INTERVAL, "seconds between progress lines when stderr is not a terminal (default 3)"),
-    (SQLFORK_TRACE, "print the timings of a fork's phases on stderr"),
-    (SQLFORK_TEST_CHUNK_PAGES, "pages per page-copy chunk (testing aid)"),
-    (SQLFORK_TEST_DELAY_MS, "sleep after every committed page, chunk or gc removal (testing aid)"),
-    (HOME, "the user's home directory, for source paths written ~/..."),
-];
-
 /// A variable's value, when it is set and not empty.
 fn text(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())

@@ -194,8 +194,6 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         .unwrap_or(ExitCode::Failure)
 }
 
-pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,29 +18,51 @@
 //!     with_data: false,
 //!     detach: false,
 //!     branch: None,
-//! }, &mut sqlfork::copy::NoProgress)?;
+//! }, &mut sqlfork::NoProgress)?;
 //! println!("{}", out.entry.path.display());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
+#![warn(unreachable_pub)]
+
 pub mod address;
 pub mod branch;
-pub mod claim;
-pub mod copy;
+mod claim;
+mod copy;
 pub mod env;
 pub mod error;
 pub mod fork;
 pub mod gc;
 pub mod home;
-pub mod layout;
+mod layout;
 pub mod ops;
 pub mod registry;
-pub mod schema;
-pub mod sweep;
+mod schema;
+mod sweep;
 pub mod ttl;
 
+pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 
-pub mod cli;
-pub mod commands;
-pub mod output;
+#[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "cli")]
+mod commands;
+#[cfg(feature = "cli")]
+mod output;
+
+/// The `sqlfork` command line, as the binary runs it: parse the arguments,
+/// run the command, print an error as one line on stderr, and return the
+/// documented exit code. (Feature `cli`, on by default.)
+#[cfg(feature = "cli")]
+pub fn run_cli() -> std::process::ExitCode {
+    use clap::Parser;
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => std::process::ExitCode::from(code.code()),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::from(error::exit_code_for(&err).code())
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Colour on stdout (a terminal and NO_COLOR unset).
@@ -18,13 +18,13 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(json: bool, quiet: bool) -> Self {
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
         let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
         Printer { json, quiet, color }
     }
 
     /// Print the command's result: `human` text, or `value` as JSON.
-    pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
+    pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
             serde_json::to_writer_pretty(&mut out, value)?;
@@ -43,7 +43,7 @@ impl Printer {
 
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
     /// JSON with --json either way).
-    pub fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");
         }
@@ -63,7 +63,7 @@ impl Printer {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CopyView {
+pub(crate) struct CopyView {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -88,7 +88,7 @@ impl From<&CopyStats> for CopyView {
 /// The JSON shape of one database.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryView {
+pub(crate) struct EntryView {
     pub address: String,
     pub id: String,
     pub namespace: String,
@@ -133,7 +133,7 @@ impl From<&Entry> for EntryView {
 /// `forkedFrom` in `db show --json` and fork results.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ParentView {
+pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
     Database {
         id: String,
@@ -192,7 +192,7 @@ impl From<&Parent> for ParentView {
 /// `db show --json`: the entry with `forkedFrom` resolved.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DetailView {
+pub(crate) struct DetailView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -217,7 +217,7 @@ impl From<&Detail> for DetailView {
 // Human text
 
 /// `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -232,7 +232,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -242,7 +242,7 @@ pub fn human_ms(ms: u64) -> String {
 
 /// The expiry badge for `db list`: `expires in 6d` (red under 6 hours),
 /// `expired`, or nothing.
-pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
+pub(crate) fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
     let Some(t) = expires_at.and_then(ttl::parse_time) else { return String::new() };
     match ttl::remaining(t, now) {
         None => p.red("expired"),
@@ -257,7 +257,7 @@ pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> S
     }
 }
 
-pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
+pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
@@ -299,7 +299,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     out
 }
 
-pub fn parent_label(parent: &ResolvedParent) -> String {
+pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     match parent {
         ResolvedParent::Live { slug, branch, .. } => match branch {
             Some(b) => format!("{slug}@{b}"),
@@ -313,7 +313,7 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
-pub fn copy_summary(entry: &Entry) -> Option<String> {
+pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
     let exact = if c.exact {
@@ -330,7 +330,7 @@ pub fn copy_summary(entry: &Entry) -> Option<String> {
     ))
 }
 
-pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
+pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     let e = &d.entry;
     let mut out = format!("{}\n", e.address());
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
@@ -382,14 +382,14 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
 /// How progress is drawn: a bar on a terminal, plain lines every few
 /// seconds for CI logs, or nothing (`--quiet`, `--json` keeps it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressStyle {
+pub(crate) enum ProgressStyle {
     Bar,
     Lines,
     Hidden,
 }
 
 impl Printer {
-    pub fn progress_style(&self) -> ProgressStyle {
+    pub(crate) fn progress_style(&self) -> ProgressStyle {
         if self.quiet {
             ProgressStyle::Hidden
         } else if std::io::stderr().is_terminal() && !indicatif::ProgressDrawTarget::stderr().is_hidden() {
@@ -402,14 +402,14 @@ impl Printer {
     }
 
     /// A progress sink for a copy into `label`.
-    pub fn copy_progress(&self, label: &str) -> UiProgress {
+    pub(crate) fn copy_progress(&self, label: &str) -> UiProgress {
         UiProgress::new(self.progress_style(), label)
     }
 }
 
 /// Draws copy progress on stderr: rows done of total, current table, rate
 /// and ETA.
-pub struct UiProgress {
+pub(crate) struct UiProgress {
     style: ProgressStyle,
     label: String,
     bar: Option<indicatif::ProgressBar>,
@@ -425,7 +425,7 @@ pub struct UiProgress {
 }
 
 impl UiProgress {
-    pub fn new(style: ProgressStyle, label: &str) -> Self {
+    pub(crate) fn new(style: ProgressStyle, label: &str) -> Self {
         let secs = crate::env::progress_interval().unwrap_or(3.0);
         UiProgress {
             style,

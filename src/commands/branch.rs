@@ -9,7 +9,7 @@ use crate::output::{self, EntryView, ParentView};
 use crate::ttl;
 use serde::Serialize;
 
-pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BranchCommand::Put { address, with_data, ttl } => put(ctx, &address, with_data, ttl.ttl),
         BranchCommand::List { address } => list(ctx, &address),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),

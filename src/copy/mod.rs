@@ -28,13 +28,13 @@
 mod pages;
 mod rows;
 
-pub use pages::{PageCopy, PageCopyStop};
-pub use rows::{plan, prune_orphans, sql_string, Copier, TablePlan};
+pub(crate) use pages::{PageCopy, PageCopyStop};
+pub(crate) use rows::{plan, prune_orphans, Copier, TablePlan};
 
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Receives progress from the copy. Core code never draws anything itself.
 pub trait Progress {
@@ -61,12 +61,11 @@ impl Progress for NoProgress {
 }
 
 /// A point-in-time WAL snapshot, as the 48 opaque bytes SQLite defines.
-pub type SnapshotBytes = [u8; 48];
+pub(crate) type SnapshotBytes = [u8; 48];
 
 /// The source side of a data copy: where it is, and how its reads stay
 /// at one moment.
-pub struct SourceReader {
-    pub path: PathBuf,
+pub(crate) struct SourceReader {
     /// Holds the read transaction that keeps a WAL snapshot alive.
     pin: Option<Connection>,
     pub snapshot: Option<SnapshotBytes>,
@@ -76,7 +75,7 @@ impl SourceReader {
     /// Pin a snapshot of a WAL source: `conn` must be inside a read
     /// transaction that has already read something. Returns None when the
     /// source is not in WAL mode (the snapshot API needs WAL).
-    pub fn take_snapshot(conn: &Connection) -> Option<SnapshotBytes> {
+    pub(crate) fn take_snapshot(conn: &Connection) -> Option<SnapshotBytes> {
         let schema = CString::new("main").ok()?;
         let mut snap: *mut rusqlite::ffi::sqlite3_snapshot = std::ptr::null_mut();
         // SAFETY: the handle is a live connection; `snap` is freed below.
@@ -93,7 +92,7 @@ impl SourceReader {
 
     /// Start a read transaction on `schema` of `conn` at `snap`. The
     /// connection must be inside BEGIN with no read yet on that schema.
-    pub fn open_snapshot(conn: &Connection, schema: &str, snap: &SnapshotBytes) -> rusqlite::Result<()> {
+    pub(crate) fn open_snapshot(conn: &Connection, schema: &str, snap: &SnapshotBytes) -> rusqlite::Result<()> {
         let name = CString::new(schema).expect("schema name has no NUL");
         let mut s = rusqlite::ffi::sqlite3_snapshot { hidden: *snap };
         // SAFETY: live handle; SQLite only reads the snapshot struct.
@@ -108,8 +107,8 @@ impl SourceReader {
         }
     }
 
-    pub fn new(path: PathBuf, pin: Option<Connection>, snapshot: Option<SnapshotBytes>) -> Self {
-        SourceReader { path, pin, snapshot }
+    pub(crate) fn new(pin: Option<Connection>, snapshot: Option<SnapshotBytes>) -> Self {
+        SourceReader { pin, snapshot }
     }
 
     /// True when a WAL source is pinned but SQLite gave no snapshot (its WAL
@@ -117,23 +116,23 @@ impl SourceReader {
     /// pass, so the main file itself stays as it was at the pinned moment
     /// and other connections may read it as `immutable` (ignoring newer WAL
     /// frames) and still see exactly that moment.
-    pub fn pinned_without_snapshot(&self) -> bool {
+    pub(crate) fn pinned_without_snapshot(&self) -> bool {
         self.pin.is_some() && self.snapshot.is_none()
     }
 
     /// True when the source is pinned: a read transaction is held open, so
     /// every read sees one moment.
-    pub fn pinned(&self) -> bool {
+    pub(crate) fn pinned(&self) -> bool {
         self.pin.is_some()
     }
 
     /// The connection holding the snapshot's read transaction, if any.
-    pub fn pin_connection(&self) -> Option<&Connection> {
+    pub(crate) fn pin_connection(&self) -> Option<&Connection> {
         self.pin.as_ref()
     }
 
     /// Release the pinned snapshot (end of the copy).
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         if let Some(pin) = self.pin.take() {
             let _ = pin.execute_batch("COMMIT");
         }
@@ -143,7 +142,7 @@ impl SourceReader {
 
 /// The file change counter (header bytes 24..28). In rollback-journal mode
 /// every commit increments it, so an unchanged counter means no commit.
-pub fn change_counter(path: &Path) -> Option<u32> {
+pub(crate) fn change_counter(path: &Path) -> Option<u32> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).ok()?;
     let mut h = [0u8; 28];
@@ -155,7 +154,7 @@ pub fn change_counter(path: &Path) -> Option<u32> {
 /// foreign keys off (rows arrive in table order, not dependency order) and
 /// a bounded cache, the source attached read-only as `src` (immutable when
 /// the source is [`SourceReader::pinned_without_snapshot`]).
-pub fn open_copy_connection(fork_path: &Path, source: &Path, immutable: bool) -> anyhow::Result<Connection> {
+pub(crate) fn open_copy_connection(fork_path: &Path, source: &Path, immutable: bool) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(
         fork_path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
@@ -177,7 +176,7 @@ pub fn open_copy_connection(fork_path: &Path, source: &Path, immutable: bool) ->
 }
 
 /// A read-only URI for a path, with the characters URIs reserve escaped.
-pub fn source_uri(path: &Path) -> String {
+pub(crate) fn source_uri(path: &Path) -> String {
     let mut out = String::from("file:");
     for b in path.as_os_str().as_encoded_bytes() {
         match *b {

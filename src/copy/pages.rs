@@ -7,7 +7,7 @@ use super::Progress;
 
 /// Why a page copy stopped before the end.
 #[derive(Debug)]
-pub enum PageCopyStop {
+pub(crate) enum PageCopyStop {
     /// A rollback-journal source was committed to between two chunks: the
     /// pages no longer form one consistent image.
     SourceChanged,
@@ -32,7 +32,7 @@ impl<E: Into<anyhow::Error>> From<E> for PageCopyStop {
 ///
 /// The written file is synced before `checkpoint` is told how many pages
 /// are safe, so a resumed copy can start after them.
-pub struct PageCopy<'a> {
+pub(crate) struct PageCopy<'a> {
     pub conn: &'a Connection,
     /// True when `conn` holds a read transaction for the whole copy.
     pub pinned: bool,
@@ -54,7 +54,7 @@ impl PageCopy<'_> {
     /// Copy pages `done+1..=page_count` into `file`. After every sync,
     /// `checkpoint` is told how many pages are written and synced. Returns
     /// pages copied.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         file: &std::fs::File,
         mut done: u64,

@@ -31,7 +31,7 @@ struct KeyColumn {
 
 /// One table's copy plan.
 #[derive(Debug, Clone)]
-pub struct TablePlan {
+pub(crate) struct TablePlan {
     pub name: String,
     columns: Vec<String>,
     key: Key,
@@ -40,7 +40,7 @@ pub struct TablePlan {
 /// Work out how to copy every table with rows of its own: real tables and
 /// virtual tables' shadow tables, not virtual tables themselves nor SQLite's
 /// internal tables (those are copied separately).
-pub fn plan(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<Vec<TablePlan>> {
+pub(crate) fn plan(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<Vec<TablePlan>> {
     let mut plans = Vec::new();
     for obj in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table) {
         if obj.is_virtual() || obj.is_internal() {
@@ -121,7 +121,7 @@ fn integer_primary_key(conn: &Connection, table: &str) -> anyhow::Result<Option<
 }
 
 /// A string literal for SQL.
-pub fn sql_string(s: &str) -> String {
+pub(crate) fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -218,24 +218,24 @@ fn dir(desc: bool) -> &'static str {
 }
 
 /// Copies pages of rows from `src` into `main` over one connection.
-pub struct Copier<'a> {
+pub(crate) struct Copier<'a> {
     conn: &'a Connection,
     source: &'a SourceReader,
     page_rows: u64,
 }
 
 impl<'a> Copier<'a> {
-    pub fn new(conn: &'a Connection, source: &'a SourceReader, page_rows: u64) -> Self {
+    pub(crate) fn new(conn: &'a Connection, source: &'a SourceReader, page_rows: u64) -> Self {
         Copier { conn, source, page_rows }
     }
 
-    pub fn connection(&self) -> &Connection {
+    pub(crate) fn connection(&self) -> &Connection {
         self.conn
     }
 
     /// Begin a page transaction that reads the source at the pinned
     /// snapshot (when there is one).
-    pub fn begin(&self) -> anyhow::Result<()> {
+    pub(crate) fn begin(&self) -> anyhow::Result<()> {
         self.conn.execute_batch("BEGIN")?;
         if let Some(snap) = &self.source.snapshot {
             if let Err(e) = SourceReader::open_snapshot(self.conn, "src", snap) {
@@ -246,17 +246,17 @@ impl<'a> Copier<'a> {
         Ok(())
     }
 
-    pub fn commit(&self) -> anyhow::Result<()> {
+    pub(crate) fn commit(&self) -> anyhow::Result<()> {
         self.conn.execute_batch("COMMIT").context("could not commit a page to the fork")?;
         Ok(())
     }
 
-    pub fn rollback(&self) {
+    pub(crate) fn rollback(&self) {
         let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// Rows of `plan` already in the fork (a resumed copy).
-    pub fn rows_in_fork(&self, plan: &TablePlan) -> anyhow::Result<u64> {
+    pub(crate) fn rows_in_fork(&self, plan: &TablePlan) -> anyhow::Result<u64> {
         let n: i64 =
             self.conn.query_row(&format!("SELECT count(*) FROM main.{}", quote_ident(&plan.name)), [], |r| r.get(0))?;
         Ok(n as u64)
@@ -280,7 +280,7 @@ impl<'a> Copier<'a> {
     }
 
     /// Copy every remaining row of one table, page by page.
-    pub fn copy_table(&self, plan: &TablePlan, progress: &mut dyn Progress) -> anyhow::Result<u64> {
+    pub(crate) fn copy_table(&self, plan: &TablePlan, progress: &mut dyn Progress) -> anyhow::Result<u64> {
         let t = quote_ident(&plan.name);
         if matches!(plan.key, Key::Unreachable) {
             // Nothing to page by: one statement, and only if not done yet.
@@ -345,7 +345,7 @@ impl<'a> Copier<'a> {
 /// Delete rows whose foreign keys point at a parent row the fork does not
 /// have, until none are left (a deleted row can orphan its own children).
 /// Foreign-key enforcement and triggers must be off. Returns rows deleted.
-pub fn prune_orphans(conn: &Connection) -> anyhow::Result<u64> {
+pub(crate) fn prune_orphans(conn: &Connection) -> anyhow::Result<u64> {
     let mut pruned = 0u64;
     for _round in 0..64 {
         let orphans: Vec<(String, Option<i64>, i64)> = {

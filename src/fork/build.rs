@@ -34,7 +34,7 @@ pub(crate) enum Build<'a> {
 }
 
 impl Job<'_> {
-    pub fn run(&self, session: SourceSession, state: CopyState, build: Build) -> anyhow::Result<Entry> {
+    pub(crate) fn run(&self, session: SourceSession, state: CopyState, build: Build) -> anyhow::Result<Entry> {
         match build {
             Build::Here(progress) => self.build(session, state, progress),
             Build::Detach(claim) => self.detach(session, state, claim),

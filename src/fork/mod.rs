@@ -21,14 +21,14 @@
 //!      (`detach.rs`).
 //! 5. **Finish**: flip the entry to `healthy` with the copy figures; on any
 //!    error, discard the fork (its files, its copy state, its entry) —
-//!    [`build_or_discard`] is the one ending every fork and resume goes
+//!    `build_or_discard` is the one ending every fork and resume goes
 //!    through.
 //!
 //! A fork interrupted in step 4 stays `provisioning`; `db resume`,
 //! `db wait` or the same `db fork` continues it from its last checkpoint.
 //!
 //! **Adding a copy method**: a new file with a type implementing
-//! [`DataCopy`], a variant of `home::CopyMethod`, and an arm in [`method`].
+//! `DataCopy`, a variant of `home::CopyMethod`, and an arm in `method`.
 
 mod build;
 mod detach;
@@ -41,7 +41,7 @@ mod state;
 
 pub use detach::READY;
 pub use resume::{interrupted, resume, resume_in_background};
-pub use source::{resolve_source, ResolvedSource};
+pub(crate) use source::{resolve_source, ResolvedSource};
 pub use state::CopyState;
 
 use crate::address::{Address, Source};

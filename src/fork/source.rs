@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 /// A resolved fork source.
 #[derive(Debug, Clone)]
-pub struct ResolvedSource {
+pub(crate) struct ResolvedSource {
     pub path: PathBuf,
     pub parent: Parent,
     /// The namespace a bare destination lands in.
@@ -39,7 +39,7 @@ impl ResolvedSource {
 
 /// Resolve what the user named: a registered database must be healthy and
 /// have its file; a path must be a SQLite file.
-pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::Result<ResolvedSource> {
+pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::Result<ResolvedSource> {
     match source {
         Source::Registered(addr) => {
             let reg = Registry::load(home)?;
@@ -122,7 +122,11 @@ impl SourceSession {
     /// WAL source's read transaction stays open and its snapshot is kept;
     /// `reuse` asks for an earlier snapshot (a resumed copy) first. The
     /// second value is true when that earlier snapshot was reopened.
-    pub fn open(path: &Path, keep_snapshot: bool, reuse: Option<&SnapshotBytes>) -> anyhow::Result<(Self, bool)> {
+    pub(crate) fn open(
+        path: &Path,
+        keep_snapshot: bool,
+        reuse: Option<&SnapshotBytes>,
+    ) -> anyhow::Result<(Self, bool)> {
         let conn = schema::open_source(path)?;
         if reuse.is_some() {
             // sqlite3_snapshot_open needs the pager to have the WAL open
@@ -149,10 +153,10 @@ impl SourceSession {
         let pin = keep_snapshot && schema.settings.journal_mode.is_wal();
         let snapshot = if pin { SourceReader::take_snapshot(&conn) } else { None };
         let reader = if pin {
-            SourceReader::new(path.to_path_buf(), Some(conn), snapshot)
+            SourceReader::new(Some(conn), snapshot)
         } else {
             let _ = conn.execute_batch("COMMIT");
-            SourceReader::new(path.to_path_buf(), None, None)
+            SourceReader::new(None, None)
         };
         Ok((SourceSession { schema, reader, prepared: None }, reused))
     }
@@ -174,7 +178,7 @@ pub(crate) enum Plan {
 }
 
 impl Plan {
-    pub fn of(with_data: bool, method: CopyMethod) -> Plan {
+    pub(crate) fn of(with_data: bool, method: CopyMethod) -> Plan {
         if with_data {
             super::method(method).plan()
         } else {

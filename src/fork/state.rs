@@ -94,12 +94,12 @@ pub(crate) struct StateFile<'a> {
 }
 
 impl<'a> StateFile<'a> {
-    pub fn new(home: &'a Home, id: &'a str, state: CopyState) -> Self {
+    pub(super) fn new(home: &'a Home, id: &'a str, state: CopyState) -> Self {
         StateFile { home, id, state: RefCell::new(state), last: Cell::new(None) }
     }
 
     /// Change the state and save it now: a resume may start from it.
-    pub fn checkpoint(&self, change: impl FnOnce(&mut CopyState)) -> anyhow::Result<()> {
+    pub(super) fn checkpoint(&self, change: impl FnOnce(&mut CopyState)) -> anyhow::Result<()> {
         change(&mut self.state.borrow_mut());
         self.state.borrow().save(self.home, self.id)?;
         self.last.set(Some(Instant::now()));
@@ -116,7 +116,7 @@ impl<'a> StateFile<'a> {
     }
 
     /// The copy is over: save the last figures (best effort) and return them.
-    pub fn finish(self) -> CopyState {
+    pub(super) fn finish(self) -> CopyState {
         let state = self.state.into_inner();
         let _ = state.save(self.home, self.id);
         state

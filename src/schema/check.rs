@@ -8,7 +8,7 @@ use super::{Kind, Object, SourceSchema};
 
 /// Refuse anything that is not exactly one `CREATE` of the claimed type and
 /// name. Runs before the fork file exists.
-pub fn check_objects(schema: &SourceSchema) -> Result<(), Error> {
+pub(crate) fn check_objects(schema: &SourceSchema) -> Result<(), Error> {
     for obj in &schema.objects {
         check_object(obj)?;
     }
@@ -22,7 +22,7 @@ fn refuse(obj: &Object, why: &str) -> Error {
     ))
 }
 
-pub fn check_object(obj: &Object) -> Result<(), Error> {
+pub(crate) fn check_object(obj: &Object) -> Result<(), Error> {
     if obj.sql.contains('\0') {
         return Err(refuse(obj, "contains a NUL byte"));
     }
@@ -91,7 +91,7 @@ fn is_replayable_internal(obj: &Object) -> bool {
 /// True when `sql` is one statement: nothing but whitespace and comments
 /// follows the first complete statement (SQLite's own `sqlite3_complete`
 /// decides where that ends, trigger bodies included).
-pub fn is_single_statement(sql: &str) -> bool {
+pub(crate) fn is_single_statement(sql: &str) -> bool {
     let bytes = sql.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
         if *b != b';' {
@@ -188,7 +188,7 @@ pub(super) fn leading_words(sql: &str, n: usize) -> Vec<String> {
 }
 
 /// Remove SQL quoting from an identifier token.
-pub fn unquote(tok: &str) -> String {
+pub(crate) fn unquote(tok: &str) -> String {
     let mut chars = tok.chars();
     match (chars.next(), tok.chars().last()) {
         (Some(q @ ('"' | '\'' | '`')), Some(l)) if l == q && tok.len() >= 2 => {
@@ -201,7 +201,7 @@ pub fn unquote(tok: &str) -> String {
 }
 
 /// Quote an identifier for SQL: always, whatever it contains.
-pub fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

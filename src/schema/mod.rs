@@ -20,12 +20,12 @@ mod check;
 mod replay;
 
 use check::leading_words;
-pub use check::{check_object, check_objects, is_single_statement, quote_ident, unquote};
-pub use replay::Replayer;
+pub(crate) use check::{check_object, check_objects, quote_ident};
+pub(crate) use replay::Replayer;
 
 /// The kinds of schema object `sqlite_master` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     Table,
     Index,
     View,
@@ -42,7 +42,7 @@ impl Kind {
             _ => None,
         }
     }
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Table => "table",
             Kind::Index => "index",
@@ -54,7 +54,7 @@ impl Kind {
 
 /// One row of `sqlite_master` that has SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Object {
+pub(crate) struct Object {
     pub kind: Kind,
     pub name: String,
     pub tbl_name: String,
@@ -62,11 +62,11 @@ pub struct Object {
 }
 
 impl Object {
-    pub fn is_virtual(&self) -> bool {
+    pub(crate) fn is_virtual(&self) -> bool {
         self.kind == Kind::Table && leading_words(&self.sql, 2).get(1).is_some_and(|w| w == "VIRTUAL")
     }
     /// Tables SQLite creates itself (`sqlite_sequence`, `sqlite_stat*`).
-    pub fn is_internal(&self) -> bool {
+    pub(crate) fn is_internal(&self) -> bool {
         self.name.to_ascii_lowercase().starts_with("sqlite_")
     }
     fn describe(&self) -> String {
@@ -82,7 +82,7 @@ impl Object {
 
 /// Database settings that a fork carries.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub page_size: i64,
     pub auto_vacuum: i64,
     pub encoding: String,
@@ -94,7 +94,7 @@ pub struct Settings {
 /// How a database keeps its journal, as far as a fork cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum JournalMode {
+pub(crate) enum JournalMode {
     /// Write-ahead log. Stored in the file header, so a fork carries it;
     /// readers can hold one snapshot while writers commit.
     Wal,
@@ -106,34 +106,34 @@ pub enum JournalMode {
 
 impl JournalMode {
     /// From what `PRAGMA journal_mode` answers.
-    pub fn from_pragma(text: &str) -> Self {
+    pub(crate) fn from_pragma(text: &str) -> Self {
         if text.eq_ignore_ascii_case("wal") {
             JournalMode::Wal
         } else {
             JournalMode::Rollback
         }
     }
-    pub fn is_wal(self) -> bool {
+    pub(crate) fn is_wal(self) -> bool {
         self == JournalMode::Wal
     }
 }
 
 /// What was read from a source in one read transaction.
 #[derive(Debug, Clone)]
-pub struct SourceSchema {
+pub(crate) struct SourceSchema {
     pub objects: Vec<Object>,
     pub settings: Settings,
 }
 
 impl SourceSchema {
-    pub fn has_table(&self, name: &str) -> bool {
+    pub(crate) fn has_table(&self, name: &str) -> bool {
         self.objects.iter().any(|o| o.kind == Kind::Table && o.name.eq_ignore_ascii_case(name))
     }
 }
 
 /// Check that `path` is an existing SQLite file, with errors that say what
 /// is wrong and what to do.
-pub fn check_source_file(path: &Path) -> Result<(), Error> {
+pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::SourceFileMissing { path: path.to_path_buf() }
@@ -175,7 +175,7 @@ fn read_up_to(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Open a source read-only. It is never written: no journal-mode change, no
 /// schema-defined code trusted.
-pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
+pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
     check_source_file(path)?;
     let conn = Connection::open_with_flags(
         path,
@@ -188,7 +188,7 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
 }
 
 /// Open a database sqlfork owns, read-write, with the fork-side settings.
-pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
+pub(crate) fn open_fork(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_context(|| format!("could not open {}", path.display()))?;
     harden(&conn)?;
@@ -201,7 +201,7 @@ pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
 /// database open (nobody holds the shared "dead man switch" lock in the
 /// `-shm`). Create it before opening the source; it tidies when dropped,
 /// after every connection to the source is closed.
-pub struct SourceSideFiles {
+pub(crate) struct SourceSideFiles {
     wal: std::path::PathBuf,
     shm: std::path::PathBuf,
     had_wal: bool,
@@ -209,7 +209,7 @@ pub struct SourceSideFiles {
 }
 
 impl SourceSideFiles {
-    pub fn note(path: &Path) -> Self {
+    pub(crate) fn note(path: &Path) -> Self {
         let side = |suffix: &str| {
             let mut p = path.as_os_str().to_owned();
             p.push(suffix);
@@ -265,13 +265,13 @@ impl Drop for SourceSideFiles {
 /// an FTS shadow table), and on a replay it refuses a real table named like
 /// a shadow table (an FTS5 external-content table `ft_content`) — both
 /// would break fidelity. Hostile SQL is stopped by [`check_object`] instead.
-pub fn harden(conn: &Connection) -> anyhow::Result<()> {
+pub(crate) fn harden(conn: &Connection) -> anyhow::Result<()> {
     conn.execute_batch("PRAGMA trusted_schema = OFF;")?;
     Ok(())
 }
 
 /// Read the schema and settings in one read transaction.
-pub fn read_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<SourceSchema> {
+pub(crate) fn read_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<SourceSchema> {
     conn.execute_batch("BEGIN").map_err(|e| source_error(path, e))?;
     let out = read_schema_in_transaction(conn, path);
     let _ = conn.execute_batch("COMMIT");
@@ -281,7 +281,7 @@ pub fn read_schema(conn: &mut Connection, path: &Path) -> anyhow::Result<SourceS
 /// Read the schema and settings inside a read transaction the caller has
 /// begun (the first read pins the snapshot, so the caller may keep reading
 /// rows from the same snapshot afterwards).
-pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Result<SourceSchema> {
+pub(crate) fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Result<SourceSchema> {
     let describe = |e: rusqlite::Error| source_error(path, e);
     let objects = {
         let mut stmt = conn
@@ -322,7 +322,7 @@ pub fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyhow::Res
 }
 
 /// Turn a SQLite error on the source into one sentence that says what to do.
-pub fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
+pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
     let msg = e.to_string();
     let code = e.sqlite_error_code();
     let journal = crate::layout::sqlite_side_file(path, "-journal");

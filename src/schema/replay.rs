@@ -11,7 +11,7 @@ use super::{check_object, Kind, Object, Settings, SourceSchema};
 /// (tables, indexes, statistics tables, views, triggers), the way VACUUM and
 /// `.dump` do. Data copies run between [`Replayer::create_tables`] and the
 /// rest.
-pub struct Replayer<'a> {
+pub(crate) struct Replayer<'a> {
     schema: &'a SourceSchema,
     /// Virtual tables created so far, for recognising their shadow tables.
     virtual_tables: Vec<String>,
@@ -21,14 +21,14 @@ pub struct Replayer<'a> {
 }
 
 impl<'a> Replayer<'a> {
-    pub fn new(schema: &'a SourceSchema) -> Self {
+    pub(crate) fn new(schema: &'a SourceSchema) -> Self {
         Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new() }
     }
 
     /// A replayer for a fork whose tables already exist (a data copy after
     /// phase A, possibly in another process): it learns which source tables
     /// are the fork's shadow tables from `PRAGMA table_list`.
-    pub fn adopt(conn: &Connection, schema: &'a SourceSchema) -> anyhow::Result<Self> {
+    pub(crate) fn adopt(conn: &Connection, schema: &'a SourceSchema) -> anyhow::Result<Self> {
         let mut r = Replayer::new(schema);
         r.virtual_tables = schema.objects.iter().filter(|o| o.is_virtual()).map(|o| o.name.clone()).collect();
         let mut stmt = conn.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
@@ -44,7 +44,7 @@ impl<'a> Replayer<'a> {
 
     /// Settings that only take effect before the first table: call on an
     /// empty database, outside any transaction.
-    pub fn apply_file_settings(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
+    pub(crate) fn apply_file_settings(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
         conn.execute_batch(&format!(
             "PRAGMA page_size = {}; PRAGMA auto_vacuum = {}; PRAGMA encoding = '{}';",
             s.page_size,
@@ -59,7 +59,7 @@ impl<'a> Replayer<'a> {
     }
 
     /// Header values that can be set at any time (inside the transaction).
-    pub fn apply_header_values(tx: &Connection, s: &Settings) -> anyhow::Result<()> {
+    pub(crate) fn apply_header_values(tx: &Connection, s: &Settings) -> anyhow::Result<()> {
         tx.execute_batch(&format!(
             "PRAGMA user_version = {}; PRAGMA application_id = {};",
             s.user_version, s.application_id
@@ -70,7 +70,7 @@ impl<'a> Replayer<'a> {
 
     /// WAL mode is stored in the file header; set it last, outside any
     /// transaction. Other journal modes are per connection.
-    pub fn apply_journal_mode(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
+    pub(crate) fn apply_journal_mode(conn: &Connection, s: &Settings) -> anyhow::Result<()> {
         if s.journal_mode.is_wal() {
             let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
@@ -82,7 +82,7 @@ impl<'a> Replayer<'a> {
 
     /// Every table, in `sqlite_master` order; `sqlite_sequence` comes with
     /// the first AUTOINCREMENT table and the statistics tables come later.
-    pub fn create_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn create_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
         for obj in self.schema.objects.iter().filter(|o| o.kind == Kind::Table) {
             if obj.is_internal() {
                 continue;
@@ -119,14 +119,14 @@ impl<'a> Replayer<'a> {
         Ok(exists)
     }
 
-    pub fn create_indexes(&mut self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn create_indexes(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::Index)
     }
 
     /// `sqlite_stat1` (and `sqlite_stat4`) cannot be created by name:
     /// `ANALYZE sqlite_schema` creates them. Rows are left to the data copy;
     /// stat4 is dropped again if the source has none.
-    pub fn create_stat_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn create_stat_tables(&mut self, tx: &Connection) -> anyhow::Result<()> {
         let has1 = self.schema.has_table("sqlite_stat1");
         let has4 = self.schema.has_table("sqlite_stat4");
         if !has1 && !has4 {
@@ -149,11 +149,11 @@ impl<'a> Replayer<'a> {
         Ok(())
     }
 
-    pub fn create_views(&mut self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn create_views(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::View)
     }
 
-    pub fn create_triggers(&mut self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn create_triggers(&mut self, tx: &Connection) -> anyhow::Result<()> {
         self.create_kind(tx, Kind::Trigger)
     }
 
@@ -175,7 +175,7 @@ impl<'a> Replayer<'a> {
     /// After replay, inside the same transaction: the fork's `sqlite_master`
     /// must hold every source object with the same type, name, tbl_name and
     /// sql, and nothing else but what SQLite adds by itself.
-    pub fn verify(&self, tx: &Connection) -> anyhow::Result<()> {
+    pub(crate) fn verify(&self, tx: &Connection) -> anyhow::Result<()> {
         // Triggers have a namespace of their own: a trigger may share its
         // name with a table, so objects are keyed by (namespace, name).
         let space = |kind: &str| if kind == "trigger" { "trigger" } else { "object" };
