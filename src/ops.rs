@@ -1,6 +1,6 @@
 //! The database operations behind `db create`, `db import`, `db list`,
 //! `db show`, `db path` and `db delete`. Each takes typed options and
-//! returns data; printing is the binary's job.
+//! returns data; printing is the command line's job (`commands`).
 
 use crate::address::Address;
 use crate::claim::{is_claimed, Claim};

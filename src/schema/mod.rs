@@ -1,5 +1,7 @@
-//! Reading a source's schema and settings, checking that every object is
-//! safe to replay, and replaying it into a fresh database.
+//! Reading a source's schema and settings (here), checking that every
+//! object is safe to replay (`check.rs`), and replaying it into a fresh
+//! database (`replay.rs`). Every fork reads and checks; the schema-only and
+//! row copies replay, the page copy replays nothing.
 //!
 //! Promises:
 //! - the source is opened read-only and read in one read transaction;
