@@ -15,16 +15,16 @@ use std::path::Path;
 
 /// What a file system is, as far as cloning goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FsInfo {
+pub(crate) struct FsInfo {
     /// The device number of the file system (one per mounted super block).
-    pub dev: u64,
+    pub(crate) dev: u64,
     /// `statfs` magic number.
-    pub magic: i64,
+    pub(crate) magic: i64,
 }
 
 impl FsInfo {
     /// The file system a path lives on.
-    pub fn of(path: &Path) -> io::Result<FsInfo> {
+    pub(crate) fn of(path: &Path) -> io::Result<FsInfo> {
         let dev = std::fs::metadata(path)?.dev();
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path has a NUL byte"))?;
@@ -37,7 +37,7 @@ impl FsInfo {
     }
 
     /// A short human name for the file system type ("xfs", "ext4", ...).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self.magic {
             0x5846_5342 => "xfs".into(),
             0x9123_683e => "btrfs".into(),
@@ -54,14 +54,14 @@ impl FsInfo {
     }
 
     /// True for file systems that can share extents between files.
-    pub fn can_reflink(&self) -> bool {
+    pub(crate) fn can_reflink(&self) -> bool {
         matches!(self.magic, 0x5846_5342 | 0x9123_683e | 0x2fc1_2fc1 | 0xca45_1a4e)
     }
 }
 
 /// Why a clone cannot be made, as the sentence the result shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoClone {
+pub(crate) enum NoClone {
     /// Source and fork are on different file systems.
     DifferentFileSystems { source: String, home: String },
     /// One file system, but it does not clone (ext4, tmpfs, XFS without reflink).
@@ -85,7 +85,7 @@ impl std::fmt::Display for NoClone {
 
 /// Can a file in `home_dir` be a clone of `source`? Only a first answer: a
 /// clone that is then refused says why itself ([`clone_file`]).
-pub fn clone_possible(source: &Path, home_dir: &Path) -> Result<(), NoClone> {
+pub(crate) fn clone_possible(source: &Path, home_dir: &Path) -> Result<(), NoClone> {
     let (Ok(s), Ok(h)) = (FsInfo::of(source), FsInfo::of(home_dir)) else {
         return Err(NoClone::Refused { why: "could not tell which file system the source or the home is on".into() });
     };
@@ -104,7 +104,7 @@ pub fn clone_possible(source: &Path, home_dir: &Path) -> Result<(), NoClone> {
 
 /// Make `dst` share all of `src`'s extents (`FICLONE`). `dst` takes `src`'s
 /// length. Fails with the kernel's reason when the file system cannot.
-pub fn clone_file(src: &File, dst: &File) -> Result<(), NoClone> {
+pub(crate) fn clone_file(src: &File, dst: &File) -> Result<(), NoClone> {
     // SAFETY: FICLONE takes the source descriptor as its argument.
     let rc = unsafe { libc::ioctl(dst.as_raw_fd(), libc::FICLONE, src.as_raw_fd()) };
     if rc == 0 {
@@ -132,7 +132,7 @@ fn fs_name_of_fd(f: &File) -> Option<String> {
 
 /// How the kernel moved the bytes of a [`copy_range`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mover {
+pub(crate) enum Mover {
     /// `copy_file_range` (the kernel may clone or copy server-side).
     #[default]
     CopyFileRange,
@@ -145,14 +145,14 @@ pub enum Mover {
 /// Copies byte ranges from one file to the same offsets in another with the
 /// cheapest call the kernel accepts, remembering which one worked.
 #[derive(Debug, Default)]
-pub struct RangeCopier {
-    pub mover: Mover,
+pub(crate) struct RangeCopier {
+    pub(crate) mover: Mover,
 }
 
 impl RangeCopier {
     /// Copy `len` bytes at `offset` of `src` to the same offset of `dst`.
     /// Fails if `src` ends before `offset + len`.
-    pub fn copy(&mut self, src: &File, dst: &File, offset: u64, len: u64) -> io::Result<()> {
+    pub(crate) fn copy(&mut self, src: &File, dst: &File, offset: u64, len: u64) -> io::Result<()> {
         let mut done = 0u64;
         while done < len {
             let at = offset + done;
@@ -238,7 +238,7 @@ fn read_write(src: &File, dst: &File, at: u64, len: usize) -> io::Result<usize> 
 }
 
 /// Sync a file's data and metadata, and the directory entry that names it.
-pub fn sync_file_and_dir(file: &File, path: &Path) -> io::Result<()> {
+pub(crate) fn sync_file_and_dir(file: &File, path: &Path) -> io::Result<()> {
     file.sync_all()?;
     if let Some(dir) = path.parent() {
         File::open(dir)?.sync_all()?;

@@ -17,10 +17,10 @@
 //! Both produce a file that is byte for byte the source's database at one
 //! moment, in the source's journal mode, with no `-wal` beside it.
 
+use crate::copy::fsclone::{self, RangeCopier};
+use crate::copy::walsnap::{self, Moment, PinError};
 use crate::copy::{self, Progress};
-use crate::fsclone::{self, RangeCopier};
 use crate::schema;
-use crate::walsnap::{self, Moment, PinError};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -29,7 +29,7 @@ use std::path::Path;
 
 /// Why an instant copy stopped.
 #[derive(Debug)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// This method cannot copy this source here; the reason is for the
     /// result ("say why a fallback was used"). Nothing usable was written.
     Impossible(String),
@@ -47,35 +47,37 @@ impl<E: Into<anyhow::Error>> From<E> for Stop {
 
 /// What an instant copy did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Copied {
+pub(crate) struct Copied {
     /// Bytes of the fork (its page count × page size).
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Pages written over the main file's copy from the source's WAL.
-    pub wal_pages: u64,
+    pub(crate) wal_pages: u64,
     /// `file`: bytes an interrupted copy had made that this one kept.
-    pub kept: u64,
+    pub(crate) kept: u64,
 }
 
 /// The moment a `file` copy is copying, and how far it got: kept in the
 /// copy state so that a killed copy resumes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileCopyState {
+pub(crate) struct FileCopyState {
     /// Bytes of the main file written and synced.
-    pub bytes_done: u64,
+    pub(crate) bytes_done: u64,
     /// Rollback source: the file change counter the copy started at.
     #[serde(default)]
-    pub change_counter: Option<u32>,
+    pub(crate) change_counter: Option<u32>,
     /// WAL source: the WAL's salts (hex) when the copy started.
     #[serde(default)]
-    pub wal_salt: Option<String>,
+    pub(crate) wal_salt: Option<String>,
     /// Bytes of the main file this copy copies (for progress).
     #[serde(default)]
-    pub total_bytes: u64,
+    pub(crate) total_bytes: u64,
 }
 
-/// What the source looks like now, for [`resumable`].
+/// What the source looks like at the moment a `file` copy pins, for the
+/// caller's "may the bytes of the interrupted copy be kept?" decision
+/// (`fork::resume::same_file_moment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceNow {
+pub(crate) enum SourceNow {
     Rollback { change_counter: u32 },
     Wal { salt: [u8; 8] },
 }
@@ -89,41 +91,25 @@ impl From<&Moment> for SourceNow {
     }
 }
 
-/// May a killed `file` copy keep the bytes it wrote? Rollback source: only
-/// if no commit happened since (same change counter). WAL source: if the
-/// WAL was not restarted since (same salts), every page a checkpoint changed
-/// in the main file since is still in the WAL, so the bytes kept + the rest
-/// + the overlay at the new snapshot are exact; after a restart those frames
-///   are gone and the copy starts again.
-pub fn resumable(saved: &FileCopyState, now: SourceNow) -> bool {
-    if saved.bytes_done == 0 {
-        return false;
-    }
-    match now {
-        SourceNow::Rollback { change_counter } => {
-            saved.wal_salt.is_none() && saved.change_counter == Some(change_counter)
-        }
-        SourceNow::Wal { salt } => saved.change_counter.is_none() && saved.wal_salt.as_deref() == Some(&hex(&salt)),
-    }
-}
-
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Where a `file` copy reports: progress in pages, and a checkpoint each
-/// time the bytes so far are synced (save `state`: a resumed copy may keep
+/// The caller's side of a `file` copy: whether an interrupted copy's bytes
+/// may be kept at the moment this one pins (`keep`), and a checkpoint each
+/// time the bytes so far are synced (save the state: a resume may keep
 /// them).
-pub trait FileSink: Progress {
-    fn checkpoint(&mut self, state: &FileCopyState) -> anyhow::Result<()>;
+pub(crate) struct FileHooks<'a> {
+    pub(crate) keep: &'a dyn Fn(&FileCopyState, SourceNow) -> bool,
+    pub(crate) checkpoint: &'a mut dyn FnMut(&FileCopyState) -> anyhow::Result<()>,
 }
 
 /// One instant copy of `source` (read-only) into the fork file `fork`.
-pub struct InstantCopy<'a> {
-    pub source: &'a Path,
-    pub fork: &'a Path,
+pub(crate) struct InstantCopy<'a> {
+    pub(crate) source: &'a Path,
+    pub(crate) fork: &'a Path,
     /// The source is in WAL mode.
-    pub wal: bool,
+    pub(crate) wal: bool,
 }
 
 /// Pins the source's moment on a read-only connection of its own.
@@ -206,7 +192,7 @@ impl InstantCopy<'_> {
     /// `clone`: the whole file as one clone of the source's extents at one
     /// moment. `Stop::Impossible` (nothing kept) when the file systems
     /// cannot clone.
-    pub fn clone_file(&self) -> Result<Copied, Stop> {
+    pub(crate) fn clone_file(&self) -> Result<Copied, Stop> {
         let home_dir = self.fork.parent().unwrap_or(Path::new("."));
         let pinned = Pinned::take(self.source, self.wal)?;
         if let Err(why) = fsclone::clone_possible(self.source, home_dir) {
@@ -252,9 +238,14 @@ impl InstantCopy<'_> {
     /// `file`: the kernel copies the bytes in chunks; `state` says how far a
     /// killed copy got (and is updated, through `checkpoint`, as chunks are
     /// synced). `progress` counts pages.
-    pub fn copy_file(&self, state: &mut FileCopyState, sink: &mut dyn FileSink) -> Result<Copied, Stop> {
+    pub(crate) fn copy_file(
+        &self,
+        state: &mut FileCopyState,
+        sink: &mut dyn Progress,
+        hooks: &mut FileHooks,
+    ) -> Result<Copied, Stop> {
         let mut pinned = Pinned::take(self.source, self.wal)?;
-        let result = self.copy_chunks(&mut pinned, state, sink);
+        let result = self.copy_chunks(&mut pinned, state, sink, hooks);
         pinned.release();
         let copied = result?;
         let dst = open_fork(self.fork, false)?;
@@ -266,10 +257,13 @@ impl InstantCopy<'_> {
         &self,
         pinned: &mut Pinned,
         state: &mut FileCopyState,
-        sink: &mut dyn FileSink,
+        sink: &mut dyn Progress,
+        hooks: &mut FileHooks,
     ) -> Result<Copied, Stop> {
         let ps = pinned.page_size.max(512);
-        let keep = resumable(state, SourceNow::from(&pinned.moment)) && crate::layout::file_size(self.fork).is_some();
+        let keep = state.bytes_done > 0
+            && (hooks.keep)(state, SourceNow::from(&pinned.moment))
+            && crate::layout::file_size(self.fork).is_some();
         if !keep {
             *state = FileCopyState::default();
             match pinned.moment {
@@ -284,7 +278,7 @@ impl InstantCopy<'_> {
         state.bytes_done = state.bytes_done.min(len) / ps * ps;
         state.total_bytes = len;
         let kept = state.bytes_done;
-        sink.checkpoint(state)?;
+        (hooks.checkpoint)(state)?;
         let chunk = chunk_bytes(ps);
         let chunks = len.div_ceil(chunk);
         let per_sync = (chunks / SYNCS_PER_COPY).clamp(1, MAX_CHUNKS_PER_SYNC);
@@ -313,17 +307,17 @@ impl InstantCopy<'_> {
             first = false;
             state.bytes_done += n;
             sink.advance(n / ps);
-            copy::test_delay();
+            crate::env::test_delay();
             if sink.interrupted() {
                 // Keep what was written: sync it so a resume starts here.
                 dst.sync_data()?;
-                sink.checkpoint(state)?;
+                (hooks.checkpoint)(state)?;
                 return Err(Stop::Failed(copy::interrupted()));
             }
             unsynced += 1;
             if unsynced >= per_sync && state.bytes_done < len {
                 dst.sync_data()?;
-                sink.checkpoint(state)?;
+                (hooks.checkpoint)(state)?;
                 unsynced = 0;
             }
         }
@@ -348,7 +342,7 @@ impl Pinned {
 
 /// Bytes per `file` chunk: 16 MiB (`SQLFORK_TEST_CHUNK_PAGES` pages in tests).
 fn chunk_bytes(page_size: u64) -> u64 {
-    match std::env::var("SQLFORK_TEST_CHUNK_PAGES").ok().and_then(|v| v.parse::<u64>().ok()) {
+    match crate::env::test_chunk_pages() {
         Some(p) => p.max(1) * page_size,
         None => (16 << 20) / page_size * page_size,
     }
@@ -361,45 +355,6 @@ const MAX_CHUNKS_PER_SYNC: u64 = 16;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn saved(counter: Option<u32>, salt: Option<[u8; 8]>, done: u64) -> FileCopyState {
-        FileCopyState { bytes_done: done, change_counter: counter, wal_salt: salt.map(|s| hex(&s)), total_bytes: done }
-    }
-
-    #[test]
-    fn a_rollback_copy_resumes_only_when_no_commit_happened() {
-        let s = saved(Some(7), None, 4096);
-        assert!(resumable(&s, SourceNow::Rollback { change_counter: 7 }));
-        assert!(!resumable(&s, SourceNow::Rollback { change_counter: 8 }));
-        assert!(!resumable(&s, SourceNow::Wal { salt: [0; 8] }), "the source switched to WAL");
-        assert!(!resumable(&saved(Some(7), None, 0), SourceNow::Rollback { change_counter: 7 }), "nothing kept");
-    }
-
-    #[test]
-    fn a_wal_copy_resumes_while_the_wal_was_not_restarted() {
-        let salt = [1, 2, 3, 4, 5, 6, 7, 8];
-        let s = saved(None, Some(salt), 1 << 20);
-        assert!(resumable(&s, SourceNow::Wal { salt }));
-        let mut restarted = salt;
-        restarted[3] += 1;
-        assert!(!resumable(&s, SourceNow::Wal { salt: restarted }));
-        assert!(!resumable(&s, SourceNow::Rollback { change_counter: 1 }), "the source left WAL mode");
-        assert!(!resumable(&FileCopyState::default(), SourceNow::Wal { salt }));
-    }
-
-    struct Syncs(u32);
-    impl Progress for Syncs {
-        fn start(&mut self, _: u64, _: u64) {}
-        fn table(&mut self, _: &str) {}
-        fn advance(&mut self, _: u64) {}
-        fn finish(&mut self) {}
-    }
-    impl FileSink for Syncs {
-        fn checkpoint(&mut self, _: &FileCopyState) -> anyhow::Result<()> {
-            self.0 += 1;
-            Ok(())
-        }
-    }
 
     fn make(dir: &Path, wal: bool) -> std::path::PathBuf {
         let db = dir.join(if wal { "w.db" } else { "r.db" });
@@ -440,9 +395,13 @@ mod tests {
             }
             let mut state = FileCopyState::default();
             std::env::set_var("SQLFORK_TEST_CHUNK_PAGES", "16");
-            let mut sink = Syncs(0);
-            let out = copy.copy_file(&mut state, &mut sink).unwrap_or_else(|e| panic!("{e:?}"));
-            let syncs = sink.0;
+            let mut syncs = 0;
+            let mut count = |_: &FileCopyState| {
+                syncs += 1;
+                Ok(())
+            };
+            let mut hooks = FileHooks { keep: &|_, _| false, checkpoint: &mut count };
+            let out = copy.copy_file(&mut state, &mut copy::NoProgress, &mut hooks).unwrap_or_else(|e| panic!("{e:?}"));
             assert!(syncs > 1, "checkpoints as it goes: {syncs} {state:?} {out:?}");
             assert_eq!(out.bytes, crate::layout::file_size(&fork).unwrap());
             assert_eq!(wal, out.wal_pages > 0, "{out:?}");

@@ -25,7 +25,7 @@
 //! page count, is exactly the snapshot. If the WAL did restart under a
 //! mark-0 reader, the overwritten pages are taken from the main file again.
 
-use crate::fsclone::RangeCopier;
+use crate::copy::fsclone::RangeCopier;
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::fs::File;
@@ -34,7 +34,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// A path with a suffix appended (`-wal`, `-shm`).
-pub fn side_file(db: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn side_file(db: &Path, suffix: &str) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
     p.push(suffix);
     PathBuf::from(p)
@@ -43,25 +43,25 @@ pub fn side_file(db: &Path, suffix: &str) -> PathBuf {
 /// The first 48-byte copy of the wal-index header in `-shm`, with the
 /// checkpointer's progress (`nBackfill`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndexHeader {
+pub(crate) struct IndexHeader {
     /// Bumped by every write transaction.
-    pub change: u32,
+    pub(crate) change: u32,
     /// Frames in the WAL that belong to committed transactions.
-    pub mx_frame: u32,
+    pub(crate) mx_frame: u32,
     /// The database's size in pages as of `mx_frame`.
-    pub n_page: u32,
+    pub(crate) n_page: u32,
     /// The WAL's salts (raw bytes, as in the WAL file): new at every restart.
-    pub salt: [u8; 8],
-    pub page_size: u32,
+    pub(crate) salt: [u8; 8],
+    pub(crate) page_size: u32,
     /// Frames already copied back into the main file.
-    pub backfilled: u32,
+    pub(crate) backfilled: u32,
 }
 
 const HDR: usize = 48;
 
 /// Read the wal-index header. `None` when there is no usable header (no
 /// `-shm`, not initialised yet, or caught mid-write: the two copies differ).
-pub fn read_index_header(shm: &File) -> io::Result<Option<IndexHeader>> {
+pub(crate) fn read_index_header(shm: &File) -> io::Result<Option<IndexHeader>> {
     let mut b = [0u8; 136];
     let n = shm.read_at(&mut b, 0)?;
     if n < b.len() {
@@ -117,7 +117,7 @@ fn checksum(data: &[u8], big_endian: bool) -> [u32; 2] {
 
 /// One moment of a source, held by an open read transaction on `conn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Moment {
+pub(crate) enum Moment {
     /// Rollback journal: SHARED lock held; the file change counter.
     Rollback { change_counter: u32 },
     /// WAL: the snapshot's index header.
@@ -126,7 +126,7 @@ pub enum Moment {
 
 /// Why no moment could be pinned.
 #[derive(Debug)]
-pub enum PinError {
+pub(crate) enum PinError {
     /// The source could not be read (locked, hot journal, not a database):
     /// the caller reports it as it reports any source error.
     Sqlite(rusqlite::Error),
@@ -157,13 +157,13 @@ impl From<io::Error> for PinError {
 /// `-shm` "dead man switch" (WAL), letting writers, checkpointers and WAL
 /// restarts through. So sqlfork opens each file once, and closes it only
 /// after the SQLite connection is closed (declare it after the connection).
-pub struct Held {
-    pub main: File,
-    pub shm: Option<File>,
+pub(crate) struct Held {
+    pub(crate) main: File,
+    pub(crate) shm: Option<File>,
 }
 
 impl Held {
-    pub fn open(db: &Path) -> io::Result<Held> {
+    pub(crate) fn open(db: &Path) -> io::Result<Held> {
         Ok(Held { main: File::open(db)?, shm: None })
     }
 }
@@ -175,7 +175,7 @@ const PIN_TRIES: u32 = 200;
 /// in a transaction) and say which moment it reads. The transaction stays
 /// open: end it with `COMMIT` when the copy no longer needs the moment.
 /// `held` must outlive `conn` (see [`Held`]).
-pub fn pin(conn: &Connection, db: &Path, held: &mut Held, wal: bool) -> Result<Moment, PinError> {
+pub(crate) fn pin(conn: &Connection, db: &Path, held: &mut Held, wal: bool) -> Result<Moment, PinError> {
     if !wal {
         conn.execute_batch("BEGIN")?;
         let read = conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(()));
@@ -237,7 +237,7 @@ fn same_snapshot(a: &IndexHeader, b: &IndexHeader) -> bool {
 
 /// The WAL's salts now. A header caught mid-write (a commit right now) is
 /// read again: only a header that reads whole says anything.
-pub fn current_salt(shm: &File) -> io::Result<[u8; 8]> {
+pub(crate) fn current_salt(shm: &File) -> io::Result<[u8; 8]> {
     for _ in 0..10_000 {
         if let Some(h) = read_index_header(shm)? {
             return Ok(h.salt);
@@ -249,12 +249,12 @@ pub fn current_salt(shm: &File) -> io::Result<[u8; 8]> {
 
 /// What an overlay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Overlay {
+pub(crate) struct Overlay {
     /// Pages written over the copy from WAL frames.
-    pub pages: u64,
+    pub(crate) pages: u64,
     /// The WAL restarted while it was read (a mark-0 reader): the pages were
     /// taken from the main file again.
-    pub restarted: bool,
+    pub(crate) restarted: bool,
 }
 
 const WAL_HEADER: u64 = 32;
@@ -266,7 +266,7 @@ const FRAME_HEADER: u64 = 24;
 /// header's size fields. Call it with the transaction still open.
 /// (`page_size` comes from the connection: an index header of an empty WAL
 /// has none.)
-pub fn overlay(
+pub(crate) fn overlay(
     db: &Path,
     held: &Held,
     snap: &IndexHeader,
@@ -329,7 +329,7 @@ pub fn overlay(
 
 /// Header bytes 28..32 (database size in pages) and 92..96 (the change
 /// counter it is valid for): a file without its WAL needs them right.
-pub fn fix_header(fork: &File, page_count: u64) -> io::Result<()> {
+pub(crate) fn fix_header(fork: &File, page_count: u64) -> io::Result<()> {
     if page_count == 0 {
         return Ok(());
     }
