@@ -207,13 +207,13 @@ pub(crate) fn pin(conn: &Connection, db: &Path, held: &mut Held, wal: bool) -> R
     }
     let shm = held.shm.as_ref().expect("opened above");
     for attempt in 0..PIN_TRIES {
-        let before = read_index_header(&shm)?;
+        let before = read_index_header(shm)?;
         conn.execute_batch("BEGIN")?;
         if let Err(e) = conn.query_row("SELECT count(*) FROM main.sqlite_master", [], |_| Ok(())) {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e.into());
         }
-        let after = read_index_header(&shm)?;
+        let after = read_index_header(shm)?;
         match (before, after) {
             (Some(a), Some(b)) if same_snapshot(&a, &b) => return Ok(Moment::Wal(b)),
             _ => {
