@@ -149,25 +149,28 @@ pub(crate) enum ParentView {
     },
 }
 
+impl ParentView {
+    fn database(id: &str, namespace: &str, slug: &str, name: &str, branch: &Option<String>, deleted: bool) -> Self {
+        ParentView::Database {
+            id: id.to_string(),
+            namespace: namespace.to_string(),
+            slug: slug.to_string(),
+            name: name.to_string(),
+            branch: branch.clone(),
+            deleted,
+        }
+    }
+}
+
 impl From<&ResolvedParent> for ParentView {
     fn from(p: &ResolvedParent) -> Self {
         match p {
-            ResolvedParent::Live { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
-            ResolvedParent::Deleted { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: true,
-            },
+            ResolvedParent::Live { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
+            ResolvedParent::Deleted { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, true)
+            }
             ResolvedParent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
@@ -176,14 +179,9 @@ impl From<&ResolvedParent> for ParentView {
 impl From<&Parent> for ParentView {
     fn from(p: &Parent) -> Self {
         match p {
-            Parent::Database { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
+            Parent::Database { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
             Parent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
