@@ -27,6 +27,7 @@
 
 pub mod address;
 pub mod branch;
+mod cancel;
 mod claim;
 mod copy;
 pub mod env;
@@ -38,6 +39,7 @@ mod layout;
 pub mod ops;
 pub mod registry;
 mod schema;
+mod suggest;
 mod sweep;
 pub mod ttl;
 
@@ -57,12 +59,25 @@ mod output;
 #[cfg(feature = "cli")]
 pub fn run_cli() -> std::process::ExitCode {
     use clap::Parser;
-    let cli = cli::Cli::parse();
-    match commands::run(cli) {
+    // The shell completions ask for database addresses this way.
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let result = if args.get(1).is_some_and(|a| a == "__complete") {
+        commands::complete(&args[2..])
+    } else {
+        commands::run(cli::Cli::parse())
+    };
+    match result {
         Ok(code) => std::process::ExitCode::from(code.code()),
+        // A closed stdout (`sqlfork db list | head`) is not an error.
+        Err(err) if error::is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::from(error::exit_code_for(&err).code())
+            let code = error::exit_code_for(&err);
+            match error::typed(&err) {
+                // Ctrl-C: one line saying how far the copy got and how to go on.
+                Some(e) if code == ExitCode::Interrupted => eprintln!("{e}"),
+                _ => eprintln!("error: {err:#}"),
+            }
+            std::process::ExitCode::from(code.code())
         }
     }
 }

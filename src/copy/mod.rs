@@ -48,6 +48,21 @@ pub trait Progress {
     fn finish(&mut self);
     /// What is being counted: "rows" (the default) or "pages".
     fn unit(&mut self, _unit: &'static str) {}
+    /// How many bytes one counted unit stands for (a page's size, or a
+    /// row's average share of the source), so progress can be shown in
+    /// bytes.
+    fn unit_bytes(&mut self, _bytes: f64) {}
+    /// True when the user asked the copy to stop (Ctrl-C). The copy checks
+    /// between chunks, keeps what it committed, and returns an
+    /// [`Error::CopyStopped`](crate::error::Error::CopyStopped) error.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
+}
+
+/// The error a copy returns when [`Progress::interrupted`] says stop.
+pub(crate) fn interrupted() -> anyhow::Error {
+    crate::error::Error::CopyStopped.into()
 }
 
 /// A progress sink that ignores everything.

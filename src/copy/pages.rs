@@ -111,6 +111,12 @@ impl PageCopy<'_> {
             unsynced += 1;
             progress.advance(n);
             crate::env::test_delay();
+            if progress.interrupted() {
+                // Keep what was written: sync it so a resume starts here.
+                file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
+                checkpoint(done)?;
+                return Err(PageCopyStop::Failed(super::interrupted()));
+            }
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 checkpoint(done)?;

@@ -294,6 +294,9 @@ impl<'a> Copier<'a> {
             };
             self.commit()?;
             progress.advance(n);
+            if progress.interrupted() {
+                return Err(super::interrupted());
+            }
             return Ok(n);
         }
         let cols = plan.column_list(true);
@@ -335,6 +338,9 @@ impl<'a> Copier<'a> {
             total += n;
             progress.advance(n);
             crate::env::test_delay();
+            if progress.interrupted() {
+                return Err(super::interrupted());
+            }
             if n < self.page_rows {
                 return Ok(total);
             }

@@ -44,6 +44,8 @@ impl Job<'_> {
     /// Build the whole fork here, then flip it to healthy.
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
+        // A resumed copy's time counts its earlier runs too.
+        let earlier_ms = state.elapsed_ms;
         crate::env::trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
         let stats = if self.entry.include_data {
             method(state.method).copy(self, session, state, progress)
@@ -52,7 +54,7 @@ impl Job<'_> {
         }
         .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
         .map_err(explain_write_failure)?;
-        let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
+        let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         layout::remove_copy_state(self.home, &self.entry.id);
         Ok(entry)

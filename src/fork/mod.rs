@@ -101,6 +101,15 @@ pub fn fork(
     }
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
         if !is_same_fork(&e, &src.parent, opts.with_data) {
+            // Another fork at this address, interrupted: say so and how to
+            // go on, rather than only "already exists".
+            if opts.branch.is_none()
+                && e.status == Status::Provisioning
+                && e.owned
+                && !crate::claim::is_claimed(home, &e.id)
+            {
+                return Err(interrupted_here(home, &e).into());
+            }
             return Err(Error::Taken { address: dest }.into());
         }
         // The same fork, interrupted: finish it. If another process is
@@ -113,6 +122,8 @@ pub fn fork(
                 return Err(Error::BeingBuilt { address: dest }.into())
             }
             Err(err) if Error::any_in(&err, |e| matches!(e, Error::NotFound { address } if *address == dest)) => {}
+            // Finished: keep what this run asked for (its TTL and name).
+            Ok(out) => return rerun_options(home, out, opts),
             other => return other,
         }
     }
@@ -180,7 +191,7 @@ fn new_entry(
 
 /// The copy state of a copy that begins now, from `session`. `counter` is
 /// the source's change counter read before the session opened.
-fn state_at_start(
+pub(super) fn state_at_start(
     session: &SourceSession,
     src: &std::path::Path,
     counter: Option<u32>,
@@ -215,6 +226,8 @@ pub(crate) fn build_or_discard(
     let mut claim = Some(claim);
     let out = match build(&mut claim) {
         Ok(entry) => Ok(ForkOutcome { entry, resumed }),
+        // Interrupted (Ctrl-C): the fork stays provisioning, to be resumed.
+        Err(e) if Error::any_in(&e, |e| matches!(e, Error::CopyStopped)) => Err(interrupted_error(home, entry)),
         Err(e) => {
             discard(home, entry, &e, note_failure);
             Err(e)
@@ -222,6 +235,52 @@ pub(crate) fn build_or_discard(
     };
     drop(claim);
     out
+}
+
+/// The command that continues an interrupted fork.
+pub(crate) fn resume_command(entry: &Entry) -> String {
+    match entry.branch.as_deref().and_then(|b| b.strip_suffix(crate::address::RESET_SUFFIX)) {
+        // The hidden copy of a branch reset: the next put continues it.
+        Some(r) => format!("sqlfork branch put {}/{}@{r}", entry.namespace, entry.slug),
+        None => format!("sqlfork db resume {}", entry.address()),
+    }
+}
+
+/// "Interrupted at 45.2/100.0 MiB (45%); `sqlfork db resume X` continues it".
+fn interrupted_error(home: &Home, entry: &Entry) -> anyhow::Error {
+    let how_far = CopyState::load(home, &entry.id).and_then(|s| s.how_far());
+    Error::Interrupted { address: entry.address(), how_far, resume: resume_command(entry) }.into()
+}
+
+/// A fork re-run with other arguments finds this interrupted fork at its
+/// destination.
+fn interrupted_here(home: &Home, e: &Entry) -> Error {
+    Error::InterruptedFork {
+        address: e.address(),
+        with_data: e.include_data,
+        how_far: CopyState::load(home, &e.id).and_then(|s| s.how_far()),
+        resume: resume_command(e),
+    }
+}
+
+/// A re-run of `db fork` that finished an interrupted fork applies what it
+/// was asked this time: `--ttl` (counted from now) and `--name`.
+fn rerun_options(home: &Home, out: ForkOutcome, opts: &ForkOptions) -> anyhow::Result<ForkOutcome> {
+    if opts.ttl.is_none() && opts.name.is_none() {
+        return Ok(out);
+    }
+    let now = ttl::now();
+    let entry = Registry::update(home, |reg| {
+        let Some(e) = reg.by_id_mut(&out.entry.id) else { return Ok(out.entry.clone()) };
+        if let Some(d) = opts.ttl {
+            e.expires_at = Some(ttl::format_time(now + d));
+        }
+        if let Some(n) = &opts.name {
+            e.name = n.clone();
+        }
+        Ok(e.clone())
+    })?;
+    Ok(ForkOutcome { entry, ..out })
 }
 
 /// A way of copying a source's data into a fork: one per

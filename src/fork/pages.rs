@@ -99,9 +99,11 @@ fn copy_pages(
         .map_err(|e| Error::failed(format!("could not open {}: {e}", path.display())))?;
     let copier = copy::PageCopy { conn, pinned, change_counter: state.change_counter, page_size, page_count };
     let start = state.pages_done;
+    state.bytes_total = page_count * page_size;
     let state_file = StateFile::new(job.home, &job.entry.id, state);
     let mut tracker = Tracked { inner: &mut *progress, state: &state_file };
     tracker.unit("pages");
+    tracker.unit_bytes(page_size as f64);
     tracker.start(page_count, start);
     // A resume may start after every chunk that is synced.
     let mut checkpoint = |done: u64| {

@@ -139,8 +139,11 @@ pub(crate) fn resume_entry(
     };
     let src = source::source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
-    let mut state = CopyState::load(home, &entry.id)
-        .unwrap_or_else(|| CopyState { method: config.copy_method, ..CopyState::default() });
+    // No copy state: the fork was interrupted before its copy began (the
+    // state is saved before the first page), so it starts afresh below.
+    let saved_state = CopyState::load(home, &entry.id);
+    let fresh = saved_state.is_none();
+    let mut state = saved_state.unwrap_or_else(|| CopyState { method: config.copy_method, ..CopyState::default() });
     let How { detach, note_failure, ready } = how;
     build_or_discard(home, &entry, claim, note_failure, true, |claim| {
         let saved = state.saved_snapshot();
@@ -153,7 +156,11 @@ pub(crate) fn resume_entry(
             SourceSession::open(&src.path, entry.include_data, saved.as_ref()).map_err(removed)?;
         let plan_method = if entry.include_data { state.method } else { CopyMethod::Pages };
         check_schema(&mut session, Plan::of(entry.include_data, plan_method)).map_err(removed)?;
-        if entry.include_data {
+        if entry.include_data && fresh {
+            layout::remove_database_files(&entry.path);
+            state = super::state_at_start(&session, &src.path, counter, config.copy_method);
+            state.save(home, &entry.id)?;
+        } else if entry.include_data {
             let now = Observed {
                 wal: session.schema.settings.journal_mode.is_wal(),
                 had_snapshot: saved.is_some(),

@@ -94,8 +94,12 @@ impl DataCopy for Rows {
         let (total, already) = count_rows(&conn, &copier, &plans)?;
         state.rows_total = total;
         state.rows_done = already;
+        // Rows stand for the source's bytes on average, for progress in MiB.
+        state.bytes_total = layout::file_size(&job.src.path).unwrap_or(0);
+        let unit_bytes = if total > 0 { state.bytes_total as f64 / total as f64 } else { 0.0 };
         let state_file = StateFile::new(job.home, &job.entry.id, state);
         let mut tracker = Tracked { inner: &mut *progress, state: &state_file };
+        tracker.unit_bytes(unit_bytes);
         tracker.start(total, already);
         let mut copied = 0;
         for plan in &plans {

@@ -45,6 +45,14 @@ pub struct CopyState {
     /// Page copy: pages written so far (for progress; not all synced yet).
     #[serde(default)]
     pub pages_written: u64,
+    /// The copy's size in bytes (the source's pages, or the source file's
+    /// size for a row copy), for progress in bytes.
+    #[serde(default)]
+    pub bytes_total: u64,
+    /// Time spent copying so far, over every run (a resumed copy's figures
+    /// count the whole copy).
+    #[serde(default)]
+    pub elapsed_ms: u64,
 }
 
 impl CopyState {
@@ -62,6 +70,16 @@ impl CopyState {
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
+    }
+
+    /// "45.2/100.0 MiB (45%)": how far the copy is, when known.
+    pub fn how_far(&self) -> Option<String> {
+        let pct = self.percent()?;
+        let mib = |b: f64| b / (1024.0 * 1024.0);
+        let total = self.bytes_total as f64;
+        // Rounded down: an interrupted copy is never "100%".
+        let done = if pct >= 100.0 { mib(total) } else { (mib(total * pct / 100.0) * 10.0).floor() / 10.0 };
+        Some(format!("{done:.1}/{:.1} MiB ({:.0}%)", mib(total), pct.floor()))
     }
 
     /// Percentage copied, when known.
@@ -91,16 +109,33 @@ pub(crate) struct StateFile<'a> {
     id: &'a str,
     state: RefCell<CopyState>,
     last: Cell<Option<Instant>>,
+    /// When this run started, and the copy time of earlier runs.
+    run_started: Instant,
+    earlier_ms: u64,
 }
 
 impl<'a> StateFile<'a> {
     pub(super) fn new(home: &'a Home, id: &'a str, state: CopyState) -> Self {
-        StateFile { home, id, state: RefCell::new(state), last: Cell::new(None) }
+        let earlier_ms = state.elapsed_ms;
+        StateFile { home, id, state: RefCell::new(state), last: Cell::new(None), run_started: Instant::now(), earlier_ms }
+    }
+
+    /// Record the time copied so far, this run and earlier ones.
+    fn stamp(&self) {
+        self.state.borrow_mut().elapsed_ms = self.earlier_ms + self.run_started.elapsed().as_millis() as u64;
+    }
+
+    /// Save the figures now (best effort): the copy is stopping.
+    fn save_now(&self) {
+        self.stamp();
+        let _ = self.state.borrow().save(self.home, self.id);
+        self.last.set(Some(Instant::now()));
     }
 
     /// Change the state and save it now: a resume may start from it.
     pub(super) fn checkpoint(&self, change: impl FnOnce(&mut CopyState)) -> anyhow::Result<()> {
         change(&mut self.state.borrow_mut());
+        self.stamp();
         self.state.borrow().save(self.home, self.id)?;
         self.last.set(Some(Instant::now()));
         Ok(())
@@ -110,13 +145,13 @@ impl<'a> StateFile<'a> {
     fn note(&self, change: impl FnOnce(&mut CopyState)) {
         change(&mut self.state.borrow_mut());
         if self.last.get().is_none_or(|t| t.elapsed() >= Duration::from_millis(500)) {
-            let _ = self.state.borrow().save(self.home, self.id);
-            self.last.set(Some(Instant::now()));
+            self.save_now();
         }
     }
 
     /// The copy is over: save the last figures (best effort) and return them.
     pub(super) fn finish(self) -> CopyState {
+        self.stamp();
         let state = self.state.into_inner();
         let _ = state.save(self.home, self.id);
         state
@@ -131,6 +166,8 @@ pub(crate) struct Tracked<'p, 's> {
 
 impl Progress for Tracked<'_, '_> {
     fn start(&mut self, total: u64, done: u64) {
+        let unit = if self.state.state.borrow().method == CopyMethod::Rows { "rows" } else { "pages" };
+        crate::env::trace(&format!("copy starts at {done} of {total} {unit}"));
         self.inner.start(total, done);
         self.state.note(|s| {
             if s.method == CopyMethod::Rows {
@@ -154,6 +191,17 @@ impl Progress for Tracked<'_, '_> {
     fn finish(&mut self) {}
     fn unit(&mut self, unit: &'static str) {
         self.inner.unit(unit);
+    }
+    fn unit_bytes(&mut self, bytes: f64) {
+        self.inner.unit_bytes(bytes);
+    }
+    fn interrupted(&mut self) -> bool {
+        let stop = self.inner.interrupted();
+        if stop {
+            // Keep the figures a resume and the message start from.
+            self.state.save_now();
+        }
+        stop
     }
 }
 
