@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn a_claim_held_for_a_moment_is_waited_for() {
         let (_dir, home) = crate::home::temporary_home();
-        let id = crate::registry::new_id();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         // Another process looking (`is_claimed`) holds the claim briefly:
         // a raw lock on the file, as `is_claimed` takes it.
         let probe = Claim::take_now(&home, &id).unwrap().unwrap();
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn a_claim_on_a_removed_claim_file_is_taken_again() {
         let (_dir, home) = crate::home::temporary_home();
-        let id = crate::registry::new_id();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         let path = layout::claim_file(&home, &id);
         // Locked by someone who then removed the file (a finished build).
         let stale = FileLock::try_acquire(&path).unwrap().unwrap();
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn a_handed_over_claim_keeps_its_file_for_the_next_holder() {
         let (_dir, home) = crate::home::temporary_home();
-        let id = crate::registry::new_id();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         Claim::take(&home, &id).unwrap().unwrap().hand_over();
         assert!(layout::claim_file(&home, &id).exists());
         assert!(Claim::take_now(&home, &id).unwrap().is_some());
