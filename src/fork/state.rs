@@ -117,7 +117,14 @@ pub(crate) struct StateFile<'a> {
 impl<'a> StateFile<'a> {
     pub(super) fn new(home: &'a Home, id: &'a str, state: CopyState) -> Self {
         let earlier_ms = state.elapsed_ms;
-        StateFile { home, id, state: RefCell::new(state), last: Cell::new(None), run_started: Instant::now(), earlier_ms }
+        StateFile {
+            home,
+            id,
+            state: RefCell::new(state),
+            last: Cell::new(None),
+            run_started: Instant::now(),
+            earlier_ms,
+        }
     }
 
     /// Record the time copied so far, this run and earlier ones.
