@@ -74,7 +74,7 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e) if code == ExitCode::Interrupted => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())
