@@ -53,9 +53,9 @@ impl DataCopy for Clone {
             }
             Err(Stop::Impossible(why)) => {
                 crate::env::trace(&format!("no clone: {why}"));
+                // Saved at the file copy's first checkpoint.
                 state.method = CopyMethod::File;
                 state.fallback = Some(why);
-                state.save(job.home, &job.entry.id)?;
                 super::file::File.copy(job, session, state, progress)
             }
             Err(Stop::Failed(e)) => Err(e),

@@ -160,8 +160,10 @@ pub fn fork(
     build_or_discard(home, &entry, claim, false, false, |claim| {
         // The copy state is written only once the entry exists, so a kill
         // never leaves a state file that no entry owns (a resume without
-        // one starts the copy over).
-        if opts.with_data {
+        // one starts the copy over). A clone has nothing to resume (it
+        // starts over), so it spares the sync; one that falls back to the
+        // file copy saves the state at that copy's first checkpoint.
+        if opts.with_data && state.method != CopyMethod::Clone {
             state.save(home, &id)?;
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
