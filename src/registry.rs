@@ -247,3 +247,19 @@ impl RegistryLock {
         Ok(RegistryLock(FileLock::acquire(&home.lock_path(), lock_timeout()?, "the registry lock")?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_figures_without_a_method_are_from_before_methods_had_names() {
+        let old = "objects_created = 3\nrows_copied = 10\nbytes_copied = 4096\nduration_ms = 5\nexact = true\n";
+        let c: CopyStats = toml::from_str(old).unwrap();
+        assert_eq!((c.method, c.fallback.as_deref(), c.rows_copied), (None, None, 10));
+        let new = CopyStats { method: Some(crate::home::CopyMethod::File), fallback: Some("why".into()), ..c };
+        let back: CopyStats = toml::from_str(&toml::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+        assert!(toml::to_string(&CopyStats::default()).unwrap().find("method").is_none(), "none is not written");
+    }
+}
