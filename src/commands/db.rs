@@ -378,11 +378,11 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         }
     }
     let entry = if force && entry.owned {
-        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
-        if let Some(pid) = stopped {
+        let out = crate::cancel::delete_stopping(&ctx.home, &entry)?;
+        if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        ops::delete_with(&ctx.home, &addr, Some(claim))?
+        out.entry
     } else {
         ops::delete(&ctx.home, &addr)?
     };
