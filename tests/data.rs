@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 enum Method {
     Pages,
     Rows,
+    /// The kernel file copy (issue 9): what a data fork does on ext4.
+    File,
 }
 
 impl Method {
@@ -34,6 +36,7 @@ impl Method {
         match self {
             Method::Pages => "pages",
             Method::Rows => "rows",
+            Method::File => "file",
         }
     }
 }
@@ -367,6 +370,16 @@ fn rich_source_pages_wal() {
 }
 
 #[test]
+fn rich_source_file_rollback() {
+    rich_fork(Method::File, false);
+}
+
+#[test]
+fn rich_source_file_wal() {
+    rich_fork(Method::File, true);
+}
+
+#[test]
 fn rich_source_rows_rollback() {
     rich_fork(Method::Rows, false);
 }
@@ -429,7 +442,7 @@ enum Moment {
 /// How far the copy state says the copy is: synced pages, or rows.
 fn state_done(env: &Env, id: &str, method: Method) -> u64 {
     let key = match method {
-        Method::Pages => "pages_done",
+        Method::Pages | Method::File => "pages_done",
         Method::Rows => "rows_done",
     };
     env.copy_state(id).and_then(|s| s[key].as_u64()).unwrap_or(0)
@@ -577,8 +590,8 @@ fn kill_then_finish_source(method: Method, finisher: Finisher, kills: &[(Moment,
         let (done, total) = first_progress(&run.stderr)
             .unwrap_or_else(|| panic!("no progress line from the resumed copy\n{}", run.stderr));
         match method {
-            Method::Pages => {
-                assert_eq!(done, resumable, "the page copy resumed after the synced pages\n{}", run.stderr)
+            Method::Pages | Method::File => {
+                assert_eq!(done, resumable, "the copy resumed after the synced pages\n{}", run.stderr)
             }
             Method::Rows => {
                 assert!(done >= resumable && done < total, "rows resumed from {done} of {total}\n{}", run.stderr)
@@ -595,7 +608,7 @@ fn kill_then_finish_source(method: Method, finisher: Finisher, kills: &[(Moment,
     assert_fork_equals(&src, &fork);
     assert_same_contents(&reference, &fork);
     assert_eq!(master_set(&reference), master_set(&fork));
-    if method == Method::Pages {
+    if matches!(method, Method::Pages | Method::File) {
         assert!(
             file_bytes(&fork) == file_bytes(&reference),
             "a resumed page copy is byte-identical to an uninterrupted one"
@@ -630,6 +643,16 @@ fn pages_killed_mid_copy_finished_by_wait() {
 #[test]
 fn pages_wal_source_killed_then_resumed_from_the_same_snapshot() {
     kill_then_finish_source(Method::Pages, Finisher::ResumeOne, &[(Moment::Done(64), SIGKILL)], Journal::WalHeld);
+}
+
+#[test]
+fn file_killed_twice_finished_by_resume_one() {
+    kill_then_finish(Method::File, Finisher::ResumeOne, &[(Moment::Done(32), SIGKILL), (Moment::Done(64), SIGKILL)]);
+}
+
+#[test]
+fn file_wal_source_killed_then_resumed_in_the_same_wal() {
+    kill_then_finish_source(Method::File, Finisher::ResumeOne, &[(Moment::Done(64), SIGKILL)], Journal::WalHeld);
 }
 
 #[test]
@@ -1451,7 +1474,7 @@ fn resume_after_the_source_vanished_removes_the_fork_and_says_so() {
 /// replays nothing, copies it verbatim.
 #[test]
 fn data_fork_of_a_schema_that_cannot_be_replayed() {
-    for method in [Method::Rows, Method::Pages] {
+    for method in [Method::Rows, Method::Pages, Method::File] {
         let env = env_for(method, 10);
         let src = env.db("src.db", "CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('a');");
         rewrite_master(
@@ -1467,10 +1490,10 @@ fn data_fork_of_a_schema_that_cannot_be_replayed() {
                 assert_eq!(env.registry_len(), 0);
                 assert_eq!(env.database_files(), Vec::<String>::new());
             }
-            Method::Pages => {
+            Method::Pages | Method::File => {
                 let fork = json_path(&env.run(&args).ok().json());
                 assert_eq!(master_set(&fork), master_set(&src));
-                assert!(file_bytes(&fork) == src_bytes, "a page copy is the source's bytes");
+                assert!(file_bytes(&fork) == src_bytes, "a page or file copy is the source's bytes");
             }
         }
         assert_eq!(file_bytes(&src), src_bytes);
