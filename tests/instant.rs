@@ -369,6 +369,38 @@ fn side(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
+#[test]
+fn a_clone_killed_at_random_moments_resumes_to_its_source() {
+    let Some(m) = LoopMount::new(FsKind::Xfs, 320) else { return };
+    let env = env_on(&m);
+    let src = env.db(
+        "src.db",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 3000)
+         INSERT INTO t SELECT i, printf('%.100c', 'x') FROM n;",
+    );
+    let t = Instant::now();
+    fork_data(&env, "./src.db", "whole");
+    let whole = t.elapsed();
+    let mut rng = Rng::new("clone-kill");
+    for (i, d) in rng.spread(8, whole).into_iter().enumerate() {
+        let dst = format!("c{i}");
+        let addr = format!("local/{dst}");
+        let killed = env.cmd(["db", "fork", "./src.db", &dst, "--with-data"]).spawn().kill_after(d);
+        // Killed before its entry was written: nothing of it may remain (the
+        // next fork sweeps what a kill left). Else it finishes exactly.
+        if env.entry_at("local", &dst).is_some() {
+            let v = env.cmd(["db", "resume", &addr, "--json"]).run().ok().json();
+            let v = if v.get("path").is_some() { v } else { env.run(&["db", "show", &addr, "--json"]).ok().json() };
+            assert_eq!(v["status"], "healthy", "{v:#}");
+            let fork = PathBuf::from(v["path"].as_str().unwrap());
+            assert!(file_bytes(&fork) == file_bytes(&src), "kill {i} after {d:?} (landed: {killed})");
+        }
+    }
+    fork_data(&env, "./src.db", "last");
+    assert_no_strays(&env, "after the killed clones");
+}
+
 // ---------------------------------------------------------------------------
 // Fallbacks, and branch resets
 
