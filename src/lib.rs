@@ -26,6 +26,7 @@
 pub mod address;
 pub mod branch;
 pub mod copy;
+pub mod diff;
 pub mod error;
 pub mod fork;
 pub mod gc;

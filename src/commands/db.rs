@@ -27,6 +27,7 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::Delete { address, confirm } => delete(ctx, &address, confirm.yes),
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
+        DbCommand::Diff(args) => super::diff::run(ctx, args),
     }
 }
 
