@@ -326,14 +326,17 @@ fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
 /// Byte ranges both files store in the same shared physical extent.
 fn shared_ranges(a: &File, b: &File) -> Vec<(u64, u64)> {
     let (Some(ea), Some(eb)) = (fiemap::extents(a), fiemap::extents(b)) else { return vec![] };
-    let mut out = Vec::new();
+    let mut out: Vec<(u64, u64)> = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < ea.len() && j < eb.len() {
         let (x, y) = (&ea[i], &eb[j]);
         let lo = x.logical.max(y.logical);
         let hi = (x.logical + x.length).min(y.logical + y.length);
         if lo < hi && x.shared && y.shared && x.physical.wrapping_sub(x.logical) == y.physical.wrapping_sub(y.logical) {
-            out.push((lo, hi));
+            match out.last_mut() {
+                Some(last) if last.1 == lo => last.1 = hi,
+                _ => out.push((lo, hi)),
+            }
         }
         if x.logical + x.length <= y.logical + y.length {
             i += 1;
@@ -368,23 +371,31 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
     for p in pa.count.min(pb.count) + 1..=max {
         changed.insert(p);
     }
+    // Runs of up to CHUNK pages that are not in a shared extent are read
+    // from both files and compared page by page.
     const CHUNK: u32 = 256;
     let common = pa.count.min(pb.count).min((pa.len / size as u64) as u32).min((pb.len / size as u64) as u32);
     let (mut ba, mut bb) = (vec![0u8; CHUNK as usize * size], vec![0u8; CHUNK as usize * size]);
     let mut si = 0;
-    let mut first = 2u32;
-    while first <= common {
-        let last = (first + CHUNK - 1).min(common);
-        let (lo, hi) = ((first as u64 - 1) * size as u64, last as u64 * size as u64);
+    let mut is_shared = |p: u32| {
+        let (lo, hi) = ((p as u64 - 1) * size as u64, p as u64 * size as u64);
         while si < shared.len() && shared[si].1 <= lo {
             si += 1;
         }
-        if si < shared.len() && shared[si].0 <= lo && shared[si].1 >= hi {
-            shared_bytes += hi - lo;
-            first = last + 1;
+        si < shared.len() && shared[si].0 <= lo && shared[si].1 >= hi
+    };
+    let mut p = 2u32;
+    while p <= common {
+        if is_shared(p) {
+            shared_bytes += size as u64;
+            p += 1;
             continue;
         }
-        let n = (hi - lo) as usize;
+        let first = p;
+        while p <= common && p - first < CHUNK && !is_shared(p) {
+            p += 1;
+        }
+        let (lo, n) = ((first as u64 - 1) * size as u64, (p - first) as usize * size);
         a.file.read_exact_at(&mut ba[..n], lo)?;
         b.file.read_exact_at(&mut bb[..n], lo)?;
         for (k, (x, y)) in ba[..n].chunks(size).zip(bb[..n].chunks(size)).enumerate() {
@@ -392,7 +403,6 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
                 changed.insert(first + k as u32);
             }
         }
-        first = last + 1;
     }
     if changed.len() as u64 > (max as u64 / 2).max(64) {
         return Ok(Scope::full(plans, "the files share few pages (a VACUUM, or unrelated files)"));
@@ -419,11 +429,8 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             match mine {
                 Some(t) => marks.page(ox, t, x, p),
                 None => {
-                    if changed.contains(p)
-                        && !(ox.free.contains(p) && !ox.free_unknown)
-                        && !ptrmap.contains(&p)
-                        && p != lock_page
-                    {
+                    let known_free = ox.free.contains(p) && !ox.free_unknown;
+                    if changed.contains(p) && !known_free && !ptrmap.contains(&p) && p != lock_page {
                         unaccounted.insert(p);
                     }
                 }
@@ -433,6 +440,7 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             marks.all.insert(t.clone());
         }
         if !unaccounted.is_empty() {
+            marks.dbstat_runs += 1;
             dbstat_owners(if x == 0 { a } else { b }, &unaccounted, &mut marks)?;
         }
     }
@@ -445,7 +453,7 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
         let shadow_hit =
             |t: &String| plan.is_virtual && (t.starts_with(&format!("{na}_")) || t.starts_with(&format!("{nb}_")));
         let whole = marks.all.iter().any(|t| hit(t) || shadow_hit(t))
-            || marks.touched.iter().any(|t| shadow_hit(t))
+            || marks.touched.iter().any(shadow_hit)
             || (plan.without_rowid && marks.touched.iter().any(hit));
         if whole {
             tables.insert(plan.name.clone(), Ranges::All);
@@ -481,6 +489,21 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             tables.insert(plan.name.clone(), Ranges::Rowids(merge_ranges(ranges)));
         }
     }
+    if std::env::var_os("SQLFORK_TRACE").is_some() {
+        let described: Vec<String> = tables
+            .iter()
+            .map(|(t, r)| match r {
+                Ranges::All => format!("{t}: all"),
+                Ranges::Rowids(v) => format!("{t}: {} ranges", v.len()),
+            })
+            .collect();
+        eprintln!(
+            "trace: diff pages={max} changed={} shared_bytes={shared_bytes} dbstat={} tables=[{}]",
+            changed.len(),
+            marks.dbstat_runs,
+            described.join(", ")
+        );
+    }
     Ok(Scope { method, full_reason: None, tables, shared_bytes })
 }
 
@@ -507,6 +530,8 @@ struct Marks {
     all: HashSet<String>,
     /// Lower-cased tables with any page that differs.
     touched: HashSet<String>,
+    /// How many times `dbstat` had to map pages (for the trace).
+    dbstat_runs: u32,
     /// (side, table) → dirty leaf pages of that side.
     leaves: HashMap<(usize, String), Vec<u32>>,
 }

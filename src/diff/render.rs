@@ -27,12 +27,12 @@ pub fn unified(before: &str, after: &str) -> String {
             writeln!(out, " {}", x[i]).unwrap();
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            writeln!(out, "+{}", y[j]).unwrap();
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
             writeln!(out, "-{}", x[i]).unwrap();
             i += 1;
+        } else {
+            writeln!(out, "+{}", y[j]).unwrap();
+            j += 1;
         }
     }
     out

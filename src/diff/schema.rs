@@ -17,13 +17,17 @@ pub fn shadow_tables(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
 
 /// Objects a user wrote: not SQLite's own (`sqlite_sequence`, `sqlite_stat*`)
 /// nor shadow tables.
-fn user_objects<'a>(side: &'a Opened) -> BTreeMap<(String, String), &'a Object> {
+fn user_objects(side: &Opened) -> BTreeMap<(String, String), &Object> {
     side.schema
         .objects
         .iter()
-        .filter(|o| !o.is_internal() && !(o.kind == Kind::Table && side.shadows.contains(&o.name.to_lowercase())))
+        .filter(|o| !o.is_internal() && !is_shadow(side, o))
         .map(|o| ((kind_name(o).to_string(), o.name.to_lowercase()), o))
         .collect()
+}
+
+fn is_shadow(side: &Opened, o: &Object) -> bool {
+    o.kind == Kind::Table && side.shadows.contains(&o.name.to_lowercase())
 }
 
 /// `table`, `virtual table`, `index`, `view` or `trigger`.
