@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::mount::{cannot_run, FsKind, LoopMount};
 use common::{make_db, Env};
 use rusqlite::Connection;
 use serde_json::Value;
@@ -24,11 +25,7 @@ fn sqldiff() -> Option<PathBuf> {
         .map(|p| std::env::split_paths(&p).map(|d| d.join("sqldiff")).find(|p| p.is_file()))
         .unwrap_or(None);
     if found.is_none() {
-        let msg = "sqldiff is not installed (Debian package sqlite3-tools): the comparison with it was NOT made";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{msg}; CI must install it (.ci/run)");
-        }
-        eprintln!("WARNING: {msg}");
+        cannot_run("sqldiff is not installed (apt-get install sqlite3-tools): the comparison with it was not made");
     }
     found
 }
@@ -552,73 +549,16 @@ fn help_documents_the_exit_code() {
     assert!(top.stdout.contains("db diff --exit-code"), "{top:?}");
 }
 
-/// An XFS file system with reflink on a loop device, unmounted and
-/// detached on drop.
-struct XfsMount {
-    dir: PathBuf,
-    image: PathBuf,
-    loopdev: String,
-}
-
-impl XfsMount {
-    fn new(tag: &str) -> Option<XfsMount> {
-        let have = |t: &str| {
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {t}"))
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false)
-        };
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        if !root || !have("mkfs.xfs") || !have("losetup") {
-            let msg = "the XFS extents test needs root, mkfs.xfs (xfsprogs) and losetup: NOT run";
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{msg}");
-            }
-            eprintln!("WARNING: {msg}");
-            return None;
-        }
-        let base = std::env::temp_dir().join(format!("sqlfork-diff-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&base).unwrap();
-        let image = base.join("xfs.img");
-        let dir = base.join("mnt");
-        std::fs::create_dir_all(&dir).unwrap();
-        let sh = |c: &str| {
-            let o = std::process::Command::new("sh").arg("-c").arg(c).output().unwrap();
-            assert!(o.status.success(), "{c}: {}", String::from_utf8_lossy(&o.stderr));
-            String::from_utf8_lossy(&o.stdout).trim().to_string()
-        };
-        sh(&format!("truncate -s 320M {}", image.display()));
-        sh(&format!("mkfs.xfs -q -m reflink=1 {}", image.display()));
-        let loopdev = sh(&format!("losetup --find --show {}", image.display()));
-        let m = XfsMount { dir, image, loopdev };
-        sh(&format!("mount {} {}", m.loopdev, m.dir.display()));
-        Some(m)
-    }
-}
-
-impl Drop for XfsMount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.dir).status();
-        let _ = std::process::Command::new("losetup").arg("-d").arg(&self.loopdev).status();
-        let _ = std::fs::remove_file(&self.image);
-        if let Some(base) = self.dir.parent() {
-            let _ = std::fs::remove_dir_all(base);
-        }
-    }
-}
-
-#[test]
-fn shared_extents_on_xfs_are_skipped_unread() {
-    let Some(m) = XfsMount::new("extents") else { return };
+/// On XFS and btrfs a reflink copy shares its extents with the original;
+/// those not rewritten since are skipped without being read.
+fn shared_extents_are_skipped_unread(kind: FsKind) {
+    let Some(m) = LoopMount::new(kind, 320) else { return };
     let env = Env::new();
-    let b = m.dir.join("b.db");
+    let b = m.path().join("b.db");
     make_db(&b, &format!("{ORDERS} {ORDERS_MORE}"));
-    let a = m.dir.join("a.db");
+    let a = m.path().join("a.db");
     let ok = std::process::Command::new("cp").arg("--reflink=always").arg(&b).arg(&a).status().unwrap();
-    assert!(ok.success(), "cp --reflink=always on XFS failed");
+    assert!(ok.success(), "cp --reflink=always on {} failed", kind.name());
     make_db(&a, "UPDATE orders SET note = 'changed' WHERE id IN (5, 2600); DELETE FROM orders WHERE id = 30000;");
     let run = |extra: &[&str]| {
         let mut args = vec!["db", "diff", a.to_str().unwrap(), b.to_str().unwrap(), "--json"];
@@ -630,7 +570,16 @@ fn shared_extents_on_xfs_are_skipped_unread() {
     assert_eq!(fast["tables"], full["tables"]);
     assert_eq!(fast["tables"]["orders"]["updated"], 2);
     assert_eq!(fast["tables"]["orders"]["deleted"], 1);
-    drop(m);
+}
+
+#[test]
+fn shared_extents_on_xfs_are_skipped_unread() {
+    shared_extents_are_skipped_unread(FsKind::Xfs);
+}
+
+#[test]
+fn shared_extents_on_btrfs_are_skipped_unread() {
+    shared_extents_are_skipped_unread(FsKind::Btrfs);
 }
 
 /// More rows, so the file spans many extents.
