@@ -180,16 +180,19 @@ pub fn markdown(r: &DiffReport) -> String {
         writeln!(w, "<details><summary>Schema changes</summary>\n").unwrap();
         writeln!(w, "```diff").unwrap();
         for o in &r.schema.added {
+            writeln!(w, "@@ {} {} (added) @@", o.kind, o.name).unwrap();
             for l in o.sql.lines() {
                 writeln!(w, "+{l}").unwrap();
             }
         }
         for o in &r.schema.removed {
+            writeln!(w, "@@ {} {} (removed) @@", o.kind, o.name).unwrap();
             for l in o.sql.lines() {
                 writeln!(w, "-{l}").unwrap();
             }
         }
         for c in &r.schema.changed {
+            writeln!(w, "@@ {} {} (changed) @@", c.kind, c.name).unwrap();
             write!(w, "{}", unified(&c.before, &c.after)).unwrap();
         }
         writeln!(w, "```\n\n</details>\n").unwrap();
