@@ -260,8 +260,11 @@ pub fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow::Result
     let method = if opts.schema_only {
         Method::Schema
     } else {
+        let started = std::time::Instant::now();
         let plans = rows::plan_tables(a, b, &mut notes)?;
+        trace(&format!("tables planned at {:?}", started.elapsed()));
         let scope = if opts.full { pages::Scope::full(&plans, "asked for") } else { pages::scope(a, b, &plans)? };
+        trace(&format!("scope decided at {:?}", started.elapsed()));
         if let Some(why) = &scope.full_reason {
             notes.push(format!("compared every row: {why}"));
         }
@@ -273,8 +276,16 @@ pub fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow::Result
                 tables.insert(plan.name.clone(), sink.into_diff(plan.matching));
             }
         }
+        trace(&format!("rows compared at {:?}", started.elapsed()));
         scope.method
     };
     let identical = schema.is_empty() && settings.is_empty() && tables.is_empty();
     Ok(DiffReport { a: a.label.clone(), b: b.label.clone(), method, identical, schema, settings, tables, notes })
+}
+
+/// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
+fn trace(msg: &str) {
+    if std::env::var_os("SQLFORK_TRACE").is_some() {
+        eprintln!("sqlfork trace: diff {msg}");
+    }
 }

@@ -498,7 +498,7 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             })
             .collect();
         eprintln!(
-            "trace: diff pages={max} changed={} shared_bytes={shared_bytes} dbstat={} tables=[{}]",
+            "sqlfork trace: diff pages={max} changed={} shared_bytes={shared_bytes} dbstat={} tables=[{}]",
             changed.len(),
             marks.dbstat_runs,
             described.join(", ")

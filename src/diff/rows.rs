@@ -291,19 +291,18 @@ pub fn compare_table(
     ranges: &Ranges,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<()> {
-    let run = |lo_hi: Option<(i64, i64)>, sink: &mut dyn Sink| -> anyhow::Result<()> {
-        let ranged = lo_hi.is_some();
+    let ranged = matches!(ranges, Ranges::Rowids(_));
+    let result = (|| -> anyhow::Result<()> {
+        // Prepared once per table, run once per range.
         let mut sa = a.conn.prepare(&select_sql(plan, &plan.name, &plan.key_a, ranged))?;
         let mut sb = b.conn.prepare(&select_sql(plan, &plan.name_b, &plan.key_b, ranged))?;
-        let params: Vec<i64> = lo_hi.map(|(l, h)| vec![l, h]).unwrap_or_default();
-        let mut ra = sa.query(rusqlite::params_from_iter(params.iter()))?;
-        let mut rb = sb.query(rusqlite::params_from_iter(params.iter()))?;
-        merge(plan, &mut ra, &mut rb, sink)
-    };
-    let result = match ranges {
-        Ranges::All => run(None, sink),
-        Ranges::Rowids(list) => list.iter().try_for_each(|r| run(Some(*r), sink)),
-    };
+        match ranges {
+            Ranges::All => merge(plan, &mut sa.query([])?, &mut sb.query([])?, sink),
+            Ranges::Rowids(list) => list
+                .iter()
+                .try_for_each(|(lo, hi)| merge(plan, &mut sa.query([lo, hi])?, &mut sb.query([lo, hi])?, sink)),
+        }
+    })();
     result.with_context(|| format!("could not compare the rows of table `{}`", plan.name))
 }
 
