@@ -241,6 +241,20 @@ fn inserts_deletes_updates_across_many_pages() {
 }
 
 #[test]
+fn the_patch_orders_changes_around_unique_values() {
+    // Row 1 takes the e-mail row 2 gives up (deleted) and row 3 the one
+    // row 4 gives up (updated); row 5 is inserted with row 6's old one.
+    let p = Pair::new(
+        "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+         INSERT INTO users VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (6, 'f');",
+        "DELETE FROM users WHERE id = 2; UPDATE users SET email = 'b' WHERE id = 1;
+         UPDATE users SET email = 'dd' WHERE id = 4; UPDATE users SET email = 'd' WHERE id = 3;
+         UPDATE users SET email = 'ff' WHERE id = 6; INSERT INTO users VALUES (5, 'f');",
+    );
+    p.check(&[("users", (1, 1, 4))], &[], &[]);
+}
+
+#[test]
 fn identical_files_and_exit_code() {
     let p = Pair::new(ORDERS, "SELECT 1;");
     let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());

@@ -244,7 +244,11 @@ fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
         let mut stmt =
             side.conn.prepare("SELECT type, name, tbl_name, rootpage FROM main.sqlite_master WHERE rootpage > 0")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        rows.collect::<Result<_, _>>()?
+        let mut roots: Vec<(String, String, String, i64)> = rows.collect::<Result<_, _>>()?;
+        // The schema's own tree (root page 1): its pages are accounted for,
+        // never rows (the schema is compared in full anyway).
+        roots.push(("schema".into(), "sqlite_schema".into(), "sqlite_schema".into(), 1));
+        roots
     };
     let mut seen_roots = HashSet::new();
     for (kind, name, tbl, root) in roots {
@@ -323,6 +327,53 @@ fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
     Ok(Some(o))
 }
 
+/// A read-only memory map of `len` bytes of a file from `offset` (a
+/// multiple of the page size). The file cannot shrink while it is mapped: a
+/// read transaction is held on it, and only pages below the snapshot's page
+/// count that the file holds are mapped.
+struct Map {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+impl Map {
+    fn window(file: &File, offset: u64, len: usize) -> Option<Map> {
+        use std::os::fd::AsRawFd;
+        if len == 0 || !offset.is_multiple_of(4096) {
+            return None;
+        }
+        // SAFETY: a fresh shared read-only mapping of an open file, its page
+        // tables filled at once (MAP_POPULATE); checked for MAP_FAILED,
+        // unmapped on drop, never written through.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                file.as_raw_fd(),
+                offset as libc::off_t,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        Some(Map { ptr, len })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what `new` mapped.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
+}
+
 /// Byte ranges both files store in the same shared physical extent.
 fn shared_ranges(a: &File, b: &File) -> Vec<(u64, u64)> {
     let (Some(ea), Some(eb)) = (fiemap::extents(a), fiemap::extents(b)) else { return vec![] };
@@ -371,11 +422,13 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
     for p in pa.count.min(pb.count) + 1..=max {
         changed.insert(p);
     }
-    // Runs of up to CHUNK pages that are not in a shared extent are read
-    // from both files and compared page by page.
+    // Runs of up to CHUNK pages that are not in a shared extent are compared
+    // page by page, each run through a memory map of both files (no copy
+    // out of the page cache; one window at a time, so memory stays small),
+    // or read into buffers where mapping fails.
     const CHUNK: u32 = 256;
     let common = pa.count.min(pb.count).min((pa.len / size as u64) as u32).min((pb.len / size as u64) as u32);
-    let (mut ba, mut bb) = (vec![0u8; CHUNK as usize * size], vec![0u8; CHUNK as usize * size]);
+    let mut buffers = None;
     let mut si = 0;
     let mut is_shared = |p: u32| {
         let (lo, hi) = ((p as u64 - 1) * size as u64, p as u64 * size as u64);
@@ -396,11 +449,21 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             p += 1;
         }
         let (lo, n) = ((first as u64 - 1) * size as u64, (p - first) as usize * size);
-        a.file.read_exact_at(&mut ba[..n], lo)?;
-        b.file.read_exact_at(&mut bb[..n], lo)?;
-        for (k, (x, y)) in ba[..n].chunks(size).zip(bb[..n].chunks(size)).enumerate() {
-            if x != y {
-                changed.insert(first + k as u32);
+        let mut compare = |xs: &[u8], ys: &[u8]| {
+            for (k, (x, y)) in xs.chunks(size).zip(ys.chunks(size)).enumerate() {
+                if x != y {
+                    changed.insert(first + k as u32);
+                }
+            }
+        };
+        match (Map::window(&a.file, lo, n), Map::window(&b.file, lo, n)) {
+            (Some(ma), Some(mb)) => compare(ma.bytes(), mb.bytes()),
+            _ => {
+                let (ba, bb) =
+                    buffers.get_or_insert_with(|| (vec![0u8; CHUNK as usize * size], vec![0u8; CHUNK as usize * size]));
+                a.file.read_exact_at(&mut ba[..n], lo)?;
+                b.file.read_exact_at(&mut bb[..n], lo)?;
+                compare(&ba[..n], &bb[..n]);
             }
         }
     }
@@ -540,7 +603,8 @@ impl Marks {
     fn page(&mut self, o: &Owners, t: usize, side: usize, p: u32) {
         let (kind, name, tbl) = &o.trees[t];
         if kind != "table" {
-            // An index page: indexes follow from their tables. (The
+            // An index page: indexes follow from their tables; or a page of
+            // the schema, which is compared in full. (The
             // automatic index of a WITHOUT ROWID table is the table itself,
             // and is listed as a table.)
             let _ = tbl;

@@ -91,8 +91,16 @@ pub fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow::Resul
             }
             continue;
         }
-        let mut sink = SqlSink { out: &mut *out, with_rowid };
-        rows::compare_table(a, b, plan, ranges, &mut sink)?;
+        // Deletes, then updates, then inserts: a row that takes a UNIQUE
+        // value another row gave up must come after that row changed.
+        // In a table with a UNIQUE index besides its key, updated rows are
+        // deleted and inserted again instead: updates in key order can
+        // collide with each other (a value moving from one row to another).
+        let replace_updates = has_unique_index(b, plan)?;
+        for only in [ChangeKind::Delete, ChangeKind::Update, ChangeKind::Insert] {
+            let mut sink = SqlSink { out: &mut *out, with_rowid, only, replace_updates };
+            rows::compare_table(a, b, plan, ranges, &mut sink)?;
+        }
     }
 
     // AUTOINCREMENT counters: as A has them.
@@ -136,6 +144,19 @@ pub fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// Whether B's table has a UNIQUE index other than its WITHOUT ROWID key.
+fn has_unique_index(b: &Opened, plan: &TablePlan) -> anyhow::Result<bool> {
+    if plan.is_virtual {
+        return Ok(false);
+    }
+    let sql = format!(
+        "SELECT count(*) FROM pragma_index_list('{}') WHERE \"unique\" AND NOT (origin = 'pk' AND ?1)",
+        plan.name_b.replace('\'', "''")
+    );
+    let n: i64 = b.conn.query_row(&sql, [plan.without_rowid], |r| r.get(0))?;
+    Ok(n > 0)
 }
 
 /// Whether inserts name the rowid: every rowid table, and FTS tables
@@ -213,6 +234,11 @@ fn dump_table(a: &Opened, plan: &TablePlan, with_rowid: bool, out: &mut dyn Writ
 struct SqlSink<'a> {
     out: &'a mut dyn Write,
     with_rowid: bool,
+    /// The kind of change this pass writes.
+    only: ChangeKind,
+    /// Write updates as a delete (in the delete pass) and an insert (in the
+    /// insert pass).
+    replace_updates: bool,
 }
 
 impl SqlSink<'_> {
@@ -230,6 +256,13 @@ impl Sink for SqlSink<'_> {
         before: Option<&[Val]>,
         after: Option<&[Val]>,
     ) -> anyhow::Result<()> {
+        let kind = match (kind, self.replace_updates, self.only) {
+            (ChangeKind::Update, true, ChangeKind::Delete) => ChangeKind::Delete,
+            (ChangeKind::Update, true, ChangeKind::Insert) => ChangeKind::Insert,
+            (ChangeKind::Update, true, _) => return Ok(()),
+            (k, _, only) if k != only => return Ok(()),
+            (k, _, _) => k,
+        };
         let table = quote_ident(&plan.name_b);
         match kind {
             ChangeKind::Delete => {
