@@ -27,7 +27,7 @@ impl Home {
     pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
         let root = match explicit {
             Some(p) => p,
-            None => match std::env::var_os("SQLFORK_HOME").filter(|v| !v.is_empty()) {
+            None => match crate::env::home() {
                 Some(p) => PathBuf::from(p),
                 None => directories::ProjectDirs::from("", "", "sqlfork")
                     .map(|d| d.data_dir().to_path_buf())
@@ -56,18 +56,14 @@ impl Home {
     pub fn registry_path(&self) -> PathBuf {
         self.root.join("registry.toml")
     }
-    pub fn lock_path(&self) -> PathBuf {
+    pub(crate) fn lock_path(&self) -> PathBuf {
         self.root.join("registry.lock")
     }
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
-    pub fn databases_dir(&self) -> PathBuf {
+    pub(crate) fn databases_dir(&self) -> PathBuf {
         self.root.join("databases")
-    }
-    /// The file of the database with this id.
-    pub fn database_file(&self, id: &str) -> PathBuf {
-        self.databases_dir().join(format!("{id}.sqlite"))
     }
 
     /// Create home (0700) and its databases folder if they are missing.
@@ -88,10 +84,20 @@ impl Home {
     }
 }
 
+/// A fresh home in a temporary directory (removed when the guard drops),
+/// with its `databases/` folder, for unit tests.
+#[cfg(test)]
+pub(crate) fn temporary_home() -> (tempfile::TempDir, Home) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = Home::at(dir.path());
+    home.ensure().expect("a writable temporary home");
+    (dir, home)
+}
+
 /// `config.toml`: what a user sets once. Unknown keys are an error.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Namespace for a bare DST when SRC is a path.
     pub default_namespace: Option<String>,
     /// TTL applied to new databases that do not pass `--ttl`.
@@ -143,7 +149,7 @@ impl Config {
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
         Self::parse(&text).map_err(|e| {
-            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e.message)).into()
+            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e)).into()
         })
     }
 
@@ -205,10 +211,10 @@ mod tests {
         assert_eq!(c.default_ttl, Some(Duration::from_secs(7 * 86400)));
         assert_eq!(c.rows_per_page, 50);
         let e = Config::parse("colour = true\n").unwrap_err();
-        assert!(e.message.contains("colour"), "{}", e.message);
+        assert!(e.to_string().contains("colour"), "{e}");
         // A value of the wrong type names its key too.
         let e = Config::parse("default_namespace = \"team\"\ndefault_ttl = 7\n").unwrap_err();
-        assert!(e.message.contains("line 2 (`default_ttl = 7`)"), "{}", e.message);
+        assert!(e.to_string().contains("line 2 (`default_ttl = 7`)"), "{e}");
         assert!(Config::parse("default_ttl = \"5m\"").is_err());
         assert!(Config::parse("default_namespace = \"Bad\"").is_err());
         assert!(Config::parse("rows_per_page = 0").is_err());

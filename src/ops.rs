@@ -1,11 +1,13 @@
 //! The database operations behind `db create`, `db import`, `db list`,
 //! `db show`, `db path` and `db delete`. Each takes typed options and
-//! returns data; printing is the binary's job.
+//! returns data; printing is the command line's job (`commands`).
 
 use crate::address::Address;
+use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
-use crate::fork::{self, claim, claim_path, is_claimed};
+use crate::fork;
 use crate::home::{Config, Home};
+use crate::layout;
 use crate::registry::{self, Entry, Parent, Registry, Status};
 use crate::schema;
 use crate::ttl;
@@ -23,11 +25,11 @@ pub fn create(
 ) -> anyhow::Result<Entry> {
     let addr = addr.database();
     if Registry::load(home)?.get(&addr).is_some() {
-        return Err(taken(&addr).into());
+        return Err(Error::Taken { address: addr }.into());
     }
     home.ensure()?;
     let id = registry::new_id();
-    let path = home.database_file(&id);
+    let path = layout::database_file(home, &id);
     let now = ttl::now();
     let entry = Entry {
         id: id.clone(),
@@ -48,41 +50,55 @@ pub fn create(
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
     // them away), never an entry without its file.
-    let claim = claim(home, &id)?.context("a fresh database id is already claimed")?;
-    fork::create_file(&path)?;
+    let claim = Claim::take(home, &id)?.context("a fresh database id is already claimed")?;
+    layout::create_new_file(&path)?;
     let init = || -> anyhow::Result<()> {
-        let conn = fork::open_fork(&path)?;
+        let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
         Ok(())
     };
     let result = init().and_then(|_| {
         Registry::update(home, |reg| {
-            fork::sweep_orphans(home, reg);
+            crate::sweep::sweep_orphans(home, reg);
             reg.insert(entry.clone())?;
             Ok(())
         })
     });
     if result.is_err() {
-        fork::remove_files(&path);
+        layout::remove_database_files(&path);
     }
-    let _ = std::fs::remove_file(claim_path(home, &id));
     drop(claim);
     result.map(|_| entry)
 }
 
-fn taken(addr: &Address) -> Error {
-    Error::already_exists(format!(
-        "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
-    ))
+/// What `import` did.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub entry: Entry,
+    /// True when the same file was already registered under this address:
+    /// nothing changed (a CI job that imports on every run succeeds).
+    pub already: bool,
+}
+
+/// The entry at `addr` when it is `file` registered in place.
+fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
+    let e = reg.get(addr)?;
+    let same = !e.owned && std::fs::canonicalize(file).is_ok_and(|p| p == e.path);
+    same.then(|| e.clone())
 }
 
 /// Register an existing SQLite file in place. sqlfork never writes or
-/// deletes it.
-pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Entry> {
+/// deletes it. Importing the same file under the same address again is a
+/// no-op success; another file under a taken address is refused.
+pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
     let addr = addr.database();
-    if Registry::load(home)?.get(&addr).is_some() {
-        return Err(taken(&addr).into());
+    let reg = Registry::load(home)?;
+    if let Some(entry) = same_import(&reg, &addr, file) {
+        return Ok(Imported { entry, already: true });
+    }
+    if reg.get(&addr).is_some() {
+        return Err(Error::Taken { address: addr }.into());
     }
     let _side_files = schema::SourceSideFiles::note(file);
     let mut conn = schema::open_source(file)?;
@@ -107,10 +123,13 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
         copy: None,
     };
     Registry::update(home, |reg| {
+        // Two imports of the same file at once: the second is a no-op too.
+        if let Some(e) = same_import(reg, &addr, file) {
+            return Ok(Imported { entry: e, already: true });
+        }
         reg.insert(entry.clone())?;
-        Ok(())
-    })?;
-    Ok(entry)
+        Ok(Imported { entry: entry.clone(), already: false })
+    })
 }
 
 /// Every entry, optionally in one namespace, sorted by address.
@@ -124,7 +143,7 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
         .databases
         .into_iter()
         .filter(|e| namespace.is_none_or(|ns| e.namespace == ns))
-        .filter(|e| !e.branch.as_deref().is_some_and(|b| b.ends_with(crate::branch::RESET_SUFFIX)))
+        .filter(|e| !e.address().is_internal())
         .collect();
     entries.sort_by_key(|a| a.address());
     Ok(entries)
@@ -166,6 +185,8 @@ pub struct Detail {
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
+    /// The pid of the process building it, while one is.
+    pub pid: Option<u32>,
 }
 
 pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -192,24 +213,13 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress })
-}
-
-pub fn file_size(path: &Path) -> Option<u64> {
-    std::fs::metadata(path).ok().map(|m| m.len())
+    let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
+    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress, pid })
 }
 
 /// The absolute path of a database's file.
 pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
-}
-
-/// A database another process is building, resetting or deleting cannot be
-/// deleted now.
-pub fn in_use(addr: &Address) -> Error {
-    Error::failed(format!(
-        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
-    ))
 }
 
 /// Remove an entry, and its file when sqlfork owns it. Refused while another
@@ -220,14 +230,24 @@ pub fn in_use(addr: &Address) -> Error {
 /// which the next registry write sweeps away, never an entry without its
 /// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+    delete_with(home, addr, None)
+}
+
+/// [`delete`] with the database's claim already held (`held`, taken by a
+/// caller that stopped the process building it).
+pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
+    let mut held = held;
     let (entry, claim) = Registry::update(home, |reg| {
-        fork::sweep_orphans(home, reg);
+        crate::sweep::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
         let claim = if entry.owned {
-            match claim(home, &entry.id)? {
+            match held.take() {
                 Some(c) => Some(c),
-                None => return Err(in_use(addr).into()),
+                None => match Claim::take(home, &entry.id)? {
+                    Some(c) => Some(c),
+                    None => return Err(Error::InUse { address: addr.clone() }.into()),
+                },
             }
         } else {
             None
@@ -236,9 +256,8 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         Ok((entry, claim))
     })?;
     if entry.owned {
-        fork::remove_files(&entry.path);
-        fork::CopyState::remove(home, &entry.id);
-        let _ = std::fs::remove_file(claim_path(home, &entry.id));
+        layout::remove_database_files(&entry.path);
+        layout::remove_copy_state(home, &entry.id);
     }
     drop(claim);
     Ok(entry)

@@ -8,6 +8,7 @@
 //!   and readers without the lock always see a whole file.
 
 use crate::address::Address;
+use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
 use anyhow::Context;
@@ -15,21 +16,21 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// How long a command waits for another process's registry lock, unless
 /// `SQLFORK_LOCK_TIMEOUT` says otherwise.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The registry lock timeout: `SQLFORK_LOCK_TIMEOUT` (a duration such as
 /// `30s` or `5m`), else [`LOCK_TIMEOUT`].
-pub fn lock_timeout() -> Result<Duration, Error> {
-    match std::env::var("SQLFORK_LOCK_TIMEOUT") {
-        Ok(v) if !v.trim().is_empty() => humantime::parse_duration(v.trim()).map_err(|e| {
+pub(crate) fn lock_timeout() -> Result<Duration, Error> {
+    match crate::env::lock_timeout() {
+        Some(v) => humantime::parse_duration(&v).map_err(|e| {
             Error::invalid(format!("SQLFORK_LOCK_TIMEOUT `{v}` is not a duration ({e}); write it like 30s or 5m"))
         }),
-        _ => Ok(LOCK_TIMEOUT),
+        None => Ok(LOCK_TIMEOUT),
     }
 }
 
@@ -111,7 +112,7 @@ impl Entry {
     pub fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }
-    pub fn is(&self, addr: &Address) -> bool {
+    pub(crate) fn is(&self, addr: &Address) -> bool {
         self.namespace == addr.namespace && self.slug == addr.slug && self.branch == addr.branch
     }
 }
@@ -152,7 +153,7 @@ impl Registry {
 
     /// Run `f` on the registry under the exclusive lock, and save the result
     /// atomically if `f` succeeds.
-    pub fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
         home.ensure()?;
         let _lock = RegistryLock::acquire(home)?;
         let mut reg = Registry::load(home)?;
@@ -196,109 +197,40 @@ impl Registry {
     pub fn get(&self, addr: &Address) -> Option<&Entry> {
         self.databases.iter().find(|e| e.is(addr))
     }
-    pub fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
+    pub(crate) fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.is(addr))
     }
     pub fn by_id(&self, id: &str) -> Option<&Entry> {
         self.databases.iter().find(|e| e.id == id)
     }
-    pub fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
+    pub(crate) fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.id == id)
     }
 
     /// The entry at `addr`, or a not-found error that says what to do.
     pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
-        self.get(addr).ok_or_else(|| not_found(addr))
+        self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
     }
 
-    pub fn remove_id(&mut self, id: &str) -> Option<Entry> {
+    pub(crate) fn remove_id(&mut self, id: &str) -> Option<Entry> {
         let i = self.databases.iter().position(|e| e.id == id)?;
         Some(self.databases.remove(i))
     }
 
     /// Add an entry; its address must be free.
-    pub fn insert(&mut self, entry: Entry) -> Result<(), Error> {
+    pub(crate) fn insert(&mut self, entry: Entry) -> Result<(), Error> {
         let addr = entry.address();
         if self.get(&addr).is_some() {
-            return Err(Error::already_exists(format!(
-                "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
-            )));
+            return Err(Error::Taken { address: addr });
         }
         self.databases.push(entry);
         Ok(())
     }
 }
 
-pub fn not_found(addr: &Address) -> Error {
-    Error::not_found(format!("{addr} does not exist; `sqlfork db list` shows the databases in this home"))
-}
-
 /// A fresh database id, used to name its file.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// An exclusive advisory lock on a file, released when dropped (and by the
-/// kernel when the process dies).
-#[derive(Debug)]
-pub struct FileLock {
-    file: File,
-}
-
-impl FileLock {
-    fn open(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
-    }
-
-    /// Take the lock without waiting; `None` when another process holds it.
-    pub fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
-        let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(FileLock { file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("could not lock {}: {e}", path.display())),
-        }
-    }
-
-    /// Wait up to `timeout` for the lock.
-    pub fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            if let Some(lock) = Self::try_acquire(path)? {
-                return Ok(lock);
-            }
-            if start.elapsed() >= timeout {
-                return Err(Error::failed(format!(
-                    "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
-                    humantime::format_duration(Duration::from_millis(timeout.as_millis() as u64))
-                ))
-                .into());
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
-    }
-}
-
-impl FileLock {
-    /// True when `path` still names the file this lock is held on. A lock
-    /// taken on a file that another process removed (and perhaps created
-    /// anew) in the meantime protects nothing; callers that wait for a lock
-    /// check this and take it again.
-    pub fn is_current(&self, path: &Path) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        match (self.file.metadata(), fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        let _ = self.file.unlock();
-    }
 }
 
 struct RegistryLock(#[allow(dead_code)] FileLock);

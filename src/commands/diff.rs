@@ -6,7 +6,7 @@ use crate::diff::{self, render, DiffOptions};
 use crate::error::ExitCode;
 use std::io::Write;
 
-pub fn run(ctx: &mut Context, args: DiffArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(ctx: &mut Context, args: DiffArgs) -> anyhow::Result<ExitCode> {
     let format = args.format.unwrap_or(if ctx.printer.json { DiffFormat::Json } else { DiffFormat::Text });
     let opts = DiffOptions { a: args.a, b: args.b, schema_only: args.schema, rows: args.rows, full: args.full };
     let config = ctx.config()?.clone();

@@ -21,13 +21,13 @@
 //! their shadow tables; an added or dropped column is one schema change, and
 //! rows are compared on the columns both sides have.
 
-pub mod pages;
-pub mod render;
-pub mod resolve;
-pub mod rows;
-pub mod schema;
-pub mod sql;
-pub mod value;
+pub(crate) mod pages;
+pub(crate) mod render;
+pub(crate) mod resolve;
+pub(crate) mod rows;
+pub(crate) mod schema;
+pub(crate) mod sql;
+mod value;
 
 use crate::home::{Config, Home};
 use rusqlite::Connection;
@@ -35,7 +35,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use resolve::{resolve_sides, Side};
 pub use value::Val;
 
 /// What to compare and how much to report.
@@ -197,25 +196,25 @@ pub struct DiffReport {
 }
 
 /// One side, opened read-only with a read transaction pinned.
-pub struct Opened {
-    pub label: String,
-    pub path: PathBuf,
-    pub conn: Connection,
+pub(crate) struct Opened {
+    pub(crate) label: String,
+    pub(crate) path: PathBuf,
+    pub(crate) conn: Connection,
     /// The database file, read directly for the page comparison. Declared
     /// after `conn` so it is closed after it: closing any descriptor of a
     /// file drops every POSIX lock this process holds on it, and that must
     /// not end SQLite's read lock while the connection still reads.
-    pub file: std::fs::File,
-    pub schema: crate::schema::SourceSchema,
+    pub(crate) file: std::fs::File,
+    pub(crate) schema: crate::schema::SourceSchema,
     /// Lower-cased names of virtual tables' shadow tables (reported through
     /// their virtual table).
-    pub shadows: std::collections::HashSet<String>,
+    pub(crate) shadows: std::collections::HashSet<String>,
     /// Keeps SQLite's `-wal`/`-shm` tidy: removed on drop if we made them.
     _side_files: crate::schema::SourceSideFiles,
 }
 
 impl Opened {
-    pub fn open(label: &str, path: &Path) -> anyhow::Result<Opened> {
+    pub(crate) fn open(label: &str, path: &Path) -> anyhow::Result<Opened> {
         let side_files = crate::schema::SourceSideFiles::note(path);
         let conn = crate::schema::open_source(path)?;
         // A deferred BEGIN takes its snapshot at the first read: the schema
@@ -243,16 +242,30 @@ pub fn diff(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<
     diff_opened(&a, &b, opts)
 }
 
+/// Write SQL that turns B into A to `out` (what `--format sql` prints), and
+/// return the report of what differs.
+pub fn patch(
+    home: &Home,
+    config: &Config,
+    opts: &DiffOptions,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<DiffReport> {
+    let (a, b) = open_sides(home, config, opts)?;
+    let report = diff_opened(&a, &b, &DiffOptions { rows: 0, ..opts.clone() })?;
+    sql::write_patch(&a, &b, out)?;
+    Ok(report)
+}
+
 /// Resolve and open both sides.
-pub fn open_sides(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<(Opened, Opened)> {
-    let (sa, sb) = resolve_sides(home, config, &opts.a, opts.b.as_deref())?;
+pub(crate) fn open_sides(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<(Opened, Opened)> {
+    let (sa, sb) = resolve::resolve_sides(home, config, &opts.a, opts.b.as_deref())?;
     let a = Opened::open(&sa.label, &sa.path)?;
     let b = Opened::open(&sb.label, &sb.path)?;
     Ok((a, b))
 }
 
 /// Compare two opened sides.
-pub fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow::Result<DiffReport> {
+pub(crate) fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow::Result<DiffReport> {
     let schema = schema::diff_schema(a, b);
     let settings = schema::diff_settings(&a.schema.settings, &b.schema.settings);
     let mut notes = Vec::new();
@@ -285,7 +298,5 @@ pub fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow::Result
 
 /// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
 fn trace(msg: &str) {
-    if std::env::var_os("SQLFORK_TRACE").is_some() {
-        eprintln!("sqlfork trace: diff {msg}");
-    }
+    crate::env::trace(&format!("diff {msg}"));
 }

@@ -28,7 +28,7 @@ use std::os::unix::fs::FileExt;
 
 /// Which rows of a table to compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ranges {
+pub(crate) enum Ranges {
     All,
     /// Inclusive rowid ranges, sorted and disjoint.
     Rowids(Vec<(i64, i64)>),
@@ -36,48 +36,42 @@ pub enum Ranges {
 
 /// The tables to compare (by the plan's name) and how they were chosen.
 #[derive(Debug, Clone)]
-pub struct Scope {
-    pub method: Method,
+pub(crate) struct Scope {
+    pub(crate) method: Method,
     /// Why every table is compared in full, when it is.
-    pub full_reason: Option<String>,
-    pub tables: HashMap<String, Ranges>,
-    /// Bytes that were not read because both files share their extents.
-    pub shared_bytes: u64,
+    pub(crate) full_reason: Option<String>,
+    pub(crate) tables: HashMap<String, Ranges>,
 }
 
 impl Scope {
-    pub fn full(plans: &[TablePlan], why: &str) -> Scope {
+    pub(crate) fn full(plans: &[TablePlan], why: &str) -> Scope {
         Scope {
             method: Method::Full,
             full_reason: Some(why.to_string()),
             tables: plans.iter().map(|p| (p.name.clone(), Ranges::All)).collect(),
-            shared_bytes: 0,
         }
     }
 }
 
 /// A set of page numbers.
 #[derive(Debug, Clone, Default)]
-pub struct PageSet(Vec<u64>);
+pub(crate) struct PageSet(Vec<u64>);
 
 impl PageSet {
-    pub fn insert(&mut self, p: u32) {
+    pub(crate) fn insert(&mut self, p: u32) {
         let (w, b) = ((p / 64) as usize, p % 64);
         if self.0.len() <= w {
             self.0.resize(w + 1, 0);
         }
         self.0[w] |= 1 << b;
     }
-    pub fn contains(&self, p: u32) -> bool {
+    pub(crate) fn contains(&self, p: u32) -> bool {
         self.0.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0)
     }
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.0
             .iter()
             .enumerate()
@@ -114,7 +108,7 @@ impl Pages<'_> {
 
 /// Page numbers that have a frame in the `-wal` file beside `path` (every
 /// frame, committed or not: a superset is safe).
-pub fn wal_pages(path: &std::path::Path) -> std::io::Result<PageSet> {
+pub(crate) fn wal_pages(path: &std::path::Path) -> std::io::Result<PageSet> {
     let mut wal_path = path.as_os_str().to_owned();
     wal_path.push("-wal");
     let mut set = PageSet::default();
@@ -399,7 +393,7 @@ fn shared_ranges(a: &File, b: &File) -> Vec<(u64, u64)> {
 }
 
 /// Decide which tables (and which rowid ranges of them) to compare.
-pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scope> {
+pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scope> {
     let (sa, sb) = (&a.schema.settings, &b.schema.settings);
     if sa.page_size != sb.page_size {
         return Ok(Scope::full(plans, "the page sizes differ"));
@@ -552,22 +546,20 @@ pub fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scop
             tables.insert(plan.name.clone(), Ranges::Rowids(merge_ranges(ranges)));
         }
     }
-    if std::env::var_os("SQLFORK_TRACE").is_some() {
-        let described: Vec<String> = tables
-            .iter()
-            .map(|(t, r)| match r {
-                Ranges::All => format!("{t}: all"),
-                Ranges::Rowids(v) => format!("{t}: {} ranges", v.len()),
-            })
-            .collect();
-        eprintln!(
-            "sqlfork trace: diff pages={max} changed={} shared_bytes={shared_bytes} dbstat={} tables=[{}]",
-            changed.len(),
-            marks.dbstat_runs,
-            described.join(", ")
-        );
-    }
-    Ok(Scope { method, full_reason: None, tables, shared_bytes })
+    let described: Vec<String> = tables
+        .iter()
+        .map(|(t, r)| match r {
+            Ranges::All => format!("{t}: all"),
+            Ranges::Rowids(v) => format!("{t}: {} ranges", v.len()),
+        })
+        .collect();
+    crate::env::trace(&format!(
+        "diff pages={max} changed={} shared_bytes={shared_bytes} dbstat={} tables=[{}]",
+        changed.len(),
+        marks.dbstat_runs,
+        described.join(", ")
+    ));
+    Ok(Scope { method, full_reason: None, tables })
 }
 
 fn tree_leaves(o: &Owners, table: &str) -> u32 {
@@ -680,11 +672,11 @@ mod fiemap {
     use std::os::fd::AsRawFd;
 
     #[derive(Debug, Clone)]
-    pub struct Extent {
-        pub logical: u64,
-        pub physical: u64,
-        pub length: u64,
-        pub shared: bool,
+    pub(crate) struct Extent {
+        pub(crate) logical: u64,
+        pub(crate) physical: u64,
+        pub(crate) length: u64,
+        pub(crate) shared: bool,
     }
 
     #[repr(C)]
@@ -722,7 +714,7 @@ mod fiemap {
 
     /// The file's extents in logical order, or None where FIEMAP is not
     /// supported (then nothing is skipped).
-    pub fn extents(file: &File) -> Option<Vec<Extent>> {
+    pub(crate) fn extents(file: &File) -> Option<Vec<Extent>> {
         let mut out = Vec::new();
         let mut start = 0u64;
         loop {

@@ -5,7 +5,7 @@ use super::{ChangeKind, DiffReport, RowChange, TableDiff};
 use std::fmt::Write;
 
 /// A unified diff of two texts, line by line (LCS), without headers.
-pub fn unified(before: &str, after: &str) -> String {
+pub(crate) fn unified(before: &str, after: &str) -> String {
     let (x, y): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
     let (n, m) = (x.len(), y.len());
     // Schema SQL is small; a quadratic table is fine. Guard huge inputs.
@@ -84,7 +84,7 @@ fn row_line(r: &RowChange) -> String {
 }
 
 /// Plain text, for a terminal.
-pub fn text(r: &DiffReport) -> String {
+pub(crate) fn text(r: &DiffReport) -> String {
     let mut out = String::new();
     let w = &mut out;
     writeln!(w, "{} compared with {} (method: {})", r.a, r.b, r.method.as_str()).unwrap();
@@ -132,7 +132,7 @@ pub fn text(r: &DiffReport) -> String {
 }
 
 /// One line: `identical`, or what differs (for `--quiet`).
-pub fn summary_line(r: &DiffReport) -> String {
+pub(crate) fn summary_line(r: &DiffReport) -> String {
     if r.identical {
         return "identical".into();
     }
@@ -150,7 +150,7 @@ fn md_escape(s: &str) -> String {
 }
 
 /// Markdown for a pull-request comment: a summary table, details collapsed.
-pub fn markdown(r: &DiffReport) -> String {
+pub(crate) fn markdown(r: &DiffReport) -> String {
     let mut out = String::new();
     let w = &mut out;
     writeln!(w, "### Database diff: `{}` vs `{}`\n", md_escape(&r.a), md_escape(&r.b)).unwrap();

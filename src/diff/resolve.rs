@@ -11,13 +11,13 @@ use std::path::PathBuf;
 
 /// One side of a diff: the file and how to name it in output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Side {
-    pub label: String,
-    pub path: PathBuf,
+pub(crate) struct Side {
+    pub(crate) label: String,
+    pub(crate) path: PathBuf,
 }
 
 /// Resolve A, and B (or A's parent when B is `None`).
-pub fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&str>) -> anyhow::Result<(Side, Side)> {
+pub(crate) fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&str>) -> anyhow::Result<(Side, Side)> {
     let side_a = resolve_one(home, config, a)?;
     let side_b = match b {
         Some(b) => resolve_one(home, config, b)?,
@@ -78,18 +78,12 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
         }
         Some(Parent::Database { id, namespace, slug, branch, .. }) => {
             let label = Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() };
-            let parent = reg.by_id(id).ok_or_else(|| {
-                Error::not_found(format!(
-                    "the parent of {addr} ({label}) was deleted; name the other side: sqlfork db diff {a} B"
-                ))
+            let parent = reg.by_id(id).ok_or_else(|| Error::Hinted {
+                error: Box::new(Error::NotFound { address: label.clone() }),
+                hint: format!(" (the parent of {addr} was deleted; name the other side: sqlfork db diff {a} B)"),
             })?;
             if !parent.path.exists() {
-                return Err(Error::not_found(format!(
-                    "the file of {addr}'s parent {} ({}) is missing",
-                    parent.address(),
-                    parent.path.display()
-                ))
-                .into());
+                return Err(Error::FileMissing { address: parent.address(), path: parent.path.clone() }.into());
             }
             Ok(Side { label: parent.address().to_string(), path: parent.path.clone() })
         }

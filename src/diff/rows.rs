@@ -17,30 +17,28 @@ use std::collections::BTreeMap;
 
 /// How to read one table on both sides.
 #[derive(Debug, Clone)]
-pub struct TablePlan {
+pub(crate) struct TablePlan {
     /// The name in A (B's may differ in case).
-    pub name: String,
-    pub name_b: String,
-    pub matching: Matching,
-    pub is_virtual: bool,
-    pub without_rowid: bool,
-    /// SQLite's own table (`sqlite_sequence`, `sqlite_stat1`, …).
-    pub internal: bool,
+    pub(crate) name: String,
+    pub(crate) name_b: String,
+    pub(crate) matching: Matching,
+    pub(crate) is_virtual: bool,
+    pub(crate) without_rowid: bool,
     /// The key: the rowid expression on each side (`_rowid_`, or the
     /// INTEGER PRIMARY KEY column when every alias is a column's name), or
     /// the primary-key columns.
-    pub key_a: Vec<String>,
-    pub key_b: Vec<String>,
+    pub(crate) key_a: Vec<String>,
+    pub(crate) key_b: Vec<String>,
     /// The key's name in output (`rowid`, or the key columns).
-    pub key_names: Vec<String>,
+    pub(crate) key_names: Vec<String>,
     /// Columns both sides have, in A's order (generated and hidden columns
     /// left out: they follow from the others and cannot be inserted).
-    pub columns: Vec<String>,
+    pub(crate) columns: Vec<String>,
 }
 
 /// The tables present on both sides, as they will be compared. Virtual
 /// tables whose module is unavailable are skipped with a note.
-pub fn plan_tables(a: &Opened, b: &Opened, notes: &mut Vec<String>) -> anyhow::Result<Vec<TablePlan>> {
+pub(crate) fn plan_tables(a: &Opened, b: &Opened, notes: &mut Vec<String>) -> anyhow::Result<Vec<TablePlan>> {
     let mut plans = Vec::new();
     for oa in a.schema.objects.iter().filter(|o| o.kind == Kind::Table) {
         if a.shadows.contains(&oa.name.to_lowercase()) {
@@ -158,7 +156,6 @@ fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bo
         matching: Matching::Multiset,
         is_virtual,
         without_rowid: la.without_rowid,
-        internal: name_a.to_ascii_lowercase().starts_with("sqlite_"),
         key_a: vec![],
         key_b: vec![],
         key_names: vec![],
@@ -190,7 +187,7 @@ fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bo
 }
 
 /// Where changes go: counted and listed for the report, or written as SQL.
-pub trait Sink {
+pub(crate) trait Sink {
     /// A row in A and not in B (`before` is None), in B and not in A
     /// (`after` is None), or in both with different values.
     fn change(
@@ -204,19 +201,19 @@ pub trait Sink {
 }
 
 /// Counts every change and keeps the first `limit` of each table.
-pub struct Collect {
+pub(crate) struct Collect {
     limit: usize,
-    pub diff: TableDiff,
+    pub(crate) diff: TableDiff,
 }
 
 impl Collect {
-    pub fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize) -> Self {
         Collect {
             limit,
             diff: TableDiff { inserted: 0, deleted: 0, updated: 0, matched_by: Matching::Rowid, rows: vec![] },
         }
     }
-    pub fn into_diff(mut self, matching: Matching) -> TableDiff {
+    pub(crate) fn into_diff(mut self, matching: Matching) -> TableDiff {
         self.diff.matched_by = matching;
         self.diff
     }
@@ -284,7 +281,7 @@ fn select_sql(plan: &TablePlan, table: &str, key: &[String], ranged: bool) -> St
 
 /// Compare one table over `ranges` (rowid ranges, or all of it), sending
 /// every difference to `sink`.
-pub fn compare_table(
+pub(crate) fn compare_table(
     a: &Opened,
     b: &Opened,
     plan: &TablePlan,
@@ -373,6 +370,6 @@ fn cmp_vals(a: &[Val], b: &[Val]) -> Ordering {
 }
 
 /// A plan that reads one table of one side (for dumping its rows).
-pub fn plan_one(side: &Opened, name: &str, is_virtual: bool) -> anyhow::Result<TablePlan> {
+pub(crate) fn plan_one(side: &Opened, name: &str, is_virtual: bool) -> anyhow::Result<TablePlan> {
     plan_table(side, side, name, name, is_virtual)
 }

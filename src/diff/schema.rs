@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 /// tables, as SQLite itself reports them (`PRAGMA table_list`, type
 /// `shadow`; the bundled SQLite has the FTS3/4/5 and R*Tree modules). A
 /// real table that merely looks like one (`ft_extra`) is not included.
-pub fn shadow_tables(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
+pub(crate) fn shadow_tables(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
     let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
     names.map(|n| n.map(|n| n.to_lowercase())).collect()
@@ -31,7 +31,7 @@ fn is_shadow(side: &Opened, o: &Object) -> bool {
 }
 
 /// `table`, `virtual table`, `index`, `view` or `trigger`.
-pub fn kind_name(o: &Object) -> &'static str {
+pub(crate) fn kind_name(o: &Object) -> &'static str {
     if o.is_virtual() {
         "virtual table"
     } else {
@@ -41,7 +41,7 @@ pub fn kind_name(o: &Object) -> &'static str {
 
 /// Added (in A only), removed (in B only) and changed objects, in A's
 /// `sqlite_master` order (B's for removed ones).
-pub fn diff_schema(a: &Opened, b: &Opened) -> SchemaDiff {
+pub(crate) fn diff_schema(a: &Opened, b: &Opened) -> SchemaDiff {
     let (oa, ob) = (user_objects(a), user_objects(b));
     let mut out = SchemaDiff::default();
     let order = |side: &Opened, key: &(String, String)| {
@@ -73,7 +73,7 @@ fn view(o: &Object) -> ObjectView {
 }
 
 /// Settings that differ, by their PRAGMA name.
-pub fn diff_settings(a: &Settings, b: &Settings) -> BTreeMap<String, SettingChange> {
+pub(crate) fn diff_settings(a: &Settings, b: &Settings) -> BTreeMap<String, SettingChange> {
     use serde_json::json;
     let pairs = [
         ("page_size", json!(b.page_size), json!(a.page_size)),

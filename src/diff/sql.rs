@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::io::Write;
 
 /// Write the patch that turns B into A.
-pub fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow::Result<()> {
     let diff = super::schema::diff_schema(a, b);
     writeln!(out, "-- SQL that turns {} into {} (sqlfork db diff --format sql)", b.label, a.label)?;
     writeln!(out, "PRAGMA foreign_keys = OFF;")?;
@@ -137,13 +137,17 @@ pub fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow::Resul
         ("page_size", sb.page_size.to_string(), sa.page_size.to_string()),
         ("auto_vacuum", sb.auto_vacuum.to_string(), sa.auto_vacuum.to_string()),
         ("encoding", sb.encoding.clone(), sa.encoding.clone()),
-        ("journal_mode", sb.journal_mode.clone(), sa.journal_mode.clone()),
+        ("journal_mode", journal(sb), journal(sa)),
     ] {
         if before != after {
             writeln!(out, "-- {name} differs ({before} → {after}); SQL in a transaction cannot change it")?;
         }
     }
     Ok(())
+}
+
+fn journal(s: &crate::schema::Settings) -> String {
+    serde_json::to_value(s.journal_mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// Whether B's table has a UNIQUE index other than its WITHOUT ROWID key.
