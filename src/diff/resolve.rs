@@ -27,11 +27,15 @@ pub(crate) fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&st
 }
 
 fn resolve_one(home: &Home, config: &Config, text: &str) -> anyhow::Result<Side> {
-    if let Some((base, name)) = split_snapshot(text) {
-        let addr = Address::parse(base)?;
-        return snapshot_side(home, &addr, name);
-    }
-    let source = Source::parse(text)?;
+    // As `db fork` resolves a source. Where `Source` does not know snapshot
+    // addresses yet, `NS/SLUG:NAME` is sent to `snapshot_side`.
+    let source = match Source::parse(text) {
+        Ok(source) => source,
+        Err(e) => match split_snapshot(text) {
+            Some((base, name)) => return snapshot_side(home, &Address::parse(base)?, name),
+            None => return Err(e.into()),
+        },
+    };
     let resolved = resolve_source(home, config, &source)?;
     let label = match &resolved.address {
         Some(a) => a.to_string(),
