@@ -255,6 +255,25 @@ fn the_patch_orders_changes_around_unique_values() {
 }
 
 #[test]
+fn statistics_tables_follow_a() {
+    // ANALYZE on A only: the patch creates the statistics tables with A's
+    // rows. (The bundled SQLite is built with STAT4: sqlite_stat4 too.)
+    let p = Pair::new(ORDERS, "ANALYZE;");
+    let count = |t: &str| -> u64 {
+        Connection::open(&p.a).unwrap().query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()
+    };
+    let (n1, n4) = (count("sqlite_stat1"), count("sqlite_stat4"));
+    assert!(n1 > 0 && n4 > 0);
+    // Their rows are data that differs, not a schema change.
+    let v = p.check(&[("sqlite_stat1", (n1, 0, 0)), ("sqlite_stat4", (n4, 0, 0))], &[], &[]);
+    assert!(v["schema"]["added"].as_array().unwrap().is_empty(), "{v:#}");
+    // ANALYZE on both, then more rows on A and ANALYZE again.
+    let p = Pair::new(&format!("{ORDERS} ANALYZE;"), "INSERT INTO customers VALUES (9999, 'new', 'pro'); ANALYZE;");
+    let v = p.check(&[("customers", (1, 0, 0)), ("sqlite_stat1", (0, 0, 2))], &[], &[]);
+    assert_eq!(v["identical"], false);
+}
+
+#[test]
 fn identical_files_and_exit_code() {
     let p = Pair::new(ORDERS, "SELECT 1;");
     let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());

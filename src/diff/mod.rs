@@ -289,11 +289,36 @@ pub(crate) fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow:
                 tables.insert(plan.name.clone(), sink.into_diff(plan.matching));
             }
         }
+        one_sided_internal_tables(a, b, &mut tables)?;
         trace(&format!("rows compared at {:?}", started.elapsed()));
         scope.method
     };
     let identical = schema.is_empty() && settings.is_empty() && tables.is_empty();
     Ok(DiffReport { a: a.label.clone(), b: b.label.clone(), method, identical, schema, settings, tables, notes })
+}
+
+/// SQLite's own tables (`sqlite_sequence`, `sqlite_stat1`, `sqlite_stat4`)
+/// on one side only: not schema a user wrote, but rows that differ, all of
+/// them inserted (in A only) or deleted (in B only).
+fn one_sided_internal_tables(a: &Opened, b: &Opened, tables: &mut BTreeMap<String, TableDiff>) -> anyhow::Result<()> {
+    let has = |o: &Opened, name: &str| o.schema.objects.iter().any(|x| x.name.eq_ignore_ascii_case(name));
+    for name in ["sqlite_sequence", "sqlite_stat1", "sqlite_stat4"] {
+        let (in_a, in_b) = (has(a, name), has(b, name));
+        if in_a == in_b {
+            continue;
+        }
+        let side = if in_a { a } else { b };
+        let n: i64 = side.conn.query_row(&format!("SELECT count(*) FROM main.{name}"), [], |r| r.get(0))?;
+        if n > 0 {
+            let n = n as u64;
+            let (inserted, deleted) = if in_a { (n, 0) } else { (0, n) };
+            tables.insert(
+                name.to_string(),
+                TableDiff { inserted, deleted, updated: 0, matched_by: Matching::Rowid, rows: vec![] },
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).

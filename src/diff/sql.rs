@@ -112,6 +112,22 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
         }
     }
 
+    // Statistics tables only one side has: created by ANALYZE and filled
+    // with A's rows, or dropped. (Those both sides have were compared above.)
+    let has = |o: &Opened, name: &str| o.schema.objects.iter().any(|x| x.name.eq_ignore_ascii_case(name));
+    for stat in ["sqlite_stat1", "sqlite_stat4"] {
+        match (has(a, stat), has(b, stat)) {
+            (true, false) => {
+                writeln!(out, "ANALYZE sqlite_schema;")?;
+                writeln!(out, "DELETE FROM {stat};")?;
+                let plan = rows::plan_one(a, stat, false)?;
+                dump_table(a, &plan, false, out)?;
+            }
+            (false, true) => writeln!(out, "DROP TABLE {stat};")?,
+            _ => {}
+        }
+    }
+
     // Indexes that are new, changed, or went with a re-created table; then
     // A's views and triggers.
     for o in a.schema.objects.iter().filter(|o| o.kind == Kind::Index && user(o, a)) {
