@@ -50,6 +50,10 @@ pub enum Command {
     /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
     #[command(subcommand)]
     Branch(BranchCommand),
+    /// Serve these commands to agents over the Model Context Protocol on stdio
+    #[cfg(feature = "mcp")]
+    #[command(after_help = "Add it to an MCP client's configuration, for example:\n  {\"mcpServers\": {\"sqlfork\": {\"command\": \"sqlfork\", \"args\": [\"mcp\"]}}}\nThe home comes from --home or SQLFORK_HOME, as for every command.")]
+    Mcp,
     /// Print shell completions for SHELL to stdout
     Completions {
         /// bash, zsh, fish or powershell

@@ -42,6 +42,38 @@ pub trait Progress {
     fn durable(&mut self, _done: u64) -> anyhow::Result<()> {
         Ok(())
     }
+    /// Asked after every committed page: `true` stops the copy there with
+    /// a [`Cancelled`] error, leaving the fork provisioning and resumable
+    /// (as an interrupted copy is).
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// The copy stopped because its [`Progress::cancelled`] said so. The fork
+/// is left provisioning; `db resume` or `db wait` finishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the copy was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// True when `err` (or anything in its chain) is [`Cancelled`].
+pub fn is_cancelled(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<Cancelled>())
+}
+
+/// Stop with [`Cancelled`] when the progress sink asks for it.
+fn check_cancelled(progress: &dyn Progress) -> anyhow::Result<()> {
+    if progress.cancelled() {
+        return Err(Cancelled.into());
+    }
+    Ok(())
 }
 
 /// A progress sink that ignores everything.
@@ -260,6 +292,12 @@ impl PageCopy<'_> {
             unsynced += 1;
             progress.advance(n);
             test_delay();
+            if progress.cancelled() {
+                // Keep what is written: a resume continues after it.
+                file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
+                progress.durable(done)?;
+                return Err(PageCopyStop::Failed(Cancelled.into()));
+            }
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
@@ -557,6 +595,7 @@ impl<'a> Copier<'a> {
             };
             self.commit()?;
             progress.advance(n);
+            check_cancelled(progress)?;
             return Ok(n);
         }
         let cols = plan.column_list(true);
@@ -598,6 +637,7 @@ impl<'a> Copier<'a> {
             total += n;
             progress.advance(n);
             test_delay();
+            check_cancelled(progress)?;
             if n < self.page_rows {
                 return Ok(total);
             }

@@ -370,6 +370,8 @@ pub fn fork(
     };
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
+        // Cancelled: left provisioning and resumable, as a Ctrl-C leaves it.
+        Err(e) if copy::is_cancelled(&e) => Err(e),
         Err(e) => {
             discard(home, &entry, &e, false);
             Err(e)
@@ -548,6 +550,7 @@ fn resume_entry(
     })();
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
+        Err(e) if copy::is_cancelled(&e) => Err(e),
         Err(e) => {
             discard(home, &entry, &e, note_failure);
             Err(e)
@@ -1341,6 +1344,9 @@ impl Progress for StateProgress<'_> {
     fn finish(&mut self) {}
     fn unit(&mut self, unit: &'static str) {
         self.inner.unit(unit);
+    }
+    fn cancelled(&self) -> bool {
+        self.inner.cancelled()
     }
     fn durable(&mut self, done: u64) -> anyhow::Result<()> {
         self.state.pages_done = done;

@@ -34,9 +34,12 @@ pub mod ops;
 pub mod registry;
 pub mod schema;
 pub mod ttl;
+pub mod wait;
 
 pub use error::{Error, ErrorKind, ExitCode};
 
 pub mod cli;
 pub mod commands;
 pub mod output;
+#[cfg(feature = "mcp")]
+pub mod mcp;

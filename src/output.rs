@@ -214,6 +214,76 @@ impl From<&Detail> for DetailView {
     }
 }
 
+/// `db fork --json` (and `db resume NS/SLUG --json`): the new entry, its
+/// parent, and whether this run finished an interrupted fork.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForkView {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub forked_from: Option<ParentView>,
+    pub resumed: bool,
+}
+
+impl From<&crate::fork::ForkOutcome> for ForkView {
+    fn from(out: &crate::fork::ForkOutcome) -> Self {
+        let e = &out.entry;
+        ForkView {
+            entry: EntryView::from(e),
+            forked_from: e.forked_from.as_ref().map(ParentView::from),
+            resumed: out.resumed,
+        }
+    }
+}
+
+/// `branch put --json`: the branch's entry, its parent, and what happened.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutView {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub forked_from: Option<ParentView>,
+    /// `created`, `reset`, or `resumed` (an interrupted first put finished).
+    pub action: &'static str,
+}
+
+impl From<&crate::branch::PutOutcome> for PutView {
+    fn from(out: &crate::branch::PutOutcome) -> Self {
+        let e = &out.entry;
+        PutView {
+            entry: EntryView::from(e),
+            forked_from: e.forked_from.as_ref().map(ParentView::from),
+            action: out.action.as_str(),
+        }
+    }
+}
+
+/// `db delete --json`: the entry that went, and whether its file went too.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedView {
+    pub deleted: EntryView,
+    pub file_deleted: bool,
+}
+
+impl From<&Entry> for DeletedView {
+    fn from(e: &Entry) -> Self {
+        DeletedView { deleted: EntryView::from(e), file_deleted: e.owned }
+    }
+}
+
+/// `db path --json`.
+#[derive(Debug, Serialize)]
+pub struct PathView {
+    pub path: String,
+}
+
+impl From<&std::path::Path> for PathView {
+    fn from(p: &std::path::Path) -> Self {
+        PathView { path: p.display().to_string() }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Human text
 

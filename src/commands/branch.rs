@@ -5,9 +5,8 @@ use crate::address::Address;
 use crate::branch::{self, PutAction, PutOptions};
 use crate::cli::BranchCommand;
 use crate::error::ExitCode;
-use crate::output::{self, EntryView, ParentView};
+use crate::output::{self, EntryView, PutView};
 use crate::ttl;
-use serde::Serialize;
 
 pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -19,17 +18,6 @@ pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
             super::db::delete_address(ctx, &addr, confirm.yes)
         }
     }
-}
-
-/// `branch put --json`: the branch's entry, its parent, and what happened.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PutView {
-    #[serde(flatten)]
-    entry: EntryView,
-    forked_from: Option<ParentView>,
-    /// `created`, `reset`, or `resumed` (an interrupted first put finished).
-    action: &'static str,
 }
 
 fn put(ctx: &mut Context, address: &str, with_data: bool, ttl: Option<String>) -> anyhow::Result<ExitCode> {
@@ -53,11 +41,7 @@ fn put(ctx: &mut Context, address: &str, with_data: bool, ttl: Option<String>) -
         };
         ctx.printer.note(&format!("{verb} {} from {} ({kind}); {expiry}", e.address(), addr.database()));
     }
-    let view = PutView {
-        entry: EntryView::from(e),
-        forked_from: e.forked_from.as_ref().map(ParentView::from),
-        action: out.action.as_str(),
-    };
+    let view = PutView::from(&out);
     // Only the path on stdout, so that `path=$(sqlfork branch put …)` works.
     ctx.printer.result(|| e.path.display().to_string(), &view)?;
     Ok(ExitCode::Success)

@@ -6,9 +6,8 @@ use crate::cli::DbCommand;
 use crate::error::{Error, ExitCode};
 use crate::fork::{self, ForkOptions};
 use crate::ops;
-use crate::output::{self, DetailView, EntryView, ParentView};
+use crate::output::{self, DeletedView, DetailView, EntryView, ForkView, PathView};
 use crate::ttl;
-use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
@@ -60,16 +59,6 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
     Ok(ExitCode::Success)
 }
 
-/// The result of `db fork`, human and JSON.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ForkView {
-    #[serde(flatten)]
-    entry: EntryView,
-    forked_from: Option<ParentView>,
-    resumed: bool,
-}
-
 struct ForkFlags {
     with_data: bool,
     detach: bool,
@@ -102,11 +91,7 @@ fn fork_cmd(
 
 fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
     let e = &out.entry;
-    let view = ForkView {
-        entry: EntryView::from(e),
-        forked_from: e.forked_from.as_ref().map(ParentView::from),
-        resumed: out.resumed,
-    };
+    let view = ForkView::from(out);
     ctx.printer.result(
         || {
             let c = e.copy.clone().unwrap_or_default();
@@ -237,60 +222,13 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         })
         .transpose()?;
     let config = ctx.config()?.clone();
-    let started = std::time::Instant::now();
-    let id = ops::get(&ctx.home, &addr)?.id;
-    let mut noted = false;
-    loop {
-        let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
-        let Some(entry) = entry else {
-            let why = std::fs::read_to_string(fork::failure_note(&ctx.home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(fork::failure_note(&ctx.home, &id));
-            // A background copy that failed leaves its reason; otherwise the
-            // entry was deleted (or a foreground fork of it failed) meanwhile.
-            return Err(if why.is_empty() {
-                Error::not_found(format!(
-                    "{addr} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
-                ))
-            } else {
-                Error::failed(format!("{addr} failed and was removed: {}", why.trim()))
-            }
-            .into());
-        };
-        if entry.status == crate::registry::Status::Healthy {
-            ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
-            return Ok(ExitCode::Success);
-        }
-        if !fork::is_claimed(&ctx.home, &id) {
-            // Nobody is copying it: do it ourselves.
-            let mut progress = ctx.printer.copy_progress(&addr.to_string());
-            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
-                Ok(out) => {
-                    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
-                    return Ok(ExitCode::Success);
-                }
-                Err(e) if fork::is_busy_error(&e, &addr) => {}
-                // The copier failed and removed it between our two looks:
-                // the next look reports why.
-                Err(e)
-                    if crate::error::exit_code_for(&e) == ExitCode::NotFound
-                        && crate::registry::Registry::load(&ctx.home)?.by_id(&id).is_none() => {}
-                Err(e) => return Err(e),
-            }
-        } else if !noted {
-            ctx.printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
-            noted = true;
-        }
-        if let Some(t) = timeout {
-            if started.elapsed() >= t {
-                return Err(Error::timeout(format!(
-                    "gave up waiting for {addr} after {}; it is still provisioning (`sqlfork db show {addr}` shows progress)",
-                    humantime::format_duration(t)
-                ))
-                .into());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut progress = ctx.printer.copy_progress(&addr.to_string());
+    let printer = ctx.printer.clone();
+    let entry = crate::wait::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut || {
+        printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"))
+    })?;
+    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
+    Ok(ExitCode::Success)
 }
 
 fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -316,12 +254,8 @@ fn show(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 fn path(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let path = ops::path(&ctx.home, &addr)?;
-    #[derive(Serialize)]
-    struct PathView {
-        path: String,
-    }
     let text = path.display().to_string();
-    ctx.printer.result(|| text.clone(), &PathView { path: text.clone() })?;
+    ctx.printer.result(|| text.clone(), &PathView::from(path.as_path()))?;
     Ok(ExitCode::Success)
 }
 
@@ -351,12 +285,6 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
     let entry = ops::delete(&ctx.home, &addr)?;
     // A branch may have an interrupted reset's copy beside it.
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Deleted {
-        deleted: EntryView,
-        file_deleted: bool,
-    }
     ctx.printer.result(
         || {
             if entry.owned {
@@ -365,7 +293,7 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
                 format!("Removed {addr} from the registry; its file {} is untouched", entry.path.display())
             }
         },
-        &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned },
+        &DeletedView::from(&entry),
     )?;
     Ok(ExitCode::Success)
 }

@@ -40,6 +40,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
+        #[cfg(feature = "mcp")]
+        Command::Mcp => crate::mcp::serve(ctx.home).map(|_| ExitCode::Success),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

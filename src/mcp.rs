@@ -1,0 +1,446 @@
+//! `sqlfork mcp`: the Model Context Protocol server, so agents fork the way
+//! people do (SPEC section 13).
+//!
+//! It serves over stdio with the protocol's official Rust SDK (`rmcp`). Each
+//! tool is one CLI command: its arguments are the command's arguments (JSON
+//! Schemas derived from the structs below), its result is exactly the JSON
+//! document that command prints with `--json` (the same `output` views), and
+//! its failures are tool errors carrying the same one-sentence messages.
+//!
+//! The library calls block, so each runs on a blocking thread. A copy
+//! reports progress as `notifications/progress` when the request carries a
+//! progress token, and stops at its next committed page when the client
+//! sends `notifications/cancelled` (or the session ends): the fork is then
+//! left provisioning and resumable, as a Ctrl-C leaves it, and
+//! `wait_database` finishes it.
+
+use crate::address::{Address, Source};
+use crate::branch::{self, PutOptions};
+use crate::copy::Progress;
+use crate::error::{exit_code_for, Error};
+use crate::fork::{self, ForkOptions};
+use crate::home::{Config, Home};
+use crate::ops;
+use crate::output::{DeletedView, DetailView, EntryView, ForkView, PathView, PutView};
+use crate::ttl;
+use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ProgressToken, ServerCapabilities,
+    ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_handler, tool_router, RoleServer, ServerHandler, ServiceExt};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Serve MCP on stdin/stdout until the client closes stdin.
+pub fn serve(home: Home) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the MCP server: {e}")))?;
+    let server = Server::new(home);
+    let stopping = server.stopping.clone();
+    let result = runtime.block_on(async move {
+        let service = server
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| Error::failed(format!("the MCP session did not start: {e}")))?;
+        service.waiting().await.map_err(|e| Error::failed(format!("the MCP session failed: {e}")))?;
+        anyhow::Ok(())
+    });
+    // The client is gone: copies still running stop at their next page
+    // (resumable), and the runtime waits for them before the process ends.
+    stopping.store(true, Ordering::SeqCst);
+    drop(runtime);
+    result
+}
+
+/// The MCP server: a home and the tools.
+#[derive(Clone)]
+pub struct Server {
+    home: Home,
+    /// Set when the session ends, so copies in flight stop.
+    stopping: Arc<AtomicBool>,
+    tool_router: ToolRouter<Self>,
+}
+
+// ---------------------------------------------------------------------------
+// Tool arguments (their doc comments become the JSON Schema descriptions)
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct ForkArgs {
+    /// What to fork: NS/SLUG of a registered database (NS/SLUG@REF for a
+    /// branch), or a path to a SQLite file (starting with /, ./, ../ or ~,
+    /// or ending in .db, .sqlite or .sqlite3).
+    pub source: String,
+    /// The new database: SLUG (lands in the source's namespace) or NS/SLUG.
+    pub destination: String,
+    /// Human-readable name (default: the slug).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Copy every row too, not only the schema (default false: schema only).
+    #[serde(default)]
+    pub include_data: bool,
+    /// Auto-delete this long from now, 1h to 30d, e.g. "12h" or "7d"
+    /// (default: default_ttl in config.toml, else never).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    /// With includeData: return once the schema is in place (status
+    /// provisioning) while a background process copies the rows; follow it
+    /// with wait_database.
+    #[serde(default)]
+    pub detach: bool,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct ListArgs {
+    /// Only databases in this namespace (default: all).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct AddressArgs {
+    /// NS/SLUG, or NS/SLUG@REF for a branch.
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct WaitArgs {
+    /// NS/SLUG, or NS/SLUG@REF for a branch.
+    pub address: String,
+    /// Give up after this long, e.g. "30s" or "10m" (default: wait until
+    /// healthy).
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct BranchPutArgs {
+    /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or
+    /// feature/login), never "..".
+    pub address: String,
+    /// Copy every row too, not only the schema.
+    #[serde(default)]
+    pub include_data: bool,
+    /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
+    #[serde(default)]
+    pub ttl: Option<String>,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct DeleteArgs {
+    /// NS/SLUG, or NS/SLUG@REF for a branch.
+    pub address: String,
+    /// Must be true: deleting removes the entry, and the file when sqlfork
+    /// created it.
+    pub confirm: bool,
+}
+
+// ---------------------------------------------------------------------------
+// Tools
+
+#[tool_router]
+impl Server {
+    pub fn new(home: Home) -> Self {
+        Server { home, stopping: Arc::new(AtomicBool::new(false)), tool_router: Self::tool_router() }
+    }
+
+    /// Fork a SQLite database into a new, independent database (schema only
+    /// unless includeData). Returns the new database as `sqlfork db fork
+    /// --json` prints it, with its path. A cancelled copy stays provisioning;
+    /// wait_database finishes it.
+    #[tool(annotations(title = "Fork a database", read_only_hint = false, destructive_hint = false))]
+    async fn fork_database(&self, Parameters(args): Parameters<ForkArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let label = args.destination.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            if args.detach && !args.include_data {
+                return Err(Error::invalid(
+                    "`detach` needs `includeData: true`: a schema-only fork is ready at once",
+                )
+                .into());
+            }
+            let opts = ForkOptions {
+                source: Source::parse(&args.source)?,
+                destination: args.destination,
+                name: args.name,
+                ttl: parse_ttl(args.ttl)?,
+                with_data: args.include_data,
+                detach: args.detach,
+                branch: None,
+            };
+            let out = fork::fork(home, config, &opts, progress)?;
+            json(&ForkView::from(&out))
+        })
+        .await
+    }
+
+    /// List databases (optionally in one namespace), as `sqlfork db list
+    /// --json` prints them: address, path, status, size, lineage time and
+    /// expiry of each.
+    #[tool(annotations(title = "List databases", read_only_hint = true))]
+    async fn list_databases(&self, Parameters(args): Parameters<ListArgs>) -> CallToolResult {
+        self.blocking(move |home, _| {
+            let entries = ops::list(home, args.namespace.as_deref())?;
+            json(&entries.iter().map(EntryView::from).collect::<Vec<_>>())
+        })
+        .await
+    }
+
+    /// Show one database in detail, with its lineage resolved (`forkedFrom`)
+    /// and the progress of a copy in flight, as `sqlfork db show --json`.
+    #[tool(annotations(title = "Show a database", read_only_hint = true))]
+    async fn show_database(&self, Parameters(args): Parameters<AddressArgs>) -> CallToolResult {
+        self.blocking(move |home, _| {
+            let detail = ops::show(home, &Address::parse(&args.address)?)?;
+            json(&DetailView::from(&detail))
+        })
+        .await
+    }
+
+    /// The absolute path of a database's SQLite file, as `{"path": …}`.
+    #[tool(annotations(title = "Database path", read_only_hint = true))]
+    async fn database_path(&self, Parameters(args): Parameters<AddressArgs>) -> CallToolResult {
+        self.blocking(move |home, _| json(&PathView::from(ops::path(home, &Address::parse(&args.address)?)?.as_path())))
+            .await
+    }
+
+    /// Wait until a database is healthy (a detached or interrupted copy),
+    /// finishing its copy here when no process is copying it. Returns the
+    /// database as `sqlfork db wait --json`.
+    #[tool(annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
+    async fn wait_database(&self, Parameters(args): Parameters<WaitArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let label = args.address.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let addr = Address::parse(&args.address)?;
+            let timeout = args
+                .timeout
+                .map(|t| {
+                    humantime::parse_duration(&t).map_err(|e| {
+                        Error::invalid(format!("timeout `{t}` is not a duration ({e}); write it like 30s or 10m"))
+                    })
+                })
+                .transpose()?;
+            let entry = crate::wait::wait(home, config, &addr, timeout, progress, &mut || {})?;
+            json(&EntryView::from(&entry))
+        })
+        .await
+    }
+
+    /// Create the branch NS/SLUG@REF from NS/SLUG, or reset it to NS/SLUG's
+    /// current state when it exists (same id, same path). Idempotent; one
+    /// branch per git branch or pull request. Returns it as `sqlfork branch
+    /// put --json`, with `action` created, reset or resumed.
+    #[tool(annotations(title = "Create or reset a branch", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
+    async fn branch_put(&self, Parameters(args): Parameters<BranchPutArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let label = args.address.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let addr = Address::parse(&args.address)?;
+            branch::require_ref(&addr)?;
+            let opts = PutOptions { address: addr, with_data: args.include_data, ttl: parse_ttl(args.ttl)? };
+            let out = branch::put(home, config, &opts, progress)?;
+            json(&PutView::from(&out))
+        })
+        .await
+    }
+
+    /// Delete a database (or branch): its entry, and its file when sqlfork
+    /// created it (imported files are never deleted). Requires
+    /// `confirm: true`.
+    #[tool(annotations(title = "Delete a database", read_only_hint = false, destructive_hint = true))]
+    async fn delete_database(&self, Parameters(args): Parameters<DeleteArgs>) -> CallToolResult {
+        self.blocking(move |home, _| {
+            let addr = Address::parse(&args.address)?;
+            if !args.confirm {
+                return Err(Error::invalid(format!(
+                    "not deleted: deleting {addr} needs `confirm: true`; {addr} is unchanged"
+                ))
+                .into());
+            }
+            let entry = ops::delete(home, &addr)?;
+            // A branch may have an interrupted reset's copy beside it.
+            branch::remove_reset_leftover(home, &addr);
+            json(&DeletedView::from(&entry))
+        })
+        .await
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("sqlfork", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "sqlfork forks SQLite databases: fork_database makes an independent copy (schema only, or \
+                 with includeData) addressed as NS/SLUG, with lineage and an optional ttl; branch_put keeps \
+                 one database per branch at a stable path; database_path gives the file to open with \
+                 SQLite. Results are the JSON documents `sqlfork … --json` prints.",
+            )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Running the library calls
+
+/// What a tool body returns: the `--json` document, or the error whose
+/// sentence becomes the tool error.
+type Outcome = anyhow::Result<Document>;
+
+/// A `--json` document: its text exactly as the CLI prints it (field order
+/// kept), and its value.
+struct Document {
+    text: String,
+    value: serde_json::Value,
+}
+
+fn json<T: Serialize>(view: &T) -> Outcome {
+    Ok(Document { text: serde_json::to_string_pretty(view)?, value: serde_json::to_value(view)? })
+}
+
+fn parse_ttl(ttl: Option<String>) -> Result<Option<Duration>, Error> {
+    ttl.map(|t| ttl::parse_ttl(&t)).transpose()
+}
+
+impl Server {
+    /// Run a library call on a blocking thread, with `config.toml` loaded
+    /// as the CLI loads it (per command).
+    async fn blocking(&self, f: impl FnOnce(&Home, &Config) -> Outcome + Send + 'static) -> CallToolResult {
+        let home = self.home.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            crate::ttl::check_clock_override()?;
+            let config = Config::load(&home)?;
+            f(&home, &config)
+        })
+        .await;
+        to_result(joined.unwrap_or_else(|e| Err(anyhow::anyhow!("the sqlfork call stopped unexpectedly: {e}"))))
+    }
+
+    /// [`Self::blocking`] for a call that copies: progress goes to the
+    /// client as `notifications/progress` (when it asked for them with a
+    /// progress token), and cancellation stops the copy.
+    async fn blocking_copy(
+        &self,
+        cx: RequestContext<RoleServer>,
+        label: &str,
+        f: impl FnOnce(&Home, &Config, &mut dyn Progress) -> Outcome + Send + 'static,
+    ) -> CallToolResult {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressNotificationParam>();
+        let token = cx.meta.get_progress_token();
+        let peer = cx.peer.clone();
+        // Forward progress in order, off the copying thread.
+        let forward = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let _ = peer.notify_progress(p).await;
+            }
+        });
+        let mut progress = McpProgress {
+            token,
+            tx,
+            label: label.to_string(),
+            cancel: {
+                let ct = cx.ct.clone();
+                Box::new(move || ct.is_cancelled())
+            },
+            stopping: self.stopping.clone(),
+            total: 0,
+            done: 0,
+            unit: "rows",
+            last_sent: None,
+        };
+        let result = self.blocking(move |home, config| f(home, config, &mut progress)).await;
+        let _ = forward.await;
+        result
+    }
+}
+
+/// The tool's result: the JSON document as text (formatted as the CLI
+/// prints it) and, for objects, as structured content too; or a tool error
+/// with the CLI's sentence.
+fn to_result(outcome: Outcome) -> CallToolResult {
+    match outcome {
+        Ok(Document { text, value }) => {
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            if value.is_object() {
+                result.structured_content = Some(value);
+            }
+            result
+        }
+        Err(err) => {
+            let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{err:#}"))]);
+            result.structured_content = Some(serde_json::json!({
+                "error": format!("{err:#}"),
+                "exitCode": exit_code_for(&err).code(),
+            }));
+            result
+        }
+    }
+}
+
+/// Copy progress as MCP progress notifications, at most about four a second;
+/// and the request's cancellation as [`Progress::cancelled`].
+struct McpProgress {
+    token: Option<ProgressToken>,
+    tx: tokio::sync::mpsc::UnboundedSender<ProgressNotificationParam>,
+    label: String,
+    /// True once the client cancelled this request.
+    cancel: Box<dyn Fn() -> bool + Send>,
+    stopping: Arc<AtomicBool>,
+    total: u64,
+    done: u64,
+    unit: &'static str,
+    last_sent: Option<Instant>,
+}
+
+impl McpProgress {
+    fn send(&mut self, force: bool) {
+        let Some(token) = &self.token else { return };
+        if !force && self.last_sent.is_some_and(|t| t.elapsed() < Duration::from_millis(250)) {
+            return;
+        }
+        self.last_sent = Some(Instant::now());
+        let mut p = ProgressNotificationParam::new(token.clone(), self.done as f64)
+            .with_message(format!("{}: {}/{} {}", self.label, self.done, self.total, self.unit));
+        if self.total > 0 {
+            p = p.with_total(self.total as f64);
+        }
+        let _ = self.tx.send(p);
+    }
+}
+
+impl Progress for McpProgress {
+    fn start(&mut self, total: u64, done: u64) {
+        self.total = total;
+        self.done = done;
+        self.send(true);
+    }
+    fn table(&mut self, _: &str) {}
+    fn advance(&mut self, n: u64) {
+        self.done += n;
+        self.send(false);
+    }
+    fn finish(&mut self) {
+        self.send(true);
+    }
+    fn unit(&mut self, unit: &'static str) {
+        self.unit = unit;
+    }
+    fn cancelled(&self) -> bool {
+        (self.cancel)() || self.stopping.load(Ordering::SeqCst)
+    }
+}
