@@ -40,6 +40,6 @@ pub use error::{Error, ErrorKind, ExitCode};
 
 pub mod cli;
 pub mod commands;
-pub mod output;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+pub mod output;

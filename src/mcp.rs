@@ -23,10 +23,10 @@ use crate::home::{Config, Home};
 use crate::ops;
 use crate::output::{DeletedView, DetailView, EntryView, ForkView, PathView, PutView};
 use crate::ttl;
-use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CallToolResult, ContentBlock, Implementation, ProgressNotificationParam, ProgressToken, ServerCapabilities,
-    ServerConfig,
+    CallToolResult, ContentBlock, Implementation, JsonObject, ProgressNotificationParam, ProgressToken,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, RoleServer, ServerHandler, ServiceExt};
@@ -165,15 +165,18 @@ impl Server {
     /// unless includeData). Returns the new database as `sqlfork db fork
     /// --json` prints it, with its path. A cancelled copy stays provisioning;
     /// wait_database finishes it.
-    #[tool(annotations(title = "Fork a database", read_only_hint = false, destructive_hint = false))]
-    async fn fork_database(&self, Parameters(args): Parameters<ForkArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+    #[tool(input_schema = schema::<ForkArgs>(), annotations(title = "Fork a database", read_only_hint = false, destructive_hint = false))]
+    async fn fork_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: ForkArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         let label = args.destination.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             if args.detach && !args.include_data {
-                return Err(Error::invalid(
-                    "`detach` needs `includeData: true`: a schema-only fork is ready at once",
-                )
-                .into());
+                return Err(
+                    Error::invalid("`detach` needs `includeData: true`: a schema-only fork is ready at once").into()
+                );
             }
             let opts = ForkOptions {
                 source: Source::parse(&args.source)?,
@@ -193,8 +196,12 @@ impl Server {
     /// List databases (optionally in one namespace), as `sqlfork db list
     /// --json` prints them: address, path, status, size, lineage time and
     /// expiry of each.
-    #[tool(annotations(title = "List databases", read_only_hint = true))]
-    async fn list_databases(&self, Parameters(args): Parameters<ListArgs>) -> CallToolResult {
+    #[tool(input_schema = schema::<ListArgs>(), annotations(title = "List databases", read_only_hint = true))]
+    async fn list_databases(&self, args: JsonObject) -> CallToolResult {
+        let args: ListArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         self.blocking(move |home, _| {
             let entries = ops::list(home, args.namespace.as_deref())?;
             json(&entries.iter().map(EntryView::from).collect::<Vec<_>>())
@@ -204,8 +211,12 @@ impl Server {
 
     /// Show one database in detail, with its lineage resolved (`forkedFrom`)
     /// and the progress of a copy in flight, as `sqlfork db show --json`.
-    #[tool(annotations(title = "Show a database", read_only_hint = true))]
-    async fn show_database(&self, Parameters(args): Parameters<AddressArgs>) -> CallToolResult {
+    #[tool(input_schema = schema::<AddressArgs>(), annotations(title = "Show a database", read_only_hint = true))]
+    async fn show_database(&self, args: JsonObject) -> CallToolResult {
+        let args: AddressArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         self.blocking(move |home, _| {
             let detail = ops::show(home, &Address::parse(&args.address)?)?;
             json(&DetailView::from(&detail))
@@ -214,8 +225,12 @@ impl Server {
     }
 
     /// The absolute path of a database's SQLite file, as `{"path": …}`.
-    #[tool(annotations(title = "Database path", read_only_hint = true))]
-    async fn database_path(&self, Parameters(args): Parameters<AddressArgs>) -> CallToolResult {
+    #[tool(input_schema = schema::<AddressArgs>(), annotations(title = "Database path", read_only_hint = true))]
+    async fn database_path(&self, args: JsonObject) -> CallToolResult {
+        let args: AddressArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         self.blocking(move |home, _| json(&PathView::from(ops::path(home, &Address::parse(&args.address)?)?.as_path())))
             .await
     }
@@ -223,8 +238,12 @@ impl Server {
     /// Wait until a database is healthy (a detached or interrupted copy),
     /// finishing its copy here when no process is copying it. Returns the
     /// database as `sqlfork db wait --json`.
-    #[tool(annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
-    async fn wait_database(&self, Parameters(args): Parameters<WaitArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+    #[tool(input_schema = schema::<WaitArgs>(), annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
+    async fn wait_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: WaitArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
@@ -246,8 +265,12 @@ impl Server {
     /// current state when it exists (same id, same path). Idempotent; one
     /// branch per git branch or pull request. Returns it as `sqlfork branch
     /// put --json`, with `action` created, reset or resumed.
-    #[tool(annotations(title = "Create or reset a branch", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
-    async fn branch_put(&self, Parameters(args): Parameters<BranchPutArgs>, cx: RequestContext<RoleServer>) -> CallToolResult {
+    #[tool(input_schema = schema::<BranchPutArgs>(), annotations(title = "Create or reset a branch", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
+    async fn branch_put(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: BranchPutArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
@@ -262,8 +285,12 @@ impl Server {
     /// Delete a database (or branch): its entry, and its file when sqlfork
     /// created it (imported files are never deleted). Requires
     /// `confirm: true`.
-    #[tool(annotations(title = "Delete a database", read_only_hint = false, destructive_hint = true))]
-    async fn delete_database(&self, Parameters(args): Parameters<DeleteArgs>) -> CallToolResult {
+    #[tool(input_schema = schema::<DeleteArgs>(), annotations(title = "Delete a database", read_only_hint = false, destructive_hint = true))]
+    async fn delete_database(&self, args: JsonObject) -> CallToolResult {
+        let args: DeleteArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
         self.blocking(move |home, _| {
             let addr = Address::parse(&args.address)?;
             if !args.confirm {
@@ -293,6 +320,57 @@ impl ServerHandler for Server {
                  SQLite. Results are the JSON documents `sqlfork … --json` prints.",
             )
     }
+}
+
+// ---------------------------------------------------------------------------
+// Arguments
+
+/// A tool's input schema, derived from its argument struct.
+fn schema<T: rmcp::schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
+    rmcp::handler::server::common::schema_for_input::<T>().unwrap_or_else(|e| panic!("bad input schema: {e}"))
+}
+
+/// The arguments, checked against the tool's schema first so that a
+/// refusal names the argument and says what it must be (serde alone says
+/// "expected a boolean" without saying which); a tool error, as agents
+/// correct those.
+fn parse<T: serde::de::DeserializeOwned + rmcp::schemars::JsonSchema + 'static>(
+    args: JsonObject,
+) -> Result<T, CallToolResult> {
+    let refuse = |msg: String| Err(to_result(Err(Error::invalid(msg).into())));
+    let schema = schema::<T>();
+    let properties = schema.get("properties").and_then(|p| p.as_object()).cloned().unwrap_or_default();
+    let known = || properties.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    for (key, value) in &args {
+        let Some(property) = properties.get(key) else {
+            return refuse(format!("unknown argument `{key}`; this tool takes {}", known()));
+        };
+        let types: Vec<&str> = match property.get("type") {
+            Some(serde_json::Value::String(t)) => vec![t.as_str()],
+            Some(serde_json::Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str()).collect(),
+            _ => continue,
+        };
+        let actual = match value {
+            serde_json::Value::Null => "null",
+            serde_json::Value::Bool(_) => "boolean",
+            serde_json::Value::Number(_) => "number",
+            serde_json::Value::String(_) => "string",
+            serde_json::Value::Array(_) => "array",
+            serde_json::Value::Object(_) => "object",
+        };
+        if !types.contains(&actual) {
+            let want = types.iter().filter(|t| **t != "null").copied().collect::<Vec<_>>().join(" or ");
+            return refuse(format!("argument `{key}` must be a {want}, not {actual} {value}"));
+        }
+    }
+    if let Some(required) = schema.get("required").and_then(|r| r.as_array()) {
+        for key in required.iter().filter_map(|k| k.as_str()) {
+            if !args.contains_key(key) {
+                return refuse(format!("missing argument `{key}`; this tool takes {}", known()));
+            }
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(args)).or_else(|e| refuse(format!("bad arguments: {e}")))
 }
 
 // ---------------------------------------------------------------------------
