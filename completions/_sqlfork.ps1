@@ -31,6 +31,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -314,6 +316,92 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;branch;help;help' {
             break
         }
+        'sqlfork;git-hook' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;git-hook;install' {
+            [CompletionResult]::new('--path-file', '--path-file', [CompletionResultType]::ParameterName, 'Where the hook writes the database''s path (relative to the work tree''s top)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Branch databases get every row too, not only the schema')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Reset the branch''s database to NS/SLUG''s current state on every switch [default: keep it; only the first switch forks it]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;uninstall' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;run' {
+            [CompletionResult]::new('--path-file', '--path-file', [CompletionResultType]::ParameterName, 'path-file')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'with-data')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'reset')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;git-hook;help;install' {
+            break
+        }
+        'sqlfork;git-hook;help;uninstall' {
+            break
+        }
+        'sqlfork;git-hook;help;run' {
+            break
+        }
+        'sqlfork;git-hook;help;help' {
+            break
+        }
+        'sqlfork;mcp' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sqlfork;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
@@ -328,6 +416,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;help' {
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -392,6 +482,24 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;branch;delete' {
+            break
+        }
+        'sqlfork;help;git-hook' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            break
+        }
+        'sqlfork;help;git-hook;install' {
+            break
+        }
+        'sqlfork;help;git-hook;uninstall' {
+            break
+        }
+        'sqlfork;help;git-hook;run' {
+            break
+        }
+        'sqlfork;help;mcp' {
             break
         }
         'sqlfork;help;completions' {

@@ -25,8 +25,14 @@ _sqlfork() {
             sqlfork,db)
                 cmd="sqlfork__subcmd__db"
                 ;;
+            sqlfork,git-hook)
+                cmd="sqlfork__subcmd__git__subcmd__hook"
+                ;;
             sqlfork,help)
                 cmd="sqlfork__subcmd__help"
+                ;;
+            sqlfork,mcp)
+                cmd="sqlfork__subcmd__mcp"
                 ;;
             sqlfork__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__branch__subcmd__delete"
@@ -124,6 +130,30 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,wait)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__wait"
                 ;;
+            sqlfork__subcmd__git__subcmd__hook,help)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,install)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__install"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,run)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__run"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,uninstall)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__uninstall"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,help)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,install)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__install"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,run)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__run"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,uninstall)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__uninstall"
+                ;;
             sqlfork__subcmd__help,branch)
                 cmd="sqlfork__subcmd__help__subcmd__branch"
                 ;;
@@ -133,8 +163,14 @@ _sqlfork() {
             sqlfork__subcmd__help,db)
                 cmd="sqlfork__subcmd__help__subcmd__db"
                 ;;
+            sqlfork__subcmd__help,git-hook)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook"
+                ;;
             sqlfork__subcmd__help,help)
                 cmd="sqlfork__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__help,mcp)
+                cmd="sqlfork__subcmd__help__subcmd__mcp"
                 ;;
             sqlfork__subcmd__help__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__delete"
@@ -178,6 +214,15 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,wait)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__wait"
                 ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,install)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__install"
+                ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,run)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__run"
+                ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,uninstall)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall"
+                ;;
             *)
                 ;;
         esac
@@ -185,7 +230,7 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,8 +833,166 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__git__subcmd__hook)
+            opts="-q -h -V --home --json --quiet --help --version install uninstall run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help)
+            opts="install uninstall run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__install)
+            opts="-q -h -V --with-data --path-file --reset --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --path-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__run)
+            opts="-q -h -V --with-data --path-file --reset --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --path-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__uninstall)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help)
-            opts="db branch completions help"
+            opts="db branch git-hook mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1040,6 +1243,62 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook)
+            opts="install uninstall run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1047,6 +1306,38 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__mcp)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

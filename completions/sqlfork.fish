@@ -31,6 +31,8 @@ complete -c sqlfork -n "__fish_sqlfork_needs_command" -s h -l help -d 'Print hel
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "db" -d 'Create, fork, inspect and delete databases'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "git-hook" -d 'Give each git branch its own database: a post-checkout hook that runs `branch put`'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "mcp" -d 'Serve these commands to agents over the Model Context Protocol on stdio'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
@@ -160,15 +162,58 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "run" -d 'What the installed hook runs on a checkout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l path-file -d 'Where the hook writes the database\'s path (relative to the work tree\'s top)' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l with-data -d 'Branch databases get every row too, not only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l reset -d 'Reset the branch\'s database to NS/SLUG\'s current state on every switch [default: keep it; only the first switch forks it]'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l path-file -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l with-data
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l reset
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "run" -d 'What the installed hook runs on a checkout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "git-hook" -d 'Give each git branch its own database: a post-checkout hook that runs `branch put`'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "mcp" -d 'Serve these commands to agents over the Model Context Protocol on stdio'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
@@ -183,3 +228,6 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_su
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "put" -d 'Create the branch NS/SLUG@REF, or reset it to its parent\'s current state; prints its path'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "run" -d 'What the installed hook runs on a checkout'

@@ -29,6 +29,7 @@ pub mod copy;
 pub mod error;
 pub mod fork;
 pub mod gc;
+pub mod githook;
 pub mod home;
 pub mod ops;
 pub mod registry;

@@ -6,6 +6,7 @@ mod branch;
 mod completions;
 mod db;
 mod expiry;
+mod git_hook;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
+        Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         #[cfg(feature = "mcp")]
         Command::Mcp => crate::mcp::serve(ctx.home).map(|_| ExitCode::Success),
         Command::Completions { .. } => unreachable!("handled above"),
