@@ -186,11 +186,7 @@ pub fn install(home: &Home, repo: &Repo, opts: &InstallOptions) -> anyhow::Resul
     let replaced_own = exists && is_ours(&hook);
     if exists && !replaced_own {
         if chained.symlink_metadata().is_ok() {
-            return Err(Error::already_exists(format!(
-                "{} already exists beside a post-checkout hook sqlfork did not write; move one of them away first",
-                chained.display()
-            ))
-            .into());
+            return Err(Error::HookInTheWay { path: chained }.into());
         }
         std::fs::rename(&hook, &chained)
             .with_context(|| format!("could not move the existing hook {} aside", hook.display()))?;
@@ -223,12 +219,10 @@ pub struct Uninstalled {
 pub fn uninstall(repo: &Repo) -> anyhow::Result<Uninstalled> {
     let hook = repo.hook();
     if hook.symlink_metadata().is_err() {
-        return Err(Error::not_found(format!("no post-checkout hook is installed in {}", repo.hooks.display())).into());
+        return Err(Error::NoHook { path: hook, foreign: false }.into());
     }
     if !is_ours(&hook) {
-        return Err(
-            Error::not_found(format!("{} was not written by sqlfork; it is left as it is", hook.display())).into()
-        );
+        return Err(Error::NoHook { path: hook, foreign: true }.into());
     }
     let chained = repo.chained();
     if chained.symlink_metadata().is_ok() {

@@ -29,31 +29,29 @@ pub fn wait(
     loop {
         let entry = Registry::load(home)?.by_id(&id).cloned();
         let Some(entry) = entry else {
-            let why = std::fs::read_to_string(fork::failure_note(home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(fork::failure_note(home, &id));
+            let why = std::fs::read_to_string(crate::layout::failure_note(home, &id)).unwrap_or_default();
+            let _ = std::fs::remove_file(crate::layout::failure_note(home, &id));
             // A background copy that failed leaves its reason; otherwise the
             // entry was deleted (or a foreground fork of it failed) meanwhile.
             return Err(if why.is_empty() {
-                Error::not_found(format!(
-                    "{addr} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
-                ))
+                Error::Gone { address: addr.clone() }
             } else {
-                Error::failed(format!("{addr} failed and was removed: {}", why.trim()))
+                Error::BackgroundFailed { address: addr.clone(), reason: why.trim().to_string() }
             }
             .into());
         };
         if entry.status == Status::Healthy {
             return Ok(entry);
         }
-        if !fork::is_claimed(home, &id) {
+        if !crate::claim::is_claimed(home, &id) {
             // Nobody is copying it: do it ourselves.
             match fork::resume(home, config, addr, &mut *progress) {
                 Ok(out) => return Ok(out.entry),
-                Err(e) if fork::is_busy_error(&e, addr) => {}
+                Err(e) if Error::any_in(&e, |e| matches!(e, Error::Busy { address } if address == addr)) => {}
                 // The copier failed and removed it between our two looks:
                 // the next look reports why.
                 Err(e)
-                    if crate::error::exit_code_for(&e) == crate::error::ExitCode::NotFound
+                    if Error::any_in(&e, |e| matches!(e, Error::NotFound { .. }))
                         && Registry::load(home)?.by_id(&id).is_none() => {}
                 Err(e) => return Err(e),
             }
@@ -63,11 +61,7 @@ pub fn wait(
         }
         if let Some(t) = timeout {
             if started.elapsed() >= t {
-                return Err(Error::timeout(format!(
-                    "gave up waiting for {addr} after {}; it is still provisioning (`sqlfork db show {addr}` shows progress)",
-                    humantime::format_duration(t)
-                ))
-                .into());
+                return Err(Error::Timeout { address: addr.clone(), waited: t }.into());
             }
         }
         if progress.cancelled() {

@@ -153,7 +153,7 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         let mut progress = ReadySignal;
         loop {
             match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
-                Err(e) if fork::is_busy_error(&e, &addr) && std::time::Instant::now() < deadline => {
+                Err(e) if is_busy(&e, &addr) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
                 other => return other.map(|_| ExitCode::Success),
@@ -171,10 +171,10 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             Ok(out) => done.push(out),
             // Resuming everything: one that another process took up or
             // deleted since the list was made is not this run's to finish.
-            Err(e) if address.is_none() && fork::is_busy_error(&e, addr) => {
+            Err(e) if address.is_none() && is_busy(&e, addr) => {
                 ctx.printer.note(&format!("Skipped {addr}: another sqlfork process is building it."));
             }
-            Err(e) if address.is_none() && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+            Err(e) if address.is_none() && Error::any_in(&e, |e| matches!(e, Error::NotFound { .. })) => {
                 ctx.printer.note(&format!("Skipped {addr}: it was deleted meanwhile."));
             }
             Err(e) => return Err(e),
@@ -195,6 +195,11 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         &views,
     )?;
     Ok(ExitCode::Success)
+}
+
+/// True when `err` says another process is building `addr` right now.
+fn is_busy(err: &anyhow::Error, addr: &Address) -> bool {
+    Error::any_in(err, |e| matches!(e, Error::Busy { address } if address == addr))
 }
 
 /// The background copy's progress: it only says "ready" (on stdout, to the
