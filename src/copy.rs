@@ -96,6 +96,11 @@ pub struct SourceReader {
     /// Holds the read transaction that keeps a WAL snapshot alive.
     pin: Option<Connection>,
     pub snapshot: Option<SnapshotBytes>,
+    /// No snapshot can mean "the WAL was empty when pinned" (see
+    /// [`SourceReader::frozen`]): true when SQLite has the snapshot API (it
+    /// hands one out whenever the WAL has frames) or the WAL file was empty
+    /// when pinned.
+    empty_wal_when_unsnapshotted: bool,
 }
 
 impl SourceReader {
@@ -107,12 +112,12 @@ impl SourceReader {
         let mut snap: *mut rusqlite::ffi::sqlite3_snapshot = std::ptr::null_mut();
         // SAFETY: the handle is a live connection; `snap` is freed below.
         unsafe {
-            let rc = rusqlite::ffi::sqlite3_snapshot_get(conn.handle(), schema.as_ptr(), &mut snap);
+            let rc = crate::sqlite_optional::snapshot_get(conn.handle(), schema.as_ptr(), &mut snap);
             if rc != rusqlite::ffi::SQLITE_OK || snap.is_null() {
                 return None;
             }
             let bytes = (*snap).hidden;
-            rusqlite::ffi::sqlite3_snapshot_free(snap);
+            crate::sqlite_optional::snapshot_free(snap);
             Some(bytes)
         }
     }
@@ -123,7 +128,7 @@ impl SourceReader {
         let name = CString::new(schema).expect("schema name has no NUL");
         let mut s = rusqlite::ffi::sqlite3_snapshot { hidden: *snap };
         // SAFETY: live handle; SQLite only reads the snapshot struct.
-        let rc = unsafe { rusqlite::ffi::sqlite3_snapshot_open(conn.handle(), name.as_ptr(), &mut s) };
+        let rc = unsafe { crate::sqlite_optional::snapshot_open(conn.handle(), name.as_ptr(), &mut s) };
         if rc == rusqlite::ffi::SQLITE_OK {
             Ok(())
         } else {
@@ -134,8 +139,14 @@ impl SourceReader {
         }
     }
 
+    /// Called right after `pin` took its read transaction.
     pub fn new(path: PathBuf, pin: Option<Connection>, snapshot: Option<SnapshotBytes>) -> Self {
-        SourceReader { path, pin, snapshot }
+        let empty_wal_when_unsnapshotted = crate::sqlite_optional::snapshot_api() || {
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            std::fs::metadata(PathBuf::from(wal)).map_or(true, |m| m.len() == 0)
+        };
+        SourceReader { path, pin, snapshot, empty_wal_when_unsnapshotted }
     }
 
     /// True when a WAL source is pinned but SQLite gave no snapshot (its WAL
@@ -143,13 +154,17 @@ impl SourceReader {
     /// pass, so the main file itself is frozen at the pinned moment and
     /// other connections may read it as `immutable` (ignoring newer WAL
     /// frames) and still see exactly that moment.
+    ///
+    /// Without the snapshot API (see `sqlite_optional`) a WAL that has
+    /// frames gives no snapshot either: then the source is not frozen, and
+    /// the row copy reads each page's latest state (best-effort).
     pub fn frozen(&self) -> bool {
-        self.pin.is_some() && self.snapshot.is_none()
+        self.pin.is_some() && self.snapshot.is_none() && self.empty_wal_when_unsnapshotted
     }
 
     /// True when every read sees one point in time.
     pub fn consistent(&self) -> bool {
-        self.pin.is_some()
+        self.pin.is_some() && (self.snapshot.is_some() || self.frozen())
     }
 
     /// The connection holding the snapshot's read transaction, if any.

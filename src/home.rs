@@ -109,6 +109,17 @@ pub enum CopyMethod {
     Rows,
 }
 
+impl CopyMethod {
+    /// This method, if the linked SQLite can do it: the page copy needs the
+    /// `sqlite_dbpage` table (see `sqlite_optional`); without it, rows.
+    pub fn available(self) -> CopyMethod {
+        match self {
+            CopyMethod::Pages if !crate::sqlite_optional::dbpage() => CopyMethod::Rows,
+            m => m,
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -124,7 +135,7 @@ impl Default for Config {
             default_namespace: DEFAULT_NAMESPACE.into(),
             default_ttl: None,
             rows_per_page: DEFAULT_PAGE_ROWS,
-            copy_method: CopyMethod::Pages,
+            copy_method: CopyMethod::Pages.available(),
         }
     }
 }
@@ -163,7 +174,7 @@ impl Config {
         }
         if let Some(method) = file.copy_method {
             cfg.copy_method = match method.as_str() {
-                "pages" => CopyMethod::Pages,
+                "pages" => CopyMethod::Pages.available(),
                 "rows" => CopyMethod::Rows,
                 other => {
                     return Err(Error::invalid(format!(

@@ -36,6 +36,7 @@ pub mod layout;
 pub mod ops;
 pub mod registry;
 pub mod schema;
+mod sqlite_optional;
 pub mod sweep;
 pub mod ttl;
 pub mod wait;
