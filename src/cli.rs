@@ -54,7 +54,6 @@ pub enum Command {
     #[command(subcommand)]
     GitHook(GitHookCommand),
     /// Serve these commands to agents over the Model Context Protocol on stdio
-    #[cfg(feature = "mcp")]
     #[command(
         after_help = "Add it to an MCP client's configuration, for example:\n  {\"mcpServers\": {\"sqlfork\": {\"command\": \"sqlfork\", \"args\": [\"mcp\"]}}}\nThe home comes from --home or SQLFORK_HOME, as for every command."
     )]

@@ -43,35 +43,22 @@ pub trait Progress {
         Ok(())
     }
     /// Asked after every committed page: `true` stops the copy there with
-    /// a [`Cancelled`] error, leaving the fork provisioning and resumable
+    /// an [`crate::error::Error::Cancelled`] error, leaving the fork provisioning and resumable
     /// (as an interrupted copy is).
     fn cancelled(&self) -> bool {
         false
     }
 }
 
-/// The copy stopped because its [`Progress::cancelled`] said so. The fork
-/// is left provisioning; `db resume` or `db wait` finishes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cancelled;
-
-impl std::fmt::Display for Cancelled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the copy was cancelled")
-    }
-}
-
-impl std::error::Error for Cancelled {}
-
-/// True when `err` (or anything in its chain) is [`Cancelled`].
+/// True when `err` (or anything in its chain) is [`Error::Cancelled`].
 pub fn is_cancelled(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.is::<Cancelled>())
+    crate::error::Error::any_in(err, |e| matches!(e, crate::error::Error::Cancelled))
 }
 
 /// Stop with [`Cancelled`] when the progress sink asks for it.
 fn check_cancelled(progress: &dyn Progress) -> anyhow::Result<()> {
     if progress.cancelled() {
-        return Err(Cancelled.into());
+        return Err(crate::error::Error::Cancelled.into());
     }
     Ok(())
 }
@@ -311,7 +298,7 @@ impl PageCopy<'_> {
                 // Keep what is written: a resume continues after it.
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
-                return Err(PageCopyStop::Failed(Cancelled.into()));
+                return Err(PageCopyStop::Failed(crate::error::Error::Cancelled.into()));
             }
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;

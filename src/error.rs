@@ -71,6 +71,9 @@ pub enum Error {
     Timeout { address: Address, waited: Duration },
     /// A lock another process held for longer than we wait.
     LockTimeout { what: String, waited: Duration },
+    /// A copy stopped because its caller cancelled it; the fork stays
+    /// provisioning, resumable.
+    Cancelled,
     /// `git-hook uninstall`: no post-checkout hook sqlfork wrote is there
     /// (`path` is missing, or is someone else's hook when `foreign`).
     NoHook { path: PathBuf, foreign: bool },
@@ -107,6 +110,7 @@ impl Error {
             | Error::SourceProvisioning { .. }
             | Error::BackgroundFailed { .. }
             | Error::LockTimeout { .. }
+            | Error::Cancelled
             | Error::Failed(_) => ExitCode::Failure,
         }
     }
@@ -175,6 +179,9 @@ impl fmt::Display for Error {
                 f,
                 "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
                 human(*waited)
+            ),
+            Error::Cancelled => f.write_str(
+                "the copy was cancelled; the fork stays provisioning and `sqlfork db resume` (or `db wait`) finishes it",
             ),
             Error::NoHook { path, foreign: false } => write!(f, "no post-checkout hook is installed at {}", path.display()),
             Error::NoHook { path, foreign: true } => {
@@ -249,6 +256,7 @@ mod tests {
             (Error::BackgroundFailed { address: a.clone(), reason: "r".into() }, ExitCode::Failure),
             (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
             (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
+            (Error::Cancelled, ExitCode::Failure),
             (Error::NoHook { path: "/x".into(), foreign: false }, ExitCode::NotFound),
             (Error::NoHook { path: "/x".into(), foreign: true }, ExitCode::NotFound),
             (Error::HookInTheWay { path: "/x".into() }, ExitCode::AlreadyExists),

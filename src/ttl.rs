@@ -41,6 +41,17 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 }
 
 /// Parse a TTL such as `7d`, `12h` or `1h 30m`; 1 hour to 30 days.
+/// A TTL given as a duration (the library's): in range, or why not.
+pub fn check_ttl(d: Duration) -> Result<Duration, Error> {
+    if d < MIN_TTL || d > MAX_TTL {
+        return Err(Error::invalid(format!(
+            "TTL {} is out of range: it must be between 1 hour and 30 days",
+            humantime::format_duration(d)
+        )));
+    }
+    Ok(d)
+}
+
 pub fn parse_ttl(text: &str) -> Result<Duration, Error> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
         Error::invalid(format!(

@@ -3,7 +3,7 @@
 //! library.
 
 use crate::address::Address;
-use crate::copy::{self, Progress};
+use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
@@ -65,7 +65,7 @@ pub fn wait(
             }
         }
         if progress.cancelled() {
-            return Err(copy::Cancelled.into());
+            return Err(Error::Cancelled.into());
         }
         std::thread::sleep(Duration::from_millis(100));
     }

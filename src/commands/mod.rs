@@ -42,7 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
-        #[cfg(feature = "mcp")]
         Command::Mcp => crate::mcp::serve(ctx.home).map(|_| ExitCode::Success),
         Command::Completions { .. } => unreachable!("handled above"),
     }
