@@ -51,6 +51,16 @@ pub struct ForkOptions {
     pub with_data: bool,
 }
 
+/// How to create or reset a branch ([`Sqlfork::branch_put`]).
+#[derive(Debug, Clone, Default)]
+pub struct BranchOptions {
+    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`),
+    /// or as the branch was made (`None`; schema only for a new branch).
+    pub with_data: Option<bool>,
+    /// Expire this long from this put; `None` uses `default_ttl`, if any.
+    pub ttl: Option<Duration>,
+}
+
 /// One database in the registry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Database {
@@ -311,8 +321,8 @@ impl Sqlfork {
     /// deletes it).
     pub fn import(&self, address: &str, file: &Path, name: Option<String>) -> Result<Database, Error> {
         let addr = Address::parse_database(address).map_err(Error::from)?;
-        let entry = ops::import(&self.home, &addr, file, name).map_err(typed)?;
-        self.database(&entry)
+        let imported = ops::import(&self.home, &addr, file, name).map_err(typed)?;
+        self.database(&imported.entry)
     }
 
     /// Delete a database (or branch): its entry, and its file when sqlfork
@@ -331,12 +341,12 @@ impl Sqlfork {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;
-    /// use sqlfork::{BranchAction, ForkOptions, Sqlfork};
+    /// use sqlfork::{BranchAction, BranchOptions, Sqlfork};
     /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
     /// sqlfork.create("acme/orders", None, None)?;
-    /// let (first, action) = sqlfork.branch_put("acme/orders@pr-7", &ForkOptions::default(), &mut sqlfork::NoProgress)?;
+    /// let (first, action) = sqlfork.branch_put("acme/orders@pr-7", &BranchOptions::default(), &mut sqlfork::NoProgress)?;
     /// assert_eq!(action, BranchAction::Created);
-    /// let (again, action) = sqlfork.branch_put("acme/orders@pr-7", &ForkOptions::default(), &mut sqlfork::NoProgress)?;
+    /// let (again, action) = sqlfork.branch_put("acme/orders@pr-7", &BranchOptions::default(), &mut sqlfork::NoProgress)?;
     /// assert_eq!(action, BranchAction::Reset);
     /// assert_eq!(first.path, again.path);
     /// # Ok(()) }
@@ -344,11 +354,14 @@ impl Sqlfork {
     pub fn branch_put(
         &self,
         address: &str,
-        opts: &ForkOptions,
+        opts: &BranchOptions,
         progress: &mut dyn Progress,
     ) -> Result<(Database, BranchAction), Error> {
         let addr = parse(address)?;
         branch::require_ref(&addr)?;
+        if let Some(ttl) = opts.ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
         let out = branch::put(
             &self.home,
             &self.config,
@@ -464,7 +477,7 @@ impl BackgroundFork {
 
     /// Ask the copy to stop at its next committed page. The fork stays
     /// provisioning; [`Sqlfork::resume`] finishes it later. `join` then
-    /// returns the cancellation as [`Error::Failed`].
+    /// returns [`Error::Interrupted`].
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::SeqCst);
     }
@@ -509,7 +522,7 @@ impl<P: Progress> Progress for Background<P> {
     fn unit(&mut self, unit: &'static str) {
         self.inner.unit(unit);
     }
-    fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst) || self.inner.cancelled()
+    fn interrupted(&mut self) -> bool {
+        self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
     }
 }

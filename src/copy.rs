@@ -42,25 +42,21 @@ pub trait Progress {
     fn durable(&mut self, _done: u64) -> anyhow::Result<()> {
         Ok(())
     }
-    /// Asked after every committed page: `true` stops the copy there with
-    /// an [`crate::error::Error::Cancelled`] error, leaving the fork provisioning and resumable
-    /// (as an interrupted copy is).
-    fn cancelled(&self) -> bool {
+    /// How many bytes one counted unit stands for (a page's size, or a
+    /// row's average share of the source), so progress can be shown in
+    /// bytes.
+    fn unit_bytes(&mut self, _bytes: f64) {}
+    /// True when the user asked the copy to stop (Ctrl-C). The copy checks
+    /// between chunks, keeps what it committed, and returns an
+    /// [`Error::CopyStopped`](crate::error::Error::CopyStopped) error.
+    fn interrupted(&mut self) -> bool {
         false
     }
 }
 
-/// True when `err` (or anything in its chain) is [`Error::Cancelled`].
-pub fn is_cancelled(err: &anyhow::Error) -> bool {
-    crate::error::Error::any_in(err, |e| matches!(e, crate::error::Error::Cancelled))
-}
-
-/// Stop with [`Cancelled`] when the progress sink asks for it.
-fn check_cancelled(progress: &dyn Progress) -> anyhow::Result<()> {
-    if progress.cancelled() {
-        return Err(crate::error::Error::Cancelled.into());
-    }
-    Ok(())
+/// The error a copy returns when [`Progress::interrupted`] says stop.
+pub fn interrupted() -> anyhow::Error {
+    crate::error::Error::CopyStopped.into()
 }
 
 /// A progress sink that ignores everything.
@@ -294,11 +290,11 @@ impl PageCopy<'_> {
             unsynced += 1;
             progress.advance(n);
             test_delay();
-            if progress.cancelled() {
-                // Keep what is written: a resume continues after it.
+            if progress.interrupted() {
+                // Keep what was written: sync it so a resume starts here.
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
-                return Err(PageCopyStop::Failed(crate::error::Error::Cancelled.into()));
+                return Err(PageCopyStop::Failed(interrupted()));
             }
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
@@ -597,7 +593,9 @@ impl<'a> Copier<'a> {
             };
             self.commit()?;
             progress.advance(n);
-            check_cancelled(progress)?;
+            if progress.interrupted() {
+                return Err(interrupted());
+            }
             return Ok(n);
         }
         let cols = plan.column_list(true);
@@ -639,7 +637,9 @@ impl<'a> Copier<'a> {
             total += n;
             progress.advance(n);
             test_delay();
-            check_cancelled(progress)?;
+            if progress.interrupted() {
+                return Err(interrupted());
+            }
             if n < self.page_rows {
                 return Ok(total);
             }

@@ -306,7 +306,7 @@ pub fn run(
             let out = branch::put(
                 home,
                 config,
-                &PutOptions { address: address.clone(), with_data: opts.with_data, ttl: opts.ttl },
+                &PutOptions { address: address.clone(), with_data: opts.with_data.then_some(true), ttl: opts.ttl },
                 progress,
             )?;
             let action = match out.action {

@@ -34,6 +34,7 @@
 pub mod address;
 mod api;
 pub mod branch;
+pub mod cancel;
 pub mod claim;
 pub mod copy;
 pub mod error;
@@ -45,11 +46,14 @@ pub mod ops;
 pub mod registry;
 pub mod schema;
 mod sqlite_optional;
+pub mod suggest;
 pub mod sweep;
 pub mod ttl;
 pub mod wait;
 
-pub use api::{BackgroundFork, BranchAction, CopyFigures, Database, ForkOptions, Lineage, Sqlfork, Status};
+pub use api::{
+    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, Sqlfork, Status,
+};
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 

@@ -133,9 +133,10 @@ pub struct BranchPutArgs {
     /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or
     /// feature/login), never "..".
     pub address: String,
-    /// Copy every row too, not only the schema.
+    /// Copy every row too (true), only the schema (false), or as the branch
+    /// was made (absent; schema only for a new branch).
     #[serde(default)]
-    pub include_data: bool,
+    pub include_data: Option<bool>,
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
@@ -388,7 +389,7 @@ struct Document {
 }
 
 fn json<T: Serialize>(view: &T) -> Outcome {
-    Ok(Document { text: serde_json::to_string_pretty(view)?, value: serde_json::to_value(view)? })
+    Ok(Document { text: crate::output::json_document(view)?, value: serde_json::to_value(view)? })
 }
 
 fn parse_ttl(ttl: Option<String>) -> Result<Option<Duration>, Error> {
@@ -471,7 +472,7 @@ fn to_result(outcome: Outcome) -> CallToolResult {
 }
 
 /// Copy progress as MCP progress notifications, at most about four a second;
-/// and the request's cancellation as [`Progress::cancelled`].
+/// and the request's cancellation as [`Progress::interrupted`].
 struct McpProgress {
     token: Option<ProgressToken>,
     tx: tokio::sync::mpsc::UnboundedSender<ProgressNotificationParam>,
@@ -518,7 +519,7 @@ impl Progress for McpProgress {
     fn unit(&mut self, unit: &'static str) {
         self.unit = unit;
     }
-    fn cancelled(&self) -> bool {
+    fn interrupted(&mut self) -> bool {
         (self.cancel)() || self.stopping.load(Ordering::SeqCst)
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// Wait until `addr` is healthy and return its entry. When no process is
 /// copying it, the copy is resumed here (reporting to `progress`); while
 /// another process copies it, `on_waiting` is called once and this polls.
-/// `progress.cancelled()` is honoured while polling too.
+/// `progress.interrupted()` is honoured while polling too.
 pub fn wait(
     home: &Home,
     config: &Config,
@@ -64,8 +64,8 @@ pub fn wait(
                 return Err(Error::Timeout { address: addr.clone(), waited: t }.into());
             }
         }
-        if progress.cancelled() {
-            return Err(Error::Cancelled.into());
+        if progress.interrupted() {
+            return Err(crate::copy::interrupted());
         }
         std::thread::sleep(Duration::from_millis(100));
     }

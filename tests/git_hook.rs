@@ -10,15 +10,10 @@ use std::process::Command;
 
 /// git on PATH, or a loud skip (a failure under CI=true).
 fn have_git() -> bool {
-    if Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        return true;
-    }
-    let msg = "git is not on PATH: the git-hook tests cannot run (apt-get install git)";
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    false
+    common::require(
+        Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success()),
+        "git is not on PATH: the git-hook tests cannot run (apt-get install git)",
+    )
 }
 
 struct Repo<'a> {
@@ -73,10 +68,7 @@ impl<'a> Repo<'a> {
 
     /// `sqlfork ARGS` run inside the repository.
     fn sqlfork(&self, args: &[&str]) -> common::Run {
-        let dir = self.dir.clone();
-        self.env.run_with(args, move |c| {
-            c.current_dir(dir);
-        })
+        self.env.cmd(args).current_dir(&self.dir).run()
     }
 
     fn path_file(&self) -> Option<String> {
@@ -256,12 +248,12 @@ fn bad_installs_write_nothing() {
     // Outside a repository: exit 2, says where to run it.
     let outside = env.path("not-a-repo");
     std::fs::create_dir_all(&outside).unwrap();
-    env.run_with(&["git-hook", "install", "acme/orders"], |c| {
-        c.current_dir(&outside);
-    })
-    .code(2)
-    .one_line_error()
-    .stderr_has("not inside a git work tree");
+    env.cmd(["git-hook", "install", "acme/orders"])
+        .current_dir(&outside)
+        .run()
+        .code(2)
+        .one_line_error()
+        .stderr_has("not inside a git work tree");
 }
 
 #[test]

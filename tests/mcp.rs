@@ -27,13 +27,17 @@ struct Session {
 
 impl Session {
     fn start(env: &Env) -> Session {
-        Self::start_with(env, |_| {})
+        Self::start_with(env, &[])
     }
 
-    fn start_with(env: &Env, f: impl FnOnce(&mut std::process::Command)) -> Session {
-        let mut cmd = env.std_cmd();
-        cmd.arg("mcp").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        f(&mut cmd);
+    /// `sqlfork mcp` with these extra environment variables.
+    fn start_with(env: &Env, vars: &[(&str, &str)]) -> Session {
+        Self::start_cmd(env.cmd(["mcp"]).envs(vars))
+    }
+
+    fn start_cmd(cmd: common::Cmd) -> Session {
+        let mut cmd = cmd.command();
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start sqlfork mcp");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = std::sync::mpsc::channel();
@@ -331,9 +335,7 @@ fn a_bad_argument_is_refused_and_nothing_is_made() {
 fn a_data_fork_reports_progress_and_a_detached_one_is_waited_for() {
     let env = Env::new();
     let src = source(&env, 2000);
-    let mut s = Session::start_with(&env, |c| {
-        c.env("SQLFORK_TEST_CHUNK_PAGES", "8");
-    });
+    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
     let id = s.send_request(
         "tools/call",
         json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/big", "includeData": true},
@@ -365,9 +367,7 @@ fn a_cancelled_copy_stops_and_wait_database_finishes_it() {
     let src = source(&env, 2000);
     // One page per chunk and a pause after each: the copy would take
     // minutes, so only a honoured cancellation ends it soon.
-    let mut s = Session::start_with(&env, |c| {
-        c.env("SQLFORK_TEST_CHUNK_PAGES", "1").env("SQLFORK_TEST_DELAY_MS", "100");
-    });
+    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "1"), ("SQLFORK_TEST_DELAY_MS", "100")]);
     let id = s.send_request(
         "tools/call",
         json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/slow", "includeData": true},
@@ -427,31 +427,8 @@ fn the_home_comes_from_the_flag_as_for_the_cli() {
     assert_eq!(listed, json!([]));
     s.close();
     // …and `sqlfork --home OTHER mcp` serves OTHER.
-    let mut cmd = env.std_cmd();
-    cmd.args(["--home", other.to_str().unwrap(), "mcp"]);
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    {
-        let stdin = child.stdin.as_mut().unwrap();
-        for msg in [
-            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
-            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_databases", "arguments": {}}}),
-        ] {
-            writeln!(stdin, "{msg}").unwrap();
-        }
-    }
-    let stdout = child.stdout.take().unwrap();
-    let mut listed = None;
-    for line in BufReader::new(stdout).lines() {
-        let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        if v["id"] == 2 {
-            listed = Some(v);
-            break;
-        }
-    }
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success());
-    let listed = listed.expect("a response to list_databases");
-    let doc: Value = serde_json::from_str(listed["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
-    assert_eq!(doc[0]["address"], "team/notes", "{listed}");
+    let mut s = Session::start_cmd(env.cmd(["--home", other.to_str().unwrap(), "mcp"]));
+    let (_, listed) = s.ok("list_databases", json!({}));
+    assert_eq!(listed[0]["address"], "team/notes", "{listed}");
+    s.close();
 }
