@@ -27,15 +27,13 @@ use std::process::Command;
 use std::time::Duration;
 
 /// The line that marks a hook as sqlfork's.
-pub const MARKER: &str = "# sqlfork-git-hook v1";
+pub(crate) const MARKER: &str = "# sqlfork-git-hook v1";
 /// Where a hook that was there before ours is kept.
-pub const CHAINED: &str = "post-checkout.sqlfork-chained";
-/// The default path file, relative to the work tree's top.
-pub const DEFAULT_PATH_FILE: &str = ".sqlfork-path";
+pub(crate) const CHAINED: &str = "post-checkout.sqlfork-chained";
 
 /// What `git-hook install` should install.
 #[derive(Debug, Clone)]
-pub struct InstallOptions {
+pub(crate) struct InstallOptions {
     /// `NS/SLUG`: the database every branch database is forked from.
     pub database: Address,
     pub with_data: bool,
@@ -51,7 +49,7 @@ pub struct InstallOptions {
 
 /// What `install` did.
 #[derive(Debug, Clone)]
-pub struct Installed {
+pub(crate) struct Installed {
     pub hook: PathBuf,
     /// The hook that was there before, now called from ours.
     pub chained: Option<PathBuf>,
@@ -61,7 +59,7 @@ pub struct Installed {
 
 /// The repository the current directory is in.
 #[derive(Debug, Clone)]
-pub struct Repo {
+pub(crate) struct Repo {
     /// The work tree's top directory.
     pub top: PathBuf,
     /// The hooks directory git runs hooks from.
@@ -82,7 +80,7 @@ fn git(dir: &Path, args: &[&str]) -> anyhow::Result<Option<String>> {
 
 impl Repo {
     /// The repository around `dir`.
-    pub fn find(dir: &Path) -> anyhow::Result<Repo> {
+    pub(crate) fn find(dir: &Path) -> anyhow::Result<Repo> {
         let not_repo = || {
             Error::invalid(format!("{} is not inside a git work tree; run this from your repository", dir.display()))
         };
@@ -94,14 +92,14 @@ impl Repo {
         Ok(Repo { top, hooks })
     }
 
-    pub fn hook(&self) -> PathBuf {
+    pub(crate) fn hook(&self) -> PathBuf {
         self.hooks.join("post-checkout")
     }
-    pub fn chained(&self) -> PathBuf {
+    pub(crate) fn chained(&self) -> PathBuf {
         self.hooks.join(CHAINED)
     }
     /// The path file, resolved against the work tree's top.
-    pub fn path_file(&self, file: &Path) -> PathBuf {
+    pub(crate) fn path_file(&self, file: &Path) -> PathBuf {
         if file.is_absolute() {
             file.to_path_buf()
         } else {
@@ -111,7 +109,7 @@ impl Repo {
 }
 
 /// True when the file at `path` is a hook sqlfork wrote.
-pub fn is_ours(path: &Path) -> bool {
+pub(crate) fn is_ours(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|t| t.lines().any(|l| l == MARKER))
 }
 
@@ -168,7 +166,7 @@ exit $status
 
 /// Install the hook in `repo` (see the module docs). The database must
 /// exist. Installing again replaces our own hook and keeps the chained one.
-pub fn install(home: &Home, repo: &Repo, opts: &InstallOptions) -> anyhow::Result<Installed> {
+pub(crate) fn install(home: &Home, repo: &Repo, opts: &InstallOptions) -> anyhow::Result<Installed> {
     let db = opts.database.database();
     if opts.database.branch.is_some() {
         return Err(Error::invalid(format!(
@@ -208,7 +206,7 @@ pub fn install(home: &Home, repo: &Repo, opts: &InstallOptions) -> anyhow::Resul
 
 /// What `uninstall` did.
 #[derive(Debug, Clone)]
-pub struct Uninstalled {
+pub(crate) struct Uninstalled {
     pub hook: PathBuf,
     /// The hook put back in place of ours.
     pub restored: Option<PathBuf>,
@@ -216,7 +214,7 @@ pub struct Uninstalled {
 
 /// Remove our hook and put back the one it replaced. A hook sqlfork did
 /// not write is left alone (an error says so).
-pub fn uninstall(repo: &Repo) -> anyhow::Result<Uninstalled> {
+pub(crate) fn uninstall(repo: &Repo) -> anyhow::Result<Uninstalled> {
     let hook = repo.hook();
     if hook.symlink_metadata().is_err() {
         return Err(Error::NoHook { path: hook, foreign: false }.into());
@@ -238,7 +236,7 @@ pub fn uninstall(repo: &Repo) -> anyhow::Result<Uninstalled> {
 /// The REF a git branch's database gets: the branch name itself when it is
 /// a valid REF, else the name with every character a REF does not allow
 /// replaced by `-`, `..` folded to `.`, cut to 100 characters.
-pub fn ref_for_branch(branch: &str) -> String {
+pub(crate) fn ref_for_branch(branch: &str) -> String {
     if address::check_ref(branch).is_ok() {
         return branch.to_string();
     }
@@ -254,7 +252,7 @@ pub fn ref_for_branch(branch: &str) -> String {
 
 /// What one run of the hook did.
 #[derive(Debug, Clone)]
-pub enum RunOutcome {
+pub(crate) enum RunOutcome {
     /// Not a branch checkout (a file checkout): nothing to do.
     NotBranchCheckout,
     /// HEAD is detached (a rebase, a bisect, a tag): the path file is kept.
@@ -272,7 +270,7 @@ pub enum RunOutcome {
 
 /// What `git-hook run` should do (the hook's arguments included).
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub database: Address,
     pub with_data: bool,
     pub ttl: Option<Duration>,
@@ -285,7 +283,7 @@ pub struct RunOptions {
 /// The hook's work: make sure the checked-out branch has its database,
 /// write the path. A branch that has one keeps it as it is (unless
 /// `reset`); `branch put` creates it on the first switch.
-pub fn run(
+pub(crate) fn run(
     home: &Home,
     config: &Config,
     repo: &Repo,
@@ -338,7 +336,7 @@ fn write_path_file(file: &Path, db: &Path) -> anyhow::Result<()> {
 
 /// Remove the path file so it cannot point at another branch's database
 /// after a failed switch.
-pub fn clear_path_file(repo: &Repo, file: &Path) {
+pub(crate) fn clear_path_file(repo: &Repo, file: &Path) {
     let _ = std::fs::remove_file(repo.path_file(file));
 }
 

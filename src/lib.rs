@@ -31,25 +31,28 @@
 //! is a thread ([`Sqlfork::fork_in_background`]). The crate links against
 //! any build of rusqlite's bundled SQLite (no environment, no config file).
 
+#![warn(unreachable_pub)]
+
 pub mod address;
 mod api;
 pub mod branch;
-pub mod cancel;
-pub mod claim;
-pub mod copy;
+mod cancel;
+mod claim;
+mod copy;
+pub mod env;
 pub mod error;
 pub mod fork;
 pub mod gc;
 pub mod home;
-pub mod layout;
+mod layout;
 pub mod ops;
 pub mod registry;
-pub mod schema;
+mod schema;
 mod sqlite_optional;
-pub mod suggest;
-pub mod sweep;
+mod suggest;
+mod sweep;
 pub mod ttl;
-pub mod wait;
+mod wait;
 
 pub use api::{
     BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, Sqlfork, Status,
@@ -58,12 +61,41 @@ pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 
 #[cfg(feature = "cli")]
-pub mod cli;
+mod cli;
 #[cfg(feature = "cli")]
-pub mod commands;
+mod commands;
 #[cfg(feature = "cli")]
-pub mod githook;
+mod githook;
 #[cfg(feature = "cli")]
-pub mod mcp;
+mod mcp;
 #[cfg(feature = "cli")]
-pub mod output;
+mod output;
+
+/// The `sqlfork` command line, as the binary runs it: parse the arguments,
+/// run the command, print an error as one line on stderr, and return the
+/// documented exit code. (Feature `cli`, on by default.)
+#[cfg(feature = "cli")]
+pub fn run_cli() -> std::process::ExitCode {
+    use clap::Parser;
+    // The shell completions ask for database addresses this way.
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let result = if args.get(1).is_some_and(|a| a == "__complete") {
+        commands::complete(&args[2..])
+    } else {
+        commands::run(cli::Cli::parse())
+    };
+    match result {
+        Ok(code) => std::process::ExitCode::from(code.code()),
+        // A closed stdout (`sqlfork db list | head`) is not an error.
+        Err(err) if error::is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            let code = error::exit_code_for(&err);
+            match error::typed(&err) {
+                // Ctrl-C: one line saying how far the copy got and how to go on.
+                Some(e) if code == ExitCode::Interrupted => eprintln!("{e}"),
+                _ => eprintln!("error: {err:#}"),
+            }
+            std::process::ExitCode::from(code.code())
+        }
+    }
+}

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Serve MCP on stdin/stdout until the client closes stdin.
-pub fn serve(home: Home) -> anyhow::Result<()> {
+pub(crate) fn serve(home: Home) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -60,7 +60,7 @@ pub fn serve(home: Home) -> anyhow::Result<()> {
 
 /// The MCP server: a home and the tools.
 #[derive(Clone)]
-pub struct Server {
+pub(crate) struct Server {
     home: Home,
     /// Set when the session ends, so copies in flight stop.
     stopping: Arc<AtomicBool>,
@@ -73,7 +73,7 @@ pub struct Server {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct ForkArgs {
+pub(crate) struct ForkArgs {
     /// What to fork: NS/SLUG of a registered database (NS/SLUG@REF for a
     /// branch), or a path to a SQLite file (starting with /, ./, ../ or ~,
     /// or ending in .db, .sqlite or .sqlite3).
@@ -100,7 +100,7 @@ pub struct ForkArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only databases in this namespace (default: all).
     #[serde(default)]
     pub namespace: Option<String>,
@@ -109,7 +109,7 @@ pub struct ListArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct AddressArgs {
+pub(crate) struct AddressArgs {
     /// NS/SLUG, or NS/SLUG@REF for a branch.
     pub address: String,
 }
@@ -117,7 +117,7 @@ pub struct AddressArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct WaitArgs {
+pub(crate) struct WaitArgs {
     /// NS/SLUG, or NS/SLUG@REF for a branch.
     pub address: String,
     /// Give up after this long, e.g. "30s" or "10m" (default: wait until
@@ -129,7 +129,7 @@ pub struct WaitArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct BranchPutArgs {
+pub(crate) struct BranchPutArgs {
     /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or
     /// feature/login), never "..".
     pub address: String,
@@ -145,7 +145,7 @@ pub struct BranchPutArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
-pub struct DeleteArgs {
+pub(crate) struct DeleteArgs {
     /// NS/SLUG, or NS/SLUG@REF for a branch.
     pub address: String,
     /// Must be true: deleting removes the entry, and the file when sqlfork
@@ -158,7 +158,7 @@ pub struct DeleteArgs {
 
 #[tool_router]
 impl Server {
-    pub fn new(home: Home) -> Self {
+    pub(crate) fn new(home: Home) -> Self {
         Server { home, stopping: Arc::new(AtomicBool::new(false)), tool_router: Self::tool_router() }
     }
 

@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Colour on stdout (a terminal and NO_COLOR unset).
@@ -18,9 +18,8 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(json: bool, quiet: bool) -> Self {
-        let color =
-            !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
+        let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
         Printer { json, quiet, color }
     }
 
@@ -29,7 +28,7 @@ impl Printer {
     /// Every command's JSON is formatted the same way: one compact document
     /// on one line, so that scripts can read it line by line (and `jq .`
     /// pretty-prints it for people).
-    pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
+    pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
             writeln!(out, "{}", json_document(value)?)?;
@@ -50,7 +49,7 @@ impl Printer {
     /// [`Printer::result`] for commands whose `--quiet` output is the one
     /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
     /// `--json` still prints the document.
-    pub fn result_or_quiet<T: Serialize>(
+    pub(crate) fn result_or_quiet<T: Serialize>(
         &self,
         quiet: Option<String>,
         human: impl FnOnce() -> String,
@@ -67,7 +66,7 @@ impl Printer {
 
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
     /// JSON with --json either way).
-    pub fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");
         }
@@ -84,7 +83,7 @@ impl Printer {
 
 /// A `--json` document as every command prints it (and `sqlfork mcp`
 /// returns it): compact, on one line.
-pub fn json_document<T: Serialize>(value: &T) -> serde_json::Result<String> {
+pub(crate) fn json_document<T: Serialize>(value: &T) -> serde_json::Result<String> {
     serde_json::to_string(value)
 }
 
@@ -93,7 +92,7 @@ pub fn json_document<T: Serialize>(value: &T) -> serde_json::Result<String> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CopyView {
+pub(crate) struct CopyView {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -118,7 +117,7 @@ impl From<&CopyStats> for CopyView {
 /// The JSON shape of one database.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryView {
+pub(crate) struct EntryView {
     pub address: String,
     pub id: String,
     pub namespace: String,
@@ -163,7 +162,7 @@ impl From<&Entry> for EntryView {
 /// `forkedFrom` in `db show --json` and fork results.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ParentView {
+pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
     Database {
         id: String,
@@ -222,7 +221,7 @@ impl From<&Parent> for ParentView {
 /// `db show --json`: the entry with `forkedFrom` resolved.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DetailView {
+pub(crate) struct DetailView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -250,7 +249,7 @@ impl From<&Detail> for DetailView {
 /// parent, and whether this run finished an interrupted fork.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ForkView {
+pub(crate) struct ForkView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -271,7 +270,7 @@ impl From<&crate::fork::ForkOutcome> for ForkView {
 /// `branch put --json`: the branch's entry, its parent, and what happened.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PutView {
+pub(crate) struct PutView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -293,7 +292,7 @@ impl From<&crate::branch::PutOutcome> for PutView {
 /// `db delete --json`: the entry that went, and whether its file went too.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeletedView {
+pub(crate) struct DeletedView {
     pub deleted: EntryView,
     pub file_deleted: bool,
 }
@@ -306,7 +305,7 @@ impl From<&Entry> for DeletedView {
 
 /// `db path --json`.
 #[derive(Debug, Serialize)]
-pub struct PathView {
+pub(crate) struct PathView {
     pub path: String,
 }
 
@@ -320,7 +319,7 @@ impl From<&std::path::Path> for PathView {
 // Human text
 
 /// `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -335,7 +334,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -345,7 +344,7 @@ pub fn human_ms(ms: u64) -> String {
 
 /// The expiry badge for `db list`: `expires in 6d` (red under 6 hours),
 /// `expired`, or nothing.
-pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
+pub(crate) fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
     let Some(t) = expires_at.and_then(ttl::parse_time) else { return String::new() };
     match ttl::remaining(t, now) {
         None => p.red("expired"),
@@ -372,7 +371,7 @@ fn default_name(e: &Entry) -> bool {
 /// `db list`: address, status, size, when it was forked (as an age, like
 /// `db show`), the expiry badge; the NAME column only when some database
 /// has a name of its own. `--json` keeps the raw values.
-pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
+pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
@@ -427,7 +426,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     out
 }
 
-pub fn parent_label(parent: &ResolvedParent) -> String {
+pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     match parent {
         ResolvedParent::Live { slug, branch, .. } => match branch {
             Some(b) => format!("{slug}@{b}"),
@@ -441,7 +440,7 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
-pub fn copy_summary(entry: &Entry) -> Option<String> {
+pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
     // Exactness is about copied rows; a schema-only fork has none.
@@ -461,7 +460,7 @@ pub fn copy_summary(entry: &Entry) -> Option<String> {
     ))
 }
 
-pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
+pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     let e = &d.entry;
     let mut out = format!("{}\n", e.address());
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
@@ -514,14 +513,14 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
 /// How progress is drawn: a bar on a terminal, plain lines every few
 /// seconds for CI logs, or nothing (`--quiet`, `--json` keeps it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressStyle {
+pub(crate) enum ProgressStyle {
     Bar,
     Lines,
     Hidden,
 }
 
 impl Printer {
-    pub fn progress_style(&self) -> ProgressStyle {
+    pub(crate) fn progress_style(&self) -> ProgressStyle {
         if self.quiet {
             ProgressStyle::Hidden
         } else if std::io::stderr().is_terminal() && !indicatif::ProgressDrawTarget::stderr().is_hidden() {
@@ -534,7 +533,7 @@ impl Printer {
     }
 
     /// A progress sink for a copy into `label`.
-    pub fn copy_progress(&self, label: &str) -> UiProgress {
+    pub(crate) fn copy_progress(&self, label: &str) -> UiProgress {
         UiProgress::new(self.progress_style(), label)
     }
 }
@@ -564,7 +563,7 @@ extern "C" fn on_sigint(_: libc::c_int) {
 /// While a copy runs it also owns Ctrl-C: the first one asks the copy to
 /// stop after the chunk in hand (the copy keeps what it wrote and the
 /// command says how to continue it); a second one stops at once.
-pub struct UiProgress {
+pub(crate) struct UiProgress {
     style: ProgressStyle,
     label: String,
     bar: Option<indicatif::ProgressBar>,
@@ -585,8 +584,8 @@ pub struct UiProgress {
 }
 
 impl UiProgress {
-    pub fn new(style: ProgressStyle, label: &str) -> Self {
-        let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
+    pub(crate) fn new(style: ProgressStyle, label: &str) -> Self {
+        let secs = crate::env::progress_interval().unwrap_or(3.0);
         let interval = std::time::Duration::from_secs_f64(secs.max(0.0));
         UiProgress {
             style,

@@ -23,7 +23,7 @@ extern "C" {
 }
 
 /// True when the linked SQLite has `sqlite3_snapshot_get/open/free`.
-pub fn snapshot_api() -> bool {
+pub(crate) fn snapshot_api() -> bool {
     // SAFETY: reads three function addresses.
     unsafe { sqlfork_snapshot_api() != 0 }
 }
@@ -32,7 +32,7 @@ pub fn snapshot_api() -> bool {
 ///
 /// # Safety
 /// `db` is a live connection handle and `schema` a NUL-terminated name.
-pub unsafe fn snapshot_get(db: *mut sqlite3, schema: *const c_char, out: *mut *mut sqlite3_snapshot) -> c_int {
+pub(crate) unsafe fn snapshot_get(db: *mut sqlite3, schema: *const c_char, out: *mut *mut sqlite3_snapshot) -> c_int {
     sqlfork_snapshot_get(db, schema, out)
 }
 
@@ -41,7 +41,7 @@ pub unsafe fn snapshot_get(db: *mut sqlite3, schema: *const c_char, out: *mut *m
 /// # Safety
 /// `db` is a live connection handle, `schema` a NUL-terminated name and
 /// `snap` a snapshot.
-pub unsafe fn snapshot_open(db: *mut sqlite3, schema: *const c_char, snap: *mut sqlite3_snapshot) -> c_int {
+pub(crate) unsafe fn snapshot_open(db: *mut sqlite3, schema: *const c_char, snap: *mut sqlite3_snapshot) -> c_int {
     sqlfork_snapshot_open(db, schema, snap)
 }
 
@@ -49,12 +49,12 @@ pub unsafe fn snapshot_open(db: *mut sqlite3, schema: *const c_char, snap: *mut 
 ///
 /// # Safety
 /// `snap` came from [`snapshot_get`] and is freed once.
-pub unsafe fn snapshot_free(snap: *mut sqlite3_snapshot) {
+pub(crate) unsafe fn snapshot_free(snap: *mut sqlite3_snapshot) {
     sqlfork_snapshot_free(snap)
 }
 
 /// True when the linked SQLite has the `sqlite_dbpage` virtual table.
-pub fn dbpage() -> bool {
+pub(crate) fn dbpage() -> bool {
     static DBPAGE: OnceLock<bool> = OnceLock::new();
     *DBPAGE.get_or_init(|| {
         rusqlite::Connection::open_in_memory()

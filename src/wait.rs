@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// copying it, the copy is resumed here (reporting to `progress`); while
 /// another process copies it, `on_waiting` is called once and this polls.
 /// `progress.interrupted()` is honoured while polling too.
-pub fn wait(
+pub(crate) fn wait(
     home: &Home,
     config: &Config,
     addr: &Address,

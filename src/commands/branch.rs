@@ -8,7 +8,7 @@ use crate::error::ExitCode;
 use crate::output::{self, EntryView, PutView};
 use crate::ttl;
 
-pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BranchCommand::Put { address, with_data, schema_only, ttl } => {
             let mode = match (with_data, schema_only) {

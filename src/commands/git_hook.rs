@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-pub fn run(ctx: &mut Context, cmd: GitHookCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: GitHookCommand) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("could not read the current directory")?;
     match cmd {
         GitHookCommand::Install { address, with_data, path_file, reset, ttl } => {
