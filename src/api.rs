@@ -329,8 +329,9 @@ impl Sqlfork {
     /// created it. Returns what was deleted.
     pub fn delete(&self, address: &str) -> Result<Database, Error> {
         let addr = parse(address)?;
-        let entry = ops::delete(&self.home, &addr).map_err(typed)?;
-        branch::remove_reset_leftover(&self.home, &addr);
+        let entry =
+            if addr.branch.is_some() { branch::delete(&self.home, &addr) } else { ops::delete(&self.home, &addr) }
+                .map_err(typed)?;
         let reg = Registry::load(&self.home).map_err(typed)?;
         Ok(to_database(&entry, &reg))
     }

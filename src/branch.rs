@@ -36,7 +36,7 @@ pub(crate) const WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
-pub struct PutOptions {
+pub(crate) struct PutOptions {
     /// `NS/SLUG@REF`.
     pub address: Address,
     /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`), or
@@ -49,7 +49,7 @@ pub struct PutOptions {
 
 /// What `branch put` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutAction {
+pub(crate) enum PutAction {
     /// The branch did not exist; it was forked from its parent.
     Created,
     /// The branch's first put had been interrupted; it was finished.
@@ -59,7 +59,7 @@ pub enum PutAction {
 }
 
 impl PutAction {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PutAction::Created => "created",
             PutAction::Resumed => "resumed",
@@ -69,13 +69,13 @@ impl PutAction {
 }
 
 #[derive(Debug, Clone)]
-pub struct PutOutcome {
+pub(crate) struct PutOutcome {
     pub entry: Entry,
     pub action: PutAction,
 }
 
 /// Check that `addr` names a branch, and return its ref.
-pub fn require_ref(addr: &Address) -> Result<&str, Error> {
+pub(crate) fn require_ref(addr: &Address) -> Result<&str, Error> {
     match addr.branch.as_deref() {
         Some(r) => {
             address::check_ref(r).map_err(|e| Error::invalid(format!("`{addr}` is not a valid branch: {e}")))?;
@@ -90,7 +90,12 @@ pub fn require_ref(addr: &Address) -> Result<&str, Error> {
 /// `branch put`: create the branch, or reset it to its parent's current
 /// state (same id, same path). Idempotent: the caller need not know whether
 /// the branch exists.
-pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn Progress) -> anyhow::Result<PutOutcome> {
+pub(crate) fn put(
+    home: &Home,
+    config: &Config,
+    opts: &PutOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<PutOutcome> {
     let addr = &opts.address;
     require_ref(addr)?;
     let parent = addr.database();
@@ -294,7 +299,7 @@ fn set_expiry(home: &Home, id: &str, ttl: Option<Duration>) -> anyhow::Result<En
 }
 
 /// The branches of `db` (internal reset forks aside), sorted by ref.
-pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
     let db = db.database();
     let reg = Registry::load(home)?;
     let mut out: Vec<Entry> = reg
@@ -324,7 +329,7 @@ pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
 
 /// `branch delete`: remove the branch (its file is owned) and anything an
 /// interrupted reset left.
-pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+pub(crate) fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     require_ref(addr)?;
     let e = ops::delete(home, addr)?;
     remove_reset_leftover(home, addr);

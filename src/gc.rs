@@ -25,13 +25,13 @@ use crate::ttl;
 use std::time::{Duration, SystemTime};
 
 /// True when `entry` has an expiry and it is not after `now`.
-pub fn is_expired(entry: &Entry, now: SystemTime) -> bool {
+pub(crate) fn is_expired(entry: &Entry, now: SystemTime) -> bool {
     entry.expires_at.as_deref().and_then(ttl::parse_time).is_some_and(|t| ttl::remaining(t, now).is_none())
 }
 
 /// Why an expired database was not deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeptReason {
+pub(crate) enum KeptReason {
     /// sqlfork did not create its file (`db import`): never deleted.
     NotOwned,
     /// Another process is building, resetting or deleting it right now.
@@ -39,13 +39,13 @@ pub enum KeptReason {
 }
 
 impl KeptReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeptReason::NotOwned => "not-owned",
             KeptReason::Busy => "busy",
         }
     }
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             KeptReason::NotOwned => "sqlfork did not create its file, so it never deletes it",
             KeptReason::Busy => "another sqlfork process is working on it; the next gc takes it",
@@ -55,14 +55,14 @@ impl KeptReason {
 
 /// One database gc deleted (or, with `dry_run`, would delete).
 #[derive(Debug, Clone)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub entry: Entry,
     /// The file's size before it was deleted.
     pub size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
-pub struct GcReport {
+pub(crate) struct GcReport {
     pub now: SystemTime,
     pub dry_run: bool,
     pub deleted: Vec<Collected>,
@@ -74,7 +74,7 @@ pub struct GcReport {
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
-pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
+pub(crate) fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
     let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
     if !home.registry_path().exists() {
@@ -163,7 +163,7 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 
 /// Set (`Some`) or clear (`None`) the TTL of a database: it then expires
 /// `ttl` from now, or never. Only databases sqlfork owns can expire.
-pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
+pub(crate) fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
         let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;

@@ -12,19 +12,19 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const DEFAULT_NAMESPACE: &str = "local";
-pub const DEFAULT_PAGE_ROWS: u64 = 10_000;
+pub(crate) const DEFAULT_NAMESPACE: &str = "local";
+pub(crate) const DEFAULT_PAGE_ROWS: u64 = 10_000;
 
 /// A resolved home directory.
 #[derive(Debug, Clone)]
-pub struct Home {
+pub(crate) struct Home {
     root: PathBuf,
 }
 
 impl Home {
     /// Resolve the home: an explicit directory, else `$SQLFORK_HOME`, else
     /// the platform data directory.
-    pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub(crate) fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
         let root = match explicit {
             Some(p) => p,
             None => match crate::env::home() {
@@ -46,20 +46,20 @@ impl Home {
         Ok(Home { root })
     }
 
-    pub fn at(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn at(root: impl Into<PathBuf>) -> Self {
         Home { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
-    pub fn registry_path(&self) -> PathBuf {
+    pub(crate) fn registry_path(&self) -> PathBuf {
         self.root.join("registry.toml")
     }
     pub(crate) fn lock_path(&self) -> PathBuf {
         self.root.join("registry.lock")
     }
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
     pub(crate) fn databases_dir(&self) -> PathBuf {
@@ -67,7 +67,7 @@ impl Home {
     }
 
     /// Create home (0700) and its databases folder if they are missing.
-    pub fn ensure(&self) -> anyhow::Result<()> {
+    pub(crate) fn ensure(&self) -> anyhow::Result<()> {
         for dir in [self.root.clone(), self.databases_dir()] {
             if !dir.is_dir() {
                 fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| {
@@ -101,7 +101,7 @@ pub(crate) struct ConfigFile {
 /// How a data fork copies the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CopyMethod {
+pub(crate) enum CopyMethod {
     /// Page by page from one snapshot: page-exact and as fast as the disk.
     #[default]
     Pages,
@@ -112,7 +112,7 @@ pub enum CopyMethod {
 impl CopyMethod {
     /// This method, if the linked SQLite can do it: the page copy needs the
     /// `sqlite_dbpage` table (see `sqlite_optional`); without it, rows.
-    pub fn available(self) -> CopyMethod {
+    pub(crate) fn available(self) -> CopyMethod {
         match self {
             CopyMethod::Pages if !crate::sqlite_optional::dbpage() => CopyMethod::Rows,
             m => m,
@@ -122,7 +122,7 @@ impl CopyMethod {
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub default_namespace: String,
     pub default_ttl: Option<Duration>,
     pub rows_per_page: u64,
@@ -142,7 +142,7 @@ impl Default for Config {
 
 impl Config {
     /// Load and validate `config.toml`; a missing file is the defaults.
-    pub fn load(home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn load(home: &Home) -> anyhow::Result<Self> {
         let path = home.config_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
@@ -154,7 +154,7 @@ impl Config {
         })
     }
 
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(describe_toml_error(text, &e)))?;
         let mut cfg = Config::default();
         if let Some(ns) = file.default_namespace {

@@ -35,23 +35,23 @@
 
 pub mod address;
 mod api;
-pub mod branch;
+mod branch;
 mod cancel;
 mod claim;
 mod copy;
 pub mod env;
 pub mod error;
-pub mod fork;
-pub mod gc;
-pub mod home;
+mod fork;
+mod gc;
+mod home;
 mod layout;
-pub mod ops;
-pub mod registry;
+mod ops;
+mod registry;
 mod schema;
 mod sqlite_optional;
 mod suggest;
 mod sweep;
-pub mod ttl;
+mod ttl;
 mod wait;
 
 pub use api::{

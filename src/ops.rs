@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Create a new, empty database owned by sqlfork.
-pub fn create(
+pub(crate) fn create(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -74,7 +74,7 @@ pub fn create(
 
 /// What `import` did.
 #[derive(Debug, Clone)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub entry: Entry,
     /// True when the same file was already registered under this address:
     /// nothing changed (a CI job that imports on every run succeeds).
@@ -91,7 +91,7 @@ fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
 /// Register an existing SQLite file in place. sqlfork never writes or
 /// deletes it. Importing the same file under the same address again is a
 /// no-op success; another file under a taken address is refused.
-pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
+pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
     let addr = addr.database();
     let reg = Registry::load(home)?;
     if let Some(entry) = same_import(&reg, &addr, file) {
@@ -133,7 +133,7 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
 }
 
 /// Every entry, optionally in one namespace, sorted by address.
-pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> {
     if let Some(ns) = namespace {
         crate::address::check_part("namespace", ns)?;
     }
@@ -149,13 +149,13 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
     Ok(entries)
 }
 
-pub fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+pub(crate) fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     Ok(Registry::load(home)?.require(addr)?.clone())
 }
 
 /// The parent of a fork, resolved through its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolvedParent {
+pub(crate) enum ResolvedParent {
     /// The parent database still exists; its current labels.
     Live {
         id: String,
@@ -177,7 +177,7 @@ pub enum ResolvedParent {
 
 /// An entry with its lineage resolved.
 #[derive(Debug, Clone)]
-pub struct Detail {
+pub(crate) struct Detail {
     pub entry: Entry,
     pub parent: Option<ResolvedParent>,
     pub size_bytes: Option<u64>,
@@ -189,7 +189,7 @@ pub struct Detail {
     pub pid: Option<u32>,
 }
 
-pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
+pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let reg = Registry::load(home)?;
     let entry = reg.require(addr)?.clone();
     let parent = entry.forked_from.as_ref().map(|p| match p {
@@ -218,7 +218,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
 }
 
 /// The absolute path of a database's file.
-pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
+pub(crate) fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
 }
 
@@ -229,7 +229,7 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
 /// database's claim): a crash in between leaves files that no entry names,
 /// which the next registry write sweeps away, never an entry without its
 /// file.
-pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+pub(crate) fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     delete_with(home, addr, None)
 }
 

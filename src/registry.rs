@@ -55,7 +55,7 @@ impl std::fmt::Display for Status {
 /// Where a fork came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Parent {
+pub(crate) enum Parent {
     /// A registered database, by id (the slug and name are the label kept
     /// even after the parent is deleted).
     Database {
@@ -72,7 +72,7 @@ pub enum Parent {
 
 /// What a fork's copy did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CopyStats {
+pub(crate) struct CopyStats {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -84,7 +84,7 @@ pub struct CopyStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub id: String,
     pub namespace: String,
     pub slug: String,
@@ -109,7 +109,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn address(&self) -> Address {
+    pub(crate) fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }
     pub(crate) fn is(&self, addr: &Address) -> bool {
@@ -118,7 +118,7 @@ impl Entry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Registry {
+pub(crate) struct Registry {
     #[serde(default = "format_version")]
     pub version: u32,
     #[serde(default)]
@@ -132,7 +132,7 @@ fn format_version() -> u32 {
 impl Registry {
     /// Read the registry (no lock needed: the file is only ever replaced
     /// whole). A missing file is an empty registry.
-    pub fn load(home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn load(home: &Home) -> anyhow::Result<Self> {
         let path = home.registry_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
@@ -194,13 +194,13 @@ impl Registry {
         Ok(())
     }
 
-    pub fn get(&self, addr: &Address) -> Option<&Entry> {
+    pub(crate) fn get(&self, addr: &Address) -> Option<&Entry> {
         self.databases.iter().find(|e| e.is(addr))
     }
     pub(crate) fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.is(addr))
     }
-    pub fn by_id(&self, id: &str) -> Option<&Entry> {
+    pub(crate) fn by_id(&self, id: &str) -> Option<&Entry> {
         self.databases.iter().find(|e| e.id == id)
     }
     pub(crate) fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
@@ -208,7 +208,7 @@ impl Registry {
     }
 
     /// The entry at `addr`, or a not-found error that says what to do.
-    pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
+    pub(crate) fn require(&self, addr: &Address) -> Result<&Entry, Error> {
         self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
     }
 

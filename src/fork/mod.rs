@@ -39,10 +39,10 @@ mod schema_only;
 mod source;
 mod state;
 
-pub use detach::READY;
-pub use resume::{interrupted, resume, resume_in_background};
+pub(crate) use detach::READY;
+pub(crate) use resume::{interrupted, resume, resume_in_background};
 pub(crate) use source::{resolve_source, ResolvedSource};
-pub use state::CopyState;
+pub(crate) use state::CopyState;
 
 use crate::address::{Address, Source};
 use crate::claim::Claim;
@@ -62,7 +62,7 @@ use std::time::Duration;
 
 /// What to fork, and how.
 #[derive(Debug, Clone)]
-pub struct ForkOptions {
+pub(crate) struct ForkOptions {
     pub source: Source,
     /// `SLUG` (lands in the source's namespace) or `NS/SLUG`.
     pub destination: String,
@@ -79,14 +79,14 @@ pub struct ForkOptions {
 
 /// What a fork produced.
 #[derive(Debug, Clone)]
-pub struct ForkOutcome {
+pub(crate) struct ForkOutcome {
     pub entry: Entry,
     /// True when this run finished an interrupted fork.
     pub resumed: bool,
 }
 
 /// Fork a database. See the module docs for the steps.
-pub fn fork(
+pub(crate) fn fork(
     home: &Home,
     config: &Config,
     opts: &ForkOptions,

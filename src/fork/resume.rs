@@ -19,7 +19,7 @@ use crate::registry::{Entry, Parent, Registry, Status};
 use crate::schema;
 
 /// Continue an interrupted fork (`db resume`, `db wait`).
-pub fn resume(
+pub(crate) fn resume(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -37,7 +37,7 @@ pub fn resume(
 /// the snapshot the fork began with: the process that started it may then
 /// let go of its own hold on the source. Nobody sees its errors but
 /// `db wait`, so a failure leaves its reason in a note for it.
-pub fn resume_in_background(
+pub(crate) fn resume_in_background(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -51,7 +51,7 @@ pub fn resume_in_background(
 }
 
 /// Every provisioning entry that no process is building.
-pub fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
     Ok(Registry::load(home)?
         .databases
         .into_iter()
