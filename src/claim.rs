@@ -99,16 +99,7 @@ impl Claim {
     /// Claim `id`, waiting [`CLAIM_GRACE`] at most for a process that only
     /// looks. `None` when another process holds it.
     pub(crate) fn take(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
-        let deadline = Instant::now() + CLAIM_GRACE;
-        loop {
-            if let Some(claim) = Self::take_now(home, id)? {
-                return Ok(Some(claim));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        poll(Instant::now() + CLAIM_GRACE, Duration::from_millis(5), || Self::take_now(home, id))
     }
 
     /// [`Claim::take`] without waiting at all.
@@ -132,15 +123,7 @@ impl Claim {
     /// Wait until `deadline` for the claim on `id` (held by a process
     /// building, resetting or deleting it). `None` when the deadline passed.
     pub(crate) fn wait(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<Claim>> {
-        loop {
-            if let Some(claim) = Self::take(home, id)? {
-                return Ok(Some(claim));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(deadline, Duration::from_millis(20), || Self::take(home, id))
     }
 
     /// Let go without removing the file: another process (the background
@@ -160,6 +143,23 @@ impl Drop for Claim {
             }
             drop(lock);
         }
+    }
+}
+
+/// Try `attempt` every `pause` until it gives a claim or `deadline` passes.
+fn poll(
+    deadline: Instant,
+    pause: Duration,
+    mut attempt: impl FnMut() -> anyhow::Result<Option<Claim>>,
+) -> anyhow::Result<Option<Claim>> {
+    loop {
+        if let Some(claim) = attempt()? {
+            return Ok(Some(claim));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
     }
 }
 
@@ -191,9 +191,8 @@ mod tests {
 
     #[test]
     fn a_claim_held_for_a_moment_is_waited_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         // Another process looking (`is_claimed`) holds the claim briefly:
         // a raw lock on the file, as `is_claimed` takes it.
         let probe = Claim::take_now(&home, &id).unwrap().unwrap();
@@ -216,11 +215,9 @@ mod tests {
 
     #[test]
     fn a_claim_on_a_removed_claim_file_is_taken_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         let path = layout::claim_file(&home, &id);
-        home.ensure().unwrap();
         // Locked by someone who then removed the file (a finished build).
         let stale = FileLock::try_acquire(&path).unwrap().unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -231,9 +228,8 @@ mod tests {
 
     #[test]
     fn a_handed_over_claim_keeps_its_file_for_the_next_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         Claim::take(&home, &id).unwrap().unwrap().hand_over();
         assert!(layout::claim_file(&home, &id).exists());
         assert!(Claim::take_now(&home, &id).unwrap().is_some());

@@ -84,6 +84,16 @@ impl Home {
     }
 }
 
+/// A fresh home in a temporary directory (removed when the guard drops),
+/// with its `databases/` folder, for unit tests.
+#[cfg(test)]
+pub(crate) fn temporary_home() -> (tempfile::TempDir, Home) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = Home::at(dir.path());
+    home.ensure().expect("a writable temporary home");
+    (dir, home)
+}
+
 /// `config.toml`: what a user sets once. Unknown keys are an error.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

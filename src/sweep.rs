@@ -75,9 +75,7 @@ mod tests {
 
     #[test]
     fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        home.ensure().unwrap();
+        let (_dir, home) = crate::home::temporary_home();
         let (kept, orphan, old_note, new_note, busy) =
             (registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id());
         let file = |name: String| {

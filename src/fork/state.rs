@@ -251,9 +251,7 @@ mod tests {
 
     #[test]
     fn checkpoints_save_at_once_and_progress_is_recorded() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        home.ensure().unwrap();
+        let (_dir, home) = crate::home::temporary_home();
         let file = StateFile::new(&home, "0123456789abcdef0123456789abcdef", CopyState::default());
         file.checkpoint(|s| s.pages_done = 7).unwrap();
         assert_eq!(CopyState::load(&home, "0123456789abcdef0123456789abcdef").unwrap().pages_done, 7);
