@@ -43,9 +43,13 @@ pub(crate) fn serve(home: Home) -> anyhow::Result<()> {
         .map_err(|e| Error::failed(format!("could not start the MCP server: {e}")))?;
     let server = Server::new(home);
     let stopping = server.stopping.clone();
+    let stopping_at_eof = server.stopping.clone();
     let result = runtime.block_on(async move {
+        let stopping = stopping_at_eof;
+        let (stdin, stdout) = rmcp::transport::stdio();
+        let stdin = EofFlag { inner: stdin, eof: stopping.clone() };
         let service = server
-            .serve(rmcp::transport::stdio())
+            .serve((stdin, stdout))
             .await
             .map_err(|e| Error::failed(format!("the MCP session did not start: {e}")))?;
         service.waiting().await.map_err(|e| Error::failed(format!("the MCP session failed: {e}")))?;
@@ -56,6 +60,28 @@ pub(crate) fn serve(home: Home) -> anyhow::Result<()> {
     stopping.store(true, Ordering::SeqCst);
     drop(runtime);
     result
+}
+
+/// Stdin that raises `eof` when the client closes it, so that copies in
+/// flight stop at once rather than after the SDK's drain timeout.
+struct EofFlag<R> {
+    inner: R,
+    eof: Arc<AtomicBool>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofFlag<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(poll, std::task::Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0 {
+            self.eof.store(true, Ordering::SeqCst);
+        }
+        poll
+    }
 }
 
 /// The MCP server: a home and the tools.

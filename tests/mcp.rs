@@ -432,3 +432,37 @@ fn the_home_comes_from_the_flag_as_for_the_cli() {
     assert_eq!(listed[0]["address"], "team/notes", "{listed}");
     s.close();
 }
+
+#[test]
+fn a_copy_stops_when_the_client_goes_away() {
+    let env = Env::new();
+    let src = source(&env, 2000);
+    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "1"), ("SQLFORK_TEST_DELAY_MS", "100")]);
+    s.send_request(
+        "tools/call",
+        json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/left", "includeData": true},
+               "_meta": {"progressToken": 1}}),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !s.notifications.iter().any(|n| n["params"]["progress"].as_f64() > Some(0.0)) {
+        assert!(Instant::now() < deadline, "no progress");
+        s.read(Duration::from_millis(200));
+    }
+    // Closing stdin ends the session: the server stops the copy at its next
+    // page (the fork stays provisioning) instead of finishing a copy nobody
+    // waits for (about 40 s at this pace), and exits.
+    let closed = Instant::now();
+    drop(s.stdin.take());
+    loop {
+        let show = env.run(&["--json", "db", "show", "acme/left"]).ok().json();
+        if show["inFlight"] == false {
+            assert_eq!(show["status"], "provisioning", "{show}");
+            break;
+        }
+        assert!(closed.elapsed() < Duration::from_secs(3), "the copy went on after stdin closed: {show}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.close();
+    env.run(&["db", "resume", "acme/left"]).ok();
+    common::assert_sound(&env.db_path("acme/left"));
+}
