@@ -268,7 +268,7 @@ impl Sqlfork {
     /// Wait until `address` is healthy, finishing its copy in this thread
     /// when no process is copying it; `None` waits as long as it takes.
     pub fn wait(&self, address: &str, timeout: Option<Duration>) -> Result<Database, Error> {
-        let entry = crate::wait::wait(
+        let entry = crate::fork::wait(
             &self.home,
             &self.config,
             &parse(address)?,
@@ -336,6 +336,42 @@ impl Sqlfork {
         Ok(to_database(&entry, &reg))
     }
 
+    /// Stop the process building `address` (a provisioning fork) and remove
+    /// the half-made fork, as `sqlfork db cancel` does. Returns what was
+    /// removed and the pid that was stopped, if a process was building it.
+    /// A healthy database is refused ([`Error::Invalid`]): use
+    /// [`Sqlfork::delete`].
+    pub fn cancel(&self, address: &str) -> Result<(Database, Option<u32>), Error> {
+        let out = crate::cancel::cancel(&self.home, &parse(address)?).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok((to_database(&out.entry, &reg), out.stopped))
+    }
+
+    /// Set (counted from now) or clear (`None`) when `address` expires.
+    pub fn set_ttl(&self, address: &str, ttl: Option<Duration>) -> Result<Database, Error> {
+        if let Some(ttl) = ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
+        let entry = crate::gc::set_ttl(&self.home, &parse(address)?, ttl).map_err(typed)?;
+        self.database(&entry)
+    }
+
+    /// Delete every database sqlfork created whose expiry has passed (as
+    /// `sqlfork db gc`), or with `dry_run` only say which. Returns them.
+    pub fn gc(&self, dry_run: bool) -> Result<Vec<Database>, Error> {
+        let report = crate::gc::gc(&self.home, dry_run).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(report.deleted.iter().map(|c| to_database(&c.entry, &reg)).collect())
+    }
+
+    /// The branches of `NS/SLUG`, sorted by address.
+    pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
+        let db = Address::parse_database(database).map_err(Error::from)?;
+        let entries = branch::list(&self.home, &db).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
+    }
+
     /// Create the branch `NS/SLUG@REF` from `NS/SLUG`, or reset it to its
     /// parent's current state (same id, same path). Idempotent.
     ///
@@ -350,6 +386,7 @@ impl Sqlfork {
     /// let (again, action) = sqlfork.branch_put("acme/orders@pr-7", &BranchOptions::default(), &mut sqlfork::NoProgress)?;
     /// assert_eq!(action, BranchAction::Reset);
     /// assert_eq!(first.path, again.path);
+    /// assert_eq!(sqlfork.branches("acme/orders")?.len(), 1);
     /// # Ok(()) }
     /// ```
     pub fn branch_put(

@@ -46,9 +46,17 @@ pub(crate) fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
     Ok(Cancelled { entry, stopped })
 }
 
+/// `db delete --force` of a database sqlfork owns: stop whatever sqlfork
+/// process is building, resetting or deleting it, then delete it.
+pub(crate) fn delete_stopping(home: &Home, entry: &Entry) -> anyhow::Result<Cancelled> {
+    let (claim, stopped) = stop_holder(home, entry)?;
+    let entry = ops::delete_with(home, &entry.address(), Some(claim))?;
+    Ok(Cancelled { entry, stopped })
+}
+
 /// Take the claim on `entry`, stopping whatever sqlfork process holds it.
 /// Returns the claim and the pid that was stopped.
-pub(crate) fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>)> {
+fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>)> {
     let addr = entry.address();
     let start = Instant::now();
     let mut stopped = None;

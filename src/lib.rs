@@ -32,6 +32,10 @@
 //! any build of rusqlite's bundled SQLite (no environment, no config file).
 
 #![warn(unreachable_pub)]
+// Some of the crate serves only the command line (its views, `db show`'s
+// detail, the background copy's handshake): without the `cli` feature it is
+// unused, and a dependent crate should not see warnings about it.
+#![cfg_attr(not(feature = "cli"), allow(dead_code, unused_imports))]
 
 pub mod address;
 mod api;
@@ -39,7 +43,7 @@ mod branch;
 mod cancel;
 mod claim;
 mod copy;
-pub mod env;
+mod env;
 pub mod error;
 mod fork;
 mod gc;
@@ -49,10 +53,10 @@ mod ops;
 mod registry;
 mod schema;
 mod sqlite_optional;
+#[cfg(feature = "cli")]
 mod suggest;
 mod sweep;
 mod ttl;
-mod wait;
 
 pub use api::{
     BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, Sqlfork, Status,
@@ -92,7 +96,7 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e) if code == ExitCode::Interrupted => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())

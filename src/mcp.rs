@@ -282,7 +282,7 @@ impl Server {
                     })
                 })
                 .transpose()?;
-            let entry = crate::wait::wait(home, config, &addr, timeout, progress, &mut || {})?;
+            let entry = crate::fork::wait(home, config, &addr, timeout, progress, &mut || {})?;
             json(&EntryView::from(&entry))
         })
         .await

@@ -20,6 +20,7 @@ pub(crate) fn now() -> SystemTime {
 
 /// Check `SQLFORK_NOW` once at start-up so a typo is an error, not a
 /// silently ignored override.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn check_clock_override() -> Result<(), Error> {
     if let Some(text) = crate::env::now() {
         humantime::parse_rfc3339_weak(text.trim()).map_err(|e| {
@@ -74,6 +75,7 @@ pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
 
 /// A short human duration, rounded to the nearest unit: `45s`, `12m`,
 /// `5h`, `3d` (`--ttl 2d` a moment later is still `2d`, not `1d`).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn short_duration(d: Duration) -> String {
     let ms = d.as_millis();
     let round = |unit_ms: u128| (ms + unit_ms / 2) / unit_ms;
@@ -93,6 +95,7 @@ pub(crate) fn short_duration(d: Duration) -> String {
 }
 
 /// "3d ago" for a past timestamp (or "just now").
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) fn ago(then: SystemTime, now: SystemTime) -> String {
     match now.duration_since(then) {
         Ok(d) if d.as_secs() >= 1 => format!("{} ago", short_duration(d)),

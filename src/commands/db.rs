@@ -105,7 +105,7 @@ fn fork_cmd(
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
-        if crate::error::exit_code_for(&e) == ExitCode::NotFound && matches!(opts.source, Source::Registered(_)) {
+        if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {
             file_hint(src, e)
         } else {
             e
@@ -270,10 +270,10 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         .transpose()?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let printer = ctx.printer.clone();
-    let entry = crate::wait::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut || {
-        printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"))
-    })?;
+    let printer = &ctx.printer;
+    let mut waiting = || printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
+    let entry = fork::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut waiting)?;
+    drop(progress);
     ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
     Ok(ExitCode::Success)
 }
@@ -326,7 +326,7 @@ fn delete(ctx: &mut Context, address: &str, yes: bool, force: bool) -> anyhow::R
 pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = addr.clone();
     let entry = match ops::get(&ctx.home, &addr) {
-        Err(e) if force && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+        Err(e) if force && Error::any_in(&e, Error::is_not_found) => {
             ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
             #[derive(Serialize)]
             struct Nothing {
@@ -352,11 +352,11 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         }
     }
     let entry = if force && entry.owned {
-        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
-        if let Some(pid) = stopped {
+        let out = crate::cancel::delete_stopping(&ctx.home, &entry)?;
+        if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        ops::delete_with(&ctx.home, &addr, Some(claim))?
+        out.entry
     } else {
         ops::delete(&ctx.home, &addr)?
     };

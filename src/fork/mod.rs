@@ -38,11 +38,13 @@ mod rows;
 mod schema_only;
 mod source;
 mod state;
+mod wait;
 
 pub(crate) use detach::READY;
 pub(crate) use resume::{interrupted, resume, resume_in_background};
 pub(crate) use source::{resolve_source, ResolvedSource};
 pub(crate) use state::CopyState;
+pub(crate) use wait::wait;
 
 use crate::address::{Address, Source};
 use crate::claim::Claim;
