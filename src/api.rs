@@ -120,10 +120,16 @@ pub enum BranchAction {
     Resumed,
 }
 
-/// A typed failure: the first [`Error`] in the chain, else the whole chain
-/// as [`Error::Failed`].
+/// A typed failure: the first [`Error`] in the chain (a bad address is
+/// [`Error::Invalid`]), else the whole chain as [`Error::Failed`].
 fn typed(err: anyhow::Error) -> Error {
-    Error::in_chain(&err).next().cloned().unwrap_or_else(|| Error::Failed(format!("{err:#}")))
+    err.chain()
+        .find_map(|e| {
+            e.downcast_ref::<Error>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<crate::address::AddressError>().map(|a| Error::from(a.clone())))
+        })
+        .unwrap_or_else(|| Error::Failed(format!("{err:#}")))
 }
 
 fn parse(address: &str) -> Result<Address, Error> {
@@ -562,5 +568,64 @@ impl<P: Progress> Progress for Background<P> {
     }
     fn interrupted(&mut self) -> bool {
         self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source big enough for a page copy of several chunks.
+    fn source(dir: &Path) -> PathBuf {
+        let path = dir.join("big.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+                 INSERT INTO t(body) SELECT randomblob(200) FROM n;",
+            )
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_background_fork_is_a_thread_that_can_be_cancelled_and_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = source(dir.path());
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let opts = ForkOptions { with_data: true, ..Default::default() };
+        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, crate::NoProgress).unwrap();
+        assert_eq!(copy.database().status, Status::Provisioning);
+        assert!(copy.database().path.exists(), "the fork's file is there from the start");
+        // Cancelled before its first chunk is done: it stops after it.
+        copy.cancel();
+        match copy.join() {
+            Err(Error::Interrupted { address, .. }) => assert_eq!(address.to_string(), "acme/big"),
+            other => panic!("expected Interrupted, got {other:?}"),
+        }
+        assert_eq!(sqlfork.show("acme/big").unwrap().status, Status::Provisioning);
+        let done = sqlfork.resume("acme/big", &mut crate::NoProgress).unwrap();
+        assert_eq!(done.status, Status::Healthy);
+        let rows: i64 = rusqlite::Connection::open(&done.path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 40000);
+    }
+
+    #[test]
+    fn options_are_checked_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let src = source(dir.path());
+        let short = ForkOptions { ttl: Some(Duration::from_secs(60)), ..Default::default() };
+        assert!(matches!(sqlfork.fork(src.to_str().unwrap(), "acme/x", &short), Err(Error::Invalid(_))));
+        assert!(matches!(
+            sqlfork.fork(src.to_str().unwrap(), "Bad Name", &ForkOptions::default()),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(sqlfork.show("acme/x"), Err(Error::NotFound { .. })));
+        assert!(sqlfork.list(None).unwrap().is_empty());
     }
 }
