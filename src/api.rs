@@ -370,6 +370,38 @@ impl Sqlfork {
         Ok(report.deleted.iter().map(|c| to_database(&c.entry, &reg)).collect())
     }
 
+    /// What changed between two databases (`sqlfork db diff`): `opts.a`
+    /// is the database to inspect (after), `opts.b` the one to compare with
+    /// (before; `None` is A's parent). Each is an address, a branch, a
+    /// snapshot or a path.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let source = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&source)?.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1);")?;
+    /// use sqlfork::{diff::DiffOptions, ForkOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let fork = sqlfork.fork(source.to_str().unwrap(), "acme/pr-1", &ForkOptions { with_data: true, ..Default::default() })?;
+    /// rusqlite::Connection::open(&fork.path)?.execute("UPDATE t SET x = 2", [])?;
+    /// let report = sqlfork.diff(&DiffOptions { a: "acme/pr-1".into(), rows: 10, ..Default::default() })?;
+    /// assert!(!report.identical);
+    /// assert_eq!(report.tables["t"].updated, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn diff(&self, opts: &crate::diff::DiffOptions) -> Result<crate::diff::DiffReport, Error> {
+        crate::diff::diff(&self.home, &self.config, opts).map_err(typed)
+    }
+
+    /// [`Sqlfork::diff`], and SQL that turns B into A written to `out`.
+    pub fn diff_patch(
+        &self,
+        opts: &crate::diff::DiffOptions,
+        out: &mut dyn std::io::Write,
+    ) -> Result<crate::diff::DiffReport, Error> {
+        crate::diff::patch(&self.home, &self.config, opts, out).map_err(typed)
+    }
+
     /// The branches of `NS/SLUG`, sorted by address.
     pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
         let db = Address::parse_database(database).map_err(Error::from)?;

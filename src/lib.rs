@@ -43,6 +43,7 @@ mod branch;
 mod cancel;
 mod claim;
 mod copy;
+pub mod diff;
 mod env;
 pub mod error;
 mod fork;

@@ -171,6 +171,39 @@ pub(crate) struct BranchPutArgs {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
+pub(crate) struct DiffArgs {
+    /// The database to inspect ("after"): NS/SLUG, NS/SLUG@REF,
+    /// NS/SLUG:SNAPSHOT or a path.
+    pub a: String,
+    /// The database to compare with ("before"); default: A's parent.
+    #[serde(default)]
+    pub b: Option<String>,
+    /// Compare schema and settings only, not rows.
+    #[serde(default)]
+    pub schema: bool,
+    /// List up to this many changed rows per table (key, and changed
+    /// columns old -> new); default 0.
+    #[serde(default)]
+    pub rows: Option<u32>,
+    /// "json" (default: the `db diff --json` document), "markdown" (a
+    /// summary for a pull-request comment) or "sql" (SQL that turns B into A).
+    #[serde(default)]
+    pub format: Option<DiffFormat>,
+}
+
+/// How `diff_databases` answers.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum DiffFormat {
+    Json,
+    Markdown,
+    Sql,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
 pub(crate) struct DeleteArgs {
     /// NS/SLUG, or NS/SLUG@REF for a branch.
     pub address: String,
@@ -309,6 +342,42 @@ impl Server {
         .await
     }
 
+    /// What changed between two databases: schema objects added, removed
+    /// and changed, settings, and rows inserted, deleted and updated per
+    /// table (matched by primary key). B defaults to A's parent, so
+    /// `{"a": "acme/pr-142"}` shows what a migration on a fork did. Returns
+    /// the `sqlfork db diff --json` document, or Markdown or SQL.
+    #[tool(input_schema = schema::<DiffArgs>(), annotations(title = "Diff two databases", read_only_hint = true))]
+    async fn diff_databases(&self, args: JsonObject) -> CallToolResult {
+        let args: DiffArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        self.blocking(move |home, config| {
+            let opts = crate::diff::DiffOptions {
+                a: args.a,
+                b: args.b,
+                schema_only: args.schema,
+                rows: args.rows.unwrap_or(0) as usize,
+                full: false,
+            };
+            let (a, b) = crate::diff::open_sides(home, config, &opts)?;
+            let report = crate::diff::diff_opened(&a, &b, &opts)?;
+            match args.format.unwrap_or(DiffFormat::Json) {
+                DiffFormat::Json => json(&report),
+                DiffFormat::Markdown => {
+                    Ok(Document { text: crate::diff::render::markdown(&report), value: serde_json::Value::Null })
+                }
+                DiffFormat::Sql => {
+                    let mut sql = Vec::new();
+                    crate::diff::sql::write_patch(&a, &b, &mut sql)?;
+                    Ok(Document { text: String::from_utf8_lossy(&sql).into_owned(), value: serde_json::Value::Null })
+                }
+            }
+        })
+        .await
+    }
+
     /// Delete a database (or branch): its entry, and its file when sqlfork
     /// created it (imported files are never deleted). Requires
     /// `confirm: true`.
@@ -380,6 +449,7 @@ fn parse<T: serde::de::DeserializeOwned + rmcp::schemars::JsonSchema + 'static>(
         let actual = match value {
             serde_json::Value::Null => "null",
             serde_json::Value::Bool(_) => "boolean",
+            serde_json::Value::Number(n) if n.is_u64() && types.contains(&"integer") => "integer",
             serde_json::Value::Number(_) => "number",
             serde_json::Value::String(_) => "string",
             serde_json::Value::Array(_) => "array",

@@ -198,6 +198,7 @@ fn tools_are_listed_with_json_schemas() {
         "database_path",
         "wait_database",
         "branch_put",
+        "diff_databases",
         "delete_database",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
@@ -465,4 +466,46 @@ fn a_copy_stops_when_the_client_goes_away() {
     s.close();
     env.run(&["db", "resume", "acme/left"]).ok();
     common::assert_sound(&env.db_path("acme/left"));
+}
+
+#[test]
+fn diff_databases_answers_as_db_diff_does() {
+    let env = Env::new();
+    let src = source(&env, 50);
+    let mut s = Session::start(&env);
+    let (_, fork) = s
+        .ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/pr-9", "includeData": true}));
+    let path = fork["path"].as_str().unwrap().to_string();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE t SET body = 'changed' WHERE id = 3; DELETE FROM t WHERE id = 4; CREATE TABLE extra(x);")
+        .unwrap();
+    // The JSON document, as `db diff --json` prints it.
+    let (_, report) = s.ok("diff_databases", json!({"a": "acme/pr-9", "rows": 5}));
+    let cli = env.run(&["--json", "db", "diff", "acme/pr-9", "--rows", "5"]).ok().json();
+    assert_eq!(report, cli);
+    assert_eq!(report["identical"], false);
+    assert_eq!(report["tables"]["t"]["updated"], 1);
+    assert_eq!(report["tables"]["t"]["deleted"], 1);
+    assert_eq!(report["schema"]["added"][0]["name"], "extra");
+    // Markdown and SQL are text; the SQL turns the parent into the fork.
+    let md = s.call("diff_databases", json!({"a": "acme/pr-9", "format": "markdown"}));
+    assert_eq!(md["isError"], false, "{md}");
+    let md_text = md["content"][0]["text"].as_str().unwrap();
+    assert_eq!(md_text, env.run(&["db", "diff", "acme/pr-9", "--format", "markdown"]).ok().stdout);
+    let sql = s.call("diff_databases", json!({"a": "acme/pr-9", "format": "sql"}));
+    let patch = sql["content"][0]["text"].as_str().unwrap().to_string();
+    let copy = env.path("patched.db");
+    std::fs::copy(&src, &copy).unwrap();
+    rusqlite::Connection::open(&copy).unwrap().execute_batch(&patch).unwrap();
+    let (_, after) = s.ok("diff_databases", json!({"a": path, "b": copy.to_str().unwrap()}));
+    assert_eq!(after["identical"], true, "{after}");
+    // Errors: the CLI's sentence; a bad format names the argument.
+    let want = cli_error(&env, &["db", "diff", "acme/nope"], 3);
+    assert_eq!(s.err("diff_databases", json!({"a": "acme/nope"})), want);
+    let refused = s.err("diff_databases", json!({"a": "acme/pr-9", "format": "xml"}));
+    assert!(refused.contains("xml"), "{refused}");
+    let refused = s.err("diff_databases", json!({"a": "acme/pr-9", "rows": -1}));
+    assert!(refused.contains("rows"), "{refused}");
+    s.close();
 }
