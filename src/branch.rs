@@ -3,17 +3,11 @@
 //! use, keeping its id and its path so that a CI connection string stays
 //! valid.
 //!
-//! A reset is atomic. The new database is built as a separate, hidden fork
-//! (`NS/SLUG@REF~reset`, a ref no user can type because `~` is not allowed
-//! in refs) while the branch itself stays healthy and readable. Once that
-//! fork is complete, its file is renamed over the branch's file and the
-//! branch's entry takes over its figures, in one step under the registry
-//! lock. Throughout, the branch's build claim is held, so `db delete`,
-//! `db gc` and other resets of the same branch wait or refuse.
-//!
-//! A crash during a reset therefore leaves either the old branch (the
-//! half-built `~reset` fork beside it is resumed by the next `branch put`)
-//! or the new one; never a broken file at the branch's path.
+//! A reset is the one mechanism of `db reset` (see `reset`): built beside
+//! the branch as a hidden fork and renamed over it, so a crash leaves the
+//! old branch or the new one, never a mix. A branch remembers whether it was
+//! made with data, and a later put resets it the same way unless told
+//! otherwise.
 
 use crate::address::{self, Address, Source};
 use crate::copy::Progress;
@@ -21,26 +15,21 @@ use crate::error::Error;
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::ops;
-use crate::registry::{self, Entry, FileLock, Parent, Registry, Status};
+use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::reset::{self, is_contention, Expiry};
 use crate::ttl;
-use anyhow::Context;
-use rusqlite::{Connection, OpenFlags};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Appended to a branch's ref to name the fork a reset builds.
-pub const RESET_SUFFIX: &str = "~reset";
-
-/// How long `branch put` waits for another process that is building or
-/// resetting the same branch.
-pub const WAIT: Duration = Duration::from_secs(30 * 60);
+pub use crate::reset::{reset_address, wait_for_claim, RESET_SUFFIX, WAIT};
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
 pub struct PutOptions {
     /// `NS/SLUG@REF`.
     pub address: Address,
-    pub with_data: bool,
+    /// `Some(true)` with data, `Some(false)` schema only; `None` makes a new
+    /// branch schema only and resets an existing one the way it was made.
+    pub with_data: Option<bool>,
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
     pub ttl: Option<Duration>,
@@ -78,12 +67,6 @@ pub fn is_internal_ref(r: &str) -> bool {
     r.contains('~')
 }
 
-/// The address of the fork a reset of `addr` builds.
-pub fn reset_address(addr: &Address) -> Address {
-    let r = addr.branch.as_deref().unwrap_or_default();
-    Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..addr.clone() }
-}
-
 /// Check that `addr` names a branch, and return its ref.
 pub fn require_ref(addr: &Address) -> Result<&str, Error> {
     match addr.branch.as_deref() {
@@ -116,10 +99,10 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             // First put, or an interrupted first put that the same fork
             // continues (same parent, same data option).
             None => run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some),
-            Some(e) if resumable(&e, &parent_id, opts.with_data) => {
+            Some(e) if resumable(&e, &parent_id, opts.with_data.unwrap_or(e.include_data)) => {
                 run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some)
             }
-            Some(e) => reset(home, config, opts, &e, ttl, deadline, &mut *progress),
+            Some(e) => reset_branch(home, config, opts, &e, ttl, deadline, &mut *progress),
         };
         match attempt {
             Ok(Some(out)) => return Ok(out),
@@ -144,7 +127,10 @@ fn run_fork(
     ttl: Option<Duration>,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<PutOutcome> {
-    let out = fork::fork(home, config, &fork_options(opts, branch_ref.to_string()), progress)?;
+    // An interrupted first put continues with the data mode it began with.
+    let existing = Registry::load(home)?.get(&opts.address).map(|e| e.include_data);
+    let with_data = opts.with_data.or(existing).unwrap_or(false);
+    let out = fork::fork(home, config, &fork_options(opts, branch_ref.to_string(), with_data), progress)?;
     if out.resumed {
         // Its expiry counts from this put, like a fresh one's.
         let entry = set_expiry(home, &out.entry.id, ttl)?;
@@ -154,14 +140,14 @@ fn run_fork(
     }
 }
 
-fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
+fn fork_options(opts: &PutOptions, branch: String, with_data: bool) -> ForkOptions {
     let addr = &opts.address;
     ForkOptions {
         source: Source::Registered(addr.database()),
         destination: format!("{}/{}", addr.namespace, addr.slug),
         name: Some(format!("{}@{}", addr.slug, addr.branch.as_deref().unwrap_or_default())),
         ttl: opts.ttl,
-        with_data: opts.with_data,
+        with_data,
         detach: false,
         branch: Some(branch),
     }
@@ -179,28 +165,10 @@ fn resumable(e: &Entry, parent_id_now: &str, with_data: bool) -> bool {
     e.status == Status::Provisioning && e.owned && parent_id(e) == Some(parent_id_now) && e.include_data == with_data
 }
 
-/// Errors that mean "another process is busy with this branch, or with
-/// its reset's hidden copy, right now": the put looks again.
-fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
-    let temp = reset_address(addr);
-    let known = [
-        fork::busy(addr),
-        fork::busy(&temp),
-        // Two first puts at once: the loser looks again and resets.
-        fork::taken(addr),
-        fork::being_built(addr),
-        // A `db resume` took up (or just finished) an interrupted reset's
-        // copy.
-        fork::taken(&temp),
-        fork::being_built(&temp),
-        ops::in_use(&temp),
-    ];
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| known.contains(e))
-}
-
-/// Reset an existing branch: build a fresh fork beside it, then swap it
-/// in. `None` when another process got in the way.
-fn reset(
+/// Reset an existing branch to its parent's current state (see `reset`),
+/// with the data mode it remembers unless told otherwise. `None` when
+/// another process got in the way.
+fn reset_branch(
     home: &Home,
     config: &Config,
     opts: &PutOptions,
@@ -209,119 +177,17 @@ fn reset(
     deadline: Instant,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Option<PutOutcome>> {
-    let addr = &opts.address;
-    let Some(claim) = wait_for_claim(home, &branch.id, deadline)? else {
-        return Err(fork::busy(addr).into());
+    let with_data = opts.with_data.unwrap_or(branch.include_data);
+    let plan = reset::Plan {
+        target: branch,
+        source: Source::Registered(opts.address.database()),
+        with_data,
+        keep_lineage: false,
+        remember_data: with_data,
+        expiry: Expiry::FromNow(ttl),
     };
-    // Look again now that we hold the branch: it may have been deleted or
-    // reset meanwhile.
-    let reg = Registry::load(home)?;
-    let Some(branch) = reg.by_id(&branch.id).cloned() else { return Ok(None) };
-    if branch.address() != *addr {
-        return Ok(None);
-    }
-    let temp_addr = reset_address(addr);
-    let parent_id_now = reg.require(&addr.database())?.id.clone();
-    if let Some(t) = reg.get(&temp_addr) {
-        // What an interrupted reset left: continue its copy if it is the
-        // same fork, else start over.
-        if !resumable(t, &parent_id_now, opts.with_data) {
-            ops::delete(home, &temp_addr)?;
-        }
-    }
-    let mut fork_opts = fork_options(opts, temp_addr.branch.clone().unwrap_or_default());
-    fork_opts.name = Some(branch.name.clone());
-    // The temporary fork has its own claim; the branch's stays ours.
-    let built = fork::fork(home, config, &fork_opts, progress)?;
-    let entry = swap(home, &branch, &built.entry, ttl)?;
-    // Tidy the claim file away as a finished build does; a process waiting
-    // on it notices (`FileLock::is_current`) and takes a fresh one.
-    let _ = std::fs::remove_file(fork::claim_path(home, &branch.id));
-    drop(claim);
-    Ok(Some(PutOutcome { entry, action: PutAction::Reset }))
-}
-
-/// Wait for the build claim on `id` (held by a process building,
-/// resetting or deleting it). `None` when the deadline passed.
-pub fn wait_for_claim(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<FileLock>> {
-    let path = fork::claim_path(home, id);
-    loop {
-        if let Some(lock) = fork::claim(home, id)? {
-            if lock.is_current(&path) {
-                return Ok(Some(lock));
-            }
-            // We locked a file another process removed: it protects nothing.
-            continue;
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Put the finished fork `temp` in place of `branch`: its file is renamed
-/// over the branch's path and the branch's entry takes its figures, under
-/// the registry lock.
-fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> anyhow::Result<Entry> {
-    settle(&branch.path);
-    std::fs::File::open(&temp.path)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("could not sync the new copy of {}", branch.address()))?;
-    let now = ttl::now();
-    let entry = Registry::update(home, |reg| {
-        let t = reg.by_id(&temp.id).cloned().filter(|t| t.status == Status::Healthy).ok_or_else(|| {
-            Error::failed(format!("the new copy of {} disappeared before it could be put in place", branch.address()))
-        })?;
-        if reg.by_id(&branch.id).is_none() {
-            return Err(registry::not_found(&branch.address()).into());
-        }
-        // Nothing beside the path may belong to the old file: a stale
-        // journal or WAL would be replayed into the new one.
-        for suffix in ["-journal", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(sidecar(&branch.path, suffix));
-        }
-        std::fs::rename(&t.path, &branch.path).map_err(|e| {
-            Error::failed(format!(
-                "could not put the new copy of {} in place ({e}); the branch is unchanged",
-                branch.address()
-            ))
-        })?;
-        if let Some(dir) = branch.path.parent() {
-            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-        }
-        reg.remove_id(&t.id);
-        let b = reg.by_id_mut(&branch.id).expect("checked above");
-        b.status = Status::Healthy;
-        b.forked_from = t.forked_from;
-        b.forked_at = t.forked_at;
-        b.include_data = t.include_data;
-        b.copy = t.copy;
-        b.expires_at = ttl.map(|d| ttl::format_time(now + d));
-        Ok(b.clone())
-    })?;
-    fork::CopyState::remove(home, &temp.id);
-    let _ = std::fs::remove_file(fork::claim_path(home, &temp.id));
-    Ok(entry)
-}
-
-fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    p.into()
-}
-
-/// Bring the old branch file to a state where nothing beside it matters:
-/// roll back a hot journal and checkpoint a WAL (best effort).
-fn settle(path: &Path) {
-    if let Ok(conn) =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-    {
-        let _ = conn.busy_timeout(Duration::from_secs(2));
-        let _ = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()));
-        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        let _ = conn.close();
-    }
+    Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
+        .map(|entry| PutOutcome { entry, action: PutAction::Reset }))
 }
 
 /// Set an entry's expiry to now + `ttl` (or none).
@@ -352,14 +218,15 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
     Ok(out)
 }
 
-/// Remove what an interrupted reset of `addr` left (best effort).
+/// Remove what an interrupted reset or snapshot of `addr` left: the hidden
+/// forks `NS/SLUG@REF~…` (best effort).
 pub fn remove_reset_leftover(home: &Home, addr: &Address) {
-    if addr.branch.is_none() {
-        return;
-    }
-    let temp = reset_address(addr);
-    if Registry::load(home).is_ok_and(|r| r.get(&temp).is_some()) {
-        let _ = ops::delete(home, &temp);
+    let prefix = format!("{}~", addr.branch.as_deref().unwrap_or_default());
+    let Ok(reg) = Registry::load(home) else { return };
+    for e in reg.databases.iter().filter(|e| {
+        e.namespace == addr.namespace && e.slug == addr.slug && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
+    }) {
+        let _ = ops::delete(home, &e.address());
     }
 }
 

@@ -102,11 +102,13 @@ pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::
                     slug: e.slug.clone(),
                     name: e.name.clone(),
                     branch: e.branch.clone(),
+                    snapshot: None,
                 },
                 namespace: addr.namespace.clone(),
                 address: Some(addr.clone()),
             })
         }
+        Source::Snapshot(snap) => crate::snapshot::resolve_source(home, snap),
         Source::Path(p) => {
             schema::check_source_file(p)?;
             let abs =
@@ -131,6 +133,21 @@ fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSource> {
             namespace: entry.namespace.clone(),
             address: None,
         }),
+        Some(parent @ Parent::Database { snapshot: Some(snap), .. }) => {
+            // A fork of a snapshot continues from that snapshot's file.
+            let reg = Registry::load(home)?;
+            let s = reg.snapshot_by_id(&snap.id).ok_or_else(|| {
+                Error::failed(format!(
+                    "cannot resume {addr}: the snapshot it was forked from was deleted; delete it with `sqlfork db delete {addr}`"
+                ))
+            })?;
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: parent.clone(),
+                namespace: s.namespace.clone(),
+                address: Some(s.database_address()),
+            })
+        }
         Some(parent @ Parent::Database { id, .. }) => {
             let reg = Registry::load(home)?;
             let p = reg.by_id(id).ok_or_else(|| {
@@ -407,7 +424,9 @@ pub fn taken(dest: &Address) -> Error {
 /// provisioning from the same parent with the same data option.
 fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
     let same_parent = match (&e.forked_from, parent) {
-        (Some(Parent::Database { id: a, .. }), Parent::Database { id: b, .. }) => a == b,
+        (Some(Parent::Database { id: a, snapshot: sa, .. }), Parent::Database { id: b, snapshot: sb, .. }) => {
+            a == b && sa.as_ref().map(|s| &s.id) == sb.as_ref().map(|s| &s.id)
+        }
         (Some(Parent::Path(a)), Parent::Path(b)) => a == b,
         _ => false,
     };
@@ -1094,7 +1113,7 @@ pub fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = name.split_once('.') else { continue };
-        if !is_id(id) || reg.by_id(id).is_some() {
+        if !is_id(id) || reg.owns_id(id) {
             continue;
         }
         if rest == "failed" {

@@ -19,7 +19,7 @@ use crate::address::Address;
 use crate::error::Error;
 use crate::fork;
 use crate::home::Home;
-use crate::registry::{self, Entry, FileLock, Registry};
+use crate::registry::{self, Entry, FileLock, Registry, Snapshot};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
@@ -69,13 +69,23 @@ pub struct GcReport {
     /// Files under `databases/` that belonged to no entry (left by a process
     /// killed between creating them and registering them), now removed.
     pub strays_removed: Vec<String>,
+    /// Snapshots deleted (with `dry_run`: that would be): expired ones, and
+    /// those of the databases deleted.
+    pub snapshots_deleted: Vec<Snapshot>,
 }
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
 pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
-    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
+    let mut report = GcReport {
+        now,
+        dry_run,
+        deleted: Vec::new(),
+        kept: Vec::new(),
+        strays_removed: Vec::new(),
+        snapshots_deleted: Vec::new(),
+    };
     if !home.registry_path().exists() {
         // Nothing registered; do not create the home just to say so.
         return Ok(report);
@@ -94,6 +104,12 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.deleted.push(Collected { entry: e, size_bytes });
             }
         }
+        report.snapshots_deleted = reg
+            .snapshots
+            .iter()
+            .filter(|s| crate::snapshot::is_expired(s, now) || report.deleted.iter().any(|c| c.entry.id == s.database_id))
+            .cloned()
+            .collect();
         return Ok(report);
     }
     // Decide and remove the entries under the registry lock, holding each
@@ -134,6 +150,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             }
             if all {
                 reg.remove_id(&e.id);
+                report.snapshots_deleted.extend(crate::snapshot::take_all_of(reg, &e.id));
                 let size_bytes = crate::ops::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
                 claims.extend(taken);
@@ -141,8 +158,16 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.kept.push((e, KeptReason::Busy));
             }
         }
+        // Expired snapshots: the record goes now, the file after the save.
+        let (expired, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut reg.snapshots).into_iter().partition(|s| crate::snapshot::is_expired(s, now));
+        reg.snapshots = kept;
+        report.snapshots_deleted.extend(expired);
         Ok(claims)
     })?;
+    for s in &report.snapshots_deleted {
+        crate::snapshot::remove_file(s);
+    }
     // The entries are gone (saved); now their files.
     for c in &report.deleted {
         fork::remove_files(&c.entry.path);
@@ -158,7 +183,9 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
 /// The branch whose reset is building `e`, when `e` is such a hidden copy.
 fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
     let r = e.branch.as_deref()?.strip_suffix(crate::branch::RESET_SUFFIX)?;
-    reg.get(&Address { branch: Some(r.to_string()), ..e.address() })
+    // `NS/SLUG@~reset` is the reset copy of `NS/SLUG` itself.
+    let branch = (!r.is_empty()).then(|| r.to_string());
+    reg.get(&Address { branch, ..e.address() })
 }
 
 /// Set (`Some`) or clear (`None`) the TTL of a database: it then expires

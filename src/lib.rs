@@ -32,7 +32,9 @@ pub mod gc;
 pub mod home;
 pub mod ops;
 pub mod registry;
+pub mod reset;
 pub mod schema;
+pub mod snapshot;
 pub mod ttl;
 
 pub use error::{Error, ErrorKind, ExitCode};

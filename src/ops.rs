@@ -6,7 +6,7 @@ use crate::address::Address;
 use crate::error::Error;
 use crate::fork::{self, claim, claim_path, is_claimed};
 use crate::home::{Config, Home};
-use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::registry::{self, Entry, Parent, Registry, Snapshot, SnapshotRef, Status};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -118,13 +118,14 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
     if let Some(ns) = namespace {
         crate::address::check_part("namespace", ns)?;
     }
-    // The hidden fork a branch reset builds (`REF~reset`) is not a database
-    // anyone asked for; it is swapped in or cleaned up by `branch put`.
+    // The hidden forks a reset or a snapshot builds (`REF~reset`,
+    // `REF~snapshot~NAME`) are not databases anyone asked for; they are
+    // swapped in or cleaned up by the command that made them.
     let mut entries: Vec<Entry> = Registry::load(home)?
         .databases
         .into_iter()
         .filter(|e| namespace.is_none_or(|ns| e.namespace == ns))
-        .filter(|e| !e.branch.as_deref().is_some_and(|b| b.ends_with(crate::branch::RESET_SUFFIX)))
+        .filter(|e| !e.branch.as_deref().is_some_and(crate::branch::is_internal_ref))
         .collect();
     entries.sort_by_key(|a| a.address());
     Ok(entries)
@@ -166,6 +167,10 @@ pub struct Detail {
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
+    /// The snapshot it was forked from, and whether that was deleted since.
+    pub parent_snapshot: Option<(SnapshotRef, bool)>,
+    /// How many snapshots of this database exist.
+    pub snapshots: usize,
 }
 
 pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -173,7 +178,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let entry = reg.require(addr)?.clone();
     let parent = entry.forked_from.as_ref().map(|p| match p {
         Parent::Path(path) => ResolvedParent::Path(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch } => match reg.by_id(id) {
+        Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
             Some(live) => ResolvedParent::Live {
                 id: id.clone(),
                 namespace: live.namespace.clone(),
@@ -192,7 +197,20 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress })
+    let parent_snapshot = match &entry.forked_from {
+        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), !crate::snapshot::exists(&reg, r))),
+        _ => None,
+    };
+    let snapshots = reg.snapshots_of(&entry.id).len();
+    Ok(Detail {
+        size_bytes: file_size(&entry.path),
+        entry,
+        parent,
+        in_flight,
+        progress,
+        parent_snapshot,
+        snapshots,
+    })
 }
 
 pub fn file_size(path: &Path) -> Option<u64> {
@@ -220,7 +238,13 @@ pub fn in_use(addr: &Address) -> Error {
 /// which the next registry write sweeps away, never an entry without its
 /// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
-    let (entry, claim) = Registry::update(home, |reg| {
+    Ok(delete_with_snapshots(home, addr)?.0)
+}
+
+/// [`delete`], which also deletes the database's snapshots (records in the
+/// same registry write, then their files), and returns them.
+pub fn delete_with_snapshots(home: &Home, addr: &Address) -> anyhow::Result<(Entry, Vec<Snapshot>)> {
+    let (entry, claim, snapshots) = Registry::update(home, |reg| {
         fork::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
@@ -233,13 +257,17 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
             None
         };
         reg.remove_id(&entry.id);
-        Ok((entry, claim))
+        let snapshots = crate::snapshot::take_all_of(reg, &entry.id);
+        Ok((entry, claim, snapshots))
     })?;
+    for s in &snapshots {
+        crate::snapshot::remove_file(s);
+    }
     if entry.owned {
         fork::remove_files(&entry.path);
         fork::CopyState::remove(home, &entry.id);
         let _ = std::fs::remove_file(claim_path(home, &entry.id));
     }
     drop(claim);
-    Ok(entry)
+    Ok((entry, snapshots))
 }

@@ -64,6 +64,9 @@ pub enum Parent {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         branch: Option<String>,
+        /// Set when the fork was made from one of that database's snapshots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotRef>,
     },
     /// An unregistered SQLite file.
     Path(PathBuf),
@@ -116,12 +119,56 @@ impl Entry {
     }
 }
 
+/// The snapshot a fork was made from: its id (to tell whether it still
+/// exists) and the labels kept after it is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRef {
+    pub id: String,
+    pub name: String,
+    pub taken_at: String,
+}
+
+/// A snapshot: a read-only restore point of one database, in its own file
+/// (named by the snapshot's id, mode 0400, always owned by sqlfork).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    /// The id of the database it was taken of.
+    pub database_id: String,
+    /// The database's address when it was taken (a label).
+    pub namespace: String,
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub name: String,
+    pub path: PathBuf,
+    pub taken_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyStats>,
+}
+
+impl Snapshot {
+    pub fn database_address(&self) -> Address {
+        Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
+    }
+    pub fn as_ref(&self) -> SnapshotRef {
+        SnapshotRef { id: self.id.clone(), name: self.name.clone(), taken_at: self.taken_at.clone() }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Registry {
     #[serde(default = "format_version")]
     pub version: u32,
     #[serde(default)]
     pub databases: Vec<Entry>,
+    /// Snapshots (section 10); absent in registries written before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
 }
 
 fn format_version() -> u32 {
@@ -136,7 +183,7 @@ impl Registry {
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Registry { version: 1, databases: vec![] })
+                return Ok(Registry { version: 1, ..Registry::default() })
             }
             Err(e) => return Err(Error::failed(format!("could not read the registry {}: {e}", path.display())).into()),
         };
@@ -204,6 +251,20 @@ impl Registry {
     }
     pub fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.id == id)
+    }
+    pub fn snapshot_by_id(&self, id: &str) -> Option<&Snapshot> {
+        self.snapshots.iter().find(|s| s.id == id)
+    }
+    /// True when a database or a snapshot has this id (its files are
+    /// someone's, not orphans).
+    pub fn owns_id(&self, id: &str) -> bool {
+        self.by_id(id).is_some() || self.snapshot_by_id(id).is_some()
+    }
+    /// The snapshots of the database with this id, oldest first.
+    pub fn snapshots_of(&self, database_id: &str) -> Vec<&Snapshot> {
+        let mut out: Vec<&Snapshot> = self.snapshots.iter().filter(|s| s.database_id == database_id).collect();
+        out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.name.cmp(&b.name)));
+        out
     }
 
     /// The entry at `addr`, or a not-found error that says what to do.

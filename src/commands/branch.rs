@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, ttl } => put(ctx, &address, with_data, ttl.ttl),
+        BranchCommand::Put { address, data, ttl } => put(ctx, &address, data.choice(), ttl.ttl),
         BranchCommand::List { address } => list(ctx, &address),
         BranchCommand::Delete { address, confirm } => {
             let addr = Address::parse(&address)?;
@@ -32,7 +32,7 @@ struct PutView {
     action: &'static str,
 }
 
-fn put(ctx: &mut Context, address: &str, with_data: bool, ttl: Option<String>) -> anyhow::Result<ExitCode> {
+fn put(ctx: &mut Context, address: &str, with_data: Option<bool>, ttl: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     branch::require_ref(&addr)?;
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;

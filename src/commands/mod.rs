@@ -6,6 +6,8 @@ mod branch;
 mod completions;
 mod db;
 mod expiry;
+mod reset;
+mod snapshot;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
+        Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

@@ -1,0 +1,390 @@
+//! Snapshots: read-only restore points of one database (SPEC section 10).
+//!
+//! A snapshot is a data fork of the database taken in one consistent moment
+//! through the fork pipeline itself (so it uses whatever exact data-copy
+//! method the files allow: a clone on a copy-on-write file system, else the
+//! page copy), then frozen:
+//!
+//! 1. the copy is built as a hidden fork `NS/SLUG@REF~snapshot~NAME` (a ref
+//!    no user can type), invisible to `snapshot list` and `db list`;
+//! 2. its file is settled (no journal or WAL beside it), synced, made mode
+//!    0400 and its directory synced;
+//! 3. under the registry lock, the hidden entry is replaced by the snapshot
+//!    record (same id, same file): one atomic registry write, so a snapshot
+//!    is either absent or whole, never half-written.
+//!
+//! A kill before step 3 leaves a hidden fork, which the next `snapshot
+//! create` or `db delete` of that database removes; a kill after it leaves
+//! a whole snapshot. The snapshot file is never opened writable again: forks
+//! read it read-only like any source. It belongs to sqlfork even when the
+//! database was imported, and goes with the database (`db delete`), with
+//! `snapshot delete`, or with `db gc` once its `--ttl` has passed.
+
+use crate::address::{self, Address, SnapshotAddress, Source};
+use crate::copy::Progress;
+use crate::error::Error;
+use crate::fork::{self, ForkOptions, ResolvedSource};
+use crate::home::{Config, Home};
+use crate::registry::{self, Entry, Parent, Registry, Snapshot, Status};
+use crate::ttl;
+use anyhow::Context;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// The infix of the hidden fork a snapshot is built as.
+pub const BUILD_INFIX: &str = "~snapshot~";
+
+/// What `snapshot create` should take.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    /// The database (or branch) to snapshot.
+    pub address: Address,
+    /// The snapshot's name; `None` means the UTC time, `20261130T120000Z`.
+    pub name: Option<String>,
+    /// Expire this long after it is taken (`db gc` deletes it then).
+    pub ttl: Option<Duration>,
+}
+
+/// The default snapshot name for a moment: `20261130T120000Z`.
+pub fn default_name(t: SystemTime) -> String {
+    ttl::format_time(t).replace(['-', ':'], "")
+}
+
+/// The address of the hidden fork that builds snapshot `name` of `db`.
+pub fn build_address(db: &Address, name: &str) -> Address {
+    let r = db.branch.as_deref().unwrap_or_default();
+    Address { branch: Some(format!("{r}{BUILD_INFIX}{name}")), ..db.clone() }
+}
+
+/// A snapshot's address, for messages.
+pub fn address_of(s: &Snapshot) -> SnapshotAddress {
+    SnapshotAddress { database: s.database_address(), name: s.name.clone() }
+}
+
+/// "it has a (2026-…), b (2026-…)" or "it has no snapshots; take one with …".
+fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
+    if snaps.is_empty() {
+        format!("{db} has no snapshots; take one with `sqlfork snapshot create {db}`")
+    } else {
+        let names: Vec<String> = snaps.iter().map(|s| format!("{} (taken {})", s.name, s.taken_at)).collect();
+        format!("{db} has {}", names.join(", "))
+    }
+}
+
+/// The database `db` and its snapshot `name`, or an error that lists what
+/// exists.
+pub fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry, &'r Snapshot), Error> {
+    let db = reg.require(&snap.database)?;
+    let all = reg.snapshots_of(&db.id);
+    match all.iter().find(|s| s.name == snap.name) {
+        Some(s) => Ok((db, s)),
+        None => Err(Error::not_found(format!("there is no snapshot {snap}; {}", what_exists(&snap.database, &all)))),
+    }
+}
+
+/// A snapshot as a fork source: its file, with lineage to its database and
+/// itself.
+pub fn resolve_source(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<ResolvedSource> {
+    let reg = Registry::load(home)?;
+    let (db, s) = find(&reg, snap)?;
+    if !s.path.exists() {
+        return Err(Error::not_found(format!(
+            "the file of snapshot {snap} ({}) is missing; delete it with `sqlfork snapshot delete {snap}`",
+            s.path.display()
+        ))
+        .into());
+    }
+    Ok(ResolvedSource {
+        path: s.path.clone(),
+        parent: Parent::Database {
+            id: db.id.clone(),
+            namespace: db.namespace.clone(),
+            slug: db.slug.clone(),
+            name: db.name.clone(),
+            branch: db.branch.clone(),
+            snapshot: Some(s.as_ref()),
+        },
+        namespace: db.namespace.clone(),
+        address: Some(db.address()),
+    })
+}
+
+/// Parse `--at`: an RFC 3339 time, or a humantime age (`2h` = two hours
+/// before `now`).
+pub fn parse_at(text: &str, now: SystemTime) -> Result<SystemTime, Error> {
+    let t = text.trim();
+    if let Ok(time) = humantime::parse_rfc3339_weak(t) {
+        return Ok(time);
+    }
+    match humantime::parse_duration(t) {
+        Ok(age) => now.checked_sub(age).ok_or_else(|| Error::invalid(format!("--at `{text}` is too far back"))),
+        Err(_) => Err(Error::invalid(format!(
+            "--at `{text}` is neither an RFC 3339 time nor an age; write it like 2026-11-30T02:00:00Z or 2h"
+        ))),
+    }
+}
+
+/// The newest snapshot of `db` taken at or before `at`; none is a
+/// not-found error that lists what exists.
+pub fn resolve_at(home: &Home, db: &Address, at: SystemTime) -> anyhow::Result<SnapshotAddress> {
+    let reg = Registry::load(home)?;
+    let entry = reg.require(db)?;
+    let all = reg.snapshots_of(&entry.id);
+    let best = all
+        .iter()
+        .filter_map(|s| ttl::parse_time(&s.taken_at).map(|t| (t, *s)))
+        .filter(|(t, _)| *t <= at)
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, s)| s);
+    match best {
+        Some(s) => Ok(SnapshotAddress { database: db.clone(), name: s.name.clone() }),
+        None => Err(Error::not_found(format!(
+            "no snapshot of {db} was taken at or before {}; {}",
+            ttl::format_time(at),
+            what_exists(db, &all)
+        ))
+        .into()),
+    }
+}
+
+/// The snapshots of `db`, oldest first.
+pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Snapshot>> {
+    let reg = Registry::load(home)?;
+    let entry = reg.require(db)?;
+    Ok(reg.snapshots_of(&entry.id).into_iter().cloned().collect())
+}
+
+/// Take a snapshot. See the module docs for the steps.
+pub fn create(
+    home: &Home,
+    config: &Config,
+    opts: &CreateOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Snapshot> {
+    let db = &opts.address;
+    let now = ttl::now();
+    let name = opts.name.clone().unwrap_or_else(|| default_name(now));
+    address::check_snapshot_name(&name)
+        .map_err(|e| Error::invalid(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
+    let snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
+    // Validate before anything is written.
+    let reg = Registry::load(home)?;
+    let entry = reg.require(db)?.clone();
+    if entry.status != Status::Healthy {
+        return Err(Error::failed(format!(
+            "cannot take a snapshot of {db}: it is still provisioning; run `sqlfork db wait {db}` first"
+        ))
+        .into());
+    }
+    if !entry.path.exists() {
+        return Err(Error::not_found(format!(
+            "cannot take a snapshot of {db}: its file {} is missing",
+            entry.path.display()
+        ))
+        .into());
+    }
+    if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
+        return Err(taken(&snap_addr).into());
+    }
+    drop(reg);
+    remove_leftovers(home, db);
+
+    // Build the copy through the fork pipeline, as a hidden fork. No TTL:
+    // the hidden fork lives only until it becomes the snapshot.
+    let hidden = build_address(db, &name);
+    let fork_config = Config { default_ttl: None, ..config.clone() };
+    let fork_opts = ForkOptions {
+        source: Source::Registered(db.clone()),
+        destination: format!("{}/{}", db.namespace, db.slug),
+        name: Some(format!("snapshot {snap_addr}")),
+        ttl: None,
+        with_data: true,
+        detach: false,
+        branch: hidden.branch.clone(),
+    };
+    let built = match fork::fork(home, &fork_config, &fork_opts, progress) {
+        Ok(out) => out.entry,
+        Err(e)
+            if fork::is_error(&e, &fork::taken(&hidden))
+                || fork::is_error(&e, &fork::being_built(&hidden))
+                || fork::is_busy_error(&e, &hidden) =>
+        {
+            return Err(Error::already_exists(format!(
+                "another sqlfork process is taking snapshot {snap_addr} right now; pick another name or wait for it"
+            ))
+            .into())
+        }
+        Err(e) => return Err(e.context(format!("could not take snapshot {snap_addr}"))),
+    };
+    // Hold the copy while it is frozen and recorded, so that nothing
+    // (a `db delete` tidying leftovers) removes it meanwhile.
+    let claim = fork::claim(home, &built.id)?;
+    let result = (|| -> anyhow::Result<Snapshot> {
+        if claim.is_none() {
+            return Err(Error::failed(format!(
+                "the copy for snapshot {snap_addr} was taken away by another process; take the snapshot again"
+            ))
+            .into());
+        }
+        freeze(&built.path).with_context(|| format!("could not make snapshot {snap_addr} read-only"))?;
+        let size = crate::ops::file_size(&built.path).unwrap_or(0);
+        Registry::update(home, |reg| {
+            let Some(db_now) = reg.by_id(&entry.id).cloned() else {
+                return Err(Error::not_found(format!(
+                    "{db} was deleted while its snapshot {name} was being taken"
+                ))
+                .into());
+            };
+            let Some(hidden_now) = reg.by_id(&built.id).filter(|e| e.status == Status::Healthy).cloned() else {
+                return Err(Error::failed(format!(
+                    "the copy for snapshot {snap_addr} disappeared before it could be recorded; take it again"
+                ))
+                .into());
+            };
+            if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
+                return Err(taken(&snap_addr).into());
+            }
+            let taken_at = hidden_now.forked_at.clone().unwrap_or_else(|| ttl::format_time(now));
+            let taken_time = ttl::parse_time(&taken_at).unwrap_or(now);
+            let snap = Snapshot {
+                id: hidden_now.id.clone(),
+                database_id: db_now.id.clone(),
+                namespace: db_now.namespace.clone(),
+                slug: db_now.slug.clone(),
+                branch: db_now.branch.clone(),
+                name: name.clone(),
+                path: hidden_now.path.clone(),
+                taken_at,
+                expires_at: opts.ttl.map(|d| ttl::format_time(taken_time + d)),
+                size_bytes: size,
+                copy: hidden_now.copy.clone(),
+            };
+            reg.remove_id(&hidden_now.id);
+            reg.snapshots.push(snap.clone());
+            Ok(snap)
+        })
+    })();
+    match result {
+        Ok(snap) => {
+            let _ = std::fs::remove_file(fork::claim_path(home, &built.id));
+            drop(claim);
+            Ok(snap)
+        }
+        Err(e) => {
+            // Nothing half-made stays: the hidden copy goes, entry and file.
+            let _ = Registry::update(home, |reg| {
+                reg.remove_id(&built.id);
+                Ok(())
+            });
+            fork::remove_files(&built.path);
+            fork::CopyState::remove(home, &built.id);
+            let _ = std::fs::remove_file(fork::claim_path(home, &built.id));
+            drop(claim);
+            Err(e)
+        }
+    }
+}
+
+fn taken(snap: &SnapshotAddress) -> Error {
+    Error::already_exists(format!(
+        "snapshot {snap} already exists; pick another name or delete it first with `sqlfork snapshot delete {snap}`"
+    ))
+}
+
+/// Make a finished copy a snapshot file: nothing beside it (its WAL folded
+/// in), synced, mode 0400, and its directory synced.
+fn freeze(path: &Path) -> anyhow::Result<()> {
+    crate::reset::settle(path);
+    for suffix in ["-journal", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(crate::reset::sidecar(path, suffix));
+    }
+    std::fs::File::open(path)?.sync_all()?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400))?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Remove what interrupted `snapshot create`s of `db` left (hidden copies
+/// no process is building). Best effort.
+pub fn remove_leftovers(home: &Home, db: &Address) {
+    let Ok(reg) = Registry::load(home) else { return };
+    let prefix = format!("{}{BUILD_INFIX}", db.branch.as_deref().unwrap_or_default());
+    for e in reg.databases.iter().filter(|e| {
+        e.namespace == db.namespace && e.slug == db.slug && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
+    }) {
+        if !fork::is_claimed(home, &e.id) {
+            let _ = crate::ops::delete(home, &e.address());
+        }
+    }
+}
+
+/// `snapshot delete`: the record leaves the registry first, then the file
+/// goes (a crash in between leaves a file no record names, which the next
+/// registry write sweeps away).
+pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
+    let removed = Registry::update(home, |reg| {
+        fork::sweep_orphans(home, reg);
+        let (_, s) = find(reg, snap)?;
+        let id = s.id.clone();
+        let i = reg.snapshots.iter().position(|s| s.id == id).expect("found above");
+        Ok(reg.snapshots.remove(i))
+    })?;
+    remove_file(&removed);
+    Ok(removed)
+}
+
+/// Remove a snapshot's file (and anything a reader left beside it).
+pub fn remove_file(s: &Snapshot) {
+    fork::remove_files(&s.path);
+}
+
+/// Take every snapshot of the database `id` out of the registry (the caller
+/// saves it, then removes their files).
+pub fn take_all_of(reg: &mut Registry, id: &str) -> Vec<Snapshot> {
+    let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+        std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.database_id == id);
+    reg.snapshots = kept;
+    gone
+}
+
+/// True when `s` has an expiry and it is not after `now`.
+pub fn is_expired(s: &Snapshot, now: SystemTime) -> bool {
+    s.expires_at.as_deref().and_then(ttl::parse_time).is_some_and(|t| ttl::remaining(t, now).is_none())
+}
+
+/// Is the snapshot a fork names (by id) still there?
+pub fn exists(reg: &Registry, r: &registry::SnapshotRef) -> bool {
+    reg.snapshot_by_id(&r.id).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_the_utc_time() {
+        let t = ttl::parse_time("2026-11-30T12:00:00Z").unwrap();
+        assert_eq!(default_name(t), "20261130T120000Z");
+        assert!(address::check_snapshot_name(&default_name(t)).is_ok());
+    }
+
+    #[test]
+    fn at_takes_times_and_ages() {
+        let now = ttl::parse_time("2026-11-30T12:00:00Z").unwrap();
+        assert_eq!(parse_at("2h", now).unwrap(), ttl::parse_time("2026-11-30T10:00:00Z").unwrap());
+        assert_eq!(parse_at("2026-11-29T01:02:03Z", now).unwrap(), ttl::parse_time("2026-11-29T01:02:03Z").unwrap());
+        assert!(parse_at("yesterday", now).unwrap_err().message.contains("RFC 3339"));
+    }
+
+    #[test]
+    fn build_addresses_are_internal() {
+        let a = Address::parse("acme/orders").unwrap();
+        assert_eq!(build_address(&a, "x").to_string(), "acme/orders@~snapshot~x");
+        let b = Address::parse("acme/orders@pr-1").unwrap();
+        assert_eq!(build_address(&b, "x").to_string(), "acme/orders@pr-1~snapshot~x");
+        assert!(crate::branch::is_internal_ref(build_address(&b, "x").branch.as_deref().unwrap()));
+    }
+}
