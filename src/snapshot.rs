@@ -336,9 +336,13 @@ pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
     Ok(removed)
 }
 
-/// Remove a snapshot's file (and anything a reader left beside it).
+/// Remove a snapshot's file (and anything a reader or a killed `snapshot
+/// create` left beside it).
 pub fn remove_file(s: &Snapshot) {
     fork::remove_files(&s.path);
+    if let Some(dir) = s.path.parent() {
+        let _ = std::fs::remove_file(dir.join(format!("{}.lock", s.id)));
+    }
 }
 
 /// Take every snapshot of the database `id` out of the registry (the caller

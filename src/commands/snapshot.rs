@@ -58,9 +58,9 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
     let snap = SnapshotAddress::parse(address)?;
-    // Look it up first, so an unknown one is "not found" before any prompt.
-    crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap)?;
     if !yes && std::io::stdin().is_terminal() {
+        // Look it up first, so an unknown one is "not found" before the prompt.
+        crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap)?;
         eprint!("Delete snapshot {snap} and its file? [y/N] ");
         std::io::stderr().flush()?;
         let mut answer = String::new();

@@ -847,6 +847,11 @@ pub mod crash {
             let name = f.file_name().to_string_lossy().into_owned();
             let (id, rest) = name.split_once('.').unwrap_or((name.as_str(), ""));
             let owner = entries.iter().find(|e| e.id == id && e.owned);
+            // A snapshot's file is named by the snapshot's id (and a claim
+            // file may stay beside it).
+            if owner.is_none() && snapshot_ids(env).contains(id) && ["sqlite", "lock"].contains(&rest) {
+                continue;
+            }
             let ok = match owner {
                 None => false,
                 Some(e) => match rest {
@@ -863,6 +868,16 @@ pub mod crash {
         }
         out.sort();
         out
+    }
+
+    /// The ids of the snapshots in the registry (`[[snapshots]]`).
+    pub fn snapshot_ids(env: &Env) -> BTreeSet<String> {
+        let text = std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default();
+        let reg: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("registry.toml does not parse ({e})"));
+        reg.get("snapshots")
+            .and_then(|d| d.as_array())
+            .map(|a| a.iter().filter_map(|s| s.get("id")?.as_str().map(String::from)).collect())
+            .unwrap_or_default()
     }
 
     /// What "equal to the source" compares: `sqlite_master` (rootpage
