@@ -69,9 +69,10 @@ pub struct ResolvedSource {
 
 impl ResolvedSource {
     fn label(&self) -> String {
-        match &self.address {
-            Some(a) => a.to_string(),
-            None => self.path.display().to_string(),
+        match (&self.address, &self.parent) {
+            (Some(a), Parent::Database { snapshot: Some(s), .. }) => format!("snapshot {a}:{}", s.name),
+            (Some(a), _) => a.to_string(),
+            (None, _) => self.path.display().to_string(),
         }
     }
 }
