@@ -3,6 +3,8 @@
 //! command, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod mount;
+
 use assert_cmd::Command;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
