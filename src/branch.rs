@@ -224,7 +224,9 @@ pub fn remove_reset_leftover(home: &Home, addr: &Address) {
     let prefix = format!("{}~", addr.branch.as_deref().unwrap_or_default());
     let Ok(reg) = Registry::load(home) else { return };
     for e in reg.databases.iter().filter(|e| {
-        e.namespace == addr.namespace && e.slug == addr.slug && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
+        e.namespace == addr.namespace
+            && e.slug == addr.slug
+            && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
     }) {
         let _ = ops::delete(home, &e.address());
     }

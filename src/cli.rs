@@ -106,7 +106,9 @@ pub enum DbCommand {
         ttl: TtlArg,
     },
     /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
-    #[command(after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before")]
+    #[command(
+        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
+    )]
     Reset {
         /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
@@ -215,7 +217,9 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
 #[derive(Debug, Subcommand)]
 pub enum SnapshotCommand {
     /// Take a read-only snapshot of NS/SLUG (or a branch), with its data
-    #[command(after_help = "NAME defaults to the UTC time, like 20261130T120000Z; it is 1-100 of A-Z a-z 0-9 . _ -. The snapshot is one consistent moment of the database, in a file of its own (mode 0400) that sqlfork owns even when the database was imported. Fork it with `sqlfork db fork NS/SLUG:NAME DST`, reset a fork to it with `sqlfork db reset NS/SLUG --to NAME`.")]
+    #[command(
+        after_help = "NAME defaults to the UTC time, like 20261130T120000Z; it is 1-100 of A-Z a-z 0-9 . _ -. The snapshot is one consistent moment of the database, in a file of its own (mode 0400) that sqlfork owns even when the database was imported. Fork it with `sqlfork db fork NS/SLUG:NAME DST`, reset a fork to it with `sqlfork db reset NS/SLUG --to NAME`."
+    )]
     Create {
         /// NS/SLUG[:NAME] or NS/SLUG@REF[:NAME]
         address: String,

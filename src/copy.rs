@@ -695,7 +695,7 @@ pub fn open_copy_connection(fork_path: &Path, source: &Path, frozen: bool) -> an
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut uri = source_uri(source);
-    if frozen {
+    if frozen || crate::schema::is_snapshot_file(source) {
         uri.push_str("&immutable=1");
     }
     conn.execute("ATTACH DATABASE ?1 AS src", [uri])

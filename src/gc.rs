@@ -107,7 +107,9 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         report.snapshots_deleted = reg
             .snapshots
             .iter()
-            .filter(|s| crate::snapshot::is_expired(s, now) || report.deleted.iter().any(|c| c.entry.id == s.database_id))
+            .filter(|s| {
+                crate::snapshot::is_expired(s, now) || report.deleted.iter().any(|c| c.entry.id == s.database_id)
+            })
             .cloned()
             .collect();
         return Ok(report);

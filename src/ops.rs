@@ -202,15 +202,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         _ => None,
     };
     let snapshots = reg.snapshots_of(&entry.id).len();
-    Ok(Detail {
-        size_bytes: file_size(&entry.path),
-        entry,
-        parent,
-        in_flight,
-        progress,
-        parent_snapshot,
-        snapshots,
-    })
+    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress, parent_snapshot, snapshots })
 }
 
 pub fn file_size(path: &Path) -> Option<u64> {

@@ -231,7 +231,9 @@ pub struct DetailView {
 impl From<&Detail> for DetailView {
     fn from(d: &Detail) -> Self {
         let mut forked_from = d.parent.as_ref().map(ParentView::from);
-        if let (Some(ParentView::Database { snapshot, .. }), Some((r, deleted))) = (&mut forked_from, &d.parent_snapshot) {
+        if let (Some(ParentView::Database { snapshot, .. }), Some((r, deleted))) =
+            (&mut forked_from, &d.parent_snapshot)
+        {
             *snapshot = Some(SnapshotParentView::new(r, *deleted));
         }
         DetailView {

@@ -185,10 +185,7 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
             let _ = std::fs::remove_file(sidecar(&target.path, suffix));
         }
         std::fs::rename(&t.path, &target.path).map_err(|e| {
-            Error::failed(format!(
-                "could not put the new copy of {} in place ({e}); it is unchanged",
-                target.address()
-            ))
+            Error::failed(format!("could not put the new copy of {} in place ({e}); it is unchanged", target.address()))
         })?;
         if let Some(dir) = target.path.parent() {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
@@ -301,11 +298,7 @@ pub fn reset(
 }
 
 /// Where a reset of `entry` reads from, refusing what cannot be reset.
-fn decide_source(
-    reg: &Registry,
-    entry: &Entry,
-    to: Option<&str>,
-) -> Result<(Source, String, Option<Snapshot>), Error> {
+fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Source, String, Option<Snapshot>), Error> {
     let addr = entry.address();
     if !entry.owned {
         return Err(Error::invalid(format!(

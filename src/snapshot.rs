@@ -231,10 +231,9 @@ pub fn create(
         let size = crate::ops::file_size(&built.path).unwrap_or(0);
         Registry::update(home, |reg| {
             let Some(db_now) = reg.by_id(&entry.id).cloned() else {
-                return Err(Error::not_found(format!(
-                    "{db} was deleted while its snapshot {name} was being taken"
-                ))
-                .into());
+                return Err(
+                    Error::not_found(format!("{db} was deleted while its snapshot {name} was being taken")).into()
+                );
             };
             let Some(hidden_now) = reg.by_id(&built.id).filter(|e| e.status == Status::Healthy).cloned() else {
                 return Err(Error::failed(format!(

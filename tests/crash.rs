@@ -780,7 +780,10 @@ fn snapshot_create_reset_and_delete_killed_anywhere_never_expose_a_half_snapshot
         assert!(pr.healthy && pr.id == id && pr.path == path, "{what}: {pr:?}");
         integrity_ok(&path).unwrap_or_else(|e| panic!("{what}: {e}"));
         let now = image(&path);
-        assert!(now == marked || (kind == "reset" && now == base), "{what}: the fork is neither its old nor its new state");
+        assert!(
+            now == marked || (kind == "reset" && now == base),
+            "{what}: the fork is neither its old nor its new state"
+        );
         // Every snapshot listed is whole and read-only.
         let list = json(&ok(&env, &["--json", "snapshot", "list", "acme/pr-1"], &[]), &what);
         for s in list.as_array().unwrap() {

@@ -87,10 +87,13 @@ fn a_snapshot_is_a_fork_source_and_lineage_names_it() {
     run_at(&env, T0, &["snapshot", "create", "acme/orders:before-0042"]).ok();
     exec(&src, "DELETE FROM t");
 
-    let out =
-        run_at(&env, &plus(T0, 3 * 86_400), &["--json", "db", "fork", "acme/orders:before-0042", "pr-1", "--with-data"])
-            .ok()
-            .json();
+    let out = run_at(
+        &env,
+        &plus(T0, 3 * 86_400),
+        &["--json", "db", "fork", "acme/orders:before-0042", "pr-1", "--with-data"],
+    )
+    .ok()
+    .json();
     assert_eq!(out["forkedFrom"]["snapshot"]["name"], "before-0042");
     let fork = Path::new(out["path"].as_str().unwrap()).to_path_buf();
     assert_eq!(rows(&fork), 100, "the fork holds the snapshot's rows, not the source's current ones");
@@ -115,7 +118,10 @@ fn a_snapshot_is_a_fork_source_and_lineage_names_it() {
     assert_eq!(j["forkedFrom"]["snapshot"]["name"], "before-0042");
     env.run(&["db", "delete", "acme/orders"]).ok();
     let j = env.run(&["--json", "db", "show", "acme/pr-1"]).ok().json();
-    assert_eq!((j["forkedFrom"]["deleted"].clone(), j["forkedFrom"]["snapshot"]["name"].clone()), (true.into(), "before-0042".into()));
+    assert_eq!(
+        (j["forkedFrom"]["deleted"].clone(), j["forkedFrom"]["snapshot"]["name"].clone()),
+        (true.into(), "before-0042".into())
+    );
     assert_eq!(rows(&fork), 101, "the fork lives on after its snapshot and parent are gone");
 }
 
@@ -133,7 +139,8 @@ fn fork_at_takes_the_newest_snapshot_at_or_before_the_time() {
     assert_eq!(out["forkedFrom"]["snapshot"]["name"], "two");
     assert_eq!(rows(Path::new(out["path"].as_str().unwrap())), 80);
     // Exactly at a snapshot's time counts.
-    let out = env.run(&["--json", "db", "fork", "acme/orders", "b", "--with-data", "--at", &plus(T0, 2 * HOUR)]).ok().json();
+    let out =
+        env.run(&["--json", "db", "fork", "acme/orders", "b", "--with-data", "--at", &plus(T0, 2 * HOUR)]).ok().json();
     assert_eq!(out["forkedFrom"]["snapshot"]["name"], "three");
     // An age: 2h30m before 14:40 is 12:10.
     let out =
@@ -142,7 +149,12 @@ fn fork_at_takes_the_newest_snapshot_at_or_before_the_time() {
             .json();
     assert_eq!(out["forkedFrom"]["snapshot"]["name"], "one");
 
-    refused(&env, &["db", "fork", "acme/orders", "d", "--at", "2026-11-29T00:00:00Z"], 3, "one (taken 2026-11-30T12:00:00Z)");
+    refused(
+        &env,
+        &["db", "fork", "acme/orders", "d", "--at", "2026-11-29T00:00:00Z"],
+        3,
+        "one (taken 2026-11-30T12:00:00Z)",
+    );
     refused(&env, &["db", "fork", "acme/orders", "d", "--at", "last tuesday"], 2, "RFC 3339");
     refused(&env, &["db", "fork", "acme/orders:nope", "d"], 3, "acme/orders has one");
     refused(&env, &["db", "fork", "acme/orders:no way", "d"], 2, "' '");
@@ -238,7 +250,8 @@ fn what_cannot_be_reset_or_snapshotted_is_refused_cleanly() {
 fn branches_remember_their_data_mode_and_take_snapshots() {
     let env = Env::new();
     let src = orders(&env);
-    let path = std::path::PathBuf::from(env.run(&["branch", "put", "acme/orders@pr-9", "--with-data"]).ok().stdout.trim());
+    let path =
+        std::path::PathBuf::from(env.run(&["branch", "put", "acme/orders@pr-9", "--with-data"]).ok().stdout.trim());
     assert_eq!(rows(&path), 100);
     exec(&src, "DELETE FROM t WHERE id > 60");
     let again = env.run(&["branch", "put", "acme/orders@pr-9"]).ok();
@@ -305,4 +318,29 @@ fn db_delete_and_gc_remove_snapshots() {
 
 fn orders_again(env: &Env) {
     env.run(&["db", "import", "acme/orders", env.path("orders.db").to_str().unwrap()]).ok();
+}
+
+#[test]
+fn forks_of_a_wal_snapshot_are_wal_by_every_method_and_leave_nothing_beside_it() {
+    let env = Env::new();
+    orders(&env);
+    let snap = env.run(&["--json", "snapshot", "create", "acme/orders:s"]).ok().json();
+    let snap_path = std::path::PathBuf::from(snap["path"].as_str().unwrap());
+    let journal = |p: &Path| -> String {
+        let c = rusqlite::Connection::open(p).unwrap();
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap()
+    };
+    env.run(&["db", "fork", "acme/orders:s", "pages", "--with-data"]).ok();
+    env.run(&["db", "fork", "acme/orders:s", "schema"]).ok();
+    env.config("copy_method = \"rows\"\n");
+    env.run(&["db", "fork", "acme/orders:s", "rows", "--with-data"]).ok();
+    for (name, n) in [("pages", 100), ("schema", 0), ("rows", 100)] {
+        let p = env.db_path(&format!("acme/{name}"));
+        assert_eq!(rows(&p), n, "{name}");
+        assert_eq!(journal(&p), "wal", "a fork of a WAL database's snapshot is WAL ({name})");
+    }
+    let beside: Vec<String> =
+        env.database_files().into_iter().filter(|f| f.contains(snap["id"].as_str().unwrap())).collect();
+    assert_eq!(beside, [format!("{}.sqlite", snap["id"].as_str().unwrap())], "nothing beside the snapshot");
+    assert_eq!(mode(&snap_path), 0o400);
 }

@@ -378,7 +378,11 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
             } else if entry.owned {
                 format!("Deleted {addr}, its file{snaps}")
             } else {
-                format!("Removed {addr} from the registry{}; its file {} is untouched", snaps.replacen(" and its", " and deleted its", 1), entry.path.display())
+                format!(
+                    "Removed {addr} from the registry{}; its file {} is untouched",
+                    snaps.replacen(" and its", " and deleted its", 1),
+                    entry.path.display()
+                )
             }
         },
         &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned, snapshots_deleted: snapshots.len() },

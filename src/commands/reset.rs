@@ -32,7 +32,8 @@ pub fn run(
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let out = reset::reset(&ctx.home, &config, &ResetOptions { address: addr.clone(), to, with_data, ttl }, &mut progress)?;
+    let out =
+        reset::reset(&ctx.home, &config, &ResetOptions { address: addr.clone(), to, with_data, ttl }, &mut progress)?;
     let e = &out.entry;
     if !ctx.printer.json {
         let kind = if out.with_data { "with data" } else { "schema only" };
