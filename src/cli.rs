@@ -9,7 +9,7 @@ Exit codes:
   0  success
   1  failure (I/O, SQLite, a fork that could not be made)
   2  usage error or invalid input (bad address, bad TTL, not a database)
-  3  not found (no such database, branch or file)
+  3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
 
