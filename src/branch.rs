@@ -9,18 +9,18 @@
 //! made with data, and a later put resets it the same way unless told
 //! otherwise.
 
-use crate::address::{self, Address, Source};
+use crate::address::{self, is_internal_ref, Address, Source};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::ops;
-use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status};
 use crate::reset::{self, is_contention, Expiry};
 use crate::ttl;
 use std::time::{Duration, Instant};
 
-pub use crate::reset::{reset_address, wait_for_claim, RESET_SUFFIX, WAIT};
+pub use crate::reset::WAIT;
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
@@ -60,11 +60,6 @@ impl PutAction {
 pub struct PutOutcome {
     pub entry: Entry,
     pub action: PutAction,
-}
-
-/// True for refs sqlfork uses internally (never valid user refs).
-pub fn is_internal_ref(r: &str) -> bool {
-    r.contains('~')
 }
 
 /// Check that `addr` names a branch, and return its ref.
@@ -112,7 +107,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             Err(e) => return Err(e),
         }
         if Instant::now() >= deadline {
-            return Err(fork::busy(addr).into());
+            return Err(Error::Busy { address: addr.clone() }.into());
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -212,7 +207,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
         .cloned()
         .collect();
     if out.is_empty() && reg.get(&db).is_none() {
-        return Err(registry::not_found(&db).into());
+        return Err(Error::NotFound { address: db }.into());
     }
     out.sort_by_key(|e| e.address());
     Ok(out)

@@ -16,30 +16,23 @@
 //! path: a connection string stays valid.
 
 use crate::address::{self, Address, SnapshotAddress, Source};
+use crate::claim::Claim;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
+use crate::layout;
 use crate::ops;
-use crate::registry::{self, Entry, FileLock, Parent, Registry, Snapshot, Status};
+use crate::registry::{Entry, Parent, Registry, Snapshot, Status};
 use crate::ttl;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// Appended to a database's ref to name the fork a reset builds.
-pub const RESET_SUFFIX: &str = "~reset";
 
 /// How long a reset waits for another process that is building, resetting
 /// or deleting the same database.
 pub const WAIT: Duration = Duration::from_secs(30 * 60);
-
-/// The address of the fork a reset of `addr` builds.
-pub fn reset_address(addr: &Address) -> Address {
-    let r = addr.branch.as_deref().unwrap_or_default();
-    Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..addr.clone() }
-}
 
 /// What becomes of the expiry when a reset swaps the new state in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +67,8 @@ pub(crate) fn reset_in_place(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Option<Entry>> {
     let addr = plan.target.address();
-    let Some(claim) = wait_for_claim(home, &plan.target.id, deadline)? else {
-        return Err(fork::busy(&addr).into());
+    let Some(claim) = Claim::wait(home, &plan.target.id, deadline)? else {
+        return Err(Error::Busy { address: addr.clone() }.into());
     };
     // Look again now that we hold the database: it may have been deleted or
     // reset meanwhile.
@@ -85,7 +78,7 @@ pub(crate) fn reset_in_place(
         return Ok(None);
     }
     let src = fork::resolve_source(home, config, &plan.source)?;
-    let temp_addr = reset_address(&addr);
+    let temp_addr = addr.reset_copy();
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
@@ -108,9 +101,7 @@ pub(crate) fn reset_in_place(
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
     let entry = swap(home, &target, &built.entry, plan)?;
-    // Tidy the claim file away as a finished build does; a process waiting
-    // on it notices (`FileLock::is_current`) and takes a fresh one.
-    let _ = std::fs::remove_file(fork::claim_path(home, &target.id));
+    // Releasing the claim tidies its file away as a finished build does.
     drop(claim);
     Ok(Some(entry))
 }
@@ -128,39 +119,15 @@ fn same_parent(a: &Parent, b: &Parent) -> bool {
 /// Errors that mean "another process is busy with this database, or with
 /// its reset's hidden copy, right now": the reset looks again.
 pub(crate) fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
-    let temp = reset_address(addr);
-    let known = [
-        fork::busy(addr),
-        fork::busy(&temp),
-        // Two first puts at once: the loser looks again and resets.
-        fork::taken(addr),
-        fork::being_built(addr),
-        // A `db resume` took up (or just finished) an interrupted reset's
-        // copy.
-        fork::taken(&temp),
-        fork::being_built(&temp),
-        ops::in_use(&temp),
-    ];
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| known.contains(e))
-}
-
-/// Wait for the build claim on `id` (held by a process building,
-/// resetting or deleting it). `None` when the deadline passed.
-pub fn wait_for_claim(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<FileLock>> {
-    let path = fork::claim_path(home, id);
-    loop {
-        if let Some(lock) = fork::claim(home, id)? {
-            if lock.is_current(&path) {
-                return Ok(Some(lock));
-            }
-            // We locked a file another process removed: it protects nothing.
-            continue;
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let temp = addr.reset_copy();
+    Error::any_in(err, |e| match e {
+        Error::Busy { address } => *address == *addr || *address == temp,
+        // Two first puts at once: the loser looks again and resets. Or a
+        // `db resume` took up (or just finished) an interrupted reset's copy.
+        Error::Taken { address } | Error::BeingBuilt { address } => *address == *addr || *address == temp,
+        Error::InUse { address } => *address == temp,
+        _ => false,
+    })
 }
 
 /// Put the finished fork `temp` in place of `target`: its file is renamed
@@ -177,13 +144,11 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
             Error::failed(format!("the new copy of {} disappeared before it could be put in place", target.address()))
         })?;
         if reg.by_id(&target.id).is_none() {
-            return Err(registry::not_found(&target.address()).into());
+            return Err(Error::NotFound { address: target.address() }.into());
         }
         // Nothing beside the path may belong to the old file: a stale
         // journal or WAL would be replayed into the new one.
-        for suffix in ["-journal", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(sidecar(&target.path, suffix));
-        }
+        layout::remove_sqlite_side_files(&target.path);
         std::fs::rename(&t.path, &target.path).map_err(|e| {
             Error::failed(format!("could not put the new copy of {} in place ({e}); it is unchanged", target.address()))
         })?;
@@ -204,16 +169,8 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         }
         Ok(b.clone())
     })?;
-    fork::CopyState::remove(home, &temp.id);
-    let _ = std::fs::remove_file(fork::claim_path(home, &temp.id));
+    layout::remove_copy_state(home, &temp.id);
     Ok(entry)
-}
-
-/// `path` with a SQLite side-file suffix (`-wal`, `-shm`, `-journal`).
-pub fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    p.into()
 }
 
 /// Bring a database file to a state where nothing beside it matters:
@@ -291,7 +248,7 @@ pub fn reset(
             Err(e) => return Err(e),
         }
         if Instant::now() >= deadline {
-            return Err(fork::busy(addr).into());
+            return Err(Error::Busy { address: addr.clone() }.into());
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -300,21 +257,20 @@ pub fn reset(
 /// Where a reset of `entry` reads from, refusing what cannot be reset.
 fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Source, String, Option<Snapshot>), Error> {
     let addr = entry.address();
+    let refuse = |why: String| Error::NotResettable { address: addr.clone(), why };
     if !entry.owned {
-        return Err(Error::invalid(format!(
-            "{addr} cannot be reset: it was imported (`db import`), and sqlfork never writes a file it did not create; fork it instead with `sqlfork db fork {addr} NEW`"
+        return Err(refuse(format!(
+            "it was imported (`db import`), and sqlfork never writes a file it did not create; fork it instead with `sqlfork db fork {addr} NEW`"
         )));
     }
     if entry.status != Status::Healthy {
-        return Err(Error::failed(format!(
-            "{addr} cannot be reset: it is still provisioning; run `sqlfork db wait {addr}` (or `sqlfork db delete {addr}`) first"
-        )));
+        return Err(Error::StillProvisioning { address: addr.clone(), action: "reset" });
     }
     if let Some(to) = to {
         let snap = if to.contains(':') {
             let s = SnapshotAddress::parse(to)?;
             if s.database != addr {
-                return Err(Error::invalid(format!(
+                return Err(refuse(format!(
                     "--to {to} is a snapshot of {}, not of {addr}: a reset goes back only to {addr}'s own snapshots (`sqlfork snapshot list {addr}`)",
                     s.database
                 )));
@@ -328,8 +284,8 @@ fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Sou
         return Ok((Source::Snapshot(snap.clone()), snap.to_string(), Some(s.clone())));
     }
     match &entry.forked_from {
-        None => Err(Error::invalid(format!(
-            "{addr} cannot be reset: it was created empty (`db create`), so it has no parent to go back to; reset it to one of its snapshots with `sqlfork db reset {addr} --to NAME`"
+        None => Err(refuse(format!(
+            "it was created empty (`db create`), so it has no parent to go back to; reset it to one of its snapshots with `sqlfork db reset {addr} --to NAME`"
         ))),
         Some(Parent::Path(p)) => Ok((Source::Path(p.clone()), p.display().to_string(), None)),
         Some(Parent::Database { namespace, slug, branch, snapshot: Some(r), .. }) => {
@@ -338,8 +294,8 @@ fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Sou
                 if let Some(b) = branch {
                     from.push_str(&format!("@{b}"));
                 }
-                return Err(Error::invalid(format!(
-                    "{addr} cannot be reset: the snapshot it was forked from ({from}:{}) was deleted; reset it to one of its own snapshots with --to NAME, or fork again",
+                return Err(refuse(format!(
+                    "the snapshot it was forked from ({from}:{}) was deleted; reset it to one of its own snapshots with --to NAME, or fork again",
                     r.name
                 )));
             };
@@ -353,8 +309,8 @@ fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Sou
                 if let Some(b) = branch {
                     from.push_str(&format!("@{b}"));
                 }
-                Err(Error::invalid(format!(
-                    "{addr} cannot be reset: its parent {from} was deleted; reset it to one of its snapshots with --to NAME, or fork again"
+                Err(refuse(format!(
+                    "its parent {from} was deleted; reset it to one of its snapshots with --to NAME, or fork again"
                 )))
             }
         },

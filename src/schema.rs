@@ -104,7 +104,7 @@ impl SourceSchema {
 pub fn check_source_file(path: &Path) -> Result<(), Error> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::not_found(format!("source file {} does not exist; check the path", path.display()))
+            Error::SourceFileMissing { path: path.to_path_buf() }
         } else {
             Error::failed(format!("could not read source file {}: {e}", path.display()))
         }
@@ -187,6 +187,14 @@ fn header_says_wal(path: &Path) -> bool {
     use std::io::Read;
     let mut h = [0u8; 20];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut h)).is_ok() && h[18] == 2 && h[19] == 2
+}
+
+/// Open a database sqlfork owns, read-write, with the fork-side settings.
+pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    harden(&conn)?;
+    Ok(conn)
 }
 
 /// The `-wal` and `-shm` files SQLite creates beside a WAL-mode source when

@@ -21,10 +21,12 @@
 //! `snapshot delete`, or with `db gc` once its `--ttl` has passed.
 
 use crate::address::{self, Address, SnapshotAddress, Source};
+use crate::claim::{is_claimed, Claim};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork::{self, ForkOptions, ResolvedSource};
 use crate::home::{Config, Home};
+use crate::layout;
 use crate::registry::{self, Entry, Parent, Registry, Snapshot, Status};
 use crate::ttl;
 use anyhow::Context;
@@ -79,7 +81,7 @@ pub fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry,
     let all = reg.snapshots_of(&db.id);
     match all.iter().find(|s| s.name == snap.name) {
         Some(s) => Ok((db, s)),
-        None => Err(Error::not_found(format!("there is no snapshot {snap}; {}", what_exists(&snap.database, &all)))),
+        None => Err(Error::SnapshotNotFound { snapshot: snap.clone(), existing: what_exists(&snap.database, &all) }),
     }
 }
 
@@ -89,11 +91,7 @@ pub fn resolve_source(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Res
     let reg = Registry::load(home)?;
     let (db, s) = find(&reg, snap)?;
     if !s.path.exists() {
-        return Err(Error::not_found(format!(
-            "the file of snapshot {snap} ({}) is missing; delete it with `sqlfork snapshot delete {snap}`",
-            s.path.display()
-        ))
-        .into());
+        return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
     }
     Ok(ResolvedSource {
         path: s.path.clone(),
@@ -139,12 +137,10 @@ pub fn resolve_at(home: &Home, db: &Address, at: SystemTime) -> anyhow::Result<S
         .map(|(_, s)| s);
     match best {
         Some(s) => Ok(SnapshotAddress { database: db.clone(), name: s.name.clone() }),
-        None => Err(Error::not_found(format!(
-            "no snapshot of {db} was taken at or before {}; {}",
-            ttl::format_time(at),
-            what_exists(db, &all)
-        ))
-        .into()),
+        None => {
+            Err(Error::NoSnapshotAt { address: db.clone(), at: ttl::format_time(at), existing: what_exists(db, &all) }
+                .into())
+        }
     }
 }
 
@@ -172,20 +168,13 @@ pub fn create(
     let reg = Registry::load(home)?;
     let entry = reg.require(db)?.clone();
     if entry.status != Status::Healthy {
-        return Err(Error::failed(format!(
-            "cannot take a snapshot of {db}: it is still provisioning; run `sqlfork db wait {db}` first"
-        ))
-        .into());
+        return Err(Error::StillProvisioning { address: db.clone(), action: "take a snapshot of" }.into());
     }
     if !entry.path.exists() {
-        return Err(Error::not_found(format!(
-            "cannot take a snapshot of {db}: its file {} is missing",
-            entry.path.display()
-        ))
-        .into());
+        return Err(Error::FileMissing { address: db.clone(), path: entry.path.clone() }.into());
     }
     if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
-        return Err(taken(&snap_addr).into());
+        return Err(Error::SnapshotTaken { snapshot: snap_addr.clone() }.into());
     }
     drop(reg);
     remove_leftovers(home, db);
@@ -206,20 +195,18 @@ pub fn create(
     let built = match fork::fork(home, &fork_config, &fork_opts, progress) {
         Ok(out) => out.entry,
         Err(e)
-            if fork::is_error(&e, &fork::taken(&hidden))
-                || fork::is_error(&e, &fork::being_built(&hidden))
-                || fork::is_busy_error(&e, &hidden) =>
+            if Error::any_in(
+                &e,
+                |e| matches!(e, Error::Taken { address } | Error::BeingBuilt { address } | Error::Busy { address } if *address == hidden),
+            ) =>
         {
-            return Err(Error::already_exists(format!(
-                "another sqlfork process is taking snapshot {snap_addr} right now; pick another name or wait for it"
-            ))
-            .into())
+            return Err(Error::SnapshotBeingTaken { snapshot: snap_addr.clone() }.into())
         }
         Err(e) => return Err(e.context(format!("could not take snapshot {snap_addr}"))),
     };
     // Hold the copy while it is frozen and recorded, so that nothing
     // (a `db delete` tidying leftovers) removes it meanwhile.
-    let claim = fork::claim(home, &built.id)?;
+    let claim = Claim::take(home, &built.id)?;
     let result = (|| -> anyhow::Result<Snapshot> {
         if claim.is_none() {
             return Err(Error::failed(format!(
@@ -228,12 +215,10 @@ pub fn create(
             .into());
         }
         freeze(&built.path).with_context(|| format!("could not make snapshot {snap_addr} read-only"))?;
-        let size = crate::ops::file_size(&built.path).unwrap_or(0);
+        let size = layout::file_size(&built.path).unwrap_or(0);
         Registry::update(home, |reg| {
             let Some(db_now) = reg.by_id(&entry.id).cloned() else {
-                return Err(
-                    Error::not_found(format!("{db} was deleted while its snapshot {name} was being taken")).into()
-                );
+                return Err(Error::Gone { address: db.clone() }.into());
             };
             let Some(hidden_now) = reg.by_id(&built.id).filter(|e| e.status == Status::Healthy).cloned() else {
                 return Err(Error::failed(format!(
@@ -242,7 +227,7 @@ pub fn create(
                 .into());
             };
             if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
-                return Err(taken(&snap_addr).into());
+                return Err(Error::SnapshotTaken { snapshot: snap_addr.clone() }.into());
             }
             let taken_at = hidden_now.forked_at.clone().unwrap_or_else(|| ttl::format_time(now));
             let taken_time = ttl::parse_time(&taken_at).unwrap_or(now);
@@ -266,7 +251,6 @@ pub fn create(
     })();
     match result {
         Ok(snap) => {
-            let _ = std::fs::remove_file(fork::claim_path(home, &built.id));
             drop(claim);
             Ok(snap)
         }
@@ -276,28 +260,19 @@ pub fn create(
                 reg.remove_id(&built.id);
                 Ok(())
             });
-            fork::remove_files(&built.path);
-            fork::CopyState::remove(home, &built.id);
-            let _ = std::fs::remove_file(fork::claim_path(home, &built.id));
+            layout::remove_database_files(&built.path);
+            layout::remove_copy_state(home, &built.id);
             drop(claim);
             Err(e)
         }
     }
 }
 
-fn taken(snap: &SnapshotAddress) -> Error {
-    Error::already_exists(format!(
-        "snapshot {snap} already exists; pick another name or delete it first with `sqlfork snapshot delete {snap}`"
-    ))
-}
-
 /// Make a finished copy a snapshot file: nothing beside it (its WAL folded
 /// in), synced, mode 0400, and its directory synced.
 fn freeze(path: &Path) -> anyhow::Result<()> {
     crate::reset::settle(path);
-    for suffix in ["-journal", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(crate::reset::sidecar(path, suffix));
-    }
+    layout::remove_sqlite_side_files(path);
     std::fs::File::open(path)?.sync_all()?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400))?;
     if let Some(dir) = path.parent() {
@@ -314,7 +289,7 @@ pub fn remove_leftovers(home: &Home, db: &Address) {
     for e in reg.databases.iter().filter(|e| {
         e.namespace == db.namespace && e.slug == db.slug && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
     }) {
-        if !fork::is_claimed(home, &e.id) {
+        if !is_claimed(home, &e.id) {
             let _ = crate::ops::delete(home, &e.address());
         }
     }
@@ -325,7 +300,7 @@ pub fn remove_leftovers(home: &Home, db: &Address) {
 /// registry write sweeps away).
 pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
     let removed = Registry::update(home, |reg| {
-        fork::sweep_orphans(home, reg);
+        crate::sweep::sweep_orphans(home, reg);
         let (_, s) = find(reg, snap)?;
         let id = s.id.clone();
         let i = reg.snapshots.iter().position(|s| s.id == id).expect("found above");
@@ -338,7 +313,7 @@ pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
 /// Remove a snapshot's file (and anything a reader or a killed `snapshot
 /// create` left beside it).
 pub fn remove_file(s: &Snapshot) {
-    fork::remove_files(&s.path);
+    layout::remove_database_files(&s.path);
     if let Some(dir) = s.path.parent() {
         let _ = std::fs::remove_file(dir.join(format!("{}.lock", s.id)));
     }
@@ -379,7 +354,7 @@ mod tests {
         let now = ttl::parse_time("2026-11-30T12:00:00Z").unwrap();
         assert_eq!(parse_at("2h", now).unwrap(), ttl::parse_time("2026-11-30T10:00:00Z").unwrap());
         assert_eq!(parse_at("2026-11-29T01:02:03Z", now).unwrap(), ttl::parse_time("2026-11-29T01:02:03Z").unwrap());
-        assert!(parse_at("yesterday", now).unwrap_err().message.contains("RFC 3339"));
+        assert!(parse_at("yesterday", now).unwrap_err().to_string().contains("RFC 3339"));
     }
 
     #[test]
@@ -388,6 +363,6 @@ mod tests {
         assert_eq!(build_address(&a, "x").to_string(), "acme/orders@~snapshot~x");
         let b = Address::parse("acme/orders@pr-1").unwrap();
         assert_eq!(build_address(&b, "x").to_string(), "acme/orders@pr-1~snapshot~x");
-        assert!(crate::branch::is_internal_ref(build_address(&b, "x").branch.as_deref().unwrap()));
+        assert!(build_address(&b, "x").is_internal());
     }
 }

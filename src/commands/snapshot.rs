@@ -82,7 +82,7 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
 /// a source address.
 pub fn source_at(ctx: &mut Context, src: &str, at: &str) -> anyhow::Result<String> {
     let db = Address::parse(src).map_err(|e| {
-        Error::invalid(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {})", e.message))
+        Error::invalid(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {})", e))
     })?;
     let when = snapshot::parse_at(at, ttl::now())?;
     let snap = snapshot::resolve_at(&ctx.home, &db, when)?;
