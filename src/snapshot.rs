@@ -177,6 +177,12 @@ pub fn create(
         return Err(Error::SnapshotTaken { snapshot: snap_addr.clone() }.into());
     }
     drop(reg);
+    // Held from here until the snapshot is recorded (or abandoned): no other
+    // process takes the same snapshot meanwhile, and none tidies our hidden
+    // copy away as a leftover between its build and its recording.
+    let Some(_taking) = Claim::take(home, &taking_id(&entry.id, &name))? else {
+        return Err(Error::SnapshotBeingTaken { snapshot: snap_addr }.into());
+    };
     remove_leftovers(home, db);
 
     // Build the copy through the fork pipeline, as a hidden fork. No TTL:
@@ -285,14 +291,30 @@ fn freeze(path: &Path) -> anyhow::Result<()> {
 /// no process is building). Best effort.
 pub fn remove_leftovers(home: &Home, db: &Address) {
     let Ok(reg) = Registry::load(home) else { return };
+    let Some(db_id) = reg.get(db).map(|e| e.id.clone()) else { return };
     let prefix = format!("{}{BUILD_INFIX}", db.branch.as_deref().unwrap_or_default());
-    for e in reg.databases.iter().filter(|e| {
-        e.namespace == db.namespace && e.slug == db.slug && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
-    }) {
-        if !is_claimed(home, &e.id) {
+    for e in reg.databases.iter().filter(|e| e.namespace == db.namespace && e.slug == db.slug) {
+        let Some(name) = e.branch.as_deref().and_then(|b| b.strip_prefix(&prefix)) else { continue };
+        if !is_claimed(home, &e.id) && !is_claimed(home, &taking_id(&db_id, name)) {
             let _ = crate::ops::delete(home, &e.address());
         }
     }
+}
+
+/// The id whose claim a process holds while it takes snapshot `name` of the
+/// database `db_id`: 32 hex digits derived from both (FNV-1a, twice), so
+/// that it names a claim file like any id and the orphan sweep leaves it
+/// alone while it is held.
+fn taking_id(db_id: &str, name: &str) -> String {
+    let fnv = |seed: u64| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+        for b in db_id.bytes().chain([b':']).chain(name.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    format!("{:016x}{:016x}", fnv(0), fnv(0x9e37_79b9_7f4a_7c15))
 }
 
 /// `snapshot delete`: the record leaves the registry first, then the file
@@ -355,6 +377,14 @@ mod tests {
         assert_eq!(parse_at("2h", now).unwrap(), ttl::parse_time("2026-11-30T10:00:00Z").unwrap());
         assert_eq!(parse_at("2026-11-29T01:02:03Z", now).unwrap(), ttl::parse_time("2026-11-29T01:02:03Z").unwrap());
         assert!(parse_at("yesterday", now).unwrap_err().to_string().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn taking_ids_are_ids_and_differ_by_name() {
+        let a = taking_id("0123456789abcdef0123456789abcdef", "x");
+        assert!(layout::is_id(&a), "{a}");
+        assert_eq!(a, taking_id("0123456789abcdef0123456789abcdef", "x"));
+        assert_ne!(a, taking_id("0123456789abcdef0123456789abcdef", "y"));
     }
 
     #[test]
