@@ -3,9 +3,13 @@
 
 mod common;
 
-use common::exp::{exec, int, plus, run_at, set_entry_field, HOUR};
-use common::{mode, Env};
+use common::*;
 use std::path::Path;
+
+/// `sqlfork ARGS` with the clock at `now`.
+fn run_at(env: &Env, now: &str, args: &[&str]) -> Run {
+    env.cmd(args).now(now).run()
+}
 
 const T0: &str = "2026-11-30T12:00:00Z";
 
@@ -20,8 +24,24 @@ fn orders(env: &Env) -> std::path::PathBuf {
     src
 }
 
+/// Rows in `t`, read through a read-write connection: a read-only one would
+/// leave `-wal` and `-shm` beside a WAL database, which the tests check
+/// sqlfork never does.
 fn rows(path: &Path) -> i64 {
-    int(path, "SELECT count(*) FROM t")
+    count(path, "SELECT count(*) FROM t")
+}
+
+/// Rows in a snapshot's `t`, read as sqlfork reads it: immutable.
+fn snapshot_rows(path: &Path) -> i64 {
+    let uri = format!("file:{}?immutable=1", path.display());
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let conn = rusqlite::Connection::open_with_flags(uri, flags).unwrap();
+    conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+}
+
+fn count(path: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()))
 }
 
 fn snapshot_json(env: &Env, db: &str) -> Vec<serde_json::Value> {
@@ -55,7 +75,7 @@ fn create_list_and_delete_snapshots_of_an_imported_database() {
         let path = Path::new(s["path"].as_str().unwrap());
         assert!(path.starts_with(env.home.join("databases")), "the snapshot file is sqlfork's own: {path:?}");
         assert_eq!(mode(path), 0o400, "a snapshot file is read-only");
-        assert_eq!(rows(path), 100);
+        assert_eq!(snapshot_rows(path), 100);
         assert!(s["sizeBytes"].as_u64().unwrap() > 0);
         for key in ["name", "takenAt", "expiresAt", "address"] {
             assert!(s.get(key).is_some(), "{key} missing in {s}");
@@ -177,7 +197,7 @@ fn reset_goes_back_to_the_parent_or_a_snapshot_in_place() {
     let r = env.run(&["--quiet", "db", "reset", "acme/pr-1", "--to", "before"]).ok();
     assert_eq!(r.stdout.trim(), path.to_str().unwrap(), "--quiet prints only the path");
     assert_eq!(rows(&path), 100);
-    assert_eq!(int(&path, "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'migrated'"), 0);
+    assert_eq!(count(&path, "SELECT count(*) FROM pragma_table_info('t') WHERE name = 'migrated'"), 0);
     let j = env.run(&["--json", "db", "show", "acme/pr-1"]).ok().json();
     assert_eq!((j["id"].clone(), j["expiresAt"].clone()), (id.clone(), expires.clone()), "same id, expiry kept");
     assert_eq!(j["forkedFrom"]["slug"], "orders", "a reset to its own snapshot keeps its lineage");
@@ -241,7 +261,7 @@ fn what_cannot_be_reset_or_snapshotted_is_refused_cleanly() {
     assert_eq!(rows(&blank), 0);
 
     // Provisioning: neither reset nor snapshot.
-    set_entry_field(&env, "acme", "pr-1", None, "status", toml::Value::String("provisioning".into()));
+    env.set_entry_field("acme", "pr-1", None, "status", toml::Value::String("provisioning".into()));
     refused(&env, &["db", "reset", "acme/pr-1"], 1, "still provisioning");
     refused(&env, &["snapshot", "create", "acme/pr-1:x"], 1, "still provisioning");
 }
