@@ -16,19 +16,17 @@ use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::ops;
 use crate::registry::{Entry, Parent, Registry, Status};
-use crate::reset::{self, is_contention, Expiry};
+use crate::reset::{self, is_contention, Expiry, WAIT};
 use crate::ttl;
 use std::time::{Duration, Instant};
-
-pub use crate::reset::WAIT;
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
 pub struct PutOptions {
     /// `NS/SLUG@REF`.
     pub address: Address,
-    /// `Some(true)` with data, `Some(false)` schema only; `None` makes a new
-    /// branch schema only and resets an existing one the way it was made.
+    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`), or
+    /// as the branch was made (`None`; schema only for a new branch).
     pub with_data: Option<bool>,
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
@@ -84,7 +82,11 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
     let parent = addr.database();
     // Validate before anything is written: the parent exists and is healthy.
     fork::resolve_source(home, config, &Source::Registered(parent.clone()))?;
-    let parent_id = Registry::load(home)?.require(&parent)?.id.clone();
+    let reg = Registry::load(home)?;
+    let parent_id = reg.require(&parent)?.id.clone();
+    // The data mode: as asked, else as the branch was made.
+    let with_data = opts.with_data.or_else(|| reg.get(addr).map(|e| e.include_data)).unwrap_or(false);
+    let opts = &PutOptions { with_data: Some(with_data), ..opts.clone() };
     let ttl = opts.ttl.or(config.default_ttl);
     let branch_ref = addr.branch.clone().unwrap_or_default();
     let deadline = Instant::now() + WAIT;
@@ -94,7 +96,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             // First put, or an interrupted first put that the same fork
             // continues (same parent, same data option).
             None => run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some),
-            Some(e) if resumable(&e, &parent_id, opts.with_data.unwrap_or(e.include_data)) => {
+            Some(e) if resumable(&e, &parent_id, with_data) => {
                 run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some)
             }
             Some(e) => reset_branch(home, config, opts, &e, ttl, deadline, &mut *progress),
@@ -122,10 +124,7 @@ fn run_fork(
     ttl: Option<Duration>,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<PutOutcome> {
-    // An interrupted first put continues with the data mode it began with.
-    let existing = Registry::load(home)?.get(&opts.address).map(|e| e.include_data);
-    let with_data = opts.with_data.or(existing).unwrap_or(false);
-    let out = fork::fork(home, config, &fork_options(opts, branch_ref.to_string(), with_data), progress)?;
+    let out = fork::fork(home, config, &fork_options(opts, branch_ref.to_string()), progress)?;
     if out.resumed {
         // Its expiry counts from this put, like a fresh one's.
         let entry = set_expiry(home, &out.entry.id, ttl)?;
@@ -135,14 +134,14 @@ fn run_fork(
     }
 }
 
-fn fork_options(opts: &PutOptions, branch: String, with_data: bool) -> ForkOptions {
+fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
     let addr = &opts.address;
     ForkOptions {
         source: Source::Registered(addr.database()),
         destination: format!("{}/{}", addr.namespace, addr.slug),
         name: Some(format!("{}@{}", addr.slug, addr.branch.as_deref().unwrap_or_default())),
         ttl: opts.ttl,
-        with_data,
+        with_data: opts.with_data.unwrap_or(false),
         detach: false,
         branch: Some(branch),
     }
@@ -160,9 +159,9 @@ fn resumable(e: &Entry, parent_id_now: &str, with_data: bool) -> bool {
     e.status == Status::Provisioning && e.owned && parent_id(e) == Some(parent_id_now) && e.include_data == with_data
 }
 
-/// Reset an existing branch to its parent's current state (see `reset`),
-/// with the data mode it remembers unless told otherwise. `None` when
-/// another process got in the way.
+/// Reset an existing branch to its parent's current state with the shared
+/// reset mechanism (see `reset`). `None` when another process got in the
+/// way.
 fn reset_branch(
     home: &Home,
     config: &Config,
@@ -215,7 +214,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
 
 /// Remove what an interrupted reset or snapshot of `addr` left: the hidden
 /// forks `NS/SLUG@REF~…` (best effort).
-pub fn remove_reset_leftover(home: &Home, addr: &Address) {
+pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
     let prefix = format!("{}~", addr.branch.as_deref().unwrap_or_default());
     let Ok(reg) = Registry::load(home) else { return };
     for e in reg.databases.iter().filter(|e| {

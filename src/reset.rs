@@ -32,11 +32,11 @@ use std::time::{Duration, Instant};
 
 /// How long a reset waits for another process that is building, resetting
 /// or deleting the same database.
-pub const WAIT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// What becomes of the expiry when a reset swaps the new state in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
+pub(crate) enum Expiry {
     /// Keep the expiry the database has.
     Keep,
     /// Expire this long from the reset (`None`: never).
@@ -175,7 +175,7 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
 
 /// Bring a database file to a state where nothing beside it matters:
 /// roll back a hot journal and checkpoint a WAL (best effort).
-pub fn settle(path: &Path) {
+pub(crate) fn settle(path: &Path) {
     if let Ok(conn) =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
     {

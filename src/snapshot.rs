@@ -35,7 +35,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// The infix of the hidden fork a snapshot is built as.
-pub const BUILD_INFIX: &str = "~snapshot~";
+pub(crate) const BUILD_INFIX: &str = "~snapshot~";
 
 /// What `snapshot create` should take.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub fn default_name(t: SystemTime) -> String {
 }
 
 /// The address of the hidden fork that builds snapshot `name` of `db`.
-pub fn build_address(db: &Address, name: &str) -> Address {
+pub(crate) fn build_address(db: &Address, name: &str) -> Address {
     let r = db.branch.as_deref().unwrap_or_default();
     Address { branch: Some(format!("{r}{BUILD_INFIX}{name}")), ..db.clone() }
 }
@@ -76,7 +76,7 @@ fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
 
 /// The database `db` and its snapshot `name`, or an error that lists what
 /// exists.
-pub fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry, &'r Snapshot), Error> {
+pub(crate) fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry, &'r Snapshot), Error> {
     let db = reg.require(&snap.database)?;
     let all = reg.snapshots_of(&db.id);
     match all.iter().find(|s| s.name == snap.name) {
@@ -87,7 +87,7 @@ pub fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry,
 
 /// A snapshot as a fork source: its file, with lineage to its database and
 /// itself.
-pub fn resolve_source(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<ResolvedSource> {
+pub(crate) fn resolve_source(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<ResolvedSource> {
     let reg = Registry::load(home)?;
     let (db, s) = find(&reg, snap)?;
     if !s.path.exists() {
@@ -289,7 +289,7 @@ fn freeze(path: &Path) -> anyhow::Result<()> {
 
 /// Remove what interrupted `snapshot create`s of `db` left (hidden copies
 /// no process is building). Best effort.
-pub fn remove_leftovers(home: &Home, db: &Address) {
+pub(crate) fn remove_leftovers(home: &Home, db: &Address) {
     let Ok(reg) = Registry::load(home) else { return };
     let Some(db_id) = reg.get(db).map(|e| e.id.clone()) else { return };
     let prefix = format!("{}{BUILD_INFIX}", db.branch.as_deref().unwrap_or_default());
@@ -334,7 +334,7 @@ pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
 
 /// Remove a snapshot's file (and anything a reader or a killed `snapshot
 /// create` left beside it).
-pub fn remove_file(s: &Snapshot) {
+pub(crate) fn remove_file(s: &Snapshot) {
     layout::remove_database_files(&s.path);
     if let Some(dir) = s.path.parent() {
         let _ = std::fs::remove_file(dir.join(format!("{}.lock", s.id)));
@@ -343,7 +343,7 @@ pub fn remove_file(s: &Snapshot) {
 
 /// Take every snapshot of the database `id` out of the registry (the caller
 /// saves it, then removes their files).
-pub fn take_all_of(reg: &mut Registry, id: &str) -> Vec<Snapshot> {
+pub(crate) fn take_all_of(reg: &mut Registry, id: &str) -> Vec<Snapshot> {
     let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
         std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.database_id == id);
     reg.snapshots = kept;
@@ -356,7 +356,7 @@ pub fn is_expired(s: &Snapshot, now: SystemTime) -> bool {
 }
 
 /// Is the snapshot a fork names (by id) still there?
-pub fn exists(reg: &Registry, r: &registry::SnapshotRef) -> bool {
+pub(crate) fn exists(reg: &Registry, r: &registry::SnapshotRef) -> bool {
     reg.snapshot_by_id(&r.id).is_some()
 }
 

@@ -21,7 +21,7 @@ struct ResetView {
     snapshot: Option<SnapshotView>,
 }
 
-pub fn run(
+pub(super) fn run(
     ctx: &mut Context,
     address: &str,
     to: Option<String>,

@@ -9,7 +9,7 @@ use crate::snapshot::{self, CreateOptions};
 use crate::ttl;
 use std::io::{BufRead, IsTerminal, Write};
 
-pub fn run(ctx: &mut Context, cmd: SnapshotCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: SnapshotCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         SnapshotCommand::Create { address, ttl } => create(ctx, &address, ttl),
         SnapshotCommand::List { address } => list(ctx, &address),
@@ -80,7 +80,7 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
 
 /// `db fork SRC DST --at TIME`: SRC's newest snapshot at or before TIME, as
 /// a source address.
-pub fn source_at(ctx: &mut Context, src: &str, at: &str) -> anyhow::Result<String> {
+pub(super) fn source_at(ctx: &mut Context, src: &str, at: &str) -> anyhow::Result<String> {
     let db = Address::parse(src).map_err(|e| {
         Error::invalid(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {})", e))
     })?;
