@@ -24,7 +24,9 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
     let mut progress = ctx.printer.copy_progress(address);
     let snap = snapshot::create(&ctx.home, &config, &CreateOptions { address: addr, name, ttl }, &mut progress)?;
     let view = SnapshotView::from(&snap);
-    ctx.printer.result(
+    // `--quiet`: only the snapshot's address (its name may be the time).
+    ctx.printer.result_or_quiet(
+        Some(view.address.clone()),
         || {
             let expiry = match &snap.expires_at {
                 Some(t) => format!("auto-deletes at {t}"),
@@ -74,7 +76,11 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
     struct Deleted {
         deleted: SnapshotView,
     }
-    ctx.printer.result(|| format!("Deleted snapshot {snap}"), &Deleted { deleted: SnapshotView::from(&removed) })?;
+    ctx.printer.result_or_quiet(
+        None,
+        || format!("Deleted snapshot {snap}"),
+        &Deleted { deleted: SnapshotView::from(&removed) },
+    )?;
     Ok(ExitCode::Success)
 }
 
