@@ -115,6 +115,10 @@ impl Address {
 /// Appended to a branch's ref to name the fork a reset builds.
 pub(crate) const RESET_SUFFIX: &str = "~reset";
 
+/// Between a database's ref and a snapshot's name in the hidden fork that
+/// builds the snapshot: `NS/SLUG@REF~snapshot~NAME`.
+pub(crate) const SNAPSHOT_INFIX: &str = "~snapshot~";
+
 /// True for refs sqlfork uses internally (never valid user refs).
 pub(crate) fn is_internal_ref(r: &str) -> bool {
     r.contains('~')

@@ -107,7 +107,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             .snapshots
             .iter()
             .filter(|s| {
-                crate::snapshot::is_expired(s, now) || report.deleted.iter().any(|c| c.entry.id == s.database_id)
+                s.is_expired(now) || report.deleted.iter().any(|c| c.entry.id == s.database_id)
             })
             .cloned()
             .collect();
@@ -151,7 +151,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             }
             if all {
                 reg.remove_id(&e.id);
-                report.snapshots_deleted.extend(crate::snapshot::take_all_of(reg, &e.id));
+                report.snapshots_deleted.extend(reg.take_snapshots_of(&e.id));
                 let size_bytes = layout::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
                 claims.extend(taken);
@@ -161,13 +161,13 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         }
         // Expired snapshots: the record goes now, the file after the save.
         let (expired, kept): (Vec<Snapshot>, Vec<Snapshot>) =
-            std::mem::take(&mut reg.snapshots).into_iter().partition(|s| crate::snapshot::is_expired(s, now));
+            std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.is_expired(now));
         reg.snapshots = kept;
         report.snapshots_deleted.extend(expired);
         Ok(claims)
     })?;
     for s in &report.snapshots_deleted {
-        crate::snapshot::remove_file(s);
+        s.remove_files();
     }
     // The entries are gone (saved); now their files.
     let mut claims = claims;

@@ -219,7 +219,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
     let parent_snapshot = match &entry.forked_from {
-        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), !crate::snapshot::exists(&reg, r))),
+        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id).is_none())),
         _ => None,
     };
     let snapshots = reg.snapshots_of(&entry.id).len();
@@ -274,11 +274,11 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
             None
         };
         reg.remove_id(&entry.id);
-        let snapshots = crate::snapshot::take_all_of(reg, &entry.id);
+        let snapshots = reg.take_snapshots_of(&entry.id);
         Ok((entry, claim, snapshots))
     })?;
     for s in &snapshots {
-        crate::snapshot::remove_file(s);
+        s.remove_files();
     }
     if entry.owned {
         layout::remove_database_files(&entry.path);

@@ -7,7 +7,7 @@
 //!   renaming it over the old one, so a crash never leaves it half-written
 //!   and readers without the lock always see a whole file.
 
-use crate::address::Address;
+use crate::address::{Address, SnapshotAddress};
 use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
@@ -159,6 +159,25 @@ impl Snapshot {
     pub fn as_ref(&self) -> SnapshotRef {
         SnapshotRef { id: self.id.clone(), name: self.name.clone(), taken_at: self.taken_at.clone() }
     }
+    /// Its address, `NS/SLUG[@REF]:NAME`.
+    pub fn address(&self) -> SnapshotAddress {
+        SnapshotAddress { database: self.database_address(), name: self.name.clone() }
+    }
+    /// True when it has an expiry and that is not after `now`.
+    pub fn is_expired(&self, now: std::time::SystemTime) -> bool {
+        self.expires_at
+            .as_deref()
+            .and_then(crate::ttl::parse_time)
+            .is_some_and(|t| crate::ttl::remaining(t, now).is_none())
+    }
+    /// Remove its file (and anything a reader or a killed `snapshot create`
+    /// left beside it: SQLite's side files, a claim file).
+    pub(crate) fn remove_files(&self) {
+        crate::layout::remove_database_files(&self.path);
+        if let Some(dir) = self.path.parent() {
+            let _ = fs::remove_file(dir.join(format!("{}.lock", self.id)));
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -261,6 +280,28 @@ impl Registry {
     pub fn owns_id(&self, id: &str) -> bool {
         self.by_id(id).is_some() || self.snapshot_by_id(id).is_some()
     }
+    /// The database `snap.database` and its snapshot `snap.name`, or an
+    /// error that lists the snapshots that exist.
+    pub(crate) fn find_snapshot(&self, snap: &SnapshotAddress) -> Result<(&Entry, &Snapshot), Error> {
+        let db = self.require(&snap.database)?;
+        let all = self.snapshots_of(&db.id);
+        match all.iter().find(|s| s.name == snap.name) {
+            Some(s) => Ok((db, *s)),
+            None => {
+                Err(Error::SnapshotNotFound { snapshot: snap.clone(), existing: what_exists(&snap.database, &all) })
+            }
+        }
+    }
+
+    /// Take every snapshot of the database `id` out of the registry (the
+    /// caller saves it, then removes their files).
+    pub(crate) fn take_snapshots_of(&mut self, id: &str) -> Vec<Snapshot> {
+        let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut self.snapshots).into_iter().partition(|s| s.database_id == id);
+        self.snapshots = kept;
+        gone
+    }
+
     /// The snapshots of the database with this id, oldest first.
     pub fn snapshots_of(&self, database_id: &str) -> Vec<&Snapshot> {
         let mut out: Vec<&Snapshot> = self.snapshots.iter().filter(|s| s.database_id == database_id).collect();
@@ -286,6 +327,16 @@ impl Registry {
         }
         self.databases.push(entry);
         Ok(())
+    }
+}
+
+/// "acme/orders has a (taken …), b (taken …)", or how to take a first one.
+pub(crate) fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
+    if snaps.is_empty() {
+        format!("{db} has no snapshots; take one with `sqlfork snapshot create {db}`")
+    } else {
+        let names: Vec<String> = snaps.iter().map(|s| format!("{} (taken {})", s.name, s.taken_at)).collect();
+        format!("{db} has {}", names.join(", "))
     }
 }
 

@@ -280,7 +280,7 @@ fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Sou
             address::check_snapshot_name(to).map_err(|e| Error::invalid(format!("--to {to}: {e}")))?;
             SnapshotAddress { database: addr.clone(), name: to.to_string() }
         };
-        let (_, s) = crate::snapshot::find(reg, &snap)?;
+        let (_, s) = reg.find_snapshot(&snap)?;
         return Ok((Source::Snapshot(snap.clone()), snap.to_string(), Some(s.clone())));
     }
     match &entry.forked_from {
@@ -299,7 +299,7 @@ fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Sou
                     r.name
                 )));
             };
-            let sa = crate::snapshot::address_of(s);
+            let sa = s.address();
             Ok((Source::Snapshot(sa.clone()), sa.to_string(), None))
         }
         Some(Parent::Database { id, namespace, slug, branch, snapshot: None, .. }) => match reg.by_id(id) {

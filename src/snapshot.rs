@@ -24,10 +24,10 @@ use crate::address::{self, Address, SnapshotAddress, Source};
 use crate::claim::{is_claimed, Claim};
 use crate::copy::Progress;
 use crate::error::Error;
-use crate::fork::{self, ForkOptions, ResolvedSource};
+use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{self, Entry, Parent, Registry, Snapshot, Status};
+use crate::registry::{self, Entry, Registry, Snapshot, Status};
 use crate::ttl;
 use anyhow::Context;
 use std::os::unix::fs::PermissionsExt;
@@ -35,7 +35,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 /// The infix of the hidden fork a snapshot is built as.
-pub(crate) const BUILD_INFIX: &str = "~snapshot~";
+use crate::address::SNAPSHOT_INFIX as BUILD_INFIX;
 
 /// What `snapshot create` should take.
 #[derive(Debug, Clone)]
@@ -61,51 +61,13 @@ pub(crate) fn build_address(db: &Address, name: &str) -> Address {
 
 /// A snapshot's address, for messages.
 pub fn address_of(s: &Snapshot) -> SnapshotAddress {
-    SnapshotAddress { database: s.database_address(), name: s.name.clone() }
-}
-
-/// "it has a (2026-…), b (2026-…)" or "it has no snapshots; take one with …".
-fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
-    if snaps.is_empty() {
-        format!("{db} has no snapshots; take one with `sqlfork snapshot create {db}`")
-    } else {
-        let names: Vec<String> = snaps.iter().map(|s| format!("{} (taken {})", s.name, s.taken_at)).collect();
-        format!("{db} has {}", names.join(", "))
-    }
+    s.address()
 }
 
 /// The database `db` and its snapshot `name`, or an error that lists what
 /// exists.
 pub(crate) fn find<'r>(reg: &'r Registry, snap: &SnapshotAddress) -> Result<(&'r Entry, &'r Snapshot), Error> {
-    let db = reg.require(&snap.database)?;
-    let all = reg.snapshots_of(&db.id);
-    match all.iter().find(|s| s.name == snap.name) {
-        Some(s) => Ok((db, s)),
-        None => Err(Error::SnapshotNotFound { snapshot: snap.clone(), existing: what_exists(&snap.database, &all) }),
-    }
-}
-
-/// A snapshot as a fork source: its file, with lineage to its database and
-/// itself.
-pub(crate) fn resolve_source(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<ResolvedSource> {
-    let reg = Registry::load(home)?;
-    let (db, s) = find(&reg, snap)?;
-    if !s.path.exists() {
-        return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
-    }
-    Ok(ResolvedSource {
-        path: s.path.clone(),
-        parent: Parent::Database {
-            id: db.id.clone(),
-            namespace: db.namespace.clone(),
-            slug: db.slug.clone(),
-            name: db.name.clone(),
-            branch: db.branch.clone(),
-            snapshot: Some(s.as_ref()),
-        },
-        namespace: db.namespace.clone(),
-        address: Some(db.address()),
-    })
+    reg.find_snapshot(snap)
 }
 
 /// Parse `--at`: an RFC 3339 time, or a humantime age (`2h` = two hours
@@ -138,7 +100,7 @@ pub fn resolve_at(home: &Home, db: &Address, at: SystemTime) -> anyhow::Result<S
     match best {
         Some(s) => Ok(SnapshotAddress { database: db.clone(), name: s.name.clone() }),
         None => {
-            Err(Error::NoSnapshotAt { address: db.clone(), at: ttl::format_time(at), existing: what_exists(db, &all) }
+            Err(Error::NoSnapshotAt { address: db.clone(), at: ttl::format_time(at), existing: registry::what_exists(db, &all) }
                 .into())
         }
     }
@@ -328,36 +290,8 @@ pub fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
         let i = reg.snapshots.iter().position(|s| s.id == id).expect("found above");
         Ok(reg.snapshots.remove(i))
     })?;
-    remove_file(&removed);
+    removed.remove_files();
     Ok(removed)
-}
-
-/// Remove a snapshot's file (and anything a reader or a killed `snapshot
-/// create` left beside it).
-pub(crate) fn remove_file(s: &Snapshot) {
-    layout::remove_database_files(&s.path);
-    if let Some(dir) = s.path.parent() {
-        let _ = std::fs::remove_file(dir.join(format!("{}.lock", s.id)));
-    }
-}
-
-/// Take every snapshot of the database `id` out of the registry (the caller
-/// saves it, then removes their files).
-pub(crate) fn take_all_of(reg: &mut Registry, id: &str) -> Vec<Snapshot> {
-    let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
-        std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.database_id == id);
-    reg.snapshots = kept;
-    gone
-}
-
-/// True when `s` has an expiry and it is not after `now`.
-pub fn is_expired(s: &Snapshot, now: SystemTime) -> bool {
-    s.expires_at.as_deref().and_then(ttl::parse_time).is_some_and(|t| ttl::remaining(t, now).is_none())
-}
-
-/// Is the snapshot a fork names (by id) still there?
-pub(crate) fn exists(reg: &Registry, r: &registry::SnapshotRef) -> bool {
-    reg.snapshot_by_id(&r.id).is_some()
 }
 
 #[cfg(test)]

@@ -241,7 +241,7 @@ pub(crate) fn build_or_discard(
 pub(crate) fn resume_command(entry: &Entry) -> String {
     let db = format!("{}/{}", entry.namespace, entry.slug);
     let branch = entry.branch.as_deref().unwrap_or_default();
-    if let Some((r, name)) = branch.split_once(crate::snapshot::BUILD_INFIX) {
+    if let Some((r, name)) = branch.split_once(crate::address::SNAPSHOT_INFIX) {
         // The hidden copy of a snapshot: taking it again finishes the job.
         let at = if r.is_empty() { String::new() } else { format!("@{r}") };
         return format!("sqlfork snapshot create {db}{at}:{name}");

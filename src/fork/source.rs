@@ -65,7 +65,26 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
                 address: Some(addr.clone()),
             })
         }
-        Source::Snapshot(snap) => crate::snapshot::resolve_source(home, snap),
+        Source::Snapshot(snap) => {
+            let reg = Registry::load(home)?;
+            let (db, s) = reg.find_snapshot(snap)?;
+            if !s.path.exists() {
+                return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
+            }
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: Parent::Database {
+                    id: db.id.clone(),
+                    namespace: db.namespace.clone(),
+                    slug: db.slug.clone(),
+                    name: db.name.clone(),
+                    branch: db.branch.clone(),
+                    snapshot: Some(s.as_ref()),
+                },
+                namespace: db.namespace.clone(),
+                address: Some(db.address()),
+            })
+        }
         Source::Path(p) => {
             schema::check_source_file(p)?;
             let abs =
