@@ -106,9 +106,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         report.snapshots_deleted = reg
             .snapshots
             .iter()
-            .filter(|s| {
-                s.is_expired(now) || report.deleted.iter().any(|c| c.entry.id == s.database_id)
-            })
+            .filter(|s| s.is_expired(now) || report.deleted.iter().any(|c| c.entry.id == s.database_id))
             .cloned()
             .collect();
         return Ok(report);

@@ -89,11 +89,21 @@ pub(crate) fn reset_in_place(
             ops::delete(home, &temp_addr)?;
         }
     }
+    // The hidden copy expires when the database will after the reset, so
+    // that `db gc` tidies away one a killed reset leaves.
+    let ttl = match plan.expiry {
+        Expiry::FromNow(ttl) => ttl,
+        Expiry::Keep => target
+            .expires_at
+            .as_deref()
+            .and_then(ttl::parse_time)
+            .map(|t| t.duration_since(ttl::now()).unwrap_or_default()),
+    };
     let fork_opts = ForkOptions {
         source: plan.source.clone(),
         destination: format!("{}/{}", addr.namespace, addr.slug),
         name: Some(target.name.clone()),
-        ttl: None,
+        ttl,
         with_data: plan.with_data,
         detach: false,
         branch: temp_addr.branch.clone(),

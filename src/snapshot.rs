@@ -19,6 +19,36 @@
 //! read it read-only like any source. It belongs to sqlfork even when the
 //! database was imported, and goes with the database (`db delete`), with
 //! `snapshot delete`, or with `db gc` once its `--ttl` has passed.
+//!
+//! ```
+//! use sqlfork::address::{Address, Source};
+//! use sqlfork::fork::{fork, ForkOptions};
+//! use sqlfork::home::{Config, Home};
+//! use sqlfork::reset::{reset, ResetOptions};
+//! use sqlfork::snapshot::{create, CreateOptions};
+//! # let dir = tempfile::tempdir()?;
+//! # let orders = dir.path().join("orders.db");
+//! # rusqlite::Connection::open(&orders)?.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?;
+//! let home = Home::at(dir.path().join("home"));
+//! let config = Config::default();
+//! let p = &mut sqlfork::NoProgress;
+//! let opts = ForkOptions {
+//!     source: Source::parse(orders.to_str().unwrap())?,
+//!     destination: "acme/pr-1".into(),
+//!     name: None,
+//!     ttl: None,
+//!     with_data: true,
+//!     detach: false,
+//!     branch: None,
+//! };
+//! let pr = fork(&home, &config, &opts, p)?.entry;
+//! let db = Address::parse("acme/pr-1")?;
+//! create(&home, &config, &CreateOptions { address: db.clone(), name: Some("before".into()), ttl: None }, p)?;
+//! rusqlite::Connection::open(&pr.path)?.execute_batch("DELETE FROM t")?; // a migration gone wrong
+//! let back = reset(&home, &config, &ResetOptions { address: db, to: Some("before".into()), with_data: None, ttl: None }, p)?;
+//! assert_eq!(back.entry.path, pr.path); // same path, the rows are back
+//! # Ok::<(), anyhow::Error>(())
+//! ```
 
 use crate::address::{self, Address, SnapshotAddress, Source};
 use crate::claim::{is_claimed, Claim};
@@ -99,10 +129,12 @@ pub fn resolve_at(home: &Home, db: &Address, at: SystemTime) -> anyhow::Result<S
         .map(|(_, s)| s);
     match best {
         Some(s) => Ok(SnapshotAddress { database: db.clone(), name: s.name.clone() }),
-        None => {
-            Err(Error::NoSnapshotAt { address: db.clone(), at: ttl::format_time(at), existing: registry::what_exists(db, &all) }
-                .into())
+        None => Err(Error::NoSnapshotAt {
+            address: db.clone(),
+            at: ttl::format_time(at),
+            existing: registry::what_exists(db, &all),
         }
+        .into()),
     }
 }
 
