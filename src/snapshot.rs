@@ -177,7 +177,7 @@ pub fn create(
     let Some(_taking) = Claim::take(home, &taking_id(&entry.id, &name))? else {
         return Err(Error::SnapshotBeingTaken { snapshot: snap_addr }.into());
     };
-    remove_leftovers(home, db);
+    remove_leftovers(home, db, Some(&name));
 
     // Build the copy through the fork pipeline, as a hidden fork. No TTL:
     // the hidden fork lives only until it becomes the snapshot.
@@ -283,13 +283,17 @@ fn freeze(path: &Path) -> anyhow::Result<()> {
 
 /// Remove what interrupted `snapshot create`s of `db` left (hidden copies
 /// no process is building). Best effort.
-pub(crate) fn remove_leftovers(home: &Home, db: &Address) {
+///
+/// `ours` is the name this process is taking (it holds that name's claim,
+/// so a hidden copy of that name is a dead process's).
+pub(crate) fn remove_leftovers(home: &Home, db: &Address, ours: Option<&str>) {
     let Ok(reg) = Registry::load(home) else { return };
     let Some(db_id) = reg.get(db).map(|e| e.id.clone()) else { return };
     let prefix = format!("{}{BUILD_INFIX}", db.branch.as_deref().unwrap_or_default());
     for e in reg.databases.iter().filter(|e| e.namespace == db.namespace && e.slug == db.slug) {
         let Some(name) = e.branch.as_deref().and_then(|b| b.strip_prefix(&prefix)) else { continue };
-        if !is_claimed(home, &e.id) && !is_claimed(home, &taking_id(&db_id, name)) {
+        let taken_by_another = ours != Some(name) && is_claimed(home, &taking_id(&db_id, name));
+        if !is_claimed(home, &e.id) && !taken_by_another {
             let _ = crate::ops::delete(home, &e.address());
         }
     }

@@ -755,7 +755,7 @@ fn snapshot_explained(kind: &str) -> &'static [(i32, &'static str)] {
         "snapshot-delete" => &[NO_SNAPSHOT],
         // A snapshot deleted between the lookup and the first read.
         "fork-snapshot" | "fork-at" => {
-            &[TAKEN, NO_SNAPSHOT, (3, "no snapshot of acme/src was taken"), (3, "could not fork snapshot acme/src:s")]
+            &[TAKEN, NO_SNAPSHOT, (3, "no snapshot of acme/src was taken"), (3, "does not exist")]
         }
         "reset" => &[GONE, (2, "the snapshot it was forked from"), NO_SNAPSHOT, (1, "it is still provisioning")],
         "delete" => &[GONE, (1, "is being built by another sqlfork process")],

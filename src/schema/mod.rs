@@ -192,7 +192,14 @@ pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
         target,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )
-    .map_err(|e| Error::failed(format!("could not open source {} read-only: {e}", path.display())))?;
+    .map_err(|e| {
+        if path.exists() {
+            Error::failed(format!("could not open source {} read-only: {e}", path.display()))
+        } else {
+            // Removed since it was checked (a snapshot deleted meanwhile).
+            Error::SourceFileMissing { path: path.to_path_buf() }
+        }
+    })?;
     harden(&conn)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
