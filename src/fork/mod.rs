@@ -38,11 +38,13 @@ mod rows;
 mod schema_only;
 mod source;
 mod state;
+mod wait;
 
 pub use detach::READY;
 pub use resume::{interrupted, resume, resume_in_background};
 pub(crate) use source::{resolve_source, ResolvedSource};
 pub use state::CopyState;
+pub use wait::wait;
 
 use crate::address::{Address, Source};
 use crate::claim::Claim;
