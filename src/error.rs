@@ -149,7 +149,9 @@ impl Error {
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
-            | Error::FileMissing { .. } => true,
+            | Error::FileMissing { .. }
+            | Error::SnapshotNotFound { .. }
+            | Error::NoSnapshotAt { .. } => true,
             Error::Hinted { error, .. } => error.is_not_found(),
             _ => false,
         }
