@@ -365,3 +365,21 @@ fn forks_of_a_wal_snapshot_are_wal_by_every_method_and_leave_nothing_beside_it()
     assert_eq!(beside, [format!("{}.sqlite", snap["id"].as_str().unwrap())], "nothing beside the snapshot");
     assert_eq!(mode(&snap_path), 0o400);
 }
+
+#[test]
+fn db_diff_takes_snapshots_and_a_fork_of_one_defaults_to_it() {
+    let env = Env::new();
+    let src = orders(&env);
+    env.run(&["snapshot", "create", "acme/orders:before"]).ok();
+    exec(&src, "DELETE FROM t WHERE id > 90");
+    env.run(&["db", "fork", "acme/orders:before", "pr-1", "--with-data"]).ok();
+    let pr = env.db_path("acme/pr-1");
+    exec(&pr, "DELETE FROM t WHERE id <= 3");
+    // B defaults to A's parent: the snapshot it was forked from.
+    let d = env.run(&["--json", "db", "diff", "acme/pr-1"]).ok().json();
+    assert_eq!((d["b"].as_str(), d["tables"]["t"]["deleted"].as_i64()), (Some("acme/orders:before"), Some(3)));
+    // A snapshot as either side, against the database now.
+    let d = env.run(&["--json", "db", "diff", "acme/orders", "acme/orders:before"]).ok().json();
+    assert_eq!((d["a"].as_str(), d["tables"]["t"]["deleted"].as_i64()), (Some("acme/orders"), Some(10)));
+    refused(&env, &["db", "diff", "acme/pr-1", "acme/orders:nope"], 3, "acme/orders has before");
+}
