@@ -109,6 +109,34 @@ pub struct CopyFigures {
     pub orphans_pruned: u64,
 }
 
+/// A read-only restore point of one database ([`Sqlfork::snapshot`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotInfo {
+    /// `NS/SLUG:NAME` (or `NS/SLUG@REF:NAME`): a fork source like any other.
+    pub address: String,
+    /// The database it was taken of.
+    pub database: String,
+    pub name: String,
+    /// Its file (mode 0400; sqlfork never opens it writable).
+    pub path: PathBuf,
+    pub taken_at: Option<SystemTime>,
+    pub expires_at: Option<SystemTime>,
+    pub size_bytes: u64,
+}
+
+/// How to reset a database in place ([`Sqlfork::reset`]).
+#[derive(Debug, Clone, Default)]
+pub struct ResetOptions {
+    /// Go back to this snapshot of the database itself (`NAME`) instead of
+    /// its parent's current state.
+    pub to: Option<String>,
+    /// `Some(true)` with data, `Some(false)` schema only; `None` keeps the
+    /// database's data mode.
+    pub with_data: Option<bool>,
+    /// Expire this long from the reset; `None` keeps the expiry.
+    pub ttl: Option<Duration>,
+}
+
 /// What [`Sqlfork::branch_put`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BranchAction {
@@ -402,6 +430,63 @@ impl Sqlfork {
         crate::diff::patch(&self.home, &self.config, opts, out).map_err(typed)
     }
 
+    /// Take a snapshot of `database` (an address or a branch) named `name`
+    /// (default: the UTC time, `20261130T120000Z`), optionally expiring.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let orders = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&orders)?.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?;
+    /// use sqlfork::{ForkOptions, ResetOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let pr = sqlfork.fork(orders.to_str().unwrap(), "acme/pr-1", &ForkOptions { with_data: true, ..Default::default() })?;
+    /// let before = sqlfork.snapshot("acme/pr-1", Some("before"), None)?;
+    /// assert_eq!(before.address, "acme/pr-1:before");
+    /// rusqlite::Connection::open(&pr.path)?.execute_batch("DELETE FROM t")?; // a migration gone wrong
+    /// let back = sqlfork.reset("acme/pr-1", &ResetOptions { to: Some("before".into()), ..Default::default() }, &mut sqlfork::NoProgress)?;
+    /// assert_eq!(back.path, pr.path); // same path, the rows are back
+    /// let n: i64 = rusqlite::Connection::open(&back.path)?.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    /// assert_eq!(n, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn snapshot(&self, database: &str, name: Option<&str>, ttl: Option<Duration>) -> Result<SnapshotInfo, Error> {
+        let opts = crate::snapshot::CreateOptions { address: parse(database)?, name: name.map(str::to_string), ttl };
+        let snap =
+            crate::snapshot::create(&self.home, &self.config, &opts, &mut crate::copy::NoProgress).map_err(typed)?;
+        Ok(snapshot_info(&snap))
+    }
+
+    /// The snapshots of `database`, oldest first.
+    pub fn snapshots(&self, database: &str) -> Result<Vec<SnapshotInfo>, Error> {
+        let snaps = crate::snapshot::list(&self.home, &parse(database)?).map_err(typed)?;
+        Ok(snaps.iter().map(snapshot_info).collect())
+    }
+
+    /// Delete the snapshot `NS/SLUG:NAME`.
+    pub fn delete_snapshot(&self, snapshot: &str) -> Result<SnapshotInfo, Error> {
+        let addr = crate::address::SnapshotAddress::parse(snapshot).map_err(Error::from)?;
+        let snap = crate::snapshot::delete(&self.home, &addr).map_err(typed)?;
+        Ok(snapshot_info(&snap))
+    }
+
+    /// Reset a fork in place to its parent's current state, or to one of its
+    /// own snapshots (`opts.to`): same id, same path, built beside the file
+    /// and renamed over it.
+    pub fn reset(&self, address: &str, opts: &ResetOptions, progress: &mut dyn Progress) -> Result<Database, Error> {
+        if let Some(ttl) = opts.ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
+        let core = crate::reset::ResetOptions {
+            address: parse(address)?,
+            to: opts.to.clone(),
+            with_data: opts.with_data,
+            ttl: opts.ttl,
+        };
+        let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
+        self.database(&out.entry)
+    }
+
     /// The branches of `NS/SLUG`, sorted by address.
     pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
         let db = Address::parse_database(database).map_err(Error::from)?;
@@ -477,7 +562,7 @@ fn time(text: &str) -> Option<SystemTime> {
 fn to_database(e: &Entry, reg: &Registry) -> Database {
     let forked_from = e.forked_from.as_ref().map(|p| match p {
         Parent::Path(path) => Lineage::File(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch } => {
+        Parent::Database { id, namespace, slug, name, branch, .. } => {
             let label = |ns: &str, slug: &str, branch: &Option<String>| match branch {
                 Some(b) => format!("{ns}/{slug}@{b}"),
                 None => format!("{ns}/{slug}"),
@@ -514,6 +599,18 @@ fn to_database(e: &Entry, reg: &Registry) -> Database {
         expires_at: e.expires_at.as_deref().and_then(time),
         include_data: e.include_data,
         copy: e.copy.as_ref().map(figures),
+    }
+}
+
+fn snapshot_info(s: &crate::registry::Snapshot) -> SnapshotInfo {
+    SnapshotInfo {
+        address: s.address().to_string(),
+        database: s.database_address().to_string(),
+        name: s.name.clone(),
+        path: s.path.clone(),
+        taken_at: time(&s.taken_at),
+        expires_at: s.expires_at.as_deref().and_then(time),
+        size_bytes: s.size_bytes,
     }
 }
 

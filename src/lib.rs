@@ -52,7 +52,9 @@ mod home;
 mod layout;
 mod ops;
 mod registry;
+mod reset;
 mod schema;
+mod snapshot;
 mod sqlite_optional;
 #[cfg(feature = "cli")]
 mod suggest;
@@ -60,7 +62,8 @@ mod sweep;
 mod ttl;
 
 pub use api::{
-    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, Sqlfork, Status,
+    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions,
+    SnapshotInfo, Sqlfork, Status,
 };
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};

@@ -21,7 +21,7 @@ use crate::error::{exit_code_for, Error};
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::ops;
-use crate::output::{DeletedView, DetailView, EntryView, ForkView, PathView, PutView};
+use crate::output::{DeletedView, DetailView, EntryView, ForkView, PathView, PutView, ResetView, SnapshotView};
 use crate::ttl;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
@@ -166,6 +166,42 @@ pub(crate) struct BranchPutArgs {
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct SnapshotArgs {
+    /// The database (or branch) to snapshot: NS/SLUG or NS/SLUG@REF, or
+    /// NS/SLUG:NAME to name the snapshot (default name: the UTC time, like
+    /// 20261130T120000Z).
+    pub address: String,
+    /// Auto-delete the snapshot this long after it is taken, 1h to 30d.
+    #[serde(default)]
+    pub ttl: Option<String>,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct ResetArgs {
+    /// The fork to reset in place: NS/SLUG or NS/SLUG@REF (same id, same
+    /// path afterwards).
+    pub address: String,
+    /// Go back to this snapshot of the database itself (NAME) instead of
+    /// its parent's current state.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// true: with its rows; false: schema only; absent: as the database was
+    /// made.
+    #[serde(default)]
+    pub include_data: Option<bool>,
+    /// Auto-delete this long from the reset, 1h to 30d (default: keep the
+    /// expiry).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    /// Must be true: a reset replaces the database's current content.
+    pub confirm: bool,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -342,6 +378,59 @@ impl Server {
         .await
     }
 
+    /// Take a read-only snapshot (restore point) of a database, with its
+    /// data, in one consistent moment. Fork it later with
+    /// fork_database(source: "NS/SLUG:NAME"), or go back to it with
+    /// reset_database(to: NAME). Returns the `sqlfork snapshot create
+    /// --json` document.
+    #[tool(input_schema = schema::<SnapshotArgs>(), annotations(title = "Take a snapshot", read_only_hint = false, destructive_hint = false))]
+    async fn create_snapshot(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: SnapshotArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        let label = args.address.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let (address, name) = crate::address::SnapshotAddress::parse_optional(&args.address)?;
+            let ttl = parse_ttl(args.ttl)?;
+            let opts = crate::snapshot::CreateOptions { address, name, ttl };
+            let snap = crate::snapshot::create(home, config, &opts, progress)?;
+            json(&SnapshotView::from(&snap))
+        })
+        .await
+    }
+
+    /// Reset a fork in place to its parent's current state, or to one of
+    /// its own snapshots (`to`): the undo after a migration test. Same id,
+    /// same path. Requires `confirm: true`. Returns the `sqlfork db reset
+    /// --json` document.
+    #[tool(input_schema = schema::<ResetArgs>(), annotations(title = "Reset a database", read_only_hint = false, destructive_hint = true))]
+    async fn reset_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: ResetArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        let label = args.address.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let address = Address::parse(&args.address)?;
+            if !args.confirm {
+                return Err(Error::invalid(format!(
+                    "not reset: resetting {address} replaces its content and needs `confirm: true`; {address} is unchanged"
+                ))
+                .into());
+            }
+            let opts = crate::reset::ResetOptions {
+                address,
+                to: args.to,
+                with_data: args.include_data,
+                ttl: parse_ttl(args.ttl)?,
+            };
+            let out = crate::reset::reset(home, config, &opts, progress)?;
+            json(&ResetView::from(&out))
+        })
+        .await
+    }
+
     /// What changed between two databases: schema objects added, removed
     /// and changed, settings, and rows inserted, deleted and updated per
     /// table (matched by primary key). B defaults to A's parent, so
@@ -395,10 +484,10 @@ impl Server {
                 ))
                 .into());
             }
-            let entry = ops::delete(home, &addr)?;
-            // A branch may have an interrupted reset's copy beside it.
+            let (entry, snapshots) = ops::delete_with(home, &addr, None)?;
+            // An interrupted reset or snapshot may have left a hidden copy beside it.
             branch::remove_reset_leftover(home, &addr);
-            json(&DeletedView::from(&entry))
+            json(&DeletedView::new(&entry, snapshots.len()))
         })
         .await
     }

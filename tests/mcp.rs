@@ -199,6 +199,8 @@ fn tools_are_listed_with_json_schemas() {
         "wait_database",
         "branch_put",
         "diff_databases",
+        "create_snapshot",
+        "reset_database",
         "delete_database",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
@@ -211,8 +213,11 @@ fn tools_are_listed_with_json_schemas() {
     }
     assert_eq!(fork["inputSchema"]["required"], json!(["source", "destination"]));
     assert!(fork["description"].as_str().unwrap().contains("Fork"), "{fork}");
+    for destructive in ["delete_database", "reset_database"] {
+        let t = tool(destructive);
+        assert!(t["inputSchema"]["required"].as_array().unwrap().contains(&json!("confirm")), "{t}");
+    }
     let delete = tool("delete_database");
-    assert!(delete["inputSchema"]["required"].as_array().unwrap().contains(&json!("confirm")), "{delete}");
     assert_eq!(delete["annotations"]["destructiveHint"], true);
     s.close();
 }
@@ -507,5 +512,53 @@ fn diff_databases_answers_as_db_diff_does() {
     assert!(refused.contains("xml"), "{refused}");
     let refused = s.err("diff_databases", json!({"a": "acme/pr-9", "rows": -1}));
     assert!(refused.contains("rows"), "{refused}");
+    s.close();
+}
+
+#[test]
+fn snapshots_and_resets_answer_as_the_cli_does() {
+    let env = Env::new();
+    let src = source(&env, 40);
+    let mut s = Session::start(&env);
+    let (_, fork) = s
+        .ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/pr-5", "includeData": true}));
+    let path = fork["path"].as_str().unwrap().to_string();
+
+    // create_snapshot: the `snapshot create --json` document.
+    let (_, snap) = s.ok("create_snapshot", json!({"address": "acme/pr-5:before", "ttl": "2d"}));
+    assert_eq!(snap["address"], "acme/pr-5:before");
+    assert!(snap["expiresAt"].is_string(), "{snap}");
+    let listed = env.run(&["--json", "snapshot", "list", "acme/pr-5"]).ok().json();
+    assert_eq!(listed[0], snap);
+    let (_, unnamed) = s.ok("create_snapshot", json!({"address": "acme/pr-5"}));
+    assert!(unnamed["name"].as_str().unwrap().ends_with('Z'), "named by the time: {unnamed}");
+    let want = cli_error(&env, &["snapshot", "create", "acme/pr-5:before"], 4);
+    assert_eq!(s.err("create_snapshot", json!({"address": "acme/pr-5:before"})), want);
+
+    // A migration gone wrong, then reset_database to the snapshot.
+    rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM t", []).unwrap();
+    let refused = s.err("reset_database", json!({"address": "acme/pr-5", "to": "before", "confirm": false}));
+    assert!(refused.contains("confirm: true"), "{refused}");
+    assert_eq!(rows(&path), 0, "an unconfirmed reset changes nothing");
+    let (_, reset) = s.ok("reset_database", json!({"address": "acme/pr-5", "to": "before", "confirm": true}));
+    assert_eq!(reset["path"], path.as_str(), "same path");
+    assert_eq!(reset["resetTo"], "acme/pr-5:before");
+    assert_eq!(reset["snapshot"]["name"], "before");
+    assert_eq!(rows(&path), 40, "the rows are back");
+    // And to the parent (a file here), schema only this time.
+    let (_, reset) = s.ok("reset_database", json!({"address": "acme/pr-5", "includeData": false, "confirm": true}));
+    assert_eq!(reset["includeData"], false);
+    assert_eq!(rows(&path), 0);
+    // A snapshot is a fork source.
+    let (_, from_snap) =
+        s.ok("fork_database", json!({"source": "acme/pr-5:before", "destination": "again", "includeData": true}));
+    assert_eq!(rows(from_snap["path"].as_str().unwrap()), 40);
+    // An imported database cannot be reset: the CLI's sentence, exit 2.
+    env.run(&["db", "import", "acme/prod", src.to_str().unwrap()]).ok();
+    let want = cli_error(&env, &["db", "reset", "acme/prod"], 2);
+    assert_eq!(s.err("reset_database", json!({"address": "acme/prod", "confirm": true})), want);
+    // delete_database says how many snapshots went with the database.
+    let (_, deleted) = s.ok("delete_database", json!({"address": "acme/pr-5", "confirm": true}));
+    assert_eq!(deleted["snapshotsDeleted"], 2, "{deleted}");
     s.close();
 }

@@ -8,6 +8,8 @@ mod db;
 mod diff;
 mod expiry;
 mod git_hook;
+mod reset;
+mod snapshot;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -53,6 +55,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
+        Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     };
     out.map_err(|e| suggest_nearest(&ctx.home, named.as_deref(), e))
