@@ -78,6 +78,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(done.status, Status::Healthy);
     println!("background {}", done.path.display());
 
+    // Snapshot, a change, a diff that sees it, and a reset that undoes it.
+    let snap = sqlfork.snapshot("acme/bg", Some("before"), None)?;
+    println!("snapshot {}", snap.address);
+    let db = sqlfork.path("acme/bg")?;
+    let opts = sqlfork::diff::DiffOptions { a: "acme/bg".into(), b: Some("acme/bg:before".into()), ..Default::default() };
+    println!("identical {}", sqlfork.diff(&opts)?.identical);
+    let back = sqlfork.reset("acme/bg", &sqlfork::ResetOptions { to: Some("before".into()), ..Default::default() }, &mut sqlfork::NoProgress)?;
+    assert_eq!(back.path, db);
+
     // Errors by variant.
     match sqlfork.fork(&source, "acme/schema", &ForkOptions::default()) {
         Err(sqlfork::Error::Taken { .. }) => println!("taken"),
@@ -171,11 +180,15 @@ fn a_dependent_crate_builds_links_and_forks() {
     assert_eq!(rows(&background[0]), 5000);
     common::assert_sound(Path::new(&background[0]));
     assert!(stdout.lines().any(|l| l == "taken"), "{stdout}");
+    assert_eq!(line("snapshot"), ["acme/bg:before"]);
+    assert_eq!(line("identical"), ["true"], "a fresh snapshot equals its database");
 
     // The CLI sees what the library made: one registry.
     let listed = env.run(&["--json", "db", "list", "acme"]).ok().json();
     let addresses: Vec<&str> = listed.as_array().unwrap().iter().map(|e| e["address"].as_str().unwrap()).collect();
     assert_eq!(addresses, ["acme/bg", "acme/child", "acme/schema"]);
+    let snaps = env.run(&["--json", "snapshot", "list", "acme/bg"]).ok().json();
+    assert_eq!(snaps[0]["name"], "before");
     let child = env.run(&["--json", "db", "show", "acme/child"]).ok().json();
     assert_eq!(child["forkedFrom"]["slug"], "data");
     assert_eq!(child["forkedFrom"]["deleted"], true);
