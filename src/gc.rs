@@ -191,7 +191,10 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
-        let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;
+        if reg.get(addr).is_none() {
+            return Err(reg.not_found(addr).into());
+        }
+        let e = reg.get_mut(addr).expect("looked up above");
         if ttl.is_some() && !e.owned {
             return Err(Error::invalid(format!(
                 "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"
