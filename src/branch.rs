@@ -43,6 +43,10 @@ pub struct PutOptions {
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
     pub ttl: Option<Duration>,
+    /// Masking rules and subset filters. A reset without any makes the
+    /// same kind of fork as the branch's last put (its rules file is read
+    /// again).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What `branch put` did.
@@ -152,6 +156,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         with_data: opts.with_data,
         detach: false,
         branch: Some(branch),
+        safe: opts.safe.clone(),
     }
 }
 
@@ -208,12 +213,16 @@ fn reset(
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
-        if !resumable(t, &parent_id_now, opts.with_data) {
+        if !resumable(t, &parent_id_now, opts.with_data) || t.safe.is_some() {
             ops::delete(home, &temp_addr)?;
         }
     }
     let mut fork_opts = fork_options(opts, temp_addr.branch.clone().unwrap_or_default());
     fork_opts.name = Some(branch.name.clone());
+    if let (false, Some(rec)) = (opts.safe.is_active(), &branch.safe) {
+        fork_opts.safe = crate::mask::SafeOptions::from_record(rec)?;
+        fork_opts.with_data = true;
+    }
     // The temporary fork has its own claim; the branch's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
     let entry = swap(home, &branch, &built.entry, ttl)?;
@@ -257,6 +266,7 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
         b.forked_at = t.forked_at;
         b.include_data = t.include_data;
         b.copy = t.copy;
+        b.safe = t.safe;
         b.expires_at = ttl.map(|d| ttl::format_time(now + d));
         Ok(b.clone())
     })?;

@@ -48,6 +48,9 @@ pub struct ForkOptions {
     /// Make the new database the branch `NS/SLUG@branch` of the destination
     /// address (used by `branch put`; the caller validates the ref).
     pub branch: Option<String>,
+    /// Masking rules and subset filters (SPEC section 12): a data fork
+    /// built from the rows, with only masked values ever written.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What a fork produced.
@@ -301,6 +304,7 @@ pub fn fork(
     let counter = copy::change_counter(&src.path);
     let (mut session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
     check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
+    let resolved = crate::mask::prepare(&src.path, &session, opts)?;
 
     // 3. Registry entry, status provisioning; claim the fork first so that
     //    no other process resumes it while we build it.
@@ -323,6 +327,7 @@ pub fn fork(
         expires_at: ttl.map(|d| ttl::format_time(now + d)),
         include_data: opts.with_data,
         copy: None,
+        safe: resolved.as_ref().map(|_| opts.safe.record()),
     };
     let state = CopyState {
         snapshot: session.reader.snapshot.map(hex),
@@ -353,7 +358,7 @@ pub fn fork(
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
     //    The claim is held until a failed fork is discarded, so that no
     //    `db wait` or `db resume` takes up a fork while it is being removed.
-    let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+    let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: resolved.as_ref() };
     let mut claim = Some(claim);
     let out = if opts.detach && opts.with_data {
         job.build_schema_then_detach(session, state, &mut claim)
@@ -445,6 +450,15 @@ fn resume_entry(
     };
     // Held until a failed fork is discarded (see `fork`).
     let mut claim = Some(claim);
+    if entry.safe.is_some() {
+        // Its rules are not kept beside it: make it again.
+        let e: anyhow::Error = Error::failed(format!(
+            "the masked or subset fork {addr} was interrupted and cannot be resumed, so it was removed; fork it again"
+        ))
+        .into();
+        discard(home, &entry, &e, note_failure);
+        return Err(e);
+    }
     let src = source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let mut state = CopyState::load(home, &entry.id)
@@ -502,7 +516,7 @@ fn resume_entry(
         } else {
             layout::remove_database_files(&entry.path);
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: None };
         if detach && entry.include_data {
             return job.build_schema_then_detach(session, state, &mut claim);
         }
@@ -537,13 +551,17 @@ struct Job<'a> {
     entry: &'a Entry,
     src: &'a ResolvedSource,
     page_rows: u64,
+    /// The resolved rules of a masked or subset fork.
+    safe: Option<&'a crate::mask::Resolved>,
 }
 
 impl Job<'_> {
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
         trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
-        let stats = if self.entry.include_data {
+        let stats = if let Some(resolved) = self.safe {
+            self.build_safe(session, state, resolved, progress)
+        } else if self.entry.include_data {
             self.build_with_data(session, state, progress)
         } else {
             build_schema_only(&self.entry.path, session)
@@ -598,6 +616,38 @@ impl Job<'_> {
         }
         drop(session);
         Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
+    }
+
+    /// A masked or subset fork (`mask::build`): built from the rows into a
+    /// fresh file. The rows kept per table go into the entry's record.
+    fn build_safe(
+        &self,
+        mut session: SourceSession,
+        state: CopyState,
+        resolved: &crate::mask::Resolved,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<CopyStats> {
+        let built = crate::mask::build::build(
+            &self.entry.path,
+            &self.src.path,
+            &session.schema,
+            &mut session.reader,
+            resolved,
+            state.change_counter,
+            progress,
+        )?;
+        if !built.rows_kept.is_empty() {
+            let rows = built.rows_kept.clone();
+            Registry::update(self.home, |reg| {
+                if let Some(e) = reg.by_id_mut(&self.entry.id) {
+                    if let Some(s) = e.safe.as_mut() {
+                        s.rows_kept = rows;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(CopyStats { objects_created: count_objects(&session.schema), ..built.stats })
     }
 
     /// A data copy: page by page when it can be (see `copy::PageCopy`), else
@@ -934,7 +984,7 @@ fn build_schema_only(path: &Path, mut session: SourceSession) -> anyhow::Result<
 /// transaction. The copy runs in WAL mode with synchronous=NORMAL: commits
 /// need no fsync, and a power cut loses at most the last pages, never the
 /// file.
-fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
+pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
     layout::create_new_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
@@ -954,7 +1004,7 @@ fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
 
 /// The final journal mode: the source's WAL, or the default rollback
 /// journal (the copy itself ran in WAL).
-fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
+pub(crate) fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
     let want = if settings.journal_mode == "wal" { "WAL" } else { "DELETE" };
     let got: String = conn.query_row(&format!("PRAGMA main.journal_mode = {want}"), [], |r| r.get(0))?;
     if !got.eq_ignore_ascii_case(want) {

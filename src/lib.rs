@@ -18,6 +18,7 @@
 //!     with_data: false,
 //!     detach: false,
 //!     branch: None,
+//!     safe: Default::default(),
 //! }, &mut sqlfork::copy::NoProgress)?;
 //! println!("{}", out.entry.path.display());
 //! # Ok::<(), anyhow::Error>(())
@@ -32,6 +33,7 @@ pub mod fork;
 pub mod gc;
 pub mod home;
 pub mod layout;
+pub mod mask;
 pub mod ops;
 pub mod registry;
 pub mod schema;

@@ -16,8 +16,8 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, name, ttl } => {
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach }, name.name, ttl.ttl)
+        DbCommand::Fork { src, dst, with_data, detach, name, ttl, safe } => {
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
         }
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
@@ -73,6 +73,7 @@ struct ForkView {
 struct ForkFlags {
     with_data: bool,
     detach: bool,
+    safe: crate::cli::SafeArgs,
 }
 
 fn fork_cmd(
@@ -86,6 +87,10 @@ fn fork_cmd(
     let source = Source::parse(src)?;
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
+    let safe = super::mask::options(&flags.safe, &config, flags.with_data)?;
+    if flags.safe.mask_check {
+        return super::mask::check(ctx, &source, &safe);
+    }
     let opts = ForkOptions {
         source,
         destination: dst.to_string(),
@@ -94,6 +99,7 @@ fn fork_cmd(
         with_data: flags.with_data,
         detach: flags.detach,
         branch: None,
+        safe,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress)?;
@@ -137,8 +143,15 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
             } else {
                 format!("best-effort (the source changed during the copy; {} orphan rows pruned)", c.orphans_pruned)
             };
+            let mut safe = String::new();
+            if let Some(s) = &e.safe {
+                safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                for (table, n) in &s.rows_kept {
+                    safe.push_str(&format!("           {table}: {n} rows kept\n"));
+                }
+            }
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n{safe}",
                 e.path.display(),
                 c.objects_created,
                 c.rows_copied,

@@ -6,6 +6,7 @@ mod branch;
 mod completions;
 mod db;
 mod expiry;
+mod mask;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
