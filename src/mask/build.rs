@@ -180,12 +180,7 @@ pub fn build(
         r.create_indexes(&conn)?;
         let pruned = if subsetting || !exact { copy::prune_orphans(&conn)? } else { 0 };
         for fts in &rebuilt {
-            let vt = source_schema.objects.iter().find(|o| o.name == fts.name).context("full-text table vanished")?;
-            conn.execute_batch(&format!(
-                "DROP TABLE main.{t}; {sql}; INSERT INTO main.{t}({t}) VALUES('rebuild');",
-                t = quote_ident(&fts.name),
-                sql = vt.sql
-            ))
+            conn.execute_batch(&format!("INSERT INTO main.{t}({t}) VALUES('rebuild');", t = quote_ident(&fts.name)))
             .with_context(|| format!("could not rebuild the full-text table `{}` from the masked rows", fts.name))?;
         }
         r.create_views(&conn)?;
@@ -203,7 +198,7 @@ pub fn build(
     conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
     let mut rows_kept = BTreeMap::new();
     if subsetting {
-        let all_shadows = shadow_tables(&conn, &all_fts(source_schema))?;
+        let all_shadows = fork_shadows(&conn)?;
         for p in plans.iter().filter(|p| !all_shadows.contains(&p.table.to_ascii_lowercase())) {
             let n: i64 =
                 conn.query_row(&format!("SELECT count(*) FROM main.{}", quote_ident(&p.table)), [], |r| r.get(0))?;
@@ -256,26 +251,24 @@ fn rebuilt_fts(schema: &SourceSchema, resolved: &Resolved) -> Vec<Fts> {
         .collect()
 }
 
-fn all_fts(schema: &SourceSchema) -> Vec<Fts> {
-    schema
-        .objects
-        .iter()
-        .filter(|o| o.is_virtual())
-        .map(|o| Fts { name: o.name.clone(), content: None, columns: vec![] })
-        .collect()
+/// Lower-case names of every shadow table in the fork.
+fn fork_shadows(conn: &Connection) -> anyhow::Result<HashSet<String>> {
+    let mut stmt = conn.prepare("SELECT lower(name) FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
+    let all = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(all)
 }
 
-/// Lower-case names of the fork's shadow tables that belong to `fts`.
+/// Lower-case names of the fork's shadow tables that belong to `fts`,
+/// but for FTS5's `_config` (settings only, no content: it is copied, and
+/// the full-text table needs it to rebuild).
 fn shadow_tables(conn: &Connection, fts: &[Fts]) -> anyhow::Result<HashSet<String>> {
-    let mut stmt = conn.prepare("SELECT lower(name) FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
-    let all: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    Ok(all
+    Ok(fork_shadows(conn)?
         .into_iter()
         .filter(|s| {
             fts.iter().any(|f| {
                 let v = f.name.to_ascii_lowercase();
                 s.len() > v.len() + 1 && s.starts_with(&v) && s.as_bytes()[v.len()] == b'_'
-            })
+            }) && !s.ends_with("_config")
         })
         .collect())
 }
