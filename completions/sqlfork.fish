@@ -31,25 +31,26 @@ complete -c sqlfork -n "__fish_sqlfork_needs_command" -s h -l help -d 'Print hel
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "db" -d 'Create, fork, inspect and delete databases'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
-complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -s h -l help -d 'Print help'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -s V -l version -d 'Print version'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "list" -d 'List databases, optionally in one namespace'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "show" -d 'Show one database in detail, with its lineage'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "ttl" -d 'Show, change or clear when a database auto-deletes'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "gc" -d 'Delete every database sqlfork created whose expiry has passed'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "list" -d 'List databases, optionally in one namespace'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "show" -d 'Show one database in detail, with its lineage'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "ttl" -d 'Show, change or clear when a database auto-deletes'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "gc" -d 'Delete every database sqlfork created whose expiry has passed'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "cancel" -d 'Stop the process copying a fork that is being built, and remove the half-made fork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait delete cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l name -d 'Human-readable name [default: the slug]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
@@ -65,9 +66,13 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l name -d 'Human-readable name [default: the slug]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l detach -d 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s h -l help -d 'Print help'
@@ -113,10 +118,16 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (never asked when stdin is not a terminal)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -l force -d 'Stop a copy still building it, succeed if it does not exist, never ask'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from cancel" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from cancel" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
@@ -128,6 +139,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Stop the process copying a fork that is being built, and remove the half-made fork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
@@ -139,8 +151,13 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_s
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l with-data -d 'Copy every row too, not only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l with-data -d 'Copy every row too, not only the schema [default: as the branch was made; schema only for a new branch]'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l schema-only -d 'Copy only the schema, even if the branch was made --with-data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
@@ -152,6 +169,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (never asked when stdin is not a terminal)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -l force -d 'Stop a copy still building it, succeed if it does not exist, never ask'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
@@ -167,7 +185,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s h -l hel
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
@@ -180,6 +198,10 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_su
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "cancel" -d 'Stop the process copying a fork that is being built, and remove the half-made fork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "put" -d 'Create the branch NS/SLUG@REF, or reset it to its parent\'s current state; prints its path'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
+
+# Database addresses (db show, db path, db delete, …): ask sqlfork.
+complete -c sqlfork -f -a '(sqlfork __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'

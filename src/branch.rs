@@ -39,7 +39,9 @@ pub const WAIT: Duration = Duration::from_secs(30 * 60);
 pub struct PutOptions {
     /// `NS/SLUG@REF`.
     pub address: Address,
-    pub with_data: bool,
+    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`), or
+    /// as the branch was made (`None`; schema only for a new branch).
+    pub with_data: Option<bool>,
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
     pub ttl: Option<Duration>,
@@ -98,7 +100,11 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
     let parent = addr.database();
     // Validate before anything is written: the parent exists and is healthy.
     fork::resolve_source(home, config, &Source::Registered(parent.clone()))?;
-    let parent_id = Registry::load(home)?.require(&parent)?.id.clone();
+    let reg = Registry::load(home)?;
+    let parent_id = reg.require(&parent)?.id.clone();
+    // The data mode: as asked, else as the branch was made.
+    let with_data = opts.with_data.or_else(|| reg.get(addr).map(|e| e.include_data)).unwrap_or(false);
+    let opts = &PutOptions { with_data: Some(with_data), ..opts.clone() };
     let ttl = opts.ttl.or(config.default_ttl);
     let branch_ref = addr.branch.clone().unwrap_or_default();
     let deadline = Instant::now() + WAIT;
@@ -108,7 +114,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             // First put, or an interrupted first put that the same fork
             // continues (same parent, same data option).
             None => run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some),
-            Some(e) if resumable(&e, &parent_id, opts.with_data) => {
+            Some(e) if resumable(&e, &parent_id, with_data) => {
                 run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some)
             }
             Some(e) => reset(home, config, opts, &e, ttl, deadline, &mut *progress),
@@ -153,7 +159,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         destination: format!("{}/{}", addr.namespace, addr.slug),
         name: Some(format!("{}@{}", addr.slug, addr.branch.as_deref().unwrap_or_default())),
         ttl: opts.ttl,
-        with_data: opts.with_data,
+        with_data: opts.with_data.unwrap_or(false),
         detach: false,
         branch: Some(branch),
         safe: opts.safe.clone(),
@@ -213,15 +219,14 @@ fn reset(
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
-        if !resumable(t, &parent_id_now, opts.with_data) || t.safe.is_some() {
+        if !resumable(t, &parent_id_now, opts.with_data.unwrap_or(false)) || t.safe.is_some() {
             ops::delete(home, &temp_addr)?;
         }
     }
     let mut fork_opts = fork_options(opts, temp_addr.branch.clone().unwrap_or_default());
     fork_opts.name = Some(branch.name.clone());
-    if let (false, Some(rec)) = (opts.safe.is_active(), &branch.safe) {
+    if let (false, Some(rec), true) = (opts.safe.is_active(), &branch.safe, fork_opts.with_data) {
         fork_opts.safe = crate::mask::SafeOptions::from_record(rec)?;
-        fork_opts.with_data = true;
     }
     // The temporary fork has its own claim; the branch's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;

@@ -117,7 +117,11 @@ impl Claim {
         let path = layout::claim_file(home, id);
         loop {
             match FileLock::try_acquire(&path)? {
-                Some(lock) if lock.is_current(&path) => return Ok(Some(Claim { path, lock: Some(lock) })),
+                Some(lock) if lock.is_current(&path) => {
+                    // Record who holds it, for `db show` and `db cancel`.
+                    let _ = fs::write(&path, format!("{}\n", std::process::id()));
+                    return Ok(Some(Claim { path, lock: Some(lock) }));
+                }
                 // The file was removed meanwhile: take the one that is there now.
                 Some(_) => continue,
                 None => return Ok(None),
@@ -170,6 +174,15 @@ pub fn is_claimed(home: &Home, id: &str) -> bool {
         return false;
     };
     matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// The pid of the process holding the build claim on `id`, while one
+/// does (each holder writes its pid into the claim file when it takes it).
+pub fn holder(home: &Home, id: &str) -> Option<u32> {
+    if !is_claimed(home, id) {
+        return None;
+    }
+    fs::read_to_string(layout::claim_file(home, id)).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]

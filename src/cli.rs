@@ -12,6 +12,7 @@ Exit codes:
   3  not found (no such database, branch or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
+  130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
@@ -50,9 +51,10 @@ pub enum Command {
     /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
     #[command(subcommand)]
     Branch(BranchCommand),
-    /// Print shell completions for SHELL to stdout
+    /// Print shell completions for SHELL to stdout (they complete database
+    /// addresses too, by asking sqlfork)
     Completions {
-        /// bash, zsh, fish or powershell
+        /// bash, zsh, fish, powershell or elvish
         shell: clap_complete::Shell,
     },
 }
@@ -140,7 +142,7 @@ pub enum DbCommand {
     },
     /// Continue interrupted data copies: one database, or every one
     Resume {
-        /// NS/SLUG (all interrupted forks when omitted)
+        /// NS/SLUG or NS/SLUG@REF (all interrupted forks when omitted)
         address: Option<String>,
         /// Run as the background copy started by `db fork --detach`
         #[arg(long, hide = true)]
@@ -149,18 +151,30 @@ pub enum DbCommand {
     /// Wait until a database is healthy, resuming its copy if no process is copying it
     #[command(after_help = "Exit codes: 0 healthy, 1 the fork failed, 3 no such database, 5 timed out.")]
     Wait {
-        /// NS/SLUG
+        /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         /// Give up after this long (e.g. 30s, 10m) with exit code 5 [default: wait for ever]
         #[arg(long, value_name = "DURATION")]
         timeout: Option<String>,
     },
     /// Remove a database's entry, and its file when sqlfork created it
+    #[command(after_help = "With --force, as `rm -f`: a fork being built is stopped first (as `db cancel` does), \
+a database that does not exist is a success with a note, and nothing is asked. For CI cleanup:\n  \
+trap 'sqlfork db delete --force acme/pr-142' EXIT")]
     Delete {
         /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         #[command(flatten)]
         confirm: Confirmation,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Stop the process copying a fork that is being built, and remove the half-made fork
+    #[command(after_help = "The copier's pid is in `sqlfork db show`. It gets SIGTERM, then SIGKILL if it has \
+not stopped after a short grace. An interrupted fork (no process copying it) is removed too.")]
+    Cancel {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
     },
 }
 
@@ -168,15 +182,20 @@ pub enum DbCommand {
 pub enum BranchCommand {
     /// Create the branch NS/SLUG@REF, or reset it to its parent's current state; prints its path
     #[command(after_help = "Idempotent: the first put forks NS/SLUG into the branch, every later put resets it to \
-NS/SLUG's current state, keeping its id and path (a connection string stays valid). A reset is atomic: the new \
+NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
+(--with-data or schema only) unless --with-data or --schema-only says otherwise. A reset is atomic: the new \
 copy is built beside the branch and renamed over it. Without --ttl (or default_ttl in config.toml) the branch \
 never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
     Put {
         /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
         address: String,
-        /// Copy every row too, not only the schema
-        #[arg(long)]
+        /// Copy every row too, not only the schema [default: as the branch was
+        /// made; schema only for a new branch]
+        #[arg(long, conflicts_with = "schema_only")]
         with_data: bool,
+        /// Copy only the schema, even if the branch was made --with-data
+        #[arg(long)]
+        schema_only: bool,
         #[command(flatten)]
         ttl: TtlArg,
         #[command(flatten)]
@@ -193,6 +212,8 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         address: String,
         #[command(flatten)]
         confirm: Confirmation,
+        #[command(flatten)]
+        force: ForceArg,
     },
 }
 
@@ -230,6 +251,14 @@ pub struct SafeArgs {
     /// Refuse to fork while a column that looks personal has no mask rule
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `--force`, shared by the delete commands.
+#[derive(Debug, Clone, Args)]
+pub struct ForceArg {
+    /// Stop a copy still building it, succeed if it does not exist, never ask
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `--yes`, shared by destructive commands.

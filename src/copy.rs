@@ -42,6 +42,21 @@ pub trait Progress {
     fn durable(&mut self, _done: u64) -> anyhow::Result<()> {
         Ok(())
     }
+    /// How many bytes one counted unit stands for (a page's size, or a
+    /// row's average share of the source), so progress can be shown in
+    /// bytes.
+    fn unit_bytes(&mut self, _bytes: f64) {}
+    /// True when the user asked the copy to stop (Ctrl-C). The copy checks
+    /// between chunks, keeps what it committed, and returns an
+    /// [`Error::CopyStopped`](crate::error::Error::CopyStopped) error.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
+}
+
+/// The error a copy returns when [`Progress::interrupted`] says stop.
+pub fn interrupted() -> anyhow::Error {
+    crate::error::Error::CopyStopped.into()
 }
 
 /// A progress sink that ignores everything.
@@ -260,6 +275,12 @@ impl PageCopy<'_> {
             unsynced += 1;
             progress.advance(n);
             test_delay();
+            if progress.interrupted() {
+                // Keep what was written: sync it so a resume starts here.
+                file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
+                progress.durable(done)?;
+                return Err(PageCopyStop::Failed(interrupted()));
+            }
             if unsynced >= chunks_per_sync {
                 file.sync_data().map_err(|e| anyhow::Error::new(e).context("could not sync the fork"))?;
                 progress.durable(done)?;
@@ -557,6 +578,9 @@ impl<'a> Copier<'a> {
             };
             self.commit()?;
             progress.advance(n);
+            if progress.interrupted() {
+                return Err(interrupted());
+            }
             return Ok(n);
         }
         let cols = plan.column_list(true);
@@ -598,6 +622,9 @@ impl<'a> Copier<'a> {
             total += n;
             progress.advance(n);
             test_delay();
+            if progress.interrupted() {
+                return Err(interrupted());
+            }
             if n < self.page_rows {
                 return Ok(total);
             }

@@ -284,6 +284,11 @@ pub fn fork(
     let ttl = opts.ttl.or(config.default_ttl);
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
         if !is_same_fork(&e, &src.parent, opts.with_data) {
+            // Another fork at this address, interrupted: say so and how to
+            // go on, rather than only "already exists".
+            if opts.branch.is_none() && e.status == Status::Provisioning && e.owned && !is_claimed(home, &e.id) {
+                return Err(interrupted_here(home, &e).into());
+            }
             return Err(Error::Taken { address: dest }.into());
         }
         // The same fork, interrupted: finish it. If another process is
@@ -295,6 +300,8 @@ pub fn fork(
                 return Err(Error::BeingBuilt { address: dest }.into())
             }
             Err(err) if Error::any_in(&err, |e| matches!(e, Error::NotFound { address } if *address == dest)) => {}
+            // Finished: keep what this run asked for (its TTL and name).
+            Ok(out) => return rerun_options(home, out, opts),
             other => return other,
         }
     }
@@ -367,6 +374,8 @@ pub fn fork(
     };
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: false }),
+        // Interrupted: the fork stays provisioning, to be resumed.
+        Err(e) if is_interrupted(&e) => Err(interrupted_error(home, &entry)),
         Err(e) => {
             discard(home, &entry, &e, false);
             Err(e)
@@ -374,6 +383,57 @@ pub fn fork(
     };
     drop(claim);
     out
+}
+
+/// True when the copy stopped because the user interrupted it.
+pub fn is_interrupted(err: &anyhow::Error) -> bool {
+    Error::any_in(err, |e| matches!(e, Error::CopyStopped))
+}
+
+/// The command that continues an interrupted fork.
+pub fn resume_command(entry: &Entry) -> String {
+    match entry.branch.as_deref().and_then(|b| b.strip_suffix(crate::address::RESET_SUFFIX)) {
+        // The hidden copy of a branch reset: the next put continues it.
+        Some(r) => format!("sqlfork branch put {}/{}@{r}", entry.namespace, entry.slug),
+        None => format!("sqlfork db resume {}", entry.address()),
+    }
+}
+
+/// "Interrupted at 45.2/100.0 MiB (45%); `sqlfork db resume X` continues it".
+fn interrupted_error(home: &Home, entry: &Entry) -> anyhow::Error {
+    let how_far = CopyState::load(home, &entry.id).and_then(|s| s.how_far());
+    Error::Interrupted { address: entry.address(), how_far, resume: resume_command(entry) }.into()
+}
+
+/// A fork re-run with other arguments finds this interrupted fork at its
+/// destination.
+fn interrupted_here(home: &Home, e: &Entry) -> Error {
+    Error::InterruptedFork {
+        address: e.address(),
+        with_data: e.include_data,
+        how_far: CopyState::load(home, &e.id).and_then(|s| s.how_far()),
+        resume: resume_command(e),
+    }
+}
+
+/// A re-run of `db fork` that finished an interrupted fork applies what it
+/// was asked this time: `--ttl` (counted from now) and `--name`.
+fn rerun_options(home: &Home, out: ForkOutcome, opts: &ForkOptions) -> anyhow::Result<ForkOutcome> {
+    if opts.ttl.is_none() && opts.name.is_none() {
+        return Ok(out);
+    }
+    let now = ttl::now();
+    let entry = Registry::update(home, |reg| {
+        let Some(e) = reg.by_id_mut(&out.entry.id) else { return Ok(out.entry.clone()) };
+        if let Some(d) = opts.ttl {
+            e.expires_at = Some(ttl::format_time(now + d));
+        }
+        if let Some(n) = &opts.name {
+            e.name = n.clone();
+        }
+        Ok(e.clone())
+    })?;
+    Ok(ForkOutcome { entry, ..out })
 }
 
 /// An existing entry is this same fork, interrupted, when it is still
@@ -524,6 +584,7 @@ fn resume_entry(
     })();
     let out = match out {
         Ok(entry) => Ok(ForkOutcome { entry, resumed: true }),
+        Err(e) if is_interrupted(&e) => Err(interrupted_error(home, &entry)),
         Err(e) => {
             discard(home, &entry, &e, note_failure);
             Err(e)
@@ -558,6 +619,8 @@ struct Job<'a> {
 impl Job<'_> {
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
+        // A resumed copy's time counts its earlier runs too.
+        let earlier_ms = state.elapsed_ms;
         trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
         let stats = if let Some(resolved) = self.safe {
             self.build_safe(session, state, resolved, progress)
@@ -568,7 +631,7 @@ impl Job<'_> {
         }
         .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
         .map_err(explain_write_failure)?;
-        let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
+        let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         layout::remove_copy_state(self.home, &self.entry.id);
         Ok(entry)
@@ -720,9 +783,10 @@ impl Job<'_> {
             .map_err(|e| Error::failed(format!("could not open {}: {e}", path.display())))?;
         let copier = copy::PageCopy { conn, pinned, change_counter: state.change_counter, page_size, page_count };
         let start = state.pages_done;
-        let mut tracker =
-            StateProgress { inner: progress, state: state.clone(), home: self.home, id: &self.entry.id, last: None };
+        state.bytes_total = page_count * page_size;
+        let mut tracker = StateProgress::new(progress, state.clone(), self.home, &self.entry.id);
         tracker.unit("pages");
+        tracker.unit_bytes(page_size as f64);
         tracker.start(page_count, start);
         let result = copier.run(&file, start, &mut tracker);
         tracker.inner.finish();
@@ -779,7 +843,11 @@ impl Job<'_> {
         let (total, already) = count_rows(&conn, &copier, &plans)?;
         state.rows_total = total;
         state.rows_done = already;
-        let mut tracker = StateProgress { inner: progress, state, home: self.home, id: &self.entry.id, last: None };
+        // Rows stand for the source's bytes on average, for progress in MiB.
+        state.bytes_total = crate::layout::file_size(&self.src.path).unwrap_or(0);
+        let unit_bytes = if total > 0 { state.bytes_total as f64 / total as f64 } else { 0.0 };
+        let mut tracker = StateProgress::new(progress, state, self.home, &self.entry.id);
+        tracker.unit_bytes(unit_bytes);
         tracker.start(total, already);
         let mut copied = 0;
         for plan in &plans {
@@ -1110,6 +1178,14 @@ pub struct CopyState {
     /// Page copy: pages written so far (for progress; not all synced yet).
     #[serde(default)]
     pub pages_written: u64,
+    /// The copy's size in bytes (the source's pages, or the source file's
+    /// size for a row copy), for progress in bytes.
+    #[serde(default)]
+    pub bytes_total: u64,
+    /// Time spent copying so far, over every run (a resumed copy's figures
+    /// count the whole copy).
+    #[serde(default)]
+    pub elapsed_ms: u64,
 }
 
 impl CopyState {
@@ -1126,6 +1202,16 @@ impl CopyState {
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
+    }
+
+    /// "45.2/100.0 MiB (45%)": how far the copy is, when known.
+    pub fn how_far(&self) -> Option<String> {
+        let pct = self.percent()?;
+        let mib = |b: f64| b / (1024.0 * 1024.0);
+        let total = self.bytes_total as f64;
+        // Rounded down: an interrupted copy is never "100%".
+        let done = if pct >= 100.0 { mib(total) } else { (mib(total * pct / 100.0) * 10.0).floor() / 10.0 };
+        Some(format!("{done:.1}/{:.1} MiB ({:.0}%)", mib(total), pct.floor()))
     }
 
     /// Percentage copied, when known.
@@ -1148,16 +1234,28 @@ struct StateProgress<'a> {
     home: &'a Home,
     id: &'a str,
     last: Option<Instant>,
+    /// When this run started, and the copy time of earlier runs.
+    run_started: Instant,
+    earlier_ms: u64,
 }
 
-impl StateProgress<'_> {
+impl<'a> StateProgress<'a> {
+    fn new(inner: &'a mut dyn Progress, state: CopyState, home: &'a Home, id: &'a str) -> Self {
+        let earlier_ms = state.elapsed_ms;
+        StateProgress { inner, state, home, id, last: None, run_started: Instant::now(), earlier_ms }
+    }
+    fn stamp(&mut self) {
+        self.state.elapsed_ms = self.earlier_ms + self.run_started.elapsed().as_millis() as u64;
+    }
     fn save_soon(&mut self) {
         if self.last.is_none_or(|t| t.elapsed() >= Duration::from_millis(500)) {
+            self.stamp();
             let _ = self.state.save(self.home, self.id);
             self.last = Some(Instant::now());
         }
     }
-    fn done(self) -> CopyState {
+    fn done(mut self) -> CopyState {
+        self.stamp();
         let _ = self.state.save(self.home, self.id);
         self.state
     }
@@ -1165,6 +1263,8 @@ impl StateProgress<'_> {
 
 impl Progress for StateProgress<'_> {
     fn start(&mut self, total: u64, done: u64) {
+        let unit = if self.state.method == CopyMethod::Rows { "rows" } else { "pages" };
+        trace(&format!("copy starts at {done} of {total} {unit}"));
         if self.state.method == CopyMethod::Rows {
             self.state.rows_total = total;
             self.state.rows_done = done;
@@ -1188,9 +1288,22 @@ impl Progress for StateProgress<'_> {
     fn unit(&mut self, unit: &'static str) {
         self.inner.unit(unit);
     }
+    fn unit_bytes(&mut self, bytes: f64) {
+        self.inner.unit_bytes(bytes);
+    }
+    fn interrupted(&mut self) -> bool {
+        let stop = self.inner.interrupted();
+        if stop {
+            // Keep the figures a resume and the message start from.
+            self.stamp();
+            let _ = self.state.save(self.home, self.id);
+        }
+        stop
+    }
     fn durable(&mut self, done: u64) -> anyhow::Result<()> {
         self.state.pages_done = done;
         self.state.pages_written = self.state.pages_written.max(done);
+        self.stamp();
         self.state.save(self.home, self.id)?;
         self.last = Some(Instant::now());
         Ok(())

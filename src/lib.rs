@@ -26,6 +26,7 @@
 
 pub mod address;
 pub mod branch;
+pub mod cancel;
 pub mod claim;
 pub mod copy;
 pub mod error;
@@ -37,6 +38,7 @@ pub mod mask;
 pub mod ops;
 pub mod registry;
 pub mod schema;
+pub mod suggest;
 pub mod sweep;
 pub mod ttl;
 

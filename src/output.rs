@@ -25,11 +25,16 @@ impl Printer {
     }
 
     /// Print the command's result: `human` text, or `value` as JSON.
+    ///
+    /// Every command's JSON is formatted the same way: one compact document
+    /// on one line, so that scripts can read it line by line (and `jq .`
+    /// pretty-prints it for people).
     pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut out, value)?;
+            serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
             writeln!(out)?;
+            out.flush()?;
         } else {
             let text = human();
             if !text.is_empty() {
@@ -38,8 +43,27 @@ impl Printer {
                     writeln!(out)?;
                 }
             }
+            out.flush()?;
         }
         Ok(())
+    }
+
+    /// [`Printer::result`] for commands whose `--quiet` output is the one
+    /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
+    /// `--json` still prints the document.
+    pub fn result_or_quiet<T: Serialize>(
+        &self,
+        quiet: Option<String>,
+        human: impl FnOnce() -> String,
+        value: &T,
+    ) -> anyhow::Result<()> {
+        if self.quiet && !self.json {
+            return match quiet {
+                Some(text) => self.result(|| text, value),
+                None => Ok(()),
+            };
+        }
+        self.result(human, value)
     }
 
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
@@ -243,6 +267,8 @@ pub struct DetailView {
     pub in_flight: bool,
     /// Percentage of rows copied while provisioning with data.
     pub progress_percent: Option<f64>,
+    /// The pid of the process copying it, while one is (`db cancel` stops it).
+    pub pid: Option<u32>,
 }
 
 impl From<&Detail> for DetailView {
@@ -252,6 +278,7 @@ impl From<&Detail> for DetailView {
             forked_from: d.parent.as_ref().map(ParentView::from),
             in_flight: d.in_flight,
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
+            pid: d.pid,
         }
     }
 }
@@ -300,34 +327,59 @@ pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> S
     }
 }
 
+/// True when a name says nothing the address does not (the default name:
+/// the slug, or `slug@ref` for a branch).
+fn default_name(e: &Entry) -> bool {
+    match &e.branch {
+        None => e.name == e.slug,
+        Some(b) => e.name == e.slug || e.name == format!("{}@{b}", e.slug),
+    }
+}
+
+/// `db list`: address, status, size, when it was forked (as an age, like
+/// `db show`), the expiry badge; the NAME column only when some database
+/// has a name of its own. `--json` keeps the raw values.
 pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
-    let rows: Vec<[String; 6]> = entries
+    let names = entries.iter().any(|e| !default_name(e));
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            [
-                e.address().to_string(),
-                e.name.clone(),
+            let mut row = vec![e.address().to_string()];
+            if names {
+                row.push(e.name.clone());
+            }
+            row.extend([
                 e.status.to_string(),
                 crate::layout::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
-                e.forked_at.clone().unwrap_or_else(|| "-".into()),
+                e.forked_at
+                    .as_deref()
+                    .and_then(ttl::parse_time)
+                    .map(|t| ttl::ago(t, now))
+                    .unwrap_or_else(|| "-".into()),
                 expiry_badge(p, e.expires_at.as_deref(), now),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = ["ADDRESS", "NAME", "STATUS", "SIZE", "FORKED AT", "EXPIRES"];
+    let mut header = vec!["ADDRESS"];
+    if names {
+        header.push("NAME");
+    }
+    header.extend(["STATUS", "SIZE", "FORKED", "EXPIRES"]);
+    let last = header.len() - 1;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
-        for (i, c) in r.iter().enumerate().take(5) {
+        for (i, c) in r.iter().enumerate().take(last) {
             widths[i] = widths[i].max(c.chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i < 5 {
+            if i < last {
                 s.push_str(&format!("{c:<w$}  ", w = widths[i]));
             } else {
                 s.push_str(c);
@@ -335,7 +387,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut out = line(header.to_vec());
+    let mut out = line(header.clone());
     for r in &rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
@@ -359,13 +411,16 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
 pub fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
-    let exact = if c.exact {
-        "exact snapshot".to_string()
+    // Exactness is about copied rows; a schema-only fork has none.
+    let exact = if !entry.include_data {
+        String::new()
+    } else if c.exact {
+        ", exact snapshot".to_string()
     } else {
-        format!("best-effort, {} orphans pruned", c.orphans_pruned)
+        format!(", best-effort, {} orphans pruned", c.orphans_pruned)
     };
     Some(format!(
-        "{kind}: {} objects, {} rows, {} in {}, {exact}",
+        "{kind}: {} objects, {} rows, {} in {}{exact}",
         c.objects_created,
         c.rows_copied,
         human_bytes(c.bytes_copied),
@@ -381,7 +436,8 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     field("Path:", e.path.display().to_string());
     let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
     let status = if d.in_flight {
-        format!("{}{pct} (copy in progress)", e.status)
+        let pid = d.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {}` stops it", e.address())).unwrap_or_default();
+        format!("{}{pct} (copy in progress{pid})", e.status)
     } else if e.status == crate::registry::Status::Provisioning {
         format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
     } else {
@@ -453,74 +509,149 @@ impl Printer {
     }
 }
 
-/// Draws copy progress on stderr: rows done of total, current table, rate
-/// and ETA.
+/// Nothing is drawn for a copy that ends sooner than this (at most; a
+/// shorter `SQLFORK_PROGRESS_INTERVAL` shortens it too).
+const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(750);
+
+/// Set by the SIGINT handler that a copy installs (see [`UiProgress`]).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        // A second Ctrl-C while the copy stops: stop at once, as usual.
+        // SAFETY: signal(2) is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::raise(libc::SIGINT);
+        }
+    }
+}
+
+/// Draws copy progress on stderr: MiB done of the total, percentage, rate
+/// and ETA (a bar on a terminal, a line every few seconds otherwise), and
+/// nothing for a copy that is over in well under a second.
+///
+/// While a copy runs it also owns Ctrl-C: the first one asks the copy to
+/// stop after the chunk in hand (the copy keeps what it wrote and the
+/// command says how to continue it); a second one stops at once.
 pub struct UiProgress {
     style: ProgressStyle,
     label: String,
     bar: Option<indicatif::ProgressBar>,
     total: u64,
     done: u64,
+    first_done: u64,
+    /// Bytes one counted unit (a page, or a row on average) stands for.
+    unit_bytes: f64,
     table: String,
     started: std::time::Instant,
-    first_done: u64,
-    unit: &'static str,
     last_line: Option<std::time::Instant>,
     last_printed: Option<u64>,
     interval: std::time::Duration,
+    delay: std::time::Duration,
+    /// Something was drawn: the final figures are drawn too.
+    shown: bool,
+    handling_sigint: bool,
 }
 
 impl UiProgress {
     pub fn new(style: ProgressStyle, label: &str) -> Self {
         let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
+        let interval = std::time::Duration::from_secs_f64(secs.max(0.0));
         UiProgress {
             style,
             label: label.to_string(),
             bar: None,
             total: 0,
             done: 0,
+            first_done: 0,
+            unit_bytes: 0.0,
             table: String::new(),
             started: std::time::Instant::now(),
-            first_done: 0,
-            unit: "rows",
             last_line: None,
             last_printed: None,
-            interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
+            interval,
+            delay: interval.min(SHOW_AFTER),
+            shown: false,
+            handling_sigint: false,
         }
     }
 
-    fn line(&mut self, force: bool) {
-        if self.style != ProgressStyle::Lines {
-            return;
+    /// `12.3/100.0 MiB (12%)`, the rate and the ETA, each only when known.
+    fn figures(&self) -> Vec<String> {
+        let mib = |units: u64| units as f64 * self.unit_bytes / (1024.0 * 1024.0);
+        // Rounded down, so "100%" and the full size mean done.
+        let pct = if self.total > 0 { (self.done as f64 * 100.0 / self.total as f64).floor() } else { 100.0 };
+        let done = if self.done >= self.total { mib(self.total) } else { (mib(self.done) * 10.0).floor() / 10.0 };
+        let mut parts = vec![format!("{done:.1}/{:.1} MiB ({pct:.0}%)", mib(self.total))];
+        if !self.table.is_empty() {
+            parts.push(format!("table {}", self.table));
         }
-        if !force && self.last_line.is_some_and(|t| t.elapsed() < self.interval) {
-            return;
+        let secs = self.started.elapsed().as_secs_f64();
+        let moved = self.done.saturating_sub(self.first_done);
+        if secs >= 0.1 && moved > 0 {
+            let rate = mib(moved) / secs;
+            parts.push(format!("{rate:.1} MiB/s"));
+            if self.total > self.done {
+                let left = (self.total - self.done) as f64 * secs / moved as f64;
+                parts.push(format!(
+                    "ETA {}",
+                    crate::ttl::short_duration(std::time::Duration::from_secs_f64(left.max(1.0)))
+                ));
+            }
         }
-        if self.last_printed == Some(self.done) {
-            return;
+        parts
+    }
+
+    fn due(&self) -> bool {
+        self.started.elapsed() >= self.delay
+    }
+
+    fn draw(&mut self, force: bool) {
+        match self.style {
+            ProgressStyle::Hidden => {}
+            ProgressStyle::Bar => {
+                if self.bar.is_none() && (self.due() || force) && self.total > 0 {
+                    let bar = indicatif::ProgressBar::with_draw_target(
+                        Some(self.total),
+                        indicatif::ProgressDrawTarget::stderr(),
+                    );
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {msg}")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                            .progress_chars("=> "),
+                    );
+                    bar.set_prefix(self.label.clone());
+                    self.bar = Some(bar);
+                    self.shown = true;
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_position(self.done);
+                    bar.set_message(self.figures().join(" · "));
+                }
+            }
+            ProgressStyle::Lines => {
+                if !force && (!self.due() || self.last_line.is_some_and(|t| t.elapsed() < self.interval)) {
+                    return;
+                }
+                if self.last_printed == Some(self.done) {
+                    return;
+                }
+                self.last_line = Some(std::time::Instant::now());
+                self.last_printed = Some(self.done);
+                self.shown = true;
+                eprintln!("{}: {}", self.label, self.figures().join(", "));
+            }
         }
-        self.last_line = Some(std::time::Instant::now());
-        self.last_printed = Some(self.done);
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = (self.done - self.first_done) as f64 / secs;
-        let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
-        let eta = if rate > 0.0 && self.total > self.done {
-            format!(
-                ", ETA {}",
-                crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate))
-            )
-        } else {
-            String::new()
-        };
-        let table = if self.table.is_empty() { String::new() } else { format!(", table {}", self.table) };
-        eprintln!(
-            "{}: {}/{} {unit} ({pct:.0}%){table}, {:.0} {unit}/s{eta}",
-            self.label,
-            self.done,
-            self.total,
-            rate,
-            unit = self.unit
-        );
+    }
+
+    fn release_sigint(&mut self) {
+        if std::mem::take(&mut self.handling_sigint) {
+            // SAFETY: restores the default disposition.
+            unsafe {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+            }
+        }
     }
 }
 
@@ -530,49 +661,62 @@ impl crate::copy::Progress for UiProgress {
         self.done = done;
         self.first_done = done;
         self.started = std::time::Instant::now();
-        if self.style == ProgressStyle::Bar {
-            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(&format!(
-                    "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {} {{percent}}% · {{msg}} · {{per_sec}} · ETA {{eta}}",
-                    self.unit
-                ))
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(self.label.clone());
-            bar.set_position(done);
-            self.bar = Some(bar);
-        } else if done > 0 {
-            self.line(true);
+        if !self.handling_sigint {
+            INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
+            // SAFETY: the handler only touches an atomic (and, on a second
+            // Ctrl-C, async-signal-safe calls).
+            let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+            if before == libc::SIG_IGN {
+                // Started with Ctrl-C ignored (a background job of a
+                // script, nohup): leave it ignored.
+                // SAFETY: restores what was there.
+                unsafe {
+                    libc::signal(libc::SIGINT, libc::SIG_IGN);
+                }
+            } else {
+                self.handling_sigint = true;
+            }
+        }
+        if done > 0 {
+            self.draw(false);
         }
     }
 
     fn table(&mut self, name: &str) {
         self.table = name.to_string();
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-        }
     }
 
     fn advance(&mut self, rows: u64) {
         self.done += rows;
-        if let Some(bar) = &self.bar {
-            bar.inc(rows);
-        }
-        self.line(false);
+        self.draw(false);
     }
 
-    fn unit(&mut self, unit: &'static str) {
-        self.unit = unit;
+    fn unit_bytes(&mut self, bytes: f64) {
+        self.unit_bytes = bytes;
+    }
+
+    fn interrupted(&mut self) -> bool {
+        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if self.style == ProgressStyle::Lines && self.total > 0 {
-            self.line(true);
+        // Interrupted: the command's one line says how far it got.
+        let stopped = INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+        if self.style == ProgressStyle::Lines && self.shown && self.total > 0 && !stopped {
+            self.draw(true);
         }
+        self.release_sigint();
+    }
+}
+
+impl Drop for UiProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.release_sigint();
     }
 }

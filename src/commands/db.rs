@@ -24,7 +24,8 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::List { namespace } => list(ctx, namespace.as_deref()),
         DbCommand::Show { address } => show(ctx, &address),
         DbCommand::Path { address } => path(ctx, &address),
-        DbCommand::Delete { address, confirm } => delete(ctx, &address, confirm.yes),
+        DbCommand::Delete { address, confirm, force } => delete(ctx, &address, confirm.yes, force.force),
+        DbCommand::Cancel { address } => cancel(ctx, &address),
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
     }
@@ -39,23 +40,40 @@ fn create(ctx: &mut Context, address: &str, name: Option<String>, ttl: Option<St
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
     let entry = ops::create(&ctx.home, &config, &addr, name, ttl)?;
-    ctx.printer
-        .result(|| format!("Created {} at {}", entry.address(), entry.path.display()), &EntryView::from(&entry))?;
+    ctx.printer.result_or_quiet(
+        Some(entry.path.display().to_string()),
+        || format!("Created {} at {}", entry.address(), entry.path.display()),
+        &EntryView::from(&entry),
+    )?;
     Ok(ExitCode::Success)
 }
 
 fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse_database(address)?;
-    let entry = ops::import(&ctx.home, &addr, file, name)?;
-    ctx.printer.result(
+    let out = ops::import(&ctx.home, &addr, file, name)?;
+    let entry = &out.entry;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ImportView {
+        #[serde(flatten)]
+        entry: EntryView,
+        /// True when this file was already registered here: nothing changed.
+        already_registered: bool,
+    }
+    ctx.printer.result_or_quiet(
+        Some(entry.path.display().to_string()),
         || {
-            format!(
-                "Registered {} at {} (not owned: sqlfork will never write or delete it)",
-                entry.address(),
-                entry.path.display()
-            )
+            if out.already {
+                format!("{} is already registered at {}; nothing to do", entry.address(), entry.path.display())
+            } else {
+                format!(
+                    "Registered {} at {} (not owned: sqlfork will never write or delete it)",
+                    entry.address(),
+                    entry.path.display()
+                )
+            }
         },
-        &EntryView::from(&entry),
+        &ImportView { entry: EntryView::from(entry), already_registered: out.already },
     )?;
     Ok(ExitCode::Success)
 }
@@ -84,7 +102,7 @@ fn fork_cmd(
     name: Option<String>,
     ttl: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let source = Source::parse(src)?;
+    let source = Source::parse(src).map_err(|e| file_hint(src, e.into()))?;
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
     let safe = super::mask::options(&flags.safe, &config, flags.with_data)?;
@@ -102,8 +120,32 @@ fn fork_cmd(
         safe,
     };
     let mut progress = ctx.printer.copy_progress(dst);
-    let out = fork::fork(&ctx.home, &config, &opts, &mut progress)?;
+    let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
+        if crate::error::exit_code_for(&e) == ExitCode::NotFound && matches!(opts.source, Source::Registered(_)) {
+            file_hint(src, e)
+        } else {
+            e
+        }
+    })?;
+    drop(progress);
     print_fork(ctx, &out)
+}
+
+/// A source written as a bare name (`prodfile`) that is not an address but
+/// is a file in the current directory: say how to fork the file.
+fn file_hint(src: &str, e: anyhow::Error) -> anyhow::Error {
+    if !std::path::Path::new(src).is_file() {
+        return e;
+    }
+    let hint = format!("; to fork the file, write ./{src}");
+    let base = match e.chain().find_map(|c| c.downcast_ref::<crate::address::AddressError>()) {
+        Some(a) => Error::from(a.clone()),
+        None => match crate::error::typed(&e) {
+            Some(t) => t.clone(),
+            None => return e,
+        },
+    };
+    Error::Hinted { error: Box::new(base), hint }.into()
 }
 
 fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
@@ -113,7 +155,8 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
         forked_from: e.forked_from.as_ref().map(ParentView::from),
         resumed: out.resumed,
     };
-    ctx.printer.result(
+    ctx.printer.result_or_quiet(
+        Some(e.path.display().to_string()),
         || {
             let c = e.copy.clone().unwrap_or_default();
             let expiry = match &e.expires_at {
@@ -138,10 +181,16 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                     addr = e.address(),
                 );
             }
-            let exact = if c.exact {
-                "exact snapshot".to_string()
+            // Exactness is a property of copied rows: a schema-only fork has none.
+            let exact = if !e.include_data {
+                String::new()
+            } else if c.exact {
+                "\n  copy:    exact snapshot".to_string()
             } else {
-                format!("best-effort (the source changed during the copy; {} orphan rows pruned)", c.orphans_pruned)
+                format!(
+                    "\n  copy:    best-effort (the source changed during the copy; {} orphan rows pruned)",
+                    c.orphans_pruned
+                )
             };
             let mut safe = String::new();
             if let Some(s) = &e.safe {
@@ -151,7 +200,7 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 }
             }
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n{safe}",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}{exact}\n  expiry:  {expiry}\n{safe}",
                 e.path.display(),
                 c.objects_created,
                 c.rows_copied,
@@ -311,8 +360,17 @@ fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> 
     let now = ttl::now();
     ctx.printer.result(|| output::list_table(&ctx.printer, &entries, now), &views)?;
     if entries.is_empty() && !ctx.printer.json {
-        ctx.printer
-            .note("No databases yet; create one with `sqlfork db create NS/SLUG` or `sqlfork db import NS/SLUG FILE`.");
+        let others: std::collections::BTreeSet<String> =
+            ops::list(&ctx.home, None)?.into_iter().map(|e| e.namespace).collect();
+        match namespace {
+            Some(ns) if !others.is_empty() => ctx.printer.note(&format!(
+                "Namespace {ns} is empty; the databases here are in {} (`sqlfork db list` shows them all).",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            )),
+            _ => ctx.printer.note(
+                "No databases yet; create one with `sqlfork db create NS/SLUG` or `sqlfork db import NS/SLUG FILE`.",
+            ),
+        }
     }
     Ok(ExitCode::Success)
 }
@@ -337,16 +395,29 @@ fn path(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
+fn delete(ctx: &mut Context, address: &str, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
-    delete_address(ctx, &addr, yes)
+    delete_address(ctx, &addr, yes, force)
 }
 
 /// `db delete` and `branch delete`: confirm on a terminal, then delete.
-pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> anyhow::Result<ExitCode> {
+/// With `force` (as `rm -f`): no question, a copy building it is stopped,
+/// and a database that does not exist is a success with a note.
+pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = addr.clone();
-    let entry = ops::get(&ctx.home, &addr)?;
-    if !yes && std::io::stdin().is_terminal() {
+    let entry = match ops::get(&ctx.home, &addr) {
+        Err(e) if force && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+            ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
+            #[derive(Serialize)]
+            struct Nothing {
+                deleted: Option<EntryView>,
+            }
+            ctx.printer.result_or_quiet(None, String::new, &Nothing { deleted: None })?;
+            return Ok(ExitCode::Success);
+        }
+        other => other?,
+    };
+    if !yes && !force && std::io::stdin().is_terminal() {
         let what = if entry.owned {
             format!("Delete {addr} and its file {}?", entry.path.display())
         } else {
@@ -360,7 +431,15 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
             return Err(Error::failed(format!("not deleted: {addr} is unchanged")).into());
         }
     }
-    let entry = ops::delete(&ctx.home, &addr)?;
+    let entry = if force && entry.owned {
+        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
+        if let Some(pid) = stopped {
+            ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
+        }
+        ops::delete_with(&ctx.home, &addr, Some(claim))?
+    } else {
+        ops::delete(&ctx.home, &addr)?
+    };
     // A branch may have an interrupted reset's copy beside it.
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
     #[derive(Serialize)]
@@ -369,7 +448,8 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
         deleted: EntryView,
         file_deleted: bool,
     }
-    ctx.printer.result(
+    ctx.printer.result_or_quiet(
+        None,
         || {
             if entry.owned {
                 format!("Deleted {addr} and its file")
@@ -378,6 +458,29 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
             }
         },
         &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned },
+    )?;
+    Ok(ExitCode::Success)
+}
+
+/// `db cancel NS/SLUG`: stop the copy building a fork and remove it.
+fn cancel(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
+    let addr = Address::parse(address)?;
+    let out = crate::cancel::cancel(&ctx.home, &addr)?;
+    crate::branch::remove_reset_leftover(&ctx.home, &addr);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cancelled {
+        cancelled: EntryView,
+        /// The pid of the process that was stopped, if one was copying.
+        stopped_pid: Option<u32>,
+    }
+    ctx.printer.result_or_quiet(
+        None,
+        || match out.stopped {
+            Some(pid) => format!("Cancelled {addr}: stopped its copy (pid {pid}) and removed the half-made fork"),
+            None => format!("Cancelled {addr}: no process was copying it; removed the half-made fork"),
+        },
+        &Cancelled { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
     )?;
     Ok(ExitCode::Success)
 }

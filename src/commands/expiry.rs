@@ -61,7 +61,11 @@ struct GcView {
 
 /// `db gc [--dry-run]`.
 pub fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
-    let report = gc::gc(&ctx.home, dry_run)?;
+    let mut report = gc::gc(&ctx.home, dry_run)?;
+    // Sorted by address, like `db list`, in text and JSON alike.
+    report.deleted.sort_by_key(|c| c.entry.address());
+    report.kept.sort_by_key(|(e, _)| e.address());
+    report.strays_removed.sort();
     let view = GcView {
         dry_run,
         deleted: report
