@@ -388,6 +388,10 @@ fn bad_rules_exit_2_naming_the_rule_before_anything_is_written() {
         ("seed = \"s\"\n[tables.customers]\nnotes = { sql = \"json_extract(notes, '$.a')\" }\n", "tables.customers.notes", &[]),
         ("seed = \"s\"\n[tables.customers]\nemail = \"null\"\n", "tables.customers.email", &[]),
         ("[tables.customers]\nemail = \"email\"\n", "seed", &[]),
+        ("seed = \"s\"\n[tables.customers]\nhandle = { sql = \"'same'\" }\n", "tables.customers.handle", &[]),
+        ("seed = \"s\"\n[tables.customers]\nhandle = { fixed = \"x\" }\n", "tables.customers.handle", &[]),
+        // orders.customer_email references customers.email: masked alike or not at all.
+        ("seed = \"s\"\n[tables.customers]\nemail = \"email\"\n", "orders.customer_email", &[]),
         ("seed = \"s\"\n", "customers:", &["--subset", "customers:id >>> 3"]),
         ("seed = \"s\"\n", "nosuch", &["--subset", "nosuch:id > 3"]),
     ];

@@ -178,7 +178,7 @@ pub fn build(
     conn.execute_batch("BEGIN")?;
     let phase_c = (|| -> anyhow::Result<u64> {
         r.create_indexes(&conn)?;
-        let pruned = if subsetting || !exact { copy::prune_orphans(&conn)? } else { 0 };
+        let pruned = if subsetting || !exact { subset::prune(&conn, source_schema)? } else { 0 };
         for fts in &rebuilt {
             conn.execute_batch(&format!("INSERT INTO main.{t}({t}) VALUES('rebuild');", t = quote_ident(&fts.name)))
             .with_context(|| format!("could not rebuild the full-text table `{}` from the masked rows", fts.name))?;

@@ -304,7 +304,12 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
                             "mask rule {rule}: `{name}` must be unique, so one fixed value cannot mask it; use hash"
                         )))
                     }
-                    Masker::Sql(expr) => check_expression(conn, db, &obj.name, expr, &rule)?,
+                    Masker::Sql(expr) => {
+                        check_expression(conn, db, &obj.name, expr, &rule)?;
+                        if unique {
+                            check_distinct(conn, db, &obj.name, expr, &rule, &name)?;
+                        }
+                    }
                     _ => {}
                 }
                 if *masker != Masker::Keep {
@@ -332,7 +337,40 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
         }
     }
     check_fts(schema, &out)?;
+    check_foreign_keys(conn, db, schema, &out)?;
     Ok(out)
+}
+
+/// Both ends of a foreign key must be masked alike (a child may be
+/// `null`): else every child row would point at a parent the fork does not
+/// have.
+fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
+    if resolved.masks.is_empty() {
+        return Ok(());
+    }
+    let fks = subset::foreign_keys(conn, db, schema).map_err(|e| Error::failed(format!("{e:#}")))?;
+    for fk in fks {
+        for (from, to) in fk.from.iter().zip(&fk.to) {
+            let child = resolved.mask_of(&fk.child, from).map(|m| &m.masker);
+            let parent = resolved.mask_of(&fk.parent, to).map(|m| &m.masker);
+            if child == parent || child == Some(&Masker::Null) {
+                continue;
+            }
+            let (rule, other) = match child {
+                Some(_) => (format!("tables.{}.{from}", fk.child), format!("{}.{to}", fk.parent)),
+                None => (format!("tables.{}.{to}", fk.parent), format!("{}.{from}", fk.child)),
+            };
+            let how = |m: Option<&Masker>| m.map(|m| format!("`{}`", m.label())).unwrap_or_else(|| "no masker".into());
+            return Err(Error::invalid(format!(
+                "mask rule {rule}: {}.{from} references {}.{to}, but one is masked with {} and the other with {}; mask {other} the same way so the foreign key holds",
+                fk.child,
+                fk.parent,
+                how(child),
+                how(parent)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A `sql` masker must prepare against the table and evaluate on every row.
@@ -344,6 +382,23 @@ fn check_expression(conn: &Connection, db: &str, table: &str, expr: &str, rule: 
     stmt.query_row([], |r| r.get::<_, i64>(0)).map_err(|e| {
         Error::invalid(format!("mask rule {rule}: the sql expression fails on a row: {}", sqlite_message(&e)))
     })?;
+    Ok(())
+}
+
+/// A `sql` masker on a UNIQUE column must not make two rows equal.
+fn check_distinct(conn: &Connection, db: &str, table: &str, expr: &str, rule: &str, col: &str) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM (SELECT ({expr}) AS v FROM {db}.{}) WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1 LIMIT 1)",
+        quote_ident(table)
+    );
+    let dups: i64 = conn
+        .query_row(&sql, [], |r| r.get(0))
+        .map_err(|e| Error::invalid(format!("mask rule {rule}: {}", sqlite_message(&e))))?;
+    if dups > 0 {
+        return Err(Error::invalid(format!(
+            "mask rule {rule}: `{col}` must be unique, but the sql expression gives two rows the same value; use hash or make the expression unique (e.g. include the id)"
+        )));
+    }
     Ok(())
 }
 

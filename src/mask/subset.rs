@@ -43,14 +43,14 @@ pub fn has_rowid(conn: &Connection, db: &str, table: &str) -> rusqlite::Result<b
 
 /// A foreign key from `child(from…)` to `parent(to…)`.
 #[derive(Debug, Clone)]
-struct ForeignKey {
-    child: String,
-    parent: String,
-    from: Vec<String>,
-    to: Vec<String>,
+pub(crate) struct ForeignKey {
+    pub child: String,
+    pub parent: String,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
 }
 
-fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -> anyhow::Result<Vec<ForeignKey>> {
+pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -> anyhow::Result<Vec<ForeignKey>> {
     let mut out = Vec::new();
     for t in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
     {
@@ -164,4 +164,47 @@ pub fn compute_keep_sets(
         }
     }
     Ok(index)
+}
+
+/// Step 3, in the fork (`main`): delete rows whose foreign keys point at a
+/// row the fork does not have, round after round until none is deleted
+/// (a deleted row can orphan its own children). One `DELETE … WHERE NOT
+/// EXISTS` per foreign key and round, so memory does not grow with the
+/// number of orphans. Returns rows deleted.
+pub fn prune(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<u64> {
+    let fks = foreign_keys(conn, "main", schema)?;
+    let mut pruned = 0u64;
+    loop {
+        let mut round = 0u64;
+        for fk in &fks {
+            let not_null: Vec<String> = fk.from.iter().map(|f| format!("c.{} IS NOT NULL", quote_ident(f))).collect();
+            let on: Vec<String> = fk
+                .from
+                .iter()
+                .zip(&fk.to)
+                .map(|(f, t)| format!("p.{} = c.{}", quote_ident(t), quote_ident(f)))
+                .collect();
+            round += conn.execute(
+                &format!(
+                    "DELETE FROM main.{c} AS c WHERE {nn} AND NOT EXISTS (SELECT 1 FROM main.{p} AS p WHERE {on})",
+                    c = quote_ident(&fk.child),
+                    p = quote_ident(&fk.parent),
+                    nn = not_null.join(" AND "),
+                    on = on.join(" AND ")
+                ),
+                [],
+            )? as u64;
+        }
+        pruned += round;
+        if round == 0 {
+            break;
+        }
+    }
+    // Whatever the statements above cannot see (a key naming a missing
+    // table) is left to the general pruning; it is small.
+    let left: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+    if left > 0 {
+        pruned += crate::copy::prune_orphans(conn)?;
+    }
+    Ok(pruned)
 }
