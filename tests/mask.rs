@@ -143,7 +143,16 @@ fn masked_fork_leaves_no_original_value_anywhere_in_its_bytes() {
     let src = personal_source(&env);
     let rules = write(&env, "rules.toml", RULES);
     let run = env
-        .run(&["--json", "db", "fork", src.to_str().unwrap(), "acme/safe", "--with-data", "--mask", rules.to_str().unwrap()])
+        .run(&[
+            "--json",
+            "db",
+            "fork",
+            src.to_str().unwrap(),
+            "acme/safe",
+            "--with-data",
+            "--mask",
+            rules.to_str().unwrap(),
+        ])
         .ok();
     let v = run.json();
     let safe = &v["safe"];
@@ -198,7 +207,8 @@ fn masked_fork_leaves_no_original_value_anywhere_in_its_bytes() {
 
     // The source does hold them (the scan can see what it looks for).
     let src_conn = ro(&src);
-    let n: i64 = src_conn.query_row("SELECT count(*) FROM customers WHERE email LIKE 'origmail%'", [], |r| r.get(0)).unwrap();
+    let n: i64 =
+        src_conn.query_row("SELECT count(*) FROM customers WHERE email LIKE 'origmail%'", [], |r| r.get(0)).unwrap();
     assert_eq!(n, ROWS);
 
     // The masked fork still works: joins on the masked e-mail hold, the
@@ -217,7 +227,8 @@ fn masked_fork_leaves_no_original_value_anywhere_in_its_bytes() {
     assert_eq!(notes, "redacted 7");
     assert_eq!(tier, "basic");
     let first = name.split(' ').next().unwrap().to_string();
-    let hits = int(&fork, &format!("SELECT count(*) FROM customer_search WHERE customer_search MATCH {}", sql_str(&first)));
+    let hits =
+        int(&fork, &format!("SELECT count(*) FROM customer_search WHERE customer_search MATCH {}", sql_str(&first)));
     assert!(hits >= 1, "the FTS index does not find the masked name {name}");
     assert_eq!(int(&fork, "SELECT count(*) FROM customer_search WHERE customer_search MATCH 'wolframite'"), 0);
     // UNIQUE on masked columns held (names on a unique column are tagged).
@@ -243,7 +254,9 @@ fn masking_is_deterministic_across_forks_and_keyed_by_the_seed() {
     for (dst, r) in [("acme/a", &rules), ("acme/b", &rules), ("acme/c", &other)] {
         env.run(&["db", "fork", src, dst, "--with-data", "--mask", r.to_str().unwrap()]).ok();
     }
-    let masked = |addr: &str| query(&env.db_path(addr), "SELECT id, email, name, handle, phone, card FROM customers ORDER BY id");
+    let masked = |addr: &str| {
+        query(&env.db_path(addr), "SELECT id, email, name, handle, phone, card FROM customers ORDER BY id")
+    };
     let (a, b, c) = (masked("acme/a"), masked("acme/b"), masked("acme/c"));
     assert_eq!(a, b, "two forks with the same seed differ");
     assert_eq!(a.len() as i64, ROWS);
@@ -289,8 +302,10 @@ fn expected_closure(src: &Path, seed: &[i64]) -> (BTreeSet<i64>, BTreeSet<i64>) 
         .into_iter()
         .map(|r| (r[0].parse().unwrap(), (r[1].parse().ok(), r[2].parse().ok())))
         .collect();
-    let teams: BTreeMap<i64, Option<i64>> =
-        query(src, "SELECT id, lead_id FROM teams").into_iter().map(|r| (r[0].parse().unwrap(), r[1].parse().ok())).collect();
+    let teams: BTreeMap<i64, Option<i64>> = query(src, "SELECT id, lead_id FROM teams")
+        .into_iter()
+        .map(|r| (r[0].parse().unwrap(), r[1].parse().ok()))
+        .collect();
     let (mut kp, mut kt): (BTreeSet<i64>, BTreeSet<i64>) = (seed.iter().copied().collect(), BTreeSet::new());
     loop {
         let before = (kp.len(), kt.len());
@@ -313,7 +328,16 @@ fn subset_keeps_referenced_rows_through_cycles_and_drops_dangling_ones() {
     let env = Env::new();
     let src = graph_source(&env);
     let v = env
-        .run(&["--json", "db", "fork", src.to_str().unwrap(), "acme/small", "--with-data", "--subset", "people:id IN (4, 5)"])
+        .run(&[
+            "--json",
+            "db",
+            "fork",
+            src.to_str().unwrap(),
+            "acme/small",
+            "--with-data",
+            "--subset",
+            "people:id IN (4, 5)",
+        ])
         .ok()
         .json();
     let fork = PathBuf::from(s(&v, "path"));
@@ -321,8 +345,10 @@ fn subset_keeps_referenced_rows_through_cycles_and_drops_dangling_ones() {
     assert!(query(&fork, "PRAGMA foreign_key_check").is_empty());
     let (kp, kt) = expected_closure(&src, &[4, 5]);
     assert!(kp.len() > 2 && kp.len() < 60, "the closure should be a real subset: {kp:?}");
-    let got_people: BTreeSet<i64> = query(&fork, "SELECT id FROM people").into_iter().map(|r| r[0].parse().unwrap()).collect();
-    let got_teams: BTreeSet<i64> = query(&fork, "SELECT id FROM teams").into_iter().map(|r| r[0].parse().unwrap()).collect();
+    let got_people: BTreeSet<i64> =
+        query(&fork, "SELECT id FROM people").into_iter().map(|r| r[0].parse().unwrap()).collect();
+    let got_teams: BTreeSet<i64> =
+        query(&fork, "SELECT id FROM teams").into_iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(got_people, kp);
     // Teams is not named: it keeps every row that references no removed
     // person (a team whose lead is gone is removed).
@@ -351,7 +377,11 @@ fn subset_keeps_referenced_rows_through_cycles_and_drops_dangling_ones() {
 fn subset_and_mask_together_keep_unique_and_foreign_keys() {
     let env = Env::new();
     let src = graph_source(&env);
-    let rules = write(&env, "rules.toml", "seed = \"s\"\n[tables.people]\nemail = \"email\"\n[tables.teams]\nlabel = { fixed = \"a team\" }\n");
+    let rules = write(
+        &env,
+        "rules.toml",
+        "seed = \"s\"\n[tables.people]\nemail = \"email\"\n[tables.teams]\nlabel = { fixed = \"a team\" }\n",
+    );
     let v = env
         .run(&[
             "--json",
@@ -385,7 +415,11 @@ fn bad_rules_exit_2_naming_the_rule_before_anything_is_written() {
         ("seed = \"s\"\n[tables.customers]\nmail = \"email\"\n", "tables.customers.mail", &[]),
         ("seed = \"s\"\n[tables.customers]\nemail = \"scramble\"\n", "tables.customers.email", &[]),
         ("seed = \"s\"\n[tables.customers]\nnotes = { sql = \"'x' ||| id\" }\n", "tables.customers.notes", &[]),
-        ("seed = \"s\"\n[tables.customers]\nnotes = { sql = \"json_extract(notes, '$.a')\" }\n", "tables.customers.notes", &[]),
+        (
+            "seed = \"s\"\n[tables.customers]\nnotes = { sql = \"json_extract(notes, '$.a')\" }\n",
+            "tables.customers.notes",
+            &[],
+        ),
         ("seed = \"s\"\n[tables.customers]\nemail = \"null\"\n", "tables.customers.email", &[]),
         ("[tables.customers]\nemail = \"email\"\n", "seed", &[]),
         ("seed = \"s\"\n[tables.customers]\nhandle = { sql = \"'same'\" }\n", "tables.customers.handle", &[]),
@@ -424,14 +458,13 @@ fn mask_check_lists_personal_columns_and_strict_refuses() {
         .run(&["--json", "db", "fork", src, "acme/x", "--with-data", "--mask", rules.to_str().unwrap(), "--mask-check"])
         .ok()
         .json();
-    let found: BTreeSet<String> = v["unruled"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| format!("{}.{}", s(f, "table"), s(f, "column")))
-        .collect();
+    let found: BTreeSet<String> =
+        v["unruled"].as_array().unwrap().iter().map(|f| format!("{}.{}", s(f, "table"), s(f, "column"))).collect();
     let want: BTreeSet<String> =
-        ["users.full_name", "users.contact", "users.last_ip", "users.api_token", "notes.origin"].iter().map(|s| s.to_string()).collect();
+        ["users.full_name", "users.contact", "users.last_ip", "users.api_token", "notes.origin"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     assert_eq!(found, want, "{v:#}");
     assert!(env.addresses().is_empty(), "--mask-check forked something");
 

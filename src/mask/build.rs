@@ -181,7 +181,9 @@ pub fn build(
         let pruned = if subsetting || !exact { subset::prune(&conn, source_schema)? } else { 0 };
         for fts in &rebuilt {
             conn.execute_batch(&format!("INSERT INTO main.{t}({t}) VALUES('rebuild');", t = quote_ident(&fts.name)))
-            .with_context(|| format!("could not rebuild the full-text table `{}` from the masked rows", fts.name))?;
+                .with_context(|| {
+                    format!("could not rebuild the full-text table `{}` from the masked rows", fts.name)
+                })?;
         }
         r.create_views(&conn)?;
         r.create_triggers(&conn)?;
@@ -253,7 +255,8 @@ fn rebuilt_fts(schema: &SourceSchema, resolved: &Resolved) -> Vec<Fts> {
 
 /// Lower-case names of every shadow table in the fork.
 fn fork_shadows(conn: &Connection) -> anyhow::Result<HashSet<String>> {
-    let mut stmt = conn.prepare("SELECT lower(name) FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
+    let mut stmt =
+        conn.prepare("SELECT lower(name) FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")?;
     let all = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(all)
 }
@@ -434,8 +437,9 @@ mod tests {
 
     #[test]
     fn parses_fts_content_options() {
-        let f = Fts::parse("ft", "CREATE VIRTUAL TABLE ft USING fts5(name, body, content='people', content_rowid='id')")
-            .unwrap();
+        let f =
+            Fts::parse("ft", "CREATE VIRTUAL TABLE ft USING fts5(name, body, content='people', content_rowid='id')")
+                .unwrap();
         assert_eq!(f.content.as_deref(), Some("people"));
         assert_eq!(f.columns, vec!["name", "body"]);
         let f = Fts::parse("ft", "CREATE VIRTUAL TABLE ft USING fts5(a, content='')").unwrap();

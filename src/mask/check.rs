@@ -36,11 +36,14 @@ pub fn unruled(
 ) -> anyhow::Result<Vec<Finding>> {
     let ruled = |t: &str, c: &str| {
         rules.is_some_and(|r| {
-            r.tables.iter().any(|(rt, cols)| rt.eq_ignore_ascii_case(t) && cols.iter().any(|(rc, _)| rc.eq_ignore_ascii_case(c)))
+            r.tables
+                .iter()
+                .any(|(rt, cols)| rt.eq_ignore_ascii_case(t) && cols.iter().any(|(rc, _)| rc.eq_ignore_ascii_case(c)))
         })
     };
     let mut out = Vec::new();
-    for t in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
+    for t in
+        schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
     {
         for (col, hidden, _, _) in super::columns(conn, db, &t.name)? {
             if hidden != 0 || ruled(&t.name, &col) {
@@ -101,16 +104,19 @@ fn kind_by_content(conn: &Connection, db: &str, table: &str, col: &str) -> anyho
         return Ok(None);
     }
     let share = |f: &dyn Fn(&str) -> bool| values.iter().filter(|v| f(v)).count() * 10 >= values.len() * 8;
-    let tests: [(&'static str, &dyn Fn(&str) -> bool); 6] = [
-        ("email", &looks_like_email),
-        ("ip address", &looks_like_ip),
-        ("password", &looks_like_password_hash),
-        ("phone", &looks_like_phone),
-        ("token", &looks_like_token),
-        ("name", &looks_like_name),
+    let tests: [(&'static str, Looks); 6] = [
+        ("email", looks_like_email),
+        ("ip address", looks_like_ip),
+        ("password", looks_like_password_hash),
+        ("phone", looks_like_phone),
+        ("token", looks_like_token),
+        ("name", looks_like_name),
     ];
-    Ok(tests.iter().find(|(_, f)| share(*f)).map(|(k, _)| *k))
+    Ok(tests.iter().find(|(_, f)| share(f)).map(|(k, _)| *k))
 }
+
+/// A test of one sampled value.
+type Looks = fn(&str) -> bool;
 
 fn looks_like_email(v: &str) -> bool {
     let Some((local, domain)) = v.split_once('@') else { return false };
@@ -122,7 +128,9 @@ fn looks_like_ip(v: &str) -> bool {
 }
 
 fn looks_like_password_hash(v: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$", "$argon2", "$pbkdf2", "$scrypt", "$6$", "$5$", "pbkdf2_sha256$"].iter().any(|p| v.starts_with(p))
+    ["$2a$", "$2b$", "$2y$", "$argon2", "$pbkdf2", "$scrypt", "$6$", "$5$", "pbkdf2_sha256$"]
+        .iter()
+        .any(|p| v.starts_with(p))
 }
 
 fn looks_like_phone(v: &str) -> bool {
@@ -135,7 +143,10 @@ fn looks_like_phone(v: &str) -> bool {
 /// `YYYY-MM-DD` (a date, not a phone number).
 fn looks_like_date(v: &str) -> bool {
     let b = v.as_bytes();
-    b.len() >= 10 && b[4] == b'-' && b[7] == b'-' && b[..4].iter().chain(&b[5..7]).chain(&b[8..10]).all(u8::is_ascii_digit)
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[..4].iter().chain(&b[5..7]).chain(&b[8..10]).all(u8::is_ascii_digit)
 }
 
 fn looks_like_token(v: &str) -> bool {

@@ -160,7 +160,9 @@ impl Rules {
                         tables.push((table.clone(), list));
                     }
                 }
-                (other, _) => return Err(format!("unknown key `{other}` (a rules file has `seed` and `[tables.NAME]`)")),
+                (other, _) => {
+                    return Err(format!("unknown key `{other}` (a rules file has `seed` and `[tables.NAME]`)"))
+                }
             }
         }
         let Some(seed) = seed else {
@@ -237,7 +239,11 @@ fn source_table<'a>(schema: &'a SourceSchema, name: &str) -> Option<&'a crate::s
 }
 
 /// (name, hidden, notnull, pk) of every column of a source table.
-pub(crate) fn columns(conn: &Connection, schema_name: &str, table: &str) -> rusqlite::Result<Vec<(String, i64, bool, i64)>> {
+pub(crate) fn columns(
+    conn: &Connection,
+    schema_name: &str,
+    table: &str,
+) -> rusqlite::Result<Vec<(String, i64, bool, i64)>> {
     let mut stmt = conn.prepare(&format!("PRAGMA {schema_name}.table_xinfo({})", quote_ident(table)))?;
     let rows = stmt.query_map([], |r| Ok((r.get(1)?, r.get(6)?, r.get::<_, i64>(3)? != 0, r.get(5)?)))?;
     rows.collect()
@@ -267,7 +273,9 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
         out.seed = Some(rules.seed.clone());
         for (table, cols) in &rules.tables {
             let obj = source_table(schema, table).filter(|o| !o.is_internal()).ok_or_else(|| {
-                bad(format!("mask rule tables.{table}: the source has no table `{table}`; fix the table name in the rules"))
+                bad(format!(
+                    "mask rule tables.{table}: the source has no table `{table}`; fix the table name in the rules"
+                ))
             })?;
             if obj.is_virtual() {
                 return Err(bad(format!(
@@ -276,7 +284,8 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
                 )));
             }
             let info = columns(conn, db, &obj.name).map_err(|e| bad(format!("mask rule tables.{table}: {e}")))?;
-            let uniques = unique_columns(conn, db, &obj.name).map_err(|e| bad(format!("mask rule tables.{table}: {e}")))?;
+            let uniques =
+                unique_columns(conn, db, &obj.name).map_err(|e| bad(format!("mask rule tables.{table}: {e}")))?;
             let mut masks = Vec::new();
             for (col, masker) in cols {
                 let rule = format!("tables.{table}.{col}");
@@ -294,11 +303,9 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
                 }
                 let unique = uniques.contains(&name.to_ascii_lowercase()) || pk > 0;
                 match masker {
-                    Masker::Null if notnull || pk > 0 => {
-                        return Err(bad(format!(
-                            "mask rule {rule}: `{name}` is NOT NULL or a primary key, so `null` cannot mask it; use hash"
-                        )))
-                    }
+                    Masker::Null if notnull || pk > 0 => return Err(bad(format!(
+                        "mask rule {rule}: `{name}` is NOT NULL or a primary key, so `null` cannot mask it; use hash"
+                    ))),
                     Masker::Fixed(_) if unique => {
                         return Err(bad(format!(
                             "mask rule {rule}: `{name}` must be unique, so one fixed value cannot mask it; use hash"
@@ -331,9 +338,13 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
             )));
         }
         let sql = format!("SELECT 1 FROM {db}.{} WHERE ({})", quote_ident(&obj.name), rule.filter);
-        conn.prepare(&sql).map_err(|e| bad(format!("--subset `{arg}`: the WHERE does not parse: {}", sqlite_message(&e))))?;
+        conn.prepare(&sql)
+            .map_err(|e| bad(format!("--subset `{arg}`: the WHERE does not parse: {}", sqlite_message(&e))))?;
         if out.subset.insert(obj.name.clone(), rule.filter.clone()).is_some() {
-            return Err(bad(format!("--subset `{arg}`: table `{}` is named twice; join the conditions with AND", obj.name)));
+            return Err(bad(format!(
+                "--subset `{arg}`: table `{}` is named twice; join the conditions with AND",
+                obj.name
+            )));
         }
     }
     check_fts(schema, &out)?;
@@ -376,9 +387,9 @@ fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolv
 /// A `sql` masker must prepare against the table and evaluate on every row.
 fn check_expression(conn: &Connection, db: &str, table: &str, expr: &str, rule: &str) -> Result<(), Error> {
     let sql = format!("SELECT count(({expr})) FROM {db}.{}", quote_ident(table));
-    let mut stmt = conn
-        .prepare(&sql)
-        .map_err(|e| Error::invalid(format!("mask rule {rule}: the sql expression does not parse: {}", sqlite_message(&e))))?;
+    let mut stmt = conn.prepare(&sql).map_err(|e| {
+        Error::invalid(format!("mask rule {rule}: the sql expression does not parse: {}", sqlite_message(&e)))
+    })?;
     stmt.query_row([], |r| r.get::<_, i64>(0)).map_err(|e| {
         Error::invalid(format!("mask rule {rule}: the sql expression fails on a row: {}", sqlite_message(&e)))
     })?;

@@ -33,11 +33,9 @@ pub fn has_rowid(conn: &Connection, db: &str, table: &str) -> rusqlite::Result<b
         |r| r.get(0),
     )
     .or_else(|_| {
-        conn.query_row(
-            "SELECT wr = 0 FROM pragma_table_list WHERE name = ?1 AND schema = ?2",
-            [table, db],
-            |r| r.get(0),
-        )
+        conn.query_row("SELECT wr = 0 FROM pragma_table_list WHERE name = ?1 AND schema = ?2", [table, db], |r| {
+            r.get(0)
+        })
     })
 }
 
@@ -52,14 +50,16 @@ pub(crate) struct ForeignKey {
 
 pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -> anyhow::Result<Vec<ForeignKey>> {
     let mut out = Vec::new();
-    for t in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
+    for t in
+        schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
     {
         let mut stmt = conn.prepare(&format!(
             "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list({}, '{db}') ORDER BY id, seq",
             crate::copy::sql_string(&t.name)
         ))?;
-        let rows: Vec<(i64, String, String, Option<String>)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<(i64, String, String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut by_id: BTreeMap<i64, ForeignKey> = BTreeMap::new();
         for (id, parent, from, to) in rows {
             let fk = by_id.entry(id).or_insert_with(|| ForeignKey {
@@ -114,7 +114,8 @@ pub fn compute_keep_sets(
     named: &BTreeMap<String, String>,
 ) -> anyhow::Result<BTreeMap<String, usize>> {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    for t in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
+    for t in
+        schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
     {
         if has_rowid(conn, "src", &t.name)? {
             let i = index.len();
@@ -128,7 +129,11 @@ pub fn compute_keep_sets(
     for (table, filter) in named {
         let i = index[table];
         conn.execute(
-            &format!("INSERT INTO {} SELECT _rowid_, 0 FROM src.{} WHERE ({filter})", keep_table(i), quote_ident(table)),
+            &format!(
+                "INSERT INTO {} SELECT _rowid_, 0 FROM src.{} WHERE ({filter})",
+                keep_table(i),
+                quote_ident(table)
+            ),
             [],
         )?;
     }
