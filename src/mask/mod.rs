@@ -303,9 +303,11 @@ pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeO
                 }
                 let unique = uniques.contains(&name.to_ascii_lowercase()) || pk > 0;
                 match masker {
-                    Masker::Null if notnull || pk > 0 => return Err(bad(format!(
+                    Masker::Null if notnull || pk > 0 => {
+                        return Err(bad(format!(
                         "mask rule {rule}: `{name}` is NOT NULL or a primary key, so `null` cannot mask it; use hash"
-                    ))),
+                    )))
+                    }
                     Masker::Fixed(_) if unique => {
                         return Err(bad(format!(
                             "mask rule {rule}: `{name}` must be unique, so one fixed value cannot mask it; use hash"
