@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 /// How long `branch put` waits for another process that is building or
 /// resetting the same branch.
-pub const WAIT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
@@ -321,7 +321,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
 }
 
 /// Remove what an interrupted reset of `addr` left (best effort).
-pub fn remove_reset_leftover(home: &Home, addr: &Address) {
+pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
     if addr.branch.is_none() {
         return;
     }

@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-pub const EXIT_CODES_HELP: &str = "\
+pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  failure (I/O, SQLite, a fork that could not be made)
@@ -22,7 +22,7 @@ Environment:
 /// Fork SQLite databases: exact, fast, safe copies addressed by name.
 #[derive(Debug, Parser)]
 #[command(name = "sqlfork", version, about, after_help = EXIT_CODES_HELP, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -30,7 +30,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Home directory holding the registry, config and database files
     /// [default: $SQLFORK_HOME, else the platform data directory]
     #[arg(long, global = true, value_name = "DIR")]
@@ -44,7 +44,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create, fork, inspect and delete databases
     #[command(subcommand)]
     Db(DbCommand),
@@ -60,7 +60,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Create a new, empty database owned by sqlfork
     Create {
         /// NS/SLUG of the new database
@@ -179,7 +179,7 @@ not stopped after a short grace. An interrupted fork (no process copying it) is 
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BranchCommand {
+pub(crate) enum BranchCommand {
     /// Create the branch NS/SLUG@REF, or reset it to its parent's current state; prints its path
     #[command(after_help = "Idempotent: the first put forks NS/SLUG into the branch, every later put resets it to \
 NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
@@ -219,7 +219,7 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
 
 /// `--name`, shared by the commands that create entries.
 #[derive(Debug, Clone, Args)]
-pub struct NameArg {
+pub(crate) struct NameArg {
     /// Human-readable name [default: the slug]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -227,7 +227,7 @@ pub struct NameArg {
 
 /// `--ttl`, shared by the commands that create databases.
 #[derive(Debug, Clone, Args)]
-pub struct TtlArg {
+pub(crate) struct TtlArg {
     /// Expire this long from now; the next `db gc` after that deletes it
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
@@ -236,7 +236,7 @@ pub struct TtlArg {
 
 /// Safe copies of production: masking and subsets (data forks only).
 #[derive(Debug, Clone, Args)]
-pub struct SafeArgs {
+pub(crate) struct SafeArgs {
     /// Mask the rows with the rules in FILE (TOML: a seed, and per table and
     /// column a masker) [default: mask in config.toml]
     #[arg(long, value_name = "FILE")]
@@ -255,7 +255,7 @@ pub struct SafeArgs {
 
 /// `--force`, shared by the delete commands.
 #[derive(Debug, Clone, Args)]
-pub struct ForceArg {
+pub(crate) struct ForceArg {
     /// Stop a copy still building it, succeed if it does not exist, never ask
     #[arg(long)]
     pub force: bool,
@@ -263,7 +263,7 @@ pub struct ForceArg {
 
 /// `--yes`, shared by destructive commands.
 #[derive(Debug, Clone, Args)]
-pub struct Confirmation {
+pub(crate) struct Confirmation {
     /// Do not ask for confirmation (never asked when stdin is not a terminal)
     #[arg(long, short)]
     pub yes: bool,

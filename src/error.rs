@@ -244,8 +244,6 @@ pub fn typed(err: &anyhow::Error) -> Option<&Error> {
     err.chain().find_map(|e| e.downcast_ref::<Error>())
 }
 
-pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

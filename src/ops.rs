@@ -1,6 +1,6 @@
 //! The database operations behind `db create`, `db import`, `db list`,
 //! `db show`, `db path` and `db delete`. Each takes typed options and
-//! returns data; printing is the binary's job.
+//! returns data; printing is the command line's job (`commands`).
 
 use crate::address::Address;
 use crate::claim::{is_claimed, Claim};
@@ -237,7 +237,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
 
 /// [`delete`] with the database's claim already held (`held`, taken by a
 /// caller that stopped the process building it).
-pub fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
+pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
     let mut held = held;
     let (entry, claim) = Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);

@@ -9,8 +9,10 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
+mod progress;
+
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Colour on stdout (a terminal and NO_COLOR unset).
@@ -18,9 +20,8 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(json: bool, quiet: bool) -> Self {
-        let color =
-            !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
+        let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
         Printer { json, quiet, color }
     }
 
@@ -29,7 +30,7 @@ impl Printer {
     /// Every command's JSON is formatted the same way: one compact document
     /// on one line, so that scripts can read it line by line (and `jq .`
     /// pretty-prints it for people).
-    pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
+    pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
             serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
@@ -51,7 +52,7 @@ impl Printer {
     /// [`Printer::result`] for commands whose `--quiet` output is the one
     /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
     /// `--json` still prints the document.
-    pub fn result_or_quiet<T: Serialize>(
+    pub(crate) fn result_or_quiet<T: Serialize>(
         &self,
         quiet: Option<String>,
         human: impl FnOnce() -> String,
@@ -68,7 +69,7 @@ impl Printer {
 
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
     /// JSON with --json either way).
-    pub fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");
         }
@@ -88,7 +89,7 @@ impl Printer {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CopyView {
+pub(crate) struct CopyView {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -113,7 +114,7 @@ impl From<&CopyStats> for CopyView {
 /// The JSON shape of one database.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryView {
+pub(crate) struct EntryView {
     pub address: String,
     pub id: String,
     pub namespace: String,
@@ -139,7 +140,7 @@ pub struct EntryView {
 /// `safe` in JSON: what a masked or subset fork was made with.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SafeView {
+pub(crate) struct SafeView {
     pub masked: bool,
     pub rules_sha256: Option<String>,
     pub mask_file: Option<String>,
@@ -162,7 +163,7 @@ impl From<&crate::mask::SafeRecord> for SafeView {
 }
 
 /// One line for humans: `masked (rules sha256 3f2a…), subset orders:… (1,204 rows kept)`.
-pub fn safe_summary(s: &crate::mask::SafeRecord) -> String {
+pub(crate) fn safe_summary(s: &crate::mask::SafeRecord) -> String {
     let mut parts = Vec::new();
     if let Some(h) = &s.rules_sha256 {
         parts.push(format!("masked (rules sha256 {h})"));
@@ -200,7 +201,7 @@ impl From<&Entry> for EntryView {
 /// `forkedFrom` in `db show --json` and fork results.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ParentView {
+pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
     Database {
         id: String,
@@ -216,25 +217,28 @@ pub enum ParentView {
     },
 }
 
+impl ParentView {
+    fn database(id: &str, namespace: &str, slug: &str, name: &str, branch: &Option<String>, deleted: bool) -> Self {
+        ParentView::Database {
+            id: id.to_string(),
+            namespace: namespace.to_string(),
+            slug: slug.to_string(),
+            name: name.to_string(),
+            branch: branch.clone(),
+            deleted,
+        }
+    }
+}
+
 impl From<&ResolvedParent> for ParentView {
     fn from(p: &ResolvedParent) -> Self {
         match p {
-            ResolvedParent::Live { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
-            ResolvedParent::Deleted { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: true,
-            },
+            ResolvedParent::Live { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
+            ResolvedParent::Deleted { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, true)
+            }
             ResolvedParent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
@@ -243,14 +247,9 @@ impl From<&ResolvedParent> for ParentView {
 impl From<&Parent> for ParentView {
     fn from(p: &Parent) -> Self {
         match p {
-            Parent::Database { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
+            Parent::Database { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
             Parent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
@@ -259,7 +258,7 @@ impl From<&Parent> for ParentView {
 /// `db show --json`: the entry with `forkedFrom` resolved.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DetailView {
+pub(crate) struct DetailView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -287,7 +286,7 @@ impl From<&Detail> for DetailView {
 // Human text
 
 /// `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -302,7 +301,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -312,7 +311,7 @@ pub fn human_ms(ms: u64) -> String {
 
 /// The expiry badge for `db list`: `expires in 6d` (red under 6 hours),
 /// `expired`, or nothing.
-pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
+pub(crate) fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
     let Some(t) = expires_at.and_then(ttl::parse_time) else { return String::new() };
     match ttl::remaining(t, now) {
         None => p.red("expired"),
@@ -339,7 +338,7 @@ fn default_name(e: &Entry) -> bool {
 /// `db list`: address, status, size, when it was forked (as an age, like
 /// `db show`), the expiry badge; the NAME column only when some database
 /// has a name of its own. `--json` keeps the raw values.
-pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
+pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
@@ -394,7 +393,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     out
 }
 
-pub fn parent_label(parent: &ResolvedParent) -> String {
+pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     match parent {
         ResolvedParent::Live { slug, branch, .. } => match branch {
             Some(b) => format!("{slug}@{b}"),
@@ -408,7 +407,7 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
-pub fn copy_summary(entry: &Entry) -> Option<String> {
+pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
     // Exactness is about copied rows; a schema-only fork has none.
@@ -428,7 +427,7 @@ pub fn copy_summary(entry: &Entry) -> Option<String> {
     ))
 }
 
-pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
+pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     let e = &d.entry;
     let mut out = format!("{}\n", e.address());
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
@@ -476,247 +475,4 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------------------
-// Progress on stderr
-
-/// How progress is drawn: a bar on a terminal, plain lines every few
-/// seconds for CI logs, or nothing (`--quiet`, `--json` keeps it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressStyle {
-    Bar,
-    Lines,
-    Hidden,
-}
-
-impl Printer {
-    pub fn progress_style(&self) -> ProgressStyle {
-        if self.quiet {
-            ProgressStyle::Hidden
-        } else if std::io::stderr().is_terminal() && !indicatif::ProgressDrawTarget::stderr().is_hidden() {
-            // indicatif draws nothing on a dumb terminal (TERM unset or
-            // `dumb`): those get plain lines like a log.
-            ProgressStyle::Bar
-        } else {
-            ProgressStyle::Lines
-        }
-    }
-
-    /// A progress sink for a copy into `label`.
-    pub fn copy_progress(&self, label: &str) -> UiProgress {
-        UiProgress::new(self.progress_style(), label)
-    }
-}
-
-/// Nothing is drawn for a copy that ends sooner than this (at most; a
-/// shorter `SQLFORK_PROGRESS_INTERVAL` shortens it too).
-const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(750);
-
-/// Set by the SIGINT handler that a copy installs (see [`UiProgress`]).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        // A second Ctrl-C while the copy stops: stop at once, as usual.
-        // SAFETY: signal(2) is async-signal-safe.
-        unsafe {
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::raise(libc::SIGINT);
-        }
-    }
-}
-
-/// Draws copy progress on stderr: MiB done of the total, percentage, rate
-/// and ETA (a bar on a terminal, a line every few seconds otherwise), and
-/// nothing for a copy that is over in well under a second.
-///
-/// While a copy runs it also owns Ctrl-C: the first one asks the copy to
-/// stop after the chunk in hand (the copy keeps what it wrote and the
-/// command says how to continue it); a second one stops at once.
-pub struct UiProgress {
-    style: ProgressStyle,
-    label: String,
-    bar: Option<indicatif::ProgressBar>,
-    total: u64,
-    done: u64,
-    first_done: u64,
-    /// Bytes one counted unit (a page, or a row on average) stands for.
-    unit_bytes: f64,
-    table: String,
-    started: std::time::Instant,
-    last_line: Option<std::time::Instant>,
-    last_printed: Option<u64>,
-    interval: std::time::Duration,
-    delay: std::time::Duration,
-    /// Something was drawn: the final figures are drawn too.
-    shown: bool,
-    handling_sigint: bool,
-}
-
-impl UiProgress {
-    pub fn new(style: ProgressStyle, label: &str) -> Self {
-        let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
-        let interval = std::time::Duration::from_secs_f64(secs.max(0.0));
-        UiProgress {
-            style,
-            label: label.to_string(),
-            bar: None,
-            total: 0,
-            done: 0,
-            first_done: 0,
-            unit_bytes: 0.0,
-            table: String::new(),
-            started: std::time::Instant::now(),
-            last_line: None,
-            last_printed: None,
-            interval,
-            delay: interval.min(SHOW_AFTER),
-            shown: false,
-            handling_sigint: false,
-        }
-    }
-
-    /// `12.3/100.0 MiB (12%)`, the rate and the ETA, each only when known.
-    fn figures(&self) -> Vec<String> {
-        let mib = |units: u64| units as f64 * self.unit_bytes / (1024.0 * 1024.0);
-        // Rounded down, so "100%" and the full size mean done.
-        let pct = if self.total > 0 { (self.done as f64 * 100.0 / self.total as f64).floor() } else { 100.0 };
-        let done = if self.done >= self.total { mib(self.total) } else { (mib(self.done) * 10.0).floor() / 10.0 };
-        let mut parts = vec![format!("{done:.1}/{:.1} MiB ({pct:.0}%)", mib(self.total))];
-        if !self.table.is_empty() {
-            parts.push(format!("table {}", self.table));
-        }
-        let secs = self.started.elapsed().as_secs_f64();
-        let moved = self.done.saturating_sub(self.first_done);
-        if secs >= 0.1 && moved > 0 {
-            let rate = mib(moved) / secs;
-            parts.push(format!("{rate:.1} MiB/s"));
-            if self.total > self.done {
-                let left = (self.total - self.done) as f64 * secs / moved as f64;
-                parts.push(format!(
-                    "ETA {}",
-                    crate::ttl::short_duration(std::time::Duration::from_secs_f64(left.max(1.0)))
-                ));
-            }
-        }
-        parts
-    }
-
-    fn due(&self) -> bool {
-        self.started.elapsed() >= self.delay
-    }
-
-    fn draw(&mut self, force: bool) {
-        match self.style {
-            ProgressStyle::Hidden => {}
-            ProgressStyle::Bar => {
-                if self.bar.is_none() && (self.due() || force) && self.total > 0 {
-                    let bar = indicatif::ProgressBar::with_draw_target(
-                        Some(self.total),
-                        indicatif::ProgressDrawTarget::stderr(),
-                    );
-                    bar.set_style(
-                        indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {msg}")
-                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                            .progress_chars("=> "),
-                    );
-                    bar.set_prefix(self.label.clone());
-                    self.bar = Some(bar);
-                    self.shown = true;
-                }
-                if let Some(bar) = &self.bar {
-                    bar.set_position(self.done);
-                    bar.set_message(self.figures().join(" · "));
-                }
-            }
-            ProgressStyle::Lines => {
-                if !force && (!self.due() || self.last_line.is_some_and(|t| t.elapsed() < self.interval)) {
-                    return;
-                }
-                if self.last_printed == Some(self.done) {
-                    return;
-                }
-                self.last_line = Some(std::time::Instant::now());
-                self.last_printed = Some(self.done);
-                self.shown = true;
-                eprintln!("{}: {}", self.label, self.figures().join(", "));
-            }
-        }
-    }
-
-    fn release_sigint(&mut self) {
-        if std::mem::take(&mut self.handling_sigint) {
-            // SAFETY: restores the default disposition.
-            unsafe {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-            }
-        }
-    }
-}
-
-impl crate::copy::Progress for UiProgress {
-    fn start(&mut self, total: u64, done: u64) {
-        self.total = total;
-        self.done = done;
-        self.first_done = done;
-        self.started = std::time::Instant::now();
-        if !self.handling_sigint {
-            INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
-            // SAFETY: the handler only touches an atomic (and, on a second
-            // Ctrl-C, async-signal-safe calls).
-            let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-            if before == libc::SIG_IGN {
-                // Started with Ctrl-C ignored (a background job of a
-                // script, nohup): leave it ignored.
-                // SAFETY: restores what was there.
-                unsafe {
-                    libc::signal(libc::SIGINT, libc::SIG_IGN);
-                }
-            } else {
-                self.handling_sigint = true;
-            }
-        }
-        if done > 0 {
-            self.draw(false);
-        }
-    }
-
-    fn table(&mut self, name: &str) {
-        self.table = name.to_string();
-    }
-
-    fn advance(&mut self, rows: u64) {
-        self.done += rows;
-        self.draw(false);
-    }
-
-    fn unit_bytes(&mut self, bytes: f64) {
-        self.unit_bytes = bytes;
-    }
-
-    fn interrupted(&mut self) -> bool {
-        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-        // Interrupted: the command's one line says how far it got.
-        let stopped = INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
-        if self.style == ProgressStyle::Lines && self.shown && self.total > 0 && !stopped {
-            self.draw(true);
-        }
-        self.release_sigint();
-    }
-}
-
-impl Drop for UiProgress {
-    fn drop(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-        self.release_sigint();
-    }
 }

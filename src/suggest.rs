@@ -4,7 +4,7 @@
 use crate::registry::Registry;
 
 /// Levenshtein distance between two strings (by character).
-pub fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -20,7 +20,7 @@ pub fn distance(a: &str, b: &str) -> usize {
 
 /// The registered address nearest to `wanted`, if one is close enough to
 /// be a likely typo (at most a third of its length, and at most 3 edits).
-pub fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
+pub(crate) fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
     let limit = (wanted.chars().count() / 3).clamp(1, 3);
     reg.databases
         .iter()

@@ -10,7 +10,7 @@ pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The current time. `SQLFORK_NOW` (RFC 3339) overrides it: a testing aid
 /// so that expiry can be tested without waiting.
 pub fn now() -> SystemTime {
-    if let Ok(text) = std::env::var("SQLFORK_NOW") {
+    if let Some(text) = crate::env::now() {
         if let Ok(t) = humantime::parse_rfc3339_weak(text.trim()) {
             return t;
         }
@@ -21,7 +21,7 @@ pub fn now() -> SystemTime {
 /// Check `SQLFORK_NOW` once at start-up so a typo is an error, not a
 /// silently ignored override.
 pub fn check_clock_override() -> Result<(), Error> {
-    if let Ok(text) = std::env::var("SQLFORK_NOW") {
+    if let Some(text) = crate::env::now() {
         humantime::parse_rfc3339_weak(text.trim()).map_err(|e| {
             Error::invalid(format!(
                 "SQLFORK_NOW=`{text}` is not an RFC 3339 time ({e}); write it like 2026-01-31T12:00:00Z"

@@ -9,7 +9,7 @@ use crate::output::{self, EntryView, ParentView};
 use crate::ttl;
 use serde::Serialize;
 
-pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BranchCommand::Put { address, with_data, schema_only, ttl, safe } => {
             let mode = match (with_data, schema_only) {

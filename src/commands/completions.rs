@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
 
-pub fn run(shell: Shell) -> anyhow::Result<ExitCode> {
+pub(super) fn run(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "sqlfork", &mut buf);
@@ -99,7 +99,7 @@ const VALUE_FLAGS: [&str; 5] = ["--home", "--name", "--ttl", "--timeout", "--to"
 
 /// `sqlfork __complete WORDS… CURRENT`: the registered addresses that fit
 /// the position of CURRENT (the last word), one per line.
-pub fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode> {
+pub(super) fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode> {
     let Some((current, before)) = words.split_last() else { return Ok(ExitCode::Success) };
     let mut positionals = Vec::new();
     let mut home = home.clone();

@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
@@ -227,9 +227,8 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         // removes it once it has said it).
         let addr = Address::parse(address.unwrap_or_default())?;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut progress = ReadySignal;
         loop {
-            match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
+            match fork::resume_in_background(&ctx.home, &config, &addr, &mut say_ready) {
                 Err(e) if is_busy(&e, &addr) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
@@ -279,19 +278,12 @@ fn is_busy(err: &anyhow::Error, addr: &Address) -> bool {
     Error::any_in(err, |e| matches!(e, Error::Busy { address } if address == addr))
 }
 
-/// The background copy's progress: it only says "ready" (on stdout, to the
-/// `db fork --detach` that started it) once the copy has begun.
-struct ReadySignal;
-
-impl crate::copy::Progress for ReadySignal {
-    fn start(&mut self, _: u64, _: u64) {
-        let mut out = std::io::stdout();
-        let _ = writeln!(out, "ready");
-        let _ = out.flush();
-    }
-    fn table(&mut self, _: &str) {}
-    fn advance(&mut self, _: u64) {}
-    fn finish(&mut self) {}
+/// Tell the `db fork --detach` that started this background copy that it
+/// has taken over (see `fork::resume_in_background`).
+fn say_ready() {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", fork::READY);
+    let _ = out.flush();
 }
 
 fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Result<ExitCode> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// The typed options: `--mask FILE`, else `mask` in config.toml (data forks
 /// only), and the subset filters.
-pub fn options(args: &SafeArgs, config: &Config, with_data: bool) -> Result<SafeOptions, Error> {
+pub(super) fn options(args: &SafeArgs, config: &Config, with_data: bool) -> Result<SafeOptions, Error> {
     let file = args.mask.clone().or_else(|| if with_data { config.mask.clone() } else { None });
     let rules = file.as_deref().map(Rules::load).transpose()?;
     let subset = args.subset.iter().map(|s| SubsetRule::parse(s)).collect::<Result<_, _>>()?;
@@ -29,7 +29,7 @@ struct CheckView<'a> {
 
 /// `--mask-check`: list the personal-looking columns without a rule, fork
 /// nothing. Exit 0 either way (`--strict` on a fork is the gate).
-pub fn check(ctx: &mut Context, source: &Source, safe: &SafeOptions) -> anyhow::Result<ExitCode> {
+pub(super) fn check(ctx: &mut Context, source: &Source, safe: &SafeOptions) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?.clone();
     let found = mask::mask_check(&ctx.home, &config, source, safe)?;
     ctx.printer.result(

@@ -14,7 +14,7 @@ use crate::home::{Config, Home};
 use crate::output::Printer;
 
 /// Everything a command needs, resolved once before any work starts.
-pub struct Context {
+pub(crate) struct Context {
     pub home: Home,
     pub printer: Printer,
     config: Option<Config>,
@@ -22,7 +22,7 @@ pub struct Context {
 
 impl Context {
     /// `config.toml`, loaded (and validated) on first use.
-    pub fn config(&mut self) -> anyhow::Result<&Config> {
+    pub(crate) fn config(&mut self) -> anyhow::Result<&Config> {
         if self.config.is_none() {
             self.config = Some(Config::load(&self.home)?);
         }
@@ -33,12 +33,12 @@ impl Context {
 /// `sqlfork __complete WORDS… CURRENT`, which the shell completions call to
 /// complete database addresses. Not a clap subcommand, so that it is never
 /// offered as one.
-pub fn complete(words: &[String]) -> anyhow::Result<ExitCode> {
+pub(crate) fn complete(words: &[String]) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(None)?;
     completions::complete(&home, words)
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::ttl::check_clock_override()?;
     let printer = Printer::new(cli.global.json, cli.global.quiet);
     if let Command::Completions { shell } = cli.command {

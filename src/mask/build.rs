@@ -34,7 +34,7 @@ use std::path::Path;
 
 /// A full-text table, as far as a masked or subset fork cares.
 #[derive(Debug, Clone)]
-pub struct Fts {
+pub(crate) struct Fts {
     pub name: String,
     /// `content=` option: None for a regular table, `Some("")` for a
     /// contentless one, else the content table.
@@ -44,7 +44,7 @@ pub struct Fts {
 
 impl Fts {
     /// Parse `CREATE VIRTUAL TABLE x USING fts3/4/5(args)`.
-    pub fn parse(name: &str, sql: &str) -> Option<Fts> {
+    pub(crate) fn parse(name: &str, sql: &str) -> Option<Fts> {
         let lower = sql.to_ascii_lowercase();
         let at = lower.find(" using ")?;
         let rest = lower[at + 7..].trim_start();
@@ -59,10 +59,10 @@ impl Fts {
             let arg = arg.trim();
             if let Some((k, v)) = arg.split_once('=') {
                 if k.trim().eq_ignore_ascii_case("content") {
-                    content = Some(schema::unquote(v.trim()));
+                    content = Some(super::unquote(v.trim()));
                 }
             } else if let Some(first) = arg.split_whitespace().next() {
-                columns.push(schema::unquote(first));
+                columns.push(super::unquote(first));
             }
         }
         Some(Fts { name: name.to_string(), content, columns })
@@ -92,14 +92,14 @@ fn split_args(s: &str) -> Vec<String> {
 }
 
 /// What the build produced.
-pub struct Built {
+pub(crate) struct Built {
     pub stats: CopyStats,
     /// Rows in each table of the fork (subset forks).
     pub rows_kept: BTreeMap<String, u64>,
 }
 
 /// Build the fork at `path` (a new file) from the source at `src`.
-pub fn build(
+pub(crate) fn build(
     path: &Path,
     src: &Path,
     source_schema: &SourceSchema,
@@ -110,10 +110,10 @@ pub fn build(
 ) -> anyhow::Result<Built> {
     // Phase A: the tables.
     crate::layout::remove_database_files(path);
-    crate::fork::create_tables(path, source_schema)?;
+    crate::fork::rows_build::create_tables(path, source_schema)?;
 
     // Phase B: rows, masked on the way in.
-    let conn = copy::open_copy_connection(path, src, reader.frozen())?;
+    let conn = copy::open_copy_connection(path, src, reader.pinned_without_snapshot())?;
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA temp.cache_size = -8192;")?;
     register(&conn, resolved)?;
     let subsetting = !resolved.subset.is_empty();
@@ -162,9 +162,9 @@ pub fn build(
         Ok(())
     })?;
     progress.finish();
-    let mut exact = reader.consistent() || source_schema.settings.journal_mode != "wal";
+    let mut exact = reader.pinned() || !source_schema.settings.journal_mode.is_wal();
     reader.release();
-    if source_schema.settings.journal_mode != "wal" {
+    if !source_schema.settings.journal_mode.is_wal() {
         let now = copy::change_counter(src);
         if now.is_none() || now != change_counter {
             exact = false;
@@ -207,7 +207,7 @@ pub fn build(
             rows_kept.insert(p.table.clone(), n as u64);
         }
     }
-    crate::fork::finish_journal_mode(&conn, &source_schema.settings)?;
+    crate::fork::rows_build::finish_journal_mode(&conn, &source_schema.settings)?;
     conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
     Ok(Built {
         stats: CopyStats {
@@ -332,7 +332,7 @@ impl TablePlan {
         let pks: Vec<&(String, i64, bool, i64)> = info.iter().filter(|c| c.3 > 0).collect();
         let ipk = has_rowid && pks.len() == 1 && {
             let ty: String = conn.query_row(
-                &format!("SELECT type FROM pragma_table_info({}, 'main') WHERE pk > 0", copy::sql_string(table)),
+                &format!("SELECT type FROM pragma_table_info({}, 'main') WHERE pk > 0", super::sql_string(table)),
                 [],
                 |r| r.get(0),
             )?;
@@ -411,7 +411,7 @@ impl TablePlan {
             })?;
             total += n;
             progress.advance(n);
-            copy::test_delay();
+            crate::env::test_delay();
             match hi {
                 Some(h) if h < i64::MAX => lo = h,
                 _ => return Ok(total),
@@ -426,7 +426,7 @@ fn literal(v: &Value) -> String {
         Value::Null => "NULL".into(),
         Value::Integer(i) => i.to_string(),
         Value::Real(f) => format!("{f:?}"),
-        Value::Text(s) => copy::sql_string(s),
+        Value::Text(s) => super::sql_string(s),
         Value::Blob(b) => format!("X'{}'", super::maskers::hex(b)),
     }
 }

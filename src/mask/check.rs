@@ -28,7 +28,7 @@ const SAMPLE: i64 = 200;
 
 /// Columns of the source (read as schema `db` of `conn`) that look personal
 /// and that `rules` do not mention.
-pub fn unruled(
+pub(crate) fn unruled(
     conn: &Connection,
     db: &str,
     schema: &SourceSchema,

@@ -13,10 +13,10 @@
 //! every row), a seed is present. A bad rule is [`Error::Invalid`] (exit 2)
 //! naming the rule.
 
-pub mod build;
+pub(crate) mod build;
 pub mod check;
 pub mod maskers;
-pub mod subset;
+pub(crate) mod subset;
 
 use crate::error::Error;
 use crate::schema::{quote_ident, SourceSchema};
@@ -121,6 +121,36 @@ pub struct SafeRecord {
     pub rows_kept: BTreeMap<String, u64>,
 }
 
+/// A string literal for SQL.
+pub(crate) fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// An SQL token without its quotes (`"a""b"` → `a"b`, `'x'`, `[x]`, `` `x` ``).
+pub(crate) fn unquote(tok: &str) -> String {
+    let t = tok.trim();
+    let b = t.as_bytes();
+    if b.len() >= 2 {
+        let (first, last) = (b[0], b[b.len() - 1]);
+        let close = match first {
+            b'"' => Some(b'"'),
+            b'\'' => Some(b'\''),
+            b'`' => Some(b'`'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if close == Some(last) {
+            let inner = &t[1..t.len() - 1];
+            return if first == b'[' {
+                inner.to_string()
+            } else {
+                inner.replace(&format!("{0}{0}", first as char), &(first as char).to_string())
+            };
+        }
+    }
+    t.to_string()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     maskers::hex(&Sha256::digest(bytes))
 }
@@ -208,7 +238,7 @@ fn parse_masker(table: &str, col: &str, m: &toml::Value) -> Result<Masker, Strin
 
 /// A masked column, resolved against the source.
 #[derive(Debug, Clone)]
-pub struct ColumnMask {
+pub(crate) struct ColumnMask {
     /// The column's name as the source spells it.
     pub column: String,
     pub masker: Masker,
@@ -219,7 +249,7 @@ pub struct ColumnMask {
 /// The rules, resolved against one source: table names as the source
 /// spells them.
 #[derive(Debug, Clone, Default)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub seed: Option<String>,
     /// Table → its masked columns (`keep` columns are left out).
     pub masks: BTreeMap<String, Vec<ColumnMask>>,
@@ -228,7 +258,7 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    pub fn mask_of(&self, table: &str, column: &str) -> Option<&ColumnMask> {
+    pub(crate) fn mask_of(&self, table: &str, column: &str) -> Option<&ColumnMask> {
         self.masks.get(table)?.iter().find(|m| m.column.eq_ignore_ascii_case(column))
     }
 }
@@ -266,7 +296,12 @@ fn unique_columns(conn: &Connection, schema_name: &str, table: &str) -> rusqlite
 
 /// Check every rule against the source (`conn` reads it as schema `db`)
 /// and resolve names. Nothing is written.
-pub fn validate(conn: &Connection, db: &str, schema: &SourceSchema, opts: &SafeOptions) -> Result<Resolved, Error> {
+pub(crate) fn validate(
+    conn: &Connection,
+    db: &str,
+    schema: &SourceSchema,
+    opts: &SafeOptions,
+) -> Result<Resolved, Error> {
     let mut out = Resolved::default();
     let bad = |m: String| Error::invalid(m);
     if let Some(rules) = &opts.rules {
@@ -448,7 +483,7 @@ fn check_fts(schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
 
 /// Check a fork's safe options against its source, before anything is
 /// written. None when the fork is neither masked nor a subset.
-pub fn prepare(
+pub(crate) fn prepare(
     src: &Path,
     session: &crate::fork::SourceSession,
     opts: &crate::fork::ForkOptions,

@@ -26,17 +26,8 @@ use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// True when `table` has a rowid.
-pub fn has_rowid(conn: &Connection, db: &str, table: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        &format!("SELECT wr = 0 FROM {db}.pragma_table_list WHERE name = ?1 AND schema = '{db}'"),
-        [table],
-        |r| r.get(0),
-    )
-    .or_else(|_| {
-        conn.query_row("SELECT wr = 0 FROM pragma_table_list WHERE name = ?1 AND schema = ?2", [table, db], |r| {
-            r.get(0)
-        })
-    })
+pub(crate) fn has_rowid(conn: &Connection, db: &str, table: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT wr = 0 FROM pragma_table_list WHERE name = ?1 AND schema = ?2", [table, db], |r| r.get(0))
 }
 
 /// A foreign key from `child(from…)` to `parent(to…)`.
@@ -55,7 +46,7 @@ pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -
     {
         let mut stmt = conn.prepare(&format!(
             "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list({}, '{db}') ORDER BY id, seq",
-            crate::copy::sql_string(&t.name)
+            super::sql_string(&t.name)
         ))?;
         let rows: Vec<(i64, String, String, Option<String>)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
@@ -84,7 +75,7 @@ pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -
                 // REFERENCES parent with no columns: the parent's primary key.
                 let mut s = conn.prepare(&format!(
                     "SELECT name FROM pragma_table_info({}, '{db}') WHERE pk > 0 ORDER BY pk",
-                    crate::copy::sql_string(&fk.parent)
+                    super::sql_string(&fk.parent)
                 ))?;
                 fk.to = s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 if fk.to.is_empty() {
@@ -100,7 +91,7 @@ pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -
 }
 
 /// The temp table holding the kept rowids of the `i`th table.
-pub fn keep_table(i: usize) -> String {
+pub(crate) fn keep_table(i: usize) -> String {
     format!("temp.sqlfork_keep_{i}")
 }
 
@@ -108,7 +99,7 @@ pub fn keep_table(i: usize) -> String {
 /// `src` and is inside a read transaction. Returns, for every table that
 /// has a keep table, its index: the copy of a *named* table takes only the
 /// rowids in it.
-pub fn compute_keep_sets(
+pub(crate) fn compute_keep_sets(
     conn: &Connection,
     schema: &SourceSchema,
     named: &BTreeMap<String, String>,
@@ -176,7 +167,7 @@ pub fn compute_keep_sets(
 /// (a deleted row can orphan its own children). One `DELETE … WHERE NOT
 /// EXISTS` per foreign key and round, so memory does not grow with the
 /// number of orphans. Returns rows deleted.
-pub fn prune(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<u64> {
+pub(crate) fn prune(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<u64> {
     let fks = foreign_keys(conn, "main", schema)?;
     let mut pruned = 0u64;
     loop {

@@ -1,0 +1,84 @@
+//! Every environment variable sqlfork reads, in one place. No other module
+//! calls `std::env::var`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// The home directory when `--home` is not given.
+pub const SQLFORK_HOME: &str = "SQLFORK_HOME";
+/// How long a command waits for another process's registry lock (`30s`,
+/// `5m`; default one minute).
+pub const SQLFORK_LOCK_TIMEOUT: &str = "SQLFORK_LOCK_TIMEOUT";
+/// Pretend the current time is this RFC 3339 time (testing aid).
+pub const SQLFORK_NOW: &str = "SQLFORK_NOW";
+/// Turn off colour in human output (any non-empty value).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Seconds between progress lines when stderr is not a terminal.
+pub const SQLFORK_PROGRESS_INTERVAL: &str = "SQLFORK_PROGRESS_INTERVAL";
+/// Timings of a fork's phases on stderr (for the benchmark).
+pub const SQLFORK_TRACE: &str = "SQLFORK_TRACE";
+/// Testing aid: pages per page-copy chunk (default 2048).
+pub const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
+/// Testing aid: milliseconds to sleep after every committed page or chunk,
+/// and after every database `db gc` removes, so tests can interrupt them.
+pub const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+/// The user's home directory, for a source path written `~/…`.
+pub const HOME: &str = "HOME";
+
+/// A variable's value, when it is set and not empty.
+fn text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `SQLFORK_HOME`, when set and not empty.
+pub fn home() -> Option<OsString> {
+    std::env::var_os(SQLFORK_HOME).filter(|v| !v.is_empty())
+}
+
+/// `HOME`.
+pub fn user_home() -> Option<OsString> {
+    std::env::var_os(HOME)
+}
+
+/// `SQLFORK_LOCK_TIMEOUT` as written, when set.
+pub fn lock_timeout() -> Option<String> {
+    text(SQLFORK_LOCK_TIMEOUT).map(|v| v.trim().to_string())
+}
+
+/// `SQLFORK_NOW` as written, when set (even empty: that is a typo to report).
+pub fn now() -> Option<String> {
+    std::env::var(SQLFORK_NOW).ok()
+}
+
+/// True when `NO_COLOR` asks for no colour.
+pub fn no_color() -> bool {
+    std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty())
+}
+
+/// `SQLFORK_PROGRESS_INTERVAL` in seconds, when set to a number.
+pub fn progress_interval() -> Option<f64> {
+    text(SQLFORK_PROGRESS_INTERVAL)?.parse().ok()
+}
+
+/// Print a timing line on stderr when `SQLFORK_TRACE` is set.
+pub fn trace(msg: &str) {
+    if std::env::var_os(SQLFORK_TRACE).is_some() {
+        eprintln!("sqlfork trace: {msg}");
+    }
+}
+
+fn number(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+/// `SQLFORK_TEST_CHUNK_PAGES`, when set to a number.
+pub fn test_chunk_pages() -> Option<u64> {
+    number(SQLFORK_TEST_CHUNK_PAGES)
+}
+
+/// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
+pub fn test_delay() {
+    if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
