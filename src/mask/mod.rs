@@ -53,7 +53,7 @@ impl SubsetRule {
             Some((t, w)) if !t.trim().is_empty() && !w.trim().is_empty() => {
                 Ok(SubsetRule { table: t.trim().to_string(), filter: w.trim().to_string() })
             }
-            _ => Err(Error::invalid(format!(
+            _ => Err(Error::BadRule(format!(
                 "--subset `{arg}` is not TABLE:WHERE; write for example --subset 'orders:created_at >= \"2026-01-01\"'"
             ))),
         }
@@ -160,11 +160,11 @@ impl Rules {
     /// against a source.
     pub fn load(path: &Path) -> Result<Rules, Error> {
         let bytes = std::fs::read(path).map_err(|e| {
-            Error::invalid(format!("could not read the mask rules {}: {e}; check the --mask path", path.display()))
+            Error::BadRule(format!("could not read the mask rules {}: {e}; check the --mask path", path.display()))
         })?;
         let text = String::from_utf8(bytes.clone())
-            .map_err(|_| Error::invalid(format!("the mask rules {} are not UTF-8 text", path.display())))?;
-        let mut rules = Rules::parse(&text).map_err(|m| Error::invalid(format!("{}: {m}", path.display())))?;
+            .map_err(|_| Error::BadRule(format!("the mask rules {} are not UTF-8 text", path.display())))?;
+        let mut rules = Rules::parse(&text).map_err(|m| Error::BadRule(format!("{}: {m}", path.display())))?;
         rules.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         rules.sha256 = sha256_hex(&bytes);
         Ok(rules)
@@ -303,7 +303,7 @@ pub(crate) fn validate(
     opts: &SafeOptions,
 ) -> Result<Resolved, Error> {
     let mut out = Resolved::default();
-    let bad = |m: String| Error::invalid(m);
+    let bad = |m: String| Error::BadRule(m);
     if let Some(rules) = &opts.rules {
         out.seed = Some(rules.seed.clone());
         for (table, cols) in &rules.tables {
@@ -409,7 +409,7 @@ fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolv
                 None => (format!("tables.{}.{to}", fk.parent), format!("{}.{from}", fk.child)),
             };
             let how = |m: Option<&Masker>| m.map(|m| format!("`{}`", m.label())).unwrap_or_else(|| "no masker".into());
-            return Err(Error::invalid(format!(
+            return Err(Error::BadRule(format!(
                 "mask rule {rule}: {}.{from} references {}.{to}, but one is masked with {} and the other with {}; mask {other} the same way so the foreign key holds",
                 fk.child,
                 fk.parent,
@@ -425,10 +425,10 @@ fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolv
 fn check_expression(conn: &Connection, db: &str, table: &str, expr: &str, rule: &str) -> Result<(), Error> {
     let sql = format!("SELECT count(({expr})) FROM {db}.{}", quote_ident(table));
     let mut stmt = conn.prepare(&sql).map_err(|e| {
-        Error::invalid(format!("mask rule {rule}: the sql expression does not parse: {}", sqlite_message(&e)))
+        Error::BadRule(format!("mask rule {rule}: the sql expression does not parse: {}", sqlite_message(&e)))
     })?;
     stmt.query_row([], |r| r.get::<_, i64>(0)).map_err(|e| {
-        Error::invalid(format!("mask rule {rule}: the sql expression fails on a row: {}", sqlite_message(&e)))
+        Error::BadRule(format!("mask rule {rule}: the sql expression fails on a row: {}", sqlite_message(&e)))
     })?;
     Ok(())
 }
@@ -441,9 +441,9 @@ fn check_distinct(conn: &Connection, db: &str, table: &str, expr: &str, rule: &s
     );
     let dups: i64 = conn
         .query_row(&sql, [], |r| r.get(0))
-        .map_err(|e| Error::invalid(format!("mask rule {rule}: {}", sqlite_message(&e))))?;
+        .map_err(|e| Error::BadRule(format!("mask rule {rule}: {}", sqlite_message(&e))))?;
     if dups > 0 {
-        return Err(Error::invalid(format!(
+        return Err(Error::BadRule(format!(
             "mask rule {rule}: `{col}` must be unique, but the sql expression gives two rows the same value; use hash or make the expression unique (e.g. include the id)"
         )));
     }
@@ -468,7 +468,7 @@ fn check_fts(schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
         }
         for (table, cols) in &resolved.masks {
             if let Some(c) = cols.iter().find(|c| fts.columns.iter().any(|f| f.eq_ignore_ascii_case(&c.column))) {
-                return Err(Error::invalid(format!(
+                return Err(Error::BadRule(format!(
                     "mask rule tables.{table}.{}: the contentless full-text table `{}` indexes a column of that name and cannot be rebuilt from masked rows; drop it from the source or fork without --mask",
                     c.column, vt.name
                 )));
@@ -510,13 +510,8 @@ pub(crate) fn prepare(
     if safe.strict {
         let left = check::unruled(conn, "main", &session.schema, safe.rules.as_ref())?;
         if !left.is_empty() {
-            let list: Vec<String> = left.iter().map(|f| format!("{}.{} ({})", f.table, f.column, f.kind)).collect();
-            return Err(Error::invalid(format!(
-                "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
-                left.len(),
-                list.join(", ")
-            ))
-            .into());
+            let columns = left.iter().map(|f| format!("{}.{} ({})", f.table, f.column, f.kind)).collect();
+            return Err(Error::Unmasked { columns }.into());
         }
     }
     Ok(Some(resolved))
