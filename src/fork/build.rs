@@ -59,6 +59,7 @@ impl Job<'_> {
             &mut session.reader,
             resolved,
             state.change_counter,
+            self.page_rows,
             progress,
         )?;
         if !built.rows_kept.is_empty() {

@@ -106,6 +106,7 @@ pub(crate) fn build(
     reader: &mut SourceReader,
     resolved: &Resolved,
     change_counter: Option<u32>,
+    page_rows: u64,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Built> {
     // Phase A: the tables.
@@ -137,7 +138,7 @@ pub(crate) fn build(
     let mut plans = Vec::new();
     for t in &tables {
         let keep_table = resolved.subset.get(*t).map(|_| subset::keep_table(keep[*t]));
-        plans.push(TablePlan::new(&conn, t, resolved, keep_table)?);
+        plans.push(TablePlan::new(&conn, t, resolved, keep_table, page_rows.clamp(1, i64::MAX as u64) as i64)?);
     }
     let total = tx.run(|| {
         let mut n = 0u64;
@@ -304,9 +305,6 @@ impl Tx<'_> {
     }
 }
 
-/// Rows per committed page.
-const PAGE_ROWS: i64 = 50_000;
-
 /// How one table is copied.
 struct TablePlan {
     table: String,
@@ -314,12 +312,23 @@ struct TablePlan {
     select_exprs: String,
     /// The rowid alias to page by, when the table has a reachable rowid.
     rowid: Option<String>,
+    /// The fork's rowids are the source's (no masked INTEGER PRIMARY KEY):
+    /// the last one copied is the fork's greatest.
+    rowid_kept: bool,
     /// The keep table of a named subset table.
     keep: Option<String>,
+    /// Rows per committed page (`rows_per_page` in config.toml).
+    page_rows: i64,
 }
 
 impl TablePlan {
-    fn new(conn: &Connection, table: &str, resolved: &Resolved, keep: Option<String>) -> anyhow::Result<TablePlan> {
+    fn new(
+        conn: &Connection,
+        table: &str,
+        resolved: &Resolved,
+        keep: Option<String>,
+        page_rows: i64,
+    ) -> anyhow::Result<TablePlan> {
         let info = super::columns(conn, "main", table)?;
         let names: Vec<String> = info.iter().map(|c| c.0.to_ascii_lowercase()).collect();
         let has_rowid = subset::has_rowid(conn, "main", table)?;
@@ -338,6 +347,9 @@ impl TablePlan {
             )?;
             ty.eq_ignore_ascii_case("INTEGER")
         };
+        let ipk_masked =
+            ipk && pks.first().and_then(|c| resolved.mask_of(table, &c.0)).is_some_and(|m| m.masker != Masker::Keep);
+        let rowid_kept = !ipk_masked;
         let mut insert = Vec::new();
         let mut select = Vec::new();
         if let (Some(alias), false) = (&rowid, ipk) {
@@ -367,7 +379,9 @@ impl TablePlan {
             insert_cols: insert.join(", "),
             select_exprs: select.join(", "),
             rowid,
+            rowid_kept,
             keep,
+            page_rows,
         })
     }
 
@@ -389,14 +403,18 @@ impl TablePlan {
             return Ok(n);
         };
         let a = quote_ident(alias);
-        // Page by the source's rowid: ?1 < rowid <= ?2.
+        if self.rowid_kept {
+            return self.copy_by_last_rowid(tx, &insert, &a, progress);
+        }
+        // Page by the source's rowid: ?1 < rowid <= ?2, the bound found
+        // first (the fork's rowids are masked, so they cannot tell).
         let (bound, filter) = match &self.keep {
             Some(k) => (
-                format!("SELECT id FROM {k} WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET {}", PAGE_ROWS - 1),
+                format!("SELECT id FROM {k} WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET {}", self.page_rows - 1),
                 format!(" AND {a} IN (SELECT id FROM {k} WHERE id > ?1 AND id <= ?2)"),
             ),
             None => (
-                format!("SELECT {a} FROM src.{t} WHERE {a} > ?1 ORDER BY {a} LIMIT 1 OFFSET {}", PAGE_ROWS - 1),
+                format!("SELECT {a} FROM src.{t} WHERE {a} > ?1 ORDER BY {a} LIMIT 1 OFFSET {}", self.page_rows - 1),
                 String::new(),
             ),
         };
@@ -415,6 +433,36 @@ impl TablePlan {
             match hi {
                 Some(h) if h < i64::MAX => lo = h,
                 _ => return Ok(total),
+            }
+        }
+    }
+
+    /// Keyset pages by rowid; the last rowid copied is the fork's greatest.
+    fn copy_by_last_rowid(&self, tx: &Tx, insert: &str, a: &str, progress: &mut dyn Progress) -> anyhow::Result<u64> {
+        let conn = tx.conn;
+        let t = quote_ident(&self.table);
+        let page = match &self.keep {
+            Some(k) => {
+                format!("{insert} WHERE {a} IN (SELECT id FROM {k} WHERE id > ?1 ORDER BY id LIMIT {})", self.page_rows)
+            }
+            None => format!("{insert} WHERE {a} > ?1 ORDER BY {a} LIMIT {}", self.page_rows),
+        };
+        let last = format!("SELECT max({a}) FROM main.{t}");
+        let mut lo = i64::MIN;
+        let mut total = 0u64;
+        loop {
+            let n = tx.run(|| {
+                let n = conn.prepare_cached(&page)?.execute([lo])? as u64;
+                if n > 0 {
+                    lo = conn.prepare_cached(&last)?.query_row([], |r| r.get(0))?;
+                }
+                Ok(n)
+            })?;
+            total += n;
+            progress.advance(n);
+            crate::env::test_delay();
+            if n < self.page_rows as u64 {
+                return Ok(total);
             }
         }
     }
