@@ -52,16 +52,13 @@ impl Job<'_> {
         resolved: &crate::mask::Resolved,
         progress: &mut dyn Progress,
     ) -> anyhow::Result<CopyStats> {
-        let built = crate::mask::build::build(
-            &self.entry.path,
-            &self.src.path,
-            &session.schema,
-            &mut session.reader,
-            resolved,
-            state.change_counter,
-            self.page_rows,
-            progress,
-        )?;
+        let target = crate::mask::build::Target {
+            path: &self.entry.path,
+            src: &self.src.path,
+            change_counter: state.change_counter,
+            page_rows: self.page_rows,
+        };
+        let built = crate::mask::build::build(target, &session.schema, &mut session.reader, resolved, progress)?;
         if !built.rows_kept.is_empty() {
             let rows = built.rows_kept.clone();
             Registry::update(self.home, |reg| {

@@ -98,17 +98,28 @@ pub(crate) struct Built {
     pub rows_kept: BTreeMap<String, u64>,
 }
 
-/// Build the fork at `path` (a new file) from the source at `src`.
+/// Where a masked or subset fork comes from and goes to.
+pub(crate) struct Target<'a> {
+    /// The new fork's file.
+    pub path: &'a Path,
+    /// The source's file.
+    pub src: &'a Path,
+    /// The source's change counter when its schema was read (rollback
+    /// journal: the copy is exact if it has not moved by the end).
+    pub change_counter: Option<u32>,
+    /// Rows per committed page.
+    pub page_rows: u64,
+}
+
+/// Build the fork at `target.path` (a new file) from the source.
 pub(crate) fn build(
-    path: &Path,
-    src: &Path,
+    target: Target,
     source_schema: &SourceSchema,
     reader: &mut SourceReader,
     resolved: &Resolved,
-    change_counter: Option<u32>,
-    page_rows: u64,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Built> {
+    let Target { path, src, change_counter, page_rows } = target;
     // Phase A: the tables.
     crate::layout::remove_database_files(path);
     crate::fork::rows_build::create_tables(path, source_schema)?;
