@@ -146,10 +146,13 @@ pub(crate) fn build(
         .filter(|o| !shadows.contains(&o.name.to_ascii_lowercase()))
         .map(|o| o.name.as_str())
         .collect();
+    let fks = if subsetting { subset::foreign_keys(&conn, "src", source_schema)? } else { vec![] };
     let mut plans = Vec::new();
     for t in &tables {
         let keep_table = resolved.subset.get(*t).map(|_| subset::keep_table(keep[*t]));
-        plans.push(TablePlan::new(&conn, t, resolved, keep_table, page_rows.clamp(1, i64::MAX as u64) as i64)?);
+        let mut plan = TablePlan::new(&conn, t, resolved, keep_table, page_rows.clamp(1, i64::MAX as u64) as i64)?;
+        plan.filter = subset::children_filter(t, &fks, &resolved.subset, &keep);
+        plans.push(plan);
     }
     let total = tx.run(|| {
         let mut n = 0u64;
@@ -330,6 +333,9 @@ struct TablePlan {
     keep: Option<String>,
     /// Rows per committed page (`rows_per_page` in config.toml).
     page_rows: i64,
+    /// ` AND (…)`: a table not named in a subset leaves out the rows that
+    /// reference a row a named table does not keep.
+    filter: String,
 }
 
 impl TablePlan {
@@ -393,6 +399,7 @@ impl TablePlan {
             rowid_kept,
             keep,
             page_rows,
+            filter: String::new(),
         })
     }
 
@@ -409,7 +416,8 @@ impl TablePlan {
         let t = quote_ident(&self.table);
         let insert = format!("INSERT INTO main.{t}({}) SELECT {} FROM src.{t}", self.insert_cols, self.select_exprs);
         let Some(alias) = &self.rowid else {
-            let n = tx.run(|| Ok(conn.execute(&insert, [])? as u64))?;
+            let all = format!("{insert} WHERE 1{}", self.filter);
+            let n = tx.run(|| Ok(conn.execute(&all, [])? as u64))?;
             progress.advance(n);
             return Ok(n);
         };
@@ -429,7 +437,7 @@ impl TablePlan {
                 String::new(),
             ),
         };
-        let page = format!("{insert} WHERE {a} > ?1 AND {a} <= ?2{filter}");
+        let page = format!("{insert} WHERE {a} > ?1 AND {a} <= ?2{filter}{}", self.filter);
         let mut lo = i64::MIN;
         let mut total = 0u64;
         loop {
@@ -456,7 +464,7 @@ impl TablePlan {
             Some(k) => {
                 format!("{insert} WHERE {a} IN (SELECT id FROM {k} WHERE id > ?1 ORDER BY id LIMIT {})", self.page_rows)
             }
-            None => format!("{insert} WHERE {a} > ?1 ORDER BY {a} LIMIT {}", self.page_rows),
+            None => format!("{insert} WHERE {a} > ?1{} ORDER BY {a} LIMIT {}", self.filter, self.page_rows),
         };
         let last = format!("SELECT max({a}) FROM main.{t}");
         let mut lo = i64::MIN;

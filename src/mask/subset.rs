@@ -162,6 +162,42 @@ pub(crate) fn compute_keep_sets(
     Ok(index)
 }
 
+/// Step 3 begun during the copy: a table not named leaves out the rows
+/// whose foreign keys point at a named table's row that is not kept (the
+/// bulk of what a subset removes: an order's lines when the order goes).
+/// Returns ` AND (…)` for the copy's WHERE, or nothing. Rows that
+/// reference a removed row of a table not named are pruned afterwards.
+pub(crate) fn children_filter(
+    table: &str,
+    fks: &[ForeignKey],
+    named: &BTreeMap<String, String>,
+    keep: &BTreeMap<String, usize>,
+) -> String {
+    if named.contains_key(table) {
+        return String::new();
+    }
+    let c = quote_ident(table);
+    let mut out = String::new();
+    for fk in fks.iter().filter(|fk| fk.child == table && named.contains_key(&fk.parent)) {
+        let Some(k) = keep.get(&fk.parent) else { continue };
+        let nulls: Vec<String> = fk.from.iter().map(|f| format!("{c}.{} IS NULL", quote_ident(f))).collect();
+        let on: Vec<String> = fk
+            .from
+            .iter()
+            .zip(&fk.to)
+            .map(|(f, t)| format!("sqlfork_p.{} = {c}.{}", quote_ident(t), quote_ident(f)))
+            .collect();
+        out.push_str(&format!(
+            " AND ({} OR EXISTS (SELECT 1 FROM src.{} AS sqlfork_p WHERE {} AND sqlfork_p._rowid_ IN (SELECT id FROM {})))",
+            nulls.join(" OR "),
+            quote_ident(&fk.parent),
+            on.join(" AND "),
+            keep_table(*k)
+        ));
+    }
+    out
+}
+
 /// Step 3, in the fork (`main`): delete rows whose foreign keys point at a
 /// row the fork does not have, round after round until none is deleted
 /// (a deleted row can orphan its own children). One `DELETE … WHERE NOT
