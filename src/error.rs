@@ -131,6 +131,19 @@ impl Error {
         }
     }
 
+    /// True for every kind of "does not exist" (exit code 3): no database
+    /// at an address, a missing file, a database gone while waited for.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::NotFound { .. }
+            | Error::Gone { .. }
+            | Error::SourceFileMissing { .. }
+            | Error::FileMissing { .. } => true,
+            Error::Hinted { error, .. } => error.is_not_found(),
+            _ => false,
+        }
+    }
+
     /// The typed errors in an error's chain, outermost first.
     pub fn in_chain(err: &anyhow::Error) -> impl Iterator<Item = &Error> {
         err.chain().filter_map(|e| e.downcast_ref::<Error>())
@@ -323,6 +336,7 @@ mod tests {
         ];
         for (e, code) in cases {
             assert_eq!(e.exit_code(), code, "{e:?}");
+            assert_eq!(e.is_not_found(), code == ExitCode::NotFound, "{e:?}");
             let s = e.to_string();
             assert!(!s.is_empty() && !s.contains('\n'), "one sentence: {s}");
         }

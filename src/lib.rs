@@ -28,10 +28,10 @@
 
 pub mod address;
 pub mod branch;
-mod cancel;
+pub mod cancel;
 mod claim;
 mod copy;
-pub mod env;
+mod env;
 pub mod error;
 pub mod fork;
 pub mod gc;
@@ -41,6 +41,7 @@ pub mod mask;
 pub mod ops;
 pub mod registry;
 mod schema;
+#[cfg(feature = "cli")]
 mod suggest;
 mod sweep;
 pub mod ttl;
@@ -76,7 +77,7 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e) if code == ExitCode::Interrupted => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())

@@ -121,7 +121,7 @@ fn fork_cmd(
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
-        if crate::error::exit_code_for(&e) == ExitCode::NotFound && matches!(opts.source, Source::Registered(_)) {
+        if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {
             file_hint(src, e)
         } else {
             e
@@ -296,54 +296,13 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         })
         .transpose()?;
     let config = ctx.config()?.clone();
-    let started = std::time::Instant::now();
-    let id = ops::get(&ctx.home, &addr)?.id;
-    let mut noted = false;
-    loop {
-        let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
-        let Some(entry) = entry else {
-            let why = std::fs::read_to_string(crate::layout::failure_note(&ctx.home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(crate::layout::failure_note(&ctx.home, &id));
-            // A background copy that failed leaves its reason; otherwise the
-            // entry was deleted (or a foreground fork of it failed) meanwhile.
-            return Err(if why.is_empty() {
-                Error::Gone { address: addr }
-            } else {
-                Error::BackgroundFailed { address: addr, reason: why.trim().to_string() }
-            }
-            .into());
-        };
-        if entry.status == crate::registry::Status::Healthy {
-            ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
-            return Ok(ExitCode::Success);
-        }
-        if !crate::claim::is_claimed(&ctx.home, &id) {
-            // Nobody is copying it: do it ourselves.
-            let mut progress = ctx.printer.copy_progress(&addr.to_string());
-            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
-                Ok(out) => {
-                    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
-                    return Ok(ExitCode::Success);
-                }
-                Err(e) if is_busy(&e, &addr) => {}
-                // The copier failed and removed it between our two looks:
-                // the next look reports why.
-                Err(e)
-                    if Error::any_in(&e, |e| matches!(e, Error::NotFound { .. }))
-                        && crate::registry::Registry::load(&ctx.home)?.by_id(&id).is_none() => {}
-                Err(e) => return Err(e),
-            }
-        } else if !noted {
-            ctx.printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
-            noted = true;
-        }
-        if let Some(t) = timeout {
-            if started.elapsed() >= t {
-                return Err(Error::Timeout { address: addr, waited: t }.into());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut progress = ctx.printer.copy_progress(&addr.to_string());
+    let printer = &ctx.printer;
+    let mut waiting = || printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
+    let entry = fork::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut waiting)?;
+    drop(progress);
+    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
+    Ok(ExitCode::Success)
 }
 
 fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -398,7 +357,7 @@ fn delete(ctx: &mut Context, address: &str, yes: bool, force: bool) -> anyhow::R
 pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = addr.clone();
     let entry = match ops::get(&ctx.home, &addr) {
-        Err(e) if force && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+        Err(e) if force && Error::any_in(&e, Error::is_not_found) => {
             ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
             #[derive(Serialize)]
             struct Nothing {
@@ -424,11 +383,11 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         }
     }
     let entry = if force && entry.owned {
-        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
-        if let Some(pid) = stopped {
+        let out = crate::cancel::delete_stopping(&ctx.home, &entry)?;
+        if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        ops::delete_with(&ctx.home, &addr, Some(claim))?
+        out.entry
     } else {
         ops::delete(&ctx.home, &addr)?
     };

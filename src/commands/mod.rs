@@ -81,7 +81,7 @@ fn named_address(cmd: &Command) -> Option<String> {
 /// existing address: "did you mean acme/prod?".
 fn suggest_nearest(home: &Home, named: Option<&str>, e: anyhow::Error) -> anyhow::Error {
     let Some(text) = named else { return e };
-    if crate::error::exit_code_for(&e) != ExitCode::NotFound {
+    if !crate::error::Error::any_in(&e, crate::error::Error::is_not_found) {
         return e;
     }
     let Ok(addr) = crate::address::Address::parse(text) else { return e };

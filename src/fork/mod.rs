@@ -41,11 +41,13 @@ pub(crate) mod rows_build {
 }
 mod source;
 mod state;
+mod wait;
 
 pub use detach::READY;
 pub use resume::{interrupted, resume, resume_in_background};
 pub(crate) use source::{resolve_source, ResolvedSource, SourceSession};
 pub use state::CopyState;
+pub use wait::wait;
 
 use crate::address::{Address, Source};
 use crate::claim::Claim;
