@@ -564,3 +564,25 @@ fn masked_integer_keys_page_and_join_like_the_source() {
     assert_eq!(int(&sub, "SELECT count(*) FROM events"), 30);
     assert_eq!(int(&sub, "SELECT count(*) FROM accounts"), 50, "accounts is not named: it keeps every row");
 }
+
+#[test]
+fn ctrl_c_removes_a_masked_fork_it_cannot_resume() {
+    let env = Env::new();
+    env.config("rows_per_page = 5\n");
+    let src = personal_source(&env);
+    let rules = write(&env, "rules.toml", RULES);
+    let mut child = env
+        .cmd(["db", "fork", src.to_str().unwrap(), "acme/stop", "--with-data", "--mask", rules.to_str().unwrap()])
+        .env("SQLFORK_TEST_DELAY_MS", "100")
+        .spawn();
+    wait_until("the masked copy to be under way", std::time::Duration::from_secs(20), || {
+        env.run(&["db", "show", "acme/stop", "--json"]).code == 0
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.signal(libc::SIGINT), "the copy ended before Ctrl-C");
+    let run = child.finish();
+    assert_ne!(run.code, 0, "{}", run.dump());
+    assert!(run.stderr.contains("cannot be resumed"), "{}", run.dump());
+    assert!(env.addresses().is_empty(), "the partial fork is still registered");
+    assert!(env.database_files().is_empty(), "files left: {:?}", env.database_files());
+}

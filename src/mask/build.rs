@@ -449,6 +449,9 @@ impl TablePlan {
             total += n;
             progress.advance(n);
             crate::env::test_delay();
+            if progress.interrupted() {
+                return Err(stopped());
+            }
             match hi {
                 Some(h) if h < i64::MAX => lo = h,
                 _ => return Ok(total),
@@ -480,11 +483,23 @@ impl TablePlan {
             total += n;
             progress.advance(n);
             crate::env::test_delay();
+            if progress.interrupted() {
+                return Err(stopped());
+            }
             if n < self.page_rows as u64 {
                 return Ok(total);
             }
         }
     }
+}
+
+/// Ctrl-C during a masked or subset copy: such a fork is not resumable
+/// (its rules are not kept beside it), so it is removed like a failed one.
+fn stopped() -> anyhow::Error {
+    crate::error::Error::failed(
+        "stopped (Ctrl-C); a masked or subset fork cannot be resumed, so the partial fork was removed",
+    )
+    .into()
 }
 
 /// A SQL literal for a fixed value.
