@@ -271,6 +271,7 @@ CREATE TABLE teams (id INTEGER PRIMARY KEY, lead_id INTEGER REFERENCES people(id
 CREATE TABLE people (id INTEGER PRIMARY KEY, team_id INTEGER REFERENCES teams(id), mentor_id INTEGER REFERENCES people(id), email TEXT UNIQUE);
 CREATE TABLE tasks (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people(id), title TEXT);
 CREATE TABLE audit (id INTEGER PRIMARY KEY, line TEXT);
+CREATE TABLE task_notes (task_id INTEGER NOT NULL REFERENCES tasks(id), n INTEGER NOT NULL, body TEXT, PRIMARY KEY (task_id, n)) WITHOUT ROWID;
 ";
 
 fn graph_source(env: &Env) -> PathBuf {
@@ -291,6 +292,9 @@ fn graph_source(env: &Env) -> PathBuf {
     }
     for k in 1..=25 {
         sql.push_str(&format!("INSERT INTO audit VALUES ({k}, 'line {k}');"));
+    }
+    for k in 1..=200 {
+        sql.push_str(&format!("INSERT INTO task_notes VALUES ({k}, 1, 'note'), ({k}, 2, 'note');"));
     }
     env.db("graph.db", &sql)
 }
@@ -364,6 +368,8 @@ fn subset_keeps_referenced_rows_through_cycles_and_drops_dangling_ones() {
     let kept_list = kp.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
     let expect_tasks = int(&src, &format!("SELECT count(*) FROM tasks WHERE person_id IN ({kept_list})"));
     assert_eq!(int(&fork, "SELECT count(*) FROM tasks"), expect_tasks);
+    // Two levels down (a note on a task of a removed person): removed too.
+    assert_eq!(int(&fork, "SELECT count(*) FROM task_notes"), 2 * expect_tasks);
     assert_eq!(int(&fork, "SELECT count(*) FROM audit"), 25);
     // The result reports rows kept per table.
     let kept = &v["safe"]["rowsKept"];
