@@ -592,3 +592,84 @@ fn ctrl_c_removes_a_masked_fork_it_cannot_resume() {
     assert!(env.addresses().is_empty(), "the partial fork is still registered");
     assert!(env.database_files().is_empty(), "files left: {:?}", env.database_files());
 }
+
+/// Random graphs with cycles (a: self and mutual references with b; c
+/// references a and c), one named table: the fork keeps exactly what the
+/// definition says, worked out here independently.
+#[test]
+fn random_subsets_keep_exactly_what_the_definition_says() {
+    let mut rng = Rng::new("random_subsets_keep_exactly_what_the_definition_says");
+    for round in 0..4 {
+        let env = Env::new();
+        let n = 40i64;
+        let mut r = |rng: &mut Rng| if rng.chance(0.25) { None } else { Some(rng.below(n as u64) as i64 + 1) };
+        let mut a = BTreeMap::new();
+        let mut b = BTreeMap::new();
+        let mut c = BTreeMap::new();
+        for i in 1..=n {
+            a.insert(i, (r(&mut rng), r(&mut rng))); // (a_id, b_id)
+            b.insert(i, r(&mut rng)); // a_id
+            c.insert(i, (r(&mut rng), r(&mut rng))); // (a_id, c_id)
+        }
+        let lit = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "NULL".into());
+        let mut sql = String::from(
+            "PRAGMA foreign_keys = OFF;
+             CREATE TABLE a (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), b_id INTEGER REFERENCES b(id));
+             CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));
+             CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id), c_id INTEGER REFERENCES c(id));",
+        );
+        for i in 1..=n {
+            sql.push_str(&format!("INSERT INTO a VALUES ({i}, {}, {});", lit(a[&i].0), lit(a[&i].1)));
+            sql.push_str(&format!("INSERT INTO b VALUES ({i}, {});", lit(b[&i])));
+            sql.push_str(&format!("INSERT INTO c VALUES ({i}, {}, {});", lit(c[&i].0), lit(c[&i].1)));
+        }
+        let src = env.db("g.db", &sql);
+        let m = 2 + round as i64;
+        let filter = format!("a:id % {m} = 0");
+        env.run(&["db", "fork", src.to_str().unwrap(), "acme/g", "--with-data", "--subset", &filter]).ok();
+        let fork = env.db_path("acme/g");
+        assert_sound(&fork);
+
+        // 1–2: seeds and everything they reference, transitively.
+        let (mut ka, mut kb, mut kc): (BTreeSet<i64>, BTreeSet<i64>, BTreeSet<i64>) =
+            ((1..=n).filter(|i| i % m == 0).collect(), BTreeSet::new(), BTreeSet::new());
+        loop {
+            let before = (ka.len(), kb.len(), kc.len());
+            for i in ka.clone() {
+                ka.extend(a[&i].0);
+                kb.extend(a[&i].1);
+            }
+            for i in kb.clone() {
+                ka.extend(b[&i]);
+            }
+            for i in kc.clone() {
+                ka.extend(c[&i].0);
+                kc.extend(c[&i].1);
+            }
+            if (ka.len(), kb.len(), kc.len()) == before {
+                break;
+            }
+        }
+        // 3: b and c are not named: all rows but those that reference a
+        // row not kept, transitively.
+        let mut rb: BTreeSet<i64> = (1..=n).collect();
+        let mut rc: BTreeSet<i64> = (1..=n).collect();
+        loop {
+            let before = (rb.len(), rc.len());
+            rb.retain(|i| b[i].is_none_or(|p| ka.contains(&p)));
+            let (ka2, rc2) = (ka.clone(), rc.clone());
+            rc.retain(|i| c[i].0.is_none_or(|p| ka2.contains(&p)) && c[i].1.is_none_or(|p| rc2.contains(&p)));
+            if (rb.len(), rc.len()) == before {
+                break;
+            }
+        }
+        // a keeps its closure; a row of a that references a b row removed
+        // cannot be in the closure (the closure keeps what it references).
+        let ids = |t: &str| -> BTreeSet<i64> {
+            query(&fork, &format!("SELECT id FROM {t}")).into_iter().map(|r| r[0].parse().unwrap()).collect()
+        };
+        assert_eq!(ids("a"), ka, "round {round}: table a");
+        assert_eq!(ids("b"), rb, "round {round}: table b");
+        assert_eq!(ids("c"), rc, "round {round}: table c");
+    }
+}
