@@ -602,7 +602,7 @@ fn random_subsets_keep_exactly_what_the_definition_says() {
     for round in 0..4 {
         let env = Env::new();
         let n = 40i64;
-        let mut r = |rng: &mut Rng| if rng.chance(0.25) { None } else { Some(rng.below(n as u64) as i64 + 1) };
+        let r = |rng: &mut Rng| if rng.chance(0.25) { None } else { Some(rng.below(n as u64) as i64 + 1) };
         let mut a = BTreeMap::new();
         let mut b = BTreeMap::new();
         let mut c = BTreeMap::new();
