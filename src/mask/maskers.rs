@@ -132,16 +132,22 @@ impl Keys {
     /// shape. Integers stay integers.
     fn phone(&self, value: Value) -> Value {
         match value {
-            Value::Integer(i) => {
-                let s = i.unsigned_abs().to_string();
-                let masked = self.phone_digits(&s);
-                // (A masked number may start with 0 and so print shorter.)
-                let mut out: i128 = masked.parse().unwrap_or(0);
-                if i < 0 {
-                    out = -out;
+            // An integer keeps its number of digits: the permutation of
+            // 0..10^n is walked until it lands on an n-digit number, which
+            // makes it a permutation of the n-digit numbers (distinct
+            // inputs stay distinct, as under UNIQUE).
+            Value::Integer(i) if (1..=999_999_999_999_999_999).contains(&i.unsigned_abs()) => {
+                let x = i.unsigned_abs();
+                let digits = x.ilog10() + 1;
+                let low = 10u64.pow(digits - 1);
+                let mut y = decimal_permutation(&self.phone, 0, digits, x);
+                while y < low {
+                    y = decimal_permutation(&self.phone, 0, digits, y);
                 }
-                i64::try_from(out).map(Value::Integer).unwrap_or(Value::Integer(i))
+                Value::Integer(if i < 0 { -(y as i64) } else { y as i64 })
             }
+            // 0 and 19-digit numbers are not phone numbers: hashed.
+            Value::Integer(i) => self.hash(Value::Integer(i)),
             Value::Text(t) => Value::Text(self.phone_digits(&t)),
             other => self.hash(other),
         }
@@ -275,6 +281,17 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for i in 0..1000 {
             let Value::Text(m) = k.apply(4, Value::Text(format!("555-{i:04}"))) else { panic!() };
+            assert!(seen.insert(m));
+        }
+    }
+
+    #[test]
+    fn integer_phones_keep_their_length_and_stay_distinct() {
+        let k = Keys::new("s");
+        let mut seen = std::collections::HashSet::new();
+        for i in 1000i64..10_000 {
+            let Value::Integer(m) = k.apply(4, Value::Integer(i)) else { panic!("not an integer") };
+            assert!((1000..10_000).contains(&m), "{i} -> {m}");
             assert!(seen.insert(m));
         }
     }
