@@ -61,6 +61,9 @@ _sqlfork() {
             sqlfork__subcmd__db,delete)
                 cmd="sqlfork__subcmd__db__subcmd__delete"
                 ;;
+            sqlfork__subcmd__db,diff)
+                cmd="sqlfork__subcmd__db__subcmd__diff"
+                ;;
             sqlfork__subcmd__db,fork)
                 cmd="sqlfork__subcmd__db__subcmd__fork"
                 ;;
@@ -99,6 +102,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db__subcmd__help,delete)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,diff)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__diff"
                 ;;
             sqlfork__subcmd__db__subcmd__help,fork)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__fork"
@@ -159,6 +165,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__db,delete)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,diff)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__diff"
                 ;;
             sqlfork__subcmd__help__subcmd__db,fork)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__fork"
@@ -384,7 +393,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +472,32 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__diff)
+            opts="-q -h -V --schema --rows --format --full --exit-code --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown sql" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__fork)
             opts="-q -h -V --with-data --detach --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -516,7 +551,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path ttl gc resume wait delete cancel help"
+            opts="create import fork list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -558,6 +593,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -930,7 +979,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path ttl gc resume wait delete cancel"
+            opts="create import fork list show path ttl gc resume wait diff delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -972,6 +1021,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

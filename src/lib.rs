@@ -31,6 +31,7 @@ pub mod branch;
 pub mod cancel;
 mod claim;
 mod copy;
+pub mod diff;
 mod env;
 pub mod error;
 pub mod fork;

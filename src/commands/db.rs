@@ -28,6 +28,7 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Cancel { address } => cancel(ctx, &address),
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
+        DbCommand::Diff(args) => super::diff::run(ctx, args),
     }
 }
 
