@@ -10,8 +10,13 @@
 //!   not to its pages, not to its WAL, not to free space inside a page;
 //! - phase C builds indexes from the masked rows, prunes rows whose foreign
 //!   keys point at rows a subset left out, rebuilds external-content
-//!   full-text tables from the masked content (their shadow tables are
-//!   never copied), then creates views and triggers.
+//!   full-text tables from the masked content (their index and docsize
+//!   shadow tables are never copied; FTS5's `_config`, settings only, is),
+//!   then creates views and triggers.
+//!
+//! A subset (`subset.rs`) first works out, in the temp schema, the rowids
+//! the named tables keep; the copy takes those, and a table not named
+//! leaves out the rows that reference a named table's row not kept.
 //!
 //! Statistics (`sqlite_stat1`/`stat4`) are not carried: stat4 samples hold
 //! index keys, i.e. original values. Run `ANALYZE` in the fork if wanted.
