@@ -510,6 +510,16 @@ fn branch_put_and_config_remember_the_mask() {
     env.config("mask = \"rules.toml\"\n");
     env.run(&["db", "fork", "acme/prod", "acme/cfg", "--with-data"]).ok();
     assert_eq!(int(&env.db_path("acme/cfg"), "SELECT count(*) FROM customers WHERE email LIKE 'origmail%'"), 0);
+    // A schema-only fork has no rows to mask: the config's rules do not apply.
+    env.run(&["db", "fork", "acme/prod", "acme/cfg-schema"]).ok();
+    // Rules that are not there: exit 2 naming the file, nothing written.
+    env.config("mask = \"missing.toml\"\n");
+    let before = env.addresses();
+    env.run(&["db", "fork", "acme/prod", "acme/cfg2", "--with-data"])
+        .code(2)
+        .one_line_error()
+        .stderr_has("missing.toml");
+    assert_eq!(env.addresses(), before);
 }
 
 #[test]
