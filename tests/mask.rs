@@ -18,6 +18,11 @@ const ROWS: i64 = 300;
 /// the phone, orders reference customers by e-mail, and the source is in
 /// WAL mode with rows still in its WAL.
 fn personal_source(env: &Env) -> PathBuf {
+    personal_source_in(env, true)
+}
+
+/// The same, in WAL mode (rows in the WAL) or with a rollback journal.
+fn personal_source_in(env: &Env, wal: bool) -> PathBuf {
     let mut sql = String::from(
         "PRAGMA journal_mode = WAL;
          CREATE TABLE customers (
@@ -62,6 +67,9 @@ fn personal_source(env: &Env) -> PathBuf {
         ));
     }
     sql.push_str("COMMIT;");
+    if !wal {
+        sql = sql.replacen("PRAGMA journal_mode = WAL;", "", 1);
+    }
     let p = env.path("prod.db");
     // Keep the rows in the WAL: the test's connection stays open while
     // sqlfork reads, so no checkpoint moves them into the main file.
@@ -139,8 +147,17 @@ fn contains(hay: &str, needle: &[u8]) -> bool {
 
 #[test]
 fn masked_fork_leaves_no_original_value_anywhere_in_its_bytes() {
+    byte_scan(true);
+}
+
+#[test]
+fn masked_fork_of_a_rollback_journal_source_leaves_no_original_value() {
+    byte_scan(false);
+}
+
+fn byte_scan(wal: bool) {
     let env = Env::new();
-    let src = personal_source(&env);
+    let src = personal_source_in(&env, wal);
     let rules = write(&env, "rules.toml", RULES);
     let run = env
         .run(&[
