@@ -41,7 +41,9 @@ mod layout;
 pub mod mask;
 pub mod ops;
 pub mod registry;
+pub mod reset;
 mod schema;
+pub mod snapshot;
 #[cfg(feature = "cli")]
 mod suggest;
 mod sweep;

@@ -34,7 +34,7 @@ pub(crate) fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = layout::side_file_id(&name) else { continue };
-        if reg.by_id(id).is_some() {
+        if reg.owns_id(id) {
             continue;
         }
         if rest == layout::FAILURE_NOTE_EXTENSION {
