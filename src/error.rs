@@ -125,7 +125,9 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => ExitCode::Usage,
+            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
+                ExitCode::Usage
+            }
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }

@@ -700,3 +700,35 @@ fn random_subsets_keep_exactly_what_the_definition_says() {
         assert_eq!(ids("c"), rc, "round {round}: table c");
     }
 }
+
+#[test]
+fn db_reset_masks_again_from_the_parent_and_restores_its_own_snapshot_as_it_was() {
+    let env = Env::new();
+    let src = personal_source(&env);
+    let rules = write(&env, "rules.toml", RULES);
+    env.run(&["db", "fork", src.to_str().unwrap(), "acme/prod", "--with-data"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/dev", "--with-data", "--mask", rules.to_str().unwrap()]).ok();
+    let dev = env.db_path("acme/dev");
+    let masked = |p: &Path| query(p, "SELECT id, email, name, phone FROM customers ORDER BY id");
+    let first = masked(&dev);
+    assert_eq!(int(&dev, "SELECT count(*) FROM customers WHERE email LIKE 'origmail%'"), 0);
+    // A snapshot of the masked fork, then a change.
+    env.run(&["snapshot", "create", "acme/dev:clean"]).ok();
+    exec(&dev, "DELETE FROM orders; DELETE FROM customers WHERE id < 10;");
+    // Back to its own snapshot: restored as it was, not masked twice.
+    env.run(&["db", "reset", "acme/dev", "--to", "clean"]).ok();
+    assert_eq!(masked(&dev), first);
+    // Back to the parent without flags: masked again with the same rules,
+    // so the same values; the record stays.
+    exec(&dev, "DELETE FROM orders;");
+    let v = env.run(&["--json", "db", "reset", "acme/dev"]).ok().json();
+    assert_eq!(v["safe"]["masked"], true, "{v:#}");
+    assert_eq!(masked(&dev), first);
+    assert_eq!(int(&dev, "SELECT count(*) FROM orders"), ROWS);
+    // A reset with a subset: kept rows only, foreign keys whole.
+    env.run(&["db", "reset", "acme/dev", "--mask", rules.to_str().unwrap(), "--subset", "customers:id < 5"]).ok();
+    assert_eq!(int(&dev, "SELECT count(*) FROM customers"), 5);
+    assert_eq!(int(&dev, "SELECT count(*) FROM orders"), 5);
+    assert_eq!(int(&dev, "SELECT count(*) FROM customers WHERE email LIKE 'origmail%'"), 0);
+    assert_sound(&dev);
+}
