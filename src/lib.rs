@@ -33,6 +33,7 @@ pub mod home;
 pub mod ops;
 pub mod registry;
 pub mod schema;
+pub mod standin;
 pub mod ttl;
 
 pub use error::{Error, ErrorKind, ExitCode};
