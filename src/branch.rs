@@ -226,7 +226,13 @@ fn reset(
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
         if !resumable(t, &parent_id_now, opts.with_data) {
-            ops::delete(home, &temp_addr)?;
+            match ops::delete(home, &temp_addr) {
+                Ok(_) => {}
+                // A reset cut after its swap, which the delete's registry
+                // write has just finished (`finish_interrupted_swaps`).
+                Err(e) if fork::is_error(&e, &registry::not_found(&temp_addr)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     let mut fork_opts = fork_options(opts, temp_addr.branch.clone().unwrap_or_default());
@@ -239,6 +245,43 @@ fn reset(
     let _ = std::fs::remove_file(fork::claim_path(home, &branch.id));
     drop(claim);
     Ok(Some(PutOutcome { entry, action: PutAction::Reset }))
+}
+
+/// Finish resets that a crash or power cut stopped between their commit
+/// point and the registry write: [`swap`] renames the new file over the
+/// branch's (durably) and only then saves the registry, so a cut in
+/// between leaves the hidden `REF~reset` entry healthy with its file gone
+/// and the branch entry with the old figures over the new file. Rolled
+/// forward here: the branch takes the reset's figures, the hidden entry
+/// goes. Call under the registry lock (a live swap holds it from its rename
+/// to its save, so what is seen here is always a dead one). True when
+/// anything changed.
+pub fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
+    let done: Vec<Entry> = reg
+        .databases
+        .iter()
+        .filter(|t| t.status == Status::Healthy && t.owned && !t.path.exists())
+        .filter(|t| t.branch.as_deref().is_some_and(|b| b.ends_with(RESET_SUFFIX)))
+        .cloned()
+        .collect();
+    let mut changed = false;
+    for t in done {
+        let r = t.branch.as_deref().and_then(|b| b.strip_suffix(RESET_SUFFIX)).unwrap_or_default();
+        let addr = Address { branch: Some(r.to_string()), ..t.address() };
+        let Some(b) = reg.get_mut(&addr) else { continue };
+        if !b.path.exists() {
+            continue;
+        }
+        b.status = Status::Healthy;
+        b.forked_from = t.forked_from.clone();
+        b.forked_at = t.forked_at.clone();
+        b.include_data = t.include_data;
+        b.copy = t.copy.clone();
+        b.expires_at = t.expires_at.clone();
+        reg.remove_id(&t.id);
+        changed = true;
+    }
+    changed
 }
 
 /// Wait for the build claim on `id` (held by a process building,
@@ -290,6 +333,7 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
         if let Some(dir) = branch.path.parent() {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
+        crate::copy::test_pause("swap-renamed");
         reg.remove_id(&t.id);
         let b = reg.by_id_mut(&branch.id).expect("checked above");
         b.status = Status::Healthy;

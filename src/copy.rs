@@ -201,6 +201,30 @@ fn test_knob(name: &str) -> Option<u64> {
     std::env::var(name).ok()?.parse().ok()
 }
 
+/// Testing aid: `SQLFORK_TEST_PAUSE=POINT:MS[,POINT:MS…]` stops for MS
+/// milliseconds at each named point (saying so on stderr first), so a test
+/// can cut the power or kill the process at exactly that moment. Points:
+/// `fork-registered` (the entry is written, nothing built),
+/// `pages-synced` (every page is durable, the entry still provisioning),
+/// `healthy` (the entry flipped, success not printed yet),
+/// `swap-renamed` (a branch reset's new file is renamed over the branch,
+/// the registry not yet saved), `delete-unregistered` (the entry is gone,
+/// the files not yet), `registry-synced` (a new registry is written and
+/// synced beside the old one, not yet renamed over it).
+pub fn test_pause(point: &str) {
+    let Ok(spec) = std::env::var("SQLFORK_TEST_PAUSE") else { return };
+    for item in spec.split(',') {
+        if let Some((p, ms)) = item.split_once(':') {
+            if p == point {
+                if let Ok(ms) = ms.parse() {
+                    eprintln!("sqlfork test: paused at {point}");
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
+            }
+        }
+    }
+}
+
 pub fn test_delay() {
     if let Some(ms) = test_knob("SQLFORK_TEST_DELAY_MS") {
         std::thread::sleep(std::time::Duration::from_millis(ms));

@@ -378,6 +378,8 @@ pub fn fork(
         }
     }
 
+    crate::copy::test_pause("fork-registered");
+
     // 4–6. Build, then flip to healthy; on failure leave nothing behind.
     //    The claim is held until a failed fork is discarded, so that no
     //    `db wait` or `db resume` takes up a fork while it is being removed.
@@ -610,6 +612,7 @@ impl Job<'_> {
         .map_err(explain_write_failure)?;
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
+        crate::copy::test_pause("healthy");
         CopyState::remove(self.home, &self.entry.id);
         let _ = std::fs::remove_file(claim_path(self.home, &self.entry.id));
         Ok(entry)
@@ -735,6 +738,7 @@ impl Job<'_> {
         tracker.inner.finish();
         result?;
         drop(file);
+        crate::copy::test_pause("pages-synced");
         session.reader.release();
         *state = tracker.done();
         let rows = count_fork_rows(path, &session.schema)?;
@@ -1105,7 +1109,9 @@ fn is_id(s: &str) -> bool {
 /// Remove what killed processes left under `databases/` for ids that no
 /// registry entry has: a fork or `db create` killed before its entry was
 /// written (its claim, copy state, perhaps its file), a `db delete` or
-/// `db gc` killed after the entry went but before the files did.
+/// `db gc` killed after the entry went but before the files did. First,
+/// finish a branch reset cut after its swap's rename
+/// (`branch::finish_interrupted_swaps`).
 ///
 /// Call it under the registry lock, with `reg` as loaded under that lock.
 /// Every process that makes files for an id holds that id's claim from
@@ -1113,7 +1119,8 @@ fn is_id(s: &str) -> bool {
 /// entry holds it until the files are gone), so an id whose claim can be
 /// taken here belongs to nobody. Failure notes (`<id>.failed`) are left for
 /// `db wait` for a day. Returns the names of the files removed.
-pub fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
+pub fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
+    crate::branch::finish_interrupted_swaps(reg);
     let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
     let mut removed = Vec::new();
     let mut orphans: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
@@ -1462,7 +1469,7 @@ mod tests {
             include_data: false,
             copy: None,
         });
-        sweep_orphans(&home, &reg);
+        sweep_orphans(&home, &mut reg);
         assert!(kept_file.exists(), "an entry's file stays");
         assert!(orphan_files.iter().all(|p| !p.exists()), "an id no entry has goes");
         assert!(!claim_path(&home, &orphan).exists());

@@ -235,6 +235,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         reg.remove_id(&entry.id);
         Ok((entry, claim))
     })?;
+    crate::copy::test_pause("delete-unregistered");
     if entry.owned {
         fork::remove_files(&entry.path);
         fork::CopyState::remove(home, &entry.id);
