@@ -3,9 +3,27 @@
 //!
 //! Addresses never become paths: files are named by id (see `registry`).
 
-use crate::error::Error;
 use std::fmt;
 use std::path::PathBuf;
+
+/// Why a text is not an address (or a namespace, slug or ref): one
+/// sentence naming the rule it breaks. Bad input: exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressError(String);
+
+impl AddressError {
+    fn new(message: impl Into<String>) -> Self {
+        AddressError(message.into())
+    }
+}
+
+impl fmt::Display for AddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AddressError {}
 
 /// A registered database's address, optionally naming a branch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,37 +35,37 @@ pub struct Address {
 }
 
 impl Address {
-    pub fn new(namespace: &str, slug: &str) -> Result<Self, Error> {
+    pub fn new(namespace: &str, slug: &str) -> Result<Self, AddressError> {
         check_part("namespace", namespace)?;
         check_part("slug", slug)?;
         Ok(Address { namespace: namespace.to_string(), slug: slug.to_string(), branch: None })
     }
 
     /// Parse `NS/SLUG` or `NS/SLUG@REF`.
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
         let (base, branch) = match text.split_once('@') {
             Some((base, r)) => (base, Some(r)),
             None => (text, None),
         };
         let Some((ns, slug)) = base.split_once('/') else {
-            return Err(Error::invalid(format!(
+            return Err(AddressError::new(format!(
                 "`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"
             )));
         };
         let mut addr =
-            Address::new(ns, slug).map_err(|e| Error::invalid(format!("`{text}` is not a valid address: {e}")))?;
+            Address::new(ns, slug).map_err(|e| AddressError::new(format!("`{text}` is not a valid address: {e}")))?;
         if let Some(r) = branch {
-            check_ref(r).map_err(|e| Error::invalid(format!("`{text}` is not a valid address: {e}")))?;
+            check_ref(r).map_err(|e| AddressError::new(format!("`{text}` is not a valid address: {e}")))?;
             addr.branch = Some(r.to_string());
         }
         Ok(addr)
     }
 
     /// Parse an address that must not name a branch.
-    pub fn parse_database(text: &str) -> Result<Self, Error> {
+    pub fn parse_database(text: &str) -> Result<Self, AddressError> {
         let addr = Address::parse(text)?;
         if addr.branch.is_some() {
-            return Err(Error::invalid(format!(
+            return Err(AddressError::new(format!(
                 "`{text}` names a branch; this command takes a database address NAMESPACE/SLUG"
             )));
         }
@@ -56,12 +74,12 @@ impl Address {
 
     /// Parse a fork destination: `NS/SLUG`, or a bare `SLUG` that lands in
     /// `default_namespace`.
-    pub fn parse_destination(text: &str, default_namespace: &str) -> Result<Self, Error> {
+    pub fn parse_destination(text: &str, default_namespace: &str) -> Result<Self, AddressError> {
         if text.contains('/') || text.contains('@') {
             Address::parse_database(text)
         } else {
             check_part("slug", text)
-                .map_err(|e| Error::invalid(format!("`{text}` is not a valid destination: {e}")))?;
+                .map_err(|e| AddressError::new(format!("`{text}` is not a valid destination: {e}")))?;
             Address::new(default_namespace, text)
         }
     }
@@ -70,6 +88,34 @@ impl Address {
     pub fn database(&self) -> Address {
         Address { branch: None, ..self.clone() }
     }
+
+    /// The hidden fork a reset of this branch builds: `NS/SLUG@REF~reset`,
+    /// an address no user can type (`~` is not allowed in refs).
+    pub fn reset_copy(&self) -> Address {
+        let r = self.branch.as_deref().unwrap_or_default();
+        Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..self.clone() }
+    }
+
+    /// For a reset's hidden fork, the branch it is building: the inverse of
+    /// [`Address::reset_copy`].
+    pub fn reset_owner(&self) -> Option<Address> {
+        let r = self.branch.as_deref()?.strip_suffix(RESET_SUFFIX)?;
+        Some(Address { branch: Some(r.to_string()), ..self.clone() })
+    }
+
+    /// True for an address sqlfork uses internally (a reset's hidden fork),
+    /// which `db list` and `branch list` do not show.
+    pub fn is_internal(&self) -> bool {
+        self.branch.as_deref().is_some_and(is_internal_ref)
+    }
+}
+
+/// Appended to a branch's ref to name the fork a reset builds.
+pub const RESET_SUFFIX: &str = "~reset";
+
+/// True for refs sqlfork uses internally (never valid user refs).
+pub fn is_internal_ref(r: &str) -> bool {
+    r.contains('~')
 }
 
 impl fmt::Display for Address {
@@ -84,44 +130,44 @@ impl fmt::Display for Address {
 
 /// Check a namespace or slug: 1–63 of `a-z 0-9 -`, not starting or ending
 /// with `-`. The message says which rule broke.
-pub fn check_part(what: &str, part: &str) -> Result<(), Error> {
+pub fn check_part(what: &str, part: &str) -> Result<(), AddressError> {
     if part.is_empty() {
-        return Err(Error::invalid(format!("the {what} is empty; it needs 1 to 63 characters")));
+        return Err(AddressError::new(format!("the {what} is empty; it needs 1 to 63 characters")));
     }
     // Count characters, not bytes: a 32-character slug of 'é' must not be
     // reported as "32 characters long; the limit is 63" (it breaks the
     // character rule below instead).
     let len = part.chars().count();
     if len > 63 {
-        return Err(Error::invalid(format!("the {what} `{part}` is {len} characters long; the limit is 63")));
+        return Err(AddressError::new(format!("the {what} `{part}` is {len} characters long; the limit is 63")));
     }
     if let Some(c) = part.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-')) {
-        return Err(Error::invalid(format!(
+        return Err(AddressError::new(format!(
             "the {what} `{part}` contains {c:?}; only lowercase letters a-z, digits 0-9 and '-' are allowed"
         )));
     }
     if part.starts_with('-') || part.ends_with('-') {
-        return Err(Error::invalid(format!("the {what} `{part}` must not start or end with '-'")));
+        return Err(AddressError::new(format!("the {what} `{part}` must not start or end with '-'")));
     }
     Ok(())
 }
 
 /// Check a branch ref: 1–100 of `A-Za-z0-9._/-`, never containing `..`.
-pub fn check_ref(r: &str) -> Result<(), Error> {
+pub fn check_ref(r: &str) -> Result<(), AddressError> {
     if r.is_empty() {
-        return Err(Error::invalid("the branch ref after '@' is empty; it needs 1 to 100 characters"));
+        return Err(AddressError::new("the branch ref after '@' is empty; it needs 1 to 100 characters"));
     }
     let len = r.chars().count();
     if len > 100 {
-        return Err(Error::invalid(format!("the branch ref is {len} characters long; the limit is 100")));
+        return Err(AddressError::new(format!("the branch ref is {len} characters long; the limit is 100")));
     }
     if let Some(c) = r.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
-        return Err(Error::invalid(format!(
+        return Err(AddressError::new(format!(
             "the branch ref `{r}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_', '/' and '-' are allowed"
         )));
     }
     if r.contains("..") {
-        return Err(Error::invalid(format!("the branch ref `{r}` must not contain '..'")));
+        return Err(AddressError::new(format!("the branch ref `{r}` must not contain '..'")));
     }
     Ok(())
 }
@@ -138,7 +184,7 @@ pub enum Source {
 impl Source {
     /// A path is anything that starts with `/`, `./`, `../` or `~`, or ends
     /// in `.db`, `.sqlite` or `.sqlite3`; anything else is an address.
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
         if looks_like_path(text) {
             Ok(Source::Path(expand_tilde(text)))
         } else {
@@ -186,7 +232,7 @@ mod tests {
 
     #[test]
     fn rejects_each_rule_with_its_reason() {
-        let msg = |s: &str| Address::parse(s).unwrap_err().message;
+        let msg = |s: &str| Address::parse(s).unwrap_err().to_string();
         assert!(msg("acme").contains("NAMESPACE/SLUG"));
         assert!(msg("Acme/orders").contains("lowercase"));
         assert!(msg("acme/-orders").contains("start or end"));
@@ -203,6 +249,17 @@ mod tests {
         // for the character it uses, not as "too long".
         assert!(msg(&format!("acme/{}", "é".repeat(32))).contains("'é'"));
         assert!(msg(&format!("acme/o@{}", "é".repeat(51))).contains("'é'"));
+    }
+
+    #[test]
+    fn a_reset_copy_is_internal_and_knows_its_branch() {
+        let b = Address::parse("acme/orders@pr-1").unwrap();
+        let t = b.reset_copy();
+        assert_eq!(t.to_string(), "acme/orders@pr-1~reset");
+        assert!(t.is_internal() && !b.is_internal());
+        assert_eq!(t.reset_owner(), Some(b.clone()));
+        assert_eq!(b.reset_owner(), None);
+        assert!(Address::parse(&t.to_string()).is_err(), "no user can type it");
     }
 
     #[test]

@@ -15,21 +15,20 @@
 //! half-built `~reset` fork beside it is resumed by the next `branch put`)
 //! or the new one; never a broken file at the branch's path.
 
-use crate::address::{self, Address, Source};
+use crate::address::{self, is_internal_ref, Address, Source};
+use crate::claim::Claim;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
+use crate::layout;
 use crate::ops;
-use crate::registry::{self, Entry, FileLock, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status};
 use crate::ttl;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// Appended to a branch's ref to name the fork a reset builds.
-pub const RESET_SUFFIX: &str = "~reset";
 
 /// How long `branch put` waits for another process that is building or
 /// resetting the same branch.
@@ -71,17 +70,6 @@ impl PutAction {
 pub struct PutOutcome {
     pub entry: Entry,
     pub action: PutAction,
-}
-
-/// True for refs sqlfork uses internally (never valid user refs).
-pub fn is_internal_ref(r: &str) -> bool {
-    r.contains('~')
-}
-
-/// The address of the fork a reset of `addr` builds.
-pub fn reset_address(addr: &Address) -> Address {
-    let r = addr.branch.as_deref().unwrap_or_default();
-    Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..addr.clone() }
 }
 
 /// Check that `addr` names a branch, and return its ref.
@@ -129,7 +117,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             Err(e) => return Err(e),
         }
         if Instant::now() >= deadline {
-            return Err(fork::busy(addr).into());
+            return Err(Error::Busy { address: addr.clone() }.into());
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -182,20 +170,15 @@ fn resumable(e: &Entry, parent_id_now: &str, with_data: bool) -> bool {
 /// Errors that mean "another process is busy with this branch, or with
 /// its reset's hidden copy, right now": the put looks again.
 fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
-    let temp = reset_address(addr);
-    let known = [
-        fork::busy(addr),
-        fork::busy(&temp),
-        // Two first puts at once: the loser looks again and resets.
-        fork::taken(addr),
-        fork::being_built(addr),
-        // A `db resume` took up (or just finished) an interrupted reset's
-        // copy.
-        fork::taken(&temp),
-        fork::being_built(&temp),
-        ops::in_use(&temp),
-    ];
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| known.contains(e))
+    let temp = addr.reset_copy();
+    Error::any_in(err, |e| match e {
+        Error::Busy { address } => *address == *addr || *address == temp,
+        // Two first puts at once: the loser looks again and resets. Or a
+        // `db resume` took up (or just finished) an interrupted reset's copy.
+        Error::Taken { address } | Error::BeingBuilt { address } => *address == *addr || *address == temp,
+        Error::InUse { address } => *address == temp,
+        _ => false,
+    })
 }
 
 /// Reset an existing branch: build a fresh fork beside it, then swap it
@@ -210,8 +193,8 @@ fn reset(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Option<PutOutcome>> {
     let addr = &opts.address;
-    let Some(claim) = wait_for_claim(home, &branch.id, deadline)? else {
-        return Err(fork::busy(addr).into());
+    let Some(claim) = Claim::wait(home, &branch.id, deadline)? else {
+        return Err(Error::Busy { address: addr.clone() }.into());
     };
     // Look again now that we hold the branch: it may have been deleted or
     // reset meanwhile.
@@ -220,7 +203,7 @@ fn reset(
     if branch.address() != *addr {
         return Ok(None);
     }
-    let temp_addr = reset_address(addr);
+    let temp_addr = addr.reset_copy();
     let parent_id_now = reg.require(&addr.database())?.id.clone();
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
@@ -230,7 +213,7 @@ fn reset(
                 Ok(_) => {}
                 // A reset cut after its swap, which the delete's registry
                 // write has just finished (`finish_interrupted_swaps`).
-                Err(e) if fork::is_error(&e, &registry::not_found(&temp_addr)) => {}
+                Err(e) if Error::any_in(&e, |e| matches!(e, Error::NotFound { address } if *address == temp_addr)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -240,67 +223,9 @@ fn reset(
     // The temporary fork has its own claim; the branch's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
     let entry = swap(home, &branch, &built.entry, ttl)?;
-    // Tidy the claim file away as a finished build does; a process waiting
-    // on it notices (`FileLock::is_current`) and takes a fresh one.
-    let _ = std::fs::remove_file(fork::claim_path(home, &branch.id));
+    // Releasing the claim tidies its file away as a finished build does.
     drop(claim);
     Ok(Some(PutOutcome { entry, action: PutAction::Reset }))
-}
-
-/// Finish resets that a crash or power cut stopped between their commit
-/// point and the registry write: [`swap`] renames the new file over the
-/// branch's (durably) and only then saves the registry, so a cut in
-/// between leaves the hidden `REF~reset` entry healthy with its file gone
-/// and the branch entry with the old figures over the new file. Rolled
-/// forward here: the branch takes the reset's figures, the hidden entry
-/// goes. Call under the registry lock (a live swap holds it from its rename
-/// to its save, so what is seen here is always a dead one). True when
-/// anything changed.
-pub fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
-    let done: Vec<Entry> = reg
-        .databases
-        .iter()
-        .filter(|t| t.status == Status::Healthy && t.owned && !t.path.exists())
-        .filter(|t| t.branch.as_deref().is_some_and(|b| b.ends_with(RESET_SUFFIX)))
-        .cloned()
-        .collect();
-    let mut changed = false;
-    for t in done {
-        let r = t.branch.as_deref().and_then(|b| b.strip_suffix(RESET_SUFFIX)).unwrap_or_default();
-        let addr = Address { branch: Some(r.to_string()), ..t.address() };
-        let Some(b) = reg.get_mut(&addr) else { continue };
-        if !b.path.exists() {
-            continue;
-        }
-        b.status = Status::Healthy;
-        b.forked_from = t.forked_from.clone();
-        b.forked_at = t.forked_at.clone();
-        b.include_data = t.include_data;
-        b.copy = t.copy.clone();
-        b.expires_at = t.expires_at.clone();
-        reg.remove_id(&t.id);
-        changed = true;
-    }
-    changed
-}
-
-/// Wait for the build claim on `id` (held by a process building,
-/// resetting or deleting it). `None` when the deadline passed.
-pub fn wait_for_claim(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<FileLock>> {
-    let path = fork::claim_path(home, id);
-    loop {
-        if let Some(lock) = fork::claim(home, id)? {
-            if lock.is_current(&path) {
-                return Ok(Some(lock));
-            }
-            // We locked a file another process removed: it protects nothing.
-            continue;
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Put the finished fork `temp` in place of `branch`: its file is renamed
@@ -317,13 +242,11 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
             Error::failed(format!("the new copy of {} disappeared before it could be put in place", branch.address()))
         })?;
         if reg.by_id(&branch.id).is_none() {
-            return Err(registry::not_found(&branch.address()).into());
+            return Err(Error::NotFound { address: branch.address() }.into());
         }
         // Nothing beside the path may belong to the old file: a stale
         // journal or WAL would be replayed into the new one.
-        for suffix in ["-journal", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(sidecar(&branch.path, suffix));
-        }
+        layout::remove_sqlite_side_files(&branch.path);
         std::fs::rename(&t.path, &branch.path).map_err(|e| {
             Error::failed(format!(
                 "could not put the new copy of {} in place ({e}); the branch is unchanged",
@@ -344,15 +267,8 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
         b.expires_at = ttl.map(|d| ttl::format_time(now + d));
         Ok(b.clone())
     })?;
-    fork::CopyState::remove(home, &temp.id);
-    let _ = std::fs::remove_file(fork::claim_path(home, &temp.id));
+    layout::remove_copy_state(home, &temp.id);
     Ok(entry)
-}
-
-fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    p.into()
 }
 
 /// Bring the old branch file to a state where nothing beside it matters:
@@ -390,7 +306,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
         .cloned()
         .collect();
     if out.is_empty() && reg.get(&db).is_none() {
-        return Err(registry::not_found(&db).into());
+        return Err(Error::NotFound { address: db }.into());
     }
     out.sort_by_key(|e| e.address());
     Ok(out)
@@ -401,7 +317,7 @@ pub fn remove_reset_leftover(home: &Home, addr: &Address) {
     if addr.branch.is_none() {
         return;
     }
-    let temp = reset_address(addr);
+    let temp = addr.reset_copy();
     if Registry::load(home).is_ok_and(|r| r.get(&temp).is_some()) {
         let _ = ops::delete(home, &temp);
     }

@@ -1,10 +1,16 @@
 //! Typed errors and the documented exit codes.
 //!
 //! The core returns [`Error`] wherever a caller (or the exit code) must tell
-//! "not found" from "already exists" from "bad input"; everything else is an
-//! `anyhow` error with context and maps to exit code 1.
+//! one failure from another: callers branch with `matches!` on the variant
+//! and its data, never on the wording; the sentence lives once, in
+//! `Display`. Everything else is an `anyhow` error with context and maps to
+//! exit code 1. [`exit_code_for`] is the one mapping from an error to a
+//! process exit code.
 
+use crate::address::{Address, AddressError};
 use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Process exit codes. Documented in the README and in `sqlfork --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,64 +36,162 @@ impl ExitCode {
     }
 }
 
-/// What kind of failure an [`Error`] is; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    Invalid,
-    NotFound,
-    AlreadyExists,
-    Timeout,
-    Failed,
-}
-
-/// A typed error from the core: one sentence that names the thing and, where
-/// there is one, the next step.
+/// A typed error from the core. Its `Display` is one sentence that names
+/// the thing and, where there is one, the next step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub kind: ErrorKind,
-    pub message: String,
+#[non_exhaustive]
+pub enum Error {
+    /// Bad input: an address, a TTL, a setting, a source that is not a
+    /// database or a schema sqlfork refuses. The sentence says which.
+    Invalid(String),
+    /// No database at this address.
+    NotFound { address: Address },
+    /// A database that was there vanished while a command waited for it.
+    Gone { address: Address },
+    /// The source file of a fork does not exist.
+    SourceFileMissing { path: PathBuf },
+    /// A registered database's file is missing.
+    FileMissing { address: Address, path: PathBuf },
+    /// The address belongs to another database.
+    Taken { address: Address },
+    /// The address is taken by this same fork, which another process is
+    /// building right now.
+    BeingBuilt { address: Address },
+    /// Another process is building this fork right now (`db resume`,
+    /// `db wait`, `branch put`).
+    Busy { address: Address },
+    /// Another process is building, resetting or deleting this database, so
+    /// it cannot be deleted now.
+    InUse { address: Address },
+    /// A fork's source is itself still being forked.
+    SourceProvisioning { address: Address },
+    /// A background copy (`db fork --detach`) failed; the fork was removed.
+    BackgroundFailed { address: Address, reason: String },
+    /// `db wait` gave up.
+    Timeout { address: Address, waited: Duration },
+    /// A lock another process held for longer than we wait.
+    LockTimeout { what: String, waited: Duration },
+    /// Any other failure sqlfork explains in one sentence.
+    Failed(String),
 }
 
 impl Error {
+    /// [`Error::Invalid`] with this sentence.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Invalid, message: message.into() }
+        Error::Invalid(message.into())
     }
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::NotFound, message: message.into() }
-    }
-    pub fn already_exists(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::AlreadyExists, message: message.into() }
-    }
-    pub fn timeout(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Timeout, message: message.into() }
-    }
+    /// [`Error::Failed`] with this sentence.
     pub fn failed(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Failed, message: message.into() }
+        Error::Failed(message.into())
     }
 
+    /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        match self.kind {
-            ErrorKind::Invalid => ExitCode::Usage,
-            ErrorKind::NotFound => ExitCode::NotFound,
-            ErrorKind::AlreadyExists => ExitCode::AlreadyExists,
-            ErrorKind::Timeout => ExitCode::Timeout,
-            ErrorKind::Failed => ExitCode::Failure,
+        match self {
+            Error::Invalid(_) => ExitCode::Usage,
+            Error::NotFound { .. }
+            | Error::Gone { .. }
+            | Error::SourceFileMissing { .. }
+            | Error::FileMissing { .. } => ExitCode::NotFound,
+            Error::Taken { .. } | Error::BeingBuilt { .. } => ExitCode::AlreadyExists,
+            Error::Timeout { .. } => ExitCode::Timeout,
+            Error::Busy { .. }
+            | Error::InUse { .. }
+            | Error::SourceProvisioning { .. }
+            | Error::BackgroundFailed { .. }
+            | Error::LockTimeout { .. }
+            | Error::Failed(_) => ExitCode::Failure,
         }
     }
+
+    /// The typed errors in an error's chain, outermost first.
+    pub fn in_chain(err: &anyhow::Error) -> impl Iterator<Item = &Error> {
+        err.chain().filter_map(|e| e.downcast_ref::<Error>())
+    }
+
+    /// True when any typed error in `err`'s chain satisfies `pred`
+    /// (typically a `matches!` on a variant).
+    pub fn any_in(err: &anyhow::Error, pred: impl Fn(&Error) -> bool) -> bool {
+        Self::in_chain(err).any(pred)
+    }
+}
+
+/// A duration as a person reads it, to the millisecond.
+fn human(d: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_millis(d.as_millis() as u64))
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        match self {
+            Error::Invalid(m) | Error::Failed(m) => f.write_str(m),
+            Error::NotFound { address: a } => {
+                write!(f, "{a} does not exist; `sqlfork db list` shows the databases in this home")
+            }
+            Error::Gone { address: a } => write!(
+                f,
+                "{a} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
+            ),
+            Error::SourceFileMissing { path } => {
+                write!(f, "source file {} does not exist; check the path", path.display())
+            }
+            Error::FileMissing { address: a, path } => write!(
+                f,
+                "the file of {a} ({}) is missing; delete the entry with `sqlfork db delete {a}`",
+                path.display()
+            ),
+            Error::Taken { address: a } => {
+                write!(f, "{a} already exists; pick another name or delete it first with `sqlfork db delete {a}`")
+            }
+            Error::BeingBuilt { address: a } => write!(
+                f,
+                "{a} already exists: another sqlfork process is building it right now; run `sqlfork db wait {a}` to follow it"
+            ),
+            Error::Busy { address: a } => write!(
+                f,
+                "another sqlfork process is building {a} right now; run `sqlfork db wait {a}` to follow it"
+            ),
+            Error::InUse { address: a } => write!(
+                f,
+                "{a} is being built by another sqlfork process; wait for it (`sqlfork db wait {a}`) or stop it first"
+            ),
+            Error::SourceProvisioning { address: a } => {
+                write!(f, "source {a} is still provisioning; run `sqlfork db wait {a}` and fork it after")
+            }
+            Error::BackgroundFailed { address: a, reason } => write!(f, "{a} failed and was removed: {reason}"),
+            Error::Timeout { address: a, waited } => write!(
+                f,
+                "gave up waiting for {a} after {}; it is still provisioning (`sqlfork db show {a}` shows progress)",
+                humantime::format_duration(*waited)
+            ),
+            Error::LockTimeout { what, waited } => write!(
+                f,
+                "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
+                human(*waited)
+            ),
+        }
     }
 }
 
 impl std::error::Error for Error {}
 
-/// The exit code for any error: the first typed [`Error`] in the chain
-/// decides, anything else is a plain failure.
+impl From<AddressError> for Error {
+    fn from(e: AddressError) -> Self {
+        Error::Invalid(e.to_string())
+    }
+}
+
+/// The exit code for any error: the first typed error in the chain decides
+/// (an [`Error`], or an [`AddressError`], which is bad input); anything
+/// else is a plain failure.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
-    err.chain().find_map(|e| e.downcast_ref::<Error>()).map(Error::exit_code).unwrap_or(ExitCode::Failure)
+    err.chain()
+        .find_map(|e| {
+            e.downcast_ref::<Error>()
+                .map(Error::exit_code)
+                .or_else(|| e.downcast_ref::<AddressError>().map(|_| ExitCode::Usage))
+        })
+        .unwrap_or(ExitCode::Failure)
 }
 
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
@@ -96,6 +200,10 @@ pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
 mod tests {
     use super::*;
     use anyhow::Context;
+
+    fn addr() -> Address {
+        Address::parse("acme/x").unwrap()
+    }
 
     #[test]
     fn exit_codes_are_the_documented_numbers() {
@@ -108,13 +216,52 @@ mod tests {
     }
 
     #[test]
+    fn every_variant_has_its_exit_code() {
+        let a = addr();
+        let w = Duration::from_secs(1);
+        let cases = [
+            (Error::invalid("x"), ExitCode::Usage),
+            (Error::NotFound { address: a.clone() }, ExitCode::NotFound),
+            (Error::Gone { address: a.clone() }, ExitCode::NotFound),
+            (Error::SourceFileMissing { path: "/x".into() }, ExitCode::NotFound),
+            (Error::FileMissing { address: a.clone(), path: "/x".into() }, ExitCode::NotFound),
+            (Error::Taken { address: a.clone() }, ExitCode::AlreadyExists),
+            (Error::BeingBuilt { address: a.clone() }, ExitCode::AlreadyExists),
+            (Error::Busy { address: a.clone() }, ExitCode::Failure),
+            (Error::InUse { address: a.clone() }, ExitCode::Failure),
+            (Error::SourceProvisioning { address: a.clone() }, ExitCode::Failure),
+            (Error::BackgroundFailed { address: a.clone(), reason: "r".into() }, ExitCode::Failure),
+            (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
+            (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
+            (Error::failed("x"), ExitCode::Failure),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_code(), code, "{e:?}");
+            let s = e.to_string();
+            assert!(!s.is_empty() && !s.contains('\n'), "one sentence: {s}");
+        }
+    }
+
+    #[test]
     fn typed_error_decides_exit_code_through_context() {
         let err: anyhow::Error =
-            Err::<(), _>(Error::not_found("no such database")).context("could not show acme/x").unwrap_err();
+            Err::<(), _>(Error::NotFound { address: addr() }).context("could not show acme/x").unwrap_err();
         assert_eq!(exit_code_for(&err), ExitCode::NotFound);
+        assert!(Error::any_in(&err, |e| matches!(e, Error::NotFound { address } if *address == addr())));
         let plain = anyhow::anyhow!("disk on fire");
         assert_eq!(exit_code_for(&plain), ExitCode::Failure);
-        assert_eq!(Error::invalid("x").exit_code(), ExitCode::Usage);
-        assert_eq!(Error::already_exists("x").exit_code(), ExitCode::AlreadyExists);
+        let bad: anyhow::Error = Address::parse("nope").unwrap_err().into();
+        assert_eq!(exit_code_for(&bad), ExitCode::Usage);
+    }
+
+    #[test]
+    fn sentences_name_the_address_and_the_next_step() {
+        let a = addr();
+        assert_eq!(
+            Error::Taken { address: a.clone() }.to_string(),
+            "acme/x already exists; pick another name or delete it first with `sqlfork db delete acme/x`"
+        );
+        assert!(Error::Busy { address: a.clone() }.to_string().contains("sqlfork db wait acme/x"));
+        assert!(Error::Timeout { address: a, waited: Duration::from_secs(90) }.to_string().contains("after 1m 30s"));
     }
 }

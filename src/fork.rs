@@ -19,17 +19,18 @@
 //! continues from the last committed page.
 
 use crate::address::{Address, Source};
+use crate::claim::{is_claimed, Claim};
 use crate::copy::{self, Copier, Progress, SnapshotBytes, SourceReader};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
-use crate::registry::{self, CopyStats, Entry, FileLock, Parent, Registry, Status};
-use crate::schema::{self, Replayer, SourceSchema};
+use crate::layout;
+use crate::registry::{self, CopyStats, Entry, Parent, Registry, Status};
+use crate::schema::{self, open_fork, Replayer, SourceSchema};
 use crate::ttl;
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -82,17 +83,10 @@ pub fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::
             let reg = Registry::load(home)?;
             let e = reg.require(addr)?;
             if e.status != Status::Healthy {
-                return Err(Error::failed(format!(
-                    "source {addr} is still provisioning; run `sqlfork db wait {addr}` and fork it after"
-                ))
-                .into());
+                return Err(Error::SourceProvisioning { address: addr.clone() }.into());
             }
             if !e.path.exists() {
-                return Err(Error::not_found(format!(
-                    "the file of {addr} ({}) is missing; delete the entry with `sqlfork db delete {addr}`",
-                    e.path.display()
-                ))
-                .into());
+                return Err(Error::FileMissing { address: addr.clone(), path: e.path.clone() }.into());
             }
             Ok(ResolvedSource {
                 path: e.path.clone(),
@@ -307,15 +301,17 @@ pub fn fork(
     let ttl = opts.ttl.or(config.default_ttl);
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
         if !is_same_fork(&e, &src.parent, opts.with_data) {
-            return Err(taken(&dest).into());
+            return Err(Error::Taken { address: dest }.into());
         }
         // The same fork, interrupted: finish it. If another process is
         // building it, or finished it meanwhile, the destination is taken;
         // if it was deleted meanwhile, make it afresh.
         match resume_entry(home, config, e, progress, opts.detach, false) {
-            Ok(out) if !out.resumed => return Err(taken(&dest).into()),
-            Err(err) if is_busy_error(&err, &dest) => return Err(being_built(&dest).into()),
-            Err(err) if is_error(&err, &registry::not_found(&dest)) => {}
+            Ok(out) if !out.resumed => return Err(Error::Taken { address: dest }.into()),
+            Err(err) if Error::any_in(&err, |e| matches!(e, Error::Busy { address } if *address == dest)) => {
+                return Err(Error::BeingBuilt { address: dest }.into())
+            }
+            Err(err) if Error::any_in(&err, |e| matches!(e, Error::NotFound { address } if *address == dest)) => {}
             other => return other,
         }
     }
@@ -330,7 +326,7 @@ pub fn fork(
     //    no other process resumes it while we build it.
     home.ensure()?;
     let id = registry::new_id();
-    let claim = claim(home, &id)?.context("a fresh fork id is already claimed")?;
+    let claim = Claim::take(home, &id)?.context("a fresh fork id is already claimed")?;
     let now = ttl::now();
     let entry = Entry {
         id: id.clone(),
@@ -338,7 +334,7 @@ pub fn fork(
         slug: dest.slug.clone(),
         branch: dest.branch.clone(),
         name: opts.name.clone().unwrap_or_else(|| dest.slug.clone()),
-        path: home.database_file(&id),
+        path: layout::database_file(home, &id),
         owned: true,
         status: Status::Provisioning,
         created_at: ttl::format_time(now),
@@ -357,15 +353,11 @@ pub fn fork(
         ..CopyState::default()
     };
     if let Err(e) = Registry::update(home, |reg| {
-        sweep_orphans(home, reg);
-        if reg.get(&dest).is_some() {
-            return Err(taken(&dest).into());
-        }
+        crate::sweep::sweep_orphans(home, reg);
         reg.insert(entry.clone())?;
         Ok(())
     }) {
         drop(claim);
-        let _ = std::fs::remove_file(claim_path(home, &id));
         return Err(e);
     }
     // The copy state is written only once the entry exists, so a kill never
@@ -399,30 +391,6 @@ pub fn fork(
     };
     drop(claim);
     out
-}
-
-/// True when `err` is `busy(addr)`.
-pub fn is_busy_error(err: &anyhow::Error, addr: &Address) -> bool {
-    is_error(err, &busy(addr))
-}
-
-/// True when `err` carries exactly the typed error `want`.
-pub fn is_error(err: &anyhow::Error, want: &Error) -> bool {
-    err.chain().filter_map(|c| c.downcast_ref::<Error>()).any(|e| e == want)
-}
-
-/// The destination is taken by the same fork, which another process is
-/// making right now.
-pub fn being_built(dest: &Address) -> Error {
-    Error::already_exists(format!(
-        "{dest} already exists: another sqlfork process is building it right now; run `sqlfork db wait {dest}` to follow it"
-    ))
-}
-
-pub fn taken(dest: &Address) -> Error {
-    Error::already_exists(format!(
-        "{dest} already exists; pick another name or delete it first with `sqlfork db delete {dest}`"
-    ))
 }
 
 /// An existing entry is this same fork, interrupted, when it is still
@@ -472,13 +440,6 @@ fn resume_addr(
     resume_entry(home, config, entry, progress, false, background)
 }
 
-/// Error kind returned when another process is building the fork.
-pub fn busy(addr: &Address) -> Error {
-    Error::failed(format!(
-        "another sqlfork process is building {addr} right now; run `sqlfork db wait {addr}` to follow it"
-    ))
-}
-
 fn resume_entry(
     home: &Home,
     config: &Config,
@@ -488,18 +449,19 @@ fn resume_entry(
     note_failure: bool,
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
-    let Some(claim) = claim(home, &entry.id)? else {
-        return Err(busy(&addr).into());
+    let Some(claim) = Claim::take(home, &entry.id)? else {
+        return Err(Error::Busy { address: addr }.into());
     };
     // Re-read under the claim: another process may have finished it, or
     // discarded it (then our claim file is a new one: remove it).
     let entry = match Registry::load(home)?.by_id(&entry.id) {
         Some(e) if e.status == Status::Provisioning => e.clone(),
         found => {
-            let _ = std::fs::remove_file(claim_path(home, &entry.id));
+            // Another process finished or discarded it; releasing the claim
+            // removes the claim file this look made.
             return match found {
                 Some(e) => Ok(ForkOutcome { entry: e.clone(), resumed: false }),
-                None => Err(registry::not_found(&addr).into()),
+                None => Err(Error::NotFound { address: addr }.into()),
             };
         }
     };
@@ -560,7 +522,7 @@ fn resume_entry(
             state.snapshot = session.reader.snapshot.map(hex);
             state.save(home, &entry.id)?;
         } else {
-            remove_files(&entry.path);
+            layout::remove_database_files(&entry.path);
         }
         let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
         if detach && entry.include_data {
@@ -613,8 +575,7 @@ impl Job<'_> {
         let stats = CopyStats { duration_ms: started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         crate::copy::test_pause("healthy");
-        CopyState::remove(self.home, &self.entry.id);
-        let _ = std::fs::remove_file(claim_path(self.home, &self.entry.id));
+        layout::remove_copy_state(self.home, &self.entry.id);
         Ok(entry)
     }
 
@@ -624,10 +585,10 @@ impl Job<'_> {
         &self,
         session: SourceSession,
         state: CopyState,
-        claim: &mut Option<FileLock>,
+        claim: &mut Option<Claim>,
     ) -> anyhow::Result<Entry> {
         if state.method == CopyMethod::Rows && !tables_in_place(&self.entry.path)? {
-            remove_files(&self.entry.path);
+            layout::remove_database_files(&self.entry.path);
             create_tables(&self.entry.path, &session.schema)?;
         }
         state.save(self.home, &self.entry.id)?;
@@ -650,7 +611,9 @@ impl Job<'_> {
         // claim and has reopened the snapshot, and only then may we let go
         // of our own pin on the source. (On an error before this point the
         // caller still holds the claim while it discards the fork.)
-        drop(claim.take());
+        if let Some(claim) = claim.take() {
+            claim.hand_over();
+        }
         let mut line = String::new();
         if let Some(out) = child.stdout.take() {
             use std::io::BufRead;
@@ -676,7 +639,7 @@ impl Job<'_> {
                 Err(copy::PageCopyStop::SourceChanged) => {
                     trace("source changed during the page copy; copying rows instead");
                     drop(session);
-                    remove_files(&self.entry.path);
+                    layout::remove_database_files(&self.entry.path);
                     let counter = copy::change_counter(&self.src.path);
                     let (mut fresh, _) = SourceSession::open(&self.src.path, true, None)?;
                     check_schema(&mut fresh, Plan::Rows)?;
@@ -716,8 +679,8 @@ impl Job<'_> {
         let page_size = session.schema.settings.page_size as u64;
         let page_count = page_count as u64;
         if state.pages_done == 0 || state.page_count != page_count || state.page_size != page_size {
-            remove_files(path);
-            create_file(path)?;
+            layout::remove_database_files(path);
+            layout::create_new_file(path)?;
             state.pages_done = 0;
         }
         state.page_count = page_count;
@@ -762,7 +725,7 @@ impl Job<'_> {
         let t0 = Instant::now();
         // Phase A: the tables, in one transaction (done already when resuming).
         if !tables_in_place(path)? {
-            remove_files(path);
+            layout::remove_database_files(path);
             create_tables(path, schema)?;
         }
         if objects_in_place(path, schema)? {
@@ -775,7 +738,7 @@ impl Job<'_> {
             return Ok(CopyStats {
                 objects_created: count_objects(&session.schema),
                 rows_copied: count_fork_rows(path, schema)?,
-                bytes_copied: crate::ops::file_size(path).unwrap_or(0),
+                bytes_copied: layout::file_size(path).unwrap_or(0),
                 exact: state.exact,
                 ..CopyStats::default()
             });
@@ -839,7 +802,7 @@ impl Job<'_> {
         Ok(CopyStats {
             objects_created: count_objects(&session.schema),
             rows_copied: state.rows_done.max(copied),
-            bytes_copied: crate::ops::file_size(path).unwrap_or(0),
+            bytes_copied: layout::file_size(path).unwrap_or(0),
             exact: state.exact,
             orphans_pruned: pruned,
             ..CopyStats::default()
@@ -983,7 +946,7 @@ fn build_schema_only(path: &Path, mut session: SourceSession) -> anyhow::Result<
         check_schema(&mut session, Plan::SchemaOnly)?;
     }
     let mem = session.prepared.take().context("the schema was not prepared")?;
-    create_file(path)?;
+    layout::create_new_file(path)?;
     let mut conn = open_fork(path)?;
     {
         let backup = rusqlite::backup::Backup::new(&mem, &mut conn)?;
@@ -1002,7 +965,7 @@ fn build_schema_only(path: &Path, mut session: SourceSession) -> anyhow::Result<
 /// need no fsync, and a power cut loses at most the last pages, never the
 /// file.
 fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
-    create_file(path)?;
+    layout::create_new_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
@@ -1032,7 +995,7 @@ fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow
 
 /// True when phase A committed: the fork file has its tables.
 fn tables_in_place(path: &Path) -> anyhow::Result<bool> {
-    if crate::ops::file_size(path).unwrap_or(0) == 0 {
+    if layout::file_size(path).unwrap_or(0) == 0 {
         return Ok(false);
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
@@ -1060,140 +1023,6 @@ fn objects_in_place(path: &Path, schema: &SourceSchema) -> anyhow::Result<bool> 
     Ok(true)
 }
 
-/// How long `claim` keeps trying a claim that is taken. A process building,
-/// resetting or deleting a database holds its claim for much longer; a
-/// process that only looks (`is_claimed`, for `db show`, `db wait`,
-/// `db resume`) holds it for microseconds, which must not make anyone fail.
-const CLAIM_GRACE: Duration = Duration::from_millis(100);
-
-/// Claim the right to build fork `id`: an advisory lock that the kernel
-/// drops when the process dies, so a killed fork can be resumed. `None`
-/// when another process holds it (for longer than a look takes).
-pub fn claim(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
-    let deadline = Instant::now() + CLAIM_GRACE;
-    loop {
-        if let Some(lock) = claim_now(home, id)? {
-            return Ok(Some(lock));
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// `claim` without waiting at all.
-///
-/// A claim file is removed (by a finished build, a delete, gc or the orphan
-/// sweep) while its holder still has it locked; a process that opened the
-/// file just before would then lock a file nobody else can see, so the
-/// lock only counts while the path still names the locked file.
-fn claim_now(home: &Home, id: &str) -> anyhow::Result<Option<FileLock>> {
-    home.ensure()?;
-    let path = claim_path(home, id);
-    loop {
-        match FileLock::try_acquire(&path)? {
-            Some(lock) if lock.is_current(&path) => return Ok(Some(lock)),
-            // The file was removed meanwhile: take the one that is there now.
-            Some(_) => continue,
-            None => return Ok(None),
-        }
-    }
-}
-
-/// True for a name sqlfork gives a database (`registry::new_id`).
-fn is_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Remove what killed processes left under `databases/` for ids that no
-/// registry entry has: a fork or `db create` killed before its entry was
-/// written (its claim, copy state, perhaps its file), a `db delete` or
-/// `db gc` killed after the entry went but before the files did. First,
-/// finish a branch reset cut after its swap's rename
-/// (`branch::finish_interrupted_swaps`).
-///
-/// Call it under the registry lock, with `reg` as loaded under that lock.
-/// Every process that makes files for an id holds that id's claim from
-/// before the first file until its entry is saved (and one that removes an
-/// entry holds it until the files are gone), so an id whose claim can be
-/// taken here belongs to nobody. Failure notes (`<id>.failed`) are left for
-/// `db wait` for a day. Returns the names of the files removed.
-pub fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
-    crate::branch::finish_interrupted_swaps(reg);
-    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
-    let mut removed = Vec::new();
-    let mut orphans: std::collections::BTreeMap<String, Vec<PathBuf>> = std::collections::BTreeMap::new();
-    for f in dir.flatten() {
-        let name = f.file_name().to_string_lossy().into_owned();
-        let Some((id, rest)) = name.split_once('.') else { continue };
-        if !is_id(id) || reg.by_id(id).is_some() {
-            continue;
-        }
-        if rest == "failed" {
-            // A failure note waits for a `db wait`; one nobody read in a day
-            // never will be.
-            let age = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-            if age.is_some_and(|a| a >= FAILURE_NOTE_LIFE) && std::fs::remove_file(f.path()).is_ok() {
-                removed.push(name);
-            }
-            continue;
-        }
-        orphans.entry(id.to_string()).or_default().push(f.path());
-    }
-    for (id, files) in orphans {
-        // No waiting here: this runs under the registry lock, and an id
-        // whose claim is held is being made right now.
-        if let Ok(Some(claim)) = claim_now(home, &id) {
-            for f in &files {
-                if std::fs::remove_file(f).is_ok() {
-                    removed.push(f.file_name().unwrap_or_default().to_string_lossy().into_owned());
-                }
-            }
-            let _ = std::fs::remove_file(claim_path(home, &id));
-            drop(claim);
-        }
-    }
-    removed.sort();
-    removed
-}
-
-pub fn claim_path(home: &Home, id: &str) -> PathBuf {
-    home.databases_dir().join(format!("{id}.lock"))
-}
-
-/// True when a live process holds the build claim on `id`.
-///
-/// It only looks: the claim file is never created here (a probe racing
-/// with a finished or discarded fork would leave it behind). flock cannot
-/// test a lock without taking it, so this holds the claim for a moment;
-/// `claim` allows for that.
-pub fn is_claimed(home: &Home, id: &str) -> bool {
-    let Ok(file) = OpenOptions::new().read(true).write(true).open(claim_path(home, id)) else {
-        return false;
-    };
-    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
-}
-
-/// Create a new, empty file with mode 0600; it must not exist yet.
-pub fn create_file(path: &Path) -> anyhow::Result<()> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::failed(format!("could not create {}: {e}", path.display())))?;
-    Ok(())
-}
-
-/// Open a database sqlfork owns, read-write, with the fork-side settings.
-pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .with_context(|| format!("could not open {}", path.display()))?;
-    schema::harden(&conn)?;
-    Ok(conn)
-}
-
 /// Flip an entry to healthy with its copy figures.
 fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     Registry::update(home, |reg| {
@@ -1215,41 +1044,17 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
 /// there, nobody else may take the fork up).
 fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: bool) {
     if note {
-        let _ = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(failure_note(home, &entry.id))
+        let _ = layout::create_private_file(&layout::failure_note(home, &entry.id))
             .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
     }
     if entry.owned {
-        remove_files(&entry.path);
+        layout::remove_database_files(&entry.path);
     }
-    CopyState::remove(home, &entry.id);
+    layout::remove_copy_state(home, &entry.id);
     let _ = Registry::update(home, |reg| {
         reg.remove_id(&entry.id);
         Ok(())
     });
-    let _ = std::fs::remove_file(claim_path(home, &entry.id));
-}
-
-/// How long a failure note is kept for a `db wait` that has not come.
-const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
-
-/// Where a background copy (`db fork --detach`) that failed leaves its
-/// one-line reason, for `db wait` to report (and remove).
-pub fn failure_note(home: &Home, id: &str) -> PathBuf {
-    home.databases_dir().join(format!("{id}.failed"))
-}
-
-/// Remove a database file and the journal files SQLite keeps beside it.
-pub fn remove_files(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1288,31 +1093,19 @@ pub struct CopyState {
 }
 
 impl CopyState {
-    fn path(home: &Home, id: &str) -> PathBuf {
-        home.databases_dir().join(format!("{id}.copy.json"))
-    }
-
     pub fn load(home: &Home, id: &str) -> Option<CopyState> {
-        let text = std::fs::read_to_string(Self::path(home, id)).ok()?;
+        let text = std::fs::read_to_string(layout::copy_state_file(home, id)).ok()?;
         serde_json::from_str(&text).ok()
     }
 
     fn save(&self, home: &Home, id: &str) -> anyhow::Result<()> {
-        let path = Self::path(home, id);
-        let tmp = path.with_extension("json.tmp");
+        let (path, tmp) = (layout::copy_state_file(home, id), layout::copy_state_temp(home, id));
         let text = serde_json::to_string(self)?;
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let mut f = layout::create_private_file(&tmp)?;
         std::io::Write::write_all(&mut f, text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
-    }
-
-    /// Remove the state file (and the temporary one a kill may leave).
-    pub fn remove(home: &Home, id: &str) {
-        let path = Self::path(home, id);
-        let _ = std::fs::remove_file(path.with_extension("json.tmp"));
-        let _ = std::fs::remove_file(path);
     }
 
     /// Percentage copied, when known.
@@ -1404,94 +1197,4 @@ fn unhex(text: &str) -> Option<SnapshotBytes> {
         out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
     }
     Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_claim_held_for_a_moment_is_waited_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = registry::new_id();
-        // Another process looking (`is_claimed`) holds the claim briefly.
-        let probe = claim_now(&home, &id).unwrap().unwrap();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(20));
-            drop(probe);
-        });
-        assert!(claim(&home, &id).unwrap().is_some(), "a look must not make a claim fail");
-        t.join().unwrap();
-        // A claim held for longer is reported taken.
-        let held = claim(&home, &id).unwrap().unwrap();
-        let t = Instant::now();
-        assert!(claim(&home, &id).unwrap().is_none());
-        assert!(t.elapsed() >= CLAIM_GRACE);
-        drop(held);
-    }
-
-    #[test]
-    fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        home.ensure().unwrap();
-        let (kept, orphan, old_note, new_note, busy) =
-            (registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id());
-        let file = |name: String| {
-            let p = home.databases_dir().join(name);
-            std::fs::write(&p, b"x").unwrap();
-            p
-        };
-        let kept_file = file(format!("{kept}.sqlite"));
-        let orphan_files = [file(format!("{orphan}.sqlite")), file(format!("{orphan}.copy.json"))];
-        let old = file(format!("{old_note}.failed"));
-        let f = std::fs::File::options().write(true).open(&old).unwrap();
-        f.set_modified(std::time::SystemTime::now() - FAILURE_NOTE_LIFE - Duration::from_secs(60)).unwrap();
-        let new = file(format!("{new_note}.failed"));
-        let busy_file = file(format!("{busy}.copy.json"));
-        let busy_claim = claim_now(&home, &busy).unwrap().unwrap();
-        let other = file("notes.txt".into());
-        let mut reg = Registry::default();
-        reg.databases.push(Entry {
-            id: kept.clone(),
-            namespace: "a".into(),
-            slug: "b".into(),
-            branch: None,
-            name: "b".into(),
-            path: kept_file.clone(),
-            owned: true,
-            status: Status::Healthy,
-            created_at: String::new(),
-            forked_from: None,
-            forked_at: None,
-            expires_at: None,
-            include_data: false,
-            copy: None,
-        });
-        sweep_orphans(&home, &mut reg);
-        assert!(kept_file.exists(), "an entry's file stays");
-        assert!(orphan_files.iter().all(|p| !p.exists()), "an id no entry has goes");
-        assert!(!claim_path(&home, &orphan).exists());
-        assert!(!old.exists(), "a day-old failure note goes");
-        assert!(new.exists(), "a fresh failure note waits for db wait");
-        assert!(busy_file.exists(), "an id being made (claimed) stays");
-        assert!(other.exists(), "files sqlfork did not name are never touched");
-        drop(busy_claim);
-    }
-
-    #[test]
-    fn a_claim_on_a_removed_claim_file_is_taken_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = registry::new_id();
-        let path = claim_path(&home, &id);
-        home.ensure().unwrap();
-        // Locked by someone who then removed the file (a finished build).
-        let stale = FileLock::try_acquire(&path).unwrap().unwrap();
-        std::fs::remove_file(&path).unwrap();
-        let fresh = claim_now(&home, &id).unwrap().expect("a new claim file can be claimed");
-        assert!(fresh.is_current(&path));
-        drop(stale);
-    }
 }

@@ -16,10 +16,11 @@
 //!   an entry without its file.
 
 use crate::address::Address;
+use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
-use crate::fork;
 use crate::home::Home;
-use crate::registry::{self, Entry, FileLock, Registry};
+use crate::layout;
+use crate::registry::{Entry, Registry};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
@@ -87,12 +88,10 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         for e in reg.databases.iter().filter(|e| is_expired(e, now)).cloned() {
             if !e.owned {
                 report.kept.push((e, KeptReason::NotOwned));
-            } else if fork::is_claimed(home, &e.id)
-                || reset_owner(&reg, &e).is_some_and(|b| fork::is_claimed(home, &b.id))
-            {
+            } else if is_claimed(home, &e.id) || reset_owner(&reg, &e).is_some_and(|b| is_claimed(home, &b.id)) {
                 report.kept.push((e, KeptReason::Busy));
             } else {
-                let size_bytes = crate::ops::file_size(&e.path);
+                let size_bytes = layout::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
             }
         }
@@ -103,9 +102,9 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let mut strays = Vec::new();
     let claims = Registry::update(home, |reg| {
         // What a killed gc (or delete, or fork) left goes too.
-        strays = fork::sweep_orphans(home, reg);
+        strays = crate::sweep::sweep_orphans(home, reg);
         // Claims held by this run, by id.
-        let mut claims: Vec<(String, FileLock)> = Vec::new();
+        let mut claims: Vec<(String, Claim)> = Vec::new();
         let expired: Vec<Entry> = reg.databases.iter().filter(|e| is_expired(e, now)).cloned().collect();
         for e in expired {
             if !e.owned {
@@ -126,7 +125,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 if claims.iter().any(|(held, _)| *held == id) {
                     continue;
                 }
-                match fork::claim(home, &id)? {
+                match Claim::take(home, &id)? {
                     Some(claim) => taken.push((id, claim)),
                     None => {
                         all = false;
@@ -136,7 +135,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             }
             if all {
                 reg.remove_id(&e.id);
-                let size_bytes = crate::ops::file_size(&e.path);
+                let size_bytes = layout::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
                 claims.extend(taken);
             } else {
@@ -146,10 +145,12 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         Ok(claims)
     })?;
     // The entries are gone (saved); now their files.
+    let mut claims = claims;
     for c in &report.deleted {
-        fork::remove_files(&c.entry.path);
-        fork::CopyState::remove(home, &c.entry.id);
-        let _ = std::fs::remove_file(fork::claim_path(home, &c.entry.id));
+        layout::remove_database_files(&c.entry.path);
+        layout::remove_copy_state(home, &c.entry.id);
+        // Releasing its claim removes the claim file.
+        claims.retain(|(id, _)| *id != c.entry.id);
         crate::copy::test_delay();
     }
     drop(claims);
@@ -159,8 +160,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
 
 /// The branch whose reset is building `e`, when `e` is such a hidden copy.
 fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
-    let r = e.branch.as_deref()?.strip_suffix(crate::branch::RESET_SUFFIX)?;
-    reg.get(&Address { branch: Some(r.to_string()), ..e.address() })
+    reg.get(&e.address().reset_owner()?)
 }
 
 /// Set (`Some`) or clear (`None`) the TTL of a database: it then expires
@@ -168,7 +168,7 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
-        let e = reg.get_mut(addr).ok_or_else(|| registry::not_found(addr))?;
+        let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;
         if ttl.is_some() && !e.owned {
             return Err(Error::invalid(format!(
                 "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"

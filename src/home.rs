@@ -65,10 +65,6 @@ impl Home {
     pub fn databases_dir(&self) -> PathBuf {
         self.root.join("databases")
     }
-    /// The file of the database with this id.
-    pub fn database_file(&self, id: &str) -> PathBuf {
-        self.databases_dir().join(format!("{id}.sqlite"))
-    }
 
     /// Create home (0700) and its databases folder if they are missing.
     pub fn ensure(&self) -> anyhow::Result<()> {
@@ -143,7 +139,7 @@ impl Config {
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
         Self::parse(&text).map_err(|e| {
-            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e.message)).into()
+            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e)).into()
         })
     }
 
@@ -205,10 +201,10 @@ mod tests {
         assert_eq!(c.default_ttl, Some(Duration::from_secs(7 * 86400)));
         assert_eq!(c.rows_per_page, 50);
         let e = Config::parse("colour = true\n").unwrap_err();
-        assert!(e.message.contains("colour"), "{}", e.message);
+        assert!(e.to_string().contains("colour"), "{e}");
         // A value of the wrong type names its key too.
         let e = Config::parse("default_namespace = \"team\"\ndefault_ttl = 7\n").unwrap_err();
-        assert!(e.message.contains("line 2 (`default_ttl = 7`)"), "{}", e.message);
+        assert!(e.to_string().contains("line 2 (`default_ttl = 7`)"), "{e}");
         assert!(Config::parse("default_ttl = \"5m\"").is_err());
         assert!(Config::parse("default_namespace = \"Bad\"").is_err());
         assert!(Config::parse("rows_per_page = 0").is_err());

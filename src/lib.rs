@@ -25,18 +25,21 @@
 
 pub mod address;
 pub mod branch;
+pub mod claim;
 pub mod copy;
 pub mod error;
 pub mod fork;
 pub mod gc;
 pub mod home;
+pub mod layout;
 pub mod ops;
 pub mod registry;
 pub mod schema;
 pub mod standin;
+pub mod sweep;
 pub mod ttl;
 
-pub use error::{Error, ErrorKind, ExitCode};
+pub use error::{Error, ExitCode};
 
 pub mod cli;
 pub mod commands;

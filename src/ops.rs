@@ -3,9 +3,11 @@
 //! returns data; printing is the binary's job.
 
 use crate::address::Address;
+use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
-use crate::fork::{self, claim, claim_path, is_claimed};
+use crate::fork;
 use crate::home::{Config, Home};
+use crate::layout;
 use crate::registry::{self, Entry, Parent, Registry, Status};
 use crate::schema;
 use crate::ttl;
@@ -23,11 +25,11 @@ pub fn create(
 ) -> anyhow::Result<Entry> {
     let addr = addr.database();
     if Registry::load(home)?.get(&addr).is_some() {
-        return Err(taken(&addr).into());
+        return Err(Error::Taken { address: addr }.into());
     }
     home.ensure()?;
     let id = registry::new_id();
-    let path = home.database_file(&id);
+    let path = layout::database_file(home, &id);
     let now = ttl::now();
     let entry = Entry {
         id: id.clone(),
@@ -48,33 +50,26 @@ pub fn create(
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
     // them away), never an entry without its file.
-    let claim = claim(home, &id)?.context("a fresh database id is already claimed")?;
-    fork::create_file(&path)?;
+    let claim = Claim::take(home, &id)?.context("a fresh database id is already claimed")?;
+    layout::create_new_file(&path)?;
     let init = || -> anyhow::Result<()> {
-        let conn = fork::open_fork(&path)?;
+        let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
         Ok(())
     };
     let result = init().and_then(|_| {
         Registry::update(home, |reg| {
-            fork::sweep_orphans(home, reg);
+            crate::sweep::sweep_orphans(home, reg);
             reg.insert(entry.clone())?;
             Ok(())
         })
     });
     if result.is_err() {
-        fork::remove_files(&path);
+        layout::remove_database_files(&path);
     }
-    let _ = std::fs::remove_file(claim_path(home, &id));
     drop(claim);
     result.map(|_| entry)
-}
-
-fn taken(addr: &Address) -> Error {
-    Error::already_exists(format!(
-        "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
-    ))
 }
 
 /// Register an existing SQLite file in place. sqlfork never writes or
@@ -82,7 +77,7 @@ fn taken(addr: &Address) -> Error {
 pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Entry> {
     let addr = addr.database();
     if Registry::load(home)?.get(&addr).is_some() {
-        return Err(taken(&addr).into());
+        return Err(Error::Taken { address: addr }.into());
     }
     let _side_files = schema::SourceSideFiles::note(file);
     let mut conn = schema::open_source(file)?;
@@ -124,7 +119,7 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
         .databases
         .into_iter()
         .filter(|e| namespace.is_none_or(|ns| e.namespace == ns))
-        .filter(|e| !e.branch.as_deref().is_some_and(|b| b.ends_with(crate::branch::RESET_SUFFIX)))
+        .filter(|e| !e.address().is_internal())
         .collect();
     entries.sort_by_key(|a| a.address());
     Ok(entries)
@@ -192,24 +187,12 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: file_size(&entry.path), entry, parent, in_flight, progress })
-}
-
-pub fn file_size(path: &Path) -> Option<u64> {
-    std::fs::metadata(path).ok().map(|m| m.len())
+    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress })
 }
 
 /// The absolute path of a database's file.
 pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
-}
-
-/// A database another process is building, resetting or deleting cannot be
-/// deleted now.
-pub fn in_use(addr: &Address) -> Error {
-    Error::failed(format!(
-        "{addr} is being built by another sqlfork process; wait for it (`sqlfork db wait {addr}`) or stop it first"
-    ))
 }
 
 /// Remove an entry, and its file when sqlfork owns it. Refused while another
@@ -221,13 +204,13 @@ pub fn in_use(addr: &Address) -> Error {
 /// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     let (entry, claim) = Registry::update(home, |reg| {
-        fork::sweep_orphans(home, reg);
+        crate::sweep::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
         let claim = if entry.owned {
-            match claim(home, &entry.id)? {
+            match Claim::take(home, &entry.id)? {
                 Some(c) => Some(c),
-                None => return Err(in_use(addr).into()),
+                None => return Err(Error::InUse { address: addr.clone() }.into()),
             }
         } else {
             None
@@ -237,9 +220,8 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     })?;
     crate::copy::test_pause("delete-unregistered");
     if entry.owned {
-        fork::remove_files(&entry.path);
-        fork::CopyState::remove(home, &entry.id);
-        let _ = std::fs::remove_file(claim_path(home, &entry.id));
+        layout::remove_database_files(&entry.path);
+        layout::remove_copy_state(home, &entry.id);
     }
     drop(claim);
     Ok(entry)

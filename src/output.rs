@@ -121,7 +121,7 @@ impl From<&Entry> for EntryView {
             path: e.path.display().to_string(),
             owned: e.owned,
             status: e.status.to_string(),
-            size_bytes: crate::ops::file_size(&e.path),
+            size_bytes: crate::layout::file_size(&e.path),
             created_at: e.created_at.clone(),
             forked_at: e.forked_at.clone(),
             expires_at: e.expires_at.clone(),
@@ -269,7 +269,7 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
                 e.address().to_string(),
                 e.name.clone(),
                 e.status.to_string(),
-                crate::ops::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
+                crate::layout::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
                 e.forked_at.clone().unwrap_or_else(|| "-".into()),
                 expiry_badge(p, e.expires_at.as_deref(), now),
             ]

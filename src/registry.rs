@@ -8,6 +8,7 @@
 //!   and readers without the lock always see a whole file.
 
 use crate::address::Address;
+use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
 use anyhow::Context;
@@ -15,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// How long a command waits for another process's registry lock, unless
 /// `SQLFORK_LOCK_TIMEOUT` says otherwise.
@@ -200,7 +201,7 @@ impl Registry {
 
     /// The entry at `addr`, or a not-found error that says what to do.
     pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
-        self.get(addr).ok_or_else(|| not_found(addr))
+        self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
     }
 
     pub fn remove_id(&mut self, id: &str) -> Option<Entry> {
@@ -212,9 +213,7 @@ impl Registry {
     pub fn insert(&mut self, entry: Entry) -> Result<(), Error> {
         let addr = entry.address();
         if self.get(&addr).is_some() {
-            return Err(Error::already_exists(format!(
-                "{addr} already exists; pick another name or delete it first with `sqlfork db delete {addr}`"
-            )));
+            return Err(Error::Taken { address: addr });
         }
         self.databases.push(entry);
         Ok(())
@@ -237,76 +236,9 @@ fn remove_stale_temporaries(home: &Home) {
     }
 }
 
-pub fn not_found(addr: &Address) -> Error {
-    Error::not_found(format!("{addr} does not exist; `sqlfork db list` shows the databases in this home"))
-}
-
 /// A fresh database id, used to name its file.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// An exclusive advisory lock on a file, released when dropped (and by the
-/// kernel when the process dies).
-#[derive(Debug)]
-pub struct FileLock {
-    file: File,
-}
-
-impl FileLock {
-    fn open(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
-    }
-
-    /// Take the lock without waiting; `None` when another process holds it.
-    pub fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
-        let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(FileLock { file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("could not lock {}: {e}", path.display())),
-        }
-    }
-
-    /// Wait up to `timeout` for the lock.
-    pub fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            if let Some(lock) = Self::try_acquire(path)? {
-                return Ok(lock);
-            }
-            if start.elapsed() >= timeout {
-                return Err(Error::failed(format!(
-                    "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
-                    humantime::format_duration(Duration::from_millis(timeout.as_millis() as u64))
-                ))
-                .into());
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
-    }
-}
-
-impl FileLock {
-    /// True when `path` still names the file this lock is held on. A lock
-    /// taken on a file that another process removed (and perhaps created
-    /// anew) in the meantime protects nothing; callers that wait for a lock
-    /// check this and take it again.
-    pub fn is_current(&self, path: &Path) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        match (self.file.metadata(), fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        let _ = self.file.unlock();
-    }
 }
 
 struct RegistryLock(#[allow(dead_code)] FileLock);

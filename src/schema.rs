@@ -104,7 +104,7 @@ impl SourceSchema {
 pub fn check_source_file(path: &Path) -> Result<(), Error> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::not_found(format!("source file {} does not exist; check the path", path.display()))
+            Error::SourceFileMissing { path: path.to_path_buf() }
         } else {
             Error::failed(format!("could not read source file {}: {e}", path.display()))
         }
@@ -152,6 +152,14 @@ pub fn open_source(path: &Path) -> anyhow::Result<Connection> {
     .map_err(|e| Error::failed(format!("could not open source {} read-only: {e}", path.display())))?;
     harden(&conn)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// Open a database sqlfork owns, read-write, with the fork-side settings.
+pub fn open_fork(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    harden(&conn)?;
     Ok(conn)
 }
 

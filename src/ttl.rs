@@ -87,9 +87,9 @@ mod tests {
         assert_eq!(parse_ttl("1h").unwrap(), MIN_TTL);
         assert_eq!(parse_ttl("30d").unwrap(), MAX_TTL);
         assert!(parse_ttl("90m").is_ok());
-        assert!(parse_ttl("59m").unwrap_err().message.contains("between 1 hour and 30 days"));
-        assert!(parse_ttl("31d").unwrap_err().message.contains("between 1 hour and 30 days"));
-        assert!(parse_ttl("soon").unwrap_err().message.contains("not a duration"));
+        assert!(parse_ttl("59m").unwrap_err().to_string().contains("between 1 hour and 30 days"));
+        assert!(parse_ttl("31d").unwrap_err().to_string().contains("between 1 hour and 30 days"));
+        assert!(parse_ttl("soon").unwrap_err().to_string().contains("not a duration"));
     }
 
     #[test]

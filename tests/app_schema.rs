@@ -10,7 +10,6 @@
 
 mod common;
 
-use common::fid::*;
 use common::*;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;

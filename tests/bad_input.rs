@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{file_bytes, make_db, Env, Run};
+use common::*;
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -16,11 +16,8 @@ const GOOD: &str = "CREATE TABLE parent(id INTEGER PRIMARY KEY, name TEXT);
 /// Rewrite one object's SQL in `sqlite_master` (what a foreign application
 /// or a hostile file would have there).
 fn rewritten(env: &Env, name: &str, setup: &str, object: &str, sql: &str) -> String {
-    let path = env.path(name);
-    make_db(&path, setup);
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-    conn.execute("UPDATE sqlite_master SET sql = ?1 WHERE name = ?2", [sql, object]).unwrap();
+    let path = env.db(name, setup);
+    rewrite_master(&path, "UPDATE sqlite_master SET sql = ?1 WHERE name = ?2", &[sql, object]);
     format!("./{name}")
 }
 

@@ -6,31 +6,10 @@
 
 mod common;
 
-use common::exp::*;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-const T0: &str = "2026-01-01T00:00:00Z";
-const PARENT_SQL: &str = "
-    CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-    CREATE TABLE orders(id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customers(id), total REAL);
-    CREATE INDEX orders_customer ON orders(customer);
-    INSERT INTO customers VALUES (1, 'ada'), (2, 'bob');
-    INSERT INTO orders VALUES (1, 1, 50.0), (2, 2, 150.0);
-";
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
-}
-
-/// `acme/orders` imported from orders.db; returns the parent's file.
-fn with_parent(env: &Env) -> PathBuf {
-    let src = env.db("orders.db", PARENT_SQL);
-    env.run(&["db", "import", "acme/orders", src.to_str().unwrap()]).ok();
-    src
-}
 
 fn count(path: &Path, table: &str) -> i64 {
     int(path, &format!("SELECT count(*) FROM {table}"))
@@ -39,7 +18,7 @@ fn count(path: &Path, table: &str) -> i64 {
 #[test]
 fn put_prints_only_the_path_and_is_idempotent_keeping_id_and_path() {
     let env = Env::new();
-    let parent = with_parent(&env);
+    let parent = env.with_orders();
 
     let first = env.run(&["branch", "put", "acme/orders@pr-142", "--ttl", "2d"]).ok();
     let path = PathBuf::from(first.stdout.trim_end_matches('\n'));
@@ -76,27 +55,19 @@ fn put_prints_only_the_path_and_is_idempotent_keeping_id_and_path() {
 
     // The CI idiom.
     let script = format!(
-        "set -e; path=$(\"{bin}\" branch put acme/orders@$BRANCH --ttl 2d); test \"$path\" = \"{want}\"; \
-         path=$(\"{bin}\" branch put acme/orders@$BRANCH --ttl 2d); echo \"$path\"",
-        bin = env!("CARGO_BIN_EXE_sqlfork"),
+        "set -e; path=$(\"$SQLFORK\" branch put acme/orders@$BRANCH --ttl 2d); test \"$path\" = \"{want}\"; \
+         path=$(\"$SQLFORK\" branch put acme/orders@$BRANCH --ttl 2d); echo \"$path\"",
         want = path.display()
     );
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .env("SQLFORK_HOME", &env.home)
-        .env("BRANCH", "pr-142")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), path.display().to_string());
+    let out = env.sh(&script).env("BRANCH", "pr-142").run().ok();
+    assert_eq!(out.stdout.trim(), path.display().to_string());
 }
 
 #[test]
 fn put_json_is_the_entry_with_what_happened() {
     let env = Env::new();
-    with_parent(&env);
-    let a = run_at(&env, T0, &["branch", "put", "acme/orders@feature/login", "--json"]).ok();
+    env.with_orders();
+    let a = env.cmd(["branch", "put", "acme/orders@feature/login", "--json"]).now(T0).run().ok();
     let a = a.json();
     assert_eq!(s(&a, "action"), "created");
     assert_eq!(s(&a, "address"), "acme/orders@feature/login");
@@ -107,7 +78,8 @@ fn put_json_is_the_entry_with_what_happened() {
     assert_eq!(s(&a["forkedFrom"], "namespace"), "acme");
     assert_eq!(s(&a, "forkedAt"), T0);
     let later = plus(T0, DAY);
-    let b = run_at(&env, &later, &["branch", "put", "acme/orders@feature/login", "--with-data", "--json"]).ok().json();
+    let b =
+        env.cmd(["branch", "put", "acme/orders@feature/login", "--with-data", "--json"]).now(&later).run().ok().json();
     assert_eq!(s(&b, "action"), "reset");
     assert_eq!(s(&b, "id"), s(&a, "id"));
     assert_eq!(s(&b, "path"), s(&a, "path"));
@@ -121,7 +93,7 @@ fn put_json_is_the_entry_with_what_happened() {
 #[test]
 fn with_data_reset_restores_the_parents_rows() {
     let env = Env::new();
-    let parent = with_parent(&env);
+    let parent = env.with_orders();
     let path = PathBuf::from(env.run(&["branch", "put", "acme/orders@pr-1", "--with-data"]).ok().stdout.trim());
     assert_eq!(count(&path, "orders"), 2);
     exec(&path, "DELETE FROM orders; INSERT INTO customers VALUES (3, 'eve');");
@@ -139,7 +111,7 @@ fn with_data_reset_restores_the_parents_rows() {
 #[test]
 fn refs_take_what_ci_refs_look_like_and_refuse_dot_dot() {
     let env = Env::new();
-    with_parent(&env);
+    env.with_orders();
     let long = "r".repeat(100);
     for r in ["pr-142", "feature/login", "release/1.2_x", "dependabot/npm/left-pad-1.3.0", "UPPER", long.as_str()] {
         let addr = format!("acme/orders@{r}");
@@ -170,7 +142,7 @@ fn refs_take_what_ci_refs_look_like_and_refuse_dot_dot() {
 #[test]
 fn branch_list_delete_and_db_commands_take_ns_slug_at_ref() {
     let env = Env::new();
-    with_parent(&env);
+    env.with_orders();
     env.run(&["db", "create", "acme/other"]).ok();
     env.run(&["branch", "put", "acme/orders@pr-1", "--ttl", "2d"]).ok();
     env.run(&["branch", "put", "acme/orders@feature/login"]).ok();
@@ -233,7 +205,7 @@ fn put_needs_a_healthy_parent() {
     env.run(&["branch", "put", "acme/nope@pr-1"]).code(3).one_line_error().stderr_has("acme/nope");
     assert!(env.registry_len() == 0);
     // A branch of a branch is not a thing: the parent is always NS/SLUG.
-    with_parent(&env);
+    env.with_orders();
     env.run(&["branch", "put", "acme/orders@pr-1"]).ok();
     // Deleting the parent leaves its branches (independent files), and a put
     // then says the parent is missing.
@@ -247,19 +219,19 @@ fn put_needs_a_healthy_parent() {
 #[test]
 fn concurrent_puts_of_one_branch_all_succeed_with_one_path() {
     let env = Env::new();
-    with_parent(&env);
+    env.with_orders();
     for round in 0..2 {
         // Round 0: the branch does not exist yet; round 1: it does.
         let children: Vec<_> =
-            (0..6).map(|_| spawn(&env, &["branch", "put", "acme/orders@pr-7", "--with-data"], None)).collect();
+            (0..6).map(|_| env.cmd(["branch", "put", "acme/orders@pr-7", "--with-data"]).spawn()).collect();
         let mut paths = std::collections::BTreeSet::new();
         for c in children {
-            let (code, stdout, stderr) = finish(c);
-            assert_eq!(code, 0, "round {round}: {stderr}");
-            paths.insert(stdout);
+            let run = c.finish();
+            assert_eq!(run.code, 0, "round {round}: {}", run.dump());
+            paths.insert(run.stdout);
         }
         assert_eq!(paths.len(), 1, "round {round}: every put prints the same path: {paths:?}");
-        assert_eq!(addresses(&env), vec!["acme/orders", "acme/orders@pr-7"]);
+        assert_eq!(env.addresses(), vec!["acme/orders", "acme/orders@pr-7"]);
         let path = PathBuf::from(paths.into_iter().next().unwrap().trim());
         assert_eq!(count(&path, "orders"), 2);
         assert_sound(&path);
@@ -294,12 +266,7 @@ const MARKER: &str = "INSERT INTO items VALUES (-1, 'written into the branch')";
 
 /// Start a put, kill -9 it after `delay`; true when it was still running.
 fn put_and_kill(env: &Env, args: &[&str], delay: Duration) -> bool {
-    let mut child = spawn(env, args, None);
-    std::thread::sleep(delay);
-    let running = child.try_wait().unwrap().is_none();
-    child.kill().ok();
-    child.wait().unwrap();
-    running
+    env.cmd(args).spawn().kill_after(delay)
 }
 
 #[test]
@@ -325,7 +292,7 @@ fn a_reset_killed_midway_leaves_the_old_branch_or_the_new_one_and_the_next_put_s
         let killed = put_and_kill(&env, &args, full * pct / 100);
         // Whatever the moment, the branch's path holds a sound database:
         // the old branch (with the marker) or the complete new one.
-        assert_eq!(integrity(&path), "ok", "kill at {pct}%");
+        sound(&path).unwrap_or_else(|e| panic!("kill at {pct}%: {e}"));
         let old = int(&path, "SELECT count(*) FROM items WHERE id = -1") == 1;
         let rows = count(&path, "items");
         if old {
@@ -355,7 +322,7 @@ fn a_reset_killed_midway_leaves_the_old_branch_or_the_new_one_and_the_next_put_s
     assert_eq!(int(&path, "SELECT count(*) FROM items WHERE id = -1"), 0);
     assert_sound(&path);
     assert_eq!(master(&path), master(&parent));
-    assert_eq!(addresses(&env), vec!["acme/big", "acme/big@pr-1"], "no leftover of the killed resets");
+    assert_eq!(env.addresses(), vec!["acme/big", "acme/big@pr-1"], "no leftover of the killed resets");
     let files: Vec<String> =
         env.database_files().into_iter().filter(|f| !f.ends_with(".lock") && !f.ends_with(".failed")).collect();
     assert_eq!(files, vec![format!("{id}.sqlite")], "no stray files");
@@ -367,34 +334,44 @@ fn an_interrupted_reset_is_resumed_by_the_next_put() {
     big_parent(&env);
     let args = ["branch", "put", "acme/big@pr-2", "--with-data"];
     let path = PathBuf::from(env.run(&args).ok().stdout.trim());
-    exec(&path, MARKER);
     // Kill a reset once its copy has visibly started: the hidden reset copy
-    // is then `provisioning` with some rows in it.
-    let mut child = spawn(&env, &args, None);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut saw_partial = false;
-    while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-        let reg = env.registry();
-        let partial = reg["databases"].as_array().unwrap().iter().any(|e| {
-            e.get("branch").and_then(|b| b.as_str()) == Some("pr-2~reset")
-                && e["status"].as_str() == Some("provisioning")
-                && std::fs::metadata(e["path"].as_str().unwrap()).map(|m| m.len() > 1 << 20).unwrap_or(false)
-        });
-        if partial {
-            child.kill().ok();
-            saw_partial = true;
+    // is then `provisioning` with some rows in it. A reset that finishes
+    // before the kill lands is a miss: mark the branch again and retry, each
+    // time with the copy slowed down more.
+    let mut misses = 0;
+    loop {
+        exec(&path, MARKER);
+        let mut cmd = env.cmd(args);
+        if misses > 0 {
+            let delay_ms = 2u64 << misses;
+            cmd = cmd.env("SQLFORK_TEST_DELAY_MS", delay_ms.to_string()).env("SQLFORK_TEST_CHUNK_PAGES", "64");
+        }
+        let mut child = cmd.spawn();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut landed = false;
+        while Instant::now() < deadline && child.running() {
+            let partial = env.registry_entries().iter().any(|e| {
+                e.get("branch").and_then(|b| b.as_str()) == Some("pr-2~reset")
+                    && e["status"].as_str() == Some("provisioning")
+                    && std::fs::metadata(e["path"].as_str().unwrap()).map(|m| m.len() > 1 << 20).unwrap_or(false)
+            });
+            if partial {
+                landed = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(child);
+        if landed {
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait().unwrap();
-    if !saw_partial {
-        eprintln!("the reset finished before it could be interrupted; nothing to resume");
-        return;
+        misses += 1;
+        eprintln!("miss {misses}: the reset finished before it could be interrupted; again, slower");
+        assert!(misses < 5, "{misses} resets in a row finished before the kill landed");
     }
     // The old branch is intact; the half-made copy is in the registry but
     // hidden from `db list` (nobody asked for it by name).
-    assert_eq!(integrity(&path), "ok");
+    assert_sound(&path);
     assert_eq!(int(&path, "SELECT count(*) FROM items WHERE id = -1"), 1);
     let listed = env.run(&["db", "list"]).ok();
     assert!(!listed.stdout.contains("~reset"), "{}", listed.stdout);
@@ -407,7 +384,7 @@ fn an_interrupted_reset_is_resumed_by_the_next_put() {
     assert!(out["copy"]["rowsCopied"].as_i64().unwrap() >= ROWS, "{out:#}");
     assert_eq!(count(&path, "items"), ROWS);
     assert_eq!(int(&path, "SELECT count(*) FROM items WHERE id = -1"), 0);
-    assert_eq!(addresses(&env), vec!["acme/big", "acme/big@pr-2"]);
+    assert_eq!(env.addresses(), vec!["acme/big", "acme/big@pr-2"]);
 }
 
 #[test]
@@ -415,14 +392,17 @@ fn a_first_put_killed_midway_is_finished_by_the_next_put() {
     let env = Env::new();
     big_parent(&env);
     let args = ["branch", "put", "acme/big@pr-3", "--with-data"];
+    let mut landed = Vec::new();
     for pct_ms in [30u64, 150, 400] {
         env.run(&["branch", "delete", "acme/big@pr-3", "--yes"]);
-        put_and_kill(&env, &args, Duration::from_millis(pct_ms));
+        if put_and_kill(&env, &args, Duration::from_millis(pct_ms)) {
+            landed.push(pct_ms);
+        }
         // Whatever is registered is either healthy and sound, or a
         // provisioning fork that `db show` explains.
         if let Ok(shown) = serde_json::from_str::<Value>(&env.run(&["db", "show", "acme/big@pr-3", "--json"]).stdout) {
             if s(&shown, "status") == "healthy" {
-                assert_eq!(integrity(Path::new(&s(&shown, "path"))), "ok");
+                assert_sound(Path::new(&s(&shown, "path")));
             }
         }
         let out = env.run(&["branch", "put", "acme/big@pr-3", "--with-data", "--json"]).ok().json();
@@ -430,6 +410,8 @@ fn a_first_put_killed_midway_is_finished_by_the_next_put() {
         let path = PathBuf::from(s(&out, "path"));
         assert_eq!(count(&path, "items"), ROWS);
         assert_sound(&path);
-        assert_eq!(addresses(&env), vec!["acme/big", "acme/big@pr-3"]);
+        assert_eq!(env.addresses(), vec!["acme/big", "acme/big@pr-3"]);
     }
+    // Counted as crash.rs does: a test whose kills all missed tested nothing.
+    assert!(!landed.is_empty(), "every put finished before its kill (at 30, 150 and 400 ms)");
 }

@@ -8,44 +8,14 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// A small source with a table, an index, a view and a trigger, and rows.
-const ORDERS_SQL: &str = "
-    PRAGMA user_version = 7;
-    CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-    CREATE TABLE orders(id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customers(id), total REAL);
-    CREATE INDEX orders_customer ON orders(customer);
-    CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
-    CREATE TRIGGER orders_audit AFTER INSERT ON orders BEGIN SELECT 1; END;
-    INSERT INTO customers VALUES (1, 'ada'), (2, 'bob');
-    INSERT INTO orders VALUES (1, 1, 50.0), (2, 2, 150.0);
-";
-
-const T0: &str = "2026-01-01T00:00:00Z";
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
-}
-
-/// An env with `acme/orders` imported from a source file; returns the file.
-fn with_orders(env: &Env) -> PathBuf {
-    let src = env.db("orders.db", ORDERS_SQL);
-    env.run(&["db", "import", "acme/orders", src.to_str().unwrap()]).ok();
-    src
-}
-
 /// Create a database file at `name` whose sqlite_master holds `sql_from`
 /// rewritten to `sql_to` (through writable_schema), to build sources that
 /// need a collation or function only some application defines.
 fn db_with_rewritten_schema(env: &Env, name: &str, setup: &str, object: &str, from: &str, to: &str) -> PathBuf {
     let p = env.db(name, setup);
-    let conn = rusqlite::Connection::open(&p).unwrap();
-    conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-    let n = conn
-        .execute("UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE name = ?3", [from, to, object])
-        .unwrap();
+    let n =
+        rewrite_master(&p, "UPDATE sqlite_master SET sql = replace(sql, ?1, ?2) WHERE name = ?3", &[from, to, object]);
     assert_eq!(n, 1, "rewrote {object}");
-    conn.execute_batch("PRAGMA writable_schema = OFF;").unwrap();
-    drop(conn);
     p
 }
 
@@ -112,7 +82,7 @@ fn address_length_boundaries_are_1_and_63() {
 #[test]
 fn bare_destination_lands_in_the_source_namespace() {
     let env = Env::new();
-    with_orders(&env);
+    env.with_orders();
     // A configured default namespace is for path sources only.
     env.config("default_namespace = \"team\"\n");
     let out = env.run(&["db", "fork", "acme/orders", "pr-1", "--json"]).ok().json();
@@ -126,7 +96,7 @@ fn bare_destination_lands_in_the_source_namespace() {
 #[test]
 fn destination_may_name_another_namespace() {
     let env = Env::new();
-    with_orders(&env);
+    env.with_orders();
     let out = env.run(&["db", "fork", "acme/orders", "other/pr-1", "--json"]).ok().json();
     assert_eq!(s(&out, "address"), "other/pr-1");
     env.run(&["db", "show", "other/pr-1"]).ok();
@@ -165,12 +135,8 @@ fn path_sources_go_to_local_and_record_the_absolute_path() {
         assert!(Path::new(entry["forked_from"].as_str().unwrap()).is_absolute());
     }
     // `../` from a sub directory.
-    let out = env
-        .run_with(&["db", "fork", "../b.sqlite", "p-parent", "--json"], |c| {
-            c.current_dir(env.path("sub"));
-        })
-        .ok()
-        .json();
+    let out =
+        env.cmd(["db", "fork", "../b.sqlite", "p-parent", "--json"]).current_dir(env.path("sub")).run().ok().json();
     assert_eq!(out["forkedFrom"]["path"].as_str(), std::fs::canonicalize(env.path("b.sqlite")).unwrap().to_str());
     // A bare name without a database extension is an address, not a path.
     env.run(&["db", "fork", "noext", "x"]).code(2).one_line_error().stderr_has("NAMESPACE/SLUG");
@@ -221,17 +187,7 @@ fn home_is_0700_and_files_0600_even_with_umask_0() {
         format!("db create acme/a --home {}", nested.display()),
         format!("db fork {} acme/b --home {}", src.display(), nested.display()),
     ] {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("umask 000; exec \"$0\" {args}"))
-            .arg(env!("CARGO_BIN_EXE_sqlfork"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .current_dir(env.dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args}: {}", String::from_utf8_lossy(&out.stderr));
+        env.sh(&format!("umask 000; exec \"$SQLFORK\" {args}")).run().ok();
     }
     assert_eq!(mode(&nested), 0o700, "home");
     assert_eq!(mode(&nested.join("databases")), 0o700, "home/databases");
@@ -300,14 +256,11 @@ fn config_default_ttl_applies_unless_ttl_is_given() {
     let env = Env::new();
     env.config("default_ttl = \"7d\"\n");
     let src = env.db("src.db", ORDERS_SQL);
-    let now = |c: &mut assert_cmd::Command| {
-        c.env("SQLFORK_NOW", T0);
-    };
-    let a = env.run_with(&["db", "create", "acme/a", "--json"], now).ok().json();
+    let a = env.cmd(["db", "create", "acme/a", "--json"]).now(T0).run().ok().json();
     assert_eq!(s(&a, "expiresAt"), "2026-01-08T00:00:00Z");
-    let b = env.run_with(&["db", "fork", src.to_str().unwrap(), "acme/b", "--json"], now).ok().json();
+    let b = env.cmd(["db", "fork", src.to_str().unwrap(), "acme/b", "--json"]).now(T0).run().ok().json();
     assert_eq!(s(&b, "expiresAt"), "2026-01-08T00:00:00Z");
-    let c = env.run_with(&["db", "create", "acme/c", "--ttl", "12h", "--json"], now).ok().json();
+    let c = env.cmd(["db", "create", "acme/c", "--ttl", "12h", "--json"]).now(T0).run().ok().json();
     assert_eq!(s(&c, "expiresAt"), "2026-01-01T12:00:00Z");
 }
 
@@ -317,12 +270,8 @@ fn config_default_ttl_applies_unless_ttl_is_given() {
 #[test]
 fn create_makes_an_owned_empty_sqlite_database() {
     let env = Env::new();
-    let out = env
-        .run_with(&["db", "create", "acme/new", "--name", "New one", "--ttl", "2d", "--json"], |c| {
-            c.env("SQLFORK_NOW", T0);
-        })
-        .ok()
-        .json();
+    let out =
+        env.cmd(["db", "create", "acme/new", "--name", "New one", "--ttl", "2d", "--json"]).now(T0).run().ok().json();
     assert_eq!(s(&out, "address"), "acme/new");
     assert_eq!(s(&out, "name"), "New one");
     assert_eq!(out["owned"], Value::Bool(true));
@@ -363,7 +312,7 @@ fn import_registers_in_place_without_owning_or_writing() {
     assert!(file.exists());
     assert_eq!(file_bytes(&file), bytes);
     env.run(&["db", "import", "acme/mine", "mine.db"]).ok();
-    env.run_stdin(&["db", "delete", "acme/mine"], "y\n").ok().stdout_has("untouched");
+    env.cmd(["db", "delete", "acme/mine"]).stdin("y\n").run().ok().stdout_has("untouched");
     assert!(file.exists());
     assert_eq!(file_bytes(&file), bytes);
     // The fork made from it is unaffected.
@@ -386,7 +335,7 @@ fn import_errors_have_their_exit_codes() {
 #[test]
 fn fork_is_schema_only_and_faithful() {
     let env = Env::new();
-    let src = with_orders(&env);
+    let src = env.with_orders();
     let out = env.run(&["db", "fork", "acme/orders", "pr-1", "--json"]).ok().json();
     let path = PathBuf::from(s(&out, "path"));
     assert_eq!(s(&out, "status"), "healthy");
@@ -420,14 +369,11 @@ fn fork_is_schema_only_and_faithful() {
 #[test]
 fn list_shows_each_database_human_and_json() {
     let env = Env::new();
-    with_orders(&env);
-    let now = |c: &mut assert_cmd::Command| {
-        c.env("SQLFORK_NOW", T0);
-    };
-    env.run_with(&["db", "fork", "acme/orders", "pr-1", "--ttl", "7d", "--name", "PR one"], now).ok();
-    env.run_with(&["db", "create", "zeta/z"], now).ok();
+    env.with_orders();
+    env.cmd(["db", "fork", "acme/orders", "pr-1", "--ttl", "7d", "--name", "PR one"]).now(T0).run().ok();
+    env.cmd(["db", "create", "zeta/z"]).now(T0).run().ok();
 
-    let human = env.run_with(&["db", "list"], now).ok().stdout;
+    let human = env.cmd(["db", "list"]).now(T0).run().ok().stdout;
     let lines: Vec<&str> = human.lines().collect();
     assert_eq!(lines.len(), 4, "header + 3 rows:\n{human}");
     assert!(lines[0].starts_with("ADDRESS"), "{human}");
@@ -461,16 +407,11 @@ fn list_shows_each_database_human_and_json() {
 fn show_resolves_lineage_and_keeps_the_label_after_delete() {
     let env = Env::new();
     env.db("orders.db", ORDERS_SQL);
-    let at = |t: &'static str| {
-        move |c: &mut assert_cmd::Command| {
-            c.env("SQLFORK_NOW", t);
-        }
-    };
     env.run(&["db", "import", "acme/orders", "orders.db", "--name", "Orders"]).ok();
     let parent_id = s(&env.run(&["db", "show", "acme/orders", "--json"]).ok().json(), "id");
-    env.run_with(&["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"], at(T0)).ok();
+    env.cmd(["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"]).now(T0).run().ok();
 
-    let human = env.run_with(&["db", "show", "acme/pr-1"], at("2026-01-04T00:00:00Z")).ok().stdout;
+    let human = env.cmd(["db", "show", "acme/pr-1"]).now("2026-01-04T00:00:00Z").run().ok().stdout;
     assert!(human.contains("Forked from orders · 3d ago"), "{human}");
     assert!(human.contains("Auto-deletes in 4d"), "{human}");
     assert!(human.contains("healthy"), "{human}");
@@ -484,7 +425,7 @@ fn show_resolves_lineage_and_keeps_the_label_after_delete() {
     assert_eq!(s(&json, "forkedAt"), T0);
 
     env.run(&["db", "delete", "acme/orders", "--yes"]).ok();
-    let human = env.run_with(&["db", "show", "acme/pr-1"], at("2026-01-04T00:00:00Z")).ok().stdout;
+    let human = env.cmd(["db", "show", "acme/pr-1"]).now("2026-01-04T00:00:00Z").run().ok().stdout;
     assert!(human.contains("Forked from orders (deleted) · 3d ago"), "{human}");
     let json = env.run(&["db", "show", "acme/pr-1", "--json"]).ok().json();
     let from = &json["forkedFrom"];
@@ -532,7 +473,7 @@ fn delete_removes_owned_files_and_never_prompts_without_a_tty() {
     assert!(!a.exists(), "owned file removed");
     // No --yes, stdin is a pipe that says "n": it must not be asked, and
     // it proceeds.
-    let run = env.run_stdin(&["db", "delete", "acme/b"], "n\n").ok();
+    let run = env.cmd(["db", "delete", "acme/b"]).stdin("n\n").run().ok();
     assert!(!run.stderr.contains("[y/N]"), "prompted without a TTY:\n{}", run.stderr);
     assert!(!b.exists(), "owned file removed");
     // Nothing left beside them (journals, WAL).
@@ -701,7 +642,7 @@ fn assert_unchanged(env: &Env, b: &Before, what: &str) {
 fn failed_forks_leave_nothing_behind() {
     let env = Env::new();
     // A home with something in it already, so "as before" is not "empty".
-    with_orders(&env);
+    env.with_orders();
     env.run(&["db", "create", "acme/taken"]).ok();
     env.run(&["db", "fork", "acme/orders", "pr-0"]).ok();
 
@@ -905,22 +846,13 @@ fn twenty_four_concurrent_forks_into_one_home() {
     env.run(&["db", "create", "acme/warm"]).ok(); // the registry exists and is non-empty
     let registry = env.home.join("registry.toml");
 
-    let mut children: Vec<_> = (0..N)
-        .map(|i| {
-            env.std_cmd()
-                .args(["db", "fork", "./src.db", &format!("team/pr-{i}"), "--json"])
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn sqlfork")
-        })
-        .collect();
+    let mut children: Vec<_> =
+        (0..N).map(|i| env.cmd(["db", "fork", "./src.db", &format!("team/pr-{i}"), "--json"]).spawn()).collect();
 
     // While they run, registry.toml must always be a whole, parseable file.
     let mut reads = 0usize;
     loop {
-        let all_done = children.iter_mut().all(|c| c.try_wait().expect("try_wait").is_some());
+        let all_done = children.iter_mut().all(|c| !c.running());
         match std::fs::read_to_string(&registry) {
             Ok(text) => {
                 let parsed: toml::Value = toml::from_str(&text)
@@ -939,10 +871,9 @@ fn twenty_four_concurrent_forks_into_one_home() {
 
     let mut ids = std::collections::BTreeSet::new();
     for (i, child) in children.into_iter().enumerate() {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "fork {i} failed: {}", String::from_utf8_lossy(&out.stderr));
-        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let run = child.finish();
+        assert!(run.code == 0, "fork {i} failed\n{}", run.dump());
+        let v: Value = run.json();
         assert_eq!(s(&v, "address"), format!("team/pr-{i}"));
         ids.insert(s(&v, "id"));
     }
@@ -974,15 +905,14 @@ fn twenty_four_concurrent_forks_into_one_home() {
 /// Put an entry back into the state a killed fork leaves: status
 /// provisioning, its file gone.
 fn interrupt(env: &Env, id: &str) {
-    let path = env.home.join("registry.toml");
-    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let entries = reg.get_mut("databases").and_then(|d| d.as_array_mut()).unwrap();
-    let e = entries.iter_mut().find(|e| e["id"].as_str() == Some(id)).unwrap();
-    let file = PathBuf::from(e["path"].as_str().unwrap());
-    let t = e.as_table_mut().unwrap();
-    t.insert("status".into(), toml::Value::String("provisioning".into()));
-    t.remove("copy");
-    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    let mut file = PathBuf::new();
+    env.edit_registry(|list| {
+        let e = list.iter_mut().find(|e| e["id"].as_str() == Some(id)).unwrap();
+        file = PathBuf::from(e["path"].as_str().unwrap());
+        let t = e.as_table_mut().unwrap();
+        t.insert("status".into(), toml::Value::String("provisioning".into()));
+        t.remove("copy");
+    });
     std::fs::remove_file(&file).unwrap();
 }
 
@@ -1035,7 +965,7 @@ fn running_the_same_fork_again_finishes_an_interrupted_one() {
 #[test]
 fn interrupted_fork_of_a_registered_source_resumes_by_parent_id() {
     let env = Env::new();
-    with_orders(&env);
+    env.with_orders();
     env.run(&["db", "create", "acme/other"]).ok();
     let first = env.run(&["db", "fork", "acme/orders", "pr-1", "--json"]).ok().json();
     let id = s(&first, "id");

@@ -8,7 +8,9 @@
 //!
 //! and commit the result. (Without `SQLFORK_BLESS` the test only compares.)
 
-use assert_cmd::Command;
+mod common;
+
+use common::*;
 use std::path::PathBuf;
 
 /// (argument to `sqlfork completions`, committed file name)
@@ -20,16 +22,10 @@ fn completions_dir() -> PathBuf {
 }
 
 fn generate(shell: &str) -> String {
-    let out = Command::cargo_bin("sqlfork")
-        .expect("binary")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .args(["completions", shell])
-        .output()
-        .expect("run sqlfork completions");
-    assert!(out.status.success(), "sqlfork completions {shell} failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "sqlfork completions {shell} wrote to stderr");
-    String::from_utf8(out.stdout).expect("completions are UTF-8")
+    let run = Env::new().cmd(["completions", shell]).run().ok();
+    assert!(run.stderr.is_empty(), "sqlfork completions {shell} wrote to stderr\n{}", run.dump());
+    assert!(!run.stdout.contains('\u{FFFD}'), "completions are UTF-8");
+    run.stdout
 }
 
 fn bless() -> bool {
@@ -79,7 +75,6 @@ fn every_shell_is_committed() {
 
 #[test]
 fn unknown_shell_is_a_usage_error() {
-    let out = Command::cargo_bin("sqlfork").expect("binary").args(["completions", "tcsh"]).output().expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty());
+    let run = Env::new().run(&["completions", "tcsh"]).code(2);
+    assert!(run.stdout.is_empty(), "{}", run.dump());
 }

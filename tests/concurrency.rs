@@ -17,17 +17,12 @@
 
 mod common;
 
-use common::crash::*;
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::path::Path;
-use std::process::Child;
 use std::time::{Duration, Instant};
-
-const T0: &str = "2026-01-01T00:00:00Z";
-const T_LATER: &str = "2026-01-01T02:00:00Z";
 
 /// No process may take longer than this (the copies here take about a
 /// second; the registry lock timeout is a minute).
@@ -45,48 +40,28 @@ const SRC_SQL: &str = "
       INSERT INTO items SELECT i, 1 + i % 100, printf('item %d %s', i, hex(randomblob(24))) FROM n;
 ";
 
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
-}
-
-fn ok(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> String {
-    let (code, stdout, stderr) = run_vars(env, args, vars);
-    assert_eq!(code, 0, "sqlfork {} failed (exit {code}):\n{stdout}\n{stderr}", args.join(" "));
-    stdout
-}
-
 /// One process of the crowd.
 struct Proc {
     role: &'static str,
-    args: Vec<String>,
-    child: Child,
-    started: Instant,
+    bg: Bg,
 }
 
 /// What one process did.
 struct Done {
     role: &'static str,
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-    took: Duration,
+    run: Run,
+}
+
+impl std::ops::Deref for Done {
+    type Target = Run;
+    fn deref(&self) -> &Run {
+        &self.run
+    }
 }
 
 impl Done {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{}: stdout is not one JSON document ({e}):\n{}", self.describe(), self.stdout))
-    }
     fn describe(&self) -> String {
-        format!(
-            "[{}] sqlfork {} → exit {} in {:?}\n{}",
-            self.role,
-            self.args.join(" "),
-            self.code,
-            self.took,
-            self.stderr
-        )
+        format!("[{}] {}", self.role, self.run.dump())
     }
     /// The ids this process started building (`SQLFORK_TRACE`).
     fn built(&self) -> Vec<String> {
@@ -110,38 +85,16 @@ impl<'a> Crowd<'a> {
     }
 
     fn add(&mut self, role: &'static str, args: &[&str], vars: &[(&str, &str)]) {
-        let mut all: Vec<(&str, &str)> = vec![("SQLFORK_TRACE", "1")];
-        all.extend_from_slice(vars);
-        let child = spawn(self.env, args, &all);
-        self.procs.push(Proc {
-            role,
-            args: args.iter().map(|a| a.to_string()).collect(),
-            child,
-            started: Instant::now(),
-        });
+        self.add_cmd(role, self.env.cmd(args).envs(vars));
     }
 
     /// A shell script run with this home (`$SQLFORK` is the binary).
     fn add_sh(&mut self, role: &'static str, script: &str, vars: &[(&str, &str)]) {
-        let mut cmd = std::process::Command::new("sh");
-        cmd.arg("-c")
-            .arg(script)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.env.dir.path())
-            .env("SQLFORK_HOME", &self.env.home)
-            .env("SQLFORK", env!("CARGO_BIN_EXE_sqlfork"))
-            .env("NO_COLOR", "1")
-            .env("SQLFORK_TRACE", "1")
-            .current_dir(self.env.dir.path())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        for (k, v) in vars {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("spawn sh");
-        self.procs.push(Proc { role, args: vec![script.to_string()], child, started: Instant::now() });
+        self.add_cmd(role, self.env.sh(script).envs(vars));
+    }
+
+    fn add_cmd(&mut self, role: &'static str, cmd: Cmd) {
+        self.procs.push(Proc { role, bg: cmd.env("SQLFORK_TRACE", "1").spawn() });
     }
 
     /// Wait for everyone, killing (and failing on) any process that runs
@@ -150,26 +103,12 @@ impl<'a> Crowd<'a> {
         let deadline = Instant::now() + BOUND;
         let mut out = Vec::new();
         let mut late = Vec::new();
-        for mut p in self.procs {
-            loop {
-                if p.child.try_wait().unwrap().is_some() || Instant::now() >= deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(10));
+        for p in self.procs {
+            let (run, was_late) = p.bg.finish_by(deadline);
+            if was_late {
+                late.push(format!("[{}] {}", p.role, run.line));
             }
-            if p.child.try_wait().unwrap().is_none() {
-                late.push(format!("[{}] sqlfork {}", p.role, p.args.join(" ")));
-                p.child.kill().ok();
-            }
-            let o = p.child.wait_with_output().unwrap();
-            out.push(Done {
-                role: p.role,
-                args: p.args,
-                code: o.status.code().unwrap_or(-1),
-                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-                took: p.started.elapsed(),
-            });
+            out.push(Done { role: p.role, run });
         }
         assert!(late.is_empty(), "processes still running after {BOUND:?}: {late:?}");
         out
@@ -180,29 +119,27 @@ impl<'a> Crowd<'a> {
 /// an interrupted fork, `provisioning`, with part of its data.
 fn interrupted_fork(env: &Env, src: &str, dst: &str) -> String {
     let vars = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
-    let mut child = spawn(env, &["db", "fork", src, dst, "--with-data"], &vars);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
-        assert!(Instant::now() < deadline, "the fork into {dst} never started copying");
-        assert!(child.try_wait().unwrap().is_none(), "the fork into {dst} ended before it could be interrupted");
-        let started = entries(env).into_iter().find(|e| e.address == dst).filter(|e| {
-            std::fs::read_to_string(env.home.join("databases").join(format!("{}.copy.json", e.id)))
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .is_some_and(|st| {
-                    st["pages_written"].as_u64().unwrap_or(0) > 0 || st["rows_done"].as_u64().unwrap_or(0) > 0
-                })
-        });
-        if let Some(e) = started {
-            break e.id;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut child = env.cmd(["db", "fork", src, dst, "--with-data"]).envs(&vars).spawn();
+    let id = copy_under_way(env, &mut child, |e| e.address == dst, &format!("the fork into {dst}"));
+    child.kill();
     let e = entries(env).into_iter().find(|e| e.id == id).unwrap();
     assert!(!e.healthy, "{dst} is provisioning after the kill");
     id
+}
+
+/// Wait until `child` (still running) has a copy under way into the entry
+/// `which` picks: the entry exists and its copy state shows pages or rows
+/// written. Returns the entry's id.
+fn copy_under_way(env: &Env, child: &mut Bg, which: impl Fn(&Entry) -> bool, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "{what} never started copying");
+        assert!(child.running(), "{what} ended before it could be interrupted");
+        if let Some(e) = entries(env).into_iter().find(|e| which(e) && env.copy_started(&e.id)) {
+            return e.id;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn expect_code(d: &Done, allowed: &[i32]) {
@@ -217,14 +154,14 @@ fn dozens_of_processes_in_one_home_lose_nothing_double_nothing_and_fail_only_on_
     let env = Env::new();
     let src_path = env.db("src.db", SRC_SQL);
     let src_image = image(&src_path);
-    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    env.cmd(["db", "import", "acme/src", "./src.db"]).run().ok();
     for i in 0..5 {
-        ok(&env, &["db", "create", &format!("acme/del-{i}")], &[]);
-        ok(&env, &["db", "fork", "acme/src", &format!("old-{i}"), "--ttl", "1h"], &[("SQLFORK_NOW", T0)]);
+        env.cmd(["db", "create", &format!("acme/del-{i}")]).run().ok();
+        env.cmd(["db", "fork", "acme/src", &format!("old-{i}"), "--ttl", "1h"]).now(T0).run().ok();
     }
     let half_id = interrupted_fork(&env, "acme/src", "acme/half");
     // A source deleted while it is being forked.
-    ok(&env, &["db", "fork", "acme/src", "doomed", "--with-data"], &[]);
+    env.cmd(["db", "fork", "acme/src", "doomed", "--with-data"]).run().ok();
 
     // Everyone at once. Data copies are slowed a little so they overlap.
     let slow = [("SQLFORK_TEST_CHUNK_PAGES", "8"), ("SQLFORK_TEST_DELAY_MS", "5")];
@@ -376,7 +313,7 @@ fn dozens_of_processes_in_one_home_lose_nothing_double_nothing_and_fail_only_on_
         }
     }
     let slowest = done.iter().max_by_key(|d| d.took).unwrap();
-    eprintln!("{n} processes at once: {wall:?} in all; slowest {:?}: {}", slowest.took, slowest.args.join(" "));
+    eprintln!("{n} processes at once: {wall:?} in all; slowest {:?}: {}", slowest.took, slowest.line);
     eprintln!("exit codes by role: {codes:?}");
 
     assert_eq!(same_made, 1, "exactly one of the identical forks made local/same");
@@ -470,17 +407,17 @@ fn every_racer_for_one_interrupted_fork_ends_well_and_only_one_copies() {
     let e = entries(&env).into_iter().find(|e| e.id == id).unwrap();
     assert!(e.healthy);
     assert_same(&want, &e.path, false, "the finished fork");
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
 fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
     let env = Env::new();
     env.db("src.db", SRC_SQL);
-    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
-    ok(&env, &["db", "create", "acme/gone"], &[]);
-    ok(&env, &["db", "create", "acme/ttl"], &[]);
-    ok(&env, &["db", "create", "acme/old", "--ttl", "1h"], &[("SQLFORK_NOW", T0)]);
+    env.cmd(["db", "import", "acme/src", "./src.db"]).run().ok();
+    env.cmd(["db", "create", "acme/gone"]).run().ok();
+    env.cmd(["db", "create", "acme/ttl"]).run().ok();
+    env.cmd(["db", "create", "acme/old", "--ttl", "1h"]).now(T0).run().ok();
     // Hold the registry lock as a slow writer would.
     let lock = std::fs::OpenOptions::new().read(true).write(true).open(env.home.join("registry.lock")).unwrap();
     lock.lock().unwrap();
@@ -506,7 +443,7 @@ fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
             .procs
             .iter_mut()
             .filter(|p| p.role == "read")
-            .filter_map(|p| p.child.try_wait().unwrap().is_none().then(|| p.args.clone()))
+            .filter_map(|p| p.bg.running().then(|| p.bg.line()))
             .collect();
         if running.is_empty() {
             break;
@@ -516,7 +453,7 @@ fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
     }
     // No writer got through meanwhile.
     for p in crowd.procs.iter_mut().filter(|p| p.role == "write") {
-        assert!(p.child.try_wait().unwrap().is_none(), "a writer ended while the lock was held: {:?}", p.args);
+        assert!(p.bg.running(), "a writer ended while the lock was held: {}", p.bg.line());
     }
     std::thread::sleep(hold.saturating_sub(held.elapsed()));
     drop(lock);
@@ -532,13 +469,13 @@ fn a_registry_lock_held_for_a_moment_makes_writers_wait_not_fail() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(addrs, want);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
 fn a_registry_lock_held_too_long_is_a_bounded_wait_that_says_why() {
     let env = Env::new();
-    ok(&env, &["db", "create", "acme/a"], &[]);
+    env.cmd(["db", "create", "acme/a"]).run().ok();
     let before = stray_files(&env);
     let lock = std::fs::OpenOptions::new().read(true).write(true).open(env.home.join("registry.lock")).unwrap();
     lock.lock().unwrap();
@@ -549,7 +486,7 @@ fn a_registry_lock_held_too_long_is_a_bounded_wait_that_says_why() {
         vec!["db", "delete", "acme/a", "--yes"],
         vec!["db", "gc"],
     ] {
-        let ((code, _, stderr), took) = time(|| run_vars(&env, &args, &bound));
+        let Run { code, stderr, took, .. } = env.cmd(&args).envs(&bound).run();
         assert_eq!(code, 1, "{args:?}: {stderr}");
         assert!(
             stderr.contains("gave up after 700ms waiting for the registry lock held by another sqlfork process"),
@@ -558,10 +495,10 @@ fn a_registry_lock_held_too_long_is_a_bounded_wait_that_says_why() {
         assert!(took >= Duration::from_millis(700) && took < Duration::from_secs(10), "{args:?} took {took:?}");
     }
     // Reads do not wait at all.
-    ok(&env, &["db", "list"], &bound);
-    let (code, _, stderr) = run_vars(&env, &["db", "list"], &[("SQLFORK_LOCK_TIMEOUT", "soon")]);
+    env.cmd(["db", "list"]).envs(&bound).run().ok();
+    let Run { code, stderr, .. } = env.cmd(["db", "list"]).envs(&[("SQLFORK_LOCK_TIMEOUT", "soon")]).run();
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = run_vars(&env, &["db", "create", "acme/b"], &[("SQLFORK_LOCK_TIMEOUT", "soon")]);
+    let Run { code, stderr, .. } = env.cmd(["db", "create", "acme/b"]).envs(&[("SQLFORK_LOCK_TIMEOUT", "soon")]).run();
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("SQLFORK_LOCK_TIMEOUT"), "{stderr}");
     drop(lock);
@@ -576,15 +513,12 @@ fn a_wait_whose_database_is_deleted_meanwhile_says_so_with_exit_3() {
     let id = interrupted_fork(&env, "./src.db", "local/gone");
     // Another process is building it (its claim is held) …
     let claim = env.hold_claim(&id);
-    let waiter = spawn(&env, &["db", "wait", "local/gone", "--timeout", "60s"], &[]);
-    std::thread::sleep(Duration::from_millis(400));
+    let mut waiter = env.cmd(["db", "wait", "local/gone", "--timeout", "60s"]).spawn();
+    waiter.wait_for_stderr("Waiting for the copy into local/gone", Duration::from_secs(30));
     // … and it goes away meanwhile (as a delete right after it finished
     // would do; written by hand, as the claim is ours).
-    let path = env.home.join("registry.toml");
-    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
-    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
-    let (code, stdout, stderr) = finish(waiter);
+    env.remove_entry(&id);
+    let Run { code, stdout, stderr, .. } = waiter.finish();
     assert_eq!(code, 3, "{stdout}\n{stderr}");
     assert!(stderr.contains("local/gone no longer exists"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
@@ -595,50 +529,36 @@ fn a_wait_whose_database_is_deleted_meanwhile_says_so_with_exit_3() {
 fn gc_leaves_the_copy_a_branch_reset_is_about_to_swap_in() {
     let env = Env::new();
     env.db("src.db", SRC_SQL);
-    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
-    let at_t0 = [("SQLFORK_NOW", T0)];
-    let branch = serde_json::from_str::<Value>(&ok(
-        &env,
-        &["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h", "--json"],
-        &at_t0,
-    ))
-    .unwrap();
+    env.cmd(["db", "import", "acme/src", "./src.db"]).run().ok();
+    let branch =
+        env.cmd(["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h", "--json"]).now(T0).run().ok().json();
     let branch_id = s(&branch, "id");
     // A reset whose copy is done but not yet swapped in: build the hidden
     // copy (a reset killed midway, finished by `db resume`) and hold the
     // branch's claim, as the reset does until its swap.
     let vars = [("SQLFORK_NOW", T0), ("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
-    let mut reset = spawn(&env, &["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h"], &vars);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !entries(&env).iter().any(|e| e.is_reset_temp()) {
-        assert!(Instant::now() < deadline && reset.try_wait().unwrap().is_none(), "the reset never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    reset.kill().unwrap();
-    reset.wait().unwrap();
-    ok(&env, &["db", "resume"], &at_t0);
+    let mut reset = env.cmd(["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h"]).envs(&vars).spawn();
+    wait_until("the reset's hidden copy", Duration::from_secs(60), || {
+        assert!(reset.running(), "the reset ended before its copy was seen");
+        entries(&env).iter().any(|e| e.is_reset_temp())
+    });
+    assert!(reset.kill(), "the reset ended before it could be killed");
+    env.cmd(["db", "resume"]).now(T0).run().ok();
     let temp = entries(&env).into_iter().find(|e| e.is_reset_temp()).expect("the reset's copy");
     assert!(temp.healthy);
-    let claim = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.home.join("databases").join(format!("{branch_id}.lock")))
-        .unwrap();
-    claim.lock().unwrap();
+    let claim = env.hold_claim(&branch_id);
 
     // Both have expired; gc must not take the copy from under the reset.
-    let out: Value = serde_json::from_str(&ok(&env, &["db", "gc", "--json"], &[("SQLFORK_NOW", T_LATER)])).unwrap();
+    let out: Value = env.cmd(["db", "gc", "--json"]).now(T_LATER).run().ok().json();
     assert_eq!(out["deleted"], Value::Array(vec![]), "{out:#}");
     assert!(out["kept"].as_array().unwrap().iter().all(|k| k["reason"] == "busy"), "{out:#}");
     assert!(entries(&env).iter().any(|e| e.id == temp.id) && temp.path.is_file());
     drop(claim);
     // Once the reset is over, gc takes both.
-    let out: Value = serde_json::from_str(&ok(&env, &["db", "gc", "--json"], &[("SQLFORK_NOW", T_LATER)])).unwrap();
+    let out: Value = env.cmd(["db", "gc", "--json"]).now(T_LATER).run().ok().json();
     assert_eq!(out["deleted"].as_array().unwrap().len(), 2, "{out:#}");
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src"]);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 /// One chaos command: its kind, arguments, exit code and stderr.
@@ -667,7 +587,7 @@ fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() 
     let env = Env::new();
     let src_path = env.db("src.db", SRC_SQL);
     let want = image(&src_path);
-    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    env.cmd(["db", "import", "acme/src", "./src.db"]).run().ok();
     let mut rng = Rng::new("chaos");
     let mut rngs: Vec<Rng> = (0..WORKERS).map(|_| rng.split()).collect();
     let results: Vec<Vec<ChaosRun>> = std::thread::scope(|scope| {
@@ -698,7 +618,7 @@ fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() 
                         let now = if kind == "gc" { T_LATER } else { T0 };
                         let vars =
                             [("SQLFORK_NOW", now), ("SQLFORK_TEST_CHUNK_PAGES", "16"), ("SQLFORK_TEST_DELAY_MS", "2")];
-                        let (code, _, stderr) = run_vars(env, &args, &vars);
+                        let Run { code, stderr, .. } = env.cmd(&args).envs(&vars).run();
                         out.push((kind.to_string(), args.iter().map(|a| a.to_string()).collect(), code, stderr));
                     }
                     out
@@ -722,18 +642,18 @@ fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() 
     eprintln!("chaos exit codes: {codes:?}");
     // Let background copies finish, then everything is whole.
     for e in entries(&env).into_iter().filter(|e| !e.healthy) {
-        let (code, _, stderr) = run_vars(&env, &["db", "wait", &e.address, "--timeout", "60s"], &[]);
+        let Run { code, stderr, .. } = env.cmd(["db", "wait", &e.address, "--timeout", "60s"]).run();
         assert!(code == 0 || code == 3, "{stderr}");
     }
-    ok(&env, &["db", "resume"], &[]);
-    ok(&env, &["db", "gc"], &[("SQLFORK_NOW", T0)]);
+    env.cmd(["db", "resume"]).run().ok();
+    env.cmd(["db", "gc"]).now(T0).run().ok();
     for e in entries(&env) {
         assert!(e.healthy, "{e:?}");
         if e.owned {
             assert_same(&want, &e.path, !e.include_data, &e.address);
         }
     }
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -741,28 +661,37 @@ fn the_same_fork_again_makes_it_afresh_when_the_interrupted_one_is_deleted_meanw
     let env = Env::new();
     let src = env.db("src.db", SRC_SQL);
     let want = image(&src);
-    let id = interrupted_fork(&env, "./src.db", "local/again");
-    // Another process has the interrupted fork (its claim is held) …
-    let claim = env.hold_claim(&id);
-    // … when the same fork is run again: it finds the interrupted entry and
-    // waits a moment for the claim …
-    let again = spawn(&env, &["db", "fork", "./src.db", "again", "--with-data", "--json"], &[]);
-    std::thread::sleep(Duration::from_millis(60));
-    // … which the other process lets go of after deleting the entry.
-    let path = env.home.join("registry.toml");
-    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
-    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
-    let _ = std::fs::remove_file(env.home.join("databases").join(format!("{id}.sqlite")));
-    drop(claim);
-    let (code, stdout, stderr) = finish(again);
-    assert_eq!(code, 0, "the fork is made afresh:\n{stdout}\n{stderr}");
-    let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert_ne!(s(&v, "id"), id);
+    // The fork run again must reach its wait for the claim before the claim
+    // is let go; one that gave up waiting first (exit 4) is a miss: again.
+    let mut misses = 0;
+    loop {
+        let id = interrupted_fork(&env, "./src.db", "local/again");
+        // Another process has the interrupted fork (its claim is held) …
+        let claim = env.hold_claim(&id);
+        let tries = OpenWatch::new(&env.claim_path(&id));
+        // … when the same fork is run again: it finds the interrupted entry
+        // and waits a moment for the claim (opening the claim file to try) …
+        let again = env.cmd(["db", "fork", "./src.db", "again", "--with-data", "--json"]).spawn();
+        tries.wait_opened(Duration::from_secs(30));
+        // … which the other process lets go of after deleting the entry.
+        env.remove_entry(&id);
+        let _ = std::fs::remove_file(env.home.join("databases").join(format!("{id}.sqlite")));
+        drop(claim);
+        let run = again.finish();
+        if run.code == 4 && run.stderr.contains("is building it right now") {
+            misses += 1;
+            eprintln!("miss {misses}: the fork gave up waiting before the claim was let go");
+            assert!(misses < 5, "{misses} misses in a row\n{}", run.dump());
+            continue;
+        }
+        assert_eq!(run.code, 0, "the fork is made afresh:\n{}", run.dump());
+        assert_ne!(s(&run.json(), "id"), id);
+        break;
+    }
     let e = entries(&env).into_iter().find(|e| e.address == "local/again").unwrap();
     assert_same(&want, &e.path, false, "the new fork");
-    ok(&env, &["db", "gc"], &[]);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    env.cmd(["db", "gc"]).run().ok();
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -770,33 +699,27 @@ fn a_put_waits_for_a_resume_that_took_up_its_interrupted_reset() {
     let env = Env::new();
     let src = env.db("src.db", SRC_SQL);
     let want = image(&src);
-    ok(&env, &["db", "import", "acme/src", "./src.db"], &[]);
+    env.cmd(["db", "import", "acme/src", "./src.db"]).run().ok();
     let put = ["branch", "put", "acme/src@pr-1", "--with-data", "--json"];
-    let first: Value = serde_json::from_str(&ok(&env, &put, &[])).unwrap();
+    let first: Value = env.cmd(put).run().ok().json();
     // A reset killed midway leaves its hidden copy provisioning …
     let slow = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
-    let mut reset = spawn(&env, &put, &slow);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !entries(&env).iter().any(|e| e.is_reset_temp()) {
-        assert!(Instant::now() < deadline && reset.try_wait().unwrap().is_none(), "the reset never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    reset.kill().unwrap();
-    reset.wait().unwrap();
-    // … which `db resume` takes up, slowly, while the next put comes.
-    let resume = spawn(&env, &["db", "resume", "--json"], &slow);
-    std::thread::sleep(Duration::from_millis(300));
-    let (code, stdout, stderr) = run_vars(&env, &put, &[]);
-    assert_eq!(code, 0, "the put waits for the resume, then resets:\n{stdout}\n{stderr}");
-    let out: Value = serde_json::from_str(&stdout).unwrap();
+    let mut reset = env.cmd(put).envs(&slow).spawn();
+    let temp = copy_under_way(&env, &mut reset, Entry::is_reset_temp, "the reset");
+    reset.kill();
+    // … which `db resume` takes up, slowly (it holds the copy's claim),
+    // while the next put comes.
+    let resume = env.cmd(["db", "resume", "--json"]).envs(&slow).spawn();
+    wait_until("db resume to take up the reset's copy", Duration::from_secs(30), || env.claimed(&temp));
+    let out = env.cmd(put).run();
+    assert_eq!(out.code, 0, "the put waits for the resume, then resets:\n{}", out.dump());
+    let out = out.json();
     assert_eq!(s(&out, "id"), s(&first, "id"));
-    let (code, _, stderr) = finish(resume);
-    assert_eq!(code, 0, "{stderr}");
+    resume.finish().ok();
     assert_same(&want, Path::new(&s(&out, "path")), false, "the branch");
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<Vec<_>>(), vec!["acme/src", "acme/src@pr-1"]);
-    ok(&env, &["db", "gc"], &[]);
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    env.cmd(["db", "gc"]).run().ok();
+    assert_no_strays(&env, "at the end");
 }
 
 #[test]
@@ -807,18 +730,17 @@ fn a_background_copy_whose_fork_is_deleted_before_it_starts_leaves_no_failure_no
     // The process that started the background copy still holds the claim
     // (as `db fork --detach` does until the copy takes over) …
     let claim = env.hold_claim(&id);
-    let child = spawn(&env, &["db", "resume", "--background", "local/bg"], &[]);
-    std::thread::sleep(Duration::from_millis(300));
+    let tries = OpenWatch::new(&env.claim_path(&id));
+    let child = env.cmd(["db", "resume", "--background", "local/bg"]).spawn();
+    // It has found the fork and tries for the claim …
+    tries.wait_opened(Duration::from_secs(30));
     // … and the fork is deleted before the copy gets to it.
-    let path = env.home.join("registry.toml");
-    let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    reg["databases"].as_array_mut().unwrap().retain(|e| e["id"].as_str() != Some(id.as_str()));
-    std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+    env.remove_entry(&id);
     drop(claim);
-    let (code, _, stderr) = finish(child);
+    let Run { code, stderr, .. } = child.finish();
     assert_eq!(code, 3, "{stderr}");
-    ok(&env, &["db", "gc"], &[]);
+    env.cmd(["db", "gc"]).run().ok();
     let notes: Vec<String> = env.database_files().into_iter().filter(|f| f.ends_with(".failed")).collect();
     assert!(notes.is_empty(), "nothing failed, yet a note was left for a `db wait` that will never come: {notes:?}");
-    assert!(stray_files(&env).is_empty(), "{:?}", stray_files(&env));
+    assert_no_strays(&env, "at the end");
 }

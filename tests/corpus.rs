@@ -3,11 +3,11 @@
 //! temp dir (with any -wal/-shm/-journal beside it; the originals are never
 //! opened), forked schema-only, and compared with its copy. Each known file
 //! has an expected outcome below, so a regression fails its test. Without
-//! the folder the tests print a note and pass.
+//! the folder (or a listed file) a test cannot do its job: it says so
+//! loudly, and fails under `CI=true` (CI clones beside `shared/`).
 
 mod common;
 
-use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -35,16 +35,13 @@ enum ShadowSql {
     MayDiffer,
 }
 
+/// The corpus folder, or None (after [`skip_or_fail`]) when it is missing.
 fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("SQLFORK_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("note: corpus folder {} does not exist; skipping corpus tests", dir.display());
-        None
-    }
+    let why = format!("the corpus folder {} does not exist (set SQLFORK_CORPUS to it)", dir.display());
+    require(dir.is_dir(), &why).then_some(dir)
 }
 
 const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
@@ -186,8 +183,7 @@ fn check_for_app(path: &Path) -> String {
 fn run_case(file: &str, expect: Expect) {
     let Some(dir) = corpus_dir() else { return };
     let original = dir.join(file);
-    if !original.exists() {
-        eprintln!("note: {} is not in the corpus folder {}; skipping", file, dir.display());
+    if !require(original.exists(), &format!("{file} is not in the corpus folder {}", dir.display())) {
         return;
     }
     check_file(&original, &expect);

@@ -26,15 +26,11 @@
 
 mod common;
 
-use common::crash::*;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const T0: &str = "2026-01-01T00:00:00Z";
-const T_LATER: &str = "2026-01-01T02:00:00Z";
 
 /// A schema of a few hundred objects: replaying it takes long enough to be
 /// interrupted. A few rows too, which a schema-only fork must not copy.
@@ -83,35 +79,9 @@ const DATA_SQL: &str = "
 fn data_source(env: &Env, name: &str, wal: bool) -> PathBuf {
     let p = env.db(name, DATA_SQL);
     if wal {
-        exec_sql(&p, "PRAGMA journal_mode = WAL;");
+        exec(&p, "PRAGMA journal_mode = WAL;");
     }
     p
-}
-
-fn exec_sql(path: &Path, sql: &str) {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()));
-}
-
-fn count(path: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()))
-}
-
-fn json(stdout: &str, what: &str) -> serde_json::Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}): {stdout}"))
-}
-
-/// Run to the end and insist on exit 0.
-fn ok(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> String {
-    let (code, stdout, stderr) = run_vars(env, args, vars);
-    assert_eq!(code, 0, "sqlfork {} failed (exit {code}):\n{stdout}\n{stderr}", args.join(" "));
-    stdout
-}
-
-fn assert_no_strays(env: &Env, what: &str) {
-    let strays = stray_files(env);
-    assert!(strays.is_empty(), "{what}: files no entry owns: {strays:?}");
 }
 
 /// Outcomes of the kill points of one scenario, for the log.
@@ -163,7 +133,7 @@ impl ForkScenario<'_> {
     fn kill_point(&self, rng: &mut Rng, dst: &str, delay: Duration, tally: &mut Tally) {
         let addr = format!("crash/{dst}");
         let vars = self.vars();
-        let running = kill_after(spawn(self.env, &self.args(&addr), &vars), delay);
+        let running = self.env.cmd(self.args(&addr)).envs(&vars).spawn().kill_after(delay);
         let what = format!("fork killed after {delay:?}");
         let state = self.state_after_kill(&addr, &what);
         tally.add(if running { state } else { "finished-before-kill" });
@@ -172,25 +142,25 @@ impl ForkScenario<'_> {
             Some(e) if e.healthy => {}
             Some(_) => {
                 let how = *rng.pick(&RECOVERIES);
-                let out = match how {
-                    "resume" => ok(self.env, &["db", "resume", &addr, "--json"], &[]),
-                    "resume-all" => ok(self.env, &["db", "resume", "--json"], &[]),
-                    "wait" => ok(self.env, &["db", "wait", &addr, "--timeout", "120s", "--json"], &[]),
-                    _ => ok(self.env, &self.args(&addr).iter().copied().chain(["--json"]).collect::<Vec<_>>(), &[]),
+                let run = match how {
+                    "resume" => self.env.cmd(["db", "resume", &addr, "--json"]).run(),
+                    "resume-all" => self.env.cmd(["db", "resume", "--json"]).run(),
+                    "wait" => self.env.cmd(["db", "wait", &addr, "--timeout", "120s", "--json"]).run(),
+                    _ => self.env.cmd(self.args(&addr)).arg("--json").run(),
                 };
-                json(&out, how);
+                run.ok().json();
             }
             // Killed before its entry was written: the same fork again
             // makes it (and tidies what the killed one left).
             None => {
-                ok(self.env, &self.args(&addr), &[]);
+                self.env.cmd(self.args(&addr)).run().ok();
             }
         }
         let e = entries(self.env).into_iter().find(|e| e.address == addr).expect("the fork exists after recovery");
         assert!(e.healthy, "{what}: {addr} still provisioning after recovery");
         assert_same(&self.want, &e.path, self.schema_only, &what);
         assert_no_strays(self.env, &what);
-        ok(self.env, &["db", "delete", &addr, "--yes"], &[]);
+        self.env.cmd(["db", "delete", &addr, "--yes"]).run().ok();
         assert_no_strays(self.env, &format!("{what}, then deleted"));
     }
 
@@ -200,7 +170,7 @@ impl ForkScenario<'_> {
         for e in &all {
             if e.healthy {
                 assert!(e.path.is_file(), "{what}: healthy {} has no file", e.address);
-                integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
+                sound(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
             }
         }
         let Some(e) = all.iter().find(|e| e.address == addr) else { return "before-entry" };
@@ -244,11 +214,10 @@ impl ForkScenario<'_> {
 /// Time a fork into `crash/timing`, check it, delete it.
 fn timed_fork(s: &ForkScenario<'_>) -> Duration {
     let vars = s.vars();
-    let ((code, stdout, stderr), took) = time(|| run_vars(s.env, &s.args("crash/timing"), &vars));
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let took = s.env.cmd(s.args("crash/timing")).envs(&vars).run().ok().took;
     let e = entries(s.env).into_iter().find(|e| e.address == "crash/timing").unwrap();
     assert_same(&s.want, &e.path, s.schema_only, "uninterrupted fork");
-    ok(s.env, &["db", "delete", "crash/timing", "--yes"], &[]);
+    s.env.cmd(["db", "delete", "crash/timing", "--yes"]).run().ok();
     took
 }
 
@@ -382,39 +351,24 @@ fn run_workers(env: &Env, work: &[Vec<Op>], kill_at: Option<Duration>) -> Vec<Ve
         .enumerate()
         .map(|(w, ops)| {
             let pids = pids.clone();
-            let mut cmd_base = env.std_cmd();
-            cmd_base.stdin(std::process::Stdio::null());
-            let program = cmd_base.get_program().to_owned();
-            let envs: Vec<_> = cmd_base.get_envs().map(|(k, v)| (k.to_owned(), v.map(|v| v.to_owned()))).collect();
-            let dir = cmd_base.get_current_dir().unwrap().to_owned();
+            let base = env.cmd::<&str>([]);
             std::thread::spawn(move || {
                 let mut codes = Vec::new();
                 for op in ops {
-                    let mut child = {
+                    let child = {
                         let mut p = pids.lock().unwrap();
                         if p.stop {
                             break;
                         }
-                        let mut cmd = std::process::Command::new(&program);
-                        cmd.env_clear().current_dir(&dir).args(op.args()).stdin(std::process::Stdio::null());
-                        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
-                        for (k, v) in &envs {
-                            if let Some(v) = v {
-                                cmd.env(k, v);
-                            }
-                        }
-                        let child = cmd.spawn().expect("spawn");
+                        let child = base.clone().args(op.args()).spawn();
                         p.running[w] = Some(child.id());
                         child
                     };
-                    let mut err = String::new();
-                    use std::io::Read;
-                    child.stderr.take().unwrap().read_to_string(&mut err).ok();
-                    let status = child.wait().unwrap();
+                    let run = child.finish();
                     pids.lock().unwrap().running[w] = None;
-                    codes.push(status.code());
-                    if status.code().is_some_and(|c| c != 0) {
-                        eprintln!("worker {w}: sqlfork {} failed: {err}", op.args().join(" "));
+                    codes.push((run.signal.is_none()).then_some(run.code));
+                    if run.code > 0 {
+                        eprintln!("worker {w}: failed\n{}", run.dump());
                     }
                 }
                 codes
@@ -476,7 +430,7 @@ fn check_against_model(env: &Env, round: usize, work: &[Vec<Op>], codes: &[Vec<O
     assert!(extra.is_empty(), "{what}: entries that should not exist: {extra:?}");
     for e in all.iter().filter(|e| e.healthy) {
         assert!(e.path.is_file(), "{what}: healthy {} has no file", e.address);
-        integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
+        sound(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
     }
     killed
 }
@@ -504,7 +458,7 @@ fn registry_writes_killed_anywhere_lose_nothing_and_leave_nothing_stray() {
         let what = format!("round {round}, killed after {at:?}");
         killed += check_against_model(&env, round, &work, &codes, &what);
         // Provisioning forks finish; the next create and delete tidy up.
-        ok(&env, &["db", "resume"], &[]);
+        env.cmd(["db", "resume"]).run().ok();
         for e in entries(&env) {
             assert!(e.healthy, "{what}: db resume left {} provisioning", e.address);
             if e.address.contains("-f") {
@@ -512,8 +466,8 @@ fn registry_writes_killed_anywhere_lose_nothing_and_leave_nothing_stray() {
             }
         }
         let next = format!("crash/after-{round}");
-        ok(&env, &["db", "create", &next], &[]);
-        ok(&env, &["db", "delete", &next, "--yes"], &[]);
+        env.cmd(["db", "create", &next]).run().ok();
+        env.cmd(["db", "delete", &next, "--yes"]).run().ok();
         assert_no_strays(&env, &what);
     }
     eprintln!(
@@ -533,15 +487,15 @@ fn branch_reset_killed_anywhere_keeps_a_sound_branch_and_the_next_put_finishes()
     let env = Env::new();
     let parent = data_source(&env, "parent.db", false);
     let want = image(&parent);
-    ok(&env, &["db", "import", "acme/parent", parent.to_str().unwrap()], &[]);
+    env.cmd(["db", "import", "acme/parent", parent.to_str().unwrap()]).run().ok();
     let vars = [("SQLFORK_TEST_CHUNK_PAGES", "4"), ("SQLFORK_TEST_DELAY_MS", "2")];
     let addr = "acme/parent@pr-1";
     let put = ["branch", "put", addr, "--with-data", "--json"];
-    let first = json(&ok(&env, &put, &vars), "first put");
+    let first = env.cmd(put).envs(&vars).run().ok().json();
     let mut id = first["id"].as_str().unwrap().to_string();
     let mut path = PathBuf::from(first["path"].as_str().unwrap());
-    exec_sql(&path, MARK);
-    let (_, full) = time(|| ok(&env, &put, &vars));
+    exec(&path, MARK);
+    let full = env.cmd(put).envs(&vars).run().ok().took;
     assert_same(&want, &path, false, "uninterrupted reset");
 
     let mut rng = Rng::new("branch reset");
@@ -554,16 +508,16 @@ fn branch_reset_killed_anywhere_keeps_a_sound_branch_and_the_next_put_finishes()
         let with_data = rng.chance(0.75);
         let first_put = rng.chance(0.2);
         if first_put {
-            ok(&env, &["branch", "delete", addr, "--yes"], &[]);
-        } else if count(&path, "SELECT count(*) FROM tags WHERE item = -1") == 0 {
-            exec_sql(&path, MARK);
+            env.cmd(["branch", "delete", addr, "--yes"]).run().ok();
+        } else if int(&path, "SELECT count(*) FROM tags WHERE item = -1") == 0 {
+            exec(&path, MARK);
         }
         let mut args = vec!["branch", "put", addr];
         if with_data {
             args.push("--with-data");
         }
         let what = format!("put {i} (data {with_data}, first {first_put}) killed after {delay:?}");
-        let running = kill_after(spawn(&env, &args, &vars), delay);
+        let running = env.cmd(&args).envs(&vars).spawn().kill_after(delay);
 
         let all = entries(&env);
         let branch = all.iter().find(|e| e.address == addr);
@@ -579,14 +533,14 @@ fn branch_reset_killed_anywhere_keeps_a_sound_branch_and_the_next_put_finishes()
             Some(b) => {
                 // A branch that is healthy is whole: the old one (marked)
                 // or the new one, equal to the parent.
-                integrity_ok(&b.path).unwrap_or_else(|e| panic!("{what}: {e}"));
+                sound(&b.path).unwrap_or_else(|e| panic!("{what}: {e}"));
                 if first_put {
                     assert_same(&want, &b.path, !with_data, &what);
                     "first-put-done"
                 } else {
                     assert_eq!(b.id, id, "{what}: same id");
                     assert_eq!(b.path, path, "{what}: same path");
-                    if count(&b.path, "SELECT count(*) FROM tags WHERE item = -1") == 1 {
+                    if int(&b.path, "SELECT count(*) FROM tags WHERE item = -1") == 1 {
                         if all.iter().any(|e| e.is_reset_temp()) {
                             "reset-in-progress"
                         } else {
@@ -601,12 +555,12 @@ fn branch_reset_killed_anywhere_keeps_a_sound_branch_and_the_next_put_finishes()
         };
         tally.add(if running { state } else { "finished-before-kill" });
         for e in all.iter().filter(|e| e.healthy && !e.is_reset_temp()) {
-            integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
+            sound(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
         }
 
         // The next put finishes the job: the parent's state, same id and
         // path, no hidden reset copy, no stray file.
-        let out = json(&ok(&env, &["branch", "put", addr, "--with-data", "--json"], &[]), &what);
+        let out = env.cmd(["branch", "put", addr, "--with-data", "--json"]).run().ok().json();
         let b = PathBuf::from(out["path"].as_str().unwrap());
         assert_same(&want, &b, false, &format!("{what}, then put again"));
         if !first_put {
@@ -646,14 +600,14 @@ fn gc_killed_anywhere_never_leaves_an_entry_without_its_file_and_the_next_gc_tid
     let env = Env::new();
     env.db("small.db", "CREATE TABLE t(id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b');");
     let legacy = env.db("legacy.db", "CREATE TABLE l(x);");
-    ok(&env, &["db", "import", "acme/src", "./small.db"], &[]);
-    ok(&env, &["db", "import", "acme/legacy", legacy.to_str().unwrap()], &[]);
+    env.cmd(["db", "import", "acme/src", "./small.db"]).run().ok();
+    env.cmd(["db", "import", "acme/legacy", legacy.to_str().unwrap()]).run().ok();
     let legacy_bytes = file_bytes(&legacy);
     exp_set_expiry(&env, "acme/legacy");
     let at = |t: &'static str| [("SQLFORK_NOW", t)];
     // What stays: not expired, or not owned.
-    ok(&env, &["db", "create", "acme/keep-1", "--ttl", "7d"], &at(T0));
-    ok(&env, &["db", "fork", "acme/src", "keep-2"], &at(T0));
+    env.cmd(["db", "create", "acme/keep-1", "--ttl", "7d"]).envs(&at(T0)).run().ok();
+    env.cmd(["db", "fork", "acme/src", "keep-2"]).envs(&at(T0)).run().ok();
     let keep: BTreeSet<String> =
         ["acme/keep-1", "acme/keep-2", "acme/legacy", "acme/src"].iter().map(|s| s.to_string()).collect();
 
@@ -669,18 +623,19 @@ fn gc_killed_anywhere_never_leaves_an_entry_without_its_file_and_the_next_gc_tid
                 vec!["db", "fork", "acme/src", c.as_str(), "--with-data", "--ttl", "1h"],
                 vec!["branch", "put", b2.as_str(), "--ttl", "1h"],
             ] {
-                children.push((args.join(" "), spawn(&env, &args, &at(T0))));
+                children.push((args.join(" "), env.cmd(&args).envs(&at(T0)).spawn()));
             }
         }
         for (what, c) in children {
-            let (code, _, stderr) = finish(c);
+            let Run { code, stderr, .. } = c.finish();
             assert_eq!(code, 0, "{what}: {stderr}");
         }
     };
     let gc_vars = [("SQLFORK_NOW", T_LATER), ("SQLFORK_TEST_DELAY_MS", "5")];
     populate(0);
-    let (out, full) = time(|| ok(&env, &["db", "gc", "--json"], &gc_vars));
-    assert_eq!(json(&out, "gc")["deleted"].as_array().unwrap().len(), 16);
+    let gc = env.cmd(["db", "gc", "--json"]).envs(&gc_vars).run().ok();
+    let full = gc.took;
+    assert_eq!(gc.json()["deleted"].as_array().unwrap().len(), 16);
     assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<BTreeSet<_>>(), keep);
     assert_no_strays(&env, "uninterrupted gc");
 
@@ -692,12 +647,12 @@ fn gc_killed_anywhere_never_leaves_an_entry_without_its_file_and_the_next_gc_tid
         let round = i + 1;
         populate(round);
         let what = format!("gc {round} killed after {delay:?}");
-        let running = kill_after(spawn(&env, &["db", "gc"], &gc_vars), delay);
+        let running = env.cmd(["db", "gc"]).envs(&gc_vars).spawn().kill_after(delay);
         let all = entries(&env);
         for e in &all {
             assert!(e.healthy, "{what}: {} is {e:?}", e.address);
             assert!(e.path.is_file(), "{what}: {} lost its file", e.address);
-            integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
+            sound(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
         }
         let have: BTreeSet<String> = all.iter().map(|e| e.address.clone()).collect();
         assert!(have.is_superset(&keep), "{what}: gc removed something that had not expired");
@@ -712,7 +667,7 @@ fn gc_killed_anywhere_never_leaves_an_entry_without_its_file_and_the_next_gc_tid
             (true, ..) => "entries-gone-files-half-removed",
         });
         // The next gc finishes the job and tidies what the killed one left.
-        ok(&env, &["db", "gc"], &gc_vars[..1]);
+        env.cmd(["db", "gc"]).envs(&gc_vars[..1]).run().ok();
         assert_eq!(entries(&env).into_iter().map(|e| e.address).collect::<BTreeSet<_>>(), keep, "{what}");
         assert_no_strays(&env, &what);
         assert_eq!(file_bytes(&legacy), legacy_bytes, "{what}: an imported file is never touched");
@@ -725,5 +680,5 @@ fn gc_killed_anywhere_never_leaves_an_entry_without_its_file_and_the_next_gc_tid
 /// must keep it because it is not owned.
 fn exp_set_expiry(env: &Env, addr: &str) {
     let (ns, slug) = addr.split_once('/').unwrap();
-    common::exp::set_entry_field(env, ns, slug, None, "expires_at", toml::Value::String(T0.into()));
+    env.set_entry_field(ns, slug, None, "expires_at", toml::Value::String(T0.into()));
 }

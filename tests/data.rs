@@ -11,13 +11,11 @@
 
 mod common;
 
-use common::fid::{master_diff, master_set, src_arg};
 use common::*;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,19 +44,6 @@ fn env_for(method: Method, rows_per_page: u64) -> Env {
     let env = Env::new();
     env.config(&format!("copy_method = \"{}\"\nrows_per_page = {rows_per_page}\n", method.name()));
     env
-}
-
-fn ro(path: &Path) -> Connection {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap_or_else(|e| panic!("open {} read-only: {e}", path.display()))
-}
-
-fn scalar<T: rusqlite::types::FromSql>(path: &Path, sql: &str) -> T {
-    ro(path).query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()))
-}
-
-fn quote_name(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Every table's content, independent of sqlfork: for each table in
@@ -103,10 +88,6 @@ fn contents(path: &Path) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn sql_str(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Assert two databases hold the same rows in every table, naming the first
 /// difference.
 fn assert_same_contents(a: &Path, b: &Path) {
@@ -141,72 +122,10 @@ fn assert_fork_equals(src: &Path, fork: &Path) {
     assert_sound(fork);
 }
 
-/// Run `sql` on `path` and return every row as quoted values.
-fn query(path: &Path, sql: &str) -> Vec<Vec<String>> {
-    let conn = ro(path);
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql} on {}: {e}", path.display()));
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        (0..n)
-            .map(|i| {
-                Ok(match r.get::<_, rusqlite::types::Value>(i)? {
-                    rusqlite::types::Value::Null => "NULL".to_string(),
-                    rusqlite::types::Value::Integer(v) => v.to_string(),
-                    rusqlite::types::Value::Real(v) => format!("{v:?}"),
-                    rusqlite::types::Value::Text(v) => format!("'{v}'"),
-                    rusqlite::types::Value::Blob(v) => format!("x{v:02x?}"),
-                })
-            })
-            .collect()
-    })
-    .unwrap()
-    .map(|r| r.unwrap())
-    .collect()
-}
-
 /// Rows a data fork should report copying: every row of every table that
 /// is neither SQLite's own nor virtual (shadow tables count).
 fn expected_rows(path: &Path) -> u64 {
     contents(path).iter().filter(|(t, _)| !t.to_lowercase().starts_with("sqlite_")).map(|(_, r)| r.len() as u64).sum()
-}
-
-/// Poll `f` every 10 ms until it is true; panic after `timeout`.
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The registry entry at `ns/slug`, if any.
-fn entry_at(env: &Env, ns: &str, slug: &str) -> Option<toml::Value> {
-    env.registry().get("databases").and_then(|d| d.as_array()).and_then(|a| {
-        a.iter()
-            .find(|e| e.get("namespace").and_then(|v| v.as_str()) == Some(ns) && e["slug"].as_str() == Some(slug))
-            .cloned()
-    })
-}
-
-/// Spawn `sqlfork ARGS` with extra environment, output piped.
-fn spawn(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Child {
-    let mut cmd = env.std_cmd();
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("spawn sqlfork")
-}
-
-/// Wait for a spawned child and collect what it did.
-fn finish_child(child: Child, args: &[&str]) -> Run {
-    let out = child.wait_with_output().expect("wait for sqlfork");
-    Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// Slow-copy knobs: a sleep of `delay_ms` after every committed chunk (of
@@ -219,20 +138,8 @@ fn slow(delay_ms: u64, chunk_pages: u64) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn run_env(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Run {
-    env.run_with(args, |c| {
-        for (k, v) in vars {
-            c.env(k, v);
-        }
-    })
-}
-
 fn json_path(v: &Value) -> PathBuf {
     PathBuf::from(v["path"].as_str().unwrap_or_else(|| panic!("no path in {v:#}")))
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display())).len()
 }
 
 // ===========================================================================
@@ -397,10 +304,10 @@ fn rich_fork(method: Method, wal: bool) {
     });
     assert_rich_source(&src);
     assert_eq!(settings(&src).iter().find(|(k, _)| k == "journal_mode").unwrap().1.contains("wal"), wal);
-    let src_tree = common::fid::tree_snapshot(env.dir.path(), &[&env.home]);
+    let src_tree = tree_snapshot(env.dir.path(), &[&env.home]);
 
     let started = Instant::now();
-    let run = run_env(&env, &["db", "fork", &src_arg(&env, &src), "copy", "--with-data", "--json"], &[]).ok();
+    let run = env.cmd(["db", "fork", &src_arg(&env, &src), "copy", "--with-data", "--json"]).run().ok();
     let wall = started.elapsed();
     let out = run.json();
     let fork = json_path(&out);
@@ -430,9 +337,9 @@ fn rich_fork(method: Method, wal: bool) {
     // The source is untouched (no -journal, -wal or -shm left by the fork,
     // no byte changed).
     drop(wal_holder);
-    let after = common::fid::tree_snapshot(env.dir.path(), &[&env.home]);
+    let after = tree_snapshot(env.dir.path(), &[&env.home]);
     if !wal {
-        let diff = common::fid::snapshot_diff(&src_tree, &after);
+        let diff = snapshot_diff(&src_tree, &after);
         assert!(diff.is_empty(), "the source directory changed: {diff:?}");
     }
 
@@ -519,19 +426,13 @@ enum Moment {
     Done(u64),
 }
 
-/// `<id>.copy.json`, the copy state beside an interrupted fork.
-fn copy_state(env: &Env, id: &str) -> Option<Value> {
-    let text = std::fs::read_to_string(env.home.join("databases").join(format!("{id}.copy.json"))).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
 /// How far the copy state says the copy is: synced pages, or rows.
 fn state_done(env: &Env, id: &str, method: Method) -> u64 {
     let key = match method {
         Method::Pages => "pages_done",
         Method::Rows => "rows_done",
     };
-    copy_state(env, id).and_then(|s| s[key].as_u64()).unwrap_or(0)
+    env.copy_state(id).and_then(|s| s[key].as_u64()).unwrap_or(0)
 }
 
 /// The first progress line on stderr (`LABEL: D/T unit (P%)…`), as (D, T).
@@ -547,29 +448,18 @@ fn first_progress(stderr: &str) -> Option<(u64, u64)> {
 /// Kill `child` with `signal` at `moment` of a copy into `ns/slug`; the
 /// child must still be running then, and must die of that signal. Returns
 /// the entry's id.
-fn interrupt_at(
-    env: &Env,
-    mut child: Child,
-    ns: &str,
-    slug: &str,
-    method: Method,
-    moment: Moment,
-    signal: i32,
-) -> String {
-    wait_until("the fork's registry entry", Duration::from_secs(10), || entry_at(env, ns, slug).is_some());
-    let id = entry_at(env, ns, slug).unwrap()["id"].as_str().unwrap().to_string();
+fn interrupt_at(env: &Env, mut child: Bg, ns: &str, slug: &str, method: Method, moment: Moment, signal: i32) -> String {
+    wait_until("the fork's registry entry", Duration::from_secs(10), || env.entry_at(ns, slug).is_some());
+    let id = env.entry_at(ns, slug).unwrap()["id"].as_str().unwrap().to_string();
     match moment {
         Moment::After(d) => std::thread::sleep(d),
         Moment::Done(n) => wait_until(&format!("{n} {} copied", method.name()), Duration::from_secs(20), || {
             state_done(env, &id, method) >= n
         }),
     }
-    assert!(child.try_wait().unwrap().is_none(), "the copy ended before it could be interrupted at {moment:?}");
-    // SAFETY: signalling a child we spawned and have not reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
-    let status = child.wait().unwrap();
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(signal), "the copy died of signal {signal}: {status:?}");
+    assert!(child.signal(signal), "the copy ended before it could be interrupted at {moment:?}");
+    let run = child.finish();
+    assert_eq!(run.signal, Some(signal), "the copy died of signal {signal}\n{}", run.dump());
     id
 }
 
@@ -645,7 +535,7 @@ fn kill_then_finish_source(method: Method, finisher: Finisher, kills: &[(Moment,
     let mut id = String::new();
     for (i, (moment, signal)) in kills.iter().enumerate() {
         let args: &[&str] = if i == 0 { &fork_args } else { &finisher_args };
-        let child = spawn(&env, args, &knobs);
+        let child = env.cmd(args).envs(&knobs).spawn();
         id = interrupt_at(&env, child, "local", "copy", method, *moment, *signal);
         assert_interrupted(&env, "local/copy");
         assert_eq!(file_bytes(&src), src_bytes, "the source changed");
@@ -657,7 +547,7 @@ fn kill_then_finish_source(method: Method, finisher: Finisher, kills: &[(Moment,
 
     let mut args = finisher_args.clone();
     args.push("--json");
-    let run = run_env(&env, &args, &[("SQLFORK_PROGRESS_INTERVAL", "0".into())]).ok();
+    let run = env.cmd(&args).env("SQLFORK_PROGRESS_INTERVAL", "0").run().ok();
     let out = run.json();
     let entry = match finisher {
         Finisher::ResumeAll => {
@@ -674,7 +564,7 @@ fn kill_then_finish_source(method: Method, finisher: Finisher, kills: &[(Moment,
     if matches!(finisher, Finisher::Fork | Finisher::ResumeOne) {
         assert_eq!(entry["resumed"], true, "{entry:#}");
     }
-    assert_eq!(entry_at(&env, "local", "copy").unwrap()["status"].as_str(), Some("healthy"));
+    assert_eq!(env.entry_at("local", "copy").unwrap()["status"].as_str(), Some("healthy"));
     // The finisher continued where the copy stopped: its first progress
     // line starts from the synced pages (pages) or the committed rows.
     if resumable > 0 {
@@ -755,7 +645,7 @@ fn pages_wal_source_without_a_snapshot_written_after_the_kill_starts_over() {
     let sql = MEDIUM_SQL.replace("PRAGMA user_version = 9;", "PRAGMA user_version = 9; PRAGMA journal_mode = WAL;");
     let src = env.db("src.db", &sql);
     assert!(!env.path("src.db-wal").exists());
-    let child = spawn(&env, &["db", "fork", "./src.db", "copy", "--with-data"], &slow(15, 2));
+    let child = env.cmd(["db", "fork", "./src.db", "copy", "--with-data"]).envs(&slow(15, 2)).spawn();
     let id = interrupt_at(&env, child, "local", "copy", Method::Pages, Moment::Done(32), SIGKILL);
     let resumable = state_done(&env, &id, Method::Pages);
     // A write that stays in the WAL (the connection stays open, no
@@ -767,8 +657,7 @@ fn pages_wal_source_without_a_snapshot_written_after_the_kill_starts_over() {
              UPDATE child SET payload = 'written after the kill' WHERE id = (SELECT min(id) FROM child);",
         )
         .unwrap();
-    let run =
-        run_env(&env, &["db", "resume", "local/copy", "--json"], &[("SQLFORK_PROGRESS_INTERVAL", "0".into())]).ok();
+    let run = env.cmd(["db", "resume", "local/copy", "--json"]).env("SQLFORK_PROGRESS_INTERVAL", "0").run().ok();
     let (done, _) = first_progress(&run.stderr).expect("progress");
     assert_ne!(done, resumable, "a fresh copy's first line is its first chunk, not the killed copy's pages");
     let out = run.json();
@@ -809,9 +698,9 @@ fn resume_all_finishes_every_interrupted_fork() {
     let one = env.db("one.db", MEDIUM_SQL);
     let two = env.db("two.db", RICH_SQL);
     let knobs = slow(15, 2);
-    let a = spawn(&env, &["db", "fork", "./one.db", "acme/one", "--with-data"], &knobs);
+    let a = env.cmd(["db", "fork", "./one.db", "acme/one", "--with-data"]).envs(&knobs).spawn();
     interrupt_at(&env, a, "acme", "one", Method::Pages, Moment::Done(32), SIGKILL);
-    let b = spawn(&env, &["db", "fork", "./two.db", "acme/two", "--with-data"], &knobs);
+    let b = env.cmd(["db", "fork", "./two.db", "acme/two", "--with-data"]).envs(&knobs).spawn();
     interrupt_at(&env, b, "acme", "two", Method::Pages, Moment::After(Duration::from_millis(50)), SIGKILL);
     // A healthy fork beside them is left alone.
     env.run(&["db", "fork", "./one.db", "acme/done", "--with-data"]).ok();
@@ -944,11 +833,12 @@ fn live_wal_writer(method: Method) {
     let before = writer.commits();
     let mut knobs = slow(20, 2);
     knobs.push(("SQLFORK_TRACE", "1".into()));
-    let run = run_env(&env, &["db", "fork", "./live.db", "live", "--with-data", "--json"], &knobs).ok();
+    let run = env.cmd(["db", "fork", "./live.db", "live", "--with-data", "--json"]).envs(&knobs).run().ok();
     let after = writer.commits();
     // A WAL source never makes the page copy start over as a row copy.
     assert!(!run.stderr.contains("copying rows instead"), "the copy fell back to rows\n{}", run.stderr);
-    std::thread::sleep(Duration::from_millis(50));
+    // The writer goes on committing once the fork is done.
+    wait_until("the writer's commits after the fork", Duration::from_secs(10), || writer.commits() >= after + 5);
     let report = writer.stop();
     assert!(report.errors.is_empty(), "the writer failed while the fork ran: {:?}", report.errors);
     assert!(after - before >= 20, "the writer committed only {} times during the fork", after - before);
@@ -993,9 +883,9 @@ fn wal_writer_starting_mid_copy(method: Method) {
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(|r| r.unwrap()).collect()
     };
     let args = ["db", "fork", "./live.db", "live", "--with-data", "--json"];
-    let child = spawn(&env, &args, &slow(20, 2));
+    let child = env.cmd(args).envs(&slow(20, 2)).spawn();
     wait_until("the copy under way", Duration::from_secs(10), || {
-        entry_at(&env, "local", "live")
+        env.entry_at("local", "live")
             .is_some_and(|e| std::fs::metadata(e["path"].as_str().unwrap()).is_ok_and(|m| m.len() > 0))
     });
     // Commit k sets v to k (same length as before: an in-place update) in
@@ -1007,7 +897,7 @@ fn wal_writer_starting_mid_copy(method: Method) {
         conn.execute("UPDATE b SET v = ?1 WHERE id = ?2", rusqlite::params![v, id])?;
         Ok(())
     });
-    let run = finish_child(child, &args).ok();
+    let run = child.finish().ok();
     let during = writer.commits();
     let report = writer.stop();
     assert!(report.errors.is_empty(), "the writer failed while the fork ran: {:?}", report.errors);
@@ -1071,14 +961,14 @@ const FAMILY_SQL: &str = "
 fn rollback_source_changed_mid_copy_prunes_the_orphan_rows() {
     let env = env_for(Method::Rows, 5);
     let src = env.db("family.db", FAMILY_SQL);
-    let child = spawn(&env, &["db", "fork", "./family.db", "fam", "--with-data", "--json"], &slow(15, 2));
-    wait_until("the entry", Duration::from_secs(10), || entry_at(&env, "local", "fam").is_some());
-    let id = entry_at(&env, "local", "fam").unwrap()["id"].as_str().unwrap().to_string();
+    let child = env.cmd(["db", "fork", "./family.db", "fam", "--with-data", "--json"]).envs(&slow(15, 2)).spawn();
+    wait_until("the entry", Duration::from_secs(10), || env.entry_at("local", "fam").is_some());
+    let id = env.entry_at("local", "fam").unwrap()["id"].as_str().unwrap().to_string();
     // Once the copy is in the child table (the parent table is done), add
     // a parent the copy has passed and a child pointing at it, which the
     // copy will still reach.
     wait_until("the copy to reach table child", Duration::from_secs(20), || {
-        copy_state(&env, &id).is_some_and(|s| s["table"] == "child")
+        env.copy_state(&id).is_some_and(|s| s["table"] == "child")
     });
     let conn = Connection::open(&src).unwrap();
     conn.busy_timeout(Duration::from_secs(2)).unwrap();
@@ -1090,7 +980,7 @@ fn rollback_source_changed_mid_copy_prunes_the_orphan_rows() {
     )
     .expect("a writer gets the rollback-journal source between two page reads");
     drop(conn);
-    let run = finish_child(child, &["db", "fork", "./family.db", "fam", "--with-data", "--json"]).ok();
+    let run = child.finish().ok();
     let out = run.json();
     assert_eq!(out["copy"]["exact"], false, "{out:#}");
     assert!(out["copy"]["orphansPruned"].as_u64().unwrap() >= 1, "{out:#}");
@@ -1115,7 +1005,7 @@ fn pages_copy_of_a_rollback_source_changed_mid_copy_falls_back_to_rows() {
     });
     let mut knobs = slow(15, 2);
     knobs.push(("SQLFORK_TRACE", "1".into()));
-    let run = run_env(&env, &["db", "fork", "./family.db", "fam", "--with-data", "--json"], &knobs).ok();
+    let run = env.cmd(["db", "fork", "./family.db", "fam", "--with-data", "--json"]).envs(&knobs).run().ok();
     let report = writer.stop();
     assert!(report.errors.is_empty(), "the writer failed while the fork ran: {:?}", report.errors);
     let run = run.stderr_has("copying rows instead");
@@ -1147,37 +1037,14 @@ const BIG_SQL: &str = "
 /// (32 KiB) and SIGXFSZ ignored, so writes past the limit fail with EFBIG
 /// the way they fail with ENOSPC on a full disk.
 fn run_size_limited(env: &Env, args: &[&str], vars: &[(&str, String)]) -> Run {
-    let base = env.std_cmd();
-    let mut cmd = std::process::Command::new("sh");
-    cmd.env_clear();
-    for (k, v) in base.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.current_dir(base.get_current_dir().unwrap())
-        .arg("-c")
-        .arg("trap '' XFSZ; ulimit -f 64 || exit 99; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_sqlfork"))
-        .args(args)
-        .stdin(Stdio::null());
-    let out = cmd.output().expect("run sh");
-    Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    env.sh("trap '' XFSZ; ulimit -f 64 || exit 99; exec \"$SQLFORK\" \"$@\"").args(args).envs(vars).run()
 }
 
 fn disk_full(method: Method) {
     let env = env_for(method, 50);
     let src = env.db("big.db", BIG_SQL);
     assert!(file_len(&src) > 300 * 1024);
-    let before = common::fid::tree_snapshot(env.dir.path(), &[&env.home]);
+    let before = tree_snapshot(env.dir.path(), &[&env.home]);
     let run = run_size_limited(&env, &["db", "fork", "./big.db", "full", "--with-data", "--quiet"], &[])
         .code(1)
         .one_line_error()
@@ -1190,8 +1057,8 @@ fn disk_full(method: Method) {
     );
     assert_eq!(env.registry_len(), 0, "no entry left");
     assert_eq!(env.database_files(), Vec::<String>::new(), "no file left in home/databases");
-    let after = common::fid::tree_snapshot(env.dir.path(), &[&env.home]);
-    let diff = common::fid::snapshot_diff(&before, &after);
+    let after = tree_snapshot(env.dir.path(), &[&env.home]);
+    let diff = snapshot_diff(&before, &after);
     assert!(diff.is_empty(), "the source or its directory changed: {diff:?}");
     // Without the limit the same fork works: the limit was the failure.
     let out = env.run(&["db", "fork", "./big.db", "full", "--with-data", "--json"]).ok().json();
@@ -1253,7 +1120,7 @@ fn progress_lines<'a>(stderr: &'a str, label: &str) -> Vec<(u64, u64, String, &'
 fn progress_lines_on_stderr(method: Method) {
     let env = env_for(method, 100);
     let src = env.db("big.db", BIG_SQL);
-    let run = run_env(&env, &["db", "fork", "./big.db", "logged", "--with-data", "--json"], &slow(5, 20)).ok();
+    let run = env.cmd(["db", "fork", "./big.db", "logged", "--with-data", "--json"]).envs(&slow(5, 20)).run().ok();
     // stdout is exactly one JSON document, stderr has the progress.
     let out = run.json();
     assert_eq!(out["status"], "healthy");
@@ -1279,7 +1146,7 @@ fn progress_lines_on_stderr(method: Method) {
     };
     assert_eq!(*total, expect_total, "{last}");
     // Human output: progress still on stderr only, the result on stdout.
-    let run = run_env(&env, &["db", "fork", "./big.db", "logged-2", "--with-data"], &slow(0, 20)).ok();
+    let run = env.cmd(["db", "fork", "./big.db", "logged-2", "--with-data"]).envs(&slow(0, 20)).run().ok();
     assert!(!progress_lines(&run.stderr, "logged-2").is_empty(), "{}", run.stderr);
     assert!(run.stdout.contains("Forked") && !run.stdout.contains(&format!(" {unit} (")), "{}", run.stdout);
     assert!(run.stdout.contains("rows:    2000"), "the result states the rows copied:\n{}", run.stdout);
@@ -1301,53 +1168,27 @@ fn quiet_prints_no_progress() {
     for method in [Method::Pages, Method::Rows] {
         let env = env_for(method, 100);
         env.db("big.db", BIG_SQL);
-        let run = run_env(&env, &["db", "fork", "./big.db", "hush", "--with-data", "--quiet"], &slow(2, 20)).ok();
+        let run = env.cmd(["db", "fork", "./big.db", "hush", "--with-data", "--quiet"]).envs(&slow(2, 20)).run().ok();
         assert_eq!(run.stderr, "", "--quiet prints nothing on stderr ({method:?})");
         assert!(run.stdout.contains("Forked"), "the result is still printed: {}", run.stdout);
-        let run =
-            run_env(&env, &["db", "fork", "./big.db", "hush-2", "--with-data", "--quiet", "--json"], &slow(2, 20)).ok();
+        let run = env
+            .cmd(["db", "fork", "./big.db", "hush-2", "--with-data", "--quiet", "--json"])
+            .envs(&slow(2, 20))
+            .run()
+            .ok();
         assert_eq!(run.stderr, "");
         assert_eq!(run.json()["status"], "healthy");
     }
 }
 
-/// Run `sqlfork ARGS` on a pseudo-terminal through util-linux `script`,
-/// with TERM as given; None when `script` is not installed.
-fn run_on_tty(env: &Env, args: &[&str], term: Option<&str>, vars: &[(&str, String)]) -> Option<String> {
-    let ok = std::process::Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("note: util-linux `script` is not installed; skipping the terminal progress test");
-        return None;
+/// Run `sqlfork ARGS` (slowed down) on a pseudo-terminal with TERM as given.
+fn on_tty(env: &Env, args: &[&str], term: Option<&str>) -> String {
+    let cmd = env.cmd(args).envs(&slow(10, 10));
+    match term {
+        Some(t) => cmd.env("TERM", t),
+        None => cmd.env_remove("TERM"),
     }
-    let base = env.std_cmd();
-    let mut cmd = std::process::Command::new("script");
-    cmd.env_clear();
-    for (k, v) in base.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    if let Some(t) = term {
-        cmd.env("TERM", t);
-    }
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    let mut line = quote(env!("CARGO_BIN_EXE_sqlfork"));
-    for a in args {
-        line.push(' ');
-        line.push_str(&quote(a));
-    }
-    let out = cmd
-        .current_dir(base.get_current_dir().unwrap())
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run script");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "sqlfork on a terminal failed:\n{text}");
-    Some(text)
+    .tty()
 }
 
 /// True when `text` holds an indicatif bar: `[` 30 cells of `=`, `>` or
@@ -1363,22 +1204,17 @@ fn has_bar(text: &str) -> bool {
 fn terminal_shows_a_bar() {
     let env = env_for(Method::Pages, 100);
     env.db("big.db", BIG_SQL);
-    let Some(text) = run_on_tty(&env, &["db", "fork", "./big.db", "tty", "--with-data"], Some("xterm"), &slow(10, 10))
-    else {
-        return;
-    };
+    let text = on_tty(&env, &["db", "fork", "./big.db", "tty", "--with-data"], Some("xterm"));
     assert!(has_bar(&text), "no progress bar on the terminal:\n{text}");
     assert!(text.contains("pages") && text.contains("ETA"), "{text}");
     assert!(progress_lines(&text, "tty").is_empty(), "no log lines on a terminal:\n{text}");
     assert!(text.contains("Forked"), "{text}");
     // --quiet: no bar on a terminal either.
-    let text =
-        run_on_tty(&env, &["db", "fork", "./big.db", "tty-q", "--with-data", "--quiet"], Some("xterm"), &slow(10, 10))
-            .unwrap();
+    let text = on_tty(&env, &["db", "fork", "./big.db", "tty-q", "--with-data", "--quiet"], Some("xterm"));
     assert!(!has_bar(&text) && !text.contains("ETA"), "--quiet on a terminal:\n{text}");
     // A terminal indicatif cannot draw on (TERM unset or dumb) gets lines.
     for term in [None, Some("dumb")] {
-        let text = run_on_tty(&env, &["db", "fork", "./big.db", "dumb", "--with-data"], term, &slow(10, 10)).unwrap();
+        let text = on_tty(&env, &["db", "fork", "./big.db", "dumb", "--with-data"], term);
         assert!(!progress_lines(&text, "dumb").is_empty(), "no progress on a dumb terminal ({term:?}):\n{text}");
         env.run(&["db", "delete", "local/dumb", "--yes"]).ok();
     }
@@ -1388,8 +1224,8 @@ fn show_reports_progress(method: Method) {
     let env = env_for(method, 20);
     env.db("big.db", BIG_SQL);
     let args = ["db", "fork", "./big.db", "watched", "--with-data"];
-    let child = spawn(&env, &args, &slow(15, 4));
-    wait_until("the entry", Duration::from_secs(10), || entry_at(&env, "local", "watched").is_some());
+    let child = env.cmd(args).envs(&slow(15, 4)).spawn();
+    wait_until("the entry", Duration::from_secs(10), || env.entry_at("local", "watched").is_some());
     let (mut json_seen, mut human_seen) = (None, None);
     wait_until("db show to report a percentage", Duration::from_secs(20), || {
         if json_seen.is_none() {
@@ -1414,7 +1250,7 @@ fn show_reports_progress(method: Method) {
         }
         json_seen.is_some() && human_seen.is_some()
     });
-    let run = finish_child(child, &args).ok();
+    let run = child.finish().ok();
     assert!(run.stdout.contains("Forked"), "{}", run.stdout);
     let v = env.run(&["db", "show", "local/watched", "--json"]).ok().json();
     assert_eq!(v["status"], "healthy");
@@ -1440,7 +1276,8 @@ fn detach_then_wait(method: Method) {
     let src = env.db("src.db", MEDIUM_SQL);
     let knobs = slow(20, 2);
     let started = Instant::now();
-    let out = run_env(&env, &["db", "fork", "./src.db", "bg", "--with-data", "--detach", "--json"], &knobs).ok().json();
+    let out =
+        env.cmd(["db", "fork", "./src.db", "bg", "--with-data", "--detach", "--json"]).envs(&knobs).run().ok().json();
     let took = started.elapsed();
     assert_eq!(out["status"], "provisioning", "{out:#}");
     assert_eq!(out["address"], "local/bg");
@@ -1480,7 +1317,7 @@ fn detach_keeps_the_snapshot(method: Method) {
     let writer = Writer::start(&src, Duration::ZERO, Duration::from_millis(2), pair_step);
     wait_until("the writer's first commits", Duration::from_secs(10), || writer.commits() >= 5);
     let before = writer.commits();
-    run_env(&env, &["db", "fork", "./live.db", "bg", "--with-data", "--detach", "--json"], &slow(20, 2)).ok();
+    env.cmd(["db", "fork", "./live.db", "bg", "--with-data", "--detach", "--json"]).envs(&slow(20, 2)).run().ok();
     let returned = writer.commits();
     let v = env.run(&["db", "wait", "local/bg", "--json"]).ok().json();
     let after = writer.commits();
@@ -1512,21 +1349,20 @@ fn wait_times_out_with_exit_5_while_another_process_copies() {
     let env = env_for(Method::Pages, 10);
     let src = env.db("src.db", MEDIUM_SQL);
     let args = ["db", "fork", "./src.db", "slow", "--with-data"];
-    let mut copier = spawn(&env, &args, &slow(100, 2));
-    wait_until("the entry", Duration::from_secs(10), || entry_at(&env, "local", "slow").is_some());
+    let mut copier = env.cmd(args).envs(&slow(100, 2)).spawn();
+    wait_until("the entry", Duration::from_secs(10), || env.entry_at("local", "slow").is_some());
     let started = Instant::now();
     let run = env.run(&["db", "wait", "local/slow", "--timeout", "1s", "--quiet"]).code(5).one_line_error();
     let took = started.elapsed();
     assert!(run.stderr.contains("local/slow") && run.stderr.contains("provisioning"), "{}", run.stderr);
     assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(4), "gave up after {took:?}");
-    assert!(copier.try_wait().unwrap().is_none(), "the copy was still running");
+    assert!(copier.running(), "the copy was still running");
     assert_eq!(env.run(&["db", "show", "local/slow", "--json"]).ok().json()["inFlight"], true);
     // Other errors of db wait keep their own codes.
     env.run(&["db", "wait", "local/slow", "--timeout", "soon"]).code(2).one_line_error();
     env.run(&["db", "wait", "local/nope"]).code(3).one_line_error();
     // Stop the copier; db wait then finishes the copy itself.
-    copier.kill().unwrap();
-    copier.wait().unwrap();
+    assert!(copier.kill(), "the copier was still running");
     let v = env.run(&["db", "wait", "local/slow", "--json"]).ok().json();
     assert_eq!(v["status"], "healthy");
     assert_fork_equals(&src, &json_path(&v));
@@ -1539,13 +1375,13 @@ fn wait_times_out_with_exit_5_while_another_process_copies() {
 fn two_resumes_of_one_fork_one_copies_the_other_refuses() {
     let env = env_for(Method::Pages, 10);
     let src = env.db("src.db", MEDIUM_SQL);
-    let child = spawn(&env, &["db", "fork", "./src.db", "twice", "--with-data"], &slow(15, 2));
+    let child = env.cmd(["db", "fork", "./src.db", "twice", "--with-data"]).envs(&slow(15, 2)).spawn();
     let id = interrupt_at(&env, child, "local", "twice", Method::Pages, Moment::Done(32), SIGKILL);
     assert_interrupted(&env, "local/twice");
 
     let args = ["db", "resume", "local/twice", "--json"];
     let knobs = slow(20, 2);
-    let (a, b) = (spawn(&env, &args, &knobs), spawn(&env, &args, &knobs));
+    let (a, b) = (env.cmd(args).envs(&knobs).spawn(), env.cmd(args).envs(&knobs).spawn());
     wait_until("a resumed copy in flight", Duration::from_secs(10), || {
         env.run(&["db", "show", "local/twice", "--json"]).ok().json()["inFlight"] == true
     });
@@ -1559,9 +1395,9 @@ fn two_resumes_of_one_fork_one_copies_the_other_refuses() {
         .one_line_error()
         .stderr_has("local/twice already exists: another sqlfork process is building it")
         .stderr_has("sqlfork db wait local/twice");
-    let waiter = spawn(&env, &["db", "wait", "local/twice", "--json"], &[]);
+    let waiter = env.cmd(["db", "wait", "local/twice", "--json"]).spawn();
 
-    let runs = [finish_child(a, &args), finish_child(b, &args)];
+    let runs = [a.finish(), b.finish()];
     let winners: Vec<&Run> = runs.iter().filter(|r| r.code == 0).collect();
     let losers: Vec<&Run> = runs.iter().filter(|r| r.code != 0).collect();
     assert_eq!(winners.len(), 1, "exactly one resume copies: {runs:#?}");
@@ -1575,7 +1411,7 @@ fn two_resumes_of_one_fork_one_copies_the_other_refuses() {
     let won = winners[0].json();
     assert_eq!(won["resumed"], true);
     assert_eq!(won["id"], id.as_str());
-    let waited = finish_child(waiter, &["db", "wait", "local/twice"]).ok();
+    let waited = waiter.finish().ok();
     assert_eq!(waited.json()["status"], "healthy");
     assert_fork_equals(&src, &json_path(&won));
     assert_eq!(env.database_files().len(), 1, "{:?}", env.database_files());
@@ -1590,7 +1426,7 @@ fn resume_after_the_source_vanished_removes_the_fork_and_says_so() {
     for method in [Method::Pages, Method::Rows] {
         let env = env_for(method, 10);
         let src = env.db("src.db", MEDIUM_SQL);
-        let child = spawn(&env, &["db", "fork", "./src.db", "gone", "--with-data"], &slow(15, 2));
+        let child = env.cmd(["db", "fork", "./src.db", "gone", "--with-data"]).envs(&slow(15, 2)).spawn();
         interrupt_at(&env, child, "local", "gone", method, Moment::After(Duration::from_millis(200)), SIGKILL);
         std::fs::remove_file(&src).unwrap();
         let run = env.run(&["db", "resume", "local/gone"]).code(1).one_line_error().stderr_has("removed");
@@ -1609,11 +1445,11 @@ fn data_fork_of_a_schema_that_cannot_be_replayed() {
     for method in [Method::Rows, Method::Pages] {
         let env = env_for(method, 10);
         let src = env.db("src.db", "CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('a');");
-        let conn = Connection::open(&src).unwrap();
-        conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-        conn.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE t(x TEXT COLLATE mystery)' WHERE name = 't'", [])
-            .unwrap();
-        drop(conn);
+        rewrite_master(
+            &src,
+            "UPDATE sqlite_master SET sql = 'CREATE TABLE t(x TEXT COLLATE mystery)' WHERE name = 't'",
+            &[],
+        );
         let src_bytes = file_bytes(&src);
         let args = ["db", "fork", "./src.db", "bad", "--with-data", "--json"];
         match method {

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -16,11 +15,6 @@ fn check(sql: &str) -> (Env, PathBuf, PathBuf) {
     let src = env.db("src.db", sql);
     let forked = fork_and_compare(&env, &src, "dst", false);
     (env, src, forked.fork)
-}
-
-fn scalar<T: rusqlite::types::FromSql>(path: &Path, sql: &str) -> T {
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
-    conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// The source had rows, so "the fork has none" means something.

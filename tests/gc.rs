@@ -5,18 +5,12 @@
 
 mod common;
 
-use common::exp::*;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-const T0: &str = "2026-01-01T00:00:00Z";
 const SRC_SQL: &str = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b');";
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
-}
 
 fn addrs(list: &Value) -> BTreeSet<String> {
     list.as_array().unwrap().iter().map(|e| s(e, "address")).collect()
@@ -41,7 +35,7 @@ fn home() -> Home {
     let legacy = env.db("legacy.db", SRC_SQL);
     env.run(&["db", "import", "acme/orders", imported.to_str().unwrap()]).ok();
     env.run(&["db", "import", "acme/legacy", legacy.to_str().unwrap()]).ok();
-    set_entry_field(&env, "acme", "legacy", None, "expires_at", toml::Value::String(plus(T0, HOUR)));
+    env.set_entry_field("acme", "legacy", None, "expires_at", toml::Value::String(plus(T0, HOUR)));
     let mut paths = std::collections::BTreeMap::new();
     for (addr, args) in [
         ("acme/hour", vec!["db", "create", "acme/hour", "--ttl", "1h", "--json"]),
@@ -50,7 +44,7 @@ fn home() -> Home {
         ("acme/week", vec!["db", "fork", "acme/orders", "week", "--with-data", "--ttl", "7d", "--json"]),
         ("acme/forever", vec!["db", "create", "acme/forever", "--json"]),
     ] {
-        let out = run_at(&env, T0, &args).ok().json();
+        let out = env.cmd(&args).now(T0).run().ok().json();
         paths.insert(addr.to_string(), PathBuf::from(s(&out, "path")));
     }
     Home { env, paths, imported, legacy }
@@ -65,10 +59,10 @@ fn gc_deletes_exactly_the_expired_owned_databases_files_and_entries() {
     let legacy_bytes = file_bytes(&h.legacy);
 
     // Nothing has expired yet at T0.
-    let out = run_at(env, T0, &["db", "gc", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--json"]).now(T0).run().ok().json();
     assert_eq!(out["deleted"], Value::Array(vec![]));
 
-    let out = run_at(env, &later, &["db", "gc", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["dryRun"], Value::Bool(false));
     let deleted = addrs(&out["deleted"]);
     assert_eq!(
@@ -92,7 +86,7 @@ fn gc_deletes_exactly_the_expired_owned_databases_files_and_entries() {
         }
     }
     assert_eq!(
-        addresses(env),
+        env.addresses(),
         vec!["acme/forever", "acme/legacy", "acme/orders", "acme/week"],
         "exactly the expired owned entries are gone"
     );
@@ -107,13 +101,13 @@ fn gc_deletes_exactly_the_expired_owned_databases_files_and_entries() {
     assert_eq!(sqlite.len(), 2, "{sqlite:?}");
 
     // Running it again deletes nothing more.
-    let again = run_at(env, &later, &["db", "gc", "--json"]).ok().json();
+    let again = env.cmd(["db", "gc", "--json"]).now(&later).run().ok().json();
     assert_eq!(again["deleted"], Value::Array(vec![]));
     // A week later, acme/week goes too; acme/forever never does.
-    let out = run_at(env, &plus(T0, 8 * DAY), &["db", "gc", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--json"]).now(&plus(T0, 8 * DAY)).run().ok().json();
     assert_eq!(addrs(&out["deleted"]), ["acme/week".to_string()].into_iter().collect());
-    assert_eq!(addresses(env), vec!["acme/forever", "acme/legacy", "acme/orders"]);
-    let out = run_at(env, &plus(T0, 365 * DAY), &["db", "gc", "--json"]).ok().json();
+    assert_eq!(env.addresses(), vec!["acme/forever", "acme/legacy", "acme/orders"]);
+    let out = env.cmd(["db", "gc", "--json"]).now(&plus(T0, 365 * DAY)).run().ok().json();
     assert_eq!(out["deleted"], Value::Array(vec![]));
 }
 
@@ -125,13 +119,13 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
     let before = env.snapshot();
     let registry_text = std::fs::read_to_string(env.home.join("registry.toml")).unwrap();
 
-    let out = run_at(env, &later, &["db", "gc", "--dry-run", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--dry-run", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["dryRun"], Value::Bool(true));
     assert_eq!(
         addrs(&out["deleted"]),
         ["acme/hour", "acme/orders@ci", "acme/pr-1"].iter().map(|s| s.to_string()).collect()
     );
-    let human = run_at(env, &later, &["db", "gc", "--dry-run"]).ok().stdout;
+    let human = env.cmd(["db", "gc", "--dry-run"]).now(&later).run().ok().stdout;
     assert!(human.contains("Would delete 3 expired databases"), "{human}");
     assert!(human.contains("dry run"), "{human}");
     for a in ["acme/hour", "acme/orders@ci", "acme/pr-1"] {
@@ -150,7 +144,7 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
 fn gc_human_output_lists_deleted_databases() {
     let h = home();
     let env = &h.env;
-    let out = run_at(env, &plus(T0, 3 * HOUR), &["db", "gc"]).ok();
+    let out = env.cmd(["db", "gc"]).now(&plus(T0, 3 * HOUR)).run().ok();
     assert!(out.stdout.starts_with("Deleted 3 expired databases:\n"), "{}", out.stdout);
     for a in ["acme/hour", "acme/orders@ci", "acme/pr-1"] {
         let line = out.stdout.lines().find(|l| l.trim_start().starts_with(a)).unwrap_or_else(|| panic!("{a}"));
@@ -158,10 +152,10 @@ fn gc_human_output_lists_deleted_databases() {
     }
     assert!(out.stdout.contains("Freed"), "{}", out.stdout);
     assert!(out.stdout.contains("Kept acme/legacy"), "{}", out.stdout);
-    let again = run_at(env, &plus(T0, 3 * HOUR), &["db", "gc"]).ok();
+    let again = env.cmd(["db", "gc"]).now(&plus(T0, 3 * HOUR)).run().ok();
     assert!(again.stdout.starts_with("Nothing to delete"), "{}", again.stdout);
     // --quiet keeps the result (stdout) and drops notes.
-    run_at(env, &plus(T0, 3 * HOUR), &["db", "gc", "--quiet"]).ok();
+    env.cmd(["db", "gc", "--quiet"]).now(&plus(T0, 3 * HOUR)).run().ok();
 }
 
 #[test]
@@ -176,19 +170,19 @@ fn gc_on_an_empty_or_missing_home_is_a_no_op() {
 #[test]
 fn gc_skips_a_database_another_process_holds_and_takes_it_next_time() {
     let env = Env::new();
-    let out = run_at(&env, T0, &["db", "create", "acme/busy", "--ttl", "1h", "--json"]).ok().json();
+    let out = env.cmd(["db", "create", "acme/busy", "--ttl", "1h", "--json"]).now(T0).run().ok().json();
     let id = s(&out, "id");
     let path = PathBuf::from(s(&out, "path"));
     // Hold its build claim, as a process building or resetting it does.
     let lock = env.hold_claim(&id);
     let later = plus(T0, 2 * HOUR);
-    let out = run_at(&env, &later, &["db", "gc", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["deleted"], Value::Array(vec![]));
     assert_eq!(out["kept"][0]["reason"], "busy");
     assert!(path.is_file());
     assert_eq!(env.registry_len(), 1);
     lock.unlock().unwrap();
-    let out = run_at(&env, &later, &["db", "gc", "--json"]).ok().json();
+    let out = env.cmd(["db", "gc", "--json"]).now(&later).run().ok().json();
     assert_eq!(addrs(&out["deleted"]), ["acme/busy".to_string()].into_iter().collect());
     assert!(!path.exists());
     assert_eq!(env.registry_len(), 0);
@@ -207,7 +201,7 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
     let later = plus(T0, 2 * HOUR);
     // Set-up at T0: some expire after 1h, some stay (7d, or no TTL).
     for i in 0..EXPIRED {
-        run_at(&env, T0, &["db", "fork", "acme/src", &format!("old-{i}"), "--ttl", "1h"]).ok();
+        env.cmd(["db", "fork", "acme/src", &format!("old-{i}"), "--ttl", "1h"]).now(T0).run().ok();
     }
     for i in 0..STAY {
         let ttl: &[&str] = if i % 2 == 0 { &["--ttl", "7d"] } else { &[] };
@@ -215,7 +209,7 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
         let slug = format!("stay-{i}");
         args.push(&slug);
         args.extend_from_slice(ttl);
-        run_at(&env, T0, &args).ok();
+        env.cmd(&args).now(T0).run().ok();
     }
     let expired_paths: Vec<PathBuf> = (0..EXPIRED).map(|i| env.db_path(&format!("acme/old-{i}"))).collect();
 
@@ -224,7 +218,7 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
     // staying databases, branch puts, lists.
     let mut children = Vec::new();
     for _ in 0..3 {
-        children.push(("gc", spawn(&env, &["db", "gc", "--json"], Some(&later))));
+        children.push(("gc", env.cmd(["db", "gc", "--json"]).now(&later).spawn()));
     }
     for i in 0..NEW {
         let slug = format!("new-{i}");
@@ -235,27 +229,27 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
         if i % 2 == 0 {
             args.extend_from_slice(&["--ttl", "1h"]);
         }
-        children.push(("fork", spawn(&env, &args, Some(&later))));
+        children.push(("fork", env.cmd(&args).now(&later).spawn()));
     }
     for i in 0..DELETED {
         let addr = format!("acme/stay-{i}");
-        children.push(("delete", spawn(&env, &["db", "delete", &addr, "--yes"], Some(&later))));
+        children.push(("delete", env.cmd(["db", "delete", &addr, "--yes"]).now(&later).spawn()));
     }
     // Deletes of expired databases race gc for the same entries: one of
     // them gets each, the other finds it gone (exit 3).
     for i in 0..2 {
         let addr = format!("acme/old-{i}");
-        children.push(("delete-expired", spawn(&env, &["db", "delete", &addr, "--yes", "--json"], Some(&later))));
+        children.push(("delete-expired", env.cmd(["db", "delete", &addr, "--yes", "--json"]).now(&later).spawn()));
     }
     for i in 0..3 {
         let addr = format!("acme/src@pr-{i}");
-        children.push(("put", spawn(&env, &["branch", "put", &addr, "--ttl", "1h"], Some(&later))));
-        children.push(("list", spawn(&env, &["db", "list", "--json"], Some(&later))));
+        children.push(("put", env.cmd(["branch", "put", &addr, "--ttl", "1h"]).now(&later).spawn()));
+        children.push(("list", env.cmd(["db", "list", "--json"]).now(&later).spawn()));
     }
     let mut gc_deleted = BTreeSet::new();
     let mut deleted_by_delete = BTreeSet::new();
     for (what, child) in children {
-        let (code, stdout, stderr) = finish(child);
+        let Run { code, stdout, stderr, .. } = child.finish();
         if what == "delete-expired" {
             assert!(code == 0 || code == 3, "delete racing gc: exit {code}\n{stderr}");
             if code == 0 {
@@ -285,7 +279,7 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
     want.extend((0..NEW).map(|i| format!("acme/new-{i}")));
     want.extend((0..3).map(|i| format!("acme/src@pr-{i}")));
     want.sort();
-    assert_eq!(addresses(&env), want, "no entry that should stay was lost");
+    assert_eq!(env.addresses(), want, "no entry that should stay was lost");
 
     // Every remaining owned entry has its healthy file; the expired files
     // are gone; no file is left without an entry.
@@ -296,7 +290,7 @@ fn gc_racing_with_forks_deletes_and_lists_in_one_home_loses_nothing() {
         let p = PathBuf::from(e["path"].as_str().unwrap());
         assert!(p.is_file(), "{e}");
         if e["owned"].as_bool() == Some(true) {
-            assert_eq!(integrity(&p), "ok");
+            assert_sound(&p);
             live_files.insert(p.file_name().unwrap().to_string_lossy().into_owned());
         }
     }

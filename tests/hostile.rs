@@ -8,7 +8,6 @@
 
 mod common;
 
-use common::fid::*;
 use common::*;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -22,12 +21,8 @@ const BASE: &str = "
 /// `tamper` (run with `writable_schema` on), and check the rewrite took.
 fn tampered(env: &Env, setup: &str, tamper: &str, params: &[&str]) -> PathBuf {
     let src = env.db("src.db", setup);
-    let conn = Connection::open(&src).unwrap();
-    conn.execute_batch("PRAGMA writable_schema = ON;").unwrap();
-    let changed = conn.execute(tamper, rusqlite::params_from_iter(params)).unwrap();
+    let changed = rewrite_master(&src, tamper, params);
     assert!(changed > 0, "test setup: the tamper statement changed nothing: {tamper}");
-    conn.execute_batch("PRAGMA writable_schema = OFF;").unwrap();
-    drop(conn);
     src
 }
 

@@ -33,16 +33,12 @@
 
 mod common;
 
-use common::crash::*;
 use common::mount::{FsKind, LoopMount};
-use common::Env;
+use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
-
-const T0: &str = "2026-01-01T00:00:00Z";
-const T_LATER: &str = "2026-01-01T02:00:00Z";
 
 /// Rows enough for a copy that takes a while with the test knobs.
 const DATA_SQL: &str = "
@@ -189,6 +185,35 @@ fn mount_in_use(dir: &Path) -> bool {
     false
 }
 
+/// Start `sqlfork ARGS` with extra environment, output piped.
+fn spawn(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Child {
+    let mut c = env.cmd(args).envs(vars).command();
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.spawn().expect("spawn sqlfork")
+}
+
+/// Wait for a child: (exit code, stdout, stderr).
+fn finish(child: Child) -> (i32, String, String) {
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn run_vars(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
+    finish(spawn(env, args, vars))
+}
+
+/// `kill -9` a child now and reap it.
+fn kill(mut child: Child) {
+    // SAFETY: kill(2) on our own child, not yet reaped (its pid cannot
+    // have been reused).
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+}
+
 /// Write a file to the mount, make it durable, flush the file system.
 fn durable_db(env: &Env, name: &str, sql: &str) -> PathBuf {
     let p = env.db(name, sql);
@@ -236,7 +261,7 @@ impl After<'_> {
                 continue;
             }
             assert!(e.path.is_file(), "{what}: healthy {} has no file", e.address);
-            integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: healthy {}: {err}", e.address));
+            sound(&e.path).unwrap_or_else(|err| panic!("{what}: healthy {}: {err}", e.address));
             if let Some((img, schema_only)) = self.want.get(&e.address) {
                 assert_same(img, &e.path, *schema_only, &format!("{what}: healthy {}", e.address));
             }
@@ -259,7 +284,7 @@ impl After<'_> {
         for e in entries(self.env) {
             assert!(e.healthy, "{what}: {} still provisioning after db resume", e.address);
             assert!(e.path.is_file(), "{what}: {} has no file after the next command", e.address);
-            integrity_ok(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
+            sound(&e.path).unwrap_or_else(|err| panic!("{what}: {err}"));
             if let Some((img, schema_only)) = self.want.get(&e.address) {
                 assert_same(img, &e.path, *schema_only, &format!("{what}: {} after recovery", e.address));
             }
@@ -364,7 +389,7 @@ fn cut_resume(rig: &mut Rig, cut: Option<When>) -> Duration {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    kill_after(child, Duration::ZERO);
+    kill(child);
     sync_all();
     let after = After {
         env: &env,
@@ -398,7 +423,7 @@ fn cut_branch_reset(rig: &mut Rig, cut: Option<When>) -> Duration {
     run_ok(&env, &put, &[]);
     let old = image(&parent);
     // The parent moves on; the reset brings the branch to it.
-    common::exp::exec(&parent, "INSERT INTO tags VALUES ('moved-on', -1, 0); DELETE FROM items WHERE id < 100;");
+    exec(&parent, "INSERT INTO tags VALUES ('moved-on', -1, 0); DELETE FROM items WHERE id < 100;");
     sync_all();
     let new = image(&parent);
     let after = After {

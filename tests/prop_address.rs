@@ -57,8 +57,9 @@ proptest! {
     #[test]
     fn errors_are_one_sentence(s in "\\PC{0,80}") {
         if let Err(e) = Address::parse(&s) {
-            prop_assert!(!e.message.contains('\n'), "{:?}", e.message);
-            prop_assert!(!e.message.is_empty());
+            let message = e.to_string();
+            prop_assert!(!message.contains('\n'), "{:?}", message);
+            prop_assert!(!message.is_empty());
         }
     }
 }

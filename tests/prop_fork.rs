@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_sound, make_db, master, settings, Env};
+use common::*;
 use proptest::prelude::*;
 use rusqlite::Connection;
 use std::path::Path;

@@ -4,16 +4,10 @@
 
 mod common;
 
-use common::exp::*;
 use common::*;
 use serde_json::Value;
 
-const T0: &str = "2026-01-01T00:00:00Z";
 const SRC_SQL: &str = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES ('a'), ('b');";
-
-fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("no string `{key}` in {v:#}")).to_string()
-}
 
 /// An env with `acme/orders` imported.
 fn with_parent(env: &Env) {
@@ -57,26 +51,27 @@ fn ttl_bounds_are_inclusive_and_expiry_is_creation_plus_ttl() {
     let cases = [("1h", HOUR), ("90m", 90 * 60), ("12h", 12 * HOUR), ("7d", 7 * DAY), ("30d", 30 * DAY)];
     for (i, (ttl, secs)) in cases.iter().enumerate() {
         let want = plus(T0, *secs);
-        let c = run_at(&env, T0, &["db", "create", &format!("acme/c{i}"), "--ttl", ttl, "--json"]).ok().json();
+        let c = env.cmd(["db", "create", &format!("acme/c{i}"), "--ttl", ttl, "--json"]).now(T0).run().ok().json();
         assert_eq!(s(&c, "createdAt"), T0);
         assert_eq!(s(&c, "expiresAt"), want, "create --ttl {ttl}");
-        let f = run_at(&env, T0, &["db", "fork", "acme/orders", &format!("f{i}"), "--ttl", ttl, "--json"]).ok().json();
+        let f =
+            env.cmd(["db", "fork", "acme/orders", &format!("f{i}"), "--ttl", ttl, "--json"]).now(T0).run().ok().json();
         assert_eq!(s(&f, "expiresAt"), want, "fork --ttl {ttl}");
-        let d = run_at(
-            &env,
-            T0,
-            &["db", "fork", "./orders.db", &format!("acme/d{i}"), "--with-data", "--ttl", ttl, "--json"],
-        )
-        .ok()
-        .json();
+        let d = env
+            .cmd(["db", "fork", "./orders.db", &format!("acme/d{i}"), "--with-data", "--ttl", ttl, "--json"])
+            .now(T0)
+            .run()
+            .ok()
+            .json();
         assert_eq!(s(&d, "expiresAt"), want, "fork --with-data --ttl {ttl}");
-        let b = run_at(&env, T0, &["branch", "put", &format!("acme/orders@b{i}"), "--ttl", ttl, "--json"]).ok().json();
+        let b =
+            env.cmd(["branch", "put", &format!("acme/orders@b{i}"), "--ttl", ttl, "--json"]).now(T0).run().ok().json();
         assert_eq!(s(&b, "expiresAt"), want, "branch put --ttl {ttl}");
         // Stored in the registry too.
         assert_eq!(env.entry(&s(&b, "id"))["expires_at"].as_str(), Some(want.as_str()));
     }
     // Without a TTL (and no default), nothing expires.
-    let n = run_at(&env, T0, &["db", "create", "acme/never", "--json"]).ok().json();
+    let n = env.cmd(["db", "create", "acme/never", "--json"]).now(T0).run().ok().json();
     assert_eq!(n["expiresAt"], Value::Null);
     assert!(env.entry(&s(&n, "id")).get("expires_at").is_none());
 }
@@ -95,20 +90,20 @@ fn default_ttl_from_config_applies_everywhere_unless_ttl_is_given() {
         vec!["branch", "put", "acme/orders@pr-2", "--with-data", "--json"],
     ];
     for args in &runs {
-        let out = run_at(&env, T0, args).ok().json();
+        let out = env.cmd(args).now(T0).run().ok().json();
         assert_eq!(s(&out, "expiresAt"), want, "{args:?}");
     }
     // An explicit --ttl wins over the default.
-    let out = run_at(&env, T0, &["db", "create", "acme/z", "--ttl", "2h", "--json"]).ok().json();
+    let out = env.cmd(["db", "create", "acme/z", "--ttl", "2h", "--json"]).now(T0).run().ok().json();
     assert_eq!(s(&out, "expiresAt"), plus(T0, 2 * HOUR));
     // A reset counts from the reset, with the default again.
     let later = plus(T0, DAY);
-    let out = run_at(&env, &later, &["branch", "put", "acme/orders@pr-1", "--json"]).ok().json();
+    let out = env.cmd(["branch", "put", "acme/orders@pr-1", "--json"]).now(&later).run().ok().json();
     assert_eq!(s(&out, "action"), "reset");
     assert_eq!(s(&out, "expiresAt"), plus(&later, 3 * DAY));
     // Imports are never owned, so the default does not make them expire.
     let other = env.db("other.db", SRC_SQL);
-    let imp = run_at(&env, T0, &["db", "import", "acme/imp", other.to_str().unwrap(), "--json"]).ok().json();
+    let imp = env.cmd(["db", "import", "acme/imp", other.to_str().unwrap(), "--json"]).now(T0).run().ok().json();
     assert_eq!(imp["expiresAt"], Value::Null);
 }
 
@@ -116,32 +111,32 @@ fn default_ttl_from_config_applies_everywhere_unless_ttl_is_given() {
 fn db_ttl_changes_clears_and_shows_the_expiry() {
     let env = Env::new();
     with_parent(&env);
-    run_at(&env, T0, &["db", "create", "acme/a", "--ttl", "2h"]).ok();
-    run_at(&env, T0, &["branch", "put", "acme/orders@pr-1"]).ok();
+    env.cmd(["db", "create", "acme/a", "--ttl", "2h"]).now(T0).run().ok();
+    env.cmd(["branch", "put", "acme/orders@pr-1"]).now(T0).run().ok();
     let later = plus(T0, HOUR);
 
     // Show.
-    run_at(&env, &later, &["db", "ttl", "acme/a"]).ok().stdout_has("auto-deletes in 1h");
-    run_at(&env, &later, &["db", "ttl", "acme/orders@pr-1"]).ok().stdout_has("never expires");
+    env.cmd(["db", "ttl", "acme/a"]).now(&later).run().ok().stdout_has("auto-deletes in 1h");
+    env.cmd(["db", "ttl", "acme/orders@pr-1"]).now(&later).run().ok().stdout_has("never expires");
 
     // Change: the new expiry counts from now, not from creation.
-    let out = run_at(&env, &later, &["db", "ttl", "acme/a", "7d", "--json"]).ok().json();
+    let out = env.cmd(["db", "ttl", "acme/a", "7d", "--json"]).now(&later).run().ok().json();
     assert_eq!(s(&out, "expiresAt"), plus(&later, 7 * DAY));
     assert_eq!(s(&out, "createdAt"), T0, "creation time unchanged");
-    run_at(&env, &later, &["db", "ttl", "acme/a"]).ok().stdout_has("auto-deletes in 7d");
+    env.cmd(["db", "ttl", "acme/a"]).now(&later).run().ok().stdout_has("auto-deletes in 7d");
     let id = s(&out, "id");
     assert_eq!(env.entry(&id)["expires_at"].as_str(), Some(plus(&later, 7 * DAY).as_str()));
 
     // On a branch too.
-    let out = run_at(&env, &later, &["db", "ttl", "acme/orders@pr-1", "12h", "--json"]).ok().json();
+    let out = env.cmd(["db", "ttl", "acme/orders@pr-1", "12h", "--json"]).now(&later).run().ok().json();
     assert_eq!(s(&out, "expiresAt"), plus(&later, 12 * HOUR));
 
     // Clear.
-    let out = run_at(&env, &later, &["db", "ttl", "acme/a", "--clear", "--json"]).ok().json();
+    let out = env.cmd(["db", "ttl", "acme/a", "--clear", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["expiresAt"], Value::Null);
     assert!(env.entry(&id).get("expires_at").is_none());
-    run_at(&env, &later, &["db", "ttl", "acme/a", "--clear"]).ok().stdout_has("never expires");
-    let list = run_at(&env, &later, &["db", "list"]).ok().stdout;
+    env.cmd(["db", "ttl", "acme/a", "--clear"]).now(&later).run().ok().stdout_has("never expires");
+    let list = env.cmd(["db", "list"]).now(&later).run().ok().stdout;
     let row = list.lines().find(|l| l.starts_with("acme/a ")).unwrap();
     assert!(!row.contains("expire"), "{row}");
 
@@ -158,13 +153,13 @@ fn db_ttl_changes_clears_and_shows_the_expiry() {
 #[test]
 fn list_badge_counts_down_and_says_expired() {
     let env = Env::new();
-    run_at(&env, T0, &["db", "create", "acme/week", "--ttl", "7d"]).ok();
-    run_at(&env, T0, &["db", "create", "acme/short", "--ttl", "5h"]).ok();
-    run_at(&env, T0, &["db", "create", "acme/forever"]).ok();
+    env.cmd(["db", "create", "acme/week", "--ttl", "7d"]).now(T0).run().ok();
+    env.cmd(["db", "create", "acme/short", "--ttl", "5h"]).now(T0).run().ok();
+    env.cmd(["db", "create", "acme/forever"]).now(T0).run().ok();
     let row = |out: &str, addr: &str| -> String {
         out.lines().find(|l| l.starts_with(&format!("{addr} "))).unwrap_or_else(|| panic!("{addr} in\n{out}")).into()
     };
-    let at = |now: &str| run_at(&env, now, &["db", "list"]).ok().stdout;
+    let at = |now: &str| env.cmd(["db", "list"]).now(now).run().ok().stdout;
 
     let out = at(T0);
     assert!(row(&out, "acme/week").ends_with("expires in 7d"), "{out}");
@@ -183,7 +178,7 @@ fn list_badge_counts_down_and_says_expired() {
     assert!(row(&out, "acme/week").ends_with("expired"), "{out}");
     assert!(!out.contains('\x1b'), "no colour when stdout is not a terminal:\n{out:?}");
     // JSON carries the raw time, no badge.
-    let json = run_at(&env, &plus(T0, 8 * DAY), &["db", "list", "--json"]).ok().json();
+    let json = env.cmd(["db", "list", "--json"]).now(&plus(T0, 8 * DAY)).run().ok().json();
     let week = json.as_array().unwrap().iter().find(|e| e["address"] == "acme/week").unwrap();
     assert_eq!(s(week, "expiresAt"), plus(T0, 7 * DAY));
 }
@@ -191,14 +186,14 @@ fn list_badge_counts_down_and_says_expired() {
 #[test]
 fn badge_is_red_under_six_hours_on_a_colour_terminal_and_never_with_no_color() {
     let env = Env::new();
-    run_at(&env, T0, &["db", "create", "acme/long", "--ttl", "8h"]).ok();
-    run_at(&env, T0, &["db", "create", "acme/edge", "--ttl", "6h 1s"]).ok();
-    run_at(&env, T0, &["db", "create", "acme/short", "--ttl", "5h"]).ok();
-    run_at(&env, T0, &["db", "create", "acme/gone", "--ttl", "1h"]).ok();
+    env.cmd(["db", "create", "acme/long", "--ttl", "8h"]).now(T0).run().ok();
+    env.cmd(["db", "create", "acme/edge", "--ttl", "6h 1s"]).now(T0).run().ok();
+    env.cmd(["db", "create", "acme/short", "--ttl", "5h"]).now(T0).run().ok();
+    env.cmd(["db", "create", "acme/gone", "--ttl", "1h"]).now(T0).run().ok();
     let now = plus(T0, 2 * HOUR);
     const RED: &str = "\x1b[31m";
 
-    let tty = run_on_tty(&env, &["db", "list"], &[("SQLFORK_NOW", &now)]);
+    let tty = env.cmd(["db", "list"]).env_remove("NO_COLOR").now(&now).tty();
     let line = |addr: &str| -> String {
         tty.lines().find(|l| l.starts_with(&format!("{addr} "))).unwrap_or_else(|| panic!("{addr} in\n{tty:?}")).into()
     };
@@ -211,12 +206,12 @@ fn badge_is_red_under_six_hours_on_a_colour_terminal_and_never_with_no_color() {
 
     // NO_COLOR (any non-empty value) turns colour off, even on a terminal.
     for v in ["1", "yes"] {
-        let plain = run_on_tty(&env, &["db", "list"], &[("SQLFORK_NOW", &now), ("NO_COLOR", v)]);
+        let plain = env.cmd(["db", "list"]).env_remove("NO_COLOR").env("NO_COLOR", v).now(&now).tty();
         assert!(!plain.contains('\x1b'), "NO_COLOR={v}: {plain:?}");
         assert!(plain.contains("expires in 3h") && plain.contains("expired"), "{plain:?}");
     }
     // --json is never coloured.
-    let json = run_on_tty(&env, &["db", "list", "--json"], &[("SQLFORK_NOW", &now)]);
+    let json = env.cmd(["db", "list", "--json"]).env_remove("NO_COLOR").now(&now).tty();
     assert!(!json.contains('\x1b'), "{json:?}");
 }
 
@@ -224,30 +219,30 @@ fn badge_is_red_under_six_hours_on_a_colour_terminal_and_never_with_no_color() {
 fn show_says_auto_deletes_in_and_expired() {
     let env = Env::new();
     with_parent(&env);
-    run_at(&env, T0, &["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"]).ok();
-    let out = run_at(&env, &plus(T0, 12 * HOUR), &["db", "show", "acme/pr-1"]).ok().stdout;
+    env.cmd(["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"]).now(T0).run().ok();
+    let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 12 * HOUR)).run().ok().stdout;
     assert!(out.contains("Auto-deletes in 6d"), "{out}");
-    let out = run_at(&env, &plus(T0, 6 * DAY + 20 * HOUR), &["db", "show", "acme/pr-1"]).ok().stdout;
+    let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 6 * DAY + 20 * HOUR)).run().ok().stdout;
     assert!(out.contains("Auto-deletes in 4h"), "{out}");
-    let out = run_at(&env, &plus(T0, 8 * DAY), &["db", "show", "acme/pr-1"]).ok().stdout;
+    let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 8 * DAY)).run().ok().stdout;
     assert!(out.contains("Expired") && out.contains("db gc"), "{out}");
     assert!(!out.contains("Auto-deletes"), "{out}");
-    let json = run_at(&env, &plus(T0, DAY), &["db", "show", "acme/pr-1", "--json"]).ok().json();
+    let json = env.cmd(["db", "show", "acme/pr-1", "--json"]).now(&plus(T0, DAY)).run().ok().json();
     assert_eq!(s(&json, "expiresAt"), plus(T0, 7 * DAY));
     // Without a TTL there is no line about it.
     let out = env.run(&["db", "show", "acme/orders"]).ok().stdout;
     assert!(!out.contains("Auto-deletes") && !out.contains("Expired"), "{out}");
     // Branches too.
-    run_at(&env, T0, &["branch", "put", "acme/orders@pr-9", "--ttl", "2d"]).ok();
-    let out = run_at(&env, &plus(T0, HOUR), &["db", "show", "acme/orders@pr-9"]).ok().stdout;
+    env.cmd(["branch", "put", "acme/orders@pr-9", "--ttl", "2d"]).now(T0).run().ok();
+    let out = env.cmd(["db", "show", "acme/orders@pr-9"]).now(&plus(T0, HOUR)).run().ok().stdout;
     assert!(out.contains("Auto-deletes in 1d"), "{out}");
 }
 
 #[test]
 fn sqlfork_now_must_be_rfc3339() {
     let env = Env::new();
-    run_at(&env, "yesterday", &["db", "list"]).code(2).one_line_error().stderr_has("SQLFORK_NOW");
-    run_at(&env, "2026-01-01T00:00:00Z", &["db", "list"]).ok();
+    env.cmd(["db", "list"]).now("yesterday").run().code(2).one_line_error().stderr_has("SQLFORK_NOW");
+    env.cmd(["db", "list"]).now("2026-01-01T00:00:00Z").run().ok();
     // The documented testing aid is in --help.
     env.run(&["--help"]).ok().stdout_has("SQLFORK_NOW");
 }

@@ -168,7 +168,7 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         let mut progress = ReadySignal;
         loop {
             match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
-                Err(e) if fork::is_busy_error(&e, &addr) && std::time::Instant::now() < deadline => {
+                Err(e) if is_busy(&e, &addr) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
                 other => return other.map(|_| ExitCode::Success),
@@ -186,10 +186,10 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             Ok(out) => done.push(out),
             // Resuming everything: one that another process took up or
             // deleted since the list was made is not this run's to finish.
-            Err(e) if address.is_none() && fork::is_busy_error(&e, addr) => {
+            Err(e) if address.is_none() && is_busy(&e, addr) => {
                 ctx.printer.note(&format!("Skipped {addr}: another sqlfork process is building it."));
             }
-            Err(e) if address.is_none() && crate::error::exit_code_for(&e) == ExitCode::NotFound => {
+            Err(e) if address.is_none() && Error::any_in(&e, |e| matches!(e, Error::NotFound { .. })) => {
                 ctx.printer.note(&format!("Skipped {addr}: it was deleted meanwhile."));
             }
             Err(e) => return Err(e),
@@ -210,6 +210,11 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         &views,
     )?;
     Ok(ExitCode::Success)
+}
+
+/// True when `err` says another process is building `addr` right now.
+fn is_busy(err: &anyhow::Error, addr: &Address) -> bool {
+    Error::any_in(err, |e| matches!(e, Error::Busy { address } if address == addr))
 }
 
 /// The background copy's progress: it only says "ready" (on stdout, to the
@@ -243,16 +248,14 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
     loop {
         let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
         let Some(entry) = entry else {
-            let why = std::fs::read_to_string(fork::failure_note(&ctx.home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(fork::failure_note(&ctx.home, &id));
+            let why = std::fs::read_to_string(crate::layout::failure_note(&ctx.home, &id)).unwrap_or_default();
+            let _ = std::fs::remove_file(crate::layout::failure_note(&ctx.home, &id));
             // A background copy that failed leaves its reason; otherwise the
             // entry was deleted (or a foreground fork of it failed) meanwhile.
             return Err(if why.is_empty() {
-                Error::not_found(format!(
-                    "{addr} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
-                ))
+                Error::Gone { address: addr }
             } else {
-                Error::failed(format!("{addr} failed and was removed: {}", why.trim()))
+                Error::BackgroundFailed { address: addr, reason: why.trim().to_string() }
             }
             .into());
         };
@@ -260,7 +263,7 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
             ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
             return Ok(ExitCode::Success);
         }
-        if !fork::is_claimed(&ctx.home, &id) {
+        if !crate::claim::is_claimed(&ctx.home, &id) {
             // Nobody is copying it: do it ourselves.
             let mut progress = ctx.printer.copy_progress(&addr.to_string());
             match fork::resume(&ctx.home, &config, &addr, &mut progress) {
@@ -268,11 +271,11 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
                     ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
                     return Ok(ExitCode::Success);
                 }
-                Err(e) if fork::is_busy_error(&e, &addr) => {}
+                Err(e) if is_busy(&e, &addr) => {}
                 // The copier failed and removed it between our two looks:
                 // the next look reports why.
                 Err(e)
-                    if crate::error::exit_code_for(&e) == ExitCode::NotFound
+                    if Error::any_in(&e, |e| matches!(e, Error::NotFound { .. }))
                         && crate::registry::Registry::load(&ctx.home)?.by_id(&id).is_none() => {}
                 Err(e) => return Err(e),
             }
@@ -282,11 +285,7 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         }
         if let Some(t) = timeout {
             if started.elapsed() >= t {
-                return Err(Error::timeout(format!(
-                    "gave up waiting for {addr} after {}; it is still provisioning (`sqlfork db show {addr}` shows progress)",
-                    humantime::format_duration(t)
-                ))
-                .into());
+                return Err(Error::Timeout { address: addr, waited: t }.into());
             }
         }
         std::thread::sleep(Duration::from_millis(100));

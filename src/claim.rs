@@ -1,0 +1,228 @@
+//! Locks: the advisory file lock every other lock is made of, and a
+//! database's build claim.
+//!
+//! A [`FileLock`] is an exclusive `flock` on a file, released when dropped
+//! and by the kernel when the process dies. The registry lock is one; the
+//! build claim on a database id is another.
+//!
+//! A [`Claim`] is held by the one process that builds, resumes, resets or
+//! deletes a database: other processes see it taken and wait, skip or
+//! refuse. A killed process's claim is released by the kernel, so its fork
+//! can be resumed. The claim file (`databases/<id>.lock`) is removed when the
+//! claim is released, while it is still locked; a process that opened that
+//! file just before locks a file nobody else can see, so a lock only counts
+//! while the path still names the locked file ([`FileLock::is_current`]).
+
+use crate::error::Error;
+use crate::home::Home;
+use crate::layout;
+use anyhow::Context;
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// An exclusive advisory lock on a file, released when dropped (and by the
+/// kernel when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+}
+
+impl FileLock {
+    fn open(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)
+    }
+
+    /// Take the lock without waiting; `None` when another process holds it.
+    pub fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
+        let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("could not lock {}: {e}", path.display())),
+        }
+    }
+
+    /// Wait up to `timeout` for the lock.
+    pub fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            if let Some(lock) = Self::try_acquire(path)? {
+                return Ok(lock);
+            }
+            if start.elapsed() >= timeout {
+                return Err(Error::LockTimeout { what: what.to_string(), waited: timeout }.into());
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// True when `path` still names the file this lock is held on. A lock
+    /// taken on a file that another process removed (and perhaps created
+    /// anew) in the meantime protects nothing; callers that wait for a lock
+    /// check this and take it again.
+    pub fn is_current(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// How long [`Claim::take`] keeps trying a claim that is taken. A process
+/// building, resetting or deleting a database holds its claim for much
+/// longer; a process that only looks ([`is_claimed`], for `db show`,
+/// `db wait`, `db resume`) holds it for microseconds, which must not make
+/// anyone fail.
+pub const CLAIM_GRACE: Duration = Duration::from_millis(100);
+
+/// The right to build, resume, reset or delete the database with one id.
+/// Released when dropped: its file is removed first, then unlocked.
+#[derive(Debug)]
+pub struct Claim {
+    path: PathBuf,
+    /// `None` once handed over (the file stays).
+    lock: Option<FileLock>,
+}
+
+impl Claim {
+    /// Claim `id`, waiting [`CLAIM_GRACE`] at most for a process that only
+    /// looks. `None` when another process holds it.
+    pub fn take(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
+        let deadline = Instant::now() + CLAIM_GRACE;
+        loop {
+            if let Some(claim) = Self::take_now(home, id)? {
+                return Ok(Some(claim));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// [`Claim::take`] without waiting at all.
+    pub fn take_now(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
+        home.ensure()?;
+        let path = layout::claim_file(home, id);
+        loop {
+            match FileLock::try_acquire(&path)? {
+                Some(lock) if lock.is_current(&path) => return Ok(Some(Claim { path, lock: Some(lock) })),
+                // The file was removed meanwhile: take the one that is there now.
+                Some(_) => continue,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Wait until `deadline` for the claim on `id` (held by a process
+    /// building, resetting or deleting it). `None` when the deadline passed.
+    pub fn wait(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<Claim>> {
+        loop {
+            if let Some(claim) = Self::take(home, id)? {
+                return Ok(Some(claim));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Let go without removing the file: another process (the background
+    /// copy of `db fork --detach`) is waiting on it to take the claim over.
+    pub fn hand_over(mut self) {
+        self.lock.take();
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            // Removed while still locked: a process waiting on it notices
+            // (`FileLock::is_current`) and takes a fresh one.
+            if lock.is_current(&self.path) {
+                let _ = fs::remove_file(&self.path);
+            }
+            drop(lock);
+        }
+    }
+}
+
+/// True when a live process holds the build claim on `id`.
+///
+/// It only looks: the claim file is never created here (a probe racing
+/// with a finished or discarded fork would leave it behind). flock cannot
+/// test a lock without taking it, so this holds the claim for a moment;
+/// [`Claim::take`] allows for that.
+pub fn is_claimed(home: &Home, id: &str) -> bool {
+    let Ok(file) = OpenOptions::new().read(true).write(true).open(layout::claim_file(home, id)) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_held_for_a_moment_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let id = crate::registry::new_id();
+        // Another process looking (`is_claimed`) holds the claim briefly:
+        // a raw lock on the file, as `is_claimed` takes it.
+        let probe = Claim::take_now(&home, &id).unwrap().unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            probe.hand_over();
+        });
+        assert!(Claim::take(&home, &id).unwrap().is_some(), "a look must not make a claim fail");
+        t.join().unwrap();
+        // A claim held for longer is reported taken.
+        let held = Claim::take(&home, &id).unwrap().unwrap();
+        let t = Instant::now();
+        assert!(Claim::take(&home, &id).unwrap().is_none());
+        assert!(t.elapsed() >= CLAIM_GRACE);
+        assert!(is_claimed(&home, &id));
+        drop(held);
+        assert!(!layout::claim_file(&home, &id).exists(), "a released claim removes its file");
+        assert!(!is_claimed(&home, &id));
+    }
+
+    #[test]
+    fn a_claim_on_a_removed_claim_file_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let id = crate::registry::new_id();
+        let path = layout::claim_file(&home, &id);
+        home.ensure().unwrap();
+        // Locked by someone who then removed the file (a finished build).
+        let stale = FileLock::try_acquire(&path).unwrap().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let fresh = Claim::take_now(&home, &id).unwrap().expect("a new claim file can be claimed");
+        assert!(fresh.lock.as_ref().unwrap().is_current(&path));
+        drop(stale);
+    }
+
+    #[test]
+    fn a_handed_over_claim_keeps_its_file_for_the_next_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        let id = crate::registry::new_id();
+        Claim::take(&home, &id).unwrap().unwrap().hand_over();
+        assert!(layout::claim_file(&home, &id).exists());
+        assert!(Claim::take_now(&home, &id).unwrap().is_some());
+    }
+}

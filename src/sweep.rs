@@ -1,0 +1,163 @@
+//! The orphan sweep: removing what killed processes left under
+//! `databases/` for ids that no registry entry has.
+//!
+//! Every process that makes files for an id holds that id's claim from
+//! before the first file until its entry is saved (and one that removes an
+//! entry holds it until the files are gone), so an id whose claim can be
+//! taken under the registry lock belongs to nobody. Commands that add or
+//! remove entries (`db create`, `db fork`, `db delete`, `db gc`) sweep
+//! while they hold the registry lock.
+
+use crate::claim::Claim;
+use crate::home::Home;
+use crate::layout;
+use crate::registry::{Entry, Registry, Status};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a failure note is kept for a `db wait` that has not come.
+pub const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
+
+/// Remove the files of ids no entry in `reg` has: a fork or `db create`
+/// killed before its entry was written (its claim, copy state, perhaps its
+/// file), a `db delete` or `db gc` killed after the entry went but before
+/// the files did. First, finish a branch reset cut after its commit point
+/// ([`finish_interrupted_swaps`]).
+///
+/// Call it under the registry lock, with `reg` as loaded under that lock.
+/// Failure notes (`<id>.failed`) are left for `db wait` for a day. Returns
+/// the names of the files removed, sorted.
+pub fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
+    finish_interrupted_swaps(reg);
+    let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
+    let mut removed = Vec::new();
+    let mut orphans: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for f in dir.flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        let Some((id, rest)) = layout::side_file_id(&name) else { continue };
+        if reg.by_id(id).is_some() {
+            continue;
+        }
+        if rest == layout::FAILURE_NOTE_EXTENSION {
+            // A failure note waits for a `db wait`; one nobody read in a day
+            // never will be.
+            let age = f.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+            if age.is_some_and(|a| a >= FAILURE_NOTE_LIFE) && std::fs::remove_file(f.path()).is_ok() {
+                removed.push(name);
+            }
+            continue;
+        }
+        orphans.entry(id.to_string()).or_default().push(f.path());
+    }
+    for (id, files) in orphans {
+        // No waiting here: this runs under the registry lock, and an id
+        // whose claim is held is being made right now. Releasing the claim
+        // removes its file.
+        if let Ok(Some(_claim)) = Claim::take_now(home, &id) {
+            let claim_file = layout::claim_file(home, &id);
+            for f in files.iter().filter(|f| **f != claim_file) {
+                if std::fs::remove_file(f).is_ok() {
+                    removed.push(f.file_name().unwrap_or_default().to_string_lossy().into_owned());
+                }
+            }
+            if files.contains(&claim_file) {
+                removed.push(claim_file.file_name().unwrap_or_default().to_string_lossy().into_owned());
+            }
+        }
+    }
+    removed.sort();
+    removed
+}
+
+/// Finish branch resets that a crash or power cut stopped between their
+/// commit point and their registry write. A reset renames its new file
+/// over the branch's (durably) and only then saves the registry, so a cut
+/// in between leaves the hidden `REF~reset` entry healthy with its file
+/// gone, and the branch entry with the old figures over the new file.
+/// Rolled forward here: the branch takes the reset's figures and the hidden
+/// entry goes. Call under the registry lock (a live reset holds it from its
+/// rename to its save, so what is seen here is always a dead one). True
+/// when anything changed.
+pub fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
+    let done: Vec<Entry> = reg
+        .databases
+        .iter()
+        .filter(|t| t.status == Status::Healthy && t.owned && !t.path.exists())
+        .filter(|t| t.address().reset_owner().is_some())
+        .cloned()
+        .collect();
+    let mut changed = false;
+    for t in done {
+        let Some(addr) = t.address().reset_owner() else { continue };
+        let Some(b) = reg.get_mut(&addr) else { continue };
+        if !b.path.exists() {
+            continue;
+        }
+        b.status = Status::Healthy;
+        b.forked_from = t.forked_from.clone();
+        b.forked_at = t.forked_at.clone();
+        b.include_data = t.include_data;
+        b.copy = t.copy.clone();
+        b.expires_at = t.expires_at.clone();
+        reg.remove_id(&t.id);
+        changed = true;
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry;
+
+    #[test]
+    fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        home.ensure().unwrap();
+        let (kept, orphan, old_note, new_note, busy) =
+            (registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id());
+        let file = |name: String| {
+            let p = home.databases_dir().join(name);
+            std::fs::write(&p, b"x").unwrap();
+            p
+        };
+        let kept_file = file(format!("{kept}.sqlite"));
+        let orphan_files = [file(format!("{orphan}.sqlite")), file(format!("{orphan}.copy.json"))];
+        let old = file(format!("{old_note}.failed"));
+        let f = std::fs::File::options().write(true).open(&old).unwrap();
+        f.set_modified(std::time::SystemTime::now() - FAILURE_NOTE_LIFE - Duration::from_secs(60)).unwrap();
+        let new = file(format!("{new_note}.failed"));
+        let busy_file = file(format!("{busy}.copy.json"));
+        let busy_claim = Claim::take_now(&home, &busy).unwrap().unwrap();
+        let other = file("notes.txt".into());
+        let mut reg = Registry::default();
+        reg.databases.push(Entry {
+            id: kept.clone(),
+            namespace: "a".into(),
+            slug: "b".into(),
+            branch: None,
+            name: "b".into(),
+            path: kept_file.clone(),
+            owned: true,
+            status: Status::Healthy,
+            created_at: String::new(),
+            forked_from: None,
+            forked_at: None,
+            expires_at: None,
+            include_data: false,
+            copy: None,
+        });
+        let removed = sweep_orphans(&home, &mut reg);
+        assert!(kept_file.exists(), "an entry's file stays");
+        assert!(orphan_files.iter().all(|p| !p.exists()), "an id no entry has goes");
+        assert!(!layout::claim_file(&home, &orphan).exists());
+        assert!(!old.exists(), "a day-old failure note goes");
+        assert!(new.exists(), "a fresh failure note waits for db wait");
+        assert!(busy_file.exists(), "an id being made (claimed) stays");
+        assert!(other.exists(), "files sqlfork did not name are never touched");
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        drop(busy_claim);
+    }
+}
