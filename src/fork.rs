@@ -1025,6 +1025,10 @@ fn objects_in_place(path: &Path, schema: &SourceSchema) -> anyhow::Result<bool> 
 
 /// Flip an entry to healthy with its copy figures.
 fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
+    // The file's data is synced by whoever wrote it (SQLite's commit, the
+    // page copy's last sync); its name in `databases/` must be durable too
+    // before the entry says healthy.
+    layout::sync_dir(&home.databases_dir()).context("could not sync the databases folder")?;
     Registry::update(home, |reg| {
         let e = reg
             .by_id_mut(id)

@@ -56,6 +56,8 @@ pub fn create(
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
+        // VACUUM synced the file; its name must be durable before the entry.
+        layout::sync_dir(&home.databases_dir())?;
         Ok(())
     };
     let result = init().and_then(|_| {

@@ -20,7 +20,9 @@
 //! (`.ci/run` installs them): without them the suite says so loudly, and
 //! fails under `CI=true`.
 //!
-//! `cargo test` runs about a dozen cuts. The long run (hundreds):
+//! `cargo test` runs a control cut, a random cut or two per scenario and
+//! the named moments (about twenty cuts, well under a minute). The long
+//! run (hundreds of random cuts):
 //!
 //!     SQLFORK_CRASH_LONG=1 cargo test --release --test powerloss -- --nocapture
 //!
@@ -495,7 +497,12 @@ fn cut_deletes(rig: &mut Rig, cut: Option<When>) -> Duration {
     let all = after.immediately(&[]);
     let deleted = succeeded(&outs, &addrs);
     for d in &deleted {
-        assert!(!all.iter().any(|e| &e.address == d), "{}: {d} was deleted (exit 0) but came back", after.what);
+        assert!(
+            !all.iter().any(|e| &e.address == d),
+            "{}: {d} was deleted (exit 0) but came back\nthe deletes: {outs:#?}\nregistry:\n{}",
+            after.what,
+            std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default()
+        );
     }
     rig.note(format!("deletes: {} reported, {} entries left", deleted.len(), all.len()));
     after.recover();
@@ -642,8 +649,13 @@ fn power_cuts_anywhere_lose_nothing_that_was_reported_and_leave_nothing_stray() 
     the_cut_loses_what_was_not_durable(&mut rig);
     // Quick: at least one cut per scenario, a few more where the moment
     // matters most; long: dozens each.
-    let extra_quick = ["page copy", "row copy", "branch reset", "db gc"];
+    let extra_quick = ["page copy"];
+    // `SQLFORK_POWER_ONLY=NAME` runs one scenario (to chase a finding).
+    let only = std::env::var("SQLFORK_POWER_ONLY").ok();
     for (name, run) in scenarios() {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let full = run(&mut rig, None);
         let n = points(if extra_quick.contains(&name) { 2 } else { 1 }, 40);
         for delay in rig.rng.spread(n, full.mul_f64(1.1)) {
