@@ -5,6 +5,15 @@ using namespace System.Management.Automation.Language
 Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
+    # Database addresses (db show, db path, db delete, …): ask sqlfork.
+    $sqlforkWords = @($commandAst.CommandElements | Select-Object -Skip 1 | ForEach-Object { $_.ToString() })
+    if ($wordToComplete -eq '') { $sqlforkWords += '' }
+    $sqlforkAddresses = @(& $commandAst.CommandElements[0].ToString() __complete @sqlforkWords 2>$null)
+    if ($sqlforkAddresses.Count -gt 0 -and $sqlforkAddresses[0]) {
+        $sqlforkAddresses | ForEach-Object { [CompletionResult]::new($_, $_, [CompletionResultType]::ParameterValue, $_) }
+        return
+    }
+
     $commandElements = $commandAst.CommandElements
     $command = @(
         'sqlfork'
@@ -31,7 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -55,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -183,6 +193,18 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Stop a copy still building it, succeed if it does not exist, never ask')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;db;cancel' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -204,6 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -240,6 +263,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;db;help;delete' {
             break
         }
+        'sqlfork;db;help;cancel' {
+            break
+        }
         'sqlfork;db;help;help' {
             break
         }
@@ -261,7 +287,8 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;branch;put' {
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
-            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema [default: as the branch was made; schema only for a new branch]')
+            [CompletionResult]::new('--schema-only', '--schema-only', [CompletionResultType]::ParameterName, 'Copy only the schema, even if the branch was made --with-data')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -286,6 +313,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Stop a copy still building it, succeed if it does not exist, never ask')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -328,7 +356,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;help' {
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
-            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -344,6 +372,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             break
         }
         'sqlfork;help;db;create' {
@@ -377,6 +406,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;db;delete' {
+            break
+        }
+        'sqlfork;help;db;cancel' {
             break
         }
         'sqlfork;help;branch' {

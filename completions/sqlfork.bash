@@ -52,6 +52,9 @@ _sqlfork() {
             sqlfork__subcmd__branch__subcmd__help,put)
                 cmd="sqlfork__subcmd__branch__subcmd__help__subcmd__put"
                 ;;
+            sqlfork__subcmd__db,cancel)
+                cmd="sqlfork__subcmd__db__subcmd__cancel"
+                ;;
             sqlfork__subcmd__db,create)
                 cmd="sqlfork__subcmd__db__subcmd__create"
                 ;;
@@ -87,6 +90,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db,wait)
                 cmd="sqlfork__subcmd__db__subcmd__wait"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,cancel)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__cancel"
                 ;;
             sqlfork__subcmd__db__subcmd__help,create)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__create"
@@ -144,6 +150,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__branch,put)
                 cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__put"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,cancel)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__cancel"
                 ;;
             sqlfork__subcmd__help__subcmd__db,create)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__create"
@@ -221,7 +230,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__delete)
-            opts="-y -q -h -V --yes --home --json --quiet --help --version"
+            opts="-y -q -h -V --yes --force --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +336,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__put)
-            opts="-q -h -V --with-data --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --schema-only --ttl --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,8 +376,26 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait delete help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__cancel)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -411,7 +438,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__delete)
-            opts="-y -q -h -V --yes --home --json --quiet --help --version"
+            opts="-y -q -h -V --yes --force --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,8 +500,22 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path ttl gc resume wait delete help"
+            opts="create import fork list show path ttl gc resume wait delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -873,8 +914,22 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path ttl gc resume wait delete"
+            opts="create import fork list show path ttl gc resume wait delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1057,8 +1112,20 @@ _sqlfork() {
     esac
 }
 
+# Database addresses (db show, db path, db delete, …): ask sqlfork.
+_sqlfork_addresses() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" addrs
+    addrs=$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    if [[ -n "$addrs" ]]; then
+        local IFS=$'\n'
+        COMPREPLY=( $(compgen -W "$addrs" -- "$cur") )
+        return 0
+    fi
+    _sqlfork "$@"
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _sqlfork -o nosort -o bashdefault -o default sqlfork
+    complete -F _sqlfork_addresses -o nosort -o bashdefault -o default sqlfork
 else
-    complete -F _sqlfork -o bashdefault -o default sqlfork
+    complete -F _sqlfork_addresses -o bashdefault -o default sqlfork
 fi

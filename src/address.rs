@@ -91,30 +91,30 @@ impl Address {
 
     /// The hidden fork a reset of this branch builds: `NS/SLUG@REF~reset`,
     /// an address no user can type (`~` is not allowed in refs).
-    pub fn reset_copy(&self) -> Address {
+    pub(crate) fn reset_copy(&self) -> Address {
         let r = self.branch.as_deref().unwrap_or_default();
         Address { branch: Some(format!("{r}{RESET_SUFFIX}")), ..self.clone() }
     }
 
     /// For a reset's hidden fork, the branch it is building: the inverse of
     /// [`Address::reset_copy`].
-    pub fn reset_owner(&self) -> Option<Address> {
+    pub(crate) fn reset_owner(&self) -> Option<Address> {
         let r = self.branch.as_deref()?.strip_suffix(RESET_SUFFIX)?;
         Some(Address { branch: Some(r.to_string()), ..self.clone() })
     }
 
     /// True for an address sqlfork uses internally (a reset's hidden fork),
     /// which `db list` and `branch list` do not show.
-    pub fn is_internal(&self) -> bool {
+    pub(crate) fn is_internal(&self) -> bool {
         self.branch.as_deref().is_some_and(is_internal_ref)
     }
 }
 
 /// Appended to a branch's ref to name the fork a reset builds.
-pub const RESET_SUFFIX: &str = "~reset";
+pub(crate) const RESET_SUFFIX: &str = "~reset";
 
 /// True for refs sqlfork uses internally (never valid user refs).
-pub fn is_internal_ref(r: &str) -> bool {
+pub(crate) fn is_internal_ref(r: &str) -> bool {
     r.contains('~')
 }
 
@@ -193,7 +193,7 @@ impl Source {
     }
 }
 
-pub fn looks_like_path(text: &str) -> bool {
+pub(crate) fn looks_like_path(text: &str) -> bool {
     text.starts_with('/')
         || text.starts_with("./")
         || text.starts_with("../")
@@ -205,7 +205,7 @@ pub fn looks_like_path(text: &str) -> bool {
 
 fn expand_tilde(text: &str) -> PathBuf {
     if text == "~" || text.starts_with("~/") {
-        if let Some(home) = std::env::var_os("HOME") {
+        if let Some(home) = crate::env::user_home() {
             let mut p = PathBuf::from(home);
             if text.len() > 2 {
                 p.push(&text[2..]);

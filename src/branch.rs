@@ -32,14 +32,16 @@ use std::time::{Duration, Instant};
 
 /// How long `branch put` waits for another process that is building or
 /// resetting the same branch.
-pub const WAIT: Duration = Duration::from_secs(30 * 60);
+pub(crate) const WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// What `branch put` should make.
 #[derive(Debug, Clone)]
 pub struct PutOptions {
     /// `NS/SLUG@REF`.
     pub address: Address,
-    pub with_data: bool,
+    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`), or
+    /// as the branch was made (`None`; schema only for a new branch).
+    pub with_data: Option<bool>,
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
     pub ttl: Option<Duration>,
@@ -94,7 +96,11 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
     let parent = addr.database();
     // Validate before anything is written: the parent exists and is healthy.
     fork::resolve_source(home, config, &Source::Registered(parent.clone()))?;
-    let parent_id = Registry::load(home)?.require(&parent)?.id.clone();
+    let reg = Registry::load(home)?;
+    let parent_id = reg.require(&parent)?.id.clone();
+    // The data mode: as asked, else as the branch was made.
+    let with_data = opts.with_data.or_else(|| reg.get(addr).map(|e| e.include_data)).unwrap_or(false);
+    let opts = &PutOptions { with_data: Some(with_data), ..opts.clone() };
     let ttl = opts.ttl.or(config.default_ttl);
     let branch_ref = addr.branch.clone().unwrap_or_default();
     let deadline = Instant::now() + WAIT;
@@ -104,7 +110,7 @@ pub fn put(home: &Home, config: &Config, opts: &PutOptions, progress: &mut dyn P
             // First put, or an interrupted first put that the same fork
             // continues (same parent, same data option).
             None => run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some),
-            Some(e) if resumable(&e, &parent_id, opts.with_data) => {
+            Some(e) if resumable(&e, &parent_id, with_data) => {
                 run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some)
             }
             Some(e) => reset(home, config, opts, &e, ttl, deadline, &mut *progress),
@@ -149,7 +155,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         destination: format!("{}/{}", addr.namespace, addr.slug),
         name: Some(format!("{}@{}", addr.slug, addr.branch.as_deref().unwrap_or_default())),
         ttl: opts.ttl,
-        with_data: opts.with_data,
+        with_data: opts.with_data.unwrap_or(false),
         detach: false,
         branch: Some(branch),
     }
@@ -208,11 +214,11 @@ fn reset(
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
-        if !resumable(t, &parent_id_now, opts.with_data) {
+        if !resumable(t, &parent_id_now, opts.with_data.unwrap_or(false)) {
             match ops::delete(home, &temp_addr) {
                 Ok(_) => {}
                 // A reset cut after its swap, which the delete's registry
-                // write has just finished (`finish_interrupted_swaps`).
+                // write has just finished (`sweep::finish_interrupted_swaps`).
                 Err(e) if Error::any_in(&e, |e| matches!(e, Error::NotFound { address } if *address == temp_addr)) => {}
                 Err(e) => return Err(e),
             }
@@ -256,7 +262,9 @@ fn swap(home: &Home, branch: &Entry, temp: &Entry, ttl: Option<Duration>) -> any
         if let Some(dir) = branch.path.parent() {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
-        crate::copy::test_pause("swap-renamed");
+        // The commit point: a cut from here to the registry save is rolled
+        // forward by the next registry write (`sweep::finish_interrupted_swaps`).
+        crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
         let b = reg.by_id_mut(&branch.id).expect("checked above");
         b.status = Status::Healthy;
@@ -313,7 +321,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
 }
 
 /// Remove what an interrupted reset of `addr` left (best effort).
-pub fn remove_reset_leftover(home: &Home, addr: &Address) {
+pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
     if addr.branch.is_none() {
         return;
     }

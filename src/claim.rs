@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 /// An exclusive advisory lock on a file, released when dropped (and by the
 /// kernel when the process dies).
 #[derive(Debug)]
-pub struct FileLock {
+pub(crate) struct FileLock {
     file: File,
 }
 
@@ -35,7 +35,7 @@ impl FileLock {
     }
 
     /// Take the lock without waiting; `None` when another process holds it.
-    pub fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
+    pub(crate) fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
         let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(FileLock { file })),
@@ -45,7 +45,7 @@ impl FileLock {
     }
 
     /// Wait up to `timeout` for the lock.
-    pub fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
+    pub(crate) fn acquire(path: &Path, timeout: Duration, what: &str) -> anyhow::Result<FileLock> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
@@ -64,7 +64,7 @@ impl FileLock {
     /// taken on a file that another process removed (and perhaps created
     /// anew) in the meantime protects nothing; callers that wait for a lock
     /// check this and take it again.
-    pub fn is_current(&self, path: &Path) -> bool {
+    pub(crate) fn is_current(&self, path: &Path) -> bool {
         use std::os::unix::fs::MetadataExt;
         match (self.file.metadata(), fs::metadata(path)) {
             (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
@@ -84,12 +84,12 @@ impl Drop for FileLock {
 /// longer; a process that only looks ([`is_claimed`], for `db show`,
 /// `db wait`, `db resume`) holds it for microseconds, which must not make
 /// anyone fail.
-pub const CLAIM_GRACE: Duration = Duration::from_millis(100);
+pub(crate) const CLAIM_GRACE: Duration = Duration::from_millis(100);
 
 /// The right to build, resume, reset or delete the database with one id.
 /// Released when dropped: its file is removed first, then unlocked.
 #[derive(Debug)]
-pub struct Claim {
+pub(crate) struct Claim {
     path: PathBuf,
     /// `None` once handed over (the file stays).
     lock: Option<FileLock>,
@@ -98,26 +98,21 @@ pub struct Claim {
 impl Claim {
     /// Claim `id`, waiting [`CLAIM_GRACE`] at most for a process that only
     /// looks. `None` when another process holds it.
-    pub fn take(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
-        let deadline = Instant::now() + CLAIM_GRACE;
-        loop {
-            if let Some(claim) = Self::take_now(home, id)? {
-                return Ok(Some(claim));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+    pub(crate) fn take(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
+        poll(Instant::now() + CLAIM_GRACE, Duration::from_millis(5), || Self::take_now(home, id))
     }
 
     /// [`Claim::take`] without waiting at all.
-    pub fn take_now(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
+    pub(crate) fn take_now(home: &Home, id: &str) -> anyhow::Result<Option<Claim>> {
         home.ensure()?;
         let path = layout::claim_file(home, id);
         loop {
             match FileLock::try_acquire(&path)? {
-                Some(lock) if lock.is_current(&path) => return Ok(Some(Claim { path, lock: Some(lock) })),
+                Some(lock) if lock.is_current(&path) => {
+                    // Record who holds it, for `db show` and `db cancel`.
+                    let _ = fs::write(&path, format!("{}\n", std::process::id()));
+                    return Ok(Some(Claim { path, lock: Some(lock) }));
+                }
                 // The file was removed meanwhile: take the one that is there now.
                 Some(_) => continue,
                 None => return Ok(None),
@@ -127,21 +122,13 @@ impl Claim {
 
     /// Wait until `deadline` for the claim on `id` (held by a process
     /// building, resetting or deleting it). `None` when the deadline passed.
-    pub fn wait(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<Claim>> {
-        loop {
-            if let Some(claim) = Self::take(home, id)? {
-                return Ok(Some(claim));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    pub(crate) fn wait(home: &Home, id: &str, deadline: Instant) -> anyhow::Result<Option<Claim>> {
+        poll(deadline, Duration::from_millis(20), || Self::take(home, id))
     }
 
     /// Let go without removing the file: another process (the background
     /// copy of `db fork --detach`) is waiting on it to take the claim over.
-    pub fn hand_over(mut self) {
+    pub(crate) fn hand_over(mut self) {
         self.lock.take();
     }
 }
@@ -159,17 +146,43 @@ impl Drop for Claim {
     }
 }
 
+/// Try `attempt` every `pause` until it gives a claim or `deadline` passes.
+fn poll(
+    deadline: Instant,
+    pause: Duration,
+    mut attempt: impl FnMut() -> anyhow::Result<Option<Claim>>,
+) -> anyhow::Result<Option<Claim>> {
+    loop {
+        if let Some(claim) = attempt()? {
+            return Ok(Some(claim));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+    }
+}
+
 /// True when a live process holds the build claim on `id`.
 ///
 /// It only looks: the claim file is never created here (a probe racing
 /// with a finished or discarded fork would leave it behind). flock cannot
 /// test a lock without taking it, so this holds the claim for a moment;
 /// [`Claim::take`] allows for that.
-pub fn is_claimed(home: &Home, id: &str) -> bool {
+pub(crate) fn is_claimed(home: &Home, id: &str) -> bool {
     let Ok(file) = OpenOptions::new().read(true).write(true).open(layout::claim_file(home, id)) else {
         return false;
     };
     matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+/// The pid of the process holding the build claim on `id`, while one
+/// does (each holder writes its pid into the claim file when it takes it).
+pub(crate) fn holder(home: &Home, id: &str) -> Option<u32> {
+    if !is_claimed(home, id) {
+        return None;
+    }
+    fs::read_to_string(layout::claim_file(home, id)).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -178,9 +191,8 @@ mod tests {
 
     #[test]
     fn a_claim_held_for_a_moment_is_waited_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         // Another process looking (`is_claimed`) holds the claim briefly:
         // a raw lock on the file, as `is_claimed` takes it.
         let probe = Claim::take_now(&home, &id).unwrap().unwrap();
@@ -203,11 +215,9 @@ mod tests {
 
     #[test]
     fn a_claim_on_a_removed_claim_file_is_taken_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         let path = layout::claim_file(&home, &id);
-        home.ensure().unwrap();
         // Locked by someone who then removed the file (a finished build).
         let stale = FileLock::try_acquire(&path).unwrap().unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -218,9 +228,8 @@ mod tests {
 
     #[test]
     fn a_handed_over_claim_keeps_its_file_for_the_next_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        let id = crate::registry::new_id();
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
         Claim::take(&home, &id).unwrap().unwrap().hand_over();
         assert!(layout::claim_file(&home, &id).exists());
         assert!(Claim::take_now(&home, &id).unwrap().is_some());

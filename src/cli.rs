@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-pub const EXIT_CODES_HELP: &str = "\
+pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  failure (I/O, SQLite, a fork that could not be made)
@@ -12,6 +12,7 @@ Exit codes:
   3  not found (no such database, branch or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
+  130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
@@ -21,7 +22,7 @@ Environment:
 /// Fork SQLite databases: exact, fast, safe copies addressed by name.
 #[derive(Debug, Parser)]
 #[command(name = "sqlfork", version, about, after_help = EXIT_CODES_HELP, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -29,7 +30,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Home directory holding the registry, config and database files
     /// [default: $SQLFORK_HOME, else the platform data directory]
     #[arg(long, global = true, value_name = "DIR")]
@@ -43,22 +44,23 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create, fork, inspect and delete databases
     #[command(subcommand)]
     Db(DbCommand),
     /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
     #[command(subcommand)]
     Branch(BranchCommand),
-    /// Print shell completions for SHELL to stdout
+    /// Print shell completions for SHELL to stdout (they complete database
+    /// addresses too, by asking sqlfork)
     Completions {
-        /// bash, zsh, fish or powershell
+        /// bash, zsh, fish, powershell or elvish
         shell: clap_complete::Shell,
     },
 }
 
 #[derive(Debug, Subcommand)]
-pub enum DbCommand {
+pub(crate) enum DbCommand {
     /// Create a new, empty database owned by sqlfork
     Create {
         /// NS/SLUG of the new database
@@ -138,7 +140,7 @@ pub enum DbCommand {
     },
     /// Continue interrupted data copies: one database, or every one
     Resume {
-        /// NS/SLUG (all interrupted forks when omitted)
+        /// NS/SLUG or NS/SLUG@REF (all interrupted forks when omitted)
         address: Option<String>,
         /// Run as the background copy started by `db fork --detach`
         #[arg(long, hide = true)]
@@ -147,34 +149,51 @@ pub enum DbCommand {
     /// Wait until a database is healthy, resuming its copy if no process is copying it
     #[command(after_help = "Exit codes: 0 healthy, 1 the fork failed, 3 no such database, 5 timed out.")]
     Wait {
-        /// NS/SLUG
+        /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         /// Give up after this long (e.g. 30s, 10m) with exit code 5 [default: wait for ever]
         #[arg(long, value_name = "DURATION")]
         timeout: Option<String>,
     },
     /// Remove a database's entry, and its file when sqlfork created it
+    #[command(after_help = "With --force, as `rm -f`: a fork being built is stopped first (as `db cancel` does), \
+a database that does not exist is a success with a note, and nothing is asked. For CI cleanup:\n  \
+trap 'sqlfork db delete --force acme/pr-142' EXIT")]
     Delete {
         /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         #[command(flatten)]
         confirm: Confirmation,
+        #[command(flatten)]
+        force: ForceArg,
+    },
+    /// Stop the process copying a fork that is being built, and remove the half-made fork
+    #[command(after_help = "The copier's pid is in `sqlfork db show`. It gets SIGTERM, then SIGKILL if it has \
+not stopped after a short grace. An interrupted fork (no process copying it) is removed too.")]
+    Cancel {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
     },
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BranchCommand {
+pub(crate) enum BranchCommand {
     /// Create the branch NS/SLUG@REF, or reset it to its parent's current state; prints its path
     #[command(after_help = "Idempotent: the first put forks NS/SLUG into the branch, every later put resets it to \
-NS/SLUG's current state, keeping its id and path (a connection string stays valid). A reset is atomic: the new \
+NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
+(--with-data or schema only) unless --with-data or --schema-only says otherwise. A reset is atomic: the new \
 copy is built beside the branch and renamed over it. Without --ttl (or default_ttl in config.toml) the branch \
 never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
     Put {
         /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
         address: String,
-        /// Copy every row too, not only the schema
-        #[arg(long)]
+        /// Copy every row too, not only the schema [default: as the branch was
+        /// made; schema only for a new branch]
+        #[arg(long, conflicts_with = "schema_only")]
         with_data: bool,
+        /// Copy only the schema, even if the branch was made --with-data
+        #[arg(long)]
+        schema_only: bool,
         #[command(flatten)]
         ttl: TtlArg,
     },
@@ -189,12 +208,14 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         address: String,
         #[command(flatten)]
         confirm: Confirmation,
+        #[command(flatten)]
+        force: ForceArg,
     },
 }
 
 /// `--name`, shared by the commands that create entries.
 #[derive(Debug, Clone, Args)]
-pub struct NameArg {
+pub(crate) struct NameArg {
     /// Human-readable name [default: the slug]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -202,16 +223,24 @@ pub struct NameArg {
 
 /// `--ttl`, shared by the commands that create databases.
 #[derive(Debug, Clone, Args)]
-pub struct TtlArg {
+pub(crate) struct TtlArg {
     /// Expire this long from now; the next `db gc` after that deletes it
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 }
 
+/// `--force`, shared by the delete commands.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ForceArg {
+    /// Stop a copy still building it, succeed if it does not exist, never ask
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `--yes`, shared by destructive commands.
 #[derive(Debug, Clone, Args)]
-pub struct Confirmation {
+pub(crate) struct Confirmation {
     /// Do not ask for confirmation (never asked when stdin is not a terminal)
     #[arg(long, short)]
     pub yes: bool,

@@ -28,6 +28,9 @@ pub enum ExitCode {
     AlreadyExists = 4,
     /// `db wait` gave up after its `--timeout`.
     Timeout = 5,
+    /// A copy was interrupted (Ctrl-C); it can be resumed. 128 + SIGINT, as
+    /// shells report a process stopped by Ctrl-C.
+    Interrupted = 130,
 }
 
 impl ExitCode {
@@ -73,6 +76,19 @@ pub enum Error {
     LockTimeout { what: String, waited: Duration },
     /// Any other failure sqlfork explains in one sentence.
     Failed(String),
+    /// A copy stopped between chunks because the user asked it to (Ctrl-C);
+    /// what the copy loop returns before the fork is known.
+    CopyStopped,
+    /// A fork's copy was interrupted (Ctrl-C); it stays provisioning, and
+    /// `resume` (a command) continues it. `how_far` is like
+    /// `45.2/100.0 MiB (45%)`.
+    Interrupted { address: Address, how_far: Option<String>, resume: String },
+    /// A fork (re-run with other arguments) found an interrupted fork at its
+    /// destination.
+    InterruptedFork { address: Address, with_data: bool, how_far: Option<String>, resume: String },
+    /// Another error, with a hint appended (a suggested name, the way to
+    /// write a file path); same exit code as the error.
+    Hinted { error: Box<Error>, hint: String },
 }
 
 impl Error {
@@ -101,6 +117,22 @@ impl Error {
             | Error::BackgroundFailed { .. }
             | Error::LockTimeout { .. }
             | Error::Failed(_) => ExitCode::Failure,
+            Error::CopyStopped | Error::Interrupted { .. } => ExitCode::Interrupted,
+            Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
+            Error::Hinted { error, .. } => error.exit_code(),
+        }
+    }
+
+    /// True for every kind of "does not exist" (exit code 3): no database
+    /// at an address, a missing file, a database gone while waited for.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::NotFound { .. }
+            | Error::Gone { .. }
+            | Error::SourceFileMissing { .. }
+            | Error::FileMissing { .. } => true,
+            Error::Hinted { error, .. } => error.is_not_found(),
+            _ => false,
         }
     }
 
@@ -125,9 +157,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid(m) | Error::Failed(m) => f.write_str(m),
-            Error::NotFound { address: a } => {
-                write!(f, "{a} does not exist; `sqlfork db list` shows the databases in this home")
-            }
+            Error::NotFound { address: a } => match &a.branch {
+                // An unknown branch: its database's branches are the list to see.
+                Some(_) => {
+                    let db = a.database();
+                    write!(f, "{a} does not exist; `sqlfork branch list {db}` shows the branches of {db}")
+                }
+                None => write!(f, "{a} does not exist; `sqlfork db list` shows the databases in this home"),
+            },
             Error::Gone { address: a } => write!(
                 f,
                 "{a} no longer exists: it was deleted, or its fork failed, while this waited; fork it again if you still need it"
@@ -153,7 +190,7 @@ impl fmt::Display for Error {
             ),
             Error::InUse { address: a } => write!(
                 f,
-                "{a} is being built by another sqlfork process; wait for it (`sqlfork db wait {a}`) or stop it first"
+                "{a} is being built by another sqlfork process; wait for it (`sqlfork db wait {a}`) or stop it with `sqlfork db cancel {a}`"
             ),
             Error::SourceProvisioning { address: a } => {
                 write!(f, "source {a} is still provisioning; run `sqlfork db wait {a}` and fork it after")
@@ -164,6 +201,20 @@ impl fmt::Display for Error {
                 "gave up waiting for {a} after {}; it is still provisioning (`sqlfork db show {a}` shows progress)",
                 humantime::format_duration(*waited)
             ),
+            Error::CopyStopped => f.write_str("the copy was interrupted"),
+            Error::Interrupted { how_far, resume, .. } => {
+                let at = how_far.as_deref().map(|h| format!(" at {h}")).unwrap_or_default();
+                write!(f, "Interrupted{at}; `{resume}` continues it")
+            }
+            Error::InterruptedFork { address: a, with_data, how_far, resume } => {
+                let kind = if *with_data { "data fork" } else { "fork" };
+                let at = how_far.as_deref().map(|h| format!(" at {h}")).unwrap_or_default();
+                write!(
+                    f,
+                    "{a} is an interrupted {kind} (stopped{at}); `{resume}` continues it, or `sqlfork db delete {a}` removes it"
+                )
+            }
+            Error::Hinted { error, hint } => write!(f, "{error}{hint}"),
             Error::LockTimeout { what, waited } => write!(
                 f,
                 "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
@@ -194,7 +245,17 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         .unwrap_or(ExitCode::Failure)
 }
 
-pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;
+/// True when `err` comes from writing to a closed stdout (`sqlfork … |
+/// head`): not a failure, as ripgrep treats it.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// The typed error in the chain, if any.
+pub fn typed(err: &anyhow::Error) -> Option<&Error> {
+    err.chain().find_map(|e| e.downcast_ref::<Error>())
+}
 
 #[cfg(test)]
 mod tests {
@@ -213,6 +274,7 @@ mod tests {
         assert_eq!(ExitCode::NotFound.code(), 3);
         assert_eq!(ExitCode::AlreadyExists.code(), 4);
         assert_eq!(ExitCode::Timeout.code(), 5);
+        assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 
     #[test]
@@ -234,9 +296,31 @@ mod tests {
             (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
             (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
             (Error::failed("x"), ExitCode::Failure),
+            (Error::CopyStopped, ExitCode::Interrupted),
+            (
+                Error::Interrupted { address: a.clone(), how_far: None, resume: "sqlfork db resume acme/x".into() },
+                ExitCode::Interrupted,
+            ),
+            (
+                Error::InterruptedFork {
+                    address: a.clone(),
+                    with_data: true,
+                    how_far: Some("1.0/2.0 MiB (50%)".into()),
+                    resume: "sqlfork db resume acme/x".into(),
+                },
+                ExitCode::AlreadyExists,
+            ),
+            (
+                Error::Hinted {
+                    error: Box::new(Error::NotFound { address: a.clone() }),
+                    hint: " (did you mean x?)".into(),
+                },
+                ExitCode::NotFound,
+            ),
         ];
         for (e, code) in cases {
             assert_eq!(e.exit_code(), code, "{e:?}");
+            assert_eq!(e.is_not_found(), code == ExitCode::NotFound, "{e:?}");
             let s = e.to_string();
             assert!(!s.is_empty() && !s.contains('\n'), "one sentence: {s}");
         }

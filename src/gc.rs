@@ -151,7 +151,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         layout::remove_copy_state(home, &c.entry.id);
         // Releasing its claim removes the claim file.
         claims.retain(|(id, _)| *id != c.entry.id);
-        crate::copy::test_delay();
+        crate::env::test_delay();
     }
     drop(claims);
     report.strays_removed = strays;

@@ -27,7 +27,7 @@ impl Home {
     pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
         let root = match explicit {
             Some(p) => p,
-            None => match std::env::var_os("SQLFORK_HOME").filter(|v| !v.is_empty()) {
+            None => match crate::env::home() {
                 Some(p) => PathBuf::from(p),
                 None => directories::ProjectDirs::from("", "", "sqlfork")
                     .map(|d| d.data_dir().to_path_buf())
@@ -56,13 +56,13 @@ impl Home {
     pub fn registry_path(&self) -> PathBuf {
         self.root.join("registry.toml")
     }
-    pub fn lock_path(&self) -> PathBuf {
+    pub(crate) fn lock_path(&self) -> PathBuf {
         self.root.join("registry.lock")
     }
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
-    pub fn databases_dir(&self) -> PathBuf {
+    pub(crate) fn databases_dir(&self) -> PathBuf {
         self.root.join("databases")
     }
 
@@ -84,10 +84,20 @@ impl Home {
     }
 }
 
+/// A fresh home in a temporary directory (removed when the guard drops),
+/// with its `databases/` folder, for unit tests.
+#[cfg(test)]
+pub(crate) fn temporary_home() -> (tempfile::TempDir, Home) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let home = Home::at(dir.path());
+    home.ensure().expect("a writable temporary home");
+    (dir, home)
+}
+
 /// `config.toml`: what a user sets once. Unknown keys are an error.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Namespace for a bare DST when SRC is a path.
     pub default_namespace: Option<String>,
     /// TTL applied to new databases that do not pass `--ttl`.

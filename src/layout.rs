@@ -18,39 +18,39 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The files SQLite keeps beside a database file.
-pub const SQLITE_SIDE_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
+pub(crate) const SQLITE_SIDE_SUFFIXES: [&str; 3] = ["-journal", "-wal", "-shm"];
 
 /// The file of the database with this id.
-pub fn database_file(home: &Home, id: &str) -> PathBuf {
+pub(crate) fn database_file(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.sqlite"))
 }
 
 /// The build claim's lock file.
-pub fn claim_file(home: &Home, id: &str) -> PathBuf {
+pub(crate) fn claim_file(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.lock"))
 }
 
 /// A data fork's copy state.
-pub fn copy_state_file(home: &Home, id: &str) -> PathBuf {
+pub(crate) fn copy_state_file(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.copy.json"))
 }
 
 /// The temporary file a copy state is written to before it is renamed.
-pub fn copy_state_temp(home: &Home, id: &str) -> PathBuf {
+pub(crate) fn copy_state_temp(home: &Home, id: &str) -> PathBuf {
     copy_state_file(home, id).with_extension("json.tmp")
 }
 
 /// Where a background copy (`db fork --detach`) that failed leaves its
 /// one-line reason, for `db wait` to report (and remove).
-pub fn failure_note(home: &Home, id: &str) -> PathBuf {
+pub(crate) fn failure_note(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.failed"))
 }
 
 /// The extension of a failure note, as [`side_file_id`] returns it.
-pub const FAILURE_NOTE_EXTENSION: &str = "failed";
+pub(crate) const FAILURE_NOTE_EXTENSION: &str = "failed";
 
 /// `path` with SQLite's `suffix` (`-wal`, …) appended.
-pub fn sqlite_side_file(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sqlite_side_file(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(suffix);
     p.into()
@@ -58,43 +58,43 @@ pub fn sqlite_side_file(path: &Path, suffix: &str) -> PathBuf {
 
 /// Remove the `-journal`, `-wal` and `-shm` files beside a database file
 /// (best effort).
-pub fn remove_sqlite_side_files(path: &Path) {
+pub(crate) fn remove_sqlite_side_files(path: &Path) {
     for suffix in SQLITE_SIDE_SUFFIXES {
         let _ = std::fs::remove_file(sqlite_side_file(path, suffix));
     }
 }
 
 /// Remove a database file and the files SQLite keeps beside it.
-pub fn remove_database_files(path: &Path) {
+pub(crate) fn remove_database_files(path: &Path) {
     let _ = std::fs::remove_file(path);
     remove_sqlite_side_files(path);
 }
 
 /// Remove a data fork's copy state (and the temporary one a kill may leave).
-pub fn remove_copy_state(home: &Home, id: &str) {
+pub(crate) fn remove_copy_state(home: &Home, id: &str) {
     let _ = std::fs::remove_file(copy_state_temp(home, id));
     let _ = std::fs::remove_file(copy_state_file(home, id));
 }
 
 /// True for a name sqlfork gives a database (`registry::new_id`).
-pub fn is_id(s: &str) -> bool {
+pub(crate) fn is_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The id a file under `databases/` belongs to, and the rest of its name
 /// after the first `.` (`sqlite`, `lock`, `copy.json`, `failed`, …); `None`
 /// for a file sqlfork did not name.
-pub fn side_file_id(name: &str) -> Option<(&str, &str)> {
+pub(crate) fn side_file_id(name: &str) -> Option<(&str, &str)> {
     name.split_once('.').filter(|(id, _)| is_id(id))
 }
 
 /// A file's size, when it exists.
-pub fn file_size(path: &Path) -> Option<u64> {
+pub(crate) fn file_size(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.len())
 }
 
 /// Create a new, empty file with mode 0600; it must not exist yet.
-pub fn create_new_file(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn create_new_file(path: &Path) -> anyhow::Result<()> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -107,12 +107,12 @@ pub fn create_new_file(path: &Path) -> anyhow::Result<()> {
 /// Make the names in `dir` durable (a new file, a rename, a removal):
 /// fsync the directory itself. A file's own fsync does not promise that its
 /// name survives a power cut on every file system.
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
 /// Open (creating or truncating) a private file (mode 0600) for writing.
-pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
 }
 

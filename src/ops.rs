@@ -1,6 +1,6 @@
 //! The database operations behind `db create`, `db import`, `db list`,
 //! `db show`, `db path` and `db delete`. Each takes typed options and
-//! returns data; printing is the binary's job.
+//! returns data; printing is the command line's job (`commands`).
 
 use crate::address::Address;
 use crate::claim::{is_claimed, Claim};
@@ -74,11 +74,32 @@ pub fn create(
     result.map(|_| entry)
 }
 
+/// What `import` did.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub entry: Entry,
+    /// True when the same file was already registered under this address:
+    /// nothing changed (a CI job that imports on every run succeeds).
+    pub already: bool,
+}
+
+/// The entry at `addr` when it is `file` registered in place.
+fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
+    let e = reg.get(addr)?;
+    let same = !e.owned && std::fs::canonicalize(file).is_ok_and(|p| p == e.path);
+    same.then(|| e.clone())
+}
+
 /// Register an existing SQLite file in place. sqlfork never writes or
-/// deletes it.
-pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Entry> {
+/// deletes it. Importing the same file under the same address again is a
+/// no-op success; another file under a taken address is refused.
+pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
     let addr = addr.database();
-    if Registry::load(home)?.get(&addr).is_some() {
+    let reg = Registry::load(home)?;
+    if let Some(entry) = same_import(&reg, &addr, file) {
+        return Ok(Imported { entry, already: true });
+    }
+    if reg.get(&addr).is_some() {
         return Err(Error::Taken { address: addr }.into());
     }
     let _side_files = schema::SourceSideFiles::note(file);
@@ -104,10 +125,13 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
         copy: None,
     };
     Registry::update(home, |reg| {
+        // Two imports of the same file at once: the second is a no-op too.
+        if let Some(e) = same_import(reg, &addr, file) {
+            return Ok(Imported { entry: e, already: true });
+        }
         reg.insert(entry.clone())?;
-        Ok(())
-    })?;
-    Ok(entry)
+        Ok(Imported { entry: entry.clone(), already: false })
+    })
 }
 
 /// Every entry, optionally in one namespace, sorted by address.
@@ -163,6 +187,8 @@ pub struct Detail {
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
+    /// The pid of the process building it, while one is.
+    pub pid: Option<u32>,
 }
 
 pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -189,7 +215,8 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress })
+    let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
+    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress, pid })
 }
 
 /// The absolute path of a database's file.
@@ -205,14 +232,24 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
 /// which the next registry write sweeps away, never an entry without its
 /// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+    delete_with(home, addr, None)
+}
+
+/// [`delete`] with the database's claim already held (`held`, taken by a
+/// caller that stopped the process building it).
+pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
+    let mut held = held;
     let (entry, claim) = Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
         let claim = if entry.owned {
-            match Claim::take(home, &entry.id)? {
+            match held.take() {
                 Some(c) => Some(c),
-                None => return Err(Error::InUse { address: addr.clone() }.into()),
+                None => match Claim::take(home, &entry.id)? {
+                    Some(c) => Some(c),
+                    None => return Err(Error::InUse { address: addr.clone() }.into()),
+                },
             }
         } else {
             None
@@ -220,7 +257,7 @@ pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
         reg.remove_id(&entry.id);
         Ok((entry, claim))
     })?;
-    crate::copy::test_pause("delete-unregistered");
+    crate::env::test_pause("delete-unregistered");
     if entry.owned {
         layout::remove_database_files(&entry.path);
         layout::remove_copy_state(home, &entry.id);

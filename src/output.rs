@@ -9,8 +9,10 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
+mod progress;
+
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub json: bool,
     pub quiet: bool,
     /// Colour on stdout (a terminal and NO_COLOR unset).
@@ -18,18 +20,22 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(json: bool, quiet: bool) -> Self {
-        let color =
-            !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
+        let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
         Printer { json, quiet, color }
     }
 
     /// Print the command's result: `human` text, or `value` as JSON.
-    pub fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
+    ///
+    /// Every command's JSON is formatted the same way: one compact document
+    /// on one line, so that scripts can read it line by line (and `jq .`
+    /// pretty-prints it for people).
+    pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut out, value)?;
+            serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
             writeln!(out)?;
+            out.flush()?;
         } else {
             let text = human();
             if !text.is_empty() {
@@ -38,13 +44,32 @@ impl Printer {
                     writeln!(out)?;
                 }
             }
+            out.flush()?;
         }
         Ok(())
     }
 
+    /// [`Printer::result`] for commands whose `--quiet` output is the one
+    /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
+    /// `--json` still prints the document.
+    pub(crate) fn result_or_quiet<T: Serialize>(
+        &self,
+        quiet: Option<String>,
+        human: impl FnOnce() -> String,
+        value: &T,
+    ) -> anyhow::Result<()> {
+        if self.quiet && !self.json {
+            return match quiet {
+                Some(text) => self.result(|| text, value),
+                None => Ok(()),
+            };
+        }
+        self.result(human, value)
+    }
+
     /// A note for humans on stderr; silent with --quiet (stdout stays pure
     /// JSON with --json either way).
-    pub fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         if !self.quiet {
             eprintln!("{msg}");
         }
@@ -64,7 +89,7 @@ impl Printer {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CopyView {
+pub(crate) struct CopyView {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -89,7 +114,7 @@ impl From<&CopyStats> for CopyView {
 /// The JSON shape of one database.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EntryView {
+pub(crate) struct EntryView {
     pub address: String,
     pub id: String,
     pub namespace: String,
@@ -134,7 +159,7 @@ impl From<&Entry> for EntryView {
 /// `forkedFrom` in `db show --json` and fork results.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum ParentView {
+pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
     Database {
         id: String,
@@ -150,25 +175,28 @@ pub enum ParentView {
     },
 }
 
+impl ParentView {
+    fn database(id: &str, namespace: &str, slug: &str, name: &str, branch: &Option<String>, deleted: bool) -> Self {
+        ParentView::Database {
+            id: id.to_string(),
+            namespace: namespace.to_string(),
+            slug: slug.to_string(),
+            name: name.to_string(),
+            branch: branch.clone(),
+            deleted,
+        }
+    }
+}
+
 impl From<&ResolvedParent> for ParentView {
     fn from(p: &ResolvedParent) -> Self {
         match p {
-            ResolvedParent::Live { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
-            ResolvedParent::Deleted { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: true,
-            },
+            ResolvedParent::Live { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
+            ResolvedParent::Deleted { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, true)
+            }
             ResolvedParent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
@@ -177,14 +205,9 @@ impl From<&ResolvedParent> for ParentView {
 impl From<&Parent> for ParentView {
     fn from(p: &Parent) -> Self {
         match p {
-            Parent::Database { id, namespace, slug, name, branch } => ParentView::Database {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-                deleted: false,
-            },
+            Parent::Database { id, namespace, slug, name, branch } => {
+                ParentView::database(id, namespace, slug, name, branch, false)
+            }
             Parent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
     }
@@ -193,7 +216,7 @@ impl From<&Parent> for ParentView {
 /// `db show --json`: the entry with `forkedFrom` resolved.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DetailView {
+pub(crate) struct DetailView {
     #[serde(flatten)]
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
@@ -201,6 +224,8 @@ pub struct DetailView {
     pub in_flight: bool,
     /// Percentage of rows copied while provisioning with data.
     pub progress_percent: Option<f64>,
+    /// The pid of the process copying it, while one is (`db cancel` stops it).
+    pub pid: Option<u32>,
 }
 
 impl From<&Detail> for DetailView {
@@ -210,6 +235,7 @@ impl From<&Detail> for DetailView {
             forked_from: d.parent.as_ref().map(ParentView::from),
             in_flight: d.in_flight,
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
+            pid: d.pid,
         }
     }
 }
@@ -218,7 +244,7 @@ impl From<&Detail> for DetailView {
 // Human text
 
 /// `1.5 MiB`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -233,7 +259,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn human_ms(ms: u64) -> String {
+pub(crate) fn human_ms(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
@@ -243,7 +269,7 @@ pub fn human_ms(ms: u64) -> String {
 
 /// The expiry badge for `db list`: `expires in 6d` (red under 6 hours),
 /// `expired`, or nothing.
-pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
+pub(crate) fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
     let Some(t) = expires_at.and_then(ttl::parse_time) else { return String::new() };
     match ttl::remaining(t, now) {
         None => p.red("expired"),
@@ -258,34 +284,59 @@ pub fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> S
     }
 }
 
-pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
+/// True when a name says nothing the address does not (the default name:
+/// the slug, or `slug@ref` for a branch).
+fn default_name(e: &Entry) -> bool {
+    match &e.branch {
+        None => e.name == e.slug,
+        Some(b) => e.name == e.slug || e.name == format!("{}@{b}", e.slug),
+    }
+}
+
+/// `db list`: address, status, size, when it was forked (as an age, like
+/// `db show`), the expiry badge; the NAME column only when some database
+/// has a name of its own. `--json` keeps the raw values.
+pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
     if entries.is_empty() {
         return String::new();
     }
-    let rows: Vec<[String; 6]> = entries
+    let names = entries.iter().any(|e| !default_name(e));
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            [
-                e.address().to_string(),
-                e.name.clone(),
+            let mut row = vec![e.address().to_string()];
+            if names {
+                row.push(e.name.clone());
+            }
+            row.extend([
                 e.status.to_string(),
                 crate::layout::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
-                e.forked_at.clone().unwrap_or_else(|| "-".into()),
+                e.forked_at
+                    .as_deref()
+                    .and_then(ttl::parse_time)
+                    .map(|t| ttl::ago(t, now))
+                    .unwrap_or_else(|| "-".into()),
                 expiry_badge(p, e.expires_at.as_deref(), now),
-            ]
+            ]);
+            row
         })
         .collect();
-    let header = ["ADDRESS", "NAME", "STATUS", "SIZE", "FORKED AT", "EXPIRES"];
+    let mut header = vec!["ADDRESS"];
+    if names {
+        header.push("NAME");
+    }
+    header.extend(["STATUS", "SIZE", "FORKED", "EXPIRES"]);
+    let last = header.len() - 1;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
-        for (i, c) in r.iter().enumerate().take(5) {
+        for (i, c) in r.iter().enumerate().take(last) {
             widths[i] = widths[i].max(c.chars().count());
         }
     }
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i < 5 {
+            if i < last {
                 s.push_str(&format!("{c:<w$}  ", w = widths[i]));
             } else {
                 s.push_str(c);
@@ -293,14 +344,14 @@ pub fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut out = line(header.to_vec());
+    let mut out = line(header.clone());
     for r in &rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
     out
 }
 
-pub fn parent_label(parent: &ResolvedParent) -> String {
+pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     match parent {
         ResolvedParent::Live { slug, branch, .. } => match branch {
             Some(b) => format!("{slug}@{b}"),
@@ -314,16 +365,19 @@ pub fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
-pub fn copy_summary(entry: &Entry) -> Option<String> {
+pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
-    let exact = if c.exact {
-        "exact snapshot".to_string()
+    // Exactness is about copied rows; a schema-only fork has none.
+    let exact = if !entry.include_data {
+        String::new()
+    } else if c.exact {
+        ", exact snapshot".to_string()
     } else {
-        format!("best-effort, {} orphans pruned", c.orphans_pruned)
+        format!(", best-effort, {} orphans pruned", c.orphans_pruned)
     };
     Some(format!(
-        "{kind}: {} objects, {} rows, {} in {}, {exact}",
+        "{kind}: {} objects, {} rows, {} in {}{exact}",
         c.objects_created,
         c.rows_copied,
         human_bytes(c.bytes_copied),
@@ -331,7 +385,7 @@ pub fn copy_summary(entry: &Entry) -> Option<String> {
     ))
 }
 
-pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
+pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     let e = &d.entry;
     let mut out = format!("{}\n", e.address());
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
@@ -339,7 +393,8 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     field("Path:", e.path.display().to_string());
     let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
     let status = if d.in_flight {
-        format!("{}{pct} (copy in progress)", e.status)
+        let pid = d.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {}` stops it", e.address())).unwrap_or_default();
+        format!("{}{pct} (copy in progress{pid})", e.status)
     } else if e.status == crate::registry::Status::Provisioning {
         format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
     } else {
@@ -375,159 +430,4 @@ pub fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------------------
-// Progress on stderr
-
-/// How progress is drawn: a bar on a terminal, plain lines every few
-/// seconds for CI logs, or nothing (`--quiet`, `--json` keeps it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressStyle {
-    Bar,
-    Lines,
-    Hidden,
-}
-
-impl Printer {
-    pub fn progress_style(&self) -> ProgressStyle {
-        if self.quiet {
-            ProgressStyle::Hidden
-        } else if std::io::stderr().is_terminal() && !indicatif::ProgressDrawTarget::stderr().is_hidden() {
-            // indicatif draws nothing on a dumb terminal (TERM unset or
-            // `dumb`): those get plain lines like a log.
-            ProgressStyle::Bar
-        } else {
-            ProgressStyle::Lines
-        }
-    }
-
-    /// A progress sink for a copy into `label`.
-    pub fn copy_progress(&self, label: &str) -> UiProgress {
-        UiProgress::new(self.progress_style(), label)
-    }
-}
-
-/// Draws copy progress on stderr: rows done of total, current table, rate
-/// and ETA.
-pub struct UiProgress {
-    style: ProgressStyle,
-    label: String,
-    bar: Option<indicatif::ProgressBar>,
-    total: u64,
-    done: u64,
-    table: String,
-    started: std::time::Instant,
-    first_done: u64,
-    unit: &'static str,
-    last_line: Option<std::time::Instant>,
-    last_printed: Option<u64>,
-    interval: std::time::Duration,
-}
-
-impl UiProgress {
-    pub fn new(style: ProgressStyle, label: &str) -> Self {
-        let secs = std::env::var("SQLFORK_PROGRESS_INTERVAL").ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(3.0);
-        UiProgress {
-            style,
-            label: label.to_string(),
-            bar: None,
-            total: 0,
-            done: 0,
-            table: String::new(),
-            started: std::time::Instant::now(),
-            first_done: 0,
-            unit: "rows",
-            last_line: None,
-            last_printed: None,
-            interval: std::time::Duration::from_secs_f64(secs.max(0.0)),
-        }
-    }
-
-    fn line(&mut self, force: bool) {
-        if self.style != ProgressStyle::Lines {
-            return;
-        }
-        if !force && self.last_line.is_some_and(|t| t.elapsed() < self.interval) {
-            return;
-        }
-        if self.last_printed == Some(self.done) {
-            return;
-        }
-        self.last_line = Some(std::time::Instant::now());
-        self.last_printed = Some(self.done);
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = (self.done - self.first_done) as f64 / secs;
-        let pct = if self.total > 0 { self.done as f64 * 100.0 / self.total as f64 } else { 100.0 };
-        let eta = if rate > 0.0 && self.total > self.done {
-            format!(
-                ", ETA {}",
-                crate::ttl::short_duration(std::time::Duration::from_secs_f64((self.total - self.done) as f64 / rate))
-            )
-        } else {
-            String::new()
-        };
-        let table = if self.table.is_empty() { String::new() } else { format!(", table {}", self.table) };
-        eprintln!(
-            "{}: {}/{} {unit} ({pct:.0}%){table}, {:.0} {unit}/s{eta}",
-            self.label,
-            self.done,
-            self.total,
-            rate,
-            unit = self.unit
-        );
-    }
-}
-
-impl crate::copy::Progress for UiProgress {
-    fn start(&mut self, total: u64, done: u64) {
-        self.total = total;
-        self.done = done;
-        self.first_done = done;
-        self.started = std::time::Instant::now();
-        if self.style == ProgressStyle::Bar {
-            let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(&format!(
-                    "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {} {{percent}}% · {{msg}} · {{per_sec}} · ETA {{eta}}",
-                    self.unit
-                ))
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(self.label.clone());
-            bar.set_position(done);
-            self.bar = Some(bar);
-        } else if done > 0 {
-            self.line(true);
-        }
-    }
-
-    fn table(&mut self, name: &str) {
-        self.table = name.to_string();
-        if let Some(bar) = &self.bar {
-            bar.set_message(name.to_string());
-        }
-    }
-
-    fn advance(&mut self, rows: u64) {
-        self.done += rows;
-        if let Some(bar) = &self.bar {
-            bar.inc(rows);
-        }
-        self.line(false);
-    }
-
-    fn unit(&mut self, unit: &'static str) {
-        self.unit = unit;
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-        if self.style == ProgressStyle::Lines && self.total > 0 {
-            self.line(true);
-        }
-    }
 }

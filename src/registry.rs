@@ -21,16 +21,16 @@ use std::time::Duration;
 
 /// How long a command waits for another process's registry lock, unless
 /// `SQLFORK_LOCK_TIMEOUT` says otherwise.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The registry lock timeout: `SQLFORK_LOCK_TIMEOUT` (a duration such as
 /// `30s` or `5m`), else [`LOCK_TIMEOUT`].
-pub fn lock_timeout() -> Result<Duration, Error> {
-    match std::env::var("SQLFORK_LOCK_TIMEOUT") {
-        Ok(v) if !v.trim().is_empty() => humantime::parse_duration(v.trim()).map_err(|e| {
+pub(crate) fn lock_timeout() -> Result<Duration, Error> {
+    match crate::env::lock_timeout() {
+        Some(v) => humantime::parse_duration(&v).map_err(|e| {
             Error::invalid(format!("SQLFORK_LOCK_TIMEOUT `{v}` is not a duration ({e}); write it like 30s or 5m"))
         }),
-        _ => Ok(LOCK_TIMEOUT),
+        None => Ok(LOCK_TIMEOUT),
     }
 }
 
@@ -112,7 +112,7 @@ impl Entry {
     pub fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }
-    pub fn is(&self, addr: &Address) -> bool {
+    pub(crate) fn is(&self, addr: &Address) -> bool {
         self.namespace == addr.namespace && self.slug == addr.slug && self.branch == addr.branch
     }
 }
@@ -153,7 +153,7 @@ impl Registry {
 
     /// Run `f` on the registry under the exclusive lock, and save the result
     /// atomically if `f` succeeds.
-    pub fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
         home.ensure()?;
         let _lock = RegistryLock::acquire(home)?;
         remove_stale_temporaries(home);
@@ -174,7 +174,7 @@ impl Registry {
             let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
-            crate::copy::test_pause("registry-synced");
+            crate::env::test_pause("registry-synced");
             fs::rename(&tmp, &path)?;
             // Make the rename itself durable.
             File::open(home.root())?.sync_all()
@@ -189,13 +189,13 @@ impl Registry {
     pub fn get(&self, addr: &Address) -> Option<&Entry> {
         self.databases.iter().find(|e| e.is(addr))
     }
-    pub fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
+    pub(crate) fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.is(addr))
     }
     pub fn by_id(&self, id: &str) -> Option<&Entry> {
         self.databases.iter().find(|e| e.id == id)
     }
-    pub fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
+    pub(crate) fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.id == id)
     }
 
@@ -204,13 +204,13 @@ impl Registry {
         self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
     }
 
-    pub fn remove_id(&mut self, id: &str) -> Option<Entry> {
+    pub(crate) fn remove_id(&mut self, id: &str) -> Option<Entry> {
         let i = self.databases.iter().position(|e| e.id == id)?;
         Some(self.databases.remove(i))
     }
 
     /// Add an entry; its address must be free.
-    pub fn insert(&mut self, entry: Entry) -> Result<(), Error> {
+    pub(crate) fn insert(&mut self, entry: Entry) -> Result<(), Error> {
         let addr = entry.address();
         if self.get(&addr).is_some() {
             return Err(Error::Taken { address: addr });
@@ -237,7 +237,7 @@ fn remove_stale_temporaries(home: &Home) {
 }
 
 /// A fresh database id, used to name its file.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long a failure note is kept for a `db wait` that has not come.
-pub const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
 
 /// Remove the files of ids no entry in `reg` has: a fork or `db create`
 /// killed before its entry was written (its claim, copy state, perhaps its
@@ -28,7 +28,7 @@ pub const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
 /// Call it under the registry lock, with `reg` as loaded under that lock.
 /// Failure notes (`<id>.failed`) are left for `db wait` for a day. Returns
 /// the names of the files removed, sorted.
-pub fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
+pub(crate) fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
     finish_interrupted_swaps(reg);
     let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
     let mut removed = Vec::new();
@@ -79,7 +79,7 @@ pub fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
 /// entry goes. Call under the registry lock (a live reset holds it from its
 /// rename to its save, so what is seen here is always a dead one). True
 /// when anything changed.
-pub fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
+pub(crate) fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
     let done: Vec<Entry> = reg
         .databases
         .iter()
@@ -113,9 +113,7 @@ mod tests {
 
     #[test]
     fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
-        let dir = tempfile::tempdir().unwrap();
-        let home = Home::at(dir.path());
-        home.ensure().unwrap();
+        let (_dir, home) = crate::home::temporary_home();
         let (kept, orphan, old_note, new_note, busy) =
             (registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id(), registry::new_id());
         let file = |name: String| {

@@ -10,7 +10,7 @@ pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The current time. `SQLFORK_NOW` (RFC 3339) overrides it: a testing aid
 /// so that expiry can be tested without waiting.
 pub fn now() -> SystemTime {
-    if let Ok(text) = std::env::var("SQLFORK_NOW") {
+    if let Some(text) = crate::env::now() {
         if let Ok(t) = humantime::parse_rfc3339_weak(text.trim()) {
             return t;
         }
@@ -21,7 +21,7 @@ pub fn now() -> SystemTime {
 /// Check `SQLFORK_NOW` once at start-up so a typo is an error, not a
 /// silently ignored override.
 pub fn check_clock_override() -> Result<(), Error> {
-    if let Ok(text) = std::env::var("SQLFORK_NOW") {
+    if let Some(text) = crate::env::now() {
         humantime::parse_rfc3339_weak(text.trim()).map_err(|e| {
             Error::invalid(format!(
                 "SQLFORK_NOW=`{text}` is not an RFC 3339 time ({e}); write it like 2026-01-31T12:00:00Z"
@@ -43,6 +43,14 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
 /// Parse a TTL such as `7d`, `12h` or `1h 30m`; 1 hour to 30 days.
 pub fn parse_ttl(text: &str) -> Result<Duration, Error> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
+        // A bare number: humantime suggests `7sec or 7ms`, which are out of
+        // range for a TTL; suggest the unit the user most likely meant.
+        if let Ok(n) = text.trim().parse::<u64>() {
+            let meant = if (1..=30).contains(&n) { format!("{n}d") } else { format!("{n}h") };
+            return Error::invalid(format!(
+                "TTL `{text}` has no unit; write it like {meant} (1 hour to 30 days, e.g. 12h, 7d)"
+            ));
+        }
         Error::invalid(format!(
             "TTL `{text}` is not a duration ({e}); write it like 12h, 7d or 30d (1 hour to 30 days)"
         ))
@@ -53,15 +61,24 @@ pub fn parse_ttl(text: &str) -> Result<Duration, Error> {
     Ok(d)
 }
 
-/// A short human duration: `45s`, `12m`, `5h`, `3d`.
+/// A short human duration, rounded to the nearest unit: `45s`, `12m`,
+/// `5h`, `3d` (`--ttl 2d` a moment later is still `2d`, not `1d`).
 pub fn short_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", s / 60),
-        3600..=86_399 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
+    let ms = d.as_millis();
+    let round = |unit_ms: u128| (ms + unit_ms / 2) / unit_ms;
+    let s = round(1000);
+    if s < 60 {
+        return format!("{s}s");
     }
+    let m = round(60_000);
+    if m < 60 {
+        return format!("{m}m");
+    }
+    let h = round(3_600_000);
+    if h < 24 {
+        return format!("{h}h");
+    }
+    format!("{}d", round(86_400_000))
 }
 
 /// "3d ago" for a past timestamp (or "just now").
@@ -97,6 +114,12 @@ mod tests {
         assert_eq!(short_duration(Duration::from_secs(5)), "5s");
         assert_eq!(short_duration(Duration::from_secs(7200)), "2h");
         assert_eq!(short_duration(Duration::from_secs(6 * 86400 + 5)), "6d");
+        // Rounded to the nearest unit, not down.
+        assert_eq!(short_duration(Duration::from_secs(2 * 86400 - 1)), "2d");
+        assert_eq!(short_duration(Duration::from_secs(3 * 3600 - 2)), "3h");
+        assert_eq!(short_duration(Duration::from_secs(7 * 86400 - 3)), "7d");
+        assert_eq!(short_duration(Duration::from_secs(59 * 60 + 50)), "1h");
+        assert_eq!(short_duration(Duration::from_secs(86400 - 60)), "1d");
         let t = parse_time("2026-01-10T00:00:00Z").unwrap();
         assert_eq!(ago(t, t + Duration::from_secs(3 * 86400)), "3d ago");
         assert_eq!(format_time(t), "2026-01-10T00:00:00Z");

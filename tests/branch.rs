@@ -103,8 +103,11 @@ fn with_data_reset_restores_the_parents_rows() {
     assert_eq!(count(&path, "orders"), 3, "the parent's current rows");
     assert_eq!(count(&path, "customers"), 2, "the branch's own row is gone");
     assert_sound(&path);
-    // Switching back to schema only empties it.
+    // A put without a flag keeps the data mode (issue 12); --schema-only
+    // switches back to schema only and empties it.
     env.run(&["branch", "put", "acme/orders@pr-1"]).ok();
+    assert_eq!(count(&path, "orders"), 3);
+    env.run(&["branch", "put", "acme/orders@pr-1", "--schema-only"]).ok();
     assert_eq!(count(&path, "orders"), 0);
 }
 

@@ -165,11 +165,13 @@ fn list_badge_counts_down_and_says_expired() {
     assert!(row(&out, "acme/week").ends_with("expires in 7d"), "{out}");
     assert!(row(&out, "acme/short").ends_with("expires in 5h"), "{out}");
     assert!(!row(&out, "acme/forever").contains("expire"), "{out}");
-    // Whole units left, rounded down (6d 23h is "6d").
+    // Rounded to the nearest unit (6d 23h 59m 59s is "7d", 5d 23h is "6d").
     let out = at(&plus(T0, 1));
-    assert!(row(&out, "acme/week").ends_with("expires in 6d"), "{out}");
+    assert!(row(&out, "acme/week").ends_with("expires in 7d"), "{out}");
     let out = at(&plus(T0, DAY + 1));
-    assert!(row(&out, "acme/week").ends_with("expires in 5d"), "{out}");
+    assert!(row(&out, "acme/week").ends_with("expires in 6d"), "{out}");
+    let out = at(&plus(T0, 2 * DAY + 13 * HOUR));
+    assert!(row(&out, "acme/week").ends_with("expires in 4d"), "{out}");
     let out = at(&plus(T0, 4 * HOUR + 30 * 60));
     assert!(row(&out, "acme/short").ends_with("expires in 30m"), "{out}");
     let out = at(&plus(T0, 5 * HOUR));
@@ -220,7 +222,7 @@ fn show_says_auto_deletes_in_and_expired() {
     let env = Env::new();
     with_parent(&env);
     env.cmd(["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"]).now(T0).run().ok();
-    let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 12 * HOUR)).run().ok().stdout;
+    let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 13 * HOUR)).run().ok().stdout;
     assert!(out.contains("Auto-deletes in 6d"), "{out}");
     let out = env.cmd(["db", "show", "acme/pr-1"]).now(&plus(T0, 6 * DAY + 20 * HOUR)).run().ok().stdout;
     assert!(out.contains("Auto-deletes in 4h"), "{out}");
@@ -235,7 +237,7 @@ fn show_says_auto_deletes_in_and_expired() {
     // Branches too.
     env.cmd(["branch", "put", "acme/orders@pr-9", "--ttl", "2d"]).now(T0).run().ok();
     let out = env.cmd(["db", "show", "acme/orders@pr-9"]).now(&plus(T0, HOUR)).run().ok().stdout;
-    assert!(out.contains("Auto-deletes in 1d"), "{out}");
+    assert!(out.contains("Auto-deletes in 2d"), "47h left is 2d, to the nearest day: {out}");
 }
 
 #[test]

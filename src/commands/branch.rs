@@ -9,14 +9,21 @@ use crate::output::{self, EntryView, ParentView};
 use crate::ttl;
 use serde::Serialize;
 
-pub fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, ttl } => put(ctx, &address, with_data, ttl.ttl),
+        BranchCommand::Put { address, with_data, schema_only, ttl } => {
+            let mode = match (with_data, schema_only) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            put(ctx, &address, mode, ttl.ttl)
+        }
         BranchCommand::List { address } => list(ctx, &address),
-        BranchCommand::Delete { address, confirm } => {
+        BranchCommand::Delete { address, confirm, force } => {
             let addr = Address::parse(&address)?;
             branch::require_ref(&addr)?;
-            super::db::delete_address(ctx, &addr, confirm.yes)
+            super::db::delete_address(ctx, &addr, confirm.yes, force.force)
         }
     }
 }
@@ -32,16 +39,23 @@ struct PutView {
     action: &'static str,
 }
 
-fn put(ctx: &mut Context, address: &str, with_data: bool, ttl: Option<String>) -> anyhow::Result<ExitCode> {
+fn put(ctx: &mut Context, address: &str, with_data: Option<bool>, ttl: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     branch::require_ref(&addr)?;
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
     let out = branch::put(&ctx.home, &config, &PutOptions { address: addr.clone(), with_data, ttl }, &mut progress)?;
+    drop(progress);
     let e = &out.entry;
     if !ctx.printer.json {
-        let kind = if e.include_data { "with data" } else { "schema only" };
+        let kind = match (e.include_data, with_data, out.action) {
+            // Say where the data mode of a reset came from.
+            (true, None, PutAction::Reset) => "with data, as the branch was made; --schema-only to drop the rows",
+            (false, None, PutAction::Reset) => "schema only, as the branch was made; --with-data to copy the rows",
+            (true, _, _) => "with data",
+            (false, _, _) => "schema only",
+        };
         let verb = match out.action {
             PutAction::Created => "Created",
             PutAction::Resumed => "Finished creating",

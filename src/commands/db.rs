@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
+pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
@@ -24,7 +24,8 @@ pub fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::List { namespace } => list(ctx, namespace.as_deref()),
         DbCommand::Show { address } => show(ctx, &address),
         DbCommand::Path { address } => path(ctx, &address),
-        DbCommand::Delete { address, confirm } => delete(ctx, &address, confirm.yes),
+        DbCommand::Delete { address, confirm, force } => delete(ctx, &address, confirm.yes, force.force),
+        DbCommand::Cancel { address } => cancel(ctx, &address),
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
     }
@@ -39,23 +40,40 @@ fn create(ctx: &mut Context, address: &str, name: Option<String>, ttl: Option<St
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
     let entry = ops::create(&ctx.home, &config, &addr, name, ttl)?;
-    ctx.printer
-        .result(|| format!("Created {} at {}", entry.address(), entry.path.display()), &EntryView::from(&entry))?;
+    ctx.printer.result_or_quiet(
+        Some(entry.path.display().to_string()),
+        || format!("Created {} at {}", entry.address(), entry.path.display()),
+        &EntryView::from(&entry),
+    )?;
     Ok(ExitCode::Success)
 }
 
 fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse_database(address)?;
-    let entry = ops::import(&ctx.home, &addr, file, name)?;
-    ctx.printer.result(
+    let out = ops::import(&ctx.home, &addr, file, name)?;
+    let entry = &out.entry;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ImportView {
+        #[serde(flatten)]
+        entry: EntryView,
+        /// True when this file was already registered here: nothing changed.
+        already_registered: bool,
+    }
+    ctx.printer.result_or_quiet(
+        Some(entry.path.display().to_string()),
         || {
-            format!(
-                "Registered {} at {} (not owned: sqlfork will never write or delete it)",
-                entry.address(),
-                entry.path.display()
-            )
+            if out.already {
+                format!("{} is already registered at {}; nothing to do", entry.address(), entry.path.display())
+            } else {
+                format!(
+                    "Registered {} at {} (not owned: sqlfork will never write or delete it)",
+                    entry.address(),
+                    entry.path.display()
+                )
+            }
         },
-        &EntryView::from(&entry),
+        &ImportView { entry: EntryView::from(entry), already_registered: out.already },
     )?;
     Ok(ExitCode::Success)
 }
@@ -83,7 +101,7 @@ fn fork_cmd(
     name: Option<String>,
     ttl: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let source = Source::parse(src)?;
+    let source = Source::parse(src).map_err(|e| file_hint(src, e.into()))?;
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
     let opts = ForkOptions {
@@ -96,8 +114,32 @@ fn fork_cmd(
         branch: None,
     };
     let mut progress = ctx.printer.copy_progress(dst);
-    let out = fork::fork(&ctx.home, &config, &opts, &mut progress)?;
+    let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
+        if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {
+            file_hint(src, e)
+        } else {
+            e
+        }
+    })?;
+    drop(progress);
     print_fork(ctx, &out)
+}
+
+/// A source written as a bare name (`prodfile`) that is not an address but
+/// is a file in the current directory: say how to fork the file.
+fn file_hint(src: &str, e: anyhow::Error) -> anyhow::Error {
+    if !std::path::Path::new(src).is_file() {
+        return e;
+    }
+    let hint = format!("; to fork the file, write ./{src}");
+    let base = match e.chain().find_map(|c| c.downcast_ref::<crate::address::AddressError>()) {
+        Some(a) => Error::from(a.clone()),
+        None => match crate::error::typed(&e) {
+            Some(t) => t.clone(),
+            None => return e,
+        },
+    };
+    Error::Hinted { error: Box::new(base), hint }.into()
 }
 
 fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
@@ -107,7 +149,8 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
         forked_from: e.forked_from.as_ref().map(ParentView::from),
         resumed: out.resumed,
     };
-    ctx.printer.result(
+    ctx.printer.result_or_quiet(
+        Some(e.path.display().to_string()),
         || {
             let c = e.copy.clone().unwrap_or_default();
             let expiry = match &e.expires_at {
@@ -132,13 +175,19 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                     addr = e.address(),
                 );
             }
-            let exact = if c.exact {
-                "exact snapshot".to_string()
+            // Exactness is a property of copied rows: a schema-only fork has none.
+            let exact = if !e.include_data {
+                String::new()
+            } else if c.exact {
+                "\n  copy:    exact snapshot".to_string()
             } else {
-                format!("best-effort (the source changed during the copy; {} orphan rows pruned)", c.orphans_pruned)
+                format!(
+                    "\n  copy:    best-effort (the source changed during the copy; {} orphan rows pruned)",
+                    c.orphans_pruned
+                )
             };
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}\n  copy:    {exact}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}{exact}\n  expiry:  {expiry}\n",
                 e.path.display(),
                 c.objects_created,
                 c.rows_copied,
@@ -165,9 +214,8 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         // removes it once it has said it).
         let addr = Address::parse(address.unwrap_or_default())?;
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut progress = ReadySignal;
         loop {
-            match fork::resume_in_background(&ctx.home, &config, &addr, &mut progress) {
+            match fork::resume_in_background(&ctx.home, &config, &addr, &mut say_ready) {
                 Err(e) if is_busy(&e, &addr) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
@@ -217,19 +265,12 @@ fn is_busy(err: &anyhow::Error, addr: &Address) -> bool {
     Error::any_in(err, |e| matches!(e, Error::Busy { address } if address == addr))
 }
 
-/// The background copy's progress: it only says "ready" (on stdout, to the
-/// `db fork --detach` that started it) once the copy has begun.
-struct ReadySignal;
-
-impl crate::copy::Progress for ReadySignal {
-    fn start(&mut self, _: u64, _: u64) {
-        let mut out = std::io::stdout();
-        let _ = writeln!(out, "ready");
-        let _ = out.flush();
-    }
-    fn table(&mut self, _: &str) {}
-    fn advance(&mut self, _: u64) {}
-    fn finish(&mut self) {}
+/// Tell the `db fork --detach` that started this background copy that it
+/// has taken over (see `fork::resume_in_background`).
+fn say_ready() {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", fork::READY);
+    let _ = out.flush();
 }
 
 fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -242,54 +283,13 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
         })
         .transpose()?;
     let config = ctx.config()?.clone();
-    let started = std::time::Instant::now();
-    let id = ops::get(&ctx.home, &addr)?.id;
-    let mut noted = false;
-    loop {
-        let entry = crate::registry::Registry::load(&ctx.home)?.by_id(&id).cloned();
-        let Some(entry) = entry else {
-            let why = std::fs::read_to_string(crate::layout::failure_note(&ctx.home, &id)).unwrap_or_default();
-            let _ = std::fs::remove_file(crate::layout::failure_note(&ctx.home, &id));
-            // A background copy that failed leaves its reason; otherwise the
-            // entry was deleted (or a foreground fork of it failed) meanwhile.
-            return Err(if why.is_empty() {
-                Error::Gone { address: addr }
-            } else {
-                Error::BackgroundFailed { address: addr, reason: why.trim().to_string() }
-            }
-            .into());
-        };
-        if entry.status == crate::registry::Status::Healthy {
-            ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
-            return Ok(ExitCode::Success);
-        }
-        if !crate::claim::is_claimed(&ctx.home, &id) {
-            // Nobody is copying it: do it ourselves.
-            let mut progress = ctx.printer.copy_progress(&addr.to_string());
-            match fork::resume(&ctx.home, &config, &addr, &mut progress) {
-                Ok(out) => {
-                    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&out.entry))?;
-                    return Ok(ExitCode::Success);
-                }
-                Err(e) if is_busy(&e, &addr) => {}
-                // The copier failed and removed it between our two looks:
-                // the next look reports why.
-                Err(e)
-                    if Error::any_in(&e, |e| matches!(e, Error::NotFound { .. }))
-                        && crate::registry::Registry::load(&ctx.home)?.by_id(&id).is_none() => {}
-                Err(e) => return Err(e),
-            }
-        } else if !noted {
-            ctx.printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
-            noted = true;
-        }
-        if let Some(t) = timeout {
-            if started.elapsed() >= t {
-                return Err(Error::Timeout { address: addr, waited: t }.into());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut progress = ctx.printer.copy_progress(&addr.to_string());
+    let printer = &ctx.printer;
+    let mut waiting = || printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
+    let entry = fork::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut waiting)?;
+    drop(progress);
+    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
+    Ok(ExitCode::Success)
 }
 
 fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -298,8 +298,17 @@ fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> 
     let now = ttl::now();
     ctx.printer.result(|| output::list_table(&ctx.printer, &entries, now), &views)?;
     if entries.is_empty() && !ctx.printer.json {
-        ctx.printer
-            .note("No databases yet; create one with `sqlfork db create NS/SLUG` or `sqlfork db import NS/SLUG FILE`.");
+        let others: std::collections::BTreeSet<String> =
+            ops::list(&ctx.home, None)?.into_iter().map(|e| e.namespace).collect();
+        match namespace {
+            Some(ns) if !others.is_empty() => ctx.printer.note(&format!(
+                "Namespace {ns} is empty; the databases here are in {} (`sqlfork db list` shows them all).",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            )),
+            _ => ctx.printer.note(
+                "No databases yet; create one with `sqlfork db create NS/SLUG` or `sqlfork db import NS/SLUG FILE`.",
+            ),
+        }
     }
     Ok(ExitCode::Success)
 }
@@ -324,16 +333,29 @@ fn path(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
+fn delete(ctx: &mut Context, address: &str, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
-    delete_address(ctx, &addr, yes)
+    delete_address(ctx, &addr, yes, force)
 }
 
 /// `db delete` and `branch delete`: confirm on a terminal, then delete.
-pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> anyhow::Result<ExitCode> {
+/// With `force` (as `rm -f`): no question, a copy building it is stopped,
+/// and a database that does not exist is a success with a note.
+pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force: bool) -> anyhow::Result<ExitCode> {
     let addr = addr.clone();
-    let entry = ops::get(&ctx.home, &addr)?;
-    if !yes && std::io::stdin().is_terminal() {
+    let entry = match ops::get(&ctx.home, &addr) {
+        Err(e) if force && Error::any_in(&e, Error::is_not_found) => {
+            ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
+            #[derive(Serialize)]
+            struct Nothing {
+                deleted: Option<EntryView>,
+            }
+            ctx.printer.result_or_quiet(None, String::new, &Nothing { deleted: None })?;
+            return Ok(ExitCode::Success);
+        }
+        other => other?,
+    };
+    if !yes && !force && std::io::stdin().is_terminal() {
         let what = if entry.owned {
             format!("Delete {addr} and its file {}?", entry.path.display())
         } else {
@@ -347,7 +369,15 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
             return Err(Error::failed(format!("not deleted: {addr} is unchanged")).into());
         }
     }
-    let entry = ops::delete(&ctx.home, &addr)?;
+    let entry = if force && entry.owned {
+        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
+        if let Some(pid) = stopped {
+            ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
+        }
+        ops::delete_with(&ctx.home, &addr, Some(claim))?
+    } else {
+        ops::delete(&ctx.home, &addr)?
+    };
     // A branch may have an interrupted reset's copy beside it.
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
     #[derive(Serialize)]
@@ -356,7 +386,8 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
         deleted: EntryView,
         file_deleted: bool,
     }
-    ctx.printer.result(
+    ctx.printer.result_or_quiet(
+        None,
         || {
             if entry.owned {
                 format!("Deleted {addr} and its file")
@@ -365,6 +396,29 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool) -> an
             }
         },
         &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned },
+    )?;
+    Ok(ExitCode::Success)
+}
+
+/// `db cancel NS/SLUG`: stop the copy building a fork and remove it.
+fn cancel(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
+    let addr = Address::parse(address)?;
+    let out = crate::cancel::cancel(&ctx.home, &addr)?;
+    crate::branch::remove_reset_leftover(&ctx.home, &addr);
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cancelled {
+        cancelled: EntryView,
+        /// The pid of the process that was stopped, if one was copying.
+        stopped_pid: Option<u32>,
+    }
+    ctx.printer.result_or_quiet(
+        None,
+        || match out.stopped {
+            Some(pid) => format!("Cancelled {addr}: stopped its copy (pid {pid}) and removed the half-made fork"),
+            None => format!("Cancelled {addr}: no process was copying it; removed the half-made fork"),
+        },
+        &Cancelled { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
     )?;
     Ok(ExitCode::Success)
 }

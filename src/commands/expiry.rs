@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::time::SystemTime;
 
 /// `db ttl ADDRESS [DURATION | --clear]`: change, clear or show the expiry.
-pub fn ttl(ctx: &mut Context, address: &str, ttl: Option<String>, clear: bool) -> anyhow::Result<ExitCode> {
+pub(super) fn ttl(ctx: &mut Context, address: &str, ttl: Option<String>, clear: bool) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let entry = match (ttl, clear) {
         (Some(t), _) => {
@@ -60,8 +60,12 @@ struct GcView {
 }
 
 /// `db gc [--dry-run]`.
-pub fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
-    let report = gc::gc(&ctx.home, dry_run)?;
+pub(super) fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let mut report = gc::gc(&ctx.home, dry_run)?;
+    // Sorted by address, like `db list`, in text and JSON alike.
+    report.deleted.sort_by_key(|c| c.entry.address());
+    report.kept.sort_by_key(|(e, _)| e.address());
+    report.strays_removed.sort();
     let view = GcView {
         dry_run,
         deleted: report

@@ -32,17 +32,17 @@ use rusqlite::Connection;
 const BUILTIN_COLLATIONS: [&str; 3] = ["BINARY", "NOCASE", "RTRIM"];
 
 /// How many stand-in functions one object may need before replay gives up.
-pub const MAX_FUNCTIONS_PER_OBJECT: usize = 32;
+pub(crate) const MAX_FUNCTIONS_PER_OBJECT: usize = 32;
 
 /// Let `conn` create (and read through) objects that name a collation it
 /// lacks: SQLite asks for it by name and gets one that compares bytes.
 /// Harmless for collations `conn` has; idempotent.
-pub fn allow_unknown_collations(conn: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn allow_unknown_collations(conn: &Connection) -> rusqlite::Result<()> {
     conn.collation_needed(|c, name| c.create_collation(name, |a: &str, b: &str| a.as_bytes().cmp(b.as_bytes())))
 }
 
 /// The collations `conn` was given stand-ins for so far.
-pub fn collations_standing_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+pub(crate) fn collations_standing_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_collation_list")?;
     let names: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     let mut out: Vec<String> =
@@ -54,7 +54,7 @@ pub fn collations_standing_in(conn: &Connection) -> rusqlite::Result<Vec<String>
 /// The function a failed statement lacked, from SQLite's "no such
 /// function: NAME" (SQLite has no "function needed" hook, unlike
 /// collations, so its message is the only place that names it).
-pub fn missing_function(e: &rusqlite::Error) -> Option<String> {
+pub(crate) fn missing_function(e: &rusqlite::Error) -> Option<String> {
     let msg = match e {
         rusqlite::Error::SqliteFailure(_, Some(msg)) => msg,
         rusqlite::Error::SqlInputError { msg, .. } => msg,
@@ -70,21 +70,21 @@ pub fn missing_function(e: &rusqlite::Error) -> Option<String> {
 /// generated column may name it under `trusted_schema = OFF`), and always
 /// NULL. It is only ever called on rows of a row copy, which sqlfork
 /// refuses for schemas that need it.
-pub fn add_function(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+pub(crate) fn add_function(conn: &Connection, name: &str) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS;
     conn.create_scalar_function(name, -1, flags, |_| Ok(Value::Null))
 }
 
 /// `CREATE VIRTUAL TABLE … USING module(args)`, taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VirtualTable {
-    pub module: String,
-    pub args: Vec<String>,
+pub(crate) struct VirtualTable {
+    pub(crate) module: String,
+    pub(crate) args: Vec<String>,
 }
 
 /// Split a virtual table's SQL into its module name and arguments (as
 /// written; quotes kept). `None` when it is not such a statement.
-pub fn parse_virtual(sql: &str) -> Option<VirtualTable> {
+pub(crate) fn parse_virtual(sql: &str) -> Option<VirtualTable> {
     let toks = tokens(sql);
     let using = toks.iter().position(|(t, _)| t.eq_ignore_ascii_case("USING"))?;
     let (module, _) = toks.get(using + 1)?;
@@ -104,7 +104,7 @@ pub fn parse_virtual(sql: &str) -> Option<VirtualTable> {
 /// SQLite's default tokenizer (`simple` for FTS3/4, `unicode61` for FTS5),
 /// named `name`: a table of the same module whose shadow tables start in
 /// the same state. `None` for any other module.
-pub fn with_builtin_tokenizer(sql: &str, name: &str) -> Option<String> {
+pub(crate) fn with_builtin_tokenizer(sql: &str, name: &str) -> Option<String> {
     let vt = parse_virtual(sql)?;
     let module = vt.module.to_ascii_lowercase();
     if !matches!(module.as_str(), "fts3" | "fts4" | "fts5") {
@@ -127,12 +127,12 @@ fn is_tokenize_arg(arg: &str) -> bool {
 }
 
 /// Shadow tables with their rows: (table, columns, rows).
-pub type ShadowRows = Vec<(String, Vec<String>, Vec<Vec<Value>>)>;
+pub(crate) type ShadowRows = Vec<(String, Vec<String>, Vec<Vec<Value>>)>;
 
 /// The rows each shadow table of a fresh virtual table made by `sql`
 /// (named `name`) starts with, read from a scratch in-memory database.
 /// Empty when the scratch table cannot be made (an unknown module).
-pub fn fresh_shadow_rows(sql: &str, name: &str) -> anyhow::Result<ShadowRows> {
+pub(crate) fn fresh_shadow_rows(sql: &str, name: &str) -> anyhow::Result<ShadowRows> {
     let Some(fresh) = with_builtin_tokenizer(sql, name) else { return Ok(vec![]) };
     let scratch = Connection::open_in_memory()?;
     crate::schema::harden(&scratch)?;

@@ -1,0 +1,111 @@
+//! Every environment variable sqlfork reads, in one place. No other module
+//! calls `std::env::var`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// The home directory when `--home` is not given.
+pub const SQLFORK_HOME: &str = "SQLFORK_HOME";
+/// How long a command waits for another process's registry lock (`30s`,
+/// `5m`; default one minute).
+pub const SQLFORK_LOCK_TIMEOUT: &str = "SQLFORK_LOCK_TIMEOUT";
+/// Pretend the current time is this RFC 3339 time (testing aid).
+pub const SQLFORK_NOW: &str = "SQLFORK_NOW";
+/// Turn off colour in human output (any non-empty value).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Seconds between progress lines when stderr is not a terminal.
+pub const SQLFORK_PROGRESS_INTERVAL: &str = "SQLFORK_PROGRESS_INTERVAL";
+/// Timings of a fork's phases on stderr (for the benchmark).
+pub const SQLFORK_TRACE: &str = "SQLFORK_TRACE";
+/// Testing aid: pages per page-copy chunk (default 2048).
+pub const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
+/// Testing aid: milliseconds to sleep after every committed page or chunk,
+/// and after every database `db gc` removes, so tests can interrupt them.
+pub const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+/// Testing aid: `POINT:MS[,POINT:MS…]` stops MS milliseconds at each named
+/// moment (see [`test_pause`]), so a test can cut the power exactly there.
+pub const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
+/// The user's home directory, for a source path written `~/…`.
+pub const HOME: &str = "HOME";
+
+/// A variable's value, when it is set and not empty.
+fn text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `SQLFORK_HOME`, when set and not empty.
+pub fn home() -> Option<OsString> {
+    std::env::var_os(SQLFORK_HOME).filter(|v| !v.is_empty())
+}
+
+/// `HOME`.
+pub fn user_home() -> Option<OsString> {
+    std::env::var_os(HOME)
+}
+
+/// `SQLFORK_LOCK_TIMEOUT` as written, when set.
+pub fn lock_timeout() -> Option<String> {
+    text(SQLFORK_LOCK_TIMEOUT).map(|v| v.trim().to_string())
+}
+
+/// `SQLFORK_NOW` as written, when set (even empty: that is a typo to report).
+pub fn now() -> Option<String> {
+    std::env::var(SQLFORK_NOW).ok()
+}
+
+/// True when `NO_COLOR` asks for no colour.
+pub fn no_color() -> bool {
+    std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty())
+}
+
+/// `SQLFORK_PROGRESS_INTERVAL` in seconds, when set to a number.
+pub fn progress_interval() -> Option<f64> {
+    text(SQLFORK_PROGRESS_INTERVAL)?.parse().ok()
+}
+
+/// Print a timing line on stderr when `SQLFORK_TRACE` is set.
+pub fn trace(msg: &str) {
+    if std::env::var_os(SQLFORK_TRACE).is_some() {
+        eprintln!("sqlfork trace: {msg}");
+    }
+}
+
+fn number(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+/// `SQLFORK_TEST_CHUNK_PAGES`, when set to a number.
+pub fn test_chunk_pages() -> Option<u64> {
+    number(SQLFORK_TEST_CHUNK_PAGES)
+}
+
+/// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
+pub fn test_delay() {
+    if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// Testing aid: with `SQLFORK_TEST_PAUSE=POINT:MS[,POINT:MS…]`, stop for MS
+/// milliseconds at each named point (saying so on stderr first), so that a
+/// test can cut the power or kill the process at exactly that moment.
+/// Points: `fork-registered` (the entry is written, nothing built),
+/// `pages-synced` (every page is durable, the entry still provisioning),
+/// `healthy` (the entry flipped, success not printed yet), `swap-renamed`
+/// (a branch reset's new file is renamed over the branch, the registry not
+/// yet saved), `delete-unregistered` (the entry is gone, the files not
+/// yet), `registry-synced` (a new registry is written and synced beside the
+/// old one, not yet renamed over it).
+pub fn test_pause(point: &str) {
+    let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
+    for item in spec.split(',') {
+        if let Some((p, ms)) = item.split_once(':') {
+            if p == point {
+                if let Ok(ms) = ms.parse() {
+                    eprintln!("sqlfork test: paused at {point}");
+                    std::thread::sleep(Duration::from_millis(ms));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `db fork --detach`: the fork is registered and its file started here,
+//! then a background `sqlfork db resume --background` takes the claim over
+//! and copies the data.
+//!
+//! The handshake: this process holds the claim and its own read of the
+//! source (for a WAL source, the snapshot) until the child says `ready` on
+//! its stdout — which it does once it holds the claim and reads the source
+//! at that same snapshot (`resume::resume_in_background`). Only then does
+//! this process let go of the source, so no checkpoint can pass the
+//! snapshot in between.
+
+use super::build::Job;
+use super::method;
+use super::source::SourceSession;
+use super::state::CopyState;
+use crate::claim::Claim;
+use crate::registry::{Entry, Registry};
+use anyhow::Context;
+use std::io::BufRead;
+
+/// The line the background copy prints once it has taken over.
+pub const READY: &str = "ready";
+
+impl Job<'_> {
+    /// Put what the method needs in place, then hand the claim to a
+    /// background `sqlfork db resume` and return the entry (provisioning).
+    pub(super) fn detach(
+        &self,
+        session: SourceSession,
+        state: CopyState,
+        claim: &mut Option<Claim>,
+    ) -> anyhow::Result<Entry> {
+        method(state.method).before_detach(self, &session)?;
+        state.save(self.home, &self.entry.id)?;
+        let exe = std::env::current_exe().context("could not find the sqlfork executable to run the copy")?;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("--home")
+            .arg(self.home.root())
+            .args(["--quiet", "db", "resume", "--background"])
+            .arg(self.entry.address().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group: a Ctrl-C on this terminal does not stop it.
+            cmd.process_group(0);
+        }
+        let mut child = cmd.spawn().context("could not start the background copy")?;
+        // The child waits for our claim. (On an error before this point the
+        // caller still holds the claim while it discards the fork.)
+        if let Some(claim) = claim.take() {
+            claim.hand_over();
+        }
+        // Hold the source until the child is ready (or has ended: then
+        // `db wait` reports what happened).
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        drop(session);
+        Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
+    }
+}
