@@ -212,16 +212,18 @@ fn reset(
     let temp_addr = addr.reset_copy();
     let parent_id_now = reg.require(&addr.database())?.id.clone();
     if let Some(t) = reg.get(&temp_addr) {
-        // What an interrupted reset left: continue its copy if it is the
-        // same fork, else start over.
-        if !resumable(t, &parent_id_now, opts.with_data.unwrap_or(false)) {
-            match ops::delete(home, &temp_addr) {
-                Ok(_) => {}
-                // A reset cut after its swap, which the delete's registry
-                // write has just finished (`sweep::finish_interrupted_swaps`).
-                Err(e) if Error::any_in(&e, |e| matches!(e, Error::NotFound { address } if *address == temp_addr)) => {}
-                Err(e) => return Err(e),
-            }
+        if t.status == Status::Healthy && !t.path.exists() {
+            // A reset killed or cut after its swap's rename: the branch
+            // has the new file; finish its registry write, then reset
+            // again as asked.
+            Registry::update(home, |reg| {
+                crate::sweep::finish_interrupted_swaps(reg);
+                Ok(())
+            })?;
+        } else if !resumable(t, &parent_id_now, opts.with_data.unwrap_or(false)) {
+            // What an interrupted reset left: continue its copy if it is
+            // the same fork, else start over.
+            ops::delete(home, &temp_addr)?;
         }
     }
     let mut fork_opts = fork_options(opts, temp_addr.branch.clone().unwrap_or_default());
