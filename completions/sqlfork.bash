@@ -61,6 +61,9 @@ _sqlfork() {
             sqlfork__subcmd__db,delete)
                 cmd="sqlfork__subcmd__db__subcmd__delete"
                 ;;
+            sqlfork__subcmd__db,diff)
+                cmd="sqlfork__subcmd__db__subcmd__diff"
+                ;;
             sqlfork__subcmd__db,fork)
                 cmd="sqlfork__subcmd__db__subcmd__fork"
                 ;;
@@ -99,6 +102,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db__subcmd__help,delete)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,diff)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__diff"
                 ;;
             sqlfork__subcmd__db__subcmd__help,fork)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__fork"
@@ -159,6 +165,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__db,delete)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,diff)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__diff"
                 ;;
             sqlfork__subcmd__help__subcmd__db,fork)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__fork"
@@ -376,7 +385,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,6 +464,32 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__diff)
+            opts="-q -h -V --schema --rows --format --full --exit-code --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown sql" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__fork)
             opts="-q -h -V --with-data --detach --name --ttl --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -500,7 +535,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path ttl gc resume wait delete cancel help"
+            opts="create import fork list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +577,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -914,7 +963,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path ttl gc resume wait delete cancel"
+            opts="create import fork list show path ttl gc resume wait diff delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,6 +1005,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

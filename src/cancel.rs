@@ -22,7 +22,7 @@ const STOP_DEADLINE: Duration = Duration::from_secs(15);
 
 /// What `cancel` did.
 #[derive(Debug, Clone)]
-pub(crate) struct Cancelled {
+pub struct Cancelled {
     /// The removed entry.
     pub entry: Entry,
     /// The process that was building it and was stopped, if one was.
@@ -33,7 +33,7 @@ pub(crate) struct Cancelled {
 /// remove the half-made fork. A fork whose copy was interrupted (nobody is
 /// building it) is removed too. A healthy database is refused: it is not
 /// being built (`db delete` removes it).
-pub(crate) fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
+pub fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
         return Err(Error::invalid(format!(
@@ -46,9 +46,17 @@ pub(crate) fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
     Ok(Cancelled { entry, stopped })
 }
 
+/// `db delete --force` of a database sqlfork owns: stop whatever sqlfork
+/// process is building, resetting or deleting it, then delete it.
+pub fn delete_stopping(home: &Home, entry: &Entry) -> anyhow::Result<Cancelled> {
+    let (claim, stopped) = stop_holder(home, entry)?;
+    let entry = ops::delete_with(home, &entry.address(), Some(claim))?;
+    Ok(Cancelled { entry, stopped })
+}
+
 /// Take the claim on `entry`, stopping whatever sqlfork process holds it.
 /// Returns the claim and the pid that was stopped.
-pub(crate) fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>)> {
+fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>)> {
     let addr = entry.address();
     let start = Instant::now();
     let mut stopped = None;

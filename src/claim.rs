@@ -73,6 +73,18 @@ impl FileLock {
     }
 }
 
+impl FileLock {
+    /// Close this descriptor without unlocking: a process that inherited a
+    /// copy of it keeps the lock (flock belongs to the open file, which
+    /// lives while any descriptor refers to it).
+    fn close_keeping_lock(self) {
+        let me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again; the file is moved
+        // out exactly once and closed here.
+        drop(unsafe { std::ptr::read(&me.file) });
+    }
+}
+
 impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = self.file.unlock();
@@ -126,10 +138,40 @@ impl Claim {
         poll(deadline, Duration::from_millis(20), || Self::take(home, id))
     }
 
-    /// Let go without removing the file: another process (the background
-    /// copy of `db fork --detach`) is waiting on it to take the claim over.
+    /// The locked file's descriptor, for a child process to inherit so that
+    /// it holds the claim from the moment it starts ([`Claim::adopt`]).
+    pub(crate) fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.lock.as_ref().map(|l| l.file.as_raw_fd())
+    }
+
+    /// Let go without removing the file or unlocking it: the background copy
+    /// of `db fork --detach` inherited the descriptor and holds the claim
+    /// now (had it not, closing the last descriptor releases the lock).
     pub(crate) fn hand_over(mut self) {
-        self.lock.take();
+        if let Some(lock) = self.lock.take() {
+            lock.close_keeping_lock();
+        }
+    }
+
+    /// Adopt the claim on `id` through a descriptor inherited from the
+    /// process that held it ([`Claim::raw_fd`], [`Claim::hand_over`]): the
+    /// lock was never let go, so no other process could take the fork up in
+    /// between. `None` when the descriptor is not that claim.
+    pub(crate) fn adopt(home: &Home, id: &str, fd: std::os::fd::RawFd) -> Option<Claim> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: the descriptor was inherited for this and is taken once
+        // (`env::take_claim_fd`); nothing else in this process owns it.
+        let lock = FileLock { file: unsafe { File::from_raw_fd(fd) } };
+        let path = layout::claim_file(home, id);
+        // Locking an open file this process already holds the lock of
+        // succeeds at once.
+        if !lock.is_current(&path) || lock.file.try_lock().is_err() {
+            return None;
+        }
+        // Record who holds it now, for `db show` and `db cancel`.
+        let _ = fs::write(&path, format!("{}\n", std::process::id()));
+        Some(Claim { path, lock: Some(lock) })
     }
 }
 
@@ -224,6 +266,24 @@ mod tests {
         let fresh = Claim::take_now(&home, &id).unwrap().expect("a new claim file can be claimed");
         assert!(fresh.lock.as_ref().unwrap().is_current(&path));
         drop(stale);
+    }
+
+    #[test]
+    fn a_claim_handed_over_through_its_descriptor_is_never_free() {
+        let (_dir, home) = crate::home::temporary_home();
+        let id = "0123456789abcdef0123456789abcdef".to_string();
+        let claim = Claim::take(&home, &id).unwrap().unwrap();
+        // What a child process inherits: another descriptor of the same open file.
+        // SAFETY: dup of a descriptor this test owns.
+        let inherited = unsafe { libc::dup(claim.raw_fd().unwrap()) };
+        assert!(inherited >= 0);
+        claim.hand_over();
+        assert!(is_claimed(&home, &id), "the lock was never let go");
+        assert!(Claim::take_now(&home, &id).unwrap().is_none());
+        let adopted = Claim::adopt(&home, &id, inherited).expect("the inherited descriptor is the claim");
+        assert!(is_claimed(&home, &id));
+        drop(adopted);
+        assert!(!is_claimed(&home, &id) && !layout::claim_file(&home, &id).exists());
     }
 
     #[test]

@@ -13,6 +13,7 @@ Exit codes:
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
+  db diff --exit-code: 0 the databases are the same, 1 they differ
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
@@ -155,6 +156,9 @@ pub(crate) enum DbCommand {
         #[arg(long, value_name = "DURATION")]
         timeout: Option<String>,
     },
+    /// Show what changed between two databases: schema, settings and rows
+    #[command(after_help = DIFF_HELP)]
+    Diff(DiffArgs),
     /// Remove a database's entry, and its file when sqlfork created it
     #[command(after_help = "With --force, as `rm -f`: a fork being built is stopped first (as `db cancel` does), \
 a database that does not exist is a success with a note, and nothing is asked. For CI cleanup:\n  \
@@ -211,6 +215,55 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         #[command(flatten)]
         force: ForceArg,
     },
+}
+
+const DIFF_HELP: &str = "\
+B defaults to A's parent (the database or file A was forked from). 'Before' is B, 'after' is A:
+inserted rows are in A and not in B.
+
+Examples:
+  sqlfork db diff acme/pr-142                      # the fork against its parent
+  sqlfork db diff acme/pr-142 --rows 5             # with up to 5 changed rows per table
+  sqlfork db diff ./new.db ./old.db --format sql   # SQL that turns old.db into new.db
+  sqlfork db diff acme/pr-142 --schema --exit-code # exit 1 if the schema changed
+
+Exit codes: 0 done (with --exit-code: no differences), 1 the databases differ (--exit-code) or
+failure, 2 usage error, 3 not found.";
+
+/// How `db diff` prints its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DiffFormat {
+    /// Human-readable text
+    Text,
+    /// One JSON document (what --json selects)
+    Json,
+    /// A summary for a pull-request comment
+    Markdown,
+    /// SQL that turns B into A
+    Sql,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DiffArgs {
+    /// The database to inspect (after): NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path
+    pub a: String,
+    /// The database to compare with (before) [default: A's parent]
+    pub b: Option<String>,
+    /// Compare schema and settings only, not rows
+    #[arg(long)]
+    pub schema: bool,
+    /// List up to N changed rows per table (key, and changed columns old → new)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rows: usize,
+    /// Output format [default: text, or json with --json]
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Compare every row, skipping the page comparison (a check on it)
+    #[arg(long, hide = true)]
+    pub full: bool,
+    /// Exit with 1 when the databases differ and 0 when they do not (like `git diff --exit-code`)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// `--name`, shared by the commands that create entries.

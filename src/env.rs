@@ -1,32 +1,39 @@
 //! Every environment variable sqlfork reads, in one place. No other module
-//! calls `std::env::var`.
+//! calls `std::env::var`. (The README's Environment table lists them for
+//! users.)
+
+// Some are read only by the command line (feature `cli`).
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 use std::ffi::OsString;
 use std::time::Duration;
 
 /// The home directory when `--home` is not given.
-pub const SQLFORK_HOME: &str = "SQLFORK_HOME";
+pub(crate) const SQLFORK_HOME: &str = "SQLFORK_HOME";
 /// How long a command waits for another process's registry lock (`30s`,
 /// `5m`; default one minute).
-pub const SQLFORK_LOCK_TIMEOUT: &str = "SQLFORK_LOCK_TIMEOUT";
+pub(crate) const SQLFORK_LOCK_TIMEOUT: &str = "SQLFORK_LOCK_TIMEOUT";
 /// Pretend the current time is this RFC 3339 time (testing aid).
-pub const SQLFORK_NOW: &str = "SQLFORK_NOW";
+pub(crate) const SQLFORK_NOW: &str = "SQLFORK_NOW";
 /// Turn off colour in human output (any non-empty value).
-pub const NO_COLOR: &str = "NO_COLOR";
+pub(crate) const NO_COLOR: &str = "NO_COLOR";
 /// Seconds between progress lines when stderr is not a terminal.
-pub const SQLFORK_PROGRESS_INTERVAL: &str = "SQLFORK_PROGRESS_INTERVAL";
+pub(crate) const SQLFORK_PROGRESS_INTERVAL: &str = "SQLFORK_PROGRESS_INTERVAL";
 /// Timings of a fork's phases on stderr (for the benchmark).
-pub const SQLFORK_TRACE: &str = "SQLFORK_TRACE";
+pub(crate) const SQLFORK_TRACE: &str = "SQLFORK_TRACE";
 /// Testing aid: pages per page-copy chunk (default 2048).
-pub const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
+pub(crate) const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
 /// Testing aid: milliseconds to sleep after every committed page or chunk,
 /// and after every database `db gc` removes, so tests can interrupt them.
-pub const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+pub(crate) const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+/// Internal: the descriptor of the build claim `db fork --detach` hands to
+/// its background copy.
+pub(crate) const SQLFORK_CLAIM_FD: &str = "SQLFORK_CLAIM_FD";
 /// Testing aid: `POINT:MS[,POINT:MS…]` stops MS milliseconds at each named
 /// moment (see [`test_pause`]), so a test can cut the power exactly there.
-pub const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
+pub(crate) const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
 /// The user's home directory, for a source path written `~/…`.
-pub const HOME: &str = "HOME";
+pub(crate) const HOME: &str = "HOME";
 
 /// A variable's value, when it is set and not empty.
 fn text(name: &str) -> Option<String> {
@@ -34,37 +41,47 @@ fn text(name: &str) -> Option<String> {
 }
 
 /// `SQLFORK_HOME`, when set and not empty.
-pub fn home() -> Option<OsString> {
+pub(crate) fn home() -> Option<OsString> {
     std::env::var_os(SQLFORK_HOME).filter(|v| !v.is_empty())
 }
 
 /// `HOME`.
-pub fn user_home() -> Option<OsString> {
+pub(crate) fn user_home() -> Option<OsString> {
     std::env::var_os(HOME)
 }
 
+/// `SQLFORK_CLAIM_FD`, the first time it is asked for (a descriptor is
+/// adopted once).
+pub(crate) fn take_claim_fd() -> Option<std::os::fd::RawFd> {
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
+    text(SQLFORK_CLAIM_FD)?.parse().ok()
+}
+
 /// `SQLFORK_LOCK_TIMEOUT` as written, when set.
-pub fn lock_timeout() -> Option<String> {
+pub(crate) fn lock_timeout() -> Option<String> {
     text(SQLFORK_LOCK_TIMEOUT).map(|v| v.trim().to_string())
 }
 
 /// `SQLFORK_NOW` as written, when set (even empty: that is a typo to report).
-pub fn now() -> Option<String> {
+pub(crate) fn now() -> Option<String> {
     std::env::var(SQLFORK_NOW).ok()
 }
 
 /// True when `NO_COLOR` asks for no colour.
-pub fn no_color() -> bool {
+pub(crate) fn no_color() -> bool {
     std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty())
 }
 
 /// `SQLFORK_PROGRESS_INTERVAL` in seconds, when set to a number.
-pub fn progress_interval() -> Option<f64> {
+pub(crate) fn progress_interval() -> Option<f64> {
     text(SQLFORK_PROGRESS_INTERVAL)?.parse().ok()
 }
 
 /// Print a timing line on stderr when `SQLFORK_TRACE` is set.
-pub fn trace(msg: &str) {
+pub(crate) fn trace(msg: &str) {
     if std::env::var_os(SQLFORK_TRACE).is_some() {
         eprintln!("sqlfork trace: {msg}");
     }
@@ -75,12 +92,12 @@ fn number(name: &str) -> Option<u64> {
 }
 
 /// `SQLFORK_TEST_CHUNK_PAGES`, when set to a number.
-pub fn test_chunk_pages() -> Option<u64> {
+pub(crate) fn test_chunk_pages() -> Option<u64> {
     number(SQLFORK_TEST_CHUNK_PAGES)
 }
 
 /// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
-pub fn test_delay() {
+pub(crate) fn test_delay() {
     if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
         std::thread::sleep(Duration::from_millis(ms));
     }
@@ -96,7 +113,7 @@ pub fn test_delay() {
 /// yet saved), `delete-unregistered` (the entry is gone, the files not
 /// yet), `registry-synced` (a new registry is written and synced beside the
 /// old one, not yet renamed over it).
-pub fn test_pause(point: &str) {
+pub(crate) fn test_pause(point: &str) {
     let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
     for item in spec.split(',') {
         if let Some((p, ms)) = item.split_once(':') {

@@ -27,10 +27,11 @@
 
 pub mod address;
 pub mod branch;
-mod cancel;
+pub mod cancel;
 mod claim;
 mod copy;
-pub mod env;
+pub mod diff;
+mod env;
 pub mod error;
 pub mod fork;
 pub mod gc;
@@ -39,6 +40,7 @@ mod layout;
 pub mod ops;
 pub mod registry;
 mod schema;
+#[cfg(feature = "cli")]
 mod suggest;
 mod sweep;
 pub mod ttl;

@@ -20,7 +20,8 @@ pub fn now() -> SystemTime {
 
 /// Check `SQLFORK_NOW` once at start-up so a typo is an error, not a
 /// silently ignored override.
-pub fn check_clock_override() -> Result<(), Error> {
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn check_clock_override() -> Result<(), Error> {
     if let Some(text) = crate::env::now() {
         humantime::parse_rfc3339_weak(text.trim()).map_err(|e| {
             Error::invalid(format!(
@@ -63,7 +64,8 @@ pub fn parse_ttl(text: &str) -> Result<Duration, Error> {
 
 /// A short human duration, rounded to the nearest unit: `45s`, `12m`,
 /// `5h`, `3d` (`--ttl 2d` a moment later is still `2d`, not `1d`).
-pub fn short_duration(d: Duration) -> String {
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn short_duration(d: Duration) -> String {
     let ms = d.as_millis();
     let round = |unit_ms: u128| (ms + unit_ms / 2) / unit_ms;
     let s = round(1000);
@@ -82,7 +84,8 @@ pub fn short_duration(d: Duration) -> String {
 }
 
 /// "3d ago" for a past timestamp (or "just now").
-pub fn ago(then: SystemTime, now: SystemTime) -> String {
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) fn ago(then: SystemTime, now: SystemTime) -> String {
     match now.duration_since(then) {
         Ok(d) if d.as_secs() >= 1 => format!("{} ago", short_duration(d)),
         _ => "just now".to_string(),

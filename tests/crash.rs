@@ -512,10 +512,8 @@ fn branch_reset_killed_anywhere_keeps_a_sound_branch_and_the_next_put_finishes()
         } else if int(&path, "SELECT count(*) FROM tags WHERE item = -1") == 0 {
             exec(&path, MARK);
         }
-        let mut args = vec!["branch", "put", addr];
-        if with_data {
-            args.push("--with-data");
-        }
+        // A put keeps the branch's data mode unless told: say which.
+        let args = vec!["branch", "put", addr, if with_data { "--with-data" } else { "--schema-only" }];
         let what = format!("put {i} (data {with_data}, first {first_put}) killed after {delay:?}");
         let running = env.cmd(&args).envs(&vars).spawn().kill_after(delay);
 

@@ -28,6 +28,7 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Cancel { address } => cancel(ctx, &address),
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
+        DbCommand::Diff(args) => super::diff::run(ctx, args),
     }
 }
 
@@ -370,11 +371,11 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         }
     }
     let entry = if force && entry.owned {
-        let (claim, stopped) = crate::cancel::stop_holder(&ctx.home, &entry)?;
-        if let Some(pid) = stopped {
+        let out = crate::cancel::delete_stopping(&ctx.home, &entry)?;
+        if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        ops::delete_with(&ctx.home, &addr, Some(claim))?
+        out.entry
     } else {
         ops::delete(&ctx.home, &addr)?
     };

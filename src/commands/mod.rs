@@ -5,6 +5,7 @@
 mod branch;
 mod completions;
 mod db;
+mod diff;
 mod expiry;
 
 use crate::cli::{Cli, Command};

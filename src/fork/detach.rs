@@ -1,13 +1,13 @@
 //! `db fork --detach`: the fork is registered and its file started here,
-//! then a background `sqlfork db resume --background` takes the claim over
-//! and copies the data.
+//! then a background `sqlfork db resume --background` copies the data.
 //!
-//! The handshake: this process holds the claim and its own read of the
+//! The hand-over: the child inherits the claim's locked descriptor
+//! (`SQLFORK_CLAIM_FD`), so the claim is held without a gap and no other
+//! process sees the fork unclaimed. This process keeps its own read of the
 //! source (for a WAL source, the snapshot) until the child says `ready` on
-//! its stdout — which it does once it holds the claim and reads the source
-//! at that same snapshot (`resume::resume_in_background`). Only then does
-//! this process let go of the source, so no checkpoint can pass the
-//! snapshot in between.
+//! its stdout — which it does once it reads the source at that same
+//! snapshot (`resume::resume_in_background`) — so no checkpoint can pass
+//! the snapshot in between.
 
 use super::build::Job;
 use super::method;
@@ -45,10 +45,27 @@ impl Job<'_> {
             use std::os::unix::process::CommandExt;
             // Its own process group: a Ctrl-C on this terminal does not stop it.
             cmd.process_group(0);
+            // It inherits the claim's locked descriptor, so the claim is held
+            // throughout the hand-over: no other process sees the fork
+            // unclaimed (interrupted) and takes it up.
+            if let Some(fd) = claim.as_ref().and_then(Claim::raw_fd) {
+                cmd.env(crate::env::SQLFORK_CLAIM_FD, fd.to_string());
+                // SAFETY: fcntl is async-signal-safe; it only clears
+                // close-on-exec on the child's copy of the descriptor.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
         }
         let mut child = cmd.spawn().context("could not start the background copy")?;
-        // The child waits for our claim. (On an error before this point the
-        // caller still holds the claim while it discards the fork.)
+        // The child holds the claim through the inherited descriptor. (On an
+        // error before this point the caller still holds the claim while it
+        // discards the fork.)
         if let Some(claim) = claim.take() {
             claim.hand_over();
         }

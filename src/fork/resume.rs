@@ -47,7 +47,10 @@ pub fn resume_in_background(
     if entry.status == Status::Healthy {
         return Ok(ForkOutcome { entry, resumed: false });
     }
-    resume_entry(home, config, entry, &mut NoProgress, How { note_failure: true, ready: Some(ready), detach: false })
+    // The claim `db fork --detach` handed over, when this is its copy.
+    let claim = crate::env::take_claim_fd().and_then(|fd| Claim::adopt(home, &entry.id, fd));
+    let how = How { note_failure: true, ready: Some(ready), detach: false, claim };
+    resume_entry(home, config, entry, &mut NoProgress, how)
 }
 
 /// Every provisioning entry that no process is building.
@@ -79,6 +82,8 @@ pub(crate) struct How<'r> {
     pub note_failure: bool,
     /// Told when the source is held at the fork's snapshot.
     pub ready: Option<&'r mut dyn FnMut()>,
+    /// The fork's claim, already held (handed over by `db fork --detach`).
+    pub claim: Option<Claim>,
 }
 
 /// What a resume finds when it reopens the source.
@@ -127,8 +132,13 @@ pub(crate) fn resume_entry(
     how: How,
 ) -> anyhow::Result<ForkOutcome> {
     let addr = entry.address();
-    let Some(claim) = Claim::take(home, &entry.id)? else {
-        return Err(Error::Busy { address: addr }.into());
+    let How { detach, note_failure, ready, claim } = how;
+    let claim = match claim {
+        Some(claim) => claim,
+        None => match Claim::take(home, &entry.id)? {
+            Some(claim) => claim,
+            None => return Err(Error::Busy { address: addr }.into()),
+        },
     };
     // Look again under the claim: another process may have finished it, or
     // discarded it (releasing our claim then removes the file it made).
@@ -144,7 +154,6 @@ pub(crate) fn resume_entry(
     let saved_state = CopyState::load(home, &entry.id);
     let fresh = saved_state.is_none();
     let mut state = saved_state.unwrap_or_else(|| CopyState { method: config.copy_method, ..CopyState::default() });
-    let How { detach, note_failure, ready } = how;
     build_or_discard(home, &entry, claim, note_failure, true, |claim| {
         let saved = state.saved_snapshot();
         let counter = copy::change_counter(&src.path);

@@ -1,0 +1,108 @@
+//! Turning `db diff`'s A and B into files, the way `db fork` resolves a
+//! source: `NS/SLUG`, `NS/SLUG@REF`, `NS/SLUG:NAME` (a snapshot) or a path.
+//! B defaults to A's parent.
+
+use crate::address::{looks_like_path, Address, Source};
+use crate::error::Error;
+use crate::fork::resolve_source;
+use crate::home::{Config, Home};
+use crate::registry::{Parent, Registry};
+use std::path::PathBuf;
+
+/// One side of a diff: the file and how to name it in output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Side {
+    pub(crate) label: String,
+    pub(crate) path: PathBuf,
+}
+
+/// Resolve A, and B (or A's parent when B is `None`).
+pub(crate) fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&str>) -> anyhow::Result<(Side, Side)> {
+    let side_a = resolve_one(home, config, a)?;
+    let side_b = match b {
+        Some(b) => resolve_one(home, config, b)?,
+        None => parent_of(home, a)?,
+    };
+    Ok((side_a, side_b))
+}
+
+fn resolve_one(home: &Home, config: &Config, text: &str) -> anyhow::Result<Side> {
+    // As `db fork` resolves a source. Where `Source` does not know snapshot
+    // addresses yet, `NS/SLUG:NAME` is sent to `snapshot_side`.
+    let source = match Source::parse(text) {
+        Ok(source) => source,
+        Err(e) => match split_snapshot(text) {
+            Some((base, name)) => return snapshot_side(home, &Address::parse(base)?, name),
+            None => return Err(e.into()),
+        },
+    };
+    let resolved = resolve_source(home, config, &source)?;
+    let label = match &resolved.address {
+        Some(a) => a.to_string(),
+        None => resolved.path.display().to_string(),
+    };
+    Ok(Side { label, path: resolved.path })
+}
+
+/// `NS/SLUG:NAME` or `NS/SLUG@REF:NAME` → (`NS/SLUG[@REF]`, `NAME`). Paths
+/// are never snapshots.
+fn split_snapshot(text: &str) -> Option<(&str, &str)> {
+    if looks_like_path(text) {
+        return None;
+    }
+    text.rsplit_once(':')
+}
+
+/// The one place a snapshot address becomes its file. Snapshots (SPEC
+/// section 10) are not in this build yet; when they land, look the snapshot
+/// up here and return its read-only file.
+fn snapshot_side(_home: &Home, addr: &Address, name: &str) -> anyhow::Result<Side> {
+    Err(Error::invalid(format!(
+        "`{addr}:{name}` names a snapshot, and this build of sqlfork has no snapshots yet; diff against a database, branch or path"
+    ))
+    .into())
+}
+
+/// A's parent: the database it was forked from (by id, so a renamed or
+/// re-pointed address does not matter), or the file it was forked from.
+fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
+    let no_parent =
+        || Error::invalid(format!("`{a}` has no parent to compare with; name the other side: sqlfork db diff {a} B"));
+    if looks_like_path(a) || split_snapshot(a).is_some() {
+        return Err(no_parent().into());
+    }
+    let addr = Address::parse(a)?;
+    let reg = Registry::load(home)?;
+    let entry = reg.require(&addr)?;
+    match &entry.forked_from {
+        None => Err(no_parent().into()),
+        Some(Parent::Path(p)) => {
+            crate::schema::check_source_file(p)?;
+            Ok(Side { label: p.display().to_string(), path: p.clone() })
+        }
+        Some(Parent::Database { id, namespace, slug, branch, .. }) => {
+            let label = Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() };
+            let parent = reg.by_id(id).ok_or_else(|| Error::Hinted {
+                error: Box::new(Error::NotFound { address: label.clone() }),
+                hint: format!(" (the parent of {addr} was deleted; name the other side: sqlfork db diff {a} B)"),
+            })?;
+            if !parent.path.exists() {
+                return Err(Error::FileMissing { address: parent.address(), path: parent.path.clone() }.into());
+            }
+            Ok(Side { label: parent.address().to_string(), path: parent.path.clone() })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_syntax_is_recognised_only_on_addresses() {
+        assert_eq!(split_snapshot("acme/orders:before-0042"), Some(("acme/orders", "before-0042")));
+        assert_eq!(split_snapshot("acme/orders@pr-1:s1"), Some(("acme/orders@pr-1", "s1")));
+        assert_eq!(split_snapshot("acme/orders"), None);
+        assert_eq!(split_snapshot("./odd:name.db"), None);
+    }
+}
