@@ -21,7 +21,7 @@
 //!   a built-in tokenizer in a scratch database (FTS5's starter rows in
 //!   `_data` and `_config` do not depend on the tokenizer);
 //! - a row copy, which would build indexes through a stand-in collation or
-//!   function, is refused for such schemas (see `fork::check_schema`); a
+//!   function, is refused for such schemas (`fork/source.rs`); a
 //!   page copy needs none of it.
 
 use rusqlite::functions::FunctionFlags;
