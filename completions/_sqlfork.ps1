@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -56,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -95,11 +97,27 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;db;fork' {
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Fork SRC''s newest snapshot taken at or before TIME (RFC 3339, or an age such as 2h meaning two hours ago)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Human-readable name [default: the slug]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;db;reset' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from the reset (1h to 30d) [default: keep the expiry]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
+            [CompletionResult]::new('--schema-only', '--schema-only', [CompletionResultType]::ParameterName, 'Copy only the schema')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -235,6 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -255,6 +274,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;db;help;fork' {
+            break
+        }
+        'sqlfork;db;help;reset' {
             break
         }
         'sqlfork;db;help;list' {
@@ -363,6 +385,76 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;branch;help;help' {
             break
         }
+        'sqlfork;snapshot' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;snapshot;create' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long after it is taken; the next `db gc` after that deletes it (1h to 30d)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;delete' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;snapshot;help;create' {
+            break
+        }
+        'sqlfork;snapshot;help;list' {
+            break
+        }
+        'sqlfork;snapshot;help;delete' {
+            break
+        }
+        'sqlfork;snapshot;help;help' {
+            break
+        }
         'sqlfork;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
@@ -377,6 +469,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;help' {
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -385,6 +478,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -404,6 +498,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;db;fork' {
+            break
+        }
+        'sqlfork;help;db;reset' {
             break
         }
         'sqlfork;help;db;list' {
@@ -449,6 +546,21 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;branch;delete' {
+            break
+        }
+        'sqlfork;help;snapshot' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            break
+        }
+        'sqlfork;help;snapshot;create' {
+            break
+        }
+        'sqlfork;help;snapshot;list' {
+            break
+        }
+        'sqlfork;help;snapshot;delete' {
             break
         }
         'sqlfork;help;completions' {

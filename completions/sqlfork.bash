@@ -28,6 +28,9 @@ _sqlfork() {
             sqlfork,help)
                 cmd="sqlfork__subcmd__help"
                 ;;
+            sqlfork,snapshot)
+                cmd="sqlfork__subcmd__snapshot"
+                ;;
             sqlfork__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__branch__subcmd__delete"
                 ;;
@@ -82,6 +85,9 @@ _sqlfork() {
             sqlfork__subcmd__db,path)
                 cmd="sqlfork__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__db,reset)
+                cmd="sqlfork__subcmd__db__subcmd__reset"
+                ;;
             sqlfork__subcmd__db,resume)
                 cmd="sqlfork__subcmd__db__subcmd__resume"
                 ;;
@@ -124,6 +130,9 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,path)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__path"
                 ;;
+            sqlfork__subcmd__db__subcmd__help,reset)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__reset"
+                ;;
             sqlfork__subcmd__db__subcmd__help,resume)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__resume"
                 ;;
@@ -147,6 +156,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help,help)
                 cmd="sqlfork__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__help,snapshot)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot"
                 ;;
             sqlfork__subcmd__help__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__delete"
@@ -184,6 +196,9 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,path)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__help__subcmd__db,reset)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__reset"
+                ;;
             sqlfork__subcmd__help__subcmd__db,resume)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__resume"
                 ;;
@@ -196,6 +211,39 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,wait)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__wait"
                 ;;
+            sqlfork__subcmd__help__subcmd__snapshot,create)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__create"
+                ;;
+            sqlfork__subcmd__help__subcmd__snapshot,delete)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__snapshot,list)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__snapshot,create)
+                cmd="sqlfork__subcmd__snapshot__subcmd__create"
+                ;;
+            sqlfork__subcmd__snapshot,delete)
+                cmd="sqlfork__subcmd__snapshot__subcmd__delete"
+                ;;
+            sqlfork__subcmd__snapshot,help)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help"
+                ;;
+            sqlfork__subcmd__snapshot,list)
+                cmd="sqlfork__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,create)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__create"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,delete)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,help)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,list)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__list"
+                ;;
             *)
                 ;;
         esac
@@ -203,7 +251,7 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch snapshot completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +433,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait diff delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,12 +539,16 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --detach --name --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --detach --at --name --ttl --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -535,7 +587,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path ttl gc resume wait diff delete cancel help"
+            opts="create import fork reset list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -688,6 +740,20 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -802,6 +868,32 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__reset)
+            opts="-q -h -V --to --with-data --schema-only --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__resume)
             opts="-q -h -V --background --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -879,7 +971,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help)
-            opts="db branch completions help"
+            opts="db branch snapshot completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -963,7 +1055,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path ttl gc resume wait diff delete cancel"
+            opts="create import fork reset list show path ttl gc resume wait diff delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1102,6 +1194,20 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1165,6 +1271,208 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot)
+            opts="create list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot)
+            opts="-q -h -V --home --json --quiet --help --version create list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__create)
+            opts="-q -h -V --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__delete)
+            opts="-y -q -h -V --yes --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help)
+            opts="create list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__list)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

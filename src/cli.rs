@@ -9,7 +9,7 @@ Exit codes:
   0  success
   1  failure (I/O, SQLite, a fork that could not be made)
   2  usage error or invalid input (bad address, bad TTL, not a database)
-  3  not found (no such database, branch or file)
+  3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
@@ -52,6 +52,9 @@ pub(crate) enum Command {
     /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
     #[command(subcommand)]
     Branch(BranchCommand),
+    /// Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
     /// Print shell completions for SHELL to stdout (they complete database
     /// addresses too, by asking sqlfork)
     Completions {
@@ -85,7 +88,7 @@ pub(crate) enum DbCommand {
         after_help = "Examples:\n  sqlfork db fork acme/orders pr-142 --ttl 7d\n  sqlfork db fork ./prod.db acme/staging --name 'Staging copy'"
     )]
     Fork {
-        /// NS/SLUG of a registered database, or a path to a SQLite file
+        /// NS/SLUG of a registered database, NS/SLUG:NAME of a snapshot, or a path to a SQLite file
         src: String,
         /// SLUG (in SRC's namespace) or NS/SLUG of the new database
         dst: String,
@@ -96,10 +99,30 @@ pub(crate) enum DbCommand {
         /// the rows in a background process; follow it with `db wait`
         #[arg(long, requires = "with_data")]
         detach: bool,
+        /// Fork SRC's newest snapshot taken at or before TIME (RFC 3339, or an
+        /// age such as 2h meaning two hours ago)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         #[command(flatten)]
         name: NameArg,
         #[command(flatten)]
         ttl: TtlArg,
+    },
+    /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
+    #[command(
+        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
+    )]
+    Reset {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+        /// Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
+        #[command(flatten)]
+        data: DataModeArgs,
+        /// Expire this long from the reset (1h to 30d) [default: keep the expiry]
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
     },
     /// List databases, optionally in one namespace
     List {
@@ -215,6 +238,55 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         #[command(flatten)]
         force: ForceArg,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Take a read-only snapshot of NS/SLUG (or a branch), with its data
+    #[command(
+        after_help = "NAME defaults to the UTC time, like 20261130T120000Z; it is 1-100 of A-Z a-z 0-9 . _ -. The snapshot is one consistent moment of the database, in a file of its own (mode 0400) that sqlfork owns even when the database was imported. Fork it with `sqlfork db fork NS/SLUG:NAME DST`, reset a fork to it with `sqlfork db reset NS/SLUG --to NAME`."
+    )]
+    Create {
+        /// NS/SLUG[:NAME] or NS/SLUG@REF[:NAME]
+        address: String,
+        /// Expire this long after it is taken; the next `db gc` after that deletes it (1h to 30d)
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
+    },
+    /// List the snapshots of NS/SLUG: name, taken at, size, expiry
+    List {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+    },
+    /// Delete the snapshot NS/SLUG:NAME and its file
+    Delete {
+        /// NS/SLUG:NAME or NS/SLUG@REF:NAME
+        address: String,
+        #[command(flatten)]
+        confirm: Confirmation,
+    },
+}
+
+/// `--with-data` / `--schema-only`: neither keeps the remembered data mode.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DataModeArgs {
+    /// Copy every row too, not only the schema
+    #[arg(long, conflicts_with = "schema_only")]
+    pub with_data: bool,
+    /// Copy only the schema
+    #[arg(long)]
+    pub schema_only: bool,
+}
+
+impl DataModeArgs {
+    /// `Some(true)`, `Some(false)`, or `None` when neither flag was given.
+    pub(crate) fn choice(&self) -> Option<bool> {
+        match (self.with_data, self.schema_only) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 const DIFF_HELP: &str = "\

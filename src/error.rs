@@ -7,7 +7,7 @@
 //! exit code 1. [`exit_code_for`] is the one mapping from an error to a
 //! process exit code.
 
-use crate::address::{Address, AddressError};
+use crate::address::{Address, AddressError, SnapshotAddress};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,6 +74,19 @@ pub enum Error {
     Timeout { address: Address, waited: Duration },
     /// A lock another process held for longer than we wait.
     LockTimeout { what: String, waited: Duration },
+    /// No snapshot by that name; `existing` says what there is.
+    SnapshotNotFound { snapshot: SnapshotAddress, existing: String },
+    /// No snapshot of the database was taken at or before `at`.
+    NoSnapshotAt { address: Address, at: String, existing: String },
+    /// A snapshot by that name exists already.
+    SnapshotTaken { snapshot: SnapshotAddress },
+    /// Another process is taking this snapshot right now.
+    SnapshotBeingTaken { snapshot: SnapshotAddress },
+    /// The database cannot be reset; `why` is the reason and the way out.
+    NotResettable { address: Address, why: String },
+    /// The database is still provisioning, so it cannot be `action`ed yet
+    /// (reset, snapshotted).
+    StillProvisioning { address: Address, action: &'static str },
     /// Any other failure sqlfork explains in one sentence.
     Failed(String),
     /// A copy stopped between chunks because the user asked it to (Ctrl-C);
@@ -104,18 +117,24 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) => ExitCode::Usage,
+            Error::Invalid(_) | Error::NotResettable { .. } => ExitCode::Usage,
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
-            | Error::FileMissing { .. } => ExitCode::NotFound,
-            Error::Taken { .. } | Error::BeingBuilt { .. } => ExitCode::AlreadyExists,
+            | Error::FileMissing { .. }
+            | Error::SnapshotNotFound { .. }
+            | Error::NoSnapshotAt { .. } => ExitCode::NotFound,
+            Error::Taken { .. }
+            | Error::BeingBuilt { .. }
+            | Error::SnapshotTaken { .. }
+            | Error::SnapshotBeingTaken { .. } => ExitCode::AlreadyExists,
             Error::Timeout { .. } => ExitCode::Timeout,
             Error::Busy { .. }
             | Error::InUse { .. }
             | Error::SourceProvisioning { .. }
             | Error::BackgroundFailed { .. }
             | Error::LockTimeout { .. }
+            | Error::StillProvisioning { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
@@ -130,7 +149,9 @@ impl Error {
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
-            | Error::FileMissing { .. } => true,
+            | Error::FileMissing { .. }
+            | Error::SnapshotNotFound { .. }
+            | Error::NoSnapshotAt { .. } => true,
             Error::Hinted { error, .. } => error.is_not_found(),
             _ => false,
         }
@@ -201,6 +222,23 @@ impl fmt::Display for Error {
                 "gave up waiting for {a} after {}; it is still provisioning (`sqlfork db show {a}` shows progress)",
                 humantime::format_duration(*waited)
             ),
+            Error::SnapshotNotFound { snapshot, existing } => write!(f, "there is no snapshot {snapshot}; {existing}"),
+            Error::NoSnapshotAt { address: a, at, existing } => {
+                write!(f, "no snapshot of {a} was taken at or before {at}; {existing}")
+            }
+            Error::SnapshotTaken { snapshot: s } => write!(
+                f,
+                "snapshot {s} already exists; pick another name or delete it first with `sqlfork snapshot delete {s}`"
+            ),
+            Error::SnapshotBeingTaken { snapshot: s } => write!(
+                f,
+                "snapshot {s} already exists: another sqlfork process is taking it right now; pick another name or wait for it"
+            ),
+            Error::NotResettable { address: a, why } => write!(f, "{a} cannot be reset: {why}"),
+            Error::StillProvisioning { address: a, action } => write!(
+                f,
+                "cannot {action} {a}: it is still provisioning; run `sqlfork db wait {a}` (or `sqlfork db delete {a}`) first"
+            ),
             Error::CopyStopped => f.write_str("the copy was interrupted"),
             Error::Interrupted { how_far, resume, .. } => {
                 let at = how_far.as_deref().map(|h| format!(" at {h}")).unwrap_or_default();
@@ -266,6 +304,10 @@ mod tests {
         Address::parse("acme/x").unwrap()
     }
 
+    fn snap() -> SnapshotAddress {
+        SnapshotAddress::parse("acme/x:s").unwrap()
+    }
+
     #[test]
     fn exit_codes_are_the_documented_numbers() {
         assert_eq!(ExitCode::Success.code(), 0);
@@ -296,6 +338,12 @@ mod tests {
             (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
             (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
             (Error::failed("x"), ExitCode::Failure),
+            (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
+            (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
+            (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),
+            (Error::SnapshotBeingTaken { snapshot: snap() }, ExitCode::AlreadyExists),
+            (Error::NotResettable { address: a.clone(), why: "w".into() }, ExitCode::Usage),
+            (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
             (
                 Error::Interrupted { address: a.clone(), how_far: None, resume: "sqlfork db resume acme/x".into() },

@@ -20,7 +20,7 @@ use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::{Entry, Registry};
+use crate::registry::{Entry, Registry, Snapshot};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
@@ -70,13 +70,23 @@ pub struct GcReport {
     /// Files under `databases/` that belonged to no entry (left by a process
     /// killed between creating them and registering them), now removed.
     pub strays_removed: Vec<String>,
+    /// Snapshots deleted (with `dry_run`: that would be): expired ones, and
+    /// those of the databases deleted.
+    pub snapshots_deleted: Vec<Snapshot>,
 }
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
 pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
-    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
+    let mut report = GcReport {
+        now,
+        dry_run,
+        deleted: Vec::new(),
+        kept: Vec::new(),
+        strays_removed: Vec::new(),
+        snapshots_deleted: Vec::new(),
+    };
     if !home.registry_path().exists() && !home.databases_dir().exists() {
         // Nothing registered; do not create the home just to say so. (With
         // a `databases/` folder but no registry, a crash or power cut came
@@ -95,6 +105,12 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.deleted.push(Collected { entry: e, size_bytes });
             }
         }
+        report.snapshots_deleted = reg
+            .snapshots
+            .iter()
+            .filter(|s| s.is_expired(now) || report.deleted.iter().any(|c| c.entry.id == s.database_id))
+            .cloned()
+            .collect();
         return Ok(report);
     }
     // Decide and remove the entries under the registry lock, holding each
@@ -135,6 +151,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             }
             if all {
                 reg.remove_id(&e.id);
+                report.snapshots_deleted.extend(reg.take_snapshots_of(&e.id));
                 let size_bytes = layout::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
                 claims.extend(taken);
@@ -142,8 +159,16 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.kept.push((e, KeptReason::Busy));
             }
         }
+        // Expired snapshots: the record goes now, the file after the save.
+        let (expired, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.is_expired(now));
+        reg.snapshots = kept;
+        report.snapshots_deleted.extend(expired);
         Ok(claims)
     })?;
+    for s in &report.snapshots_deleted {
+        s.remove_files();
+    }
     // The entries are gone (saved); now their files.
     let mut claims = claims;
     for c in &report.deleted {

@@ -39,7 +39,9 @@ pub mod home;
 mod layout;
 pub mod ops;
 pub mod registry;
+pub mod reset;
 mod schema;
+pub mod snapshot;
 #[cfg(feature = "cli")]
 mod suggest;
 mod sweep;

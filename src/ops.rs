@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::registry::{self, Entry, Parent, Registry, Snapshot, SnapshotRef, Status};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -139,8 +139,9 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
     if let Some(ns) = namespace {
         crate::address::check_part("namespace", ns)?;
     }
-    // The hidden fork a branch reset builds (`REF~reset`) is not a database
-    // anyone asked for; it is swapped in or cleaned up by `branch put`.
+    // The hidden forks a reset or a snapshot builds (`REF~reset`,
+    // `REF~snapshot~NAME`) are not databases anyone asked for; they are
+    // swapped in or cleaned up by the command that made them.
     let mut entries: Vec<Entry> = Registry::load(home)?
         .databases
         .into_iter()
@@ -187,6 +188,10 @@ pub struct Detail {
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
+    /// The snapshot it was forked from, and whether that was deleted since.
+    pub parent_snapshot: Option<(SnapshotRef, bool)>,
+    /// How many snapshots of this database exist.
+    pub snapshots: usize,
     /// The pid of the process building it, while one is.
     pub pid: Option<u32>,
 }
@@ -196,7 +201,7 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let entry = reg.require(addr)?.clone();
     let parent = entry.forked_from.as_ref().map(|p| match p {
         Parent::Path(path) => ResolvedParent::Path(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch } => match reg.by_id(id) {
+        Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
             Some(live) => ResolvedParent::Live {
                 id: id.clone(),
                 namespace: live.namespace.clone(),
@@ -215,8 +220,22 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
+    let parent_snapshot = match &entry.forked_from {
+        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id).is_none())),
+        _ => None,
+    };
+    let snapshots = reg.snapshots_of(&entry.id).len();
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress, pid })
+    Ok(Detail {
+        size_bytes: layout::file_size(&entry.path),
+        entry,
+        parent,
+        in_flight,
+        progress,
+        pid,
+        parent_snapshot,
+        snapshots,
+    })
 }
 
 /// The absolute path of a database's file.
@@ -232,14 +251,16 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
 /// which the next registry write sweeps away, never an entry without its
 /// file.
 pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
-    delete_with(home, addr, None)
+    Ok(delete_with(home, addr, None)?.0)
 }
 
 /// [`delete`] with the database's claim already held (`held`, taken by a
-/// caller that stopped the process building it).
-pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
+/// caller that stopped the process building it). The database's snapshots
+/// go too (their records in the same registry write, then their files);
+/// they are returned with the entry.
+pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<(Entry, Vec<Snapshot>)> {
     let mut held = held;
-    let (entry, claim) = Registry::update(home, |reg| {
+    let (entry, claim, snapshots) = Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
@@ -255,13 +276,17 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
             None
         };
         reg.remove_id(&entry.id);
-        Ok((entry, claim))
+        let snapshots = reg.take_snapshots_of(&entry.id);
+        Ok((entry, claim, snapshots))
     })?;
     crate::env::test_pause("delete-unregistered");
+    for s in &snapshots {
+        s.remove_files();
+    }
     if entry.owned {
         layout::remove_database_files(&entry.path);
         layout::remove_copy_state(home, &entry.id);
     }
     drop(claim);
-    Ok(entry)
+    Ok((entry, snapshots))
 }

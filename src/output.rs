@@ -3,7 +3,7 @@
 //! with `--quiet`.
 
 use crate::ops::{Detail, ResolvedParent};
-use crate::registry::{CopyStats, Entry, Parent};
+use crate::registry::{CopyStats, Entry, Parent, Snapshot, SnapshotRef};
 use crate::ttl;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -156,6 +156,23 @@ impl From<&Entry> for EntryView {
     }
 }
 
+/// `forkedFrom.snapshot`: the snapshot a fork was made from.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SnapshotParentView {
+    pub id: String,
+    pub name: String,
+    pub taken_at: String,
+    /// True once the snapshot has been deleted (the label stays).
+    pub deleted: bool,
+}
+
+impl SnapshotParentView {
+    fn new(r: &SnapshotRef, deleted: bool) -> Self {
+        SnapshotParentView { id: r.id.clone(), name: r.name.clone(), taken_at: r.taken_at.clone(), deleted }
+    }
+}
+
 /// `forkedFrom` in `db show --json` and fork results.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -169,6 +186,9 @@ pub(crate) enum ParentView {
         #[serde(skip_serializing_if = "Option::is_none")]
         branch: Option<String>,
         deleted: bool,
+        /// The snapshot of that database the fork was made from.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotParentView>,
     },
     Path {
         path: String,
@@ -184,6 +204,7 @@ impl ParentView {
             name: name.to_string(),
             branch: branch.clone(),
             deleted,
+            snapshot: None,
         }
     }
 }
@@ -205,8 +226,12 @@ impl From<&ResolvedParent> for ParentView {
 impl From<&Parent> for ParentView {
     fn from(p: &Parent) -> Self {
         match p {
-            Parent::Database { id, namespace, slug, name, branch } => {
-                ParentView::database(id, namespace, slug, name, branch, false)
+            Parent::Database { id, namespace, slug, name, branch, snapshot } => {
+                let mut view = ParentView::database(id, namespace, slug, name, branch, false);
+                if let ParentView::Database { snapshot: s, .. } = &mut view {
+                    *s = snapshot.as_ref().map(|r| SnapshotParentView::new(r, false));
+                }
+                view
             }
             Parent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
@@ -224,17 +249,26 @@ pub(crate) struct DetailView {
     pub in_flight: bool,
     /// Percentage of rows copied while provisioning with data.
     pub progress_percent: Option<f64>,
+    /// How many snapshots of this database exist.
+    pub snapshots: usize,
     /// The pid of the process copying it, while one is (`db cancel` stops it).
     pub pid: Option<u32>,
 }
 
 impl From<&Detail> for DetailView {
     fn from(d: &Detail) -> Self {
+        let mut forked_from = d.parent.as_ref().map(ParentView::from);
+        if let (Some(ParentView::Database { snapshot, .. }), Some((r, deleted))) =
+            (&mut forked_from, &d.parent_snapshot)
+        {
+            *snapshot = Some(SnapshotParentView::new(r, *deleted));
+        }
         DetailView {
             entry: EntryView::from(&d.entry),
-            forked_from: d.parent.as_ref().map(ParentView::from),
+            forked_from,
             in_flight: d.in_flight,
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
+            snapshots: d.snapshots,
             pid: d.pid,
         }
     }
@@ -365,6 +399,97 @@ pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
+/// `orders:before-0042`, marked `(deleted)` once the snapshot is gone.
+pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted: bool) -> String {
+    let db = match parent {
+        ResolvedParent::Live { slug, branch, .. } | ResolvedParent::Deleted { slug, branch, .. } => match branch {
+            Some(b) => format!("{slug}@{b}"),
+            None => slug.clone(),
+        },
+        ResolvedParent::Path(p) => p.display().to_string(),
+    };
+    if deleted {
+        format!("{db}:{name} (deleted)")
+    } else {
+        format!("{db}:{name}")
+    }
+}
+
+/// The JSON shape of one snapshot.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SnapshotView {
+    /// `NS/SLUG:NAME`.
+    pub address: String,
+    pub id: String,
+    /// The database it was taken of.
+    pub database: String,
+    pub name: String,
+    pub path: String,
+    pub taken_at: String,
+    pub expires_at: Option<String>,
+    pub size_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyView>,
+}
+
+impl From<&Snapshot> for SnapshotView {
+    fn from(s: &Snapshot) -> Self {
+        SnapshotView {
+            address: crate::snapshot::address_of(s).to_string(),
+            id: s.id.clone(),
+            database: s.database_address().to_string(),
+            name: s.name.clone(),
+            path: s.path.display().to_string(),
+            taken_at: s.taken_at.clone(),
+            expires_at: s.expires_at.clone(),
+            size_bytes: s.size_bytes,
+            copy: s.copy.as_ref().map(CopyView::from),
+        }
+    }
+}
+
+/// `snapshot list`: name, taken at, size, expiry.
+pub(crate) fn snapshot_table(p: &Printer, snaps: &[Snapshot], now: SystemTime) -> String {
+    if snaps.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<[String; 4]> = snaps
+        .iter()
+        .map(|s| {
+            let taken = match ttl::parse_time(&s.taken_at) {
+                Some(t) => format!("{} ({})", s.taken_at, ttl::ago(t, now)),
+                None => s.taken_at.clone(),
+            };
+            let expiry = expiry_badge(p, s.expires_at.as_deref(), now);
+            [s.name.clone(), taken, human_bytes(s.size_bytes), if expiry.is_empty() { "never".into() } else { expiry }]
+        })
+        .collect();
+    let header = ["NAME", "TAKEN AT", "SIZE", "EXPIRES"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate().take(3) {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i < 3 {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            } else {
+                s.push_str(c);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for r in &rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
 pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = if entry.include_data { "with data" } else { "schema only" };
@@ -414,14 +539,21 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     if let Some(c) = copy_summary(e) {
         field("Copy:", c);
     }
+    if d.snapshots > 0 {
+        field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));
+    }
     if let Some(parent) = &d.parent {
+        let label = match &d.parent_snapshot {
+            Some((r, deleted)) => snapshot_parent_label(parent, &r.name, *deleted),
+            None => parent_label(parent),
+        };
         let when = e
             .forked_at
             .as_deref()
             .and_then(ttl::parse_time)
             .map(|t| format!(" · {}", ttl::ago(t, now)))
             .unwrap_or_default();
-        out.push_str(&format!("  Forked from {}{when}\n", parent_label(parent)));
+        out.push_str(&format!("  Forked from {label}{when}\n"));
     }
     if let Some(t) = e.expires_at.as_deref().and_then(ttl::parse_time) {
         match ttl::remaining(t, now) {

@@ -7,7 +7,7 @@
 //!   renaming it over the old one, so a crash never leaves it half-written
 //!   and readers without the lock always see a whole file.
 
-use crate::address::Address;
+use crate::address::{Address, SnapshotAddress};
 use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
@@ -65,6 +65,9 @@ pub enum Parent {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         branch: Option<String>,
+        /// Set when the fork was made from one of that database's snapshots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotRef>,
     },
     /// An unregistered SQLite file.
     Path(PathBuf),
@@ -117,12 +120,75 @@ impl Entry {
     }
 }
 
+/// The snapshot a fork was made from: its id (to tell whether it still
+/// exists) and the labels kept after it is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRef {
+    pub id: String,
+    pub name: String,
+    pub taken_at: String,
+}
+
+/// A snapshot: a read-only restore point of one database, in its own file
+/// (named by the snapshot's id, mode 0400, always owned by sqlfork).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub id: String,
+    /// The id of the database it was taken of.
+    pub database_id: String,
+    /// The database's address when it was taken (a label).
+    pub namespace: String,
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub name: String,
+    pub path: PathBuf,
+    pub taken_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyStats>,
+}
+
+impl Snapshot {
+    pub fn database_address(&self) -> Address {
+        Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
+    }
+    pub fn as_ref(&self) -> SnapshotRef {
+        SnapshotRef { id: self.id.clone(), name: self.name.clone(), taken_at: self.taken_at.clone() }
+    }
+    /// Its address, `NS/SLUG[@REF]:NAME`.
+    pub fn address(&self) -> SnapshotAddress {
+        SnapshotAddress { database: self.database_address(), name: self.name.clone() }
+    }
+    /// True when it has an expiry and that is not after `now`.
+    pub fn is_expired(&self, now: std::time::SystemTime) -> bool {
+        self.expires_at
+            .as_deref()
+            .and_then(crate::ttl::parse_time)
+            .is_some_and(|t| crate::ttl::remaining(t, now).is_none())
+    }
+    /// Remove its file (and anything a reader or a killed `snapshot create`
+    /// left beside it: SQLite's side files, a claim file).
+    pub(crate) fn remove_files(&self) {
+        crate::layout::remove_database_files(&self.path);
+        if let Some(dir) = self.path.parent() {
+            let _ = fs::remove_file(dir.join(format!("{}.lock", self.id)));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Registry {
     #[serde(default = "format_version")]
     pub version: u32,
     #[serde(default)]
     pub databases: Vec<Entry>,
+    /// Snapshots (section 10); absent in registries written before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
 }
 
 fn format_version() -> u32 {
@@ -137,7 +203,7 @@ impl Registry {
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Registry { version: 1, databases: vec![] })
+                return Ok(Registry { version: 1, ..Registry::default() })
             }
             Err(e) => return Err(Error::failed(format!("could not read the registry {}: {e}", path.display())).into()),
         };
@@ -198,6 +264,42 @@ impl Registry {
     pub(crate) fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.id == id)
     }
+    pub fn snapshot_by_id(&self, id: &str) -> Option<&Snapshot> {
+        self.snapshots.iter().find(|s| s.id == id)
+    }
+    /// True when a database or a snapshot has this id (its files are
+    /// someone's, not orphans).
+    pub fn owns_id(&self, id: &str) -> bool {
+        self.by_id(id).is_some() || self.snapshot_by_id(id).is_some()
+    }
+    /// The database `snap.database` and its snapshot `snap.name`, or an
+    /// error that lists the snapshots that exist.
+    pub(crate) fn find_snapshot(&self, snap: &SnapshotAddress) -> Result<(&Entry, &Snapshot), Error> {
+        let db = self.require(&snap.database)?;
+        let all = self.snapshots_of(&db.id);
+        match all.iter().find(|s| s.name == snap.name) {
+            Some(s) => Ok((db, *s)),
+            None => {
+                Err(Error::SnapshotNotFound { snapshot: snap.clone(), existing: what_exists(&snap.database, &all) })
+            }
+        }
+    }
+
+    /// Take every snapshot of the database `id` out of the registry (the
+    /// caller saves it, then removes their files).
+    pub(crate) fn take_snapshots_of(&mut self, id: &str) -> Vec<Snapshot> {
+        let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut self.snapshots).into_iter().partition(|s| s.database_id == id);
+        self.snapshots = kept;
+        gone
+    }
+
+    /// The snapshots of the database with this id, oldest first.
+    pub fn snapshots_of(&self, database_id: &str) -> Vec<&Snapshot> {
+        let mut out: Vec<&Snapshot> = self.snapshots.iter().filter(|s| s.database_id == database_id).collect();
+        out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.name.cmp(&b.name)));
+        out
+    }
 
     /// The entry at `addr`, or a not-found error that says what to do.
     pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
@@ -233,6 +335,16 @@ fn remove_stale_temporaries(home: &Home) {
                 let _ = fs::remove_file(f.path());
             }
         }
+    }
+}
+
+/// "acme/orders has a (taken …), b (taken …)", or how to take a first one.
+pub(crate) fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
+    if snaps.is_empty() {
+        format!("{db} has no snapshots; take one with `sqlfork snapshot create {db}`")
+    } else {
+        let names: Vec<String> = snaps.iter().map(|s| format!("{} (taken {})", s.name, s.taken_at)).collect();
+        format!("{db} has {}", names.join(", "))
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = layout::side_file_id(&name) else { continue };
-        if reg.by_id(id).is_some() {
+        if reg.owns_id(id) {
             continue;
         }
         if rest == layout::FAILURE_NOTE_EXTENSION {
@@ -70,15 +70,17 @@ pub(crate) fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
     removed
 }
 
-/// Finish branch resets that a crash or power cut stopped between their
-/// commit point and their registry write. A reset renames its new file
-/// over the branch's (durably) and only then saves the registry, so a cut
-/// in between leaves the hidden `REF~reset` entry healthy with its file
-/// gone, and the branch entry with the old figures over the new file.
-/// Rolled forward here: the branch takes the reset's figures and the hidden
-/// entry goes. Call under the registry lock (a live reset holds it from its
-/// rename to its save, so what is seen here is always a dead one). True
-/// when anything changed.
+/// Finish resets (`branch put`, `db reset`) that a crash or power cut
+/// stopped between their commit point and their registry write. A reset
+/// renames its new file over the database's (durably) and only then saves
+/// the registry, so a cut in between leaves the hidden `~reset` entry
+/// healthy with its file gone, and the database's entry with the old copy
+/// figures over the new file. Rolled forward here: the database takes the
+/// reset's copy figures and the hidden entry goes (its lineage and expiry
+/// stay as they were: what the reset would have set depends on its plan,
+/// which the registry does not keep). Call under the registry lock (a live
+/// reset holds it from its rename to its save, so what is seen here is
+/// always a dead one). True when anything changed.
 pub(crate) fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
     let done: Vec<Entry> = reg
         .databases
@@ -95,11 +97,7 @@ pub(crate) fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
             continue;
         }
         b.status = Status::Healthy;
-        b.forked_from = t.forked_from.clone();
-        b.forked_at = t.forked_at.clone();
-        b.include_data = t.include_data;
         b.copy = t.copy.clone();
-        b.expires_at = t.expires_at.clone();
         reg.remove_id(&t.id);
         changed = true;
     }

@@ -16,9 +16,14 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, name, ttl } => {
+        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl } => {
+            let src = match at {
+                Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
+                None => src,
+            };
             fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach }, name.name, ttl.ttl)
         }
+        DbCommand::Reset { address, to, data, ttl } => super::reset::run(ctx, &address, to, data.choice(), ttl),
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
         DbCommand::List { namespace } => list(ctx, namespace.as_deref()),
@@ -159,10 +164,13 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 None => "never expires".into(),
             };
             let src = match e.forked_from.as_ref() {
-                Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
+                Some(crate::registry::Parent::Database { namespace, slug, branch, snapshot, .. }) => {
                     let mut a = format!("{namespace}/{slug}");
                     if let Some(b) = branch {
                         a.push_str(&format!("@{b}"));
+                    }
+                    if let Some(s) = snapshot {
+                        a.push_str(&format!(":{}", s.name));
                     }
                     a
                 }
@@ -375,28 +383,41 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        out.entry
+        (out.entry, out.snapshots)
     } else {
-        ops::delete(&ctx.home, &addr)?
+        ops::delete_with(&ctx.home, &addr, None)?
     };
-    // A branch may have an interrupted reset's copy beside it.
+    let (entry, snapshots) = entry;
+    // An interrupted reset or snapshot may have left a hidden copy beside it.
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Deleted {
         deleted: EntryView,
         file_deleted: bool,
+        snapshots_deleted: usize,
     }
+    let snaps = match snapshots.len() {
+        0 => String::new(),
+        1 => " and its 1 snapshot".to_string(),
+        n => format!(" and its {n} snapshots"),
+    };
     ctx.printer.result_or_quiet(
         None,
         || {
-            if entry.owned {
+            if entry.owned && snaps.is_empty() {
                 format!("Deleted {addr} and its file")
+            } else if entry.owned {
+                format!("Deleted {addr}, its file{snaps}")
             } else {
-                format!("Removed {addr} from the registry; its file {} is untouched", entry.path.display())
+                format!(
+                    "Removed {addr} from the registry{}; its file {} is untouched",
+                    snaps.replacen(" and its", " and deleted its", 1),
+                    entry.path.display()
+                )
             }
         },
-        &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned },
+        &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned, snapshots_deleted: snapshots.len() },
     )?;
     Ok(ExitCode::Success)
 }

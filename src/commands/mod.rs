@@ -7,6 +7,8 @@ mod completions;
 mod db;
 mod diff;
 mod expiry;
+mod reset;
+mod snapshot;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -50,6 +52,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
+        Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     };
     out.map_err(|e| suggest_nearest(&ctx.home, named.as_deref(), e))

@@ -182,7 +182,8 @@ pub(crate) fn open_copy_connection(fork_path: &Path, source: &Path, immutable: b
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut uri = source_uri(source);
-    if immutable {
+    // A snapshot never changes: it is always read as immutable.
+    if immutable || crate::schema::is_snapshot_file(source) {
         uri.push_str("&immutable=1");
     }
     conn.execute("ATTACH DATABASE ?1 AS src", [uri])

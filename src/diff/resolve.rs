@@ -27,19 +27,13 @@ pub(crate) fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&st
 }
 
 fn resolve_one(home: &Home, config: &Config, text: &str) -> anyhow::Result<Side> {
-    // As `db fork` resolves a source. Where `Source` does not know snapshot
-    // addresses yet, `NS/SLUG:NAME` is sent to `snapshot_side`.
-    let source = match Source::parse(text) {
-        Ok(source) => source,
-        Err(e) => match split_snapshot(text) {
-            Some((base, name)) => return snapshot_side(home, &Address::parse(base)?, name),
-            None => return Err(e.into()),
-        },
-    };
+    // As `db fork` resolves a source (a snapshot is its read-only file).
+    let source = Source::parse(text)?;
     let resolved = resolve_source(home, config, &source)?;
-    let label = match &resolved.address {
-        Some(a) => a.to_string(),
-        None => resolved.path.display().to_string(),
+    let label = match (&source, &resolved.address) {
+        (Source::Snapshot(s), _) => s.to_string(),
+        (_, Some(a)) => a.to_string(),
+        (_, None) => resolved.path.display().to_string(),
     };
     Ok(Side { label, path: resolved.path })
 }
@@ -53,18 +47,9 @@ fn split_snapshot(text: &str) -> Option<(&str, &str)> {
     text.rsplit_once(':')
 }
 
-/// The one place a snapshot address becomes its file. Snapshots (SPEC
-/// section 10) are not in this build yet; when they land, look the snapshot
-/// up here and return its read-only file.
-fn snapshot_side(_home: &Home, addr: &Address, name: &str) -> anyhow::Result<Side> {
-    Err(Error::invalid(format!(
-        "`{addr}:{name}` names a snapshot, and this build of sqlfork has no snapshots yet; diff against a database, branch or path"
-    ))
-    .into())
-}
-
-/// A's parent: the database it was forked from (by id, so a renamed or
-/// re-pointed address does not matter), or the file it was forked from.
+/// A's parent: the snapshot it was forked from, the database it was forked
+/// from (by id, so a renamed or re-pointed address does not matter), or the
+/// file it was forked from.
 fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
     let no_parent =
         || Error::invalid(format!("`{a}` has no parent to compare with; name the other side: sqlfork db diff {a} B"));
@@ -79,6 +64,15 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
         Some(Parent::Path(p)) => {
             crate::schema::check_source_file(p)?;
             Ok(Side { label: p.display().to_string(), path: p.clone() })
+        }
+        Some(Parent::Database { snapshot: Some(r), .. }) => {
+            let s = reg.snapshot_by_id(&r.id).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the snapshot {addr} was forked from ({}) was deleted; name the other side: sqlfork db diff {a} B",
+                    r.name
+                ))
+            })?;
+            Ok(Side { label: s.address().to_string(), path: s.path.clone() })
         }
         Some(Parent::Database { id, namespace, slug, branch, .. }) => {
             let label = Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() };

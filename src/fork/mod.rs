@@ -242,9 +242,17 @@ pub(crate) fn build_or_discard(
 
 /// The command that continues an interrupted fork.
 pub(crate) fn resume_command(entry: &Entry) -> String {
-    match entry.branch.as_deref().and_then(|b| b.strip_suffix(crate::address::RESET_SUFFIX)) {
-        // The hidden copy of a branch reset: the next put continues it.
-        Some(r) => format!("sqlfork branch put {}/{}@{r}", entry.namespace, entry.slug),
+    let db = format!("{}/{}", entry.namespace, entry.slug);
+    let branch = entry.branch.as_deref().unwrap_or_default();
+    if let Some((r, name)) = branch.split_once(crate::address::SNAPSHOT_INFIX) {
+        // The hidden copy of a snapshot: taking it again finishes the job.
+        let at = if r.is_empty() { String::new() } else { format!("@{r}") };
+        return format!("sqlfork snapshot create {db}{at}:{name}");
+    }
+    match branch.strip_suffix(crate::address::RESET_SUFFIX) {
+        // The hidden copy of a reset: the next reset (or put) continues it.
+        Some("") => format!("sqlfork db reset {db}"),
+        Some(r) => format!("sqlfork branch put {db}@{r}"),
         None => format!("sqlfork db resume {}", entry.address()),
     }
 }

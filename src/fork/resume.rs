@@ -66,7 +66,9 @@ pub fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
 /// provisioning from the same parent with the same data option.
 pub(crate) fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
     let same_parent = match (&e.forked_from, parent) {
-        (Some(Parent::Database { id: a, .. }), Parent::Database { id: b, .. }) => a == b,
+        (Some(Parent::Database { id: a, snapshot: sa, .. }), Parent::Database { id: b, snapshot: sb, .. }) => {
+            a == b && sa.as_ref().map(|s| &s.id) == sb.as_ref().map(|s| &s.id)
+        }
         (Some(Parent::Path(a)), Parent::Path(b)) => a == b,
         _ => false,
     };

@@ -30,9 +30,10 @@ pub(crate) struct ResolvedSource {
 impl ResolvedSource {
     /// How errors name the source: its address, else its path.
     pub(crate) fn label(&self) -> String {
-        match &self.address {
-            Some(a) => a.to_string(),
-            None => self.path.display().to_string(),
+        match (&self.address, &self.parent) {
+            (Some(a), Parent::Database { snapshot: Some(s), .. }) => format!("snapshot {a}:{}", s.name),
+            (Some(a), _) => a.to_string(),
+            (None, _) => self.path.display().to_string(),
         }
     }
 }
@@ -58,9 +59,30 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
                     slug: e.slug.clone(),
                     name: e.name.clone(),
                     branch: e.branch.clone(),
+                    snapshot: None,
                 },
                 namespace: addr.namespace.clone(),
                 address: Some(addr.clone()),
+            })
+        }
+        Source::Snapshot(snap) => {
+            let reg = Registry::load(home)?;
+            let (db, s) = reg.find_snapshot(snap)?;
+            if !s.path.exists() {
+                return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
+            }
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: Parent::Database {
+                    id: db.id.clone(),
+                    namespace: db.namespace.clone(),
+                    slug: db.slug.clone(),
+                    name: db.name.clone(),
+                    branch: db.branch.clone(),
+                    snapshot: Some(s.as_ref()),
+                },
+                namespace: db.namespace.clone(),
+                address: Some(db.address()),
             })
         }
         Source::Path(p) => {
@@ -87,6 +109,21 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
             namespace: entry.namespace.clone(),
             address: None,
         }),
+        Some(parent @ Parent::Database { snapshot: Some(snap), .. }) => {
+            // A fork of a snapshot continues from that snapshot's file.
+            let reg = Registry::load(home)?;
+            let s = reg.snapshot_by_id(&snap.id).ok_or_else(|| {
+                Error::failed(format!(
+                    "cannot resume {addr}: the snapshot it was forked from was deleted; delete it with `sqlfork db delete {addr}`"
+                ))
+            })?;
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: parent.clone(),
+                namespace: s.namespace.clone(),
+                address: Some(s.database_address()),
+            })
+        }
         Some(parent @ Parent::Database { id, .. }) => {
             let reg = Registry::load(home)?;
             let p = reg.by_id(id).ok_or_else(|| {

@@ -1,0 +1,51 @@
+//! `db reset`.
+
+use super::Context;
+use crate::address::Address;
+use crate::error::ExitCode;
+use crate::output::{EntryView, ParentView, SnapshotView};
+use crate::reset::{self, ResetOptions};
+use crate::ttl;
+use serde::Serialize;
+
+/// `db reset --json`: the entry after the reset and what it went back to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResetView {
+    #[serde(flatten)]
+    entry: EntryView,
+    forked_from: Option<ParentView>,
+    /// What it was reset to: `NS/SLUG`, `NS/SLUG:NAME` or a path.
+    reset_to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot: Option<SnapshotView>,
+}
+
+pub(super) fn run(
+    ctx: &mut Context,
+    address: &str,
+    to: Option<String>,
+    with_data: Option<bool>,
+    ttl: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let addr = Address::parse(address)?;
+    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
+    let config = ctx.config()?.clone();
+    let mut progress = ctx.printer.copy_progress(&addr.to_string());
+    let out =
+        reset::reset(&ctx.home, &config, &ResetOptions { address: addr.clone(), to, with_data, ttl }, &mut progress)?;
+    let e = &out.entry;
+    if !ctx.printer.json {
+        let kind = if out.with_data { "with data" } else { "schema only" };
+        ctx.printer.note(&format!("Reset {addr} to {} ({kind}); same id, same path", out.source_label));
+    }
+    let view = ResetView {
+        entry: EntryView::from(e),
+        forked_from: e.forked_from.as_ref().map(ParentView::from),
+        reset_to: out.source_label.clone(),
+        snapshot: out.snapshot.as_ref().map(SnapshotView::from),
+    };
+    // Only the path on stdout, so that `path=$(sqlfork db reset …)` works.
+    ctx.printer.result(|| e.path.display().to_string(), &view)?;
+    Ok(ExitCode::Success)
+}
