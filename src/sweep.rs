@@ -144,6 +144,7 @@ mod tests {
             expires_at: None,
             include_data: false,
             copy: None,
+            safe: None,
         });
         let removed = sweep_orphans(&home, &mut reg);
         assert!(kept_file.exists(), "an entry's file stays");
