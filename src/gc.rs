@@ -87,8 +87,10 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         strays_removed: Vec::new(),
         snapshots_deleted: Vec::new(),
     };
-    if !home.registry_path().exists() {
-        // Nothing registered; do not create the home just to say so.
+    if !home.registry_path().exists() && !home.databases_dir().exists() {
+        // Nothing registered; do not create the home just to say so. (With
+        // a `databases/` folder but no registry, a crash or power cut came
+        // before the first registry write: sweep what it left.)
         return Ok(report);
     }
     if dry_run {

@@ -236,6 +236,7 @@ impl Registry {
     pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
         home.ensure()?;
         let _lock = RegistryLock::acquire(home)?;
+        remove_stale_temporaries(home);
         let mut reg = Registry::load(home)?;
         let before = reg.clone();
         let out = f(&mut reg)?;
@@ -248,21 +249,12 @@ impl Registry {
     fn save(&self, home: &Home) -> anyhow::Result<()> {
         let path = home.registry_path();
         let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
-        // Under the lock no other process is writing a temporary registry, so
-        // any left here is from a process killed mid-write: remove it.
-        if let Ok(dir) = fs::read_dir(home.root()) {
-            for f in dir.flatten() {
-                let name = f.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
-                    let _ = fs::remove_file(f.path());
-                }
-            }
-        }
         let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
+            crate::env::test_pause("registry-synced");
             fs::rename(&tmp, &path)?;
             // Make the rename itself durable.
             File::open(home.root())?.sync_all()
@@ -360,6 +352,22 @@ impl Registry {
         }
         self.databases.push(entry);
         Ok(())
+    }
+}
+
+/// Remove temporary registries left by a process killed (or a power cut)
+/// between writing one and renaming it into place. Under the lock no other
+/// process is writing one, so every one found is stale. Runs on every
+/// registry update, also one that changes nothing, so that the next
+/// command that takes the lock tidies up.
+fn remove_stale_temporaries(home: &Home) {
+    if let Ok(dir) = fs::read_dir(home.root()) {
+        for f in dir.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(f.path());
+            }
+        }
     }
 }
 
