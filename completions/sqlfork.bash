@@ -438,13 +438,21 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__put)
-            opts="-q -h -V --with-data --schema-only --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -584,7 +592,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --detach --at --name --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --detach --at --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +607,14 @@ _sqlfork() {
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -914,7 +930,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__reset)
-            opts="-q -h -V --to --with-data --schema-only --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --to --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,6 +941,14 @@ _sqlfork() {
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

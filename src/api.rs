@@ -49,6 +49,9 @@ pub struct ForkOptions {
     pub ttl: Option<Duration>,
     /// Copy every row too, not only the schema.
     pub with_data: bool,
+    /// Mask and subset the rows as they are copied (SPEC 12; see
+    /// [`crate::mask`]); the default changes nothing.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// How to create or reset a branch ([`Sqlfork::branch_put`]).
@@ -59,6 +62,8 @@ pub struct BranchOptions {
     pub with_data: Option<bool>,
     /// Expire this long from this put; `None` uses `default_ttl`, if any.
     pub ttl: Option<Duration>,
+    /// Mask and subset rules; the default keeps what the branch was made with.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// One database in the registry.
@@ -135,6 +140,8 @@ pub struct ResetOptions {
     pub with_data: Option<bool>,
     /// Expire this long from the reset; `None` keeps the expiry.
     pub ttl: Option<Duration>,
+    /// Mask and subset rules; the default keeps what the database was made with.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What [`Sqlfork::branch_put`] did.
@@ -482,6 +489,7 @@ impl Sqlfork {
             to: opts.to.clone(),
             with_data: opts.with_data,
             ttl: opts.ttl,
+            safe: opts.safe.clone(),
         };
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
@@ -526,7 +534,7 @@ impl Sqlfork {
         let out = branch::put(
             &self.home,
             &self.config,
-            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl },
+            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone() },
             progress,
         )
         .map_err(typed)?;
@@ -552,6 +560,7 @@ fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<f
         // The library never starts a process; see `fork_in_background`.
         detach: false,
         branch: None,
+        safe: opts.safe.clone(),
     })
 }
 

@@ -108,6 +108,14 @@ pub enum Error {
     /// Another error, with a hint appended (a suggested name, the way to
     /// write a file path); same exit code as the error.
     Hinted { error: Box<Error>, hint: String },
+    /// A mask rule or subset filter that cannot apply to the source (an
+    /// unknown table, column or masker, a WHERE or expression that fails, a
+    /// missing seed); the sentence names the rule. Found before anything is
+    /// written.
+    BadRule(String),
+    /// `--strict`: these columns (`table.column (kind)`) look personal and
+    /// have no mask rule.
+    Unmasked { columns: Vec<String> },
 }
 
 impl Error {
@@ -123,7 +131,9 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) | Error::NotResettable { .. } => ExitCode::Usage,
+            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
+                ExitCode::Usage
+            }
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
@@ -166,9 +176,16 @@ impl Error {
         }
     }
 
-    /// The typed errors in an error's chain, outermost first.
+    /// The typed errors in an error's chain, outermost first; a
+    /// [`Error::Hinted`] is followed by the error it wraps, so a match on a
+    /// variant sees through the hint.
     pub fn in_chain(err: &anyhow::Error) -> impl Iterator<Item = &Error> {
-        err.chain().filter_map(|e| e.downcast_ref::<Error>())
+        err.chain().filter_map(|e| e.downcast_ref::<Error>()).flat_map(|e| {
+            std::iter::successors(Some(e), |e| match e {
+                Error::Hinted { error, .. } => Some(&**error),
+                _ => None,
+            })
+        })
     }
 
     /// True when any typed error in `err`'s chain satisfies `pred`
@@ -186,7 +203,13 @@ fn human(d: Duration) -> humantime::FormattedDuration {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Invalid(m) | Error::Failed(m) => f.write_str(m),
+            Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::Unmasked { columns } => write!(
+                f,
+                "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
+                columns.len(),
+                columns.join(", ")
+            ),
             Error::NotFound { address: a } => match &a.branch {
                 // An unknown branch: its database's branches are the list to see.
                 Some(_) => {
@@ -359,6 +382,8 @@ mod tests {
             (Error::NoHook { path: "/x".into(), foreign: true }, ExitCode::NotFound),
             (Error::HookInTheWay { path: "/x".into() }, ExitCode::AlreadyExists),
             (Error::failed("x"), ExitCode::Failure),
+            (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
+            (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
             (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
             (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),

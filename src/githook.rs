@@ -304,7 +304,12 @@ pub(crate) fn run(
             let out = branch::put(
                 home,
                 config,
-                &PutOptions { address: address.clone(), with_data: opts.with_data.then_some(true), ttl: opts.ttl },
+                &PutOptions {
+                    address: address.clone(),
+                    with_data: opts.with_data.then_some(true),
+                    ttl: opts.ttl,
+                    safe: Default::default(),
+                },
                 progress,
             )?;
             let action = match out.action {

@@ -50,13 +50,13 @@ mod fork;
 mod gc;
 mod home;
 mod layout;
+pub mod mask;
 mod ops;
 mod registry;
 mod reset;
 mod schema;
 mod snapshot;
 mod sqlite_optional;
-#[cfg(feature = "cli")]
 mod suggest;
 mod sweep;
 mod ttl;

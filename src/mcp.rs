@@ -282,6 +282,7 @@ impl Server {
                 with_data: args.include_data,
                 detach: args.detach,
                 branch: None,
+                safe: Default::default(),
             };
             let out = fork::fork(home, config, &opts, progress)?;
             json(&ForkView::from(&out))
@@ -371,7 +372,12 @@ impl Server {
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
             branch::require_ref(&addr)?;
-            let opts = PutOptions { address: addr, with_data: args.include_data, ttl: parse_ttl(args.ttl)? };
+            let opts = PutOptions {
+                address: addr,
+                with_data: args.include_data,
+                ttl: parse_ttl(args.ttl)?,
+                safe: Default::default(),
+            };
             let out = branch::put(home, config, &opts, progress)?;
             json(&PutView::from(&out))
         })
@@ -424,6 +430,7 @@ impl Server {
                 to: args.to,
                 with_data: args.include_data,
                 ttl: parse_ttl(args.ttl)?,
+                safe: Default::default(),
             };
             let out = crate::reset::reset(home, config, &opts, progress)?;
             json(&ResetView::from(&out))

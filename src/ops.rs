@@ -46,6 +46,7 @@ pub(crate) fn create(
         expires_at: ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
         include_data: false,
         copy: None,
+        safe: None,
     };
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
@@ -56,6 +57,8 @@ pub(crate) fn create(
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
+        // VACUUM synced the file; its name must be durable before the entry.
+        layout::sync_dir(&home.databases_dir())?;
         Ok(())
     };
     let result = init().and_then(|_| {
@@ -121,6 +124,7 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
         expires_at: None,
         include_data: false,
         copy: None,
+        safe: None,
     };
     Registry::update(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.
@@ -277,6 +281,7 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
         let snapshots = reg.take_snapshots_of(&entry.id);
         Ok((entry, claim, snapshots))
     })?;
+    crate::env::test_pause("delete-unregistered");
     for s in &snapshots {
         s.remove_files();
     }

@@ -54,6 +54,11 @@ pub(crate) struct Plan<'a> {
     /// The data mode the database remembers for its next reset.
     pub remember_data: bool,
     pub expiry: Expiry,
+    /// Masking rules and subset filters for the new copy. Without any, a
+    /// reset to the parent makes the same kind of fork as the target's last
+    /// one (its recorded rules file is read again); a reset to the target's
+    /// own snapshot restores it as it was (already masked, if it was).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// Build a fresh copy of the plan's source beside the target and rename it
@@ -81,11 +86,21 @@ pub(crate) fn reset_in_place(
     let temp_addr = addr.reset_copy();
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
-        // same fork, else start over.
+        // same fork, else start over. One killed or cut after its swap's
+        // rename (its commit point) is finished first: deleting its entry
+        // would finish it too but fail, and save nothing.
+        // A masked or subset copy is never continued (its rules are not
+        // kept beside it).
         let same = t.status == Status::Provisioning
+            && t.safe.is_none()
             && t.include_data == plan.with_data
             && t.forked_from.as_ref().is_some_and(|p| same_parent(p, &src.parent));
-        if !same {
+        if t.status == Status::Healthy && !t.path.exists() {
+            Registry::update(home, |reg| {
+                crate::sweep::finish_interrupted_swaps(reg);
+                Ok(())
+            })?;
+        } else if !same {
             ops::delete(home, &temp_addr)?;
         }
     }
@@ -107,6 +122,10 @@ pub(crate) fn reset_in_place(
         with_data: plan.with_data,
         detach: false,
         branch: temp_addr.branch.clone(),
+        safe: match (&target.safe, plan.safe.is_active()) {
+            (Some(rec), false) if plan.with_data && !plan.keep_lineage => crate::mask::SafeOptions::from_record(rec)?,
+            _ => plan.safe.clone(),
+        },
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
@@ -165,6 +184,9 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         if let Some(dir) = target.path.parent() {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
+        // The commit point: a cut from here to the registry save is rolled
+        // forward by the next registry write (`sweep::finish_interrupted_swaps`).
+        crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
         let b = reg.by_id_mut(&target.id).expect("checked above");
         b.status = Status::Healthy;
@@ -174,6 +196,10 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         }
         b.include_data = plan.remember_data;
         b.copy = t.copy;
+        // Back to its own snapshot without new rules: it is what it was.
+        if t.safe.is_some() || !plan.keep_lineage {
+            b.safe = t.safe;
+        }
         if let Expiry::FromNow(ttl) = plan.expiry {
             b.expires_at = ttl.map(|d| ttl::format_time(now + d));
         }
@@ -211,6 +237,8 @@ pub(crate) struct ResetOptions {
     pub with_data: Option<bool>,
     /// Expire this long from the reset; `None` keeps the expiry.
     pub ttl: Option<Duration>,
+    /// `--mask` / `--subset` (see [`Plan::safe`]).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What `db reset` did.
@@ -250,6 +278,7 @@ pub(crate) fn reset(
                 Some(d) => Expiry::FromNow(Some(d)),
                 None => Expiry::Keep,
             },
+            safe: opts.safe.clone(),
         };
         match reset_in_place(home, config, &plan, deadline, &mut *progress) {
             Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),
