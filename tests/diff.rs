@@ -689,7 +689,7 @@ fn a_backfill_of_an_added_column_counts_as_updates() {
 }
 
 #[test]
-fn json_is_one_compact_document_and_a_closed_stdout_is_not_an_error() {
+fn json_is_one_compact_document() {
     let p = Pair::new(ORDERS, "UPDATE orders SET total = 0 WHERE id <= 300;");
     let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
     for args in [vec!["--json", "db", "diff", a, b, "--rows", "300"], vec!["db", "diff", a, b, "--format", "json"]] {
@@ -697,14 +697,21 @@ fn json_is_one_compact_document_and_a_closed_stdout_is_not_an_error() {
         assert_eq!(run.stdout.lines().count(), 1, "one line of JSON: {}", run.stdout);
         assert_eq!(run.json()["tables"]["orders"]["updated"], 300);
     }
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let p = Pair::new(ORDERS, "UPDATE orders SET total = 0 WHERE id <= 3000;");
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
     for args in [
-        vec!["--json", "db", "diff", a, b, "--rows", "300"],
-        vec!["db", "diff", a, b, "--rows", "300"],
+        vec!["--json", "db", "diff", a, b, "--rows", "3000"],
+        vec!["db", "diff", a, b, "--rows", "3000"],
         vec!["db", "diff", a, b, "--format", "sql"],
-        vec!["db", "diff", a, b, "--format", "markdown", "--rows", "300"],
+        vec!["db", "diff", a, b, "--format", "markdown", "--rows", "3000"],
     ] {
         let mut child = p.env.cmd(&args).command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // Read a little and close, as `| head -c 40` does.
+        // Read a little and close, as `| head -c 40` does; the rest (well
+        // over a pipe's buffer) is written after the close.
         let mut first = [0u8; 40];
         child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
         drop(child.stdout.take());
@@ -761,8 +768,6 @@ fn markdown_keeps_values_inside_their_fence_and_cells() {
     // The table name's `|` is escaped, so its row keeps four cells.
     let row = md.lines().find(|l| l.contains("a\\|b") && l.starts_with('|')).unwrap_or_else(|| panic!("{md}"));
     assert_eq!(row.matches(" | ").count(), 3, "{row}");
-    // A heading outside a fence would be a line starting with `#`.
-    assert!(!md.lines().any(|l| l.starts_with("# escaped")) || md.contains("````"), "{md}");
 }
 
 #[test]
