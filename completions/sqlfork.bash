@@ -393,13 +393,21 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__put)
-            opts="-q -h -V --with-data --schema-only --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -539,7 +547,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --detach --at --name --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --detach --at --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,6 +562,14 @@ _sqlfork() {
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -869,7 +885,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__reset)
-            opts="-q -h -V --to --with-data --schema-only --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --to --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,6 +896,14 @@ _sqlfork() {
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

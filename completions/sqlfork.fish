@@ -70,18 +70,26 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l at -d 'Fork SRC\'s newest snapshot taken at or before TIME (RFC 3339, or an age such as 2h meaning two hours ago)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l name -d 'Human-readable name [default: the slug]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l detach -d 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l to -d 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l ttl -d 'Expire this long from the reset (1h to 30d) [default: keep the expiry]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l schema-only -d 'Copy only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
@@ -175,9 +183,13 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_s
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l with-data -d 'Copy every row too, not only the schema [default: as the branch was made; schema only for a new branch]'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l schema-only -d 'Copy only the schema, even if the branch was made --with-data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'

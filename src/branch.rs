@@ -31,6 +31,10 @@ pub struct PutOptions {
     /// Expiry counted from this put; `None` means the configured default
     /// TTL, if any (and no expiry without one).
     pub ttl: Option<Duration>,
+    /// Masking rules and subset filters. A reset without any makes the
+    /// same kind of fork as the branch's last put (its rules file is read
+    /// again).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What `branch put` did.
@@ -144,6 +148,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         with_data: opts.with_data.unwrap_or(false),
         detach: false,
         branch: Some(branch),
+        safe: opts.safe.clone(),
     }
 }
 
@@ -179,6 +184,7 @@ fn reset_branch(
         keep_lineage: false,
         remember_data: with_data,
         expiry: Expiry::FromNow(ttl),
+        safe: opts.safe.clone(),
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
         .map(|entry| PutOutcome { entry, action: PutAction::Reset }))

@@ -107,6 +107,8 @@ pub(crate) enum DbCommand {
         name: NameArg,
         #[command(flatten)]
         ttl: TtlArg,
+        #[command(flatten)]
+        safe: SafeArgs,
     },
     /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
     #[command(
@@ -123,6 +125,8 @@ pub(crate) enum DbCommand {
         /// Expire this long from the reset (1h to 30d) [default: keep the expiry]
         #[arg(long, value_name = "DURATION")]
         ttl: Option<String>,
+        #[command(flatten)]
+        safe: SafeArgs,
     },
     /// List databases, optionally in one namespace
     List {
@@ -223,6 +227,8 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         schema_only: bool,
         #[command(flatten)]
         ttl: TtlArg,
+        #[command(flatten)]
+        safe: SafeArgs,
     },
     /// List the branches of NS/SLUG
     List {
@@ -357,6 +363,25 @@ pub(crate) struct TtlArg {
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
+}
+
+/// Safe copies of production: masking and subsets (data forks only).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SafeArgs {
+    /// Mask the rows with the rules in FILE (TOML: a seed, and per table and
+    /// column a masker) [default: mask in config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<std::path::PathBuf>,
+    /// Keep only TABLE's rows matching WHERE, and the rows they reference
+    /// through foreign keys (repeatable)
+    #[arg(long, value_name = "TABLE:WHERE")]
+    pub subset: Vec<String>,
+    /// List the columns that look personal and have no mask rule; fork nothing
+    #[arg(long)]
+    pub mask_check: bool,
+    /// Refuse to fork while a column that looks personal has no mask rule
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--force`, shared by the delete commands.

@@ -105,6 +105,14 @@ pub enum Error {
     /// Another error, with a hint appended (a suggested name, the way to
     /// write a file path); same exit code as the error.
     Hinted { error: Box<Error>, hint: String },
+    /// A mask rule or subset filter that cannot apply to the source (an
+    /// unknown table, column or masker, a WHERE or expression that fails, a
+    /// missing seed); the sentence names the rule. Found before anything is
+    /// written.
+    BadRule(String),
+    /// `--strict`: these columns (`table.column (kind)`) look personal and
+    /// have no mask rule.
+    Unmasked { columns: Vec<String> },
 }
 
 impl Error {
@@ -120,7 +128,9 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) | Error::NotResettable { .. } => ExitCode::Usage,
+            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
+                ExitCode::Usage
+            }
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
@@ -182,7 +192,13 @@ fn human(d: Duration) -> humantime::FormattedDuration {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Invalid(m) | Error::Failed(m) => f.write_str(m),
+            Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::Unmasked { columns } => write!(
+                f,
+                "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
+                columns.len(),
+                columns.join(", ")
+            ),
             Error::NotFound { address: a } => match &a.branch {
                 // An unknown branch: its database's branches are the list to see.
                 Some(_) => {
@@ -344,6 +360,8 @@ mod tests {
             (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
             (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
             (Error::failed("x"), ExitCode::Failure),
+            (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
+            (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
             (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
             (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),

@@ -106,6 +106,9 @@ pub(crate) struct ConfigFile {
     pub rows_per_page: Option<u64>,
     /// How data forks copy: "pages" (page-exact, the default) or "rows".
     pub copy_method: Option<String>,
+    /// Mask rules applied to every data fork (SPEC section 12); relative
+    /// to the home directory.
+    pub mask: Option<PathBuf>,
 }
 
 /// How a data fork copies the source.
@@ -126,6 +129,8 @@ pub struct Config {
     pub default_ttl: Option<Duration>,
     pub rows_per_page: u64,
     pub copy_method: CopyMethod,
+    /// `mask = "FILE"`: rules every data fork is masked with.
+    pub mask: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -135,6 +140,7 @@ impl Default for Config {
             default_ttl: None,
             rows_per_page: DEFAULT_PAGE_ROWS,
             copy_method: CopyMethod::Pages,
+            mask: None,
         }
     }
 }
@@ -148,9 +154,15 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
-        Self::parse(&text).map_err(|e| {
-            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e)).into()
-        })
+        let mut cfg = Self::parse(&text).map_err(|e| {
+            anyhow::Error::from(Error::invalid(format!(
+                "{} is invalid: {}; fix or remove that line",
+                path.display(),
+                e
+            )))
+        })?;
+        cfg.mask = cfg.mask.map(|m| home.root().join(m));
+        Ok(cfg)
     }
 
     pub fn parse(text: &str) -> Result<Self, Error> {
@@ -182,6 +194,7 @@ impl Config {
                 }
             };
         }
+        cfg.mask = file.mask;
         Ok(cfg)
     }
 }

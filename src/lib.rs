@@ -18,6 +18,7 @@
 //!     with_data: false,
 //!     detach: false,
 //!     branch: None,
+//!     safe: Default::default(),
 //! }, &mut sqlfork::NoProgress)?;
 //! println!("{}", out.entry.path.display());
 //! # Ok::<(), anyhow::Error>(())
@@ -37,6 +38,7 @@ pub mod fork;
 pub mod gc;
 pub mod home;
 mod layout;
+pub mod mask;
 pub mod ops;
 pub mod registry;
 pub mod reset;

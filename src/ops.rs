@@ -46,6 +46,7 @@ pub fn create(
         expires_at: ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
         include_data: false,
         copy: None,
+        safe: None,
     };
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
@@ -121,6 +122,7 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
         expires_at: None,
         include_data: false,
         copy: None,
+        safe: None,
     };
     Registry::update(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.

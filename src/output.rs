@@ -132,6 +132,47 @@ pub(crate) struct EntryView {
     pub include_data: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyView>,
+    /// Present when the fork is masked or a subset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe: Option<SafeView>,
+}
+
+/// `safe` in JSON: what a masked or subset fork was made with.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SafeView {
+    pub masked: bool,
+    pub rules_sha256: Option<String>,
+    pub mask_file: Option<String>,
+    pub subset: Vec<String>,
+    pub subset_sha256: Option<String>,
+    pub rows_kept: std::collections::BTreeMap<String, u64>,
+}
+
+impl From<&crate::mask::SafeRecord> for SafeView {
+    fn from(s: &crate::mask::SafeRecord) -> Self {
+        SafeView {
+            masked: s.masked,
+            rules_sha256: s.rules_sha256.clone(),
+            mask_file: s.mask_file.as_ref().map(|p| p.display().to_string()),
+            subset: s.subset.clone(),
+            subset_sha256: s.subset_sha256.clone(),
+            rows_kept: s.rows_kept.clone(),
+        }
+    }
+}
+
+/// One line for humans: `masked (rules sha256 3f2a…), subset orders:… (1,204 rows kept)`.
+pub(crate) fn safe_summary(s: &crate::mask::SafeRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = &s.rules_sha256 {
+        parts.push(format!("masked (rules sha256 {h})"));
+    }
+    if !s.subset.is_empty() {
+        let kept: u64 = s.rows_kept.values().sum();
+        parts.push(format!("subset {} ({kept} rows kept)", s.subset.join(", ")));
+    }
+    parts.join("; ")
 }
 
 impl From<&Entry> for EntryView {
@@ -152,6 +193,7 @@ impl From<&Entry> for EntryView {
             expires_at: e.expires_at.clone(),
             include_data: e.include_data,
             copy: e.copy.as_ref().map(CopyView::from),
+            safe: e.safe.as_ref().map(SafeView::from),
         }
     }
 }
@@ -538,6 +580,9 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     field("Created:", e.created_at.clone());
     if let Some(c) = copy_summary(e) {
         field("Copy:", c);
+    }
+    if let Some(s) = &e.safe {
+        field("Safe:", safe_summary(s));
     }
     if d.snapshots > 0 {
         field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));

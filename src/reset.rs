@@ -54,6 +54,11 @@ pub(crate) struct Plan<'a> {
     /// The data mode the database remembers for its next reset.
     pub remember_data: bool,
     pub expiry: Expiry,
+    /// Masking rules and subset filters for the new copy. Without any, a
+    /// reset to the parent makes the same kind of fork as the target's last
+    /// one (its recorded rules file is read again); a reset to the target's
+    /// own snapshot restores it as it was (already masked, if it was).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// Build a fresh copy of the plan's source beside the target and rename it
@@ -82,7 +87,10 @@ pub(crate) fn reset_in_place(
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
         // same fork, else start over.
+        // A masked or subset copy is never continued (its rules are not
+        // kept beside it).
         let same = t.status == Status::Provisioning
+            && t.safe.is_none()
             && t.include_data == plan.with_data
             && t.forked_from.as_ref().is_some_and(|p| same_parent(p, &src.parent));
         if !same {
@@ -107,6 +115,10 @@ pub(crate) fn reset_in_place(
         with_data: plan.with_data,
         detach: false,
         branch: temp_addr.branch.clone(),
+        safe: match (&target.safe, plan.safe.is_active()) {
+            (Some(rec), false) if plan.with_data && !plan.keep_lineage => crate::mask::SafeOptions::from_record(rec)?,
+            _ => plan.safe.clone(),
+        },
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
@@ -174,6 +186,10 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         }
         b.include_data = plan.remember_data;
         b.copy = t.copy;
+        // Back to its own snapshot without new rules: it is what it was.
+        if t.safe.is_some() || !plan.keep_lineage {
+            b.safe = t.safe;
+        }
         if let Expiry::FromNow(ttl) = plan.expiry {
             b.expires_at = ttl.map(|d| ttl::format_time(now + d));
         }
@@ -211,6 +227,8 @@ pub struct ResetOptions {
     pub with_data: Option<bool>,
     /// Expire this long from the reset; `None` keeps the expiry.
     pub ttl: Option<Duration>,
+    /// `--mask` / `--subset` (see [`Plan::safe`]).
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What `db reset` did.
@@ -250,6 +268,7 @@ pub fn reset(
                 Some(d) => Expiry::FromNow(Some(d)),
                 None => Expiry::Keep,
             },
+            safe: opts.safe.clone(),
         };
         match reset_in_place(home, config, &plan, deadline, &mut *progress) {
             Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),

@@ -40,12 +40,13 @@
 //!     with_data: true,
 //!     detach: false,
 //!     branch: None,
+//!     safe: Default::default(),
 //! };
 //! let pr = fork(&home, &config, &opts, p)?.entry;
 //! let db = Address::parse("acme/pr-1")?;
 //! create(&home, &config, &CreateOptions { address: db.clone(), name: Some("before".into()), ttl: None }, p)?;
 //! rusqlite::Connection::open(&pr.path)?.execute_batch("DELETE FROM t")?; // a migration gone wrong
-//! let back = reset(&home, &config, &ResetOptions { address: db, to: Some("before".into()), with_data: None, ttl: None }, p)?;
+//! let back = reset(&home, &config, &ResetOptions { address: db, to: Some("before".into()), with_data: None, ttl: None, safe: Default::default() }, p)?;
 //! assert_eq!(back.entry.path, pr.path); // same path, the rows are back
 //! # Ok::<(), anyhow::Error>(())
 //! ```
@@ -191,6 +192,7 @@ pub fn create(
         with_data: true,
         detach: false,
         branch: hidden.branch.clone(),
+        safe: Default::default(),
     };
     let built = match fork::fork(home, &fork_config, &fork_opts, progress) {
         Ok(out) => out.entry,

@@ -108,6 +108,7 @@ mod tests {
             expires_at: None,
             include_data: false,
             copy: None,
+            safe: None,
         });
         let removed = sweep_orphans(&home, &reg);
         assert!(kept_file.exists(), "an entry's file stays");

@@ -11,13 +11,13 @@ use serde::Serialize;
 
 pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, schema_only, ttl } => {
+        BranchCommand::Put { address, with_data, schema_only, ttl, safe } => {
             let mode = match (with_data, schema_only) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
             };
-            put(ctx, &address, mode, ttl.ttl)
+            put(ctx, &address, mode, ttl.ttl, &safe)
         }
         BranchCommand::List { address } => list(ctx, &address),
         BranchCommand::Delete { address, confirm, force } => {
@@ -39,13 +39,28 @@ struct PutView {
     action: &'static str,
 }
 
-fn put(ctx: &mut Context, address: &str, with_data: Option<bool>, ttl: Option<String>) -> anyhow::Result<ExitCode> {
+fn put(
+    ctx: &mut Context,
+    address: &str,
+    with_data: Option<bool>,
+    ttl: Option<String>,
+    safe: &crate::cli::SafeArgs,
+) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     branch::require_ref(&addr)?;
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
+    let safe_opts = super::mask::options(safe, &config, with_data == Some(true))?;
+    if safe.mask_check {
+        return super::mask::check(ctx, &crate::address::Source::Registered(addr.database()), &safe_opts);
+    }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let out = branch::put(&ctx.home, &config, &PutOptions { address: addr.clone(), with_data, ttl }, &mut progress)?;
+    let out = branch::put(
+        &ctx.home,
+        &config,
+        &PutOptions { address: addr.clone(), with_data, ttl, safe: safe_opts },
+        &mut progress,
+    )?;
     drop(progress);
     let e = &out.entry;
     if !ctx.printer.json {

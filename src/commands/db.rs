@@ -16,14 +16,16 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl } => {
+        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl, safe } => {
             let src = match at {
                 Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
                 None => src,
             };
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach }, name.name, ttl.ttl)
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
         }
-        DbCommand::Reset { address, to, data, ttl } => super::reset::run(ctx, &address, to, data.choice(), ttl),
+        DbCommand::Reset { address, to, data, ttl, safe } => {
+            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe)
+        }
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
         DbCommand::List { namespace } => list(ctx, namespace.as_deref()),
@@ -97,6 +99,7 @@ struct ForkView {
 struct ForkFlags {
     with_data: bool,
     detach: bool,
+    safe: crate::cli::SafeArgs,
 }
 
 fn fork_cmd(
@@ -110,6 +113,10 @@ fn fork_cmd(
     let source = Source::parse(src).map_err(|e| file_hint(src, e.into()))?;
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
+    let safe = super::mask::options(&flags.safe, &config, flags.with_data)?;
+    if flags.safe.mask_check {
+        return super::mask::check(ctx, &source, &safe);
+    }
     let opts = ForkOptions {
         source,
         destination: dst.to_string(),
@@ -118,6 +125,7 @@ fn fork_cmd(
         with_data: flags.with_data,
         detach: flags.detach,
         branch: None,
+        safe,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
@@ -195,8 +203,15 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                     c.orphans_pruned
                 )
             };
+            let mut safe = String::new();
+            if let Some(s) = &e.safe {
+                safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                for (table, n) in &s.rows_kept {
+                    safe.push_str(&format!("           {table}: {n} rows kept\n"));
+                }
+            }
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}{exact}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {} ({} written)\n  time:    {}{exact}\n  expiry:  {expiry}\n{safe}",
                 e.path.display(),
                 c.objects_created,
                 c.rows_copied,

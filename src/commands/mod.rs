@@ -7,6 +7,7 @@ mod completions;
 mod db;
 mod diff;
 mod expiry;
+mod mask;
 mod reset;
 mod snapshot;
 

@@ -23,6 +23,8 @@ pub(crate) struct Job<'a> {
     pub src: &'a ResolvedSource,
     /// Rows per committed page of a row copy.
     pub page_rows: u64,
+    /// The resolved rules of a masked or subset fork.
+    pub safe: Option<&'a crate::mask::Resolved>,
 }
 
 /// Where the build runs.
@@ -41,13 +43,43 @@ impl Job<'_> {
         }
     }
 
+    /// A masked or subset fork (`mask::build`): built from the rows into a
+    /// fresh file. The rows kept per table go into the entry's record.
+    fn build_safe(
+        &self,
+        mut session: SourceSession,
+        state: CopyState,
+        resolved: &crate::mask::Resolved,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<CopyStats> {
+        let target = crate::mask::build::Target {
+            path: &self.entry.path,
+            src: &self.src.path,
+            change_counter: state.change_counter,
+            page_rows: self.page_rows,
+        };
+        let built = crate::mask::build::build(target, &session.schema, &mut session.reader, resolved, progress)?;
+        if !built.rows_kept.is_empty() {
+            let rows = built.rows_kept.clone();
+            Registry::update(self.home, |reg| {
+                if let Some(s) = reg.by_id_mut(&self.entry.id).and_then(|e| e.safe.as_mut()) {
+                    s.rows_kept = rows;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(CopyStats { objects_created: count_objects(&session.schema), ..built.stats })
+    }
+
     /// Build the whole fork here, then flip it to healthy.
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
         // A resumed copy's time counts its earlier runs too.
         let earlier_ms = state.elapsed_ms;
         crate::env::trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
-        let stats = if self.entry.include_data {
+        let stats = if let Some(resolved) = self.safe {
+            self.build_safe(session, state, resolved, progress)
+        } else if self.entry.include_data {
             method(state.method).copy(self, session, state, progress)
         } else {
             schema_only::build(&self.entry.path, session)

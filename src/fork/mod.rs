@@ -36,13 +36,16 @@ mod pages;
 mod resume;
 mod rows;
 mod schema_only;
+pub(crate) mod rows_build {
+    pub(crate) use super::rows::{create_tables, finish_journal_mode};
+}
 mod source;
 mod state;
 mod wait;
 
 pub use detach::READY;
 pub use resume::{interrupted, resume, resume_in_background};
-pub(crate) use source::{resolve_source, ResolvedSource};
+pub(crate) use source::{resolve_source, ResolvedSource, SourceSession};
 pub use state::CopyState;
 pub use wait::wait;
 
@@ -58,7 +61,7 @@ use crate::ttl;
 use anyhow::Context;
 use build::{discard, Build, Job};
 use resume::{is_same_fork, resume_entry, How, Observed};
-use source::{check_schema, Plan, SourceSession};
+use source::{check_schema, Plan};
 use state::file_stamp;
 use std::time::Duration;
 
@@ -77,6 +80,9 @@ pub struct ForkOptions {
     /// Make the new database the branch `NS/SLUG@branch` of the destination
     /// address (used by `branch put`; the caller validates the ref).
     pub branch: Option<String>,
+    /// Masking rules and subset filters (SPEC section 12): a data fork
+    /// built from the rows, with only masked values ever written.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What a fork produced.
@@ -102,7 +108,8 @@ pub fn fork(
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
-        if !is_same_fork(&e, &src.parent, opts.with_data) {
+        // An interrupted plain fork is never finished as a masked one.
+        if !is_same_fork(&e, &src.parent, opts.with_data) || (opts.safe.is_active() && e.safe.is_none()) {
             // Another fork at this address, interrupted: say so and how to
             // go on, rather than only "already exists".
             if opts.branch.is_none()
@@ -135,13 +142,15 @@ pub fn fork(
     let counter = copy::change_counter(&src.path);
     let (mut session, _) = SourceSession::open(&src.path, opts.with_data, None)?;
     check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
+    let resolved = crate::mask::prepare(&src.path, &session, opts)?;
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.
     home.ensure()?;
     let id = registry::new_id();
     let claim = Claim::take(home, &id)?.context("a fresh fork id is already claimed")?;
-    let entry = new_entry(home, config, opts, &src, &dest, &id);
+    let mut entry = new_entry(home, config, opts, &src, &dest, &id);
+    entry.safe = resolved.as_ref().map(|_| opts.safe.record());
     Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);
         reg.insert(entry.clone())?;
@@ -157,7 +166,7 @@ pub fn fork(
         if opts.with_data {
             state.save(home, &id)?;
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: resolved.as_ref() };
         let build = if opts.detach && opts.with_data { Build::Detach(claim) } else { Build::Here(&mut *progress) };
         job.run(session, state, build)
     })
@@ -188,6 +197,7 @@ fn new_entry(
         expires_at: opts.ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
         include_data: opts.with_data,
         copy: None,
+        safe: None,
     }
 }
 

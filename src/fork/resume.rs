@@ -149,6 +149,16 @@ pub(crate) fn resume_entry(
         Some(e) => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
         None => return Err(Error::NotFound { address: addr }.into()),
     };
+    if entry.safe.is_some() {
+        // Its rules are not kept beside it: it is made again, not resumed.
+        let e: anyhow::Error = Error::failed(format!(
+            "the masked or subset fork {addr} was interrupted and cannot be resumed, so it was removed; fork it again"
+        ))
+        .into();
+        super::build::discard(home, &entry, &e, how.note_failure);
+        drop(claim);
+        return Err(e);
+    }
     let src = source::source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     // No copy state: the fork was interrupted before its copy began (the
@@ -190,7 +200,7 @@ pub(crate) fn resume_entry(
         if let Some(ready) = ready {
             ready();
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: None };
         let build = if detach && entry.include_data { Build::Detach(claim) } else { Build::Here(progress) };
         job.run(session, state, build)
     })
