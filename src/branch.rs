@@ -212,7 +212,7 @@ pub fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
         .cloned()
         .collect();
     if out.is_empty() && reg.get(&db).is_none() {
-        return Err(Error::NotFound { address: db }.into());
+        return Err(reg.not_found(&db).into());
     }
     out.sort_by_key(|e| e.address());
     Ok(out)

@@ -172,9 +172,16 @@ impl Error {
         }
     }
 
-    /// The typed errors in an error's chain, outermost first.
+    /// The typed errors in an error's chain, outermost first; a
+    /// [`Error::Hinted`] is followed by the error it wraps, so a match on a
+    /// variant sees through the hint.
     pub fn in_chain(err: &anyhow::Error) -> impl Iterator<Item = &Error> {
-        err.chain().filter_map(|e| e.downcast_ref::<Error>())
+        err.chain().filter_map(|e| e.downcast_ref::<Error>()).flat_map(|e| {
+            std::iter::successors(Some(e), |e| match e {
+                Error::Hinted { error, .. } => Some(&**error),
+                _ => None,
+            })
+        })
     }
 
     /// True when any typed error in `err`'s chain satisfies `pred`

@@ -87,8 +87,10 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
         strays_removed: Vec::new(),
         snapshots_deleted: Vec::new(),
     };
-    if !home.registry_path().exists() {
-        // Nothing registered; do not create the home just to say so.
+    if !home.registry_path().exists() && !home.databases_dir().exists() {
+        // Nothing registered; do not create the home just to say so. (With
+        // a `databases/` folder but no registry, a crash or power cut came
+        // before the first registry write: sweep what it left.)
         return Ok(report);
     }
     if dry_run {
@@ -191,7 +193,10 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
-        let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;
+        if reg.get(addr).is_none() {
+            return Err(reg.not_found(addr).into());
+        }
+        let e = reg.get_mut(addr).expect("looked up above");
         if ttl.is_some() && !e.owned {
             return Err(Error::invalid(format!(
                 "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"

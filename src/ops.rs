@@ -57,6 +57,8 @@ pub fn create(
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
+        // VACUUM synced the file; its name must be durable before the entry.
+        layout::sync_dir(&home.databases_dir())?;
         Ok(())
     };
     let result = init().and_then(|_| {
@@ -279,6 +281,7 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
         let snapshots = reg.take_snapshots_of(&entry.id);
         Ok((entry, claim, snapshots))
     })?;
+    crate::env::test_pause("delete-unregistered");
     for s in &snapshots {
         s.remove_files();
     }

@@ -147,6 +147,12 @@ pub struct Snapshot {
     pub name: String,
     pub path: PathBuf,
     pub taken_at: String,
+    /// The order snapshots were taken in, across the home: one more than
+    /// any snapshot recorded before it (`taken_at` has one-second
+    /// precision, so two taken in the same second tie on it). 0 in
+    /// registries written before it existed.
+    #[serde(default)]
+    pub seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     #[serde(default)]
@@ -161,6 +167,11 @@ impl Snapshot {
     }
     pub fn as_ref(&self) -> SnapshotRef {
         SnapshotRef { id: self.id.clone(), name: self.name.clone(), taken_at: self.taken_at.clone() }
+    }
+    /// What orders it among its database's snapshots, oldest first: taken
+    /// time, then `seq`, then name.
+    pub(crate) fn order_key(&self) -> (Option<std::time::SystemTime>, u64, String) {
+        (crate::ttl::parse_time(&self.taken_at), self.seq, self.name.clone())
     }
     /// Its address, `NS/SLUG[@REF]:NAME`.
     pub fn address(&self) -> SnapshotAddress {
@@ -225,6 +236,7 @@ impl Registry {
     pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
         home.ensure()?;
         let _lock = RegistryLock::acquire(home)?;
+        remove_stale_temporaries(home);
         let mut reg = Registry::load(home)?;
         let before = reg.clone();
         let out = f(&mut reg)?;
@@ -237,21 +249,12 @@ impl Registry {
     fn save(&self, home: &Home) -> anyhow::Result<()> {
         let path = home.registry_path();
         let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
-        // Under the lock no other process is writing a temporary registry, so
-        // any left here is from a process killed mid-write: remove it.
-        if let Ok(dir) = fs::read_dir(home.root()) {
-            for f in dir.flatten() {
-                let name = f.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
-                    let _ = fs::remove_file(f.path());
-                }
-            }
-        }
         let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
+            crate::env::test_pause("registry-synced");
             fs::rename(&tmp, &path)?;
             // Make the rename itself durable.
             File::open(home.root())?.sync_all()
@@ -305,16 +308,35 @@ impl Registry {
         gone
     }
 
-    /// The snapshots of the database with this id, oldest first.
+    /// The snapshots of the database with this id, oldest first: by taken
+    /// time, then by the order they were recorded in (`seq`), then by name
+    /// (old registries without `seq`).
     pub fn snapshots_of(&self, database_id: &str) -> Vec<&Snapshot> {
         let mut out: Vec<&Snapshot> = self.snapshots.iter().filter(|s| s.database_id == database_id).collect();
-        out.sort_by(|a, b| a.taken_at.cmp(&b.taken_at).then_with(|| a.name.cmp(&b.name)));
+        out.sort_by_cached_key(|s| s.order_key());
         out
+    }
+
+    /// The `seq` for the next snapshot recorded (under the registry lock).
+    pub(crate) fn next_snapshot_seq(&self) -> u64 {
+        self.snapshots.iter().map(|s| s.seq).max().unwrap_or(0) + 1
     }
 
     /// The entry at `addr`, or a not-found error that says what to do.
     pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
-        self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
+        self.get(addr).ok_or_else(|| self.not_found(addr))
+    }
+
+    /// The error for an address that is not in this registry: not found,
+    /// with the nearest existing address when one is a likely typo ("did
+    /// you mean acme/prod?", [`Error::Hinted`] around [`Error::NotFound`]).
+    /// Every lookup of an address a user typed fails through here.
+    pub(crate) fn not_found(&self, addr: &Address) -> Error {
+        let error = Error::NotFound { address: addr.clone() };
+        match crate::suggest::nearest(self, &addr.to_string()) {
+            Some(near) => Error::Hinted { error: Box::new(error), hint: format!(" (did you mean {near}?)") },
+            None => error,
+        }
     }
 
     pub(crate) fn remove_id(&mut self, id: &str) -> Option<Entry> {
@@ -330,6 +352,22 @@ impl Registry {
         }
         self.databases.push(entry);
         Ok(())
+    }
+}
+
+/// Remove temporary registries left by a process killed (or a power cut)
+/// between writing one and renaming it into place. Under the lock no other
+/// process is writing one, so every one found is stale. Runs on every
+/// registry update, also one that changes nothing, so that the next
+/// command that takes the lock tidies up.
+fn remove_stale_temporaries(home: &Home) {
+    if let Ok(dir) = fs::read_dir(home.root()) {
+        for f in dir.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(f.path());
+            }
+        }
     }
 }
 

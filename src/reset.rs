@@ -86,14 +86,21 @@ pub(crate) fn reset_in_place(
     let temp_addr = addr.reset_copy();
     if let Some(t) = reg.get(&temp_addr) {
         // What an interrupted reset left: continue its copy if it is the
-        // same fork, else start over.
+        // same fork, else start over. One killed or cut after its swap's
+        // rename (its commit point) is finished first: deleting its entry
+        // would finish it too but fail, and save nothing.
         // A masked or subset copy is never continued (its rules are not
         // kept beside it).
         let same = t.status == Status::Provisioning
             && t.safe.is_none()
             && t.include_data == plan.with_data
             && t.forked_from.as_ref().is_some_and(|p| same_parent(p, &src.parent));
-        if !same {
+        if t.status == Status::Healthy && !t.path.exists() {
+            Registry::update(home, |reg| {
+                crate::sweep::finish_interrupted_swaps(reg);
+                Ok(())
+            })?;
+        } else if !same {
             ops::delete(home, &temp_addr)?;
         }
     }
@@ -177,6 +184,9 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         if let Some(dir) = target.path.parent() {
             let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
         }
+        // The commit point: a cut from here to the registry save is rolled
+        // forward by the next registry write (`sweep::finish_interrupted_swaps`).
+        crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
         let b = reg.by_id_mut(&target.id).expect("checked above");
         b.status = Status::Healthy;

@@ -122,12 +122,9 @@ pub fn resolve_at(home: &Home, db: &Address, at: SystemTime) -> anyhow::Result<S
     let reg = Registry::load(home)?;
     let entry = reg.require(db)?;
     let all = reg.snapshots_of(&entry.id);
-    let best = all
-        .iter()
-        .filter_map(|s| ttl::parse_time(&s.taken_at).map(|t| (t, *s)))
-        .filter(|(t, _)| *t <= at)
-        .max_by_key(|(t, _)| *t)
-        .map(|(_, s)| s);
+    // `all` is oldest first (taken time, then the order they were taken
+    // in), so the last one at or before `at` is the newest.
+    let best = all.iter().rev().find(|s| ttl::parse_time(&s.taken_at).is_some_and(|t| t <= at)).copied();
     match best {
         Some(s) => Ok(SnapshotAddress { database: db.clone(), name: s.name.clone() }),
         None => Err(Error::NoSnapshotAt {
@@ -158,7 +155,7 @@ pub fn create(
     let name = opts.name.clone().unwrap_or_else(|| default_name(now));
     address::check_snapshot_name(&name)
         .map_err(|e| Error::invalid(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
-    let snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
+    let mut snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
     // Validate before anything is written.
     let reg = Registry::load(home)?;
     let entry = reg.require(db)?.clone();
@@ -168,16 +165,24 @@ pub fn create(
     if !entry.path.exists() {
         return Err(Error::FileMissing { address: db.clone(), path: entry.path.clone() }.into());
     }
-    if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
-        return Err(Error::SnapshotTaken { snapshot: snap_addr.clone() }.into());
-    }
-    drop(reg);
-    // Held from here until the snapshot is recorded (or abandoned): no other
-    // process takes the same snapshot meanwhile, and none tidies our hidden
-    // copy away as a leftover between its build and its recording.
-    let Some(_taking) = Claim::take(home, &taking_id(&entry.id, &name))? else {
-        return Err(Error::SnapshotBeingTaken { snapshot: snap_addr }.into());
+    // The claim on the name is held from here until the snapshot is
+    // recorded (or abandoned): no other process takes the same snapshot
+    // meanwhile, and none tidies our hidden copy away as a leftover between
+    // its build and its recording.
+    let (name, _taking) = if opts.name.is_some() {
+        if reg.snapshots_of(&entry.id).iter().any(|s| s.name == name) {
+            return Err(Error::SnapshotTaken { snapshot: snap_addr.clone() }.into());
+        }
+        drop(reg);
+        let Some(taking) = Claim::take(home, &taking_id(&entry.id, &name))? else {
+            return Err(Error::SnapshotBeingTaken { snapshot: snap_addr }.into());
+        };
+        (name, taking)
+    } else {
+        drop(reg);
+        free_default_name(home, &entry.id, &name)?
     };
+    snap_addr.name = name.clone();
     remove_leftovers(home, db, Some(&name));
 
     // Build the copy through the fork pipeline, as a hidden fork. No TTL:
@@ -242,6 +247,7 @@ pub fn create(
                 name: name.clone(),
                 path: hidden_now.path.clone(),
                 taken_at,
+                seq: reg.next_snapshot_seq(),
                 expires_at: opts.ttl.map(|d| ttl::format_time(taken_time + d)),
                 size_bytes: size,
                 copy: hidden_now.copy.clone(),
@@ -268,6 +274,28 @@ pub fn create(
             Err(e)
         }
     }
+}
+
+/// The first of `base`, `base-2`, `base-3`, … that no snapshot of the
+/// database `db_id` has and no other process is taking, with its claim
+/// held: a default (time-based) name never clashes, even when several
+/// `snapshot create`s run in the same second.
+fn free_default_name(home: &Home, db_id: &str, base: &str) -> anyhow::Result<(String, Claim)> {
+    for n in 1..=1000u32 {
+        let name = if n == 1 { base.to_string() } else { format!("{base}-{n}") };
+        let exists = |reg: &Registry| reg.snapshots_of(db_id).iter().any(|s| s.name == name);
+        if exists(&Registry::load(home)?) {
+            continue;
+        }
+        let Some(claim) = Claim::take_now(home, &taking_id(db_id, &name))? else { continue };
+        // Recorded by another process between the look and the claim.
+        if exists(&Registry::load(home)?) {
+            continue;
+        }
+        return Ok((name, claim));
+    }
+    Err(Error::failed(format!("could not find a free snapshot name after {base}-1000; name the snapshot yourself"))
+        .into())
 }
 
 /// Make a finished copy a snapshot file: nothing beside it (its WAL folded

@@ -314,7 +314,7 @@ fn db_delete_and_gc_remove_snapshots() {
     assert_eq!(gc["snapshotsDeleted"][0]["name"], "short");
     let names: Vec<String> =
         snapshot_json(&env, "acme/orders").iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["kept", "long"]);
+    assert_eq!(names, ["long", "kept"], "oldest first: in the order they were taken");
     assert_eq!(env.database_files().len(), 2);
     run_at(&env, &plus(T0, 3 * 86_400), &["db", "gc"]).ok().stdout_has("acme/orders:long");
 
@@ -382,4 +382,68 @@ fn db_diff_takes_snapshots_and_a_fork_of_one_defaults_to_it() {
     let d = env.run(&["--json", "db", "diff", "acme/orders", "acme/orders:before"]).ok().json();
     assert_eq!((d["a"].as_str(), d["tables"]["t"]["deleted"].as_i64()), (Some("acme/orders"), Some(10)));
     refused(&env, &["db", "diff", "acme/pr-1", "acme/orders:nope"], 3, "acme/orders has before");
+}
+
+#[test]
+fn snapshots_taken_in_the_same_second_keep_the_order_they_were_taken_in() {
+    // The clock stands still, so both are taken "at" the same second; the
+    // later one sorts before the earlier by name.
+    let env = Env::new();
+    let src = orders(&env);
+    run_at(&env, T0, &["snapshot", "create", "acme/orders:zz-first"]).ok();
+    exec(&src, "INSERT INTO t(v) VALUES ('new')");
+    run_at(&env, T0, &["snapshot", "create", "acme/orders:aa-second"]).ok();
+
+    let names: Vec<String> =
+        snapshot_json(&env, "acme/orders").iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["zz-first", "aa-second"], "snapshot list is oldest first");
+    let human = env.run(&["snapshot", "list", "acme/orders"]).ok().stdout;
+    let (first, second) = (human.find("zz-first").unwrap(), human.find("aa-second").unwrap());
+    assert!(first < second, "{human}");
+
+    let out = env
+        .run(&["--json", "db", "fork", "acme/orders", "tie", "--at", "2099-01-01T00:00:00Z", "--with-data"])
+        .ok()
+        .json();
+    assert_eq!(out["forkedFrom"]["snapshot"]["name"], "aa-second", "--at takes the newest");
+    assert_eq!(rows(Path::new(out["path"].as_str().unwrap())), 101);
+    let out = run_at(&env, T0, &["--json", "db", "fork", "acme/orders", "tie2", "--at", T0]).ok().json();
+    assert_eq!(out["forkedFrom"]["snapshot"]["name"], "aa-second");
+}
+
+#[test]
+fn concurrent_snapshots_with_the_default_name_all_succeed_under_distinct_names() {
+    let env = Env::new();
+    orders(&env);
+    let runs: Vec<_> =
+        (0..3).map(|_| env.cmd(["--json", "snapshot", "create", "acme/orders"]).now(T0).spawn()).collect();
+    let mut names: Vec<String> =
+        runs.into_iter().map(|r| r.finish().ok().json()["name"].as_str().unwrap().into()).collect();
+    names.sort();
+    assert_eq!(names, ["20261130T120000Z", "20261130T120000Z-2", "20261130T120000Z-3"]);
+    // One after another in the same second: the next free name again.
+    let out = run_at(&env, T0, &["--json", "snapshot", "create", "acme/orders"]).ok().json();
+    assert_eq!(out["name"], "20261130T120000Z-4");
+    assert_eq!(snapshot_json(&env, "acme/orders").len(), 4);
+    assert_eq!(env.database_files().len(), 4, "one file per snapshot, nothing left over");
+    // An explicit name that is taken is still refused.
+    refused(&env, &["snapshot", "create", "acme/orders:20261130T120000Z-2"], 4, "already exists");
+}
+
+#[test]
+fn gc_that_deletes_only_snapshots_does_not_say_nothing_was_deleted() {
+    let env = Env::new();
+    orders(&env);
+    run_at(&env, T0, &["snapshot", "create", "acme/orders:old", "--ttl", "1h"]).ok();
+    let later = plus(T0, 2 * HOUR);
+    for args in [&["db", "gc", "--dry-run"][..], &["db", "gc"][..]] {
+        let run = run_at(&env, &later, args).ok();
+        assert!(!run.stdout.contains("Nothing to delete"), "{}", run.stdout);
+        assert!(run.stdout.contains("1 snapshot:") && run.stdout.contains("acme/orders:old"), "{}", run.stdout);
+    }
+    let run = run_at(&env, &later, &["db", "gc"]).ok();
+    assert!(run.stdout.starts_with("Nothing to delete"), "{}", run.stdout);
+    let j = run_at(&env, &later, &["--json", "db", "gc"]).ok().json();
+    assert_eq!(j["snapshotsDeleted"].as_array().unwrap().len(), 0);
+    assert_eq!(j["deleted"].as_array().unwrap().len(), 0);
 }

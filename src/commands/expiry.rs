@@ -105,13 +105,14 @@ fn plural(n: usize, one: &str) -> String {
 
 fn gc_text(r: &GcReport) -> String {
     let mut out = String::new();
-    if r.deleted.is_empty() {
+    let nothing = r.deleted.is_empty() && r.snapshots_deleted.is_empty() && r.strays_removed.is_empty();
+    if nothing {
         out.push_str(if r.dry_run {
             "Nothing to delete: no database sqlfork owns has expired (dry run).\n"
         } else {
             "Nothing to delete: no database sqlfork owns has expired.\n"
         });
-    } else {
+    } else if !r.deleted.is_empty() {
         let n = plural(r.deleted.len(), "expired database");
         if r.dry_run {
             out.push_str(&format!("Would delete {n} (dry run: nothing was deleted):\n"));

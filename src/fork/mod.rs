@@ -156,6 +156,7 @@ pub fn fork(
         reg.insert(entry.clone())?;
         Ok(())
     })?;
+    crate::env::test_pause("fork-registered");
     let state = state_at_start(&session, &src.path, counter, config.copy_method);
 
     // 4–5. Build, flip to healthy; or discard.

@@ -116,6 +116,7 @@ fn copy_pages(
     progress.finish();
     result?;
     drop(file);
+    crate::env::test_pause("pages-synced");
     session.reader.release();
     state_file.finish();
     let rows = count_fork_rows(path, &session.schema)?;

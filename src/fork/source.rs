@@ -235,7 +235,10 @@ pub(crate) fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::R
     schema::harden(&mem)?;
     Replayer::apply_file_settings(&mem, &session.schema.settings)?;
     let tx = mem.transaction()?;
-    replay_all(&tx, &session.schema)?;
+    let stand_ins = replay_all(&tx, &session.schema)?.stand_ins;
+    if plan == Plan::Replay {
+        refuse_row_copy_with_stand_ins(&Replayer::collations(&tx)?, &stand_ins.functions)?;
+    }
     Replayer::apply_header_values(&tx, &session.schema.settings)?;
     tx.commit()?;
     if plan == Plan::SchemaOnly {
@@ -247,10 +250,27 @@ pub(crate) fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::R
 fn replay_all<'s>(conn: &Connection, schema: &'s SourceSchema) -> anyhow::Result<Replayer<'s>> {
     let mut r = Replayer::new(schema);
     r.create_tables(conn)?;
+    r.fill_starter_rows(conn)?;
     r.create_indexes(conn)?;
     r.create_stat_tables(conn)?;
     r.create_views(conn)?;
     r.create_triggers(conn)?;
     r.verify(conn)?;
     Ok(r)
+}
+
+/// A row copy builds indexes, computes generated columns and checks
+/// constraints with what the replay has: a stand-in would reach the fork.
+/// Such a schema is copied page by page (the default), never row by row.
+fn refuse_row_copy_with_stand_ins(collations: &[String], functions: &[String]) -> anyhow::Result<()> {
+    let mut pieces: Vec<String> = collations.iter().map(|c| format!("collation `{c}`")).collect();
+    pieces.extend(functions.iter().map(|f| format!("function `{f}`")));
+    if pieces.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::Error::failed(format!(
+        "cannot copy this source row by row: its schema uses the {} that only its application defines, and a row copy would fill the fork's indexes without it; use the page copy (copy_method = \"pages\", the default) while nothing writes to the source",
+        pieces.join(", ")
+    ))
+    .into())
 }

@@ -20,9 +20,10 @@ use std::path::Path;
 
 mod check;
 mod replay;
+pub(crate) mod standin;
 
 use check::leading_words;
-pub(crate) use check::{check_object, check_objects, quote_ident};
+pub(crate) use check::{check_object, check_objects, quote_ident, unquote};
 pub(crate) use replay::Replayer;
 
 /// The kinds of schema object `sqlite_master` holds.
