@@ -220,7 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         }
         'sqlfork;db;diff' {
             [CompletionResult]::new('--rows', '--rows', [CompletionResultType]::ParameterName, 'List up to N changed rows per table (key, and changed columns old → new)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: text, or json with --json]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: text, or json with --json; any other format cannot be combined with --json]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Compare schema and settings only, not rows')
             [CompletionResult]::new('--full', '--full', [CompletionResultType]::ParameterName, 'Compare every row, skipping the page comparison (a check on it)')

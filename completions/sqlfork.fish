@@ -136,7 +136,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l rows -d 'List up to N changed rows per table (key, and changed columns old → new)' -r
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l format -d 'Output format [default: text, or json with --json]' -r -f -a "text\t'Human-readable text'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l format -d 'Output format [default: text, or json with --json; any other format cannot be combined with --json]' -r -f -a "text\t'Human-readable text'
 json\t'One JSON document (what --json selects)'
 markdown\t'A summary for a pull-request comment'
 sql\t'SQL that turns B into A'"

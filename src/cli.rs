@@ -350,8 +350,12 @@ impl DataModeArgs {
 }
 
 const DIFF_HELP: &str = "\
-B defaults to A's parent (the database or file A was forked from). 'Before' is B, 'after' is A:
-inserted rows are in A and not in B.
+B defaults to A's parent (the database or file A was forked from), or, when A is a snapshot, to its
+database as it is now. 'Before' is B, 'after' is A: inserted rows are in A and not in B. A column
+added to a table counts its rows whose value differs from the column's DEFAULT (or NULL) as updates;
+a dropped column is a schema change only.
+
+--json prints the JSON document (as --format json); --json with any other --format is a usage error.
 
 Examples:
   sqlfork db diff acme/pr-142                      # the fork against its parent
@@ -387,7 +391,7 @@ pub(crate) struct DiffArgs {
     /// List up to N changed rows per table (key, and changed columns old → new)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub rows: usize,
-    /// Output format [default: text, or json with --json]
+    /// Output format [default: text, or json with --json; any other format cannot be combined with --json]
     #[arg(long, value_enum)]
     pub format: Option<DiffFormat>,
     /// Compare every row, skipping the page comparison (a check on it)

@@ -53,6 +53,9 @@ pub enum Error {
     Gone { address: Address },
     /// The source file of a fork does not exist.
     SourceFileMissing { path: PathBuf },
+    /// A file named to be read (not forked: a side of `db diff`) does not
+    /// exist.
+    NoSuchFile { path: PathBuf },
     /// A registered database's file is missing.
     FileMissing { address: Address, path: PathBuf },
     /// The address belongs to another database.
@@ -137,6 +140,7 @@ impl Error {
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
+            | Error::NoSuchFile { .. }
             | Error::FileMissing { .. }
             | Error::NoHook { .. }
             | Error::SnapshotNotFound { .. }
@@ -167,6 +171,7 @@ impl Error {
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
+            | Error::NoSuchFile { .. }
             | Error::FileMissing { .. }
             | Error::SnapshotNotFound { .. }
             | Error::NoSnapshotAt { .. }
@@ -225,6 +230,7 @@ impl fmt::Display for Error {
             Error::SourceFileMissing { path } => {
                 write!(f, "source file {} does not exist; check the path", path.display())
             }
+            Error::NoSuchFile { path } => write!(f, "{} does not exist; check the path", path.display()),
             Error::FileMissing { address: a, path } => write!(
                 f,
                 "the file of {a} ({}) is missing; delete the entry with `sqlfork db delete {a}`",
