@@ -40,6 +40,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -56,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -95,11 +99,35 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;db;fork' {
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Fork SRC''s newest snapshot taken at or before TIME (RFC 3339, or an age such as 2h meaning two hours ago)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Human-readable name [default: the slug]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]')
+            [CompletionResult]::new('--subset', '--subset', [CompletionResultType]::ParameterName, 'Keep only TABLE''s rows matching WHERE, and the rows they reference through foreign keys (repeatable)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
             [CompletionResult]::new('--detach', '--detach', [CompletionResultType]::ParameterName, 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`')
+            [CompletionResult]::new('--mask-check', '--mask-check', [CompletionResultType]::ParameterName, 'List the columns that look personal and have no mask rule; fork nothing')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse to fork while a column that looks personal has no mask rule')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;db;reset' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from the reset (1h to 30d) [default: keep the expiry]')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]')
+            [CompletionResult]::new('--subset', '--subset', [CompletionResultType]::ParameterName, 'Keep only TABLE''s rows matching WHERE, and the rows they reference through foreign keys (repeatable)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema')
+            [CompletionResult]::new('--schema-only', '--schema-only', [CompletionResultType]::ParameterName, 'Copy only the schema')
+            [CompletionResult]::new('--mask-check', '--mask-check', [CompletionResultType]::ParameterName, 'List the columns that look personal and have no mask rule; fork nothing')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse to fork while a column that looks personal has no mask rule')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -192,7 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         }
         'sqlfork;db;diff' {
             [CompletionResult]::new('--rows', '--rows', [CompletionResultType]::ParameterName, 'List up to N changed rows per table (key, and changed columns old → new)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: text, or json with --json]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: text, or json with --json; any other format cannot be combined with --json]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Compare schema and settings only, not rows')
             [CompletionResult]::new('--full', '--full', [CompletionResultType]::ParameterName, 'Compare every row, skipping the page comparison (a check on it)')
@@ -235,6 +263,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -255,6 +284,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;db;help;fork' {
+            break
+        }
+        'sqlfork;db;help;reset' {
             break
         }
         'sqlfork;db;help;list' {
@@ -307,9 +339,13 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         }
         'sqlfork;branch;put' {
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]')
+            [CompletionResult]::new('--subset', '--subset', [CompletionResultType]::ParameterName, 'Keep only TABLE''s rows matching WHERE, and the rows they reference through foreign keys (repeatable)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row too, not only the schema [default: as the branch was made; schema only for a new branch]')
             [CompletionResult]::new('--schema-only', '--schema-only', [CompletionResultType]::ParameterName, 'Copy only the schema, even if the branch was made --with-data')
+            [CompletionResult]::new('--mask-check', '--mask-check', [CompletionResultType]::ParameterName, 'List the columns that look personal and have no mask rule; fork nothing')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse to fork while a column that looks personal has no mask rule')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
@@ -363,6 +399,162 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;branch;help;help' {
             break
         }
+        'sqlfork;git-hook' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;git-hook;install' {
+            [CompletionResult]::new('--path-file', '--path-file', [CompletionResultType]::ParameterName, 'Where the hook writes the database''s path (relative to the work tree''s top)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Branch databases get every row too, not only the schema')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Reset the branch''s database to NS/SLUG''s current state on every switch [default: keep it; only the first switch forks it]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;uninstall' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;run' {
+            [CompletionResult]::new('--path-file', '--path-file', [CompletionResultType]::ParameterName, 'path-file')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'with-data')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'reset')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;git-hook;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;git-hook;help;install' {
+            break
+        }
+        'sqlfork;git-hook;help;uninstall' {
+            break
+        }
+        'sqlfork;git-hook;help;run' {
+            break
+        }
+        'sqlfork;git-hook;help;help' {
+            break
+        }
+        'sqlfork;mcp' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;snapshot;create' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire this long after it is taken; the next `db gc` after that deletes it (1h to 30d)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;delete' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;snapshot;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;snapshot;help;create' {
+            break
+        }
+        'sqlfork;snapshot;help;list' {
+            break
+        }
+        'sqlfork;snapshot;help;delete' {
+            break
+        }
+        'sqlfork;snapshot;help;help' {
+            break
+        }
         'sqlfork;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
@@ -377,6 +569,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;help' {
             [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Create, fork, inspect and delete databases')
             [CompletionResult]::new('branch', 'branch', [CompletionResultType]::ParameterValue, 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets')
+            [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -385,6 +580,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a new, empty database owned by sqlfork')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Register an existing SQLite file in place (sqlfork never writes or deletes it)')
             [CompletionResult]::new('fork', 'fork', [CompletionResultType]::ParameterValue, 'Fork SRC into a new database DST (schema only unless --with-data)')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Reset a fork in place to its parent''s current state, or to one of its snapshots; prints its path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List databases, optionally in one namespace')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one database in detail, with its lineage')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the absolute path of a database''s file (for shell scripts)')
@@ -404,6 +600,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;db;fork' {
+            break
+        }
+        'sqlfork;help;db;reset' {
             break
         }
         'sqlfork;help;db;list' {
@@ -449,6 +648,39 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;branch;delete' {
+            break
+        }
+        'sqlfork;help;git-hook' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a post-checkout hook in the current git repository')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook `install` wrote, and put back the hook it replaced')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'What the installed hook runs on a checkout')
+            break
+        }
+        'sqlfork;help;git-hook;install' {
+            break
+        }
+        'sqlfork;help;git-hook;uninstall' {
+            break
+        }
+        'sqlfork;help;git-hook;run' {
+            break
+        }
+        'sqlfork;help;mcp' {
+            break
+        }
+        'sqlfork;help;snapshot' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Take a read-only snapshot of NS/SLUG (or a branch), with its data')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the snapshots of NS/SLUG: name, taken at, size, expiry')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete the snapshot NS/SLUG:NAME and its file')
+            break
+        }
+        'sqlfork;help;snapshot;create' {
+            break
+        }
+        'sqlfork;help;snapshot;list' {
+            break
+        }
+        'sqlfork;help;snapshot;delete' {
             break
         }
         'sqlfork;help;completions' {

@@ -25,8 +25,17 @@ _sqlfork() {
             sqlfork,db)
                 cmd="sqlfork__subcmd__db"
                 ;;
+            sqlfork,git-hook)
+                cmd="sqlfork__subcmd__git__subcmd__hook"
+                ;;
             sqlfork,help)
                 cmd="sqlfork__subcmd__help"
+                ;;
+            sqlfork,mcp)
+                cmd="sqlfork__subcmd__mcp"
+                ;;
+            sqlfork,snapshot)
+                cmd="sqlfork__subcmd__snapshot"
                 ;;
             sqlfork__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__branch__subcmd__delete"
@@ -82,6 +91,9 @@ _sqlfork() {
             sqlfork__subcmd__db,path)
                 cmd="sqlfork__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__db,reset)
+                cmd="sqlfork__subcmd__db__subcmd__reset"
+                ;;
             sqlfork__subcmd__db,resume)
                 cmd="sqlfork__subcmd__db__subcmd__resume"
                 ;;
@@ -124,6 +136,9 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,path)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__path"
                 ;;
+            sqlfork__subcmd__db__subcmd__help,reset)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__reset"
+                ;;
             sqlfork__subcmd__db__subcmd__help,resume)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__resume"
                 ;;
@@ -136,6 +151,30 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,wait)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__wait"
                 ;;
+            sqlfork__subcmd__git__subcmd__hook,help)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,install)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__install"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,run)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__run"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook,uninstall)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__uninstall"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,help)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,install)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__install"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,run)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__run"
+                ;;
+            sqlfork__subcmd__git__subcmd__hook__subcmd__help,uninstall)
+                cmd="sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__uninstall"
+                ;;
             sqlfork__subcmd__help,branch)
                 cmd="sqlfork__subcmd__help__subcmd__branch"
                 ;;
@@ -145,8 +184,17 @@ _sqlfork() {
             sqlfork__subcmd__help,db)
                 cmd="sqlfork__subcmd__help__subcmd__db"
                 ;;
+            sqlfork__subcmd__help,git-hook)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook"
+                ;;
             sqlfork__subcmd__help,help)
                 cmd="sqlfork__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__help,mcp)
+                cmd="sqlfork__subcmd__help__subcmd__mcp"
+                ;;
+            sqlfork__subcmd__help,snapshot)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot"
                 ;;
             sqlfork__subcmd__help__subcmd__branch,delete)
                 cmd="sqlfork__subcmd__help__subcmd__branch__subcmd__delete"
@@ -184,6 +232,9 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,path)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__help__subcmd__db,reset)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__reset"
+                ;;
             sqlfork__subcmd__help__subcmd__db,resume)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__resume"
                 ;;
@@ -196,6 +247,48 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,wait)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__wait"
                 ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,install)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__install"
+                ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,run)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__run"
+                ;;
+            sqlfork__subcmd__help__subcmd__git__subcmd__hook,uninstall)
+                cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall"
+                ;;
+            sqlfork__subcmd__help__subcmd__snapshot,create)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__create"
+                ;;
+            sqlfork__subcmd__help__subcmd__snapshot,delete)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__snapshot,list)
+                cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__snapshot,create)
+                cmd="sqlfork__subcmd__snapshot__subcmd__create"
+                ;;
+            sqlfork__subcmd__snapshot,delete)
+                cmd="sqlfork__subcmd__snapshot__subcmd__delete"
+                ;;
+            sqlfork__subcmd__snapshot,help)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help"
+                ;;
+            sqlfork__subcmd__snapshot,list)
+                cmd="sqlfork__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,create)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__create"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,delete)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,help)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__snapshot__subcmd__help,list)
+                cmd="sqlfork__subcmd__snapshot__subcmd__help__subcmd__list"
+                ;;
             *)
                 ;;
         esac
@@ -203,7 +296,7 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp snapshot completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,13 +438,21 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__put)
-            opts="-q -h -V --with-data --schema-only --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -385,7 +486,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork list show path ttl gc resume wait diff delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,17 +592,29 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --detach --name --ttl --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --detach --at --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -535,7 +648,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork list show path ttl gc resume wait diff delete cancel help"
+            opts="create import fork reset list show path ttl gc resume wait diff delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -688,6 +801,20 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -802,6 +929,40 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__reset)
+            opts="-q -h -V --to --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__resume)
             opts="-q -h -V --background --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -878,8 +1039,166 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__git__subcmd__hook)
+            opts="-q -h -V --home --json --quiet --help --version install uninstall run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help)
+            opts="install uninstall run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__install)
+            opts="-q -h -V --with-data --path-file --reset --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --path-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__run)
+            opts="-q -h -V --with-data --path-file --reset --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --path-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__git__subcmd__hook__subcmd__uninstall)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help)
-            opts="db branch completions help"
+            opts="db branch git-hook mcp snapshot completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -963,7 +1282,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork list show path ttl gc resume wait diff delete cancel"
+            opts="create import fork reset list show path ttl gc resume wait diff delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1102,6 +1421,20 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1158,6 +1491,62 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook)
+            opts="install uninstall run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1165,6 +1554,240 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot)
+            opts="create list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__snapshot__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__mcp)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot)
+            opts="-q -h -V --home --json --quiet --help --version create list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__create)
+            opts="-q -h -V --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__delete)
+            opts="-y -q -h -V --yes --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help)
+            opts="create list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__snapshot__subcmd__list)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -31,27 +31,31 @@ complete -c sqlfork -n "__fish_sqlfork_needs_command" -s h -l help -d 'Print hel
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "db" -d 'Create, fork, inspect and delete databases'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "git-hook" -d 'Give each git branch its own database: a post-checkout hook that runs `branch put`'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "mcp" -d 'Serve these commands to agents over the Model Context Protocol on stdio'
+complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "snapshot" -d 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)'
 complete -c sqlfork -n "__fish_sqlfork_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -s h -l help -d 'Print help'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -s V -l version -d 'Print version'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "list" -d 'List databases, optionally in one namespace'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "show" -d 'Show one database in detail, with its lineage'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "ttl" -d 'Show, change or clear when a database auto-deletes'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "gc" -d 'Delete every database sqlfork created whose expiry has passed'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "diff" -d 'Show what changed between two databases: schema, settings and rows'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "cancel" -d 'Stop the process copying a fork that is being built, and remove the half-made fork'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork list show path ttl gc resume wait diff delete cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "reset" -d 'Reset a fork in place to its parent\'s current state, or to one of its snapshots; prints its path'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "list" -d 'List databases, optionally in one namespace'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "show" -d 'Show one database in detail, with its lineage'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "ttl" -d 'Show, change or clear when a database auto-deletes'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "gc" -d 'Delete every database sqlfork created whose expiry has passed'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "resume" -d 'Continue interrupted data copies: one database, or every one'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "wait" -d 'Wait until a database is healthy, resuming its copy if no process is copying it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "diff" -d 'Show what changed between two databases: schema, settings and rows'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "delete" -d 'Remove a database\'s entry, and its file when sqlfork created it'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "cancel" -d 'Stop the process copying a fork that is being built, and remove the half-made fork'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and not __fish_seen_subcommand_from create import fork reset list show path ttl gc resume wait diff delete cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l name -d 'Human-readable name [default: the slug]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from create" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
@@ -65,15 +69,33 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l at -d 'Fork SRC\'s newest snapshot taken at or before TIME (RFC 3339, or an age such as 2h meaning two hours ago)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l name -d 'Human-readable name [default: the slug]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l with-data -d 'Copy every row too, not only the schema'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l detach -d 'Return once the schema is in place (status provisioning) and copy the rows in a background process; follow it with `db wait`'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l to -d 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l ttl -d 'Expire this long from the reset (1h to 30d) [default: keep the expiry]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l with-data -d 'Copy every row too, not only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l schema-only -d 'Copy only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
@@ -114,7 +136,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l rows -d 'List up to N changed rows per table (key, and changed columns old → new)' -r
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l format -d 'Output format [default: text, or json with --json]' -r -f -a "text\t'Human-readable text'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from diff" -l format -d 'Output format [default: text, or json with --json; any other format cannot be combined with --json]' -r -f -a "text\t'Human-readable text'
 json\t'One JSON document (what --json selects)'
 markdown\t'A summary for a pull-request comment'
 sql\t'SQL that turns B into A'"
@@ -141,6 +163,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Reset a fork in place to its parent\'s current state, or to one of its snapshots; prints its path'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "list" -d 'List databases, optionally in one namespace'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one database in detail, with its lineage'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
@@ -162,9 +185,13 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_s
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and not __fish_seen_subcommand_from put list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l with-data -d 'Copy every row too, not only the schema [default: as the branch was made; schema only for a new branch]'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l schema-only -d 'Copy only the schema, even if the branch was made --with-data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l mask-check -d 'List the columns that look personal and have no mask rule; fork nothing'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l strict -d 'Refuse to fork while a column that looks personal has no mask rule'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from put" -s h -l help -d 'Print help'
@@ -185,18 +212,93 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand branch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "run" -d 'What the installed hook runs on a checkout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and not __fish_seen_subcommand_from install uninstall run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l path-file -d 'Where the hook writes the database\'s path (relative to the work tree\'s top)' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l with-data -d 'Branch databases get every row too, not only the schema'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l reset -d 'Reset the branch\'s database to NS/SLUG\'s current state on every switch [default: keep it; only the first switch forks it]'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l path-file -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l ttl -d 'Expire this long from now; the next `db gc` after that deletes it (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l with-data
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l reset
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "run" -d 'What the installed hook runs on a checkout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand git-hook; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand mcp" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -f -a "create" -d 'Take a read-only snapshot of NS/SLUG (or a branch), with its data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -f -a "list" -d 'List the snapshots of NS/SLUG: name, taken at, size, expiry'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -f -a "delete" -d 'Delete the snapshot NS/SLUG:NAME and its file'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and not __fish_seen_subcommand_from create list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l ttl -d 'Expire this long after it is taken; the next `db gc` after that deletes it (1h to 30d)' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Do not ask for confirmation (never asked when stdin is not a terminal)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l json -d 'Print exactly one JSON document on stdout instead of human output'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Take a read-only snapshot of NS/SLUG (or a branch), with its data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the snapshots of NS/SLUG: name, taken at, size, expiry'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the snapshot NS/SLUG:NAME and its file'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l home -d 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout instead of human output'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "db" -d 'Create, fork, inspect and delete databases'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "branch" -d 'Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "git-hook" -d 'Give each git branch its own database: a post-checkout hook that runs `branch put`'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "mcp" -d 'Serve these commands to agents over the Model Context Protocol on stdio'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "snapshot" -d 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "completions" -d 'Print shell completions for SHELL to stdout (they complete database addresses too, by asking sqlfork)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and not __fish_seen_subcommand_from db branch git-hook mcp snapshot completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "create" -d 'Create a new, empty database owned by sqlfork'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "import" -d 'Register an existing SQLite file in place (sqlfork never writes or deletes it)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "fork" -d 'Fork SRC into a new database DST (schema only unless --with-data)'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "reset" -d 'Reset a fork in place to its parent\'s current state, or to one of its snapshots; prints its path'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "list" -d 'List databases, optionally in one namespace'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "show" -d 'Show one database in detail, with its lineage'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "path" -d 'Print the absolute path of a database\'s file (for shell scripts)'
@@ -210,6 +312,12 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_su
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "put" -d 'Create the branch NS/SLUG@REF, or reset it to its parent\'s current state; prints its path'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "list" -d 'List the branches of NS/SLUG'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from branch" -f -a "delete" -d 'Delete the branch NS/SLUG@REF and its file'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "install" -d 'Install a post-checkout hook in the current git repository'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "uninstall" -d 'Remove the hook `install` wrote, and put back the hook it replaced'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from git-hook" -f -a "run" -d 'What the installed hook runs on a checkout'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Take a read-only snapshot of NS/SLUG (or a branch), with its data'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List the snapshots of NS/SLUG: name, taken at, size, expiry'
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete the snapshot NS/SLUG:NAME and its file'
 
 # Database addresses (db show, db path, db delete, …): ask sqlfork.
 complete -c sqlfork -f -a '(sqlfork __complete (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'

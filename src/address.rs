@@ -100,7 +100,9 @@ impl Address {
     /// [`Address::reset_copy`].
     pub(crate) fn reset_owner(&self) -> Option<Address> {
         let r = self.branch.as_deref()?.strip_suffix(RESET_SUFFIX)?;
-        Some(Address { branch: Some(r.to_string()), ..self.clone() })
+        // `NS/SLUG@~reset` is the reset copy of `NS/SLUG` itself (`db reset`).
+        let branch = (!r.is_empty()).then(|| r.to_string());
+        Some(Address { branch, ..self.clone() })
     }
 
     /// True for an address sqlfork uses internally (a reset's hidden fork),
@@ -112,6 +114,10 @@ impl Address {
 
 /// Appended to a branch's ref to name the fork a reset builds.
 pub(crate) const RESET_SUFFIX: &str = "~reset";
+
+/// Between a database's ref and a snapshot's name in the hidden fork that
+/// builds the snapshot: `NS/SLUG@REF~snapshot~NAME`.
+pub(crate) const SNAPSHOT_INFIX: &str = "~snapshot~";
 
 /// True for refs sqlfork uses internally (never valid user refs).
 pub(crate) fn is_internal_ref(r: &str) -> bool {
@@ -179,6 +185,63 @@ pub enum Source {
     Registered(Address),
     /// A SQLite file that is not registered.
     Path(PathBuf),
+    /// A snapshot of a registered database (`NS/SLUG:NAME`).
+    Snapshot(SnapshotAddress),
+}
+
+/// A snapshot's address: `NS/SLUG:NAME` or `NS/SLUG@REF:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SnapshotAddress {
+    /// The database (or branch) the snapshot was taken of.
+    pub database: Address,
+    pub name: String,
+}
+
+impl SnapshotAddress {
+    /// Parse `NS/SLUG:NAME` or `NS/SLUG@REF:NAME`.
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
+        let Some((db, name)) = text.rsplit_once(':') else {
+            return Err(AddressError::new(format!(
+                "`{text}` names no snapshot; write NAMESPACE/SLUG:NAME, for example acme/orders:before-0042"
+            )));
+        };
+        let database = Address::parse(db)?;
+        check_snapshot_name(name).map_err(|e| AddressError::new(format!("`{text}` is not a valid snapshot: {e}")))?;
+        Ok(SnapshotAddress { database, name: name.to_string() })
+    }
+
+    /// Parse `NS/SLUG[@REF]` with an optional `:NAME`.
+    pub fn parse_optional(text: &str) -> Result<(Address, Option<String>), AddressError> {
+        if text.contains(':') {
+            let s = SnapshotAddress::parse(text)?;
+            Ok((s.database, Some(s.name)))
+        } else {
+            Ok((Address::parse(text)?, None))
+        }
+    }
+}
+
+impl fmt::Display for SnapshotAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.database, self.name)
+    }
+}
+
+/// Check a snapshot name: 1–100 of `A-Za-z0-9._-`.
+pub fn check_snapshot_name(name: &str) -> Result<(), AddressError> {
+    if name.is_empty() {
+        return Err(AddressError::new("the snapshot name after ':' is empty; it needs 1 to 100 characters"));
+    }
+    let len = name.chars().count();
+    if len > 100 {
+        return Err(AddressError::new(format!("the snapshot name is {len} characters long; the limit is 100")));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(AddressError::new(format!(
+            "the snapshot name `{name}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_' and '-' are allowed"
+        )));
+    }
+    Ok(())
 }
 
 impl Source {
@@ -187,6 +250,8 @@ impl Source {
     pub fn parse(text: &str) -> Result<Self, AddressError> {
         if looks_like_path(text) {
             Ok(Source::Path(expand_tilde(text)))
+        } else if text.contains(':') {
+            Ok(Source::Snapshot(SnapshotAddress::parse(text)?))
         } else {
             Ok(Source::Registered(Address::parse(text)?))
         }
@@ -259,6 +324,9 @@ mod tests {
         assert!(t.is_internal() && !b.is_internal());
         assert_eq!(t.reset_owner(), Some(b.clone()));
         assert_eq!(b.reset_owner(), None);
+        let d = Address::parse("acme/orders").unwrap();
+        assert_eq!(d.reset_copy().to_string(), "acme/orders@~reset");
+        assert_eq!(d.reset_copy().reset_owner(), Some(d.clone()));
         assert!(Address::parse(&t.to_string()).is_err(), "no user can type it");
     }
 
@@ -277,5 +345,23 @@ mod tests {
             assert!(matches!(Source::parse(p).unwrap(), Source::Path(_)), "{p}");
         }
         assert!(matches!(Source::parse("acme/orders").unwrap(), Source::Registered(_)));
+        assert!(matches!(Source::parse("acme/orders:before-0042").unwrap(), Source::Snapshot(_)));
+    }
+
+    #[test]
+    fn snapshot_addresses() {
+        let s = SnapshotAddress::parse("acme/orders@feature/x:before.1_A-2").unwrap();
+        assert_eq!(s.database.to_string(), "acme/orders@feature/x");
+        assert_eq!(s.name, "before.1_A-2");
+        assert_eq!(s.to_string(), "acme/orders@feature/x:before.1_A-2");
+        let msg = |t: &str| SnapshotAddress::parse(t).unwrap_err().to_string();
+        assert!(msg("acme/orders:").contains("empty"));
+        assert!(msg("acme/orders:a b").contains("' '"));
+        assert!(msg("acme/orders:a/b").contains("'/'"));
+        assert!(msg(&format!("acme/orders:{}", "n".repeat(101))).contains("limit is 100"));
+        assert!(SnapshotAddress::parse(&format!("acme/orders:{}", "n".repeat(100))).is_ok());
+        assert!(msg("Acme/orders:x").contains("lowercase"));
+        let (a, n) = SnapshotAddress::parse_optional("acme/orders").unwrap();
+        assert_eq!((a.to_string(), n), ("acme/orders".to_string(), None));
     }
 }

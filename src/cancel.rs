@@ -12,7 +12,7 @@ use crate::claim::{self, Claim};
 use crate::error::Error;
 use crate::home::Home;
 use crate::ops;
-use crate::registry::{Entry, Registry, Status};
+use crate::registry::{Entry, Registry, Snapshot, Status};
 use std::time::{Duration, Instant};
 
 /// How long a copier gets to stop after SIGTERM before it gets SIGKILL.
@@ -22,18 +22,20 @@ const STOP_DEADLINE: Duration = Duration::from_secs(15);
 
 /// What `cancel` did.
 #[derive(Debug, Clone)]
-pub struct Cancelled {
+pub(crate) struct Cancelled {
     /// The removed entry.
     pub entry: Entry,
     /// The process that was building it and was stopped, if one was.
     pub stopped: Option<u32>,
+    /// The database's snapshots, deleted with it.
+    pub snapshots: Vec<Snapshot>,
 }
 
 /// `db cancel`: stop the process building `addr` (a provisioning fork) and
 /// remove the half-made fork. A fork whose copy was interrupted (nobody is
 /// building it) is removed too. A healthy database is refused: it is not
 /// being built (`db delete` removes it).
-pub fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
+pub(crate) fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
         return Err(Error::invalid(format!(
@@ -42,16 +44,16 @@ pub fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
         .into());
     }
     let (claim, stopped) = stop_holder(home, &entry)?;
-    let entry = ops::delete_with(home, addr, Some(claim))?;
-    Ok(Cancelled { entry, stopped })
+    let (entry, snapshots) = ops::delete_with(home, addr, Some(claim))?;
+    Ok(Cancelled { entry, stopped, snapshots })
 }
 
 /// `db delete --force` of a database sqlfork owns: stop whatever sqlfork
 /// process is building, resetting or deleting it, then delete it.
-pub fn delete_stopping(home: &Home, entry: &Entry) -> anyhow::Result<Cancelled> {
+pub(crate) fn delete_stopping(home: &Home, entry: &Entry) -> anyhow::Result<Cancelled> {
     let (claim, stopped) = stop_holder(home, entry)?;
-    let entry = ops::delete_with(home, &entry.address(), Some(claim))?;
-    Ok(Cancelled { entry, stopped })
+    let (entry, snapshots) = ops::delete_with(home, &entry.address(), Some(claim))?;
+    Ok(Cancelled { entry, stopped, snapshots })
 }
 
 /// Take the claim on `entry`, stopping whatever sqlfork process holds it.

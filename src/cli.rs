@@ -9,7 +9,7 @@ Exit codes:
   0  success
   1  failure (I/O, SQLite, a fork that could not be made)
   2  usage error or invalid input (bad address, bad TTL, not a database)
-  3  not found (no such database, branch or file)
+  3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
@@ -52,6 +52,17 @@ pub(crate) enum Command {
     /// Branches NS/SLUG@REF: forks of a database that `branch put` creates or resets
     #[command(subcommand)]
     Branch(BranchCommand),
+    /// Give each git branch its own database: a post-checkout hook that runs `branch put`
+    #[command(subcommand)]
+    GitHook(GitHookCommand),
+    /// Serve these commands to agents over the Model Context Protocol on stdio
+    #[command(
+        after_help = "Add it to an MCP client's configuration, for example:\n  {\"mcpServers\": {\"sqlfork\": {\"command\": \"sqlfork\", \"args\": [\"mcp\"]}}}\nThe home comes from --home or SQLFORK_HOME, as for every command."
+    )]
+    Mcp,
+    /// Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
     /// Print shell completions for SHELL to stdout (they complete database
     /// addresses too, by asking sqlfork)
     Completions {
@@ -85,7 +96,7 @@ pub(crate) enum DbCommand {
         after_help = "Examples:\n  sqlfork db fork acme/orders pr-142 --ttl 7d\n  sqlfork db fork ./prod.db acme/staging --name 'Staging copy'"
     )]
     Fork {
-        /// NS/SLUG of a registered database, or a path to a SQLite file
+        /// NS/SLUG of a registered database, NS/SLUG:NAME of a snapshot, or a path to a SQLite file
         src: String,
         /// SLUG (in SRC's namespace) or NS/SLUG of the new database
         dst: String,
@@ -96,10 +107,34 @@ pub(crate) enum DbCommand {
         /// the rows in a background process; follow it with `db wait`
         #[arg(long, requires = "with_data")]
         detach: bool,
+        /// Fork SRC's newest snapshot taken at or before TIME (RFC 3339, or an
+        /// age such as 2h meaning two hours ago)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         #[command(flatten)]
         name: NameArg,
         #[command(flatten)]
         ttl: TtlArg,
+        #[command(flatten)]
+        safe: SafeArgs,
+    },
+    /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
+    #[command(
+        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
+    )]
+    Reset {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+        /// Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)
+        #[arg(long, value_name = "NAME")]
+        to: Option<String>,
+        #[command(flatten)]
+        data: DataModeArgs,
+        /// Expire this long from the reset (1h to 30d) [default: keep the expiry]
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
+        #[command(flatten)]
+        safe: SafeArgs,
     },
     /// List databases, optionally in one namespace
     List {
@@ -200,6 +235,8 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
         schema_only: bool,
         #[command(flatten)]
         ttl: TtlArg,
+        #[command(flatten)]
+        safe: SafeArgs,
     },
     /// List the branches of NS/SLUG
     List {
@@ -217,9 +254,108 @@ never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork bran
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum GitHookCommand {
+    /// Install a post-checkout hook in the current git repository
+    #[command(
+        after_help = "On every branch switch the hook makes sure NS/SLUG@<git branch> exists (the first switch \
+forks it from NS/SLUG with `branch put`; later switches keep it as it is unless --reset) and writes its path to \
+the path file, so the application opens the checked-out branch's database:\n  sqlite3 \"$(cat .sqlfork-path)\"\n\
+A post-checkout hook that was there is kept and still runs first. A branch name with characters a REF does not \
+allow is mapped (`fix#12` -> `fix-12`, and said); a detached HEAD keeps the path file as it is."
+    )]
+    Install {
+        /// NS/SLUG: the database every branch database is forked from
+        address: String,
+        /// Branch databases get every row too, not only the schema
+        #[arg(long)]
+        with_data: bool,
+        /// Where the hook writes the database's path (relative to the work tree's top)
+        #[arg(long, value_name = "FILE", default_value = ".sqlfork-path")]
+        path_file: PathBuf,
+        /// Reset the branch's database to NS/SLUG's current state on every switch
+        /// [default: keep it; only the first switch forks it]
+        #[arg(long)]
+        reset: bool,
+        #[command(flatten)]
+        ttl: TtlArg,
+    },
+    /// Remove the hook `install` wrote, and put back the hook it replaced
+    Uninstall,
+    /// What the installed hook runs on a checkout
+    #[command(hide = true)]
+    Run {
+        address: String,
+        #[arg(long)]
+        with_data: bool,
+        #[arg(long, value_name = "FILE", default_value = ".sqlfork-path")]
+        path_file: PathBuf,
+        #[arg(long)]
+        reset: bool,
+        #[command(flatten)]
+        ttl: TtlArg,
+        /// post-checkout's arguments: previous HEAD, new HEAD, 1 for a branch checkout
+        #[arg(last = true)]
+        hook_args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Take a read-only snapshot of NS/SLUG (or a branch), with its data
+    #[command(
+        after_help = "NAME defaults to the UTC time, like 20261130T120000Z; it is 1-100 of A-Z a-z 0-9 . _ -. The snapshot is one consistent moment of the database, in a file of its own (mode 0400) that sqlfork owns even when the database was imported. Fork it with `sqlfork db fork NS/SLUG:NAME DST`, reset a fork to it with `sqlfork db reset NS/SLUG --to NAME`."
+    )]
+    Create {
+        /// NS/SLUG[:NAME] or NS/SLUG@REF[:NAME]
+        address: String,
+        /// Expire this long after it is taken; the next `db gc` after that deletes it (1h to 30d)
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
+    },
+    /// List the snapshots of NS/SLUG: name, taken at, size, expiry
+    List {
+        /// NS/SLUG, or NS/SLUG@REF for a branch
+        address: String,
+    },
+    /// Delete the snapshot NS/SLUG:NAME and its file
+    Delete {
+        /// NS/SLUG:NAME or NS/SLUG@REF:NAME
+        address: String,
+        #[command(flatten)]
+        confirm: Confirmation,
+    },
+}
+
+/// `--with-data` / `--schema-only`: neither keeps the remembered data mode.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DataModeArgs {
+    /// Copy every row too, not only the schema
+    #[arg(long, conflicts_with = "schema_only")]
+    pub with_data: bool,
+    /// Copy only the schema
+    #[arg(long)]
+    pub schema_only: bool,
+}
+
+impl DataModeArgs {
+    /// `Some(true)`, `Some(false)`, or `None` when neither flag was given.
+    pub(crate) fn choice(&self) -> Option<bool> {
+        match (self.with_data, self.schema_only) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
 const DIFF_HELP: &str = "\
-B defaults to A's parent (the database or file A was forked from). 'Before' is B, 'after' is A:
-inserted rows are in A and not in B.
+B defaults to A's parent (the database or file A was forked from), or, when A is a snapshot, to its
+database as it is now. 'Before' is B, 'after' is A: inserted rows are in A and not in B. A column
+added to a table counts its rows whose value differs from the column's DEFAULT (or NULL) as updates;
+a dropped column is a schema change only.
+
+--json prints the JSON document (as --format json); --json with any other --format is a usage error.
 
 Examples:
   sqlfork db diff acme/pr-142                      # the fork against its parent
@@ -255,7 +391,7 @@ pub(crate) struct DiffArgs {
     /// List up to N changed rows per table (key, and changed columns old → new)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub rows: usize,
-    /// Output format [default: text, or json with --json]
+    /// Output format [default: text, or json with --json; any other format cannot be combined with --json]
     #[arg(long, value_enum)]
     pub format: Option<DiffFormat>,
     /// Compare every row, skipping the page comparison (a check on it)
@@ -281,6 +417,25 @@ pub(crate) struct TtlArg {
     /// (1h to 30d, e.g. 12h, 7d) [default: default_ttl in config.toml]
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
+}
+
+/// Safe copies of production: masking and subsets (data forks only).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SafeArgs {
+    /// Mask the rows with the rules in FILE (TOML: a seed, and per table and
+    /// column a masker) [default: mask in config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<std::path::PathBuf>,
+    /// Keep only TABLE's rows matching WHERE, and the rows they reference
+    /// through foreign keys (repeatable)
+    #[arg(long, value_name = "TABLE:WHERE")]
+    pub subset: Vec<String>,
+    /// List the columns that look personal and have no mask rule; fork nothing
+    #[arg(long)]
+    pub mask_check: bool,
+    /// Refuse to fork while a column that looks personal has no mask rule
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--force`, shared by the delete commands.

@@ -29,6 +29,9 @@ pub(crate) const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
 /// Internal: the descriptor of the build claim `db fork --detach` hands to
 /// its background copy.
 pub(crate) const SQLFORK_CLAIM_FD: &str = "SQLFORK_CLAIM_FD";
+/// Testing aid: `POINT:MS[,POINT:MS…]` stops MS milliseconds at each named
+/// moment (see [`test_pause`]), so a test can cut the power exactly there.
+pub(crate) const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
 /// The user's home directory, for a source path written `~/…`.
 pub(crate) const HOME: &str = "HOME";
 
@@ -97,5 +100,29 @@ pub(crate) fn test_chunk_pages() -> Option<u64> {
 pub(crate) fn test_delay() {
     if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
         std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// Testing aid: with `SQLFORK_TEST_PAUSE=POINT:MS[,POINT:MS…]`, stop for MS
+/// milliseconds at each named point (saying so on stderr first), so that a
+/// test can cut the power or kill the process at exactly that moment.
+/// Points: `fork-registered` (the entry is written, nothing built),
+/// `pages-synced` (every page is durable, the entry still provisioning),
+/// `healthy` (the entry flipped, success not printed yet), `swap-renamed`
+/// (a branch reset's new file is renamed over the branch, the registry not
+/// yet saved), `delete-unregistered` (the entry is gone, the files not
+/// yet), `registry-synced` (a new registry is written and synced beside the
+/// old one, not yet renamed over it).
+pub(crate) fn test_pause(point: &str) {
+    let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
+    for item in spec.split(',') {
+        if let Some((p, ms)) = item.split_once(':') {
+            if p == point {
+                if let Ok(ms) = ms.parse() {
+                    eprintln!("sqlfork test: paused at {point}");
+                    std::thread::sleep(Duration::from_millis(ms));
+                }
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! exit code 1. [`exit_code_for`] is the one mapping from an error to a
 //! process exit code.
 
-use crate::address::{Address, AddressError};
+use crate::address::{Address, AddressError, SnapshotAddress};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +53,9 @@ pub enum Error {
     Gone { address: Address },
     /// The source file of a fork does not exist.
     SourceFileMissing { path: PathBuf },
+    /// A file named to be read (not forked: a side of `db diff`) does not
+    /// exist.
+    NoSuchFile { path: PathBuf },
     /// A registered database's file is missing.
     FileMissing { address: Address, path: PathBuf },
     /// The address belongs to another database.
@@ -74,6 +77,25 @@ pub enum Error {
     Timeout { address: Address, waited: Duration },
     /// A lock another process held for longer than we wait.
     LockTimeout { what: String, waited: Duration },
+    /// `git-hook uninstall`: no post-checkout hook sqlfork wrote is there
+    /// (`path` is missing, or is someone else's hook when `foreign`).
+    NoHook { path: PathBuf, foreign: bool },
+    /// `git-hook install`: a file is where sqlfork would keep the hook it
+    /// replaces.
+    HookInTheWay { path: PathBuf },
+    /// No snapshot by that name; `existing` says what there is.
+    SnapshotNotFound { snapshot: SnapshotAddress, existing: String },
+    /// No snapshot of the database was taken at or before `at`.
+    NoSnapshotAt { address: Address, at: String, existing: String },
+    /// A snapshot by that name exists already.
+    SnapshotTaken { snapshot: SnapshotAddress },
+    /// Another process is taking this snapshot right now.
+    SnapshotBeingTaken { snapshot: SnapshotAddress },
+    /// The database cannot be reset; `why` is the reason and the way out.
+    NotResettable { address: Address, why: String },
+    /// The database is still provisioning, so it cannot be `action`ed yet
+    /// (reset, snapshotted).
+    StillProvisioning { address: Address, action: &'static str },
     /// Any other failure sqlfork explains in one sentence.
     Failed(String),
     /// A copy stopped between chunks because the user asked it to (Ctrl-C);
@@ -89,6 +111,14 @@ pub enum Error {
     /// Another error, with a hint appended (a suggested name, the way to
     /// write a file path); same exit code as the error.
     Hinted { error: Box<Error>, hint: String },
+    /// A mask rule or subset filter that cannot apply to the source (an
+    /// unknown table, column or masker, a WHERE or expression that fails, a
+    /// missing seed); the sentence names the rule. Found before anything is
+    /// written.
+    BadRule(String),
+    /// `--strict`: these columns (`table.column (kind)`) look personal and
+    /// have no mask rule.
+    Unmasked { columns: Vec<String> },
 }
 
 impl Error {
@@ -104,18 +134,29 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) => ExitCode::Usage,
+            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
+                ExitCode::Usage
+            }
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
-            | Error::FileMissing { .. } => ExitCode::NotFound,
-            Error::Taken { .. } | Error::BeingBuilt { .. } => ExitCode::AlreadyExists,
+            | Error::NoSuchFile { .. }
+            | Error::FileMissing { .. }
+            | Error::NoHook { .. }
+            | Error::SnapshotNotFound { .. }
+            | Error::NoSnapshotAt { .. } => ExitCode::NotFound,
+            Error::Taken { .. }
+            | Error::BeingBuilt { .. }
+            | Error::HookInTheWay { .. }
+            | Error::SnapshotTaken { .. }
+            | Error::SnapshotBeingTaken { .. } => ExitCode::AlreadyExists,
             Error::Timeout { .. } => ExitCode::Timeout,
             Error::Busy { .. }
             | Error::InUse { .. }
             | Error::SourceProvisioning { .. }
             | Error::BackgroundFailed { .. }
             | Error::LockTimeout { .. }
+            | Error::StillProvisioning { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
@@ -130,15 +171,26 @@ impl Error {
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
-            | Error::FileMissing { .. } => true,
+            | Error::NoSuchFile { .. }
+            | Error::FileMissing { .. }
+            | Error::SnapshotNotFound { .. }
+            | Error::NoSnapshotAt { .. }
+            | Error::NoHook { .. } => true,
             Error::Hinted { error, .. } => error.is_not_found(),
             _ => false,
         }
     }
 
-    /// The typed errors in an error's chain, outermost first.
+    /// The typed errors in an error's chain, outermost first; a
+    /// [`Error::Hinted`] is followed by the error it wraps, so a match on a
+    /// variant sees through the hint.
     pub fn in_chain(err: &anyhow::Error) -> impl Iterator<Item = &Error> {
-        err.chain().filter_map(|e| e.downcast_ref::<Error>())
+        err.chain().filter_map(|e| e.downcast_ref::<Error>()).flat_map(|e| {
+            std::iter::successors(Some(e), |e| match e {
+                Error::Hinted { error, .. } => Some(&**error),
+                _ => None,
+            })
+        })
     }
 
     /// True when any typed error in `err`'s chain satisfies `pred`
@@ -156,7 +208,13 @@ fn human(d: Duration) -> humantime::FormattedDuration {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Invalid(m) | Error::Failed(m) => f.write_str(m),
+            Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::Unmasked { columns } => write!(
+                f,
+                "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
+                columns.len(),
+                columns.join(", ")
+            ),
             Error::NotFound { address: a } => match &a.branch {
                 // An unknown branch: its database's branches are the list to see.
                 Some(_) => {
@@ -172,6 +230,7 @@ impl fmt::Display for Error {
             Error::SourceFileMissing { path } => {
                 write!(f, "source file {} does not exist; check the path", path.display())
             }
+            Error::NoSuchFile { path } => write!(f, "{} does not exist; check the path", path.display()),
             Error::FileMissing { address: a, path } => write!(
                 f,
                 "the file of {a} ({}) is missing; delete the entry with `sqlfork db delete {a}`",
@@ -201,6 +260,23 @@ impl fmt::Display for Error {
                 "gave up waiting for {a} after {}; it is still provisioning (`sqlfork db show {a}` shows progress)",
                 humantime::format_duration(*waited)
             ),
+            Error::SnapshotNotFound { snapshot, existing } => write!(f, "there is no snapshot {snapshot}; {existing}"),
+            Error::NoSnapshotAt { address: a, at, existing } => {
+                write!(f, "no snapshot of {a} was taken at or before {at}; {existing}")
+            }
+            Error::SnapshotTaken { snapshot: s } => write!(
+                f,
+                "snapshot {s} already exists; pick another name or delete it first with `sqlfork snapshot delete {s}`"
+            ),
+            Error::SnapshotBeingTaken { snapshot: s } => write!(
+                f,
+                "snapshot {s} already exists: another sqlfork process is taking it right now; pick another name or wait for it"
+            ),
+            Error::NotResettable { address: a, why } => write!(f, "{a} cannot be reset: {why}"),
+            Error::StillProvisioning { address: a, action } => write!(
+                f,
+                "cannot {action} {a}: it is still provisioning; run `sqlfork db wait {a}` (or `sqlfork db delete {a}`) first"
+            ),
             Error::CopyStopped => f.write_str("the copy was interrupted"),
             Error::Interrupted { how_far, resume, .. } => {
                 let at = how_far.as_deref().map(|h| format!(" at {h}")).unwrap_or_default();
@@ -219,6 +295,15 @@ impl fmt::Display for Error {
                 f,
                 "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
                 human(*waited)
+            ),
+            Error::NoHook { path, foreign: false } => write!(f, "no post-checkout hook is installed at {}", path.display()),
+            Error::NoHook { path, foreign: true } => {
+                write!(f, "{} was not written by sqlfork; it is left as it is", path.display())
+            }
+            Error::HookInTheWay { path } => write!(
+                f,
+                "{} already exists beside a post-checkout hook sqlfork did not write; move one of them away first",
+                path.display()
             ),
         }
     }
@@ -266,6 +351,10 @@ mod tests {
         Address::parse("acme/x").unwrap()
     }
 
+    fn snap() -> SnapshotAddress {
+        SnapshotAddress::parse("acme/x:s").unwrap()
+    }
+
     #[test]
     fn exit_codes_are_the_documented_numbers() {
         assert_eq!(ExitCode::Success.code(), 0);
@@ -295,7 +384,18 @@ mod tests {
             (Error::BackgroundFailed { address: a.clone(), reason: "r".into() }, ExitCode::Failure),
             (Error::Timeout { address: a.clone(), waited: w }, ExitCode::Timeout),
             (Error::LockTimeout { what: "the registry lock".into(), waited: w }, ExitCode::Failure),
+            (Error::NoHook { path: "/x".into(), foreign: false }, ExitCode::NotFound),
+            (Error::NoHook { path: "/x".into(), foreign: true }, ExitCode::NotFound),
+            (Error::HookInTheWay { path: "/x".into() }, ExitCode::AlreadyExists),
             (Error::failed("x"), ExitCode::Failure),
+            (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
+            (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
+            (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
+            (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
+            (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),
+            (Error::SnapshotBeingTaken { snapshot: snap() }, ExitCode::AlreadyExists),
+            (Error::NotResettable { address: a.clone(), why: "w".into() }, ExitCode::Usage),
+            (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
             (
                 Error::Interrupted { address: a.clone(), how_far: None, resume: "sqlfork db resume acme/x".into() },

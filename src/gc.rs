@@ -20,18 +20,18 @@ use crate::claim::{is_claimed, Claim};
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::{Entry, Registry};
+use crate::registry::{Entry, Registry, Snapshot};
 use crate::ttl;
 use std::time::{Duration, SystemTime};
 
 /// True when `entry` has an expiry and it is not after `now`.
-pub fn is_expired(entry: &Entry, now: SystemTime) -> bool {
+pub(crate) fn is_expired(entry: &Entry, now: SystemTime) -> bool {
     entry.expires_at.as_deref().and_then(ttl::parse_time).is_some_and(|t| ttl::remaining(t, now).is_none())
 }
 
 /// Why an expired database was not deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeptReason {
+pub(crate) enum KeptReason {
     /// sqlfork did not create its file (`db import`): never deleted.
     NotOwned,
     /// Another process is building, resetting or deleting it right now.
@@ -39,13 +39,13 @@ pub enum KeptReason {
 }
 
 impl KeptReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeptReason::NotOwned => "not-owned",
             KeptReason::Busy => "busy",
         }
     }
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             KeptReason::NotOwned => "sqlfork did not create its file, so it never deletes it",
             KeptReason::Busy => "another sqlfork process is working on it; the next gc takes it",
@@ -55,14 +55,14 @@ impl KeptReason {
 
 /// One database gc deleted (or, with `dry_run`, would delete).
 #[derive(Debug, Clone)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub entry: Entry,
     /// The file's size before it was deleted.
     pub size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
-pub struct GcReport {
+pub(crate) struct GcReport {
     pub now: SystemTime,
     pub dry_run: bool,
     pub deleted: Vec<Collected>,
@@ -70,15 +70,27 @@ pub struct GcReport {
     /// Files under `databases/` that belonged to no entry (left by a process
     /// killed between creating them and registering them), now removed.
     pub strays_removed: Vec<String>,
+    /// Snapshots deleted (with `dry_run`: that would be): expired ones, and
+    /// those of the databases deleted.
+    pub snapshots_deleted: Vec<Snapshot>,
 }
 
 /// Delete every owned database whose `expires_at` has passed, file and
 /// entry. With `dry_run`, only say which.
-pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
+pub(crate) fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     let now = ttl::now();
-    let mut report = GcReport { now, dry_run, deleted: Vec::new(), kept: Vec::new(), strays_removed: Vec::new() };
-    if !home.registry_path().exists() {
-        // Nothing registered; do not create the home just to say so.
+    let mut report = GcReport {
+        now,
+        dry_run,
+        deleted: Vec::new(),
+        kept: Vec::new(),
+        strays_removed: Vec::new(),
+        snapshots_deleted: Vec::new(),
+    };
+    if !home.registry_path().exists() && !home.databases_dir().exists() {
+        // Nothing registered; do not create the home just to say so. (With
+        // a `databases/` folder but no registry, a crash or power cut came
+        // before the first registry write: sweep what it left.)
         return Ok(report);
     }
     if dry_run {
@@ -93,6 +105,12 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.deleted.push(Collected { entry: e, size_bytes });
             }
         }
+        report.snapshots_deleted = reg
+            .snapshots
+            .iter()
+            .filter(|s| s.is_expired(now) || report.deleted.iter().any(|c| c.entry.id == s.database_id))
+            .cloned()
+            .collect();
         return Ok(report);
     }
     // Decide and remove the entries under the registry lock, holding each
@@ -133,6 +151,7 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
             }
             if all {
                 reg.remove_id(&e.id);
+                report.snapshots_deleted.extend(reg.take_snapshots_of(&e.id));
                 let size_bytes = layout::file_size(&e.path);
                 report.deleted.push(Collected { entry: e, size_bytes });
                 claims.extend(taken);
@@ -140,8 +159,16 @@ pub fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
                 report.kept.push((e, KeptReason::Busy));
             }
         }
+        // Expired snapshots: the record goes now, the file after the save.
+        let (expired, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut reg.snapshots).into_iter().partition(|s| s.is_expired(now));
+        reg.snapshots = kept;
+        report.snapshots_deleted.extend(expired);
         Ok(claims)
     })?;
+    for s in &report.snapshots_deleted {
+        s.remove_files();
+    }
     // The entries are gone (saved); now their files.
     let mut claims = claims;
     for c in &report.deleted {
@@ -163,10 +190,13 @@ fn reset_owner<'r>(reg: &'r Registry, e: &Entry) -> Option<&'r Entry> {
 
 /// Set (`Some`) or clear (`None`) the TTL of a database: it then expires
 /// `ttl` from now, or never. Only databases sqlfork owns can expire.
-pub fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
+pub(crate) fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Registry::update(home, |reg| {
-        let e = reg.get_mut(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })?;
+        if reg.get(addr).is_none() {
+            return Err(reg.not_found(addr).into());
+        }
+        let e = reg.get_mut(addr).expect("looked up above");
         if ttl.is_some() && !e.owned {
             return Err(Error::invalid(format!(
                 "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"

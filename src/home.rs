@@ -12,19 +12,19 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const DEFAULT_NAMESPACE: &str = "local";
-pub const DEFAULT_PAGE_ROWS: u64 = 10_000;
+pub(crate) const DEFAULT_NAMESPACE: &str = "local";
+pub(crate) const DEFAULT_PAGE_ROWS: u64 = 10_000;
 
 /// A resolved home directory.
 #[derive(Debug, Clone)]
-pub struct Home {
+pub(crate) struct Home {
     root: PathBuf,
 }
 
 impl Home {
     /// Resolve the home: an explicit directory, else `$SQLFORK_HOME`, else
     /// the platform data directory.
-    pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub(crate) fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
         let root = match explicit {
             Some(p) => p,
             None => match crate::env::home() {
@@ -46,20 +46,20 @@ impl Home {
         Ok(Home { root })
     }
 
-    pub fn at(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn at(root: impl Into<PathBuf>) -> Self {
         Home { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
-    pub fn registry_path(&self) -> PathBuf {
+    pub(crate) fn registry_path(&self) -> PathBuf {
         self.root.join("registry.toml")
     }
     pub(crate) fn lock_path(&self) -> PathBuf {
         self.root.join("registry.lock")
     }
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
     pub(crate) fn databases_dir(&self) -> PathBuf {
@@ -67,7 +67,7 @@ impl Home {
     }
 
     /// Create home (0700) and its databases folder if they are missing.
-    pub fn ensure(&self) -> anyhow::Result<()> {
+    pub(crate) fn ensure(&self) -> anyhow::Result<()> {
         for dir in [self.root.clone(), self.databases_dir()] {
             if !dir.is_dir() {
                 fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| {
@@ -107,12 +107,15 @@ pub(crate) struct ConfigFile {
     /// How data forks copy: the fastest method to try first ("clone", the
     /// default, then "file", "pages", "rows").
     pub copy_method: Option<String>,
+    /// Mask rules applied to every data fork (SPEC section 12); relative
+    /// to the home directory.
+    pub mask: Option<PathBuf>,
 }
 
 /// How a data fork copies the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CopyMethod {
+pub(crate) enum CopyMethod {
     /// A clone of the source's file (copy-on-write file systems): instant.
     #[default]
     Clone,
@@ -125,7 +128,7 @@ pub enum CopyMethod {
 }
 
 impl CopyMethod {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CopyMethod::Clone => "clone",
             CopyMethod::File => "file",
@@ -134,13 +137,12 @@ impl CopyMethod {
         }
     }
 
-    /// The method to fall back to when this one cannot copy a source.
-    pub fn fallback(self) -> Option<CopyMethod> {
+    /// This method, if the linked SQLite can do it: the page copy needs the
+    /// `sqlite_dbpage` table (see `sqlite_optional`); without it, rows.
+    pub(crate) fn available(self) -> CopyMethod {
         match self {
-            CopyMethod::Clone => Some(CopyMethod::File),
-            CopyMethod::File => Some(CopyMethod::Pages),
-            CopyMethod::Pages => Some(CopyMethod::Rows),
-            CopyMethod::Rows => None,
+            CopyMethod::Pages if !crate::sqlite_optional::dbpage() => CopyMethod::Rows,
+            m => m,
         }
     }
 }
@@ -153,11 +155,13 @@ impl std::fmt::Display for CopyMethod {
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub default_namespace: String,
     pub default_ttl: Option<Duration>,
     pub rows_per_page: u64,
     pub copy_method: CopyMethod,
+    /// `mask = "FILE"`: rules every data fork is masked with.
+    pub mask: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -167,25 +171,32 @@ impl Default for Config {
             default_ttl: None,
             rows_per_page: DEFAULT_PAGE_ROWS,
             copy_method: CopyMethod::Clone,
+            mask: None,
         }
     }
 }
 
 impl Config {
     /// Load and validate `config.toml`; a missing file is the defaults.
-    pub fn load(home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn load(home: &Home) -> anyhow::Result<Self> {
         let path = home.config_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
-        Self::parse(&text).map_err(|e| {
-            Error::invalid(format!("{} is invalid: {}; fix or remove that line", path.display(), e)).into()
-        })
+        let mut cfg = Self::parse(&text).map_err(|e| {
+            anyhow::Error::from(Error::invalid(format!(
+                "{} is invalid: {}; fix or remove that line",
+                path.display(),
+                e
+            )))
+        })?;
+        cfg.mask = cfg.mask.map(|m| home.root().join(m));
+        Ok(cfg)
     }
 
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(text: &str) -> Result<Self, Error> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(describe_toml_error(text, &e)))?;
         let mut cfg = Config::default();
         if let Some(ns) = file.default_namespace {
@@ -207,7 +218,7 @@ impl Config {
             cfg.copy_method = match method.as_str() {
                 "clone" => CopyMethod::Clone,
                 "file" => CopyMethod::File,
-                "pages" => CopyMethod::Pages,
+                "pages" => CopyMethod::Pages.available(),
                 "rows" => CopyMethod::Rows,
                 other => {
                     return Err(Error::invalid(format!(
@@ -216,6 +227,7 @@ impl Config {
                 }
             };
         }
+        cfg.mask = file.mask;
         Ok(cfg)
     }
 }

@@ -104,6 +104,13 @@ pub(crate) fn create_new_file(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Make the names in `dir` durable (a new file, a rename, a removal):
+/// fsync the directory itself. A file's own fsync does not promise that its
+/// name survives a power cut on every file system.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// Open (creating or truncating) a private file (mode 0600) for writing.
 pub(crate) fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)

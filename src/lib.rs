@@ -4,47 +4,67 @@
 //! source's schema (and, on request, its rows), remembers its parent, can
 //! expire, and is addressed by name (`NS/SLUG`) from a registry in a home
 //! directory. This crate is the library behind the `sqlfork` binary; its
-//! public API is the Rust SDK:
+//! public API, the Rust SDK, is [`Sqlfork`] and the types it returns:
 //!
-//! ```no_run
-//! use sqlfork::{address::Source, fork::{fork, ForkOptions}, home::{Config, Home}};
-//! let home = Home::at("/tmp/sqlfork-home");
-//! let config = Config::load(&home)?;
-//! let out = fork(&home, &config, &ForkOptions {
-//!     source: Source::parse("./orders.db")?,
-//!     destination: "pr-142".into(),
-//!     name: None,
-//!     ttl: None,
-//!     with_data: false,
-//!     detach: false,
-//!     branch: None,
-//! }, &mut sqlfork::NoProgress)?;
-//! println!("{}", out.entry.path.display());
-//! # Ok::<(), anyhow::Error>(())
 //! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let source = dir.path().join("orders.db");
+//! # rusqlite::Connection::open(&source)?.execute_batch(
+//! #     "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT); INSERT INTO orders(item) VALUES ('apple'), ('pear');")?;
+//! use sqlfork::{ForkOptions, Sqlfork};
+//!
+//! let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+//! // Schema only (the default): instant, whatever the source's size.
+//! let empty = sqlfork.fork(source.to_str().unwrap(), "acme/pr-142", &ForkOptions::default())?;
+//! // With every row.
+//! let full = sqlfork.fork("acme/pr-142", "acme/staging", &ForkOptions { with_data: true, ..Default::default() })?;
+//! println!("open {} with SQLite", full.path.display());
+//! assert_eq!(sqlfork.list(Some("acme"))?.len(), 2);
+//! sqlfork.delete(&empty.address)?;
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are [`Error`]s: match on the variant (`Error::NotFound`,
+//! `Error::Taken`, `Error::Invalid`, …); their `Display` is the sentence the
+//! CLI prints. No call re-executes the calling program: a background copy
+//! is a thread ([`Sqlfork::fork_in_background`]). The crate links against
+//! any build of rusqlite's bundled SQLite (no environment, no config file).
 
 #![warn(unreachable_pub)]
+// Some of the crate serves only the command line (its views, `db show`'s
+// detail, the background copy's handshake): without the `cli` feature it is
+// unused, and a dependent crate should not see warnings about it.
+#![cfg_attr(not(feature = "cli"), allow(dead_code, unused_imports))]
 
 pub mod address;
-pub mod branch;
-pub mod cancel;
+mod api;
+mod branch;
+mod cancel;
 mod claim;
 mod copy;
 pub mod diff;
 mod env;
 pub mod error;
-pub mod fork;
-pub mod gc;
-pub mod home;
+mod fork;
+mod gc;
+mod home;
 mod layout;
-pub mod ops;
-pub mod registry;
+pub mod mask;
+mod ops;
+mod registry;
+mod reset;
 mod schema;
-#[cfg(feature = "cli")]
+mod snapshot;
+mod sqlite_optional;
 mod suggest;
 mod sweep;
-pub mod ttl;
+mod ttl;
 
+pub use api::{
+    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions,
+    SnapshotInfo, Sqlfork, Status,
+};
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 
@@ -52,6 +72,10 @@ pub use error::{Error, ExitCode};
 mod cli;
 #[cfg(feature = "cli")]
 mod commands;
+#[cfg(feature = "cli")]
+mod githook;
+#[cfg(feature = "cli")]
+mod mcp;
 #[cfg(feature = "cli")]
 mod output;
 

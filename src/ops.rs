@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{self, Entry, Parent, Registry, Status};
+use crate::registry::{self, Entry, Parent, Registry, Snapshot, SnapshotRef, Status};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Create a new, empty database owned by sqlfork.
-pub fn create(
+pub(crate) fn create(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -46,6 +46,7 @@ pub fn create(
         expires_at: ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
         include_data: false,
         copy: None,
+        safe: None,
     };
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
@@ -56,6 +57,8 @@ pub fn create(
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
+        // VACUUM synced the file; its name must be durable before the entry.
+        layout::sync_dir(&home.databases_dir())?;
         Ok(())
     };
     let result = init().and_then(|_| {
@@ -74,7 +77,7 @@ pub fn create(
 
 /// What `import` did.
 #[derive(Debug, Clone)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub entry: Entry,
     /// True when the same file was already registered under this address:
     /// nothing changed (a CI job that imports on every run succeeds).
@@ -91,7 +94,7 @@ fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
 /// Register an existing SQLite file in place. sqlfork never writes or
 /// deletes it. Importing the same file under the same address again is a
 /// no-op success; another file under a taken address is refused.
-pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
+pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
     let addr = addr.database();
     let reg = Registry::load(home)?;
     if let Some(entry) = same_import(&reg, &addr, file) {
@@ -121,6 +124,7 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
         expires_at: None,
         include_data: false,
         copy: None,
+        safe: None,
     };
     Registry::update(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.
@@ -133,12 +137,13 @@ pub fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) ->
 }
 
 /// Every entry, optionally in one namespace, sorted by address.
-pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> {
     if let Some(ns) = namespace {
         crate::address::check_part("namespace", ns)?;
     }
-    // The hidden fork a branch reset builds (`REF~reset`) is not a database
-    // anyone asked for; it is swapped in or cleaned up by `branch put`.
+    // The hidden forks a reset or a snapshot builds (`REF~reset`,
+    // `REF~snapshot~NAME`) are not databases anyone asked for; they are
+    // swapped in or cleaned up by the command that made them.
     let mut entries: Vec<Entry> = Registry::load(home)?
         .databases
         .into_iter()
@@ -149,13 +154,13 @@ pub fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<Entry>> 
     Ok(entries)
 }
 
-pub fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+pub(crate) fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     Ok(Registry::load(home)?.require(addr)?.clone())
 }
 
 /// The parent of a fork, resolved through its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolvedParent {
+pub(crate) enum ResolvedParent {
     /// The parent database still exists; its current labels.
     Live {
         id: String,
@@ -177,7 +182,7 @@ pub enum ResolvedParent {
 
 /// An entry with its lineage resolved.
 #[derive(Debug, Clone)]
-pub struct Detail {
+pub(crate) struct Detail {
     pub entry: Entry,
     pub parent: Option<ResolvedParent>,
     pub size_bytes: Option<u64>,
@@ -185,16 +190,20 @@ pub struct Detail {
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
+    /// The snapshot it was forked from, and whether that was deleted since.
+    pub parent_snapshot: Option<(SnapshotRef, bool)>,
+    /// How many snapshots of this database exist.
+    pub snapshots: usize,
     /// The pid of the process building it, while one is.
     pub pid: Option<u32>,
 }
 
-pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
+pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let reg = Registry::load(home)?;
     let entry = reg.require(addr)?.clone();
     let parent = entry.forked_from.as_ref().map(|p| match p {
         Parent::Path(path) => ResolvedParent::Path(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch } => match reg.by_id(id) {
+        Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
             Some(live) => ResolvedParent::Live {
                 id: id.clone(),
                 namespace: live.namespace.clone(),
@@ -213,12 +222,26 @@ pub fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     });
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
+    let parent_snapshot = match &entry.forked_from {
+        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id).is_none())),
+        _ => None,
+    };
+    let snapshots = reg.snapshots_of(&entry.id).len();
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
-    Ok(Detail { size_bytes: layout::file_size(&entry.path), entry, parent, in_flight, progress, pid })
+    Ok(Detail {
+        size_bytes: layout::file_size(&entry.path),
+        entry,
+        parent,
+        in_flight,
+        progress,
+        pid,
+        parent_snapshot,
+        snapshots,
+    })
 }
 
 /// The absolute path of a database's file.
-pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
+pub(crate) fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
     Ok(get(home, addr)?.path)
 }
 
@@ -229,15 +252,17 @@ pub fn path(home: &Home, addr: &Address) -> anyhow::Result<PathBuf> {
 /// database's claim): a crash in between leaves files that no entry names,
 /// which the next registry write sweeps away, never an entry without its
 /// file.
-pub fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
-    delete_with(home, addr, None)
+pub(crate) fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
+    Ok(delete_with(home, addr, None)?.0)
 }
 
 /// [`delete`] with the database's claim already held (`held`, taken by a
-/// caller that stopped the process building it).
-pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<Entry> {
+/// caller that stopped the process building it). The database's snapshots
+/// go too (their records in the same registry write, then their files);
+/// they are returned with the entry.
+pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<(Entry, Vec<Snapshot>)> {
     let mut held = held;
-    let (entry, claim) = Registry::update(home, |reg| {
+    let (entry, claim, snapshots) = Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);
         let entry = reg.require(addr)?.clone();
         // Hold the claim while deleting so no process starts resuming it.
@@ -253,12 +278,17 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
             None
         };
         reg.remove_id(&entry.id);
-        Ok((entry, claim))
+        let snapshots = reg.take_snapshots_of(&entry.id);
+        Ok((entry, claim, snapshots))
     })?;
+    crate::env::test_pause("delete-unregistered");
+    for s in &snapshots {
+        s.remove_files();
+    }
     if entry.owned {
         layout::remove_database_files(&entry.path);
         layout::remove_copy_state(home, &entry.id);
     }
     drop(claim);
-    Ok(entry)
+    Ok((entry, snapshots))
 }

@@ -3,7 +3,7 @@
 //! with `--quiet`.
 
 use crate::ops::{Detail, ResolvedParent};
-use crate::registry::{CopyStats, Entry, Parent};
+use crate::registry::{CopyStats, Entry, Parent, Snapshot, SnapshotRef};
 use crate::ttl;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -33,8 +33,7 @@ impl Printer {
     pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
-            writeln!(out)?;
+            writeln!(out, "{}", json_document(value)?)?;
             out.flush()?;
         } else {
             let text = human();
@@ -82,6 +81,12 @@ impl Printer {
             s.to_string()
         }
     }
+}
+
+/// A `--json` document as every command prints it (and `sqlfork mcp`
+/// returns it): compact, on one line.
+pub(crate) fn json_document<T: Serialize>(value: &T) -> serde_json::Result<String> {
+    serde_json::to_string(value)
 }
 
 // ---------------------------------------------------------------------------
@@ -141,6 +146,47 @@ pub(crate) struct EntryView {
     pub include_data: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyView>,
+    /// Present when the fork is masked or a subset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe: Option<SafeView>,
+}
+
+/// `safe` in JSON: what a masked or subset fork was made with.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SafeView {
+    pub masked: bool,
+    pub rules_sha256: Option<String>,
+    pub mask_file: Option<String>,
+    pub subset: Vec<String>,
+    pub subset_sha256: Option<String>,
+    pub rows_kept: std::collections::BTreeMap<String, u64>,
+}
+
+impl From<&crate::mask::SafeRecord> for SafeView {
+    fn from(s: &crate::mask::SafeRecord) -> Self {
+        SafeView {
+            masked: s.masked,
+            rules_sha256: s.rules_sha256.clone(),
+            mask_file: s.mask_file.as_ref().map(|p| p.display().to_string()),
+            subset: s.subset.clone(),
+            subset_sha256: s.subset_sha256.clone(),
+            rows_kept: s.rows_kept.clone(),
+        }
+    }
+}
+
+/// One line for humans: `masked (rules sha256 3f2a…), subset orders:… (1,204 rows kept)`.
+pub(crate) fn safe_summary(s: &crate::mask::SafeRecord) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = &s.rules_sha256 {
+        parts.push(format!("masked (rules sha256 {h})"));
+    }
+    if !s.subset.is_empty() {
+        let kept: u64 = s.rows_kept.values().sum();
+        parts.push(format!("subset {} ({kept} rows kept)", s.subset.join(", ")));
+    }
+    parts.join("; ")
 }
 
 impl From<&Entry> for EntryView {
@@ -161,7 +207,25 @@ impl From<&Entry> for EntryView {
             expires_at: e.expires_at.clone(),
             include_data: e.include_data,
             copy: e.copy.as_ref().map(CopyView::from),
+            safe: e.safe.as_ref().map(SafeView::from),
         }
+    }
+}
+
+/// `forkedFrom.snapshot`: the snapshot a fork was made from.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SnapshotParentView {
+    pub id: String,
+    pub name: String,
+    pub taken_at: String,
+    /// True once the snapshot has been deleted (the label stays).
+    pub deleted: bool,
+}
+
+impl SnapshotParentView {
+    fn new(r: &SnapshotRef, deleted: bool) -> Self {
+        SnapshotParentView { id: r.id.clone(), name: r.name.clone(), taken_at: r.taken_at.clone(), deleted }
     }
 }
 
@@ -178,6 +242,9 @@ pub(crate) enum ParentView {
         #[serde(skip_serializing_if = "Option::is_none")]
         branch: Option<String>,
         deleted: bool,
+        /// The snapshot of that database the fork was made from.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotParentView>,
     },
     Path {
         path: String,
@@ -193,6 +260,7 @@ impl ParentView {
             name: name.to_string(),
             branch: branch.clone(),
             deleted,
+            snapshot: None,
         }
     }
 }
@@ -214,8 +282,12 @@ impl From<&ResolvedParent> for ParentView {
 impl From<&Parent> for ParentView {
     fn from(p: &Parent) -> Self {
         match p {
-            Parent::Database { id, namespace, slug, name, branch } => {
-                ParentView::database(id, namespace, slug, name, branch, false)
+            Parent::Database { id, namespace, slug, name, branch, snapshot } => {
+                let mut view = ParentView::database(id, namespace, slug, name, branch, false);
+                if let ParentView::Database { snapshot: s, .. } = &mut view {
+                    *s = snapshot.as_ref().map(|r| SnapshotParentView::new(r, false));
+                }
+                view
             }
             Parent::Path(p) => ParentView::Path { path: p.display().to_string() },
         }
@@ -233,19 +305,125 @@ pub(crate) struct DetailView {
     pub in_flight: bool,
     /// Percentage of rows copied while provisioning with data.
     pub progress_percent: Option<f64>,
+    /// How many snapshots of this database exist.
+    pub snapshots: usize,
     /// The pid of the process copying it, while one is (`db cancel` stops it).
     pub pid: Option<u32>,
 }
 
 impl From<&Detail> for DetailView {
     fn from(d: &Detail) -> Self {
+        let mut forked_from = d.parent.as_ref().map(ParentView::from);
+        if let (Some(ParentView::Database { snapshot, .. }), Some((r, deleted))) =
+            (&mut forked_from, &d.parent_snapshot)
+        {
+            *snapshot = Some(SnapshotParentView::new(r, *deleted));
+        }
         DetailView {
             entry: EntryView::from(&d.entry),
-            forked_from: d.parent.as_ref().map(ParentView::from),
+            forked_from,
             in_flight: d.in_flight,
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
+            snapshots: d.snapshots,
             pid: d.pid,
         }
+    }
+}
+
+/// `db fork --json` (and `db resume NS/SLUG --json`): the new entry, its
+/// parent, and whether this run finished an interrupted fork.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ForkView {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub forked_from: Option<ParentView>,
+    pub resumed: bool,
+}
+
+impl From<&crate::fork::ForkOutcome> for ForkView {
+    fn from(out: &crate::fork::ForkOutcome) -> Self {
+        let e = &out.entry;
+        ForkView {
+            entry: EntryView::from(e),
+            forked_from: e.forked_from.as_ref().map(ParentView::from),
+            resumed: out.resumed,
+        }
+    }
+}
+
+/// `branch put --json`: the branch's entry, its parent, and what happened.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PutView {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub forked_from: Option<ParentView>,
+    /// `created`, `reset`, or `resumed` (an interrupted first put finished).
+    pub action: &'static str,
+}
+
+impl From<&crate::branch::PutOutcome> for PutView {
+    fn from(out: &crate::branch::PutOutcome) -> Self {
+        let e = &out.entry;
+        PutView {
+            entry: EntryView::from(e),
+            forked_from: e.forked_from.as_ref().map(ParentView::from),
+            action: out.action.as_str(),
+        }
+    }
+}
+
+/// `db reset --json`: the entry after the reset and what it went back to.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResetView {
+    #[serde(flatten)]
+    pub entry: EntryView,
+    pub forked_from: Option<ParentView>,
+    /// What it was reset to: `NS/SLUG`, `NS/SLUG:NAME` or a path.
+    pub reset_to: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotView>,
+}
+
+impl From<&crate::reset::ResetOutcome> for ResetView {
+    fn from(out: &crate::reset::ResetOutcome) -> Self {
+        let e = &out.entry;
+        ResetView {
+            entry: EntryView::from(e),
+            forked_from: e.forked_from.as_ref().map(ParentView::from),
+            reset_to: out.source_label.clone(),
+            snapshot: out.snapshot.as_ref().map(SnapshotView::from),
+        }
+    }
+}
+
+/// `db delete --json`: the entry that went, whether its file went too, and
+/// how many of its snapshots went with it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeletedView {
+    pub deleted: EntryView,
+    pub file_deleted: bool,
+    pub snapshots_deleted: usize,
+}
+
+impl DeletedView {
+    pub(crate) fn new(e: &Entry, snapshots_deleted: usize) -> Self {
+        DeletedView { deleted: EntryView::from(e), file_deleted: e.owned, snapshots_deleted }
+    }
+}
+
+/// `db path --json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct PathView {
+    pub path: String,
+}
+
+impl From<&std::path::Path> for PathView {
+    fn from(p: &std::path::Path) -> Self {
+        PathView { path: p.display().to_string() }
     }
 }
 
@@ -374,6 +552,97 @@ pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     }
 }
 
+/// `orders:before-0042`, marked `(deleted)` once the snapshot is gone.
+pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted: bool) -> String {
+    let db = match parent {
+        ResolvedParent::Live { slug, branch, .. } | ResolvedParent::Deleted { slug, branch, .. } => match branch {
+            Some(b) => format!("{slug}@{b}"),
+            None => slug.clone(),
+        },
+        ResolvedParent::Path(p) => p.display().to_string(),
+    };
+    if deleted {
+        format!("{db}:{name} (deleted)")
+    } else {
+        format!("{db}:{name}")
+    }
+}
+
+/// The JSON shape of one snapshot.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SnapshotView {
+    /// `NS/SLUG:NAME`.
+    pub address: String,
+    pub id: String,
+    /// The database it was taken of.
+    pub database: String,
+    pub name: String,
+    pub path: String,
+    pub taken_at: String,
+    pub expires_at: Option<String>,
+    pub size_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyView>,
+}
+
+impl From<&Snapshot> for SnapshotView {
+    fn from(s: &Snapshot) -> Self {
+        SnapshotView {
+            address: crate::snapshot::address_of(s).to_string(),
+            id: s.id.clone(),
+            database: s.database_address().to_string(),
+            name: s.name.clone(),
+            path: s.path.display().to_string(),
+            taken_at: s.taken_at.clone(),
+            expires_at: s.expires_at.clone(),
+            size_bytes: s.size_bytes,
+            copy: s.copy.as_ref().map(CopyView::from),
+        }
+    }
+}
+
+/// `snapshot list`: name, taken at, size, expiry.
+pub(crate) fn snapshot_table(p: &Printer, snaps: &[Snapshot], now: SystemTime) -> String {
+    if snaps.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<[String; 4]> = snaps
+        .iter()
+        .map(|s| {
+            let taken = match ttl::parse_time(&s.taken_at) {
+                Some(t) => format!("{} ({})", s.taken_at, ttl::ago(t, now)),
+                None => s.taken_at.clone(),
+            };
+            let expiry = expiry_badge(p, s.expires_at.as_deref(), now);
+            [s.name.clone(), taken, human_bytes(s.size_bytes), if expiry.is_empty() { "never".into() } else { expiry }]
+        })
+        .collect();
+    let header = ["NAME", "TAKEN AT", "SIZE", "EXPIRES"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate().take(3) {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i < 3 {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            } else {
+                s.push_str(c);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for r in &rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
 pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
     let c = entry.copy.as_ref()?;
     let kind = match (entry.include_data, c.method) {
@@ -431,14 +700,24 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     if let Some(c) = copy_summary(e) {
         field("Copy:", c);
     }
+    if let Some(s) = &e.safe {
+        field("Safe:", safe_summary(s));
+    }
+    if d.snapshots > 0 {
+        field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));
+    }
     if let Some(parent) = &d.parent {
+        let label = match &d.parent_snapshot {
+            Some((r, deleted)) => snapshot_parent_label(parent, &r.name, *deleted),
+            None => parent_label(parent),
+        };
         let when = e
             .forked_at
             .as_deref()
             .and_then(ttl::parse_time)
             .map(|t| format!(" · {}", ttl::ago(t, now)))
             .unwrap_or_default();
-        out.push_str(&format!("  Forked from {}{when}\n", parent_label(parent)));
+        out.push_str(&format!("  Forked from {label}{when}\n"));
     }
     if let Some(t) = e.expires_at.as_deref().and_then(ttl::parse_time) {
         match ttl::remaining(t, now) {

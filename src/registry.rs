@@ -7,7 +7,7 @@
 //!   renaming it over the old one, so a crash never leaves it half-written
 //!   and readers without the lock always see a whole file.
 
-use crate::address::Address;
+use crate::address::{Address, SnapshotAddress};
 use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
@@ -55,7 +55,7 @@ impl std::fmt::Display for Status {
 /// Where a fork came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Parent {
+pub(crate) enum Parent {
     /// A registered database, by id (the slug and name are the label kept
     /// even after the parent is deleted).
     Database {
@@ -65,6 +65,9 @@ pub enum Parent {
         name: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         branch: Option<String>,
+        /// Set when the fork was made from one of that database's snapshots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotRef>,
     },
     /// An unregistered SQLite file.
     Path(PathBuf),
@@ -72,7 +75,7 @@ pub enum Parent {
 
 /// What a fork's copy did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CopyStats {
+pub(crate) struct CopyStats {
     pub objects_created: u64,
     pub rows_copied: u64,
     pub bytes_copied: u64,
@@ -91,7 +94,7 @@ pub struct CopyStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub id: String,
     pub namespace: String,
     pub slug: String,
@@ -113,10 +116,13 @@ pub struct Entry {
     pub include_data: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyStats>,
+    /// Set when the fork is masked or a subset (SPEC section 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe: Option<crate::mask::SafeRecord>,
 }
 
 impl Entry {
-    pub fn address(&self) -> Address {
+    pub(crate) fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }
     pub(crate) fn is(&self, addr: &Address) -> bool {
@@ -124,12 +130,86 @@ impl Entry {
     }
 }
 
+/// The snapshot a fork was made from: its id (to tell whether it still
+/// exists) and the labels kept after it is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SnapshotRef {
+    pub id: String,
+    pub name: String,
+    pub taken_at: String,
+}
+
+/// A snapshot: a read-only restore point of one database, in its own file
+/// (named by the snapshot's id, mode 0400, always owned by sqlfork).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Snapshot {
+    pub id: String,
+    /// The id of the database it was taken of.
+    pub database_id: String,
+    /// The database's address when it was taken (a label).
+    pub namespace: String,
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub name: String,
+    pub path: PathBuf,
+    pub taken_at: String,
+    /// The order snapshots were taken in, across the home: one more than
+    /// any snapshot recorded before it (`taken_at` has one-second
+    /// precision, so two taken in the same second tie on it). 0 in
+    /// registries written before it existed.
+    #[serde(default)]
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyStats>,
+}
+
+impl Snapshot {
+    pub(crate) fn database_address(&self) -> Address {
+        Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
+    }
+    pub(crate) fn as_ref(&self) -> SnapshotRef {
+        SnapshotRef { id: self.id.clone(), name: self.name.clone(), taken_at: self.taken_at.clone() }
+    }
+    /// What orders it among its database's snapshots, oldest first: taken
+    /// time, then `seq`, then name.
+    pub(crate) fn order_key(&self) -> (Option<std::time::SystemTime>, u64, String) {
+        (crate::ttl::parse_time(&self.taken_at), self.seq, self.name.clone())
+    }
+    /// Its address, `NS/SLUG[@REF]:NAME`.
+    pub(crate) fn address(&self) -> SnapshotAddress {
+        SnapshotAddress { database: self.database_address(), name: self.name.clone() }
+    }
+    /// True when it has an expiry and that is not after `now`.
+    pub(crate) fn is_expired(&self, now: std::time::SystemTime) -> bool {
+        self.expires_at
+            .as_deref()
+            .and_then(crate::ttl::parse_time)
+            .is_some_and(|t| crate::ttl::remaining(t, now).is_none())
+    }
+    /// Remove its file (and anything a reader or a killed `snapshot create`
+    /// left beside it: SQLite's side files, a claim file).
+    pub(crate) fn remove_files(&self) {
+        crate::layout::remove_database_files(&self.path);
+        if let Some(dir) = self.path.parent() {
+            let _ = fs::remove_file(dir.join(format!("{}.lock", self.id)));
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Registry {
+pub(crate) struct Registry {
     #[serde(default = "format_version")]
     pub version: u32,
     #[serde(default)]
     pub databases: Vec<Entry>,
+    /// Snapshots (section 10); absent in registries written before them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
 }
 
 fn format_version() -> u32 {
@@ -139,12 +219,12 @@ fn format_version() -> u32 {
 impl Registry {
     /// Read the registry (no lock needed: the file is only ever replaced
     /// whole). A missing file is an empty registry.
-    pub fn load(home: &Home) -> anyhow::Result<Self> {
+    pub(crate) fn load(home: &Home) -> anyhow::Result<Self> {
         let path = home.registry_path();
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Registry { version: 1, databases: vec![] })
+                return Ok(Registry { version: 1, ..Registry::default() })
             }
             Err(e) => return Err(Error::failed(format!("could not read the registry {}: {e}", path.display())).into()),
         };
@@ -163,6 +243,7 @@ impl Registry {
     pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
         home.ensure()?;
         let _lock = RegistryLock::acquire(home)?;
+        remove_stale_temporaries(home);
         let mut reg = Registry::load(home)?;
         let before = reg.clone();
         let out = f(&mut reg)?;
@@ -175,21 +256,12 @@ impl Registry {
     fn save(&self, home: &Home) -> anyhow::Result<()> {
         let path = home.registry_path();
         let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
-        // Under the lock no other process is writing a temporary registry, so
-        // any left here is from a process killed mid-write: remove it.
-        if let Ok(dir) = fs::read_dir(home.root()) {
-            for f in dir.flatten() {
-                let name = f.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
-                    let _ = fs::remove_file(f.path());
-                }
-            }
-        }
         let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
+            crate::env::test_pause("registry-synced");
             fs::rename(&tmp, &path)?;
             // Make the rename itself durable.
             File::open(home.root())?.sync_all()
@@ -201,22 +273,77 @@ impl Registry {
         Ok(())
     }
 
-    pub fn get(&self, addr: &Address) -> Option<&Entry> {
+    pub(crate) fn get(&self, addr: &Address) -> Option<&Entry> {
         self.databases.iter().find(|e| e.is(addr))
     }
     pub(crate) fn get_mut(&mut self, addr: &Address) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.is(addr))
     }
-    pub fn by_id(&self, id: &str) -> Option<&Entry> {
+    pub(crate) fn by_id(&self, id: &str) -> Option<&Entry> {
         self.databases.iter().find(|e| e.id == id)
     }
     pub(crate) fn by_id_mut(&mut self, id: &str) -> Option<&mut Entry> {
         self.databases.iter_mut().find(|e| e.id == id)
     }
+    pub(crate) fn snapshot_by_id(&self, id: &str) -> Option<&Snapshot> {
+        self.snapshots.iter().find(|s| s.id == id)
+    }
+    /// True when a database or a snapshot has this id (its files are
+    /// someone's, not orphans).
+    pub(crate) fn owns_id(&self, id: &str) -> bool {
+        self.by_id(id).is_some() || self.snapshot_by_id(id).is_some()
+    }
+    /// The database `snap.database` and its snapshot `snap.name`, or an
+    /// error that lists the snapshots that exist.
+    pub(crate) fn find_snapshot(&self, snap: &SnapshotAddress) -> Result<(&Entry, &Snapshot), Error> {
+        let db = self.require(&snap.database)?;
+        let all = self.snapshots_of(&db.id);
+        match all.iter().find(|s| s.name == snap.name) {
+            Some(s) => Ok((db, *s)),
+            None => {
+                Err(Error::SnapshotNotFound { snapshot: snap.clone(), existing: what_exists(&snap.database, &all) })
+            }
+        }
+    }
+
+    /// Take every snapshot of the database `id` out of the registry (the
+    /// caller saves it, then removes their files).
+    pub(crate) fn take_snapshots_of(&mut self, id: &str) -> Vec<Snapshot> {
+        let (gone, kept): (Vec<Snapshot>, Vec<Snapshot>) =
+            std::mem::take(&mut self.snapshots).into_iter().partition(|s| s.database_id == id);
+        self.snapshots = kept;
+        gone
+    }
+
+    /// The snapshots of the database with this id, oldest first: by taken
+    /// time, then by the order they were recorded in (`seq`), then by name
+    /// (old registries without `seq`).
+    pub(crate) fn snapshots_of(&self, database_id: &str) -> Vec<&Snapshot> {
+        let mut out: Vec<&Snapshot> = self.snapshots.iter().filter(|s| s.database_id == database_id).collect();
+        out.sort_by_cached_key(|s| s.order_key());
+        out
+    }
+
+    /// The `seq` for the next snapshot recorded (under the registry lock).
+    pub(crate) fn next_snapshot_seq(&self) -> u64 {
+        self.snapshots.iter().map(|s| s.seq).max().unwrap_or(0) + 1
+    }
 
     /// The entry at `addr`, or a not-found error that says what to do.
-    pub fn require(&self, addr: &Address) -> Result<&Entry, Error> {
-        self.get(addr).ok_or_else(|| Error::NotFound { address: addr.clone() })
+    pub(crate) fn require(&self, addr: &Address) -> Result<&Entry, Error> {
+        self.get(addr).ok_or_else(|| self.not_found(addr))
+    }
+
+    /// The error for an address that is not in this registry: not found,
+    /// with the nearest existing address when one is a likely typo ("did
+    /// you mean acme/prod?", [`Error::Hinted`] around [`Error::NotFound`]).
+    /// Every lookup of an address a user typed fails through here.
+    pub(crate) fn not_found(&self, addr: &Address) -> Error {
+        let error = Error::NotFound { address: addr.clone() };
+        match crate::suggest::nearest(self, &addr.to_string()) {
+            Some(near) => Error::Hinted { error: Box::new(error), hint: format!(" (did you mean {near}?)") },
+            None => error,
+        }
     }
 
     pub(crate) fn remove_id(&mut self, id: &str) -> Option<Entry> {
@@ -232,6 +359,32 @@ impl Registry {
         }
         self.databases.push(entry);
         Ok(())
+    }
+}
+
+/// Remove temporary registries left by a process killed (or a power cut)
+/// between writing one and renaming it into place. Under the lock no other
+/// process is writing one, so every one found is stale. Runs on every
+/// registry update, also one that changes nothing, so that the next
+/// command that takes the lock tidies up.
+fn remove_stale_temporaries(home: &Home) {
+    if let Ok(dir) = fs::read_dir(home.root()) {
+        for f in dir.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".registry.toml.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(f.path());
+            }
+        }
+    }
+}
+
+/// "acme/orders has a (taken …), b (taken …)", or how to take a first one.
+pub(crate) fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
+    if snaps.is_empty() {
+        format!("{db} has no snapshots; take one with `sqlfork snapshot create {db}`")
+    } else {
+        let names: Vec<String> = snaps.iter().map(|s| format!("{} (taken {})", s.name, s.taken_at)).collect();
+        format!("{db} has {}", names.join(", "))
     }
 }
 

@@ -3,32 +3,52 @@
 
 use crate::registry::Registry;
 
-/// Levenshtein distance between two strings (by character).
+/// Edit distance between two strings (by character): insertions,
+/// deletions, substitutions and swaps of two neighbours (`prdo` → `prod`)
+/// each count one (optimal string alignment).
 pub(crate) fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    // d[i][j]: distance between a[..i] and b[..j].
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j - 1] + cost).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// True when `candidate` is close enough to `wanted` to be a likely typo of
+/// it: at most a third of the whole address changed (1 to 3 edits), and at
+/// most half of the name after the namespace, so that a short name is not
+/// "corrected" into a different one (`acme/zz` is not a typo of `acme/m2`).
+fn close_enough(wanted: &str, candidate: &str, d: usize) -> bool {
+    let whole = wanted.chars().count();
+    let name = wanted.split_once('/').map_or(whole, |(_, rest)| rest.chars().count());
+    d >= 1 && d <= (whole / 3).clamp(1, 3) && 2 * d <= name && candidate != wanted
 }
 
 /// The registered address nearest to `wanted`, if one is close enough to
-/// be a likely typo (at most a third of its length, and at most 3 edits).
+/// be a likely typo (see [`close_enough`]).
 pub(crate) fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
-    let limit = (wanted.chars().count() / 3).clamp(1, 3);
     reg.databases
         .iter()
         .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
         .map(|e| e.address().to_string())
-        .filter(|a| a != wanted)
         .map(|a| (distance(&a, wanted), a))
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, a)| close_enough(wanted, a, *d))
         .min()
         .map(|(_, a)| a)
 }
@@ -39,9 +59,23 @@ mod tests {
 
     #[test]
     fn edit_distance() {
-        assert_eq!(distance("acme/prod", "acme/prdo"), 2);
+        assert_eq!(distance("acme/prod", "acme/prdo"), 1, "a swap is one edit");
+        assert_eq!(distance("acme/zz", "acme/m2"), 2);
         assert_eq!(distance("acme/prod", "acme/prod"), 0);
         assert_eq!(distance("", "abc"), 3);
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn only_likely_typos_are_suggested() {
+        let near = |w: &str, c: &str| close_enough(w, c, distance(w, c));
+        assert!(near("acme/prdo", "acme/prod"));
+        assert!(near("acme/prod@featrue", "acme/prod@feature"));
+        assert!(near("acme/t11", "acme/t1"));
+        assert!(near("acne/prod", "acme/prod"));
+        assert!(!near("acme/zz", "acme/m2"), "a whole short name replaced is no typo");
+        assert!(!near("acme/cc", "acme/m2"));
+        assert!(!near("zzz/qqq", "acme/prod"));
+        assert!(!near("acme/prod", "acme/prod"));
     }
 }

@@ -11,7 +11,7 @@
 use crate::claim::Claim;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::Registry;
+use crate::registry::{Entry, Registry, Status};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,19 +22,21 @@ pub(crate) const FAILURE_NOTE_LIFE: Duration = Duration::from_secs(24 * 3600);
 /// Remove the files of ids no entry in `reg` has: a fork or `db create`
 /// killed before its entry was written (its claim, copy state, perhaps its
 /// file), a `db delete` or `db gc` killed after the entry went but before
-/// the files did.
+/// the files did. First, finish a branch reset cut after its commit point
+/// ([`finish_interrupted_swaps`]).
 ///
 /// Call it under the registry lock, with `reg` as loaded under that lock.
 /// Failure notes (`<id>.failed`) are left for `db wait` for a day. Returns
 /// the names of the files removed, sorted.
-pub(crate) fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
+pub(crate) fn sweep_orphans(home: &Home, reg: &mut Registry) -> Vec<String> {
+    finish_interrupted_swaps(reg);
     let Ok(dir) = std::fs::read_dir(home.databases_dir()) else { return vec![] };
     let mut removed = Vec::new();
     let mut orphans: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for f in dir.flatten() {
         let name = f.file_name().to_string_lossy().into_owned();
         let Some((id, rest)) = layout::side_file_id(&name) else { continue };
-        if reg.by_id(id).is_some() {
+        if reg.owns_id(id) {
             continue;
         }
         if rest == layout::FAILURE_NOTE_EXTENSION {
@@ -68,10 +70,44 @@ pub(crate) fn sweep_orphans(home: &Home, reg: &Registry) -> Vec<String> {
     removed
 }
 
+/// Finish resets (`branch put`, `db reset`) that a crash or power cut
+/// stopped between their commit point and their registry write. A reset
+/// renames its new file over the database's (durably) and only then saves
+/// the registry, so a cut in between leaves the hidden `~reset` entry
+/// healthy with its file gone, and the database's entry with the old copy
+/// figures over the new file. Rolled forward here: the database takes the
+/// reset's copy figures and the hidden entry goes (its lineage and expiry
+/// stay as they were: what the reset would have set depends on its plan,
+/// which the registry does not keep). Call under the registry lock (a live
+/// reset holds it from its rename to its save, so what is seen here is
+/// always a dead one). True when anything changed.
+pub(crate) fn finish_interrupted_swaps(reg: &mut Registry) -> bool {
+    let done: Vec<Entry> = reg
+        .databases
+        .iter()
+        .filter(|t| t.status == Status::Healthy && t.owned && !t.path.exists())
+        .filter(|t| t.address().reset_owner().is_some())
+        .cloned()
+        .collect();
+    let mut changed = false;
+    for t in done {
+        let Some(addr) = t.address().reset_owner() else { continue };
+        let Some(b) = reg.get_mut(&addr) else { continue };
+        if !b.path.exists() {
+            continue;
+        }
+        b.status = Status::Healthy;
+        b.copy = t.copy.clone();
+        reg.remove_id(&t.id);
+        changed = true;
+    }
+    changed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{self, Entry, Status};
+    use crate::registry;
 
     #[test]
     fn the_sweep_removes_orphans_and_failure_notes_nobody_read_in_a_day() {
@@ -108,8 +144,9 @@ mod tests {
             expires_at: None,
             include_data: false,
             copy: None,
+            safe: None,
         });
-        let removed = sweep_orphans(&home, &reg);
+        let removed = sweep_orphans(&home, &mut reg);
         assert!(kept_file.exists(), "an entry's file stays");
         assert!(orphan_files.iter().all(|p| !p.exists()), "an id no entry has goes");
         assert!(!layout::claim_file(&home, &orphan).exists());

@@ -4,12 +4,12 @@
 use crate::error::Error;
 use std::time::{Duration, SystemTime};
 
-pub const MIN_TTL: Duration = Duration::from_secs(3600);
-pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+pub(crate) const MIN_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// The current time. `SQLFORK_NOW` (RFC 3339) overrides it: a testing aid
 /// so that expiry can be tested without waiting.
-pub fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     if let Some(text) = crate::env::now() {
         if let Ok(t) = humantime::parse_rfc3339_weak(text.trim()) {
             return t;
@@ -33,16 +33,27 @@ pub(crate) fn check_clock_override() -> Result<(), Error> {
 }
 
 /// RFC 3339 UTC, to the second: `2026-11-21T15:13:34Z`.
-pub fn format_time(t: SystemTime) -> String {
+pub(crate) fn format_time(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-pub fn parse_time(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(text).ok()
 }
 
 /// Parse a TTL such as `7d`, `12h` or `1h 30m`; 1 hour to 30 days.
-pub fn parse_ttl(text: &str) -> Result<Duration, Error> {
+/// A TTL given as a duration (the library's): in range, or why not.
+pub(crate) fn check_ttl(d: Duration) -> Result<Duration, Error> {
+    if d < MIN_TTL || d > MAX_TTL {
+        return Err(Error::invalid(format!(
+            "TTL {} is out of range: it must be between 1 hour and 30 days",
+            humantime::format_duration(d)
+        )));
+    }
+    Ok(d)
+}
+
+pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
         // A bare number: humantime suggests `7sec or 7ms`, which are out of
         // range for a TTL; suggest the unit the user most likely meant.
@@ -93,7 +104,7 @@ pub(crate) fn ago(then: SystemTime, now: SystemTime) -> String {
 }
 
 /// Time left until `expires`, or None when it has passed.
-pub fn remaining(expires: SystemTime, now: SystemTime) -> Option<Duration> {
+pub(crate) fn remaining(expires: SystemTime, now: SystemTime) -> Option<Duration> {
     expires.duration_since(now).ok().filter(|d| !d.is_zero())
 }
 

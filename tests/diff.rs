@@ -17,7 +17,9 @@ use common::{make_db, Env};
 use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 /// `sqldiff`, or a loud note (and a failure under CI, which installs it).
 fn sqldiff() -> Option<PathBuf> {
@@ -620,3 +622,193 @@ const ORDERS_MORE: &str = "
 WITH RECURSIVE n(i) AS (SELECT 5001 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
 INSERT INTO orders SELECT i, 1 + i % 300, i * 1.25, printf('order %d', i), NULL FROM n;
 ";
+
+const USERS: &str = "
+CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+INSERT INTO users SELECT i, 'user ' || i FROM n;
+CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT, legacy TEXT);
+INSERT INTO accounts SELECT id, name, 'old' FROM users;
+CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO people SELECT id, name FROM users;
+CREATE TABLE tags(label TEXT);
+INSERT INTO tags VALUES ('a'), ('b');
+CREATE TABLE nokey(rowid, _rowid_, oid);
+INSERT INTO nokey VALUES (1, 2, 3), (4, 5, 6);
+";
+
+#[test]
+fn a_backfill_of_an_added_column_counts_as_updates() {
+    let p = Pair::new(
+        USERS,
+        // A migration: a column added and backfilled; another added with a
+        // DEFAULT, some rows set to the DEFAULT (no change) and some not.
+        "ALTER TABLE users ADD COLUMN plan TEXT;
+         UPDATE users SET plan = 'pro' WHERE id <= 10;
+         UPDATE users SET name = 'renamed' WHERE id = 300;
+         ALTER TABLE users ADD COLUMN seats INTEGER DEFAULT '1';
+         UPDATE users SET seats = 1 WHERE id BETWEEN 20 AND 30;
+         UPDATE users SET seats = 5 WHERE id = 399;
+         ALTER TABLE accounts DROP COLUMN legacy;
+         ALTER TABLE people RENAME COLUMN name TO full_name;
+         UPDATE people SET full_name = 'Ada' WHERE id = 7;
+         ALTER TABLE tags ADD COLUMN colour TEXT;
+         UPDATE tags SET colour = 'red' WHERE label = 'a';
+         ALTER TABLE nokey ADD COLUMN c TEXT DEFAULT 'd';
+         UPDATE nokey SET c = 'x' WHERE rowid = 1;",
+    );
+    // users: 10 backfilled, 1 renamed, 1 with seats other than the
+    // DEFAULT; accounts: the dropped column is a schema change only;
+    // people: the renamed column is compared with its old self; tags: one
+    // row given a value; nokey (no key SQL can reach): the changed row is a
+    // deleted and an inserted copy.
+    let v = p.check(
+        &[("users", (0, 0, 12)), ("people", (0, 0, 1)), ("tags", (0, 0, 1)), ("nokey", (1, 1, 0))],
+        // sqldiff compares only the columns both sides have.
+        &["users", "tags"],
+        &[],
+    );
+    let changed: Vec<&str> =
+        v["schema"]["changed"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(changed, vec!["users", "accounts", "people", "tags", "nokey"], "{v:#}");
+
+    // --rows shows the added column as DEFAULT → value.
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
+    let r = p.env.run(&["db", "diff", a, b, "--json", "--rows", "12"]).ok().json();
+    let rows = r["tables"]["users"]["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["key"]["id"], 1);
+    assert_eq!(rows[0]["columns"], serde_json::json!([{"column": "plan", "before": null, "after": "pro"}]), "{r:#}");
+    let seats = rows.iter().find(|x| x["key"]["id"] == 399).expect("row 399 listed");
+    assert_eq!(seats["columns"], serde_json::json!([{"column": "seats", "before": 1, "after": 5}]), "{r:#}");
+    let ada = &r["tables"]["people"]["rows"][0];
+    assert_eq!(ada["columns"], serde_json::json!([{"column": "full_name", "before": "user 7", "after": "Ada"}]));
+    let t = p.env.run(&["db", "diff", a, b, "--rows", "1"]).ok().stdout;
+    assert!(t.contains("users: 0 inserted, 0 deleted, 12 updated") && t.contains("id=1: plan: NULL → 'pro'"), "{t}");
+    let md = p.env.run(&["db", "diff", a, b, "--format", "markdown"]).ok().stdout;
+    assert!(md.contains("| `users` | 0 | 0 | 12 |"), "{md}");
+}
+
+#[test]
+fn json_is_one_compact_document() {
+    let p = Pair::new(ORDERS, "UPDATE orders SET total = 0 WHERE id <= 300;");
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
+    for args in [vec!["--json", "db", "diff", a, b, "--rows", "300"], vec!["db", "diff", a, b, "--format", "json"]] {
+        let run = p.env.run(&args).ok();
+        assert_eq!(run.stdout.lines().count(), 1, "one line of JSON: {}", run.stdout);
+        assert_eq!(run.json()["tables"]["orders"]["updated"], 300);
+    }
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let p = Pair::new(ORDERS, "UPDATE orders SET total = 0 WHERE id <= 3000;");
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
+    for args in [
+        vec!["--json", "db", "diff", a, b, "--rows", "3000"],
+        vec!["db", "diff", a, b, "--rows", "3000"],
+        vec!["db", "diff", a, b, "--format", "sql"],
+        vec!["db", "diff", a, b, "--format", "markdown", "--rows", "3000"],
+    ] {
+        let mut child = p.env.cmd(&args).command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        // Read a little and close, as `| head -c 40` does; the rest (well
+        // over a pipe's buffer) is written after the close.
+        let mut first = [0u8; 40];
+        child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn json_and_another_format_together_are_a_usage_error() {
+    let p = Pair::new(ORDERS, "UPDATE orders SET total = 0 WHERE id = 1;");
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
+    for f in ["sql", "markdown", "text"] {
+        let run = p.env.run(&["--json", "db", "diff", a, b, "--format", f]).code(2).one_line_error();
+        assert!(run.stdout.is_empty() && run.stderr.contains(&format!("--format {f}")), "{run:?}");
+    }
+    let v = p.env.run(&["--json", "db", "diff", a, b, "--format", "json"]).ok().json();
+    assert_eq!(v["tables"]["orders"]["updated"], 1);
+    let h = p.env.run(&["db", "diff", "--help"]).ok().stdout;
+    assert!(h.contains("--json with any other --format is a usage error"), "{h}");
+}
+
+/// A fenced block closes at the first line that is a run of at least as
+/// many backticks as its opening fence: every fence in `md` must enclose
+/// only lines shorter in backticks.
+fn assert_fences_hold(md: &str, needle: &str) {
+    let mut open: Option<usize> = None;
+    let mut inside_with_needle = false;
+    for line in md.lines() {
+        let run = line.chars().take_while(|c| *c == '`').count();
+        match open {
+            None if run >= 3 => open = Some(run),
+            Some(n) if run >= n && line.trim_end().chars().all(|c| c == '`') => open = None,
+            Some(_) if line.contains(needle) => inside_with_needle = true,
+            _ => {}
+        }
+    }
+    assert!(open.is_none(), "an unclosed fence:\n{md}");
+    assert!(inside_with_needle, "`{needle}` is not inside a fence:\n{md}");
+}
+
+#[test]
+fn markdown_keeps_values_inside_their_fence_and_cells() {
+    let p = Pair::new(
+        "CREATE TABLE \"a|b\"(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO \"a|b\" VALUES (1, 'x');",
+        "UPDATE \"a|b\" SET v = 'before\n```\n# escaped!\n````` end' WHERE id = 1;
+         CREATE TABLE \"new\ntable\"(x);",
+    );
+    let (a, b) = (p.a.to_str().unwrap(), p.b.to_str().unwrap());
+    let md = p.env.run(&["db", "diff", a, b, "--format", "markdown", "--rows", "5"]).ok().stdout;
+    assert_fences_hold(&md, "# escaped!");
+    // The table name's `|` is escaped, so its row keeps four cells.
+    let row = md.lines().find(|l| l.contains("a\\|b") && l.starts_with('|')).unwrap_or_else(|| panic!("{md}"));
+    assert_eq!(row.matches(" | ").count(), 3, "{row}");
+}
+
+#[test]
+fn a_snapshot_is_compared_with_its_database_by_default() {
+    let env = Env::new();
+    let src = env.db("orders.db", ORDERS);
+    env.run(&["db", "import", "acme/orders", src.to_str().unwrap()]).ok();
+    env.run(&["db", "fork", "acme/orders", "tie", "--with-data"]).ok();
+    env.run(&["snapshot", "create", "acme/tie:aa-second"]).ok();
+    make_db(&env.db_path("acme/tie"), "DELETE FROM orders WHERE id <= 5;");
+    let v = env.run(&["db", "diff", "acme/tie:aa-second", "--json"]).ok().json();
+    assert_eq!(v["a"], "acme/tie:aa-second");
+    assert_eq!(v["b"], "acme/tie");
+    // Before = the database now, after = the snapshot: the rows deleted
+    // since are in the snapshot only.
+    assert_eq!(v["tables"]["orders"]["inserted"], 5, "{v:#}");
+}
+
+#[test]
+fn side_errors_speak_of_comparing_not_forking() {
+    let env = Env::new();
+    let src = env.db("orders.db", ORDERS);
+    env.run(&["db", "import", "acme/orders", src.to_str().unwrap()]).ok();
+    env.run(&["db", "fork", "acme/orders", "int4", "--with-data"]).ok();
+    let no_fork = |run: common::env::Run| {
+        let words = run.stderr.split(|c: char| !c.is_ascii_alphanumeric()).map(str::to_lowercase);
+        assert!(!words.into_iter().any(|w| w.starts_with("fork")), "{run:?}");
+        run
+    };
+    env.set_entry_field("acme", "int4", None, "status", toml::Value::String("provisioning".into()));
+    no_fork(env.run(&["db", "diff", "acme/int4", "acme/orders"]).code(1).one_line_error())
+        .stderr_has("cannot compare acme/int4");
+    no_fork(env.run(&["db", "diff", "acme/orders", "./nofile.db"]).code(3).one_line_error())
+        .stderr_has("./nofile.db does not exist");
+    let junk = env.path("junk.db");
+    std::fs::write(&junk, vec![0x5a; 4096]).unwrap();
+    no_fork(env.run(&["db", "diff", junk.to_str().unwrap(), "acme/orders"]).code(2).one_line_error())
+        .stderr_has("cannot be compared");
+    // A fork's parent file that went missing is said the same way.
+    let gone = env.db("gone.db", ORDERS);
+    env.run(&["db", "fork", gone.to_str().unwrap(), "acme/child"]).ok();
+    std::fs::remove_file(&gone).unwrap();
+    no_fork(env.run(&["db", "diff", "acme/child"]).code(3).one_line_error()).stderr_has("does not exist");
+}

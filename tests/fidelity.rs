@@ -201,21 +201,21 @@ fn very_large_schema_2000_tables() {
 fn wal_source_leaves_no_files_beside_it() {
     let env = Env::new();
     let ok = env.db("ok.db", "PRAGMA journal_mode = WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1);");
-    // Refused: an index uses a collation only its application defines.
+    // Refused: a table's SQL smuggles in a second statement.
     let bad = env.path("bad.db");
     {
         let conn = Connection::open(&bad).unwrap();
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; CREATE TABLE t(a TEXT COLLATE NOCASE);
              PRAGMA writable_schema = ON;
-             UPDATE sqlite_master SET sql = 'CREATE TABLE t(a TEXT COLLATE PHONEBOOK)' WHERE name = 't';",
+             UPDATE sqlite_master SET sql = 'CREATE TABLE t(a TEXT); ATTACH ''x.db'' AS x' WHERE name = 't';",
         )
         .unwrap();
     }
     let before = tree_snapshot(env.dir.path(), &[&env.home]);
     assert!(!env.path("ok.db-wal").exists() && !env.path("bad.db-wal").exists(), "test setup: WAL checkpointed");
     env.run(&["db", "fork", &src_arg(&env, &ok), "dst", "--json"]).ok();
-    env.run(&["db", "fork", &src_arg(&env, &bad), "dst2", "--json"]).code(1);
+    env.run(&["db", "fork", &src_arg(&env, &bad), "dst2", "--json"]).code(2);
     let after = tree_snapshot(env.dir.path(), &[&env.home]);
     let diff = snapshot_diff(&before, &after);
     assert!(diff.is_empty(), "files beside the sources changed: {diff:?}");

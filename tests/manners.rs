@@ -468,6 +468,42 @@ fn branch_put_keeps_its_data_mode_and_says_so() {
 // 11. Help a user find the right name
 
 #[test]
+fn every_command_suggests_a_near_address_and_none_suggests_nonsense() {
+    let env = Env::new();
+    for db in ["acme/c1", "acme/t1", "acme/m2"] {
+        env.run(&["db", "create", db]).ok();
+    }
+    for args in [
+        &["db", "diff", "acme/cc"][..],
+        &["db", "diff", "acme/c1", "acme/t11"],
+        &["db", "reset", "acme/t11"],
+        &["db", "delete", "acme/t11"],
+        &["db", "ttl", "acme/t11", "2h"],
+        &["db", "cancel", "acme/t11"],
+        &["db", "wait", "acme/t11"],
+        &["db", "resume", "acme/t11"],
+        &["db", "fork", "acme/t11:s", "x"],
+        &["snapshot", "create", "acme/cc"],
+        &["snapshot", "list", "acme/cc"],
+        &["snapshot", "delete", "acme/cc:s"],
+        &["branch", "list", "acme/cc"],
+        &["branch", "put", "acme/cc@b"],
+    ] {
+        let run = env.run(args).code(3).one_line_error();
+        assert!(
+            run.stderr.contains("(did you mean acme/c1?)") || run.stderr.contains("(did you mean acme/t1?)"),
+            "{}",
+            run.dump()
+        );
+    }
+    // A whole short name replaced is not a typo: no guess.
+    for args in [&["db", "cancel", "acme/zz"][..], &["db", "show", "acme/zz"], &["snapshot", "list", "acme/qq"]] {
+        let run = env.run(args).code(3).one_line_error();
+        assert!(!run.stderr.contains("did you mean"), "{}", run.dump());
+    }
+}
+
+#[test]
 fn not_found_suggests_the_nearest_name_and_the_file() {
     let env = Env::new();
     let src = env.db("src.db", SMALL_SQL);

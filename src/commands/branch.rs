@@ -5,19 +5,18 @@ use crate::address::Address;
 use crate::branch::{self, PutAction, PutOptions};
 use crate::cli::BranchCommand;
 use crate::error::ExitCode;
-use crate::output::{self, EntryView, ParentView};
+use crate::output::{self, EntryView, PutView};
 use crate::ttl;
-use serde::Serialize;
 
 pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, schema_only, ttl } => {
+        BranchCommand::Put { address, with_data, schema_only, ttl, safe } => {
             let mode = match (with_data, schema_only) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
             };
-            put(ctx, &address, mode, ttl.ttl)
+            put(ctx, &address, mode, ttl.ttl, &safe)
         }
         BranchCommand::List { address } => list(ctx, &address),
         BranchCommand::Delete { address, confirm, force } => {
@@ -28,24 +27,28 @@ pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitC
     }
 }
 
-/// `branch put --json`: the branch's entry, its parent, and what happened.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PutView {
-    #[serde(flatten)]
-    entry: EntryView,
-    forked_from: Option<ParentView>,
-    /// `created`, `reset`, or `resumed` (an interrupted first put finished).
-    action: &'static str,
-}
-
-fn put(ctx: &mut Context, address: &str, with_data: Option<bool>, ttl: Option<String>) -> anyhow::Result<ExitCode> {
+fn put(
+    ctx: &mut Context,
+    address: &str,
+    with_data: Option<bool>,
+    ttl: Option<String>,
+    safe: &crate::cli::SafeArgs,
+) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     branch::require_ref(&addr)?;
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
+    let safe_opts = super::mask::options(safe, &config, with_data == Some(true))?;
+    if safe.mask_check {
+        return super::mask::check(ctx, &crate::address::Source::Registered(addr.database()), &safe_opts);
+    }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let out = branch::put(&ctx.home, &config, &PutOptions { address: addr.clone(), with_data, ttl }, &mut progress)?;
+    let out = branch::put(
+        &ctx.home,
+        &config,
+        &PutOptions { address: addr.clone(), with_data, ttl, safe: safe_opts },
+        &mut progress,
+    )?;
     drop(progress);
     let e = &out.entry;
     if !ctx.printer.json {
@@ -67,11 +70,7 @@ fn put(ctx: &mut Context, address: &str, with_data: Option<bool>, ttl: Option<St
         };
         ctx.printer.note(&format!("{verb} {} from {} ({kind}); {expiry}", e.address(), addr.database()));
     }
-    let view = PutView {
-        entry: EntryView::from(e),
-        forked_from: e.forked_from.as_ref().map(ParentView::from),
-        action: out.action.as_str(),
-    };
+    let view = PutView::from(&out);
     // Only the path on stdout, so that `path=$(sqlfork branch put …)` works.
     ctx.printer.result(|| e.path.display().to_string(), &view)?;
     Ok(ExitCode::Success)

@@ -6,7 +6,7 @@ use crate::cli::DbCommand;
 use crate::error::{Error, ExitCode};
 use crate::fork::{self, ForkOptions};
 use crate::ops;
-use crate::output::{self, DetailView, EntryView, ParentView};
+use crate::output::{self, DeletedView, DetailView, EntryView, ForkView, PathView};
 use crate::ttl;
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
@@ -16,8 +16,15 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, name, ttl } => {
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach }, name.name, ttl.ttl)
+        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl, safe } => {
+            let src = match at {
+                Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
+                None => src,
+            };
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
+        }
+        DbCommand::Reset { address, to, data, ttl, safe } => {
+            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe)
         }
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
@@ -79,19 +86,10 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
     Ok(ExitCode::Success)
 }
 
-/// The result of `db fork`, human and JSON.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ForkView {
-    #[serde(flatten)]
-    entry: EntryView,
-    forked_from: Option<ParentView>,
-    resumed: bool,
-}
-
 struct ForkFlags {
     with_data: bool,
     detach: bool,
+    safe: crate::cli::SafeArgs,
 }
 
 fn fork_cmd(
@@ -105,6 +103,10 @@ fn fork_cmd(
     let source = Source::parse(src).map_err(|e| file_hint(src, e.into()))?;
     let ttl = parse_ttl(ttl)?;
     let config = ctx.config()?.clone();
+    let safe = super::mask::options(&flags.safe, &config, flags.with_data)?;
+    if flags.safe.mask_check {
+        return super::mask::check(ctx, &source, &safe);
+    }
     let opts = ForkOptions {
         source,
         destination: dst.to_string(),
@@ -113,6 +115,7 @@ fn fork_cmd(
         with_data: flags.with_data,
         detach: flags.detach,
         branch: None,
+        safe,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
@@ -145,11 +148,7 @@ fn file_hint(src: &str, e: anyhow::Error) -> anyhow::Error {
 
 fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
     let e = &out.entry;
-    let view = ForkView {
-        entry: EntryView::from(e),
-        forked_from: e.forked_from.as_ref().map(ParentView::from),
-        resumed: out.resumed,
-    };
+    let view = ForkView::from(out);
     ctx.printer.result_or_quiet(
         Some(e.path.display().to_string()),
         || {
@@ -159,10 +158,13 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 None => "never expires".into(),
             };
             let src = match e.forked_from.as_ref() {
-                Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
+                Some(crate::registry::Parent::Database { namespace, slug, branch, snapshot, .. }) => {
                     let mut a = format!("{namespace}/{slug}");
                     if let Some(b) = branch {
                         a.push_str(&format!("@{b}"));
+                    }
+                    if let Some(s) = snapshot {
+                        a.push_str(&format!(":{}", s.name));
                     }
                     a
                 }
@@ -196,8 +198,15 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 (Some(m), None) => format!("  method:  {m}\n"),
                 (None, _) => String::new(),
             };
+            let mut safe = String::new();
+            if let Some(s) = &e.safe {
+                safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                for (table, n) in &s.rows_kept {
+                    safe.push_str(&format!("           {table}: {n} rows kept\n"));
+                }
+            }
             format!(
-                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {rows} ({} written)\n{method}  time:    {}{exact}\n  expiry:  {expiry}\n",
+                "{verb} {src} → {addr} ({kind})\n  path:    {}\n  objects: {} created\n  rows:    {rows} ({} written)\n{method}  time:    {}{exact}\n  expiry:  {expiry}\n{safe}",
                 e.path.display(),
                 c.objects_created,
                 output::human_bytes(c.bytes_copied),
@@ -333,12 +342,8 @@ fn show(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 fn path(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let path = ops::path(&ctx.home, &addr)?;
-    #[derive(Serialize)]
-    struct PathView {
-        path: String,
-    }
     let text = path.display().to_string();
-    ctx.printer.result(|| text.clone(), &PathView { path: text.clone() })?;
+    ctx.printer.result(|| text.clone(), &PathView::from(path.as_path()))?;
     Ok(ExitCode::Success)
 }
 
@@ -383,28 +388,34 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
         if let Some(pid) = out.stopped {
             ctx.printer.note(&format!("Stopped the copy into {addr} (pid {pid})."));
         }
-        out.entry
+        (out.entry, out.snapshots)
     } else {
-        ops::delete(&ctx.home, &addr)?
+        ops::delete_with(&ctx.home, &addr, None)?
     };
-    // A branch may have an interrupted reset's copy beside it.
+    let (entry, snapshots) = entry;
+    // An interrupted reset or snapshot may have left a hidden copy beside it.
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Deleted {
-        deleted: EntryView,
-        file_deleted: bool,
-    }
+    let snaps = match snapshots.len() {
+        0 => String::new(),
+        1 => " and its 1 snapshot".to_string(),
+        n => format!(" and its {n} snapshots"),
+    };
     ctx.printer.result_or_quiet(
         None,
         || {
-            if entry.owned {
+            if entry.owned && snaps.is_empty() {
                 format!("Deleted {addr} and its file")
+            } else if entry.owned {
+                format!("Deleted {addr}, its file{snaps}")
             } else {
-                format!("Removed {addr} from the registry; its file {} is untouched", entry.path.display())
+                format!(
+                    "Removed {addr} from the registry{}; its file {} is untouched",
+                    snaps.replacen(" and its", " and deleted its", 1),
+                    entry.path.display()
+                )
             }
         },
-        &Deleted { deleted: EntryView::from(&entry), file_deleted: entry.owned },
+        &DeletedView::new(&entry, snapshots.len()),
     )?;
     Ok(ExitCode::Success)
 }

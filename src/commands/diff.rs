@@ -3,26 +3,49 @@
 use super::Context;
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::{self, render, DiffOptions};
-use crate::error::ExitCode;
+use crate::error::{Error, ExitCode};
 use std::io::Write;
 
 pub(crate) fn run(ctx: &mut Context, args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let format = args.format.unwrap_or(if ctx.printer.json { DiffFormat::Json } else { DiffFormat::Text });
+    // With --json stdout is exactly one JSON document: another format
+    // would break that promise, so the two together are a usage error.
+    let format = match (ctx.printer.json, args.format) {
+        (true, Some(f)) if f != DiffFormat::Json => {
+            return Err(Error::invalid(format!(
+                "--json prints the JSON document and cannot be combined with --format {}; drop one of them",
+                format_name(f)
+            ))
+            .into())
+        }
+        (true, _) => DiffFormat::Json,
+        (false, f) => f.unwrap_or(DiffFormat::Text),
+    };
     let opts = DiffOptions { a: args.a, b: args.b, schema_only: args.schema, rows: args.rows, full: args.full };
     let config = ctx.config()?.clone();
     let (a, b) = diff::open_sides(&ctx.home, &config, &opts)?;
     let report = diff::diff_opened(&a, &b, &opts)?;
-    let mut out = std::io::stdout().lock();
     match format {
+        // As every command's --json: one compact document (SPEC section 14).
         DiffFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+            crate::output::Printer { json: true, ..ctx.printer.clone() }.result(String::new, &report)?
         }
-        DiffFormat::Sql => diff::sql::write_patch(&a, &b, &mut out)?,
-        DiffFormat::Markdown => write!(out, "{}", render::markdown(&report))?,
-        DiffFormat::Text if ctx.printer.quiet => writeln!(out, "{}", render::summary_line(&report))?,
-        DiffFormat::Text => write!(out, "{}", render::text(&report))?,
+        DiffFormat::Sql => {
+            let mut out = std::io::stdout().lock();
+            diff::sql::write_patch(&a, &b, &mut out)?;
+            out.flush()?;
+        }
+        DiffFormat::Markdown => ctx.printer.result(|| render::markdown(&report), &report)?,
+        DiffFormat::Text if ctx.printer.quiet => ctx.printer.result(|| render::summary_line(&report), &report)?,
+        DiffFormat::Text => ctx.printer.result(|| render::text(&report), &report)?,
     }
-    out.flush()?;
     Ok(if args.exit_code && !report.identical { ExitCode::Failure } else { ExitCode::Success })
+}
+
+fn format_name(f: DiffFormat) -> &'static str {
+    match f {
+        DiffFormat::Text => "text",
+        DiffFormat::Json => "json",
+        DiffFormat::Markdown => "markdown",
+        DiffFormat::Sql => "sql",
+    }
 }

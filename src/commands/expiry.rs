@@ -57,6 +57,9 @@ struct GcView {
     kept: Vec<GcEntryView>,
     /// Files that belonged to no entry (left by killed processes), removed.
     strays_removed: Vec<String>,
+    /// Snapshots deleted: expired ones and those of the databases deleted
+    /// (with --dry-run: would be).
+    snapshots_deleted: Vec<output::SnapshotView>,
 }
 
 /// `db gc [--dry-run]`.
@@ -83,6 +86,7 @@ pub(super) fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
             .map(|(e, why)| GcEntryView { entry: EntryView::from(e), reason: Some(why.as_str()) })
             .collect(),
         strays_removed: report.strays_removed.clone(),
+        snapshots_deleted: report.snapshots_deleted.iter().map(output::SnapshotView::from).collect(),
     };
     ctx.printer.result(|| gc_text(&report), &view)?;
     if !report.kept.iter().all(|(_, why)| *why == gc::KeptReason::NotOwned) && !ctx.printer.json {
@@ -101,13 +105,14 @@ fn plural(n: usize, one: &str) -> String {
 
 fn gc_text(r: &GcReport) -> String {
     let mut out = String::new();
-    if r.deleted.is_empty() {
+    let nothing = r.deleted.is_empty() && r.snapshots_deleted.is_empty() && r.strays_removed.is_empty();
+    if nothing {
         out.push_str(if r.dry_run {
             "Nothing to delete: no database sqlfork owns has expired (dry run).\n"
         } else {
             "Nothing to delete: no database sqlfork owns has expired.\n"
         });
-    } else {
+    } else if !r.deleted.is_empty() {
         let n = plural(r.deleted.len(), "expired database");
         if r.dry_run {
             out.push_str(&format!("Would delete {n} (dry run: nothing was deleted):\n"));
@@ -126,6 +131,13 @@ fn gc_text(r: &GcReport) -> String {
     }
     for (e, why) in &r.kept {
         out.push_str(&format!("Kept {} (expired {}): {}\n", e.address(), expired_ago(e, r.now), why.describe()));
+    }
+    if !r.snapshots_deleted.is_empty() {
+        let verb = if r.dry_run { "Would delete" } else { "Deleted" };
+        out.push_str(&format!("{verb} {}:\n", plural(r.snapshots_deleted.len(), "snapshot")));
+        for s in &r.snapshots_deleted {
+            out.push_str(&format!("  {}  {}\n", crate::snapshot::address_of(s), output::human_bytes(s.size_bytes)));
+        }
     }
     if !r.strays_removed.is_empty() {
         out.push_str(&format!(

@@ -7,6 +7,10 @@ mod completions;
 mod db;
 mod diff;
 mod expiry;
+mod git_hook;
+mod mask;
+mod reset;
+mod snapshot;
 
 use crate::cli::{Cli, Command};
 use crate::error::ExitCode;
@@ -45,59 +49,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return completions::run(shell);
     }
     let home = Home::resolve(cli.global.home.clone())?;
-    let named = named_address(&cli.command);
     let mut ctx = Context { home, printer, config: None };
-    let out = match cli.command {
+    match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
+        Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
+        Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
+        Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
-    };
-    out.map_err(|e| suggest_nearest(&ctx.home, named.as_deref(), e))
-}
-
-/// The database address a command names (the one a typo would be in).
-fn named_address(cmd: &Command) -> Option<String> {
-    use crate::cli::{BranchCommand as B, DbCommand as D};
-    match cmd {
-        Command::Db(
-            D::Show { address }
-            | D::Path { address }
-            | D::Delete { address, .. }
-            | D::Cancel { address }
-            | D::Ttl { address, .. }
-            | D::Wait { address, .. }
-            | D::Resume { address: Some(address), .. },
-        ) => Some(address.clone()),
-        Command::Db(D::Fork { src, .. }) => Some(src.clone()),
-        Command::Branch(B::Put { address, .. }) => {
-            crate::address::Address::parse(address).ok().map(|a| a.database().to_string())
-        }
-        Command::Branch(B::List { address } | B::Delete { address, .. }) => Some(address.clone()),
-        _ => None,
-    }
-}
-
-/// A "not found" for an address that does not exist gets the nearest
-/// existing address: "did you mean acme/prod?".
-fn suggest_nearest(home: &Home, named: Option<&str>, e: anyhow::Error) -> anyhow::Error {
-    let Some(text) = named else { return e };
-    if !crate::error::Error::any_in(&e, crate::error::Error::is_not_found) {
-        return e;
-    }
-    let Ok(addr) = crate::address::Address::parse(text) else { return e };
-    let Ok(reg) = crate::registry::Registry::load(home) else { return e };
-    if reg.get(&addr).is_some() {
-        // The address exists; something else was not found.
-        return e;
-    }
-    match crate::suggest::nearest(&reg, &addr.to_string()) {
-        Some(near) => match crate::error::typed(&e) {
-            Some(t) => {
-                crate::error::Error::Hinted { error: Box::new(t.clone()), hint: format!(" (did you mean {near}?)") }
-                    .into()
-            }
-            None => e,
-        },
-        None => e,
     }
 }

@@ -93,6 +93,11 @@ pub(crate) struct SourceReader {
     /// Holds the read transaction that keeps a WAL snapshot alive.
     pin: Option<Connection>,
     pub snapshot: Option<SnapshotBytes>,
+    /// No snapshot can mean "the WAL was empty when pinned" (see
+    /// [`SourceReader::pinned_without_snapshot`]): true when SQLite has the
+    /// snapshot API (it hands one out whenever the WAL has frames) or the
+    /// WAL file was empty when pinned.
+    empty_wal_when_unsnapshotted: bool,
 }
 
 impl SourceReader {
@@ -104,12 +109,12 @@ impl SourceReader {
         let mut snap: *mut rusqlite::ffi::sqlite3_snapshot = std::ptr::null_mut();
         // SAFETY: the handle is a live connection; `snap` is freed below.
         unsafe {
-            let rc = rusqlite::ffi::sqlite3_snapshot_get(conn.handle(), schema.as_ptr(), &mut snap);
+            let rc = crate::sqlite_optional::snapshot_get(conn.handle(), schema.as_ptr(), &mut snap);
             if rc != rusqlite::ffi::SQLITE_OK || snap.is_null() {
                 return None;
             }
             let bytes = (*snap).hidden;
-            rusqlite::ffi::sqlite3_snapshot_free(snap);
+            crate::sqlite_optional::snapshot_free(snap);
             Some(bytes)
         }
     }
@@ -120,7 +125,7 @@ impl SourceReader {
         let name = CString::new(schema).expect("schema name has no NUL");
         let mut s = rusqlite::ffi::sqlite3_snapshot { hidden: *snap };
         // SAFETY: live handle; SQLite only reads the snapshot struct.
-        let rc = unsafe { rusqlite::ffi::sqlite3_snapshot_open(conn.handle(), name.as_ptr(), &mut s) };
+        let rc = unsafe { crate::sqlite_optional::snapshot_open(conn.handle(), name.as_ptr(), &mut s) };
         if rc == rusqlite::ffi::SQLITE_OK {
             Ok(())
         } else {
@@ -131,8 +136,14 @@ impl SourceReader {
         }
     }
 
-    pub(crate) fn new(pin: Option<Connection>, snapshot: Option<SnapshotBytes>) -> Self {
-        SourceReader { pin, snapshot }
+    /// Called right after `pin` took its read transaction on `path`.
+    pub(crate) fn new(path: &Path, pin: Option<Connection>, snapshot: Option<SnapshotBytes>) -> Self {
+        let empty_wal_when_unsnapshotted = crate::sqlite_optional::snapshot_api() || {
+            let mut wal = path.as_os_str().to_owned();
+            wal.push("-wal");
+            std::fs::metadata(std::path::PathBuf::from(wal)).map_or(true, |m| m.len() == 0)
+        };
+        SourceReader { pin, snapshot, empty_wal_when_unsnapshotted }
     }
 
     /// True when a WAL source is pinned but SQLite gave no snapshot (its WAL
@@ -140,14 +151,19 @@ impl SourceReader {
     /// pass, so the main file itself stays as it was at the pinned moment
     /// and other connections may read it as `immutable` (ignoring newer WAL
     /// frames) and still see exactly that moment.
+    ///
+    /// Without the snapshot API (see `sqlite_optional`) a WAL that has
+    /// frames gives no snapshot either: then this is false, and the row
+    /// copy reads each page's latest state (best-effort).
     pub(crate) fn pinned_without_snapshot(&self) -> bool {
-        self.pin.is_some() && self.snapshot.is_none()
+        self.pin.is_some() && self.snapshot.is_none() && self.empty_wal_when_unsnapshotted
     }
 
     /// True when the source is pinned: a read transaction is held open, so
-    /// every read sees one moment.
+    /// every read sees one moment (for the row copy: at the pinned
+    /// snapshot, or the main file frozen while the WAL is empty).
     pub(crate) fn pinned(&self) -> bool {
-        self.pin.is_some()
+        self.pin.is_some() && (self.snapshot.is_some() || self.empty_wal_when_unsnapshotted)
     }
 
     /// The connection holding the snapshot's read transaction, if any.
@@ -191,7 +207,8 @@ pub(crate) fn open_copy_connection(fork_path: &Path, source: &Path, immutable: b
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut uri = source_uri(source);
-    if immutable {
+    // A snapshot never changes: it is always read as immutable.
+    if immutable || crate::schema::is_snapshot_file(source) {
         uri.push_str("&immutable=1");
     }
     conn.execute("ATTACH DATABASE ?1 AS src", [uri])

@@ -1,25 +1,28 @@
 //! `db diff A [B]`: what changed between two databases (SPEC section 11).
 //!
 //! The pipeline, in order:
-//! 1. [`resolve`]: A and B become files (address, branch, snapshot or path;
-//!    B defaults to A's parent).
+//! 1. `resolve`: A and B become files (address, branch, snapshot or path;
+//!    B defaults to A's parent, or to a snapshot's database as it is now).
 //! 2. Both files are opened read-only and a read transaction is pinned on
-//!    each, so neither changes under us while we read them (see [`pages`]
+//!    each, so neither changes under us while we read them (see `pages`
 //!    for why reading the files directly is then safe).
-//! 3. [`schema`]: objects added, removed and changed, and settings.
-//! 4. [`pages`]: which tables can hold a change. Pages that are
+//! 3. `schema`: objects added, removed and changed, and settings.
+//! 4. `pages`: which tables can hold a change. Pages that are
 //!    byte-identical in both files (or extents both files still share on a
 //!    copy-on-write file system, which are not even read) cannot; a changed
 //!    leaf page gives the key range to compare. When the files share nothing
 //!    every table is compared in full (`method: full`).
-//! 5. [`rows`]: rows of those tables (or key ranges) are streamed in key
+//! 5. `rows`: rows of those tables (or key ranges) are streamed in key
 //!    order from both sides and merge-joined; memory stays bounded.
 //!
 //! Promises: before = B, after = A (inserted means "in A, not in B"); values
 //! compare exactly (a change of case in a NOCASE column is an update, `1` and
 //! `'1'` differ); virtual tables are compared through themselves, never as
-//! their shadow tables; an added or dropped column is one schema change, and
-//! rows are compared on the columns both sides have.
+//! their shadow tables; an added or dropped column is one schema change:
+//! rows are compared on the columns both sides have, and on an added
+//! column's value against what its DEFAULT (or NULL) gives, so a backfill
+//! counts as updates (`plan: NULL → 'pro'`) and an untouched row does not.
+//! A dropped column's values are not compared.
 
 pub(crate) mod pages;
 pub(crate) mod render;
@@ -215,6 +218,7 @@ pub(crate) struct Opened {
 
 impl Opened {
     pub(crate) fn open(label: &str, path: &Path) -> anyhow::Result<Opened> {
+        resolve::check_side(path)?;
         let side_files = crate::schema::SourceSideFiles::note(path);
         let conn = crate::schema::open_source(path)?;
         // A deferred BEGIN takes its snapshot at the first read: the schema
@@ -237,14 +241,14 @@ impl Opened {
 }
 
 /// Compare A with B and report what changed (before = B, after = A).
-pub fn diff(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<DiffReport> {
+pub(crate) fn diff(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<DiffReport> {
     let (a, b) = open_sides(home, config, opts)?;
     diff_opened(&a, &b, opts)
 }
 
 /// Write SQL that turns B into A to `out` (what `--format sql` prints), and
 /// return the report of what differs.
-pub fn patch(
+pub(crate) fn patch(
     home: &Home,
     config: &Config,
     opts: &DiffOptions,

@@ -146,14 +146,38 @@ pub(crate) fn summary_line(r: &DiffReport) -> String {
 }
 
 fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "\\`")
+    s.replace('\\', "\\\\").replace('|', "\\|").replace('`', "\\`").replace(['\r', '\n'], " ")
+}
+
+/// Text as a Markdown code span in a table cell: newlines become spaces
+/// and `|` is escaped (GFM splits cells on it, even inside code spans);
+/// the span's backtick fence is longer than any run of backticks inside.
+fn md_code_cell(s: &str) -> String {
+    let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
+    let fence = "`".repeat(longest_backtick_run(&s) + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// The longest run of backticks in `s`.
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// A fenced code block around `body` (with an info string): the fence is
+/// longer than any run of backticks in the body, and at least three
+/// (CommonMark), so nothing in the body can close it.
+fn md_fence(info: &str, body: &str) -> String {
+    let fence = "`".repeat((longest_backtick_run(body) + 1).max(3));
+    let nl = if body.is_empty() || body.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}{info}\n{body}{nl}{fence}\n")
 }
 
 /// Markdown for a pull-request comment: a summary table, details collapsed.
 pub(crate) fn markdown(r: &DiffReport) -> String {
     let mut out = String::new();
     let w = &mut out;
-    writeln!(w, "### Database diff: `{}` vs `{}`\n", md_escape(&r.a), md_escape(&r.b)).unwrap();
+    writeln!(w, "### Database diff: {} vs {}\n", md_code_cell(&r.a), md_code_cell(&r.b)).unwrap();
     if r.identical {
         writeln!(w, "No differences (method: {}).", r.method.as_str()).unwrap();
         return out;
@@ -172,35 +196,44 @@ pub(crate) fn markdown(r: &DiffReport) -> String {
     if !r.tables.is_empty() {
         writeln!(w, "| table | inserted | deleted | updated |\n|---|---:|---:|---:|").unwrap();
         for (name, t) in &r.tables {
-            writeln!(w, "| `{}` | {} | {} | {} |", md_escape(name), t.inserted, t.deleted, t.updated).unwrap();
+            writeln!(w, "| {} | {} | {} | {} |", md_code_cell(name), t.inserted, t.deleted, t.updated).unwrap();
         }
         writeln!(w).unwrap();
     }
     if !r.schema.is_empty() {
         writeln!(w, "<details><summary>Schema changes</summary>\n").unwrap();
-        writeln!(w, "```diff").unwrap();
+        let mut body = String::new();
+        let b = &mut body;
         for o in &r.schema.added {
-            writeln!(w, "@@ {} {} (added) @@", o.kind, o.name).unwrap();
+            writeln!(b, "@@ {} {} (added) @@", o.kind, o.name).unwrap();
             for l in o.sql.lines() {
-                writeln!(w, "+{l}").unwrap();
+                writeln!(b, "+{l}").unwrap();
             }
         }
         for o in &r.schema.removed {
-            writeln!(w, "@@ {} {} (removed) @@", o.kind, o.name).unwrap();
+            writeln!(b, "@@ {} {} (removed) @@", o.kind, o.name).unwrap();
             for l in o.sql.lines() {
-                writeln!(w, "-{l}").unwrap();
+                writeln!(b, "-{l}").unwrap();
             }
         }
         for c in &r.schema.changed {
-            writeln!(w, "@@ {} {} (changed) @@", c.kind, c.name).unwrap();
-            write!(w, "{}", unified(&c.before, &c.after)).unwrap();
+            writeln!(b, "@@ {} {} (changed) @@", c.kind, c.name).unwrap();
+            write!(b, "{}", unified(&c.before, &c.after)).unwrap();
         }
-        writeln!(w, "```\n\n</details>\n").unwrap();
+        write!(w, "{}", md_fence("diff", &body)).unwrap();
+        writeln!(w, "\n</details>\n").unwrap();
     }
     if !r.settings.is_empty() {
         writeln!(w, "<details><summary>Settings</summary>\n").unwrap();
         for (k, v) in &r.settings {
-            writeln!(w, "- `{k}`: {} → {}", v.before, v.after).unwrap();
+            writeln!(
+                w,
+                "- {}: {} → {}",
+                md_code_cell(k),
+                md_escape(&v.before.to_string()),
+                md_escape(&v.after.to_string())
+            )
+            .unwrap();
         }
         writeln!(w, "\n</details>\n").unwrap();
     }
@@ -208,11 +241,9 @@ pub(crate) fn markdown(r: &DiffReport) -> String {
     if !listed.is_empty() {
         writeln!(w, "<details><summary>Changed rows</summary>\n").unwrap();
         for (name, t) in listed {
-            writeln!(w, "**`{}`**\n\n```", md_escape(name)).unwrap();
-            for row in &t.rows {
-                writeln!(w, "{}", row_line(row)).unwrap();
-            }
-            writeln!(w, "```\n").unwrap();
+            writeln!(w, "**{}**\n", md_code_cell(name)).unwrap();
+            let body: String = t.rows.iter().map(|row| row_line(row) + "\n").collect();
+            writeln!(w, "{}", md_fence("", &body)).unwrap();
         }
         writeln!(w, "</details>\n").unwrap();
     }

@@ -1,13 +1,14 @@
 //! Turning `db diff`'s A and B into files, the way `db fork` resolves a
 //! source: `NS/SLUG`, `NS/SLUG@REF`, `NS/SLUG:NAME` (a snapshot) or a path.
-//! B defaults to A's parent.
+//! B defaults to A's parent, or, when A is a snapshot, to its database as it
+//! is now (what changed since the snapshot, read backwards).
 
 use crate::address::{looks_like_path, Address, Source};
 use crate::error::Error;
 use crate::fork::resolve_source;
 use crate::home::{Config, Home};
 use crate::registry::{Parent, Registry};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One side of a diff: the file and how to name it in output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,25 +22,27 @@ pub(crate) fn resolve_sides(home: &Home, config: &Config, a: &str, b: Option<&st
     let side_a = resolve_one(home, config, a)?;
     let side_b = match b {
         Some(b) => resolve_one(home, config, b)?,
-        None => parent_of(home, a)?,
+        // A snapshot is compared with its database as it is now.
+        None => match split_snapshot(a) {
+            Some((database, _)) => resolve_one(home, config, database)?,
+            None => parent_of(home, a)?,
+        },
     };
     Ok((side_a, side_b))
 }
 
 fn resolve_one(home: &Home, config: &Config, text: &str) -> anyhow::Result<Side> {
-    // As `db fork` resolves a source. Where `Source` does not know snapshot
-    // addresses yet, `NS/SLUG:NAME` is sent to `snapshot_side`.
-    let source = match Source::parse(text) {
-        Ok(source) => source,
-        Err(e) => match split_snapshot(text) {
-            Some((base, name)) => return snapshot_side(home, &Address::parse(base)?, name),
-            None => return Err(e.into()),
-        },
-    };
-    let resolved = resolve_source(home, config, &source)?;
-    let label = match &resolved.address {
-        Some(a) => a.to_string(),
-        None => resolved.path.display().to_string(),
+    // As `db fork` resolves a source (a snapshot is its read-only file),
+    // with the errors that name forking said for comparing.
+    let source = Source::parse(text)?;
+    if let Source::Path(p) = &source {
+        check_side(p)?;
+    }
+    let resolved = resolve_source(home, config, &source).map_err(for_diff)?;
+    let label = match (&source, &resolved.address) {
+        (Source::Snapshot(s), _) => s.to_string(),
+        (_, Some(a)) => a.to_string(),
+        (_, None) => resolved.path.display().to_string(),
     };
     Ok(Side { label, path: resolved.path })
 }
@@ -53,22 +56,13 @@ fn split_snapshot(text: &str) -> Option<(&str, &str)> {
     text.rsplit_once(':')
 }
 
-/// The one place a snapshot address becomes its file. Snapshots (SPEC
-/// section 10) are not in this build yet; when they land, look the snapshot
-/// up here and return its read-only file.
-fn snapshot_side(_home: &Home, addr: &Address, name: &str) -> anyhow::Result<Side> {
-    Err(Error::invalid(format!(
-        "`{addr}:{name}` names a snapshot, and this build of sqlfork has no snapshots yet; diff against a database, branch or path"
-    ))
-    .into())
-}
-
-/// A's parent: the database it was forked from (by id, so a renamed or
-/// re-pointed address does not matter), or the file it was forked from.
+/// A's parent: the snapshot it was forked from, the database it was forked
+/// from (by id, so a renamed or re-pointed address does not matter), or the
+/// file it was forked from.
 fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
     let no_parent =
         || Error::invalid(format!("`{a}` has no parent to compare with; name the other side: sqlfork db diff {a} B"));
-    if looks_like_path(a) || split_snapshot(a).is_some() {
+    if looks_like_path(a) {
         return Err(no_parent().into());
     }
     let addr = Address::parse(a)?;
@@ -77,8 +71,17 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
     match &entry.forked_from {
         None => Err(no_parent().into()),
         Some(Parent::Path(p)) => {
-            crate::schema::check_source_file(p)?;
+            check_side(p)?;
             Ok(Side { label: p.display().to_string(), path: p.clone() })
+        }
+        Some(Parent::Database { snapshot: Some(r), .. }) => {
+            let s = reg.snapshot_by_id(&r.id).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the snapshot {addr} was forked from ({}) was deleted; name the other side: sqlfork db diff {a} B",
+                    r.name
+                ))
+            })?;
+            Ok(Side { label: s.address().to_string(), path: s.path.clone() })
         }
         Some(Parent::Database { id, namespace, slug, branch, .. }) => {
             let label = Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() };
@@ -92,6 +95,49 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
             Ok(Side { label: parent.address().to_string(), path: parent.path.clone() })
         }
     }
+}
+
+/// The fork resolver's typed errors, said for a comparison (matched by
+/// variant; any other error passes through).
+fn for_diff(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast_ref::<Error>() {
+        Some(Error::SourceProvisioning { address }) => {
+            Error::StillProvisioning { address: address.clone(), action: "compare" }.into()
+        }
+        Some(Error::SourceFileMissing { path }) => Error::NoSuchFile { path: path.clone() }.into(),
+        _ => err,
+    }
+}
+
+/// A side named by path must be a SQLite file: as `db fork` checks its
+/// source, said for a comparison.
+pub(crate) fn check_side(path: &Path) -> Result<(), Error> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::NoSuchFile { path: path.to_path_buf() }
+        } else {
+            Error::failed(format!("could not read {} to compare it: {e}", path.display()))
+        }
+    })?;
+    if meta.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is a directory, not a SQLite database file; name a database file to compare",
+            path.display()
+        )));
+    }
+    let mut header = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(16).read_to_end(&mut header))
+        .map_err(|e| Error::failed(format!("could not read {} to compare it: {e}", path.display())))?;
+    // An empty file is an empty database, as the sqlite3 shell sees it.
+    if !header.is_empty() && header != b"SQLite format 3\0" {
+        return Err(Error::invalid(format!(
+            "{} is not a SQLite database (no SQLite header), so it cannot be compared; an encrypted database cannot be compared either",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,6 +34,29 @@ pub(crate) struct TablePlan {
     /// Columns both sides have, in A's order (generated and hidden columns
     /// left out: they follow from the others and cannot be inserted).
     pub(crate) columns: Vec<String>,
+    /// Columns of A that B lacks (added, or renamed), compared with what B
+    /// gives for them: the added column's DEFAULT (or NULL), as a literal,
+    /// or the renamed column of B. Empty when both tables have the same
+    /// columns (always so in the SQL patch's row pass: a table whose SQL
+    /// changed is re-created there, not patched row by row).
+    pub(crate) extra: Vec<Extra>,
+}
+
+/// A column of A that B does not have, and the expression that gives B's
+/// side of the comparison.
+#[derive(Debug, Clone)]
+pub(crate) struct Extra {
+    /// The column's name in A.
+    pub(crate) name: String,
+    /// What B's SELECT reads for it: a literal (the DEFAULT) or B's column.
+    pub(crate) expr_b: String,
+}
+
+impl TablePlan {
+    /// Every compared column's name in A, in the order rows carry them.
+    pub(crate) fn compared(&self) -> impl Iterator<Item = &String> {
+        self.columns.iter().chain(self.extra.iter().map(|e| &e.name))
+    }
 }
 
 /// The tables present on both sides, as they will be compared. Virtual
@@ -53,7 +76,7 @@ pub(crate) fn plan_tables(a: &Opened, b: &Opened, notes: &mut Vec<String>) -> an
             notes.push(format!("virtual table `{}` was not compared: its module is not available to sqlfork", oa.name));
             continue;
         }
-        let plan = plan_table(a, b, &oa.name, &ob.name, oa.is_virtual())
+        let plan = plan_table(a, b, &oa.name, &ob.name, oa.is_virtual(), notes)
             .with_context(|| format!("could not read the layout of table `{}`", oa.name))?;
         if plan.matching == Matching::Multiset {
             notes.push(format!(
@@ -73,6 +96,8 @@ fn readable(conn: &Connection, table: &str) -> bool {
 struct Layout {
     /// (name, hidden) for every column.
     columns: Vec<(String, i64)>,
+    /// (declared type, DEFAULT expression) for every column, in the same order.
+    decls: Vec<(String, Option<String>)>,
     without_rowid: bool,
     /// Primary-key columns in key order.
     pk: Vec<String>,
@@ -80,6 +105,7 @@ struct Layout {
 
 fn layout(conn: &Connection, table: &str) -> anyhow::Result<Layout> {
     let mut columns = Vec::new();
+    let mut decls = Vec::new();
     let mut pk: Vec<(i64, String)> = Vec::new();
     let mut stmt = conn.prepare(&format!("PRAGMA main.table_xinfo({})", quote_ident(table)))?;
     let mut rows = stmt.query([])?;
@@ -90,6 +116,7 @@ fn layout(conn: &Connection, table: &str) -> anyhow::Result<Layout> {
         if pk_pos > 0 {
             pk.push((pk_pos, name.clone()));
         }
+        decls.push((r.get::<_, Option<String>>(2)?.unwrap_or_default(), r.get::<_, Option<String>>(4)?));
         columns.push((name, hidden));
     }
     pk.sort();
@@ -99,7 +126,7 @@ fn layout(conn: &Connection, table: &str) -> anyhow::Result<Layout> {
         })
         .unwrap_or(0)
         != 0;
-    Ok(Layout { columns, without_rowid, pk: pk.into_iter().map(|(_, n)| n).collect() })
+    Ok(Layout { columns, decls, without_rowid, pk: pk.into_iter().map(|(_, n)| n).collect() })
 }
 
 /// The expression that reads the rowid: the first of `_rowid_`, `rowid`,
@@ -141,7 +168,14 @@ fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bool) -> anyhow::Result<TablePlan> {
+fn plan_table(
+    a: &Opened,
+    b: &Opened,
+    name_a: &str,
+    name_b: &str,
+    is_virtual: bool,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<TablePlan> {
     let la = layout(&a.conn, name_a)?;
     let lb = layout(&b.conn, name_b)?;
     let columns: Vec<String> = la
@@ -150,6 +184,7 @@ fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bo
         .filter(|(n, h)| *h == 0 && lb.columns.iter().any(|(m, hb)| *hb == 0 && m.eq_ignore_ascii_case(n)))
         .map(|(n, _)| n.clone())
         .collect();
+    let extra = if is_virtual { vec![] } else { extra_columns(name_a, &la, &lb, notes) };
     let mut plan = TablePlan {
         name: name_a.to_string(),
         name_b: name_b.to_string(),
@@ -160,6 +195,7 @@ fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bo
         key_b: vec![],
         key_names: vec![],
         columns,
+        extra,
     };
     let same_pk = la.pk.len() == lb.pk.len() && la.pk.iter().zip(&lb.pk).all(|(x, y)| x.eq_ignore_ascii_case(y));
     if la.without_rowid && lb.without_rowid && same_pk && !la.pk.is_empty() {
@@ -184,6 +220,78 @@ fn plan_table(a: &Opened, b: &Opened, name_a: &str, name_b: &str, is_virtual: bo
         }
     }
     Ok(plan)
+}
+
+/// The columns of A that B lacks, and what B gives for each.
+///
+/// When B lacks columns of A and A lacks none of B's, those columns were
+/// added: a row's value is compared with what the column's DEFAULT (or
+/// NULL) gives, so a migration's backfill counts as updates and an
+/// untouched row does not. When each side lacks the same number of
+/// columns at the same positions, they were renamed (`ALTER TABLE … RENAME
+/// COLUMN` keeps the position) and are compared with each other. Anything
+/// else cannot be told apart from drops and adds, and those columns are not
+/// compared (with a note). Columns only B has (dropped) are never compared:
+/// a drop is one schema change.
+fn extra_columns(table: &str, la: &Layout, lb: &Layout, notes: &mut Vec<String>) -> Vec<Extra> {
+    let visible = |l: &Layout| -> Vec<usize> { (0..l.columns.len()).filter(|&i| l.columns[i].1 == 0).collect() };
+    let (va, vb) = (visible(la), visible(lb));
+    let missing_in = |from: &Layout, idx: &[usize], other: &Layout| -> Vec<usize> {
+        idx.iter()
+            .enumerate()
+            .filter(|(_, &i)| !other.columns.iter().any(|(m, h)| *h == 0 && m.eq_ignore_ascii_case(&from.columns[i].0)))
+            .map(|(pos, _)| pos)
+            .collect()
+    };
+    // Positions among the visible columns.
+    let (only_a, only_b) = (missing_in(la, &va, lb), missing_in(lb, &vb, la));
+    if only_a.is_empty() {
+        return vec![];
+    }
+    if !only_b.is_empty() {
+        if only_a == only_b {
+            return only_a
+                .iter()
+                .map(|&p| Extra { name: la.columns[va[p]].0.clone(), expr_b: quote_ident(&lb.columns[vb[p]].0) })
+                .collect();
+        }
+        notes.push(format!(
+            "table `{table}` both gained and lost columns; the values of its new columns were not compared"
+        ));
+        return vec![];
+    }
+    let mut extra = Vec::new();
+    for p in only_a {
+        let i = va[p];
+        let name = &la.columns[i].0;
+        let (decl, dflt) = &la.decls[i];
+        match default_value(decl, dflt.as_deref()) {
+            Some(v) => extra.push(Extra { name: name.clone(), expr_b: v.literal() }),
+            None => notes.push(format!(
+                "column `{name}` of table `{table}` was added with a DEFAULT that is not constant; its values were not compared"
+            )),
+        }
+    }
+    extra
+}
+
+/// The value a column declared `decl DEFAULT dflt` gets in a row that does
+/// not set it (the column's affinity applied), or `None` when the DEFAULT is
+/// not one constant value (`CURRENT_TIMESTAMP`, `random()`) or cannot be
+/// evaluated here.
+fn default_value(decl: &str, dflt: Option<&str>) -> Option<Val> {
+    let Some(dflt) = dflt else { return Some(Val::Null) };
+    if dflt.to_ascii_uppercase().contains("CURRENT_") {
+        return None;
+    }
+    let conn = Connection::open_in_memory().ok()?;
+    conn.execute_batch(&format!("CREATE TABLE d(x {decl} DEFAULT {dflt})")).ok()?;
+    let mut values = Vec::new();
+    for _ in 0..2 {
+        conn.execute_batch("DELETE FROM d; INSERT INTO d DEFAULT VALUES").ok()?;
+        values.push(conn.query_row("SELECT x FROM d", [], |r| r.get_ref(0).map(Val::from)).ok()?);
+    }
+    (values[0] == values[1]).then(|| values.swap_remove(0))
 }
 
 /// Where changes go: counted and listed for the report, or written as SQL.
@@ -238,8 +346,7 @@ impl Sink for Collect {
         }
         let key: BTreeMap<String, Val> = plan.key_names.iter().cloned().zip(key.iter().cloned()).collect();
         let columns = plan
-            .columns
-            .iter()
+            .compared()
             .enumerate()
             .filter_map(|(i, c)| {
                 let (x, y) = (before.map(|v| v[i].clone()), after.map(|v| v[i].clone()));
@@ -260,14 +367,23 @@ struct Row {
     vals: Vec<Val>,
 }
 
-fn select_sql(plan: &TablePlan, table: &str, key: &[String], ranged: bool) -> String {
-    let cols: Vec<String> = plan.columns.iter().map(|c| quote_ident(c)).collect();
+fn select_sql(plan: &TablePlan, side_a: bool, ranged: bool) -> String {
+    let (table, key) = if side_a { (&plan.name, &plan.key_a) } else { (&plan.name_b, &plan.key_b) };
+    let mut cols: Vec<String> = plan.columns.iter().map(|c| quote_ident(c)).collect();
+    cols.extend(plan.extra.iter().map(|e| if side_a { quote_ident(&e.name) } else { e.expr_b.clone() }));
     let mut sel: Vec<String> = key.to_vec();
     sel.extend(cols.iter().cloned());
     if sel.is_empty() {
         sel.push("NULL".into());
     }
-    let order: Vec<String> = if plan.matching == Matching::Multiset { cols } else { key.to_vec() };
+    // Multisets sort by every column, named by position: B's side of an
+    // added column is a literal, and a bare integer in ORDER BY (even
+    // with a COLLATE) means a result column.
+    let order: Vec<String> = if plan.matching == Matching::Multiset {
+        (key.len() + 1..=key.len() + cols.len()).map(|i| i.to_string()).collect()
+    } else {
+        key.to_vec()
+    };
     let mut sql = format!("SELECT {} FROM main.{}", sel.join(", "), quote_ident(table));
     if ranged {
         sql.push_str(&format!(" WHERE {} BETWEEN ?1 AND ?2", key[0]));
@@ -291,8 +407,8 @@ pub(crate) fn compare_table(
     let ranged = matches!(ranges, Ranges::Rowids(_));
     let result = (|| -> anyhow::Result<()> {
         // Prepared once per table, run once per range.
-        let mut sa = a.conn.prepare(&select_sql(plan, &plan.name, &plan.key_a, ranged))?;
-        let mut sb = b.conn.prepare(&select_sql(plan, &plan.name_b, &plan.key_b, ranged))?;
+        let mut sa = a.conn.prepare(&select_sql(plan, true, ranged))?;
+        let mut sb = b.conn.prepare(&select_sql(plan, false, ranged))?;
         match ranges {
             Ranges::All => merge(plan, &mut sa.query([])?, &mut sb.query([])?, sink),
             Ranges::Rowids(list) => list
@@ -310,7 +426,7 @@ fn merge(
     sink: &mut dyn Sink,
 ) -> anyhow::Result<()> {
     let nkey = plan.key_a.len();
-    let ncols = plan.columns.len();
+    let ncols = plan.columns.len() + plan.extra.len();
     let read = |rows: &mut rusqlite::Rows| -> anyhow::Result<Option<Row>> {
         Ok(match rows.next()? {
             None => None,
@@ -371,5 +487,5 @@ fn cmp_vals(a: &[Val], b: &[Val]) -> Ordering {
 
 /// A plan that reads one table of one side (for dumping its rows).
 pub(crate) fn plan_one(side: &Opened, name: &str, is_virtual: bool) -> anyhow::Result<TablePlan> {
-    plan_table(side, side, name, name, is_virtual)
+    plan_table(side, side, name, name, is_virtual, &mut Vec::new())
 }

@@ -23,6 +23,8 @@ pub(crate) struct Job<'a> {
     pub src: &'a ResolvedSource,
     /// Rows per committed page of a row copy.
     pub page_rows: u64,
+    /// The resolved rules of a masked or subset fork.
+    pub safe: Option<&'a crate::mask::Resolved>,
 }
 
 /// Where the build runs.
@@ -41,13 +43,43 @@ impl Job<'_> {
         }
     }
 
+    /// A masked or subset fork (`mask::build`): built from the rows into a
+    /// fresh file. The rows kept per table go into the entry's record.
+    fn build_safe(
+        &self,
+        mut session: SourceSession,
+        state: CopyState,
+        resolved: &crate::mask::Resolved,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<CopyStats> {
+        let target = crate::mask::build::Target {
+            path: &self.entry.path,
+            src: &self.src.path,
+            change_counter: state.change_counter,
+            page_rows: self.page_rows,
+        };
+        let built = crate::mask::build::build(target, &session.schema, &mut session.reader, resolved, progress)?;
+        if !built.rows_kept.is_empty() {
+            let rows = built.rows_kept.clone();
+            Registry::update(self.home, |reg| {
+                if let Some(s) = reg.by_id_mut(&self.entry.id).and_then(|e| e.safe.as_mut()) {
+                    s.rows_kept = rows;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(CopyStats { objects_created: count_objects(&session.schema), ..built.stats })
+    }
+
     /// Build the whole fork here, then flip it to healthy.
     fn build(&self, session: SourceSession, state: CopyState, progress: &mut dyn Progress) -> anyhow::Result<Entry> {
         let started = Instant::now();
         // A resumed copy's time counts its earlier runs too.
         let earlier_ms = state.elapsed_ms;
         crate::env::trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
-        let stats = if self.entry.include_data {
+        let stats = if let Some(resolved) = self.safe {
+            self.build_safe(session, state, resolved, progress)
+        } else if self.entry.include_data {
             method(state.method).copy(self, session, state, progress)
         } else {
             schema_only::build(&self.entry.path, session)
@@ -56,6 +88,7 @@ impl Job<'_> {
         .map_err(explain_write_failure)?;
         let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
+        crate::env::test_pause("healthy");
         layout::remove_copy_state(self.home, &self.entry.id);
         Ok(entry)
     }
@@ -63,6 +96,10 @@ impl Job<'_> {
 
 /// Flip an entry to healthy with its copy figures.
 fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
+    // The file's data is synced by whoever wrote it (SQLite's commit, the
+    // page copy's last sync); its name in `databases/` must be durable too
+    // before the entry says healthy.
+    layout::sync_dir(&home.databases_dir()).context("could not sync the databases folder")?;
     Registry::update(home, |reg| {
         let e = reg
             .by_id_mut(id)
@@ -135,7 +172,10 @@ pub(crate) fn count_objects(schema: &SourceSchema) -> u64 {
         };
         for vt in schema.objects.iter().filter(|o| o.is_virtual()) {
             let before = names(&mem);
-            if mem.execute_batch(&vt.sql).is_ok() {
+            let made = mem.execute_batch(&vt.sql).is_ok()
+                || schema::standin::with_builtin_tokenizer(&vt.sql, &vt.name)
+                    .is_some_and(|fresh| mem.execute_batch(&fresh).is_ok());
+            if made {
                 shadows.extend(names(&mem).difference(&before).filter(|n| **n != vt.name.to_lowercase()).cloned());
             }
         }
@@ -157,6 +197,9 @@ pub(crate) fn count_fork_rows(path: &Path, schema: &SourceSchema) -> anyhow::Res
     // is in WAL mode, and a read-only connection would leave the -wal and
     // -shm files it creates beside it.
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // count(*) may walk an index whose collation only the source's
+    // application has; counting needs no order, so a stand-in serves.
+    schema::standin::allow_unknown_collations(&conn)?;
     let mut total = 0u64;
     for obj in schema.objects.iter().filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal()) {
         let n: i64 =

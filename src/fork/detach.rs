@@ -19,7 +19,7 @@ use anyhow::Context;
 use std::io::BufRead;
 
 /// The line the background copy prints once it has taken over.
-pub const READY: &str = "ready";
+pub(crate) const READY: &str = "ready";
 
 impl Job<'_> {
     /// Put what the method needs in place, then hand the claim to a

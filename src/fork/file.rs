@@ -49,12 +49,14 @@ impl DataCopy for File {
                 drop(session);
                 layout::remove_database_files(&job.entry.path);
                 let counter = copy::change_counter(&job.src.path);
+                // (The page copy needs `sqlite_dbpage`; without it, rows.)
+                let next = CopyMethod::Pages.available();
                 let (mut fresh, _) = SourceSession::open(&job.src.path, true, None)?;
-                check_schema(&mut fresh, Plan::Verbatim)?;
-                let mut state = state_at_start(&fresh, &job.src.path, counter, CopyMethod::Pages);
+                check_schema(&mut fresh, super::method(next).plan())?;
+                let mut state = state_at_start(&fresh, &job.src.path, counter, next);
                 state.fallback = Some(fallback.map_or(why.clone(), |w| format!("{w}; {why}")));
                 state.save(job.home, &job.entry.id)?;
-                super::pages::Pages.copy(job, fresh, state, progress)
+                super::method(next).copy(job, fresh, state, progress)
             }
             Err(Stop::SourceChanged) => {
                 crate::env::trace("source changed during the file copy; copying rows instead");

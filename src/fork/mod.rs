@@ -43,15 +43,18 @@ mod pages;
 mod resume;
 mod rows;
 mod schema_only;
+pub(crate) mod rows_build {
+    pub(crate) use super::rows::{create_tables, finish_journal_mode};
+}
 mod source;
 mod state;
 mod wait;
 
-pub use detach::READY;
-pub use resume::{interrupted, resume, resume_in_background};
-pub(crate) use source::{resolve_source, ResolvedSource};
-pub use state::CopyState;
-pub use wait::wait;
+pub(crate) use detach::READY;
+pub(crate) use resume::{interrupted, resume, resume_in_background};
+pub(crate) use source::{resolve_source, ResolvedSource, SourceSession};
+pub(crate) use state::CopyState;
+pub(crate) use wait::wait;
 
 use crate::address::{Address, Source};
 use crate::claim::Claim;
@@ -65,13 +68,13 @@ use crate::ttl;
 use anyhow::Context;
 use build::{discard, Build, Job};
 use resume::{is_same_fork, resume_entry, How, Observed};
-use source::{check_schema, Plan, SourceSession};
+use source::{check_schema, Plan};
 use state::file_stamp;
 use std::time::Duration;
 
 /// What to fork, and how.
 #[derive(Debug, Clone)]
-pub struct ForkOptions {
+pub(crate) struct ForkOptions {
     pub source: Source,
     /// `SLUG` (lands in the source's namespace) or `NS/SLUG`.
     pub destination: String,
@@ -84,18 +87,21 @@ pub struct ForkOptions {
     /// Make the new database the branch `NS/SLUG@branch` of the destination
     /// address (used by `branch put`; the caller validates the ref).
     pub branch: Option<String>,
+    /// Masking rules and subset filters (SPEC section 12): a data fork
+    /// built from the rows, with only masked values ever written.
+    pub safe: crate::mask::SafeOptions,
 }
 
 /// What a fork produced.
 #[derive(Debug, Clone)]
-pub struct ForkOutcome {
+pub(crate) struct ForkOutcome {
     pub entry: Entry,
     /// True when this run finished an interrupted fork.
     pub resumed: bool,
 }
 
 /// Fork a database. See the module docs for the steps.
-pub fn fork(
+pub(crate) fn fork(
     home: &Home,
     config: &Config,
     opts: &ForkOptions,
@@ -109,7 +115,8 @@ pub fn fork(
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
     if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
-        if !is_same_fork(&e, &src.parent, opts.with_data) {
+        // An interrupted plain fork is never finished as a masked one.
+        if !is_same_fork(&e, &src.parent, opts.with_data) || (opts.safe.is_active() && e.safe.is_none()) {
             // Another fork at this address, interrupted: say so and how to
             // go on, rather than only "already exists".
             if opts.branch.is_none()
@@ -142,18 +149,21 @@ pub fn fork(
     let counter = copy::change_counter(&src.path);
     let (mut session, _) = SourceSession::open(&src.path, opts.with_data && pins(config.copy_method), None)?;
     check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
+    let resolved = crate::mask::prepare(&src.path, &session, opts)?;
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.
     home.ensure()?;
     let id = registry::new_id();
     let claim = Claim::take(home, &id)?.context("a fresh fork id is already claimed")?;
-    let entry = new_entry(home, config, opts, &src, &dest, &id);
+    let mut entry = new_entry(home, config, opts, &src, &dest, &id);
+    entry.safe = resolved.as_ref().map(|_| opts.safe.record());
     Registry::update(home, |reg| {
         crate::sweep::sweep_orphans(home, reg);
         reg.insert(entry.clone())?;
         Ok(())
     })?;
+    crate::env::test_pause("fork-registered");
     let state = state_at_start(&session, &src.path, counter, config.copy_method);
 
     // 4–5. Build, flip to healthy; or discard.
@@ -166,7 +176,7 @@ pub fn fork(
         if opts.with_data && state.method != CopyMethod::Clone {
             state.save(home, &id)?;
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: resolved.as_ref() };
         let build = if opts.detach && opts.with_data { Build::Detach(claim) } else { Build::Here(&mut *progress) };
         job.run(session, state, build)
     })
@@ -197,6 +207,7 @@ fn new_entry(
         expires_at: opts.ttl.or(config.default_ttl).map(|d| ttl::format_time(now + d)),
         include_data: opts.with_data,
         copy: None,
+        safe: None,
     }
 }
 
@@ -250,9 +261,17 @@ pub(crate) fn build_or_discard(
 
 /// The command that continues an interrupted fork.
 pub(crate) fn resume_command(entry: &Entry) -> String {
-    match entry.branch.as_deref().and_then(|b| b.strip_suffix(crate::address::RESET_SUFFIX)) {
-        // The hidden copy of a branch reset: the next put continues it.
-        Some(r) => format!("sqlfork branch put {}/{}@{r}", entry.namespace, entry.slug),
+    let db = format!("{}/{}", entry.namespace, entry.slug);
+    let branch = entry.branch.as_deref().unwrap_or_default();
+    if let Some((r, name)) = branch.split_once(crate::address::SNAPSHOT_INFIX) {
+        // The hidden copy of a snapshot: taking it again finishes the job.
+        let at = if r.is_empty() { String::new() } else { format!("@{r}") };
+        return format!("sqlfork snapshot create {db}{at}:{name}");
+    }
+    match branch.strip_suffix(crate::address::RESET_SUFFIX) {
+        // The hidden copy of a reset: the next reset (or put) continues it.
+        Some("") => format!("sqlfork db reset {db}"),
+        Some(r) => format!("sqlfork branch put {db}@{r}"),
         None => format!("sqlfork db resume {}", entry.address()),
     }
 }

@@ -111,6 +111,7 @@ fn copy_pages(
     progress.finish();
     result?;
     drop(file);
+    crate::env::test_pause("pages-synced");
     session.reader.release();
     let state_file_fallback = state_file.finish().fallback;
     let rows = count_fork_rows(path, &session.schema)?;

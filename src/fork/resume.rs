@@ -20,7 +20,7 @@ use crate::registry::{Entry, Parent, Registry, Status};
 use crate::schema;
 
 /// Continue an interrupted fork (`db resume`, `db wait`).
-pub fn resume(
+pub(crate) fn resume(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -38,7 +38,7 @@ pub fn resume(
 /// the snapshot the fork began with: the process that started it may then
 /// let go of its own hold on the source. Nobody sees its errors but
 /// `db wait`, so a failure leaves its reason in a note for it.
-pub fn resume_in_background(
+pub(crate) fn resume_in_background(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -55,7 +55,7 @@ pub fn resume_in_background(
 }
 
 /// Every provisioning entry that no process is building.
-pub fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
+pub(crate) fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
     Ok(Registry::load(home)?
         .databases
         .into_iter()
@@ -67,7 +67,9 @@ pub fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
 /// provisioning from the same parent with the same data option.
 pub(crate) fn is_same_fork(e: &Entry, parent: &Parent, with_data: bool) -> bool {
     let same_parent = match (&e.forked_from, parent) {
-        (Some(Parent::Database { id: a, .. }), Parent::Database { id: b, .. }) => a == b,
+        (Some(Parent::Database { id: a, snapshot: sa, .. }), Parent::Database { id: b, snapshot: sb, .. }) => {
+            a == b && sa.as_ref().map(|s| &s.id) == sb.as_ref().map(|s| &s.id)
+        }
         (Some(Parent::Path(a)), Parent::Path(b)) => a == b,
         _ => false,
     };
@@ -166,6 +168,16 @@ pub(crate) fn resume_entry(
         Some(e) => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
         None => return Err(Error::NotFound { address: addr }.into()),
     };
+    if entry.safe.is_some() {
+        // Its rules are not kept beside it: it is made again, not resumed.
+        let e: anyhow::Error = Error::failed(format!(
+            "the masked or subset fork {addr} was interrupted and cannot be resumed, so it was removed; fork it again"
+        ))
+        .into();
+        super::build::discard(home, &entry, &e, how.note_failure);
+        drop(claim);
+        return Err(e);
+    }
     let src = source::source_of(home, &entry)?;
     let _side_files = schema::SourceSideFiles::note(&src.path);
     // No copy state: the fork was interrupted before its copy began (the
@@ -208,7 +220,7 @@ pub(crate) fn resume_entry(
         if let Some(ready) = ready {
             ready();
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: None };
         let build = if detach && entry.include_data { Build::Detach(claim) } else { Build::Here(progress) };
         job.run(session, state, build)
     })

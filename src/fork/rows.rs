@@ -226,7 +226,7 @@ fn carry_internal_tables(copier: &Copier, schema: &SourceSchema) -> anyhow::Resu
 /// transaction. The copy runs in WAL mode with synchronous=NORMAL: commits
 /// need no fsync, and a power cut loses at most the last pages, never the
 /// file.
-fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
+pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
     layout::create_new_file(path)?;
     let mut conn = open_fork(path)?;
     Replayer::apply_file_settings(&conn, &schema.settings)?;
@@ -246,7 +246,7 @@ fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
 
 /// The final journal mode: the source's WAL, or the default rollback
 /// journal (the copy itself ran in WAL).
-fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
+pub(crate) fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
     let want = if settings.journal_mode.is_wal() { "WAL" } else { "DELETE" };
     let got: String = conn.query_row(&format!("PRAGMA main.journal_mode = {want}"), [], |r| r.get(0))?;
     if !got.eq_ignore_ascii_case(want) {

@@ -30,9 +30,10 @@ pub(crate) struct ResolvedSource {
 impl ResolvedSource {
     /// How errors name the source: its address, else its path.
     pub(crate) fn label(&self) -> String {
-        match &self.address {
-            Some(a) => a.to_string(),
-            None => self.path.display().to_string(),
+        match (&self.address, &self.parent) {
+            (Some(a), Parent::Database { snapshot: Some(s), .. }) => format!("snapshot {a}:{}", s.name),
+            (Some(a), _) => a.to_string(),
+            (None, _) => self.path.display().to_string(),
         }
     }
 }
@@ -58,9 +59,30 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
                     slug: e.slug.clone(),
                     name: e.name.clone(),
                     branch: e.branch.clone(),
+                    snapshot: None,
                 },
                 namespace: addr.namespace.clone(),
                 address: Some(addr.clone()),
+            })
+        }
+        Source::Snapshot(snap) => {
+            let reg = Registry::load(home)?;
+            let (db, s) = reg.find_snapshot(snap)?;
+            if !s.path.exists() {
+                return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
+            }
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: Parent::Database {
+                    id: db.id.clone(),
+                    namespace: db.namespace.clone(),
+                    slug: db.slug.clone(),
+                    name: db.name.clone(),
+                    branch: db.branch.clone(),
+                    snapshot: Some(s.as_ref()),
+                },
+                namespace: db.namespace.clone(),
+                address: Some(db.address()),
             })
         }
         Source::Path(p) => {
@@ -87,6 +109,21 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
             namespace: entry.namespace.clone(),
             address: None,
         }),
+        Some(parent @ Parent::Database { snapshot: Some(snap), .. }) => {
+            // A fork of a snapshot continues from that snapshot's file.
+            let reg = Registry::load(home)?;
+            let s = reg.snapshot_by_id(&snap.id).ok_or_else(|| {
+                Error::failed(format!(
+                    "cannot resume {addr}: the snapshot it was forked from was deleted; delete it with `sqlfork db delete {addr}`"
+                ))
+            })?;
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: parent.clone(),
+                namespace: s.namespace.clone(),
+                address: Some(s.database_address()),
+            })
+        }
         Some(parent @ Parent::Database { id, .. }) => {
             let reg = Registry::load(home)?;
             let p = reg.by_id(id).ok_or_else(|| {
@@ -153,10 +190,10 @@ impl SourceSession {
         let pin = keep_snapshot && schema.settings.journal_mode.is_wal();
         let snapshot = if pin { SourceReader::take_snapshot(&conn) } else { None };
         let reader = if pin {
-            SourceReader::new(Some(conn), snapshot)
+            SourceReader::new(path, Some(conn), snapshot)
         } else {
             let _ = conn.execute_batch("COMMIT");
-            SourceReader::new(None, None)
+            SourceReader::new(path, None, None)
         };
         Ok((SourceSession { schema, reader, prepared: None }, reused))
     }
@@ -198,7 +235,10 @@ pub(crate) fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::R
     schema::harden(&mem)?;
     Replayer::apply_file_settings(&mem, &session.schema.settings)?;
     let tx = mem.transaction()?;
-    replay_all(&tx, &session.schema)?;
+    let stand_ins = replay_all(&tx, &session.schema)?.stand_ins;
+    if plan == Plan::Replay {
+        refuse_row_copy_with_stand_ins(&Replayer::collations(&tx)?, &stand_ins.functions)?;
+    }
     Replayer::apply_header_values(&tx, &session.schema.settings)?;
     tx.commit()?;
     if plan == Plan::SchemaOnly {
@@ -210,10 +250,27 @@ pub(crate) fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::R
 fn replay_all<'s>(conn: &Connection, schema: &'s SourceSchema) -> anyhow::Result<Replayer<'s>> {
     let mut r = Replayer::new(schema);
     r.create_tables(conn)?;
+    r.fill_starter_rows(conn)?;
     r.create_indexes(conn)?;
     r.create_stat_tables(conn)?;
     r.create_views(conn)?;
     r.create_triggers(conn)?;
     r.verify(conn)?;
     Ok(r)
+}
+
+/// A row copy builds indexes, computes generated columns and checks
+/// constraints with what the replay has: a stand-in would reach the fork.
+/// Such a schema is copied page by page (the default), never row by row.
+fn refuse_row_copy_with_stand_ins(collations: &[String], functions: &[String]) -> anyhow::Result<()> {
+    let mut pieces: Vec<String> = collations.iter().map(|c| format!("collation `{c}`")).collect();
+    pieces.extend(functions.iter().map(|f| format!("function `{f}`")));
+    if pieces.is_empty() {
+        return Ok(());
+    }
+    Err(crate::error::Error::failed(format!(
+        "cannot copy this source row by row: its schema uses the {} that only its application defines, and a row copy would fill the fork's indexes without it; use the page copy (copy_method = \"pages\", the default) while nothing writes to the source",
+        pieces.join(", ")
+    ))
+    .into())
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Kept beside a fork while its data is copied (`<id>.copy.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CopyState {
+pub(crate) struct CopyState {
     /// The WAL snapshot the copy reads from, hex.
     pub snapshot: Option<String>,
     /// The source's file change counter when the copy began.
@@ -62,7 +62,7 @@ pub struct CopyState {
 }
 
 impl CopyState {
-    pub fn load(home: &Home, id: &str) -> Option<CopyState> {
+    pub(crate) fn load(home: &Home, id: &str) -> Option<CopyState> {
         let text = std::fs::read_to_string(layout::copy_state_file(home, id)).ok()?;
         serde_json::from_str(&text).ok()
     }
@@ -79,7 +79,7 @@ impl CopyState {
     }
 
     /// "45.2/100.0 MiB (45%)": how far the copy is, when known.
-    pub fn how_far(&self) -> Option<String> {
+    pub(crate) fn how_far(&self) -> Option<String> {
         let pct = self.percent()?;
         let mib = |b: f64| b / (1024.0 * 1024.0);
         let total = self.bytes_total as f64;
@@ -89,7 +89,7 @@ impl CopyState {
     }
 
     /// Percentage copied, when known.
-    pub fn percent(&self) -> Option<f64> {
+    pub(crate) fn percent(&self) -> Option<f64> {
         let (done, total) = match self.method {
             // Instant: nothing to count.
             CopyMethod::Clone => return None,

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// [`Error::Timeout`] after `timeout`; a fork that vanishes meanwhile is
 /// [`Error::BackgroundFailed`] (with the background copy's reason) or
 /// [`Error::Gone`].
-pub fn wait(
+pub(crate) fn wait(
     home: &Home,
     config: &Config,
     addr: &Address,
@@ -55,6 +55,11 @@ pub fn wait(
             if started.elapsed() >= t {
                 return Err(Error::Timeout { address: addr.clone(), waited: t }.into());
             }
+        }
+        // The caller gave up (an MCP client cancelled, a library caller
+        // stopped its background copy): stop following.
+        if progress.interrupted() {
+            return Err(crate::copy::interrupted());
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -20,9 +20,10 @@ use std::path::Path;
 
 mod check;
 mod replay;
+pub(crate) mod standin;
 
 use check::leading_words;
-pub(crate) use check::{check_object, check_objects, quote_ident};
+pub(crate) use check::{check_object, check_objects, quote_ident, unquote};
 pub(crate) use replay::Replayer;
 
 /// The kinds of schema object `sqlite_master` holds.
@@ -179,14 +180,55 @@ fn read_up_to(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// schema-defined code trusted.
 pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
     check_source_file(path)?;
+    // A snapshot never changes: read it as immutable (no locks, and no
+    // -wal or -shm beside it, which a reader could not always tidy away).
+    let uri;
+    let target: &Path = if is_snapshot_file(path) {
+        uri = format!("{}&immutable=1", crate::copy::source_uri(path));
+        Path::new(&uri)
+    } else {
+        path
+    };
     let conn = Connection::open_with_flags(
-        path,
+        target,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )
-    .map_err(|e| Error::failed(format!("could not open source {} read-only: {e}", path.display())))?;
+    .map_err(|e| {
+        if path.exists() {
+            Error::failed(format!("could not open source {} read-only: {e}", path.display()))
+        } else {
+            // Removed since it was checked (a snapshot deleted meanwhile).
+            Error::SourceFileMissing { path: path.to_path_buf() }
+        }
+    })?;
     harden(&conn)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// True for a snapshot file (`snapshot create`): `databases/<id>.sqlite`,
+/// mode 0400, owned by this user. sqlfork's forks are 0600 and a snapshot
+/// is never written after it is made, so such a file is read `immutable`.
+pub(crate) fn is_snapshot_file(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".sqlite"))
+        .is_some_and(crate::layout::is_id);
+    let in_databases = path.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "databases");
+    named
+        && in_databases
+        && std::fs::metadata(path)
+            // SAFETY: geteuid has no preconditions.
+            .is_ok_and(|m| m.is_file() && m.mode() & 0o777 == 0o400 && m.uid() == unsafe { libc::geteuid() })
+}
+
+/// True when a database file's header says WAL (bytes 18 and 19 are 2).
+fn header_says_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut h = [0u8; 20];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut h)).is_ok() && h[18] == 2 && h[19] == 2
 }
 
 /// Open a database sqlfork owns, read-write, with the fork-side settings.
@@ -319,6 +361,13 @@ pub(crate) fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyh
         journal_mode: JournalMode::from_pragma(
             &conn.query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0)).map_err(describe)?,
         ),
+    };
+    // A snapshot is read as `immutable`, and SQLite then reports every file
+    // as a rollback-journal one: its header says whether it is WAL.
+    let settings = if is_snapshot_file(path) && header_says_wal(path) {
+        Settings { journal_mode: JournalMode::Wal, ..settings }
+    } else {
+        settings
     };
     Ok(SourceSchema { objects, settings })
 }

@@ -5,7 +5,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 
-use super::{check_object, Kind, Object, Settings, SourceSchema};
+use super::{check_object, quote_ident, standin, Kind, Object, Settings, SourceSchema};
 
 /// Replays a source schema into a fresh database in an order that works
 /// (tables, indexes, statistics tables, views, triggers), the way VACUUM and
@@ -18,11 +18,24 @@ pub(crate) struct Replayer<'a> {
     /// Source tables that the fork got for free (shadow tables of virtual
     /// tables created here); they are not executed.
     pub shadow_tables: HashSet<String>,
+    /// What the replay had to stand in for (see `standin`).
+    pub stand_ins: StandIns,
+}
+
+/// The application-defined pieces a replay used stand-ins for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct StandIns {
+    /// Functions registered as stand-ins (index expressions, CHECKs,
+    /// generated columns).
+    pub functions: Vec<String>,
+    /// Virtual tables written as `.dump` writes them (module or tokenizer
+    /// missing).
+    pub virtual_tables: Vec<String>,
 }
 
 impl<'a> Replayer<'a> {
     pub(crate) fn new(schema: &'a SourceSchema) -> Self {
-        Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new() }
+        Replayer { schema, virtual_tables: vec![], shadow_tables: HashSet::new(), stand_ins: StandIns::default() }
     }
 
     /// A replayer for a fork whose tables already exist (a data copy after
@@ -165,11 +178,83 @@ impl<'a> Replayer<'a> {
     }
 
     /// Execute one object's SQL as exactly one statement.
+    ///
+    /// A collation or function only the source's application defines gets
+    /// a stand-in, and a virtual table whose module or tokenizer is missing
+    /// is written as `.dump` writes it (see `standin`).
     fn run(&mut self, tx: &Connection, obj: &Object) -> anyhow::Result<()> {
         check_object(obj)?;
-        let mut stmt = tx.prepare(&obj.sql).map_err(|e| replay_error(obj, e))?;
-        stmt.raw_execute().map_err(|e| replay_error(obj, e))?;
+        standin::allow_unknown_collations(tx)?;
+        let mut added = 0;
+        loop {
+            let result = tx.prepare(&obj.sql).and_then(|mut stmt| stmt.raw_execute());
+            let Err(e) = result else { return Ok(()) };
+            if let Some(f) = standin::missing_function(&e) {
+                let known = self.stand_ins.functions.iter().any(|g| g.eq_ignore_ascii_case(&f));
+                if !known && added < standin::MAX_FUNCTIONS_PER_OBJECT {
+                    standin::add_function(tx, &f)?;
+                    self.stand_ins.functions.push(f);
+                    added += 1;
+                    continue;
+                }
+            }
+            let hostile = matches!(e, rusqlite::Error::MultipleStatement) || e.to_string().contains("unsafe use of");
+            if obj.is_virtual() && !hostile {
+                return self.write_as_dump(tx, obj);
+            }
+            return Err(replay_error(obj, e));
+        }
+    }
+
+    /// A virtual table this SQLite cannot create (its module or tokenizer
+    /// is the application's): its exact `sqlite_master` row, rootpage 0,
+    /// as the sqlite3 shell's `.dump` writes it. Its shadow tables are
+    /// replayed from the source's SQL as ordinary tables.
+    fn write_as_dump(&mut self, tx: &Connection, obj: &Object) -> anyhow::Result<()> {
+        tx.execute_batch("PRAGMA writable_schema = ON;")?;
+        let written = tx.execute(
+            "INSERT INTO main.sqlite_master(type, name, tbl_name, rootpage, sql) VALUES('table', ?1, ?2, 0, ?3)",
+            rusqlite::params![obj.name, obj.tbl_name, obj.sql],
+        );
+        tx.execute_batch("PRAGMA writable_schema = OFF;")?;
+        written.with_context(|| format!("could not write {} into the fork's schema", obj.describe()))?;
+        self.stand_ins.virtual_tables.push(obj.name.clone());
         Ok(())
+    }
+
+    /// Give the shadow tables of virtual tables written as `.dump` writes
+    /// them the rows a fresh table of their module starts with (FTS5's
+    /// `_data` and `_config`). For a schema-only fork; a data copy brings
+    /// the source's rows instead.
+    pub(crate) fn fill_starter_rows(&self, tx: &Connection) -> anyhow::Result<()> {
+        for name in &self.stand_ins.virtual_tables {
+            let Some(obj) = self.schema.objects.iter().find(|o| o.is_virtual() && &o.name == name) else { continue };
+            for (table, columns, rows) in standin::fresh_shadow_rows(&obj.sql, &obj.name)? {
+                if !self.schema.objects.iter().any(|o| o.kind == Kind::Table && o.name.eq_ignore_ascii_case(&table)) {
+                    continue;
+                }
+                let cols: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+                let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+                let sql = format!(
+                    "INSERT INTO main.{}({}) VALUES({})",
+                    quote_ident(&table),
+                    cols.join(", "),
+                    marks.join(", ")
+                );
+                let mut stmt = tx.prepare(&sql).with_context(|| {
+                    format!("could not give the shadow table `{table}` of {} its starter rows", obj.describe())
+                })?;
+                for row in rows {
+                    stmt.execute(rusqlite::params_from_iter(row))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The collations the replay on `conn` stood in for.
+    pub(crate) fn collations(conn: &Connection) -> anyhow::Result<Vec<String>> {
+        Ok(standin::collations_standing_in(conn)?)
     }
 
     /// After replay, inside the same transaction: the fork's `sqlite_master`

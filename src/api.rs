@@ -1,0 +1,769 @@
+//! The Rust SDK: a small, typed API over the same core the `sqlfork`
+//! binary uses. Addresses go in as text (`"acme/orders"`,
+//! `"acme/orders@pr-142"`), typed options and results come out, and every
+//! failure is an [`Error`] whose variant says what went wrong and whose
+//! `Display` is the same sentence the CLI prints.
+//!
+//! Nothing here re-executes the calling program: a background copy
+//! ([`Sqlfork::fork_in_background`]) is a thread of this process that the
+//! returned [`BackgroundFork`] can wait for or cancel.
+
+use crate::address::{Address, Source};
+use crate::branch::{self, PutAction, PutOptions};
+use crate::copy::Progress;
+use crate::error::Error;
+use crate::fork;
+use crate::home::{Config, Home};
+use crate::ops;
+use crate::registry::{CopyStats, Entry, Parent, Registry};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use crate::registry::Status;
+
+/// A sqlfork home: the registry, `config.toml` and the database files.
+///
+/// ```
+/// # fn main() -> Result<(), sqlfork::Error> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// let sqlfork = sqlfork::Sqlfork::open(dir.path().join("home"))?;
+/// assert!(sqlfork.list(None)?.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sqlfork {
+    home: Home,
+    config: Config,
+}
+
+/// How to fork (or create a branch). `Default` is a schema-only fork that
+/// never expires, named after its slug.
+#[derive(Debug, Clone, Default)]
+pub struct ForkOptions {
+    /// Human-readable name (default: the slug).
+    pub name: Option<String>,
+    /// Expire this long from now (1 hour to 30 days); `None` uses
+    /// `default_ttl` from `config.toml`, if any.
+    pub ttl: Option<Duration>,
+    /// Copy every row too, not only the schema.
+    pub with_data: bool,
+    /// Mask and subset the rows as they are copied (SPEC 12; see
+    /// [`crate::mask`]); the default changes nothing.
+    pub safe: crate::mask::SafeOptions,
+}
+
+/// How to create or reset a branch ([`Sqlfork::branch_put`]).
+#[derive(Debug, Clone, Default)]
+pub struct BranchOptions {
+    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`),
+    /// or as the branch was made (`None`; schema only for a new branch).
+    pub with_data: Option<bool>,
+    /// Expire this long from this put; `None` uses `default_ttl`, if any.
+    pub ttl: Option<Duration>,
+    /// Mask and subset rules; the default keeps what the branch was made with.
+    pub safe: crate::mask::SafeOptions,
+}
+
+/// One database in the registry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// `NS/SLUG`, or `NS/SLUG@REF` for a branch.
+    pub address: String,
+    pub id: String,
+    pub namespace: String,
+    pub slug: String,
+    pub branch: Option<String>,
+    pub name: String,
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// True when sqlfork created the file (and deletes it with the entry).
+    pub owned: bool,
+    pub status: Status,
+    pub created_at: Option<SystemTime>,
+    /// Where it was forked from.
+    pub forked_from: Option<Lineage>,
+    pub forked_at: Option<SystemTime>,
+    pub expires_at: Option<SystemTime>,
+    pub include_data: bool,
+    /// What its copy did, once it is healthy.
+    pub copy: Option<CopyFigures>,
+}
+
+/// Where a fork came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lineage {
+    /// A registered database (its current address, or the one it had when
+    /// it was deleted).
+    Database { id: String, address: String, name: String, deleted: bool },
+    /// An unregistered SQLite file.
+    File(PathBuf),
+}
+
+/// What a fork's copy did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyFigures {
+    pub objects_created: u64,
+    pub rows_copied: u64,
+    pub bytes_copied: u64,
+    pub duration: Duration,
+    /// True when the fork is one point in time of its source.
+    pub exact: bool,
+    /// Rows whose parent row a best-effort copy missed, removed.
+    pub orphans_pruned: u64,
+}
+
+/// A read-only restore point of one database ([`Sqlfork::snapshot`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotInfo {
+    /// `NS/SLUG:NAME` (or `NS/SLUG@REF:NAME`): a fork source like any other.
+    pub address: String,
+    /// The database it was taken of.
+    pub database: String,
+    pub name: String,
+    /// Its file (mode 0400; sqlfork never opens it writable).
+    pub path: PathBuf,
+    pub taken_at: Option<SystemTime>,
+    pub expires_at: Option<SystemTime>,
+    pub size_bytes: u64,
+}
+
+/// How to reset a database in place ([`Sqlfork::reset`]).
+#[derive(Debug, Clone, Default)]
+pub struct ResetOptions {
+    /// Go back to this snapshot of the database itself (`NAME`) instead of
+    /// its parent's current state.
+    pub to: Option<String>,
+    /// `Some(true)` with data, `Some(false)` schema only; `None` keeps the
+    /// database's data mode.
+    pub with_data: Option<bool>,
+    /// Expire this long from the reset; `None` keeps the expiry.
+    pub ttl: Option<Duration>,
+    /// Mask and subset rules; the default keeps what the database was made with.
+    pub safe: crate::mask::SafeOptions,
+}
+
+/// What [`Sqlfork::branch_put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchAction {
+    /// The branch did not exist; it was forked from its parent.
+    Created,
+    /// It existed; it now holds its parent's current state (same path).
+    Reset,
+    /// An interrupted first put was finished.
+    Resumed,
+}
+
+/// A typed failure: the first [`Error`] in the chain (a bad address is
+/// [`Error::Invalid`]), else the whole chain as [`Error::Failed`].
+fn typed(err: anyhow::Error) -> Error {
+    err.chain()
+        .find_map(|e| {
+            e.downcast_ref::<Error>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<crate::address::AddressError>().map(|a| Error::from(a.clone())))
+        })
+        .unwrap_or_else(|| Error::Failed(format!("{err:#}")))
+}
+
+fn parse(address: &str) -> Result<Address, Error> {
+    Address::parse(address).map_err(Error::from)
+}
+
+impl Sqlfork {
+    /// The home at `dir` (created on the first write, mode 0700), with its
+    /// `config.toml` if there is one.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Sqlfork, Error> {
+        let home = Home::resolve(Some(dir.into())).map_err(typed)?;
+        let config = Config::load(&home).map_err(typed)?;
+        Ok(Sqlfork { home, config })
+    }
+
+    /// The home the CLI uses by default: `$SQLFORK_HOME`, else the platform
+    /// data directory.
+    pub fn open_default() -> Result<Sqlfork, Error> {
+        let home = Home::resolve(None).map_err(typed)?;
+        let config = Config::load(&home).map_err(typed)?;
+        Ok(Sqlfork { home, config })
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        self.home.root()
+    }
+
+    /// The database this entry is, with its lineage resolved.
+    fn database(&self, entry: &Entry) -> Result<Database, Error> {
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(to_database(entry, &reg))
+    }
+
+    /// Fork `source` (an address, or a path to a SQLite file) into
+    /// `destination` (`SLUG` in the source's namespace, or `NS/SLUG`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let source = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&source)?.execute_batch(
+    /// #     "CREATE TABLE orders(id INTEGER PRIMARY KEY, item TEXT); INSERT INTO orders(item) VALUES ('apple');")?;
+    /// use sqlfork::{ForkOptions, Lineage, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let fork = sqlfork.fork(source.to_str().unwrap(), "acme/pr-142", &ForkOptions::default())?;
+    /// assert_eq!(fork.address, "acme/pr-142");
+    /// assert!(matches!(fork.forked_from, Some(Lineage::File(_))));
+    /// // A fork of a registered database, with its rows, expiring in a week.
+    /// let opts = ForkOptions { with_data: true, ttl: Some(std::time::Duration::from_secs(7 * 86400)), ..Default::default() };
+    /// let copy = sqlfork.fork("acme/pr-142", "pr-143", &opts)?;
+    /// assert_eq!(copy.address, "acme/pr-143");
+    /// assert!(copy.expires_at.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn fork(&self, source: &str, destination: &str, opts: &ForkOptions) -> Result<Database, Error> {
+        self.fork_with_progress(source, destination, opts, &mut crate::copy::NoProgress)
+    }
+
+    /// [`Sqlfork::fork`], reporting the data copy to `progress`.
+    pub fn fork_with_progress(
+        &self,
+        source: &str,
+        destination: &str,
+        opts: &ForkOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<Database, Error> {
+        let out =
+            fork::fork(&self.home, &self.config, &core_options(source, destination, opts)?, progress).map_err(typed)?;
+        self.database(&out.entry)
+    }
+
+    /// Start a data fork and return once the schema is in place (status
+    /// [`Status::Provisioning`]), while a thread of this process copies the
+    /// rows. [`BackgroundFork::join`] waits for it; dropping the handle lets
+    /// the copy go on, and if this process ends first the fork is left
+    /// provisioning and [`Sqlfork::resume`] or [`Sqlfork::wait`] finishes it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let source = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&source)?.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);")?;
+    /// use sqlfork::{ForkOptions, Sqlfork, Status};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let opts = ForkOptions { with_data: true, ..Default::default() };
+    /// let copy = sqlfork.fork_in_background(source.to_str().unwrap(), "acme/big", &opts, sqlfork::NoProgress)?;
+    /// println!("{} is {:?} at {}", copy.database().address, copy.database().status, copy.database().path.display());
+    /// let done = copy.join()?;
+    /// assert_eq!(done.status, Status::Healthy);
+    /// # Ok(()) }
+    /// ```
+    pub fn fork_in_background(
+        &self,
+        source: &str,
+        destination: &str,
+        opts: &ForkOptions,
+        progress: impl Progress + Send + 'static,
+    ) -> Result<BackgroundFork, Error> {
+        let core = core_options(source, destination, opts)?;
+        // The address the fork will have, to find its entry once it exists.
+        let src = fork::resolve_source(&self.home, &self.config, &core.source).map_err(typed)?;
+        let dest = Address::parse_destination(destination, &src.namespace).map_err(Error::from)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let this = self.clone();
+        let flag = cancel.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("sqlfork {dest}"))
+            .spawn(move || {
+                let mut progress = Background { inner: progress, started: Some(started_tx), cancel: flag };
+                let out = fork::fork(&this.home, &this.config, &core, &mut progress).map_err(typed)?;
+                this.database(&out.entry)
+            })
+            .map_err(|e| Error::failed(format!("could not start the copy into {dest}: {e}")))?;
+        let database = match started_rx.recv() {
+            // The copy has begun: the entry is there, provisioning.
+            Ok(()) => {
+                let reg = Registry::load(&self.home).map_err(typed)?;
+                let entry = reg.get(&dest).cloned().ok_or_else(|| Error::Gone { address: dest.clone() })?;
+                to_database(&entry, &reg)
+            }
+            // It ended before any copy began: done, or failed.
+            Err(_) => match thread.join() {
+                Ok(result) => {
+                    let db = result?;
+                    return Ok(BackgroundFork { database: db.clone(), cancel, thread: None, done: Some(db) });
+                }
+                Err(_) => return Err(Error::failed(format!("the copy into {dest} stopped unexpectedly"))),
+            },
+        };
+        Ok(BackgroundFork { database, cancel, thread: Some(thread), done: None })
+    }
+
+    /// Finish an interrupted fork (one whose copy was stopped, cancelled or
+    /// killed). A healthy database is returned as it is.
+    pub fn resume(&self, address: &str, progress: &mut dyn Progress) -> Result<Database, Error> {
+        let out = fork::resume(&self.home, &self.config, &parse(address)?, progress).map_err(typed)?;
+        self.database(&out.entry)
+    }
+
+    /// Wait until `address` is healthy, finishing its copy in this thread
+    /// when no process is copying it; `None` waits as long as it takes.
+    pub fn wait(&self, address: &str, timeout: Option<Duration>) -> Result<Database, Error> {
+        let entry = crate::fork::wait(
+            &self.home,
+            &self.config,
+            &parse(address)?,
+            timeout,
+            &mut crate::copy::NoProgress,
+            &mut || {},
+        )
+        .map_err(typed)?;
+        self.database(&entry)
+    }
+
+    /// Every database, or those in one namespace, sorted by address.
+    pub fn list(&self, namespace: Option<&str>) -> Result<Vec<Database>, Error> {
+        let entries = ops::list(&self.home, namespace).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
+    }
+
+    /// One database, with its lineage resolved.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// use sqlfork::{Error, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// match sqlfork.show("acme/nope") {
+    ///     Err(Error::NotFound { .. }) => {}
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn show(&self, address: &str) -> Result<Database, Error> {
+        let entry = ops::get(&self.home, &parse(address)?).map_err(typed)?;
+        self.database(&entry)
+    }
+
+    /// The SQLite file of `address`.
+    pub fn path(&self, address: &str) -> Result<PathBuf, Error> {
+        ops::path(&self.home, &parse(address)?).map_err(typed)
+    }
+
+    /// Create a new, empty database owned by sqlfork.
+    pub fn create(&self, address: &str, name: Option<String>, ttl: Option<Duration>) -> Result<Database, Error> {
+        let addr = Address::parse_database(address).map_err(Error::from)?;
+        let entry = ops::create(&self.home, &self.config, &addr, name, ttl).map_err(typed)?;
+        self.database(&entry)
+    }
+
+    /// Register an existing SQLite file in place (sqlfork never writes or
+    /// deletes it).
+    pub fn import(&self, address: &str, file: &Path, name: Option<String>) -> Result<Database, Error> {
+        let addr = Address::parse_database(address).map_err(Error::from)?;
+        let imported = ops::import(&self.home, &addr, file, name).map_err(typed)?;
+        self.database(&imported.entry)
+    }
+
+    /// Delete a database (or branch): its entry, and its file when sqlfork
+    /// created it. Returns what was deleted.
+    pub fn delete(&self, address: &str) -> Result<Database, Error> {
+        let addr = parse(address)?;
+        let entry =
+            if addr.branch.is_some() { branch::delete(&self.home, &addr) } else { ops::delete(&self.home, &addr) }
+                .map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(to_database(&entry, &reg))
+    }
+
+    /// Stop the process building `address` (a provisioning fork) and remove
+    /// the half-made fork, as `sqlfork db cancel` does. Returns what was
+    /// removed and the pid that was stopped, if a process was building it.
+    /// A healthy database is refused ([`Error::Invalid`]): use
+    /// [`Sqlfork::delete`].
+    pub fn cancel(&self, address: &str) -> Result<(Database, Option<u32>), Error> {
+        let out = crate::cancel::cancel(&self.home, &parse(address)?).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok((to_database(&out.entry, &reg), out.stopped))
+    }
+
+    /// Set (counted from now) or clear (`None`) when `address` expires.
+    pub fn set_ttl(&self, address: &str, ttl: Option<Duration>) -> Result<Database, Error> {
+        if let Some(ttl) = ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
+        let entry = crate::gc::set_ttl(&self.home, &parse(address)?, ttl).map_err(typed)?;
+        self.database(&entry)
+    }
+
+    /// Delete every database sqlfork created whose expiry has passed (as
+    /// `sqlfork db gc`), or with `dry_run` only say which. Returns them.
+    pub fn gc(&self, dry_run: bool) -> Result<Vec<Database>, Error> {
+        let report = crate::gc::gc(&self.home, dry_run).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(report.deleted.iter().map(|c| to_database(&c.entry, &reg)).collect())
+    }
+
+    /// What changed between two databases (`sqlfork db diff`): `opts.a`
+    /// is the database to inspect (after), `opts.b` the one to compare with
+    /// (before; `None` is A's parent). Each is an address, a branch, a
+    /// snapshot or a path.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let source = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&source)?.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1);")?;
+    /// use sqlfork::{diff::DiffOptions, ForkOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let fork = sqlfork.fork(source.to_str().unwrap(), "acme/pr-1", &ForkOptions { with_data: true, ..Default::default() })?;
+    /// rusqlite::Connection::open(&fork.path)?.execute("UPDATE t SET x = 2", [])?;
+    /// let report = sqlfork.diff(&DiffOptions { a: "acme/pr-1".into(), rows: 10, ..Default::default() })?;
+    /// assert!(!report.identical);
+    /// assert_eq!(report.tables["t"].updated, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn diff(&self, opts: &crate::diff::DiffOptions) -> Result<crate::diff::DiffReport, Error> {
+        crate::diff::diff(&self.home, &self.config, opts).map_err(typed)
+    }
+
+    /// [`Sqlfork::diff`], and SQL that turns B into A written to `out`.
+    pub fn diff_patch(
+        &self,
+        opts: &crate::diff::DiffOptions,
+        out: &mut dyn std::io::Write,
+    ) -> Result<crate::diff::DiffReport, Error> {
+        crate::diff::patch(&self.home, &self.config, opts, out).map_err(typed)
+    }
+
+    /// Take a snapshot of `database` (an address or a branch) named `name`
+    /// (default: the UTC time, `20261130T120000Z`), optionally expiring.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let orders = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&orders)?.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?;
+    /// use sqlfork::{ForkOptions, ResetOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// let pr = sqlfork.fork(orders.to_str().unwrap(), "acme/pr-1", &ForkOptions { with_data: true, ..Default::default() })?;
+    /// let before = sqlfork.snapshot("acme/pr-1", Some("before"), None)?;
+    /// assert_eq!(before.address, "acme/pr-1:before");
+    /// rusqlite::Connection::open(&pr.path)?.execute_batch("DELETE FROM t")?; // a migration gone wrong
+    /// let back = sqlfork.reset("acme/pr-1", &ResetOptions { to: Some("before".into()), ..Default::default() }, &mut sqlfork::NoProgress)?;
+    /// assert_eq!(back.path, pr.path); // same path, the rows are back
+    /// let n: i64 = rusqlite::Connection::open(&back.path)?.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    /// assert_eq!(n, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn snapshot(&self, database: &str, name: Option<&str>, ttl: Option<Duration>) -> Result<SnapshotInfo, Error> {
+        let opts = crate::snapshot::CreateOptions { address: parse(database)?, name: name.map(str::to_string), ttl };
+        let snap =
+            crate::snapshot::create(&self.home, &self.config, &opts, &mut crate::copy::NoProgress).map_err(typed)?;
+        Ok(snapshot_info(&snap))
+    }
+
+    /// The snapshots of `database`, oldest first.
+    pub fn snapshots(&self, database: &str) -> Result<Vec<SnapshotInfo>, Error> {
+        let snaps = crate::snapshot::list(&self.home, &parse(database)?).map_err(typed)?;
+        Ok(snaps.iter().map(snapshot_info).collect())
+    }
+
+    /// Delete the snapshot `NS/SLUG:NAME`.
+    pub fn delete_snapshot(&self, snapshot: &str) -> Result<SnapshotInfo, Error> {
+        let addr = crate::address::SnapshotAddress::parse(snapshot).map_err(Error::from)?;
+        let snap = crate::snapshot::delete(&self.home, &addr).map_err(typed)?;
+        Ok(snapshot_info(&snap))
+    }
+
+    /// Reset a fork in place to its parent's current state, or to one of its
+    /// own snapshots (`opts.to`): same id, same path, built beside the file
+    /// and renamed over it.
+    pub fn reset(&self, address: &str, opts: &ResetOptions, progress: &mut dyn Progress) -> Result<Database, Error> {
+        if let Some(ttl) = opts.ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
+        let core = crate::reset::ResetOptions {
+            address: parse(address)?,
+            to: opts.to.clone(),
+            with_data: opts.with_data,
+            ttl: opts.ttl,
+            safe: opts.safe.clone(),
+        };
+        let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
+        self.database(&out.entry)
+    }
+
+    /// The branches of `NS/SLUG`, sorted by address.
+    pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
+        let db = Address::parse_database(database).map_err(Error::from)?;
+        let entries = branch::list(&self.home, &db).map_err(typed)?;
+        let reg = Registry::load(&self.home).map_err(typed)?;
+        Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
+    }
+
+    /// Create the branch `NS/SLUG@REF` from `NS/SLUG`, or reset it to its
+    /// parent's current state (same id, same path). Idempotent.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// use sqlfork::{BranchAction, BranchOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// sqlfork.create("acme/orders", None, None)?;
+    /// let (first, action) = sqlfork.branch_put("acme/orders@pr-7", &BranchOptions::default(), &mut sqlfork::NoProgress)?;
+    /// assert_eq!(action, BranchAction::Created);
+    /// let (again, action) = sqlfork.branch_put("acme/orders@pr-7", &BranchOptions::default(), &mut sqlfork::NoProgress)?;
+    /// assert_eq!(action, BranchAction::Reset);
+    /// assert_eq!(first.path, again.path);
+    /// assert_eq!(sqlfork.branches("acme/orders")?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn branch_put(
+        &self,
+        address: &str,
+        opts: &BranchOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<(Database, BranchAction), Error> {
+        let addr = parse(address)?;
+        branch::require_ref(&addr)?;
+        if let Some(ttl) = opts.ttl {
+            crate::ttl::check_ttl(ttl)?;
+        }
+        let out = branch::put(
+            &self.home,
+            &self.config,
+            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone() },
+            progress,
+        )
+        .map_err(typed)?;
+        let action = match out.action {
+            PutAction::Created => BranchAction::Created,
+            PutAction::Reset => BranchAction::Reset,
+            PutAction::Resumed => BranchAction::Resumed,
+        };
+        Ok((self.database(&out.entry)?, action))
+    }
+}
+
+fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<fork::ForkOptions, Error> {
+    if let Some(ttl) = opts.ttl {
+        crate::ttl::check_ttl(ttl)?;
+    }
+    Ok(fork::ForkOptions {
+        source: Source::parse(source).map_err(Error::from)?,
+        destination: destination.to_string(),
+        name: opts.name.clone(),
+        ttl: opts.ttl,
+        with_data: opts.with_data,
+        // The library never starts a process; see `fork_in_background`.
+        detach: false,
+        branch: None,
+        safe: opts.safe.clone(),
+    })
+}
+
+fn time(text: &str) -> Option<SystemTime> {
+    crate::ttl::parse_time(text)
+}
+
+fn to_database(e: &Entry, reg: &Registry) -> Database {
+    let forked_from = e.forked_from.as_ref().map(|p| match p {
+        Parent::Path(path) => Lineage::File(path.clone()),
+        Parent::Database { id, namespace, slug, name, branch, .. } => {
+            let label = |ns: &str, slug: &str, branch: &Option<String>| match branch {
+                Some(b) => format!("{ns}/{slug}@{b}"),
+                None => format!("{ns}/{slug}"),
+            };
+            match reg.by_id(id) {
+                Some(live) => Lineage::Database {
+                    id: id.clone(),
+                    address: label(&live.namespace, &live.slug, &live.branch),
+                    name: live.name.clone(),
+                    deleted: false,
+                },
+                None => Lineage::Database {
+                    id: id.clone(),
+                    address: label(namespace, slug, branch),
+                    name: name.clone(),
+                    deleted: true,
+                },
+            }
+        }
+    });
+    Database {
+        address: e.address().to_string(),
+        id: e.id.clone(),
+        namespace: e.namespace.clone(),
+        slug: e.slug.clone(),
+        branch: e.branch.clone(),
+        name: e.name.clone(),
+        path: e.path.clone(),
+        owned: e.owned,
+        status: e.status,
+        created_at: time(&e.created_at),
+        forked_from,
+        forked_at: e.forked_at.as_deref().and_then(time),
+        expires_at: e.expires_at.as_deref().and_then(time),
+        include_data: e.include_data,
+        copy: e.copy.as_ref().map(figures),
+    }
+}
+
+fn snapshot_info(s: &crate::registry::Snapshot) -> SnapshotInfo {
+    SnapshotInfo {
+        address: s.address().to_string(),
+        database: s.database_address().to_string(),
+        name: s.name.clone(),
+        path: s.path.clone(),
+        taken_at: time(&s.taken_at),
+        expires_at: s.expires_at.as_deref().and_then(time),
+        size_bytes: s.size_bytes,
+    }
+}
+
+fn figures(c: &CopyStats) -> CopyFigures {
+    CopyFigures {
+        objects_created: c.objects_created,
+        rows_copied: c.rows_copied,
+        bytes_copied: c.bytes_copied,
+        duration: Duration::from_millis(c.duration_ms),
+        exact: c.exact,
+        orphans_pruned: c.orphans_pruned,
+    }
+}
+
+/// A data fork copying in a thread of this process
+/// ([`Sqlfork::fork_in_background`]).
+#[derive(Debug)]
+pub struct BackgroundFork {
+    database: Database,
+    cancel: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Result<Database, Error>>>,
+    /// Set when the fork was done before the call returned.
+    done: Option<Database>,
+}
+
+impl BackgroundFork {
+    /// The fork as it was when the copy began (status provisioning, its
+    /// path already known).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// True once the copy has ended (successfully or not).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Ask the copy to stop at its next committed page. The fork stays
+    /// provisioning; [`Sqlfork::resume`] finishes it later. `join` then
+    /// returns [`Error::Interrupted`].
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Wait for the copy to end and return the healthy fork.
+    pub fn join(mut self) -> Result<Database, Error> {
+        if let Some(db) = self.done.take() {
+            return Ok(db);
+        }
+        let address = self.database.address.clone();
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            _ => Err(Error::failed(format!("the copy into {address} stopped unexpectedly"))),
+        }
+    }
+}
+
+/// The progress of a background copy: says when the copy has begun,
+/// forwards everything to the caller's sink, and carries cancellation.
+struct Background<P> {
+    inner: P,
+    started: Option<std::sync::mpsc::Sender<()>>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl<P: Progress> Progress for Background<P> {
+    fn start(&mut self, total: u64, done: u64) {
+        self.inner.start(total, done);
+        if let Some(tx) = self.started.take() {
+            let _ = tx.send(());
+        }
+    }
+    fn table(&mut self, name: &str) {
+        self.inner.table(name);
+    }
+    fn advance(&mut self, n: u64) {
+        self.inner.advance(n);
+    }
+    fn finish(&mut self) {
+        self.inner.finish();
+    }
+    fn unit(&mut self, unit: &'static str) {
+        self.inner.unit(unit);
+    }
+    fn interrupted(&mut self) -> bool {
+        self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source big enough for a page copy of several chunks.
+    fn source(dir: &Path) -> PathBuf {
+        let path = dir.join("big.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+                 INSERT INTO t(body) SELECT randomblob(200) FROM n;",
+            )
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_background_fork_is_a_thread_that_can_be_cancelled_and_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = source(dir.path());
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let opts = ForkOptions { with_data: true, ..Default::default() };
+        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, crate::NoProgress).unwrap();
+        assert_eq!(copy.database().status, Status::Provisioning);
+        assert!(copy.database().path.exists(), "the fork's file is there from the start");
+        // Cancelled before its first chunk is done: it stops after it.
+        copy.cancel();
+        match copy.join() {
+            Err(Error::Interrupted { address, .. }) => assert_eq!(address.to_string(), "acme/big"),
+            other => panic!("expected Interrupted, got {other:?}"),
+        }
+        assert_eq!(sqlfork.show("acme/big").unwrap().status, Status::Provisioning);
+        let done = sqlfork.resume("acme/big", &mut crate::NoProgress).unwrap();
+        assert_eq!(done.status, Status::Healthy);
+        let rows: i64 = rusqlite::Connection::open(&done.path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 40000);
+    }
+
+    #[test]
+    fn options_are_checked_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let src = source(dir.path());
+        let short = ForkOptions { ttl: Some(Duration::from_secs(60)), ..Default::default() };
+        assert!(matches!(sqlfork.fork(src.to_str().unwrap(), "acme/x", &short), Err(Error::Invalid(_))));
+        assert!(matches!(
+            sqlfork.fork(src.to_str().unwrap(), "Bad Name", &ForkOptions::default()),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(sqlfork.show("acme/x"), Err(Error::NotFound { .. })));
+        assert!(sqlfork.list(None).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,357 @@
+//! Resetting a database in place: `db reset` and the reset half of
+//! `branch put` (SPEC sections 6 and 10).
+//!
+//! A reset is atomic. The new state is built as a separate, hidden fork
+//! (`NS/SLUG@REF~reset`, or `NS/SLUG@~reset` for a database that is not a
+//! branch: a ref no user can type, because `~` is not allowed in refs)
+//! while the database itself stays healthy and readable. Once that fork is
+//! complete, its file is renamed over the database's file and the
+//! database's entry takes over its figures, in one step under the registry
+//! lock. Throughout, the database's build claim is held, so `db delete`,
+//! `db gc` and other resets of the same database wait or refuse.
+//!
+//! A crash during a reset therefore leaves either the old state (the
+//! half-built hidden fork beside it is resumed or replaced by the next
+//! reset) or the new one; never a mix at the database's path. Same id, same
+//! path: a connection string stays valid.
+
+use crate::address::{self, Address, SnapshotAddress, Source};
+use crate::claim::Claim;
+use crate::copy::Progress;
+use crate::error::Error;
+use crate::fork::{self, ForkOptions};
+use crate::home::{Config, Home};
+use crate::layout;
+use crate::ops;
+use crate::registry::{Entry, Parent, Registry, Snapshot, Status};
+use crate::ttl;
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long a reset waits for another process that is building, resetting
+/// or deleting the same database.
+pub(crate) const WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// What becomes of the expiry when a reset swaps the new state in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// Keep the expiry the database has.
+    Keep,
+    /// Expire this long from the reset (`None`: never).
+    FromNow(Option<Duration>),
+}
+
+/// One reset to carry out.
+pub(crate) struct Plan<'a> {
+    pub target: &'a Entry,
+    pub source: Source,
+    pub with_data: bool,
+    /// Keep the database's lineage (a reset to its own snapshot) instead of
+    /// taking the new copy's.
+    pub keep_lineage: bool,
+    /// The data mode the database remembers for its next reset.
+    pub remember_data: bool,
+    pub expiry: Expiry,
+    /// Masking rules and subset filters for the new copy. Without any, a
+    /// reset to the parent makes the same kind of fork as the target's last
+    /// one (its recorded rules file is read again); a reset to the target's
+    /// own snapshot restores it as it was (already masked, if it was).
+    pub safe: crate::mask::SafeOptions,
+}
+
+/// Build a fresh copy of the plan's source beside the target and rename it
+/// over. `None` when another process got in the way (the caller looks
+/// again).
+pub(crate) fn reset_in_place(
+    home: &Home,
+    config: &Config,
+    plan: &Plan,
+    deadline: Instant,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Option<Entry>> {
+    let addr = plan.target.address();
+    let Some(claim) = Claim::wait(home, &plan.target.id, deadline)? else {
+        return Err(Error::Busy { address: addr.clone() }.into());
+    };
+    // Look again now that we hold the database: it may have been deleted or
+    // reset meanwhile.
+    let reg = Registry::load(home)?;
+    let Some(target) = reg.by_id(&plan.target.id).cloned() else { return Ok(None) };
+    if target.address() != addr {
+        return Ok(None);
+    }
+    let src = fork::resolve_source(home, config, &plan.source)?;
+    let temp_addr = addr.reset_copy();
+    if let Some(t) = reg.get(&temp_addr) {
+        // What an interrupted reset left: continue its copy if it is the
+        // same fork, else start over. One killed or cut after its swap's
+        // rename (its commit point) is finished first: deleting its entry
+        // would finish it too but fail, and save nothing.
+        // A masked or subset copy is never continued (its rules are not
+        // kept beside it).
+        let same = t.status == Status::Provisioning
+            && t.safe.is_none()
+            && t.include_data == plan.with_data
+            && t.forked_from.as_ref().is_some_and(|p| same_parent(p, &src.parent));
+        if t.status == Status::Healthy && !t.path.exists() {
+            Registry::update(home, |reg| {
+                crate::sweep::finish_interrupted_swaps(reg);
+                Ok(())
+            })?;
+        } else if !same {
+            ops::delete(home, &temp_addr)?;
+        }
+    }
+    // The hidden copy expires when the database will after the reset, so
+    // that `db gc` tidies away one a killed reset leaves.
+    let ttl = match plan.expiry {
+        Expiry::FromNow(ttl) => ttl,
+        Expiry::Keep => target
+            .expires_at
+            .as_deref()
+            .and_then(ttl::parse_time)
+            .map(|t| t.duration_since(ttl::now()).unwrap_or_default()),
+    };
+    let fork_opts = ForkOptions {
+        source: plan.source.clone(),
+        destination: format!("{}/{}", addr.namespace, addr.slug),
+        name: Some(target.name.clone()),
+        ttl,
+        with_data: plan.with_data,
+        detach: false,
+        branch: temp_addr.branch.clone(),
+        safe: match (&target.safe, plan.safe.is_active()) {
+            (Some(rec), false) if plan.with_data && !plan.keep_lineage => crate::mask::SafeOptions::from_record(rec)?,
+            _ => plan.safe.clone(),
+        },
+    };
+    // The temporary fork has its own claim; the database's stays ours.
+    let built = fork::fork(home, config, &fork_opts, progress)?;
+    let entry = swap(home, &target, &built.entry, plan)?;
+    // Releasing the claim tidies its file away as a finished build does.
+    drop(claim);
+    Ok(Some(entry))
+}
+
+fn same_parent(a: &Parent, b: &Parent) -> bool {
+    match (a, b) {
+        (Parent::Database { id: a, snapshot: sa, .. }, Parent::Database { id: b, snapshot: sb, .. }) => {
+            a == b && sa.as_ref().map(|s| &s.id) == sb.as_ref().map(|s| &s.id)
+        }
+        (Parent::Path(a), Parent::Path(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Errors that mean "another process is busy with this database, or with
+/// its reset's hidden copy, right now": the reset looks again.
+pub(crate) fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {
+    let temp = addr.reset_copy();
+    Error::any_in(err, |e| match e {
+        Error::Busy { address } => *address == *addr || *address == temp,
+        // Two first puts at once: the loser looks again and resets. Or a
+        // `db resume` took up (or just finished) an interrupted reset's copy.
+        Error::Taken { address } | Error::BeingBuilt { address } => *address == *addr || *address == temp,
+        Error::InUse { address } => *address == temp,
+        _ => false,
+    })
+}
+
+/// Put the finished fork `temp` in place of `target`: its file is renamed
+/// over the target's path and the target's entry takes its figures, under
+/// the registry lock.
+fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Result<Entry> {
+    settle(&target.path);
+    std::fs::File::open(&temp.path)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("could not sync the new copy of {}", target.address()))?;
+    let now = ttl::now();
+    let entry = Registry::update(home, |reg| {
+        let t = reg.by_id(&temp.id).cloned().filter(|t| t.status == Status::Healthy).ok_or_else(|| {
+            Error::failed(format!("the new copy of {} disappeared before it could be put in place", target.address()))
+        })?;
+        if reg.by_id(&target.id).is_none() {
+            return Err(Error::NotFound { address: target.address() }.into());
+        }
+        // Nothing beside the path may belong to the old file: a stale
+        // journal or WAL would be replayed into the new one.
+        layout::remove_sqlite_side_files(&target.path);
+        std::fs::rename(&t.path, &target.path).map_err(|e| {
+            Error::failed(format!("could not put the new copy of {} in place ({e}); it is unchanged", target.address()))
+        })?;
+        if let Some(dir) = target.path.parent() {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        // The commit point: a cut from here to the registry save is rolled
+        // forward by the next registry write (`sweep::finish_interrupted_swaps`).
+        crate::env::test_pause("swap-renamed");
+        reg.remove_id(&t.id);
+        let b = reg.by_id_mut(&target.id).expect("checked above");
+        b.status = Status::Healthy;
+        if !plan.keep_lineage {
+            b.forked_from = t.forked_from;
+            b.forked_at = t.forked_at;
+        }
+        b.include_data = plan.remember_data;
+        b.copy = t.copy;
+        // Back to its own snapshot without new rules: it is what it was.
+        if t.safe.is_some() || !plan.keep_lineage {
+            b.safe = t.safe;
+        }
+        if let Expiry::FromNow(ttl) = plan.expiry {
+            b.expires_at = ttl.map(|d| ttl::format_time(now + d));
+        }
+        Ok(b.clone())
+    })?;
+    layout::remove_copy_state(home, &temp.id);
+    Ok(entry)
+}
+
+/// Bring a database file to a state where nothing beside it matters:
+/// roll back a hot journal and checkpoint a WAL (best effort).
+pub(crate) fn settle(path: &Path) {
+    if let Ok(conn) =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    {
+        let _ = conn.busy_timeout(Duration::from_secs(2));
+        let _ = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()));
+        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let _ = conn.close();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// db reset
+
+/// What `db reset` should do.
+#[derive(Debug, Clone)]
+pub(crate) struct ResetOptions {
+    pub address: Address,
+    /// Go back to this snapshot of the database itself (`NAME`, or
+    /// `NS/SLUG:NAME` naming the same database) instead of its parent.
+    pub to: Option<String>,
+    /// `Some(true)` with data, `Some(false)` schema only; `None` keeps the
+    /// database's data mode (a reset to a snapshot restores it whole).
+    pub with_data: Option<bool>,
+    /// Expire this long from the reset; `None` keeps the expiry.
+    pub ttl: Option<Duration>,
+    /// `--mask` / `--subset` (see [`Plan::safe`]).
+    pub safe: crate::mask::SafeOptions,
+}
+
+/// What `db reset` did.
+#[derive(Debug, Clone)]
+pub(crate) struct ResetOutcome {
+    pub entry: Entry,
+    /// The snapshot it went back to, with `--to`.
+    pub snapshot: Option<Snapshot>,
+    /// What it was reset to, for people: `acme/orders`, `acme/orders:x`.
+    pub source_label: String,
+    pub with_data: bool,
+}
+
+/// `db reset`: the database back to its parent's current state, or to one
+/// of its own snapshots. Same id, same path.
+pub(crate) fn reset(
+    home: &Home,
+    config: &Config,
+    opts: &ResetOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<ResetOutcome> {
+    let addr = &opts.address;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let reg = Registry::load(home)?;
+        let entry = reg.require(addr)?.clone();
+        let (source, label, snapshot) = decide_source(&reg, &entry, opts.to.as_deref())?;
+        let with_data = opts.with_data.unwrap_or(snapshot.is_some() || entry.include_data);
+        let remember_data = if snapshot.is_some() { opts.with_data.unwrap_or(entry.include_data) } else { with_data };
+        let plan = Plan {
+            target: &entry,
+            source,
+            with_data,
+            keep_lineage: snapshot.is_some(),
+            remember_data,
+            expiry: match opts.ttl {
+                Some(d) => Expiry::FromNow(Some(d)),
+                None => Expiry::Keep,
+            },
+            safe: opts.safe.clone(),
+        };
+        match reset_in_place(home, config, &plan, deadline, &mut *progress) {
+            Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),
+            Ok(None) => {}
+            Err(e) if is_contention(&e, addr) => {}
+            Err(e) => return Err(e),
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Busy { address: addr.clone() }.into());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Where a reset of `entry` reads from, refusing what cannot be reset.
+fn decide_source(reg: &Registry, entry: &Entry, to: Option<&str>) -> Result<(Source, String, Option<Snapshot>), Error> {
+    let addr = entry.address();
+    let refuse = |why: String| Error::NotResettable { address: addr.clone(), why };
+    if !entry.owned {
+        return Err(refuse(format!(
+            "it was imported (`db import`), and sqlfork never writes a file it did not create; fork it instead with `sqlfork db fork {addr} NEW`"
+        )));
+    }
+    if entry.status != Status::Healthy {
+        return Err(Error::StillProvisioning { address: addr.clone(), action: "reset" });
+    }
+    if let Some(to) = to {
+        let snap = if to.contains(':') {
+            let s = SnapshotAddress::parse(to)?;
+            if s.database != addr {
+                return Err(refuse(format!(
+                    "--to {to} is a snapshot of {}, not of {addr}: a reset goes back only to {addr}'s own snapshots (`sqlfork snapshot list {addr}`)",
+                    s.database
+                )));
+            }
+            s
+        } else {
+            address::check_snapshot_name(to).map_err(|e| Error::invalid(format!("--to {to}: {e}")))?;
+            SnapshotAddress { database: addr.clone(), name: to.to_string() }
+        };
+        let (_, s) = reg.find_snapshot(&snap)?;
+        return Ok((Source::Snapshot(snap.clone()), snap.to_string(), Some(s.clone())));
+    }
+    match &entry.forked_from {
+        None => Err(refuse(format!(
+            "it was created empty (`db create`), so it has no parent to go back to; reset it to one of its snapshots with `sqlfork db reset {addr} --to NAME`"
+        ))),
+        Some(Parent::Path(p)) => Ok((Source::Path(p.clone()), p.display().to_string(), None)),
+        Some(Parent::Database { namespace, slug, branch, snapshot: Some(r), .. }) => {
+            let Some(s) = reg.snapshot_by_id(&r.id) else {
+                let mut from = format!("{namespace}/{slug}");
+                if let Some(b) = branch {
+                    from.push_str(&format!("@{b}"));
+                }
+                return Err(refuse(format!(
+                    "the snapshot it was forked from ({from}:{}) was deleted; reset it to one of its own snapshots with --to NAME, or fork again",
+                    r.name
+                )));
+            };
+            let sa = s.address();
+            Ok((Source::Snapshot(sa.clone()), sa.to_string(), None))
+        }
+        Some(Parent::Database { id, namespace, slug, branch, snapshot: None, .. }) => match reg.by_id(id) {
+            Some(p) => Ok((Source::Registered(p.address()), p.address().to_string(), None)),
+            None => {
+                let mut from = format!("{namespace}/{slug}");
+                if let Some(b) = branch {
+                    from.push_str(&format!("@{b}"));
+                }
+                Err(refuse(format!(
+                    "its parent {from} was deleted; reset it to one of its snapshots with --to NAME, or fork again"
+                )))
+            }
+        },
+    }
+}
