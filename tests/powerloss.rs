@@ -370,7 +370,12 @@ fn cut_fork(rig: &mut Rig, kind: Fork, cut: Option<When>) -> Duration {
     let env = rig.env();
     let (src, extra, vars): (PathBuf, Vec<&str>, Vec<(&str, &str)>) = match kind {
         Fork::Schema => (durable_db(&env, "src.db", &schema_sql()), vec![], vec![]),
-        Fork::Pages => (durable_db(&env, "src.db", DATA_SQL), vec!["--with-data"], SLOW.to_vec()),
+        Fork::Pages => {
+            // On XFS a data fork is a clone by default (issue 9), which has
+            // nothing to cut between: this case is the page copy.
+            env.config("copy_method = \"pages\"\n");
+            (durable_db(&env, "src.db", DATA_SQL), vec!["--with-data"], SLOW.to_vec())
+        }
         Fork::Rows => {
             env.config("copy_method = \"rows\"\nrows_per_page = 400\n");
             (durable_db(&env, "src.db", DATA_SQL), vec!["--with-data"], vec![("SQLFORK_TEST_DELAY_MS", "3")])
@@ -410,6 +415,8 @@ fn cut_fork(rig: &mut Rig, kind: Fork, cut: Option<When>) -> Duration {
 /// A page copy killed halfway, then `db resume` cut anywhere.
 fn cut_resume(rig: &mut Rig, cut: Option<When>) -> Duration {
     let env = rig.env();
+    // The page copy (a clone, the default on XFS, has nothing to resume).
+    env.config("copy_method = \"pages\"\n");
     let src = durable_db(&env, "src.db", DATA_SQL);
     let addr = "cut/r".to_string();
     let fork = ["db", "fork", "./src.db", addr.as_str(), "--with-data"];

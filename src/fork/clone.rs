@@ -42,6 +42,8 @@ impl DataCopy for Clone {
         match copy.clone_file() {
             Ok(copied) => {
                 crate::env::trace(&format!("clone done: {} pages from the WAL", copied.wal_pages));
+                // The clone is durable; the entry is still provisioning.
+                crate::env::test_pause("pages-synced");
                 Ok(CopyStats {
                     objects_created: count_objects(&session.schema),
                     bytes_copied: copied.bytes,

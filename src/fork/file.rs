@@ -96,6 +96,8 @@ fn copy_file(
     progress.finish();
     let copied = result?;
     let state = state_file.finish();
+    // Every byte is durable; the entry is still provisioning.
+    crate::env::test_pause("pages-synced");
     crate::env::trace(&format!(
         "file copy done: {} bytes kept from an interrupted copy, {} pages from the WAL",
         copied.kept, copied.wal_pages
