@@ -2,7 +2,7 @@
 //!
 //! A masked or subset fork is a copy method of its own: it is built from
 //! the rows into a fresh file, and only masked values are ever written to
-//! that file (see [`build`]). This module reads and checks the rules:
+//! that file (see `mask::build`). This module reads and checks the rules:
 //! - a rules file (`--mask FILE`, or `mask = "FILE"` in config.toml): a
 //!   `seed` and, per table and column, a masker;
 //! - subset filters (`--subset TABLE:WHERE`, repeatable).
@@ -156,7 +156,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Rules {
-    /// Read and parse a rules file. Syntax only: [`validate`] checks it
+    /// Read and parse a rules file. Syntax only: `validate` checks it
     /// against a source.
     pub fn load(path: &Path) -> Result<Rules, Error> {
         let bytes = std::fs::read(path).map_err(|e| {
