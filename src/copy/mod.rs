@@ -69,6 +69,21 @@ pub trait Progress {
     }
 }
 
+/// Phase C of a copy built from rows: run `f` in one transaction on the
+/// fork, rolled back if it fails, committed if not.
+pub(crate) fn in_transaction<T>(conn: &Connection, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    conn.execute_batch("BEGIN")?;
+    let out = match f() {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+    };
+    conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
+    Ok(out)
+}
+
 /// The error a copy returns when [`Progress::interrupted`] says stop.
 pub(crate) fn interrupted() -> anyhow::Error {
     crate::error::Error::CopyStopped.into()

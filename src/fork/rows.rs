@@ -144,23 +144,14 @@ impl DataCopy for Rows {
         // Phase C: indexes, orphan pruning, views, triggers — one transaction,
         // no source reads.
         let mut r = Replayer::adopt(&conn, schema)?;
-        conn.execute_batch("BEGIN")?;
-        let phase_c = (|| -> anyhow::Result<u64> {
+        let pruned = copy::in_transaction(&conn, || {
             r.create_indexes(&conn)?;
             let pruned = if state.exact { 0 } else { copy::prune_orphans(&conn)? };
             r.create_views(&conn)?;
             r.create_triggers(&conn)?;
             r.verify(&conn)?;
             Ok(pruned)
-        })();
-        let pruned = match phase_c {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(e);
-            }
-        };
-        conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
+        })?;
         trace(&format!("indexes, views, triggers committed at {:?}", t0.elapsed()));
         finish_journal_mode(&conn, &schema.settings)?;
         trace(&format!("journal mode set at {:?}", t0.elapsed()));

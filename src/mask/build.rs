@@ -195,8 +195,7 @@ pub(crate) fn build(
     // Phase C: indexes from masked values, pruning, full-text rebuilds,
     // views, triggers — one transaction.
     let mut r = Replayer::adopt(&conn, source_schema)?;
-    conn.execute_batch("BEGIN")?;
-    let phase_c = (|| -> anyhow::Result<u64> {
+    let pruned = crate::copy::in_transaction(&conn, || {
         r.create_indexes(&conn)?;
         let pruned = if subsetting || !exact { subset::prune(&conn, source_schema)? } else { 0 };
         for fts in &rebuilt {
@@ -209,15 +208,7 @@ pub(crate) fn build(
         r.create_triggers(&conn)?;
         r.verify(&conn)?;
         Ok(pruned)
-    })();
-    let pruned = match phase_c {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e);
-        }
-    };
-    conn.execute_batch("COMMIT").context("could not commit the indexes, views and triggers")?;
+    })?;
     let mut rows_kept = BTreeMap::new();
     if subsetting {
         let all_shadows = fork_shadows(&conn)?;
