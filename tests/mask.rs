@@ -732,3 +732,86 @@ fn db_reset_masks_again_from_the_parent_and_restores_its_own_snapshot_as_it_was(
     assert_eq!(int(&dev, "SELECT count(*) FROM customers WHERE email LIKE 'origmail%'"), 0);
     assert_sound(&dev);
 }
+
+/// Full-text tables that store their own content (FTS5 `n`, FTS4 `s4`):
+/// masked by naming the virtual table's columns, they are filled through
+/// the module from masked values, so no original reaches their index.
+#[test]
+fn full_text_tables_with_their_own_content_are_masked_in_their_index_too() {
+    let env = Env::new();
+    let src = env.db(
+        "fts.db",
+        "CREATE VIRTUAL TABLE n USING fts5(email, note);
+         INSERT INTO n(rowid, email, note) VALUES (7, 'Quentinzap@corp.io', 'plain words'), (42, 'Ulrikvex@corp.io', 'more words');
+         CREATE VIRTUAL TABLE s4 USING fts4(email);
+         INSERT INTO s4(docid, email) VALUES (9, 'Quentinzap@corp.io'), (11, 'Ulrikvex@corp.io');",
+    );
+    let src = src.to_str().unwrap();
+
+    // --mask-check names the virtual tables' columns, not their shadow tables'.
+    let v = env.run(&["--json", "db", "fork", src, "acme/x", "--with-data", "--mask-check"]).ok().json();
+    let found: BTreeSet<String> =
+        v["unruled"].as_array().unwrap().iter().map(|f| format!("{}.{}", s(f, "table"), s(f, "column"))).collect();
+    assert!(found.contains("n.email") && found.contains("s4.email"), "{v:#}");
+    assert!(!found.iter().any(|f| f.contains("_content")), "{v:#}");
+
+    let rules =
+        write(&env, "fts.toml", "seed = \"s\"\n[tables.n]\nemail = \"email\"\n[tables.s4]\nemail = \"email\"\n");
+    let v = env
+        .run(&["--json", "db", "fork", src, "acme/fts", "--with-data", "--mask", rules.to_str().unwrap()])
+        .ok()
+        .json();
+    let fork = PathBuf::from(s(&v, "path"));
+    let bytes = latin1(&fork_bytes(&fork)).to_ascii_lowercase();
+    assert!(contains(&latin1(&fork_bytes(Path::new(src))).to_ascii_lowercase(), b"quentinzap"));
+    for original in ["quentinzap", "ulrikvex"] {
+        assert!(!contains(&bytes, original.as_bytes()), "the fork's bytes hold `{original}`");
+    }
+    let conn = Connection::open(&fork).unwrap();
+    for (t, rowid) in [("n", 7), ("s4", 9)] {
+        conn.execute_batch(&format!("INSERT INTO {t}({t}) VALUES('integrity-check')"))
+            .unwrap_or_else(|e| panic!("{t}: the full-text index is not sound: {e}"));
+        let masked: String =
+            conn.query_row(&format!("SELECT email FROM {t} WHERE rowid = {rowid}"), [], |r| r.get(0)).unwrap();
+        assert_ne!(masked, "Quentinzap@corp.io");
+        let token: String = masked.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        assert!(!token.is_empty(), "{masked}");
+        let hits = |q: &str| -> Vec<i64> {
+            let sql = format!("SELECT rowid FROM {t} WHERE {t} MATCH ?1");
+            let mut stmt = conn.prepare(&sql).unwrap();
+            stmt.query_map([q], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert!(hits(&format!("\"{token}\"")).contains(&rowid), "{t}: MATCH does not find the masked `{token}`");
+        assert!(hits("quentinzap").is_empty(), "{t}: MATCH finds the original");
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+    }
+    let note: String = conn.query_row("SELECT note FROM n WHERE rowid = 42", [], |r| r.get(0)).unwrap();
+    assert_eq!(note, "more words", "an unmasked column is kept");
+    drop(conn);
+
+    // A rule on a shadow table is refused, pointing at the virtual table's column.
+    let env = Env::new();
+    let src = env.db(
+        "fts.db",
+        "CREATE VIRTUAL TABLE n USING fts5(email); INSERT INTO n VALUES ('Quentinzap@corp.io');
+         CREATE VIRTUAL TABLE s4 USING fts4(email); INSERT INTO s4 VALUES ('Quentinzap@corp.io');",
+    );
+    let src = src.to_str().unwrap();
+    for (i, (rules, names)) in [
+        ("seed = \"s\"\n[tables.n_content]\nc0 = \"email\"\n", "mask n.email instead"),
+        ("seed = \"s\"\n[tables.s4_content]\nc0email = \"email\"\n", "mask s4.email instead"),
+        ("seed = \"s\"\n[tables.n_data]\nblock = \"hash\"\n", "mask n.email instead"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = write(&env, &format!("shadow{i}.toml"), rules);
+        env.run(&["db", "fork", src, "acme/bad", "--with-data", "--mask", r.to_str().unwrap()])
+            .code(2)
+            .one_line_error()
+            .stderr_has(names);
+        assert!(env.addresses().is_empty(), "case {i}: an entry was written");
+        assert!(env.database_files().is_empty(), "case {i}: a file was written: {:?}", env.database_files());
+    }
+}

@@ -12,7 +12,10 @@
 //!   keys point at rows a subset left out, rebuilds external-content
 //!   full-text tables from the masked content (their index and docsize
 //!   shadow tables are never copied; FTS5's `_config`, settings only, is),
-//!   then creates views and triggers.
+//!   then creates views and triggers. A full-text table that stores its
+//!   own content and has masked columns is filled in phase B through the
+//!   virtual table (its shadow tables, but for `_config`, are not copied),
+//!   so its index is built from masked values only.
 //!
 //! A subset (`subset.rs`) first works out, in the temp schema, the rowids
 //! the named tables keep; the copy takes those, and a table not named
@@ -135,7 +138,10 @@ pub(crate) fn build(
     register(&conn, resolved)?;
     let subsetting = !resolved.subset.is_empty();
     let rebuilt = rebuilt_fts(source_schema, resolved);
-    let shadows = shadow_tables(&conn, &rebuilt)?;
+    let refilled = refilled_fts(source_schema, resolved);
+    Tx { conn: &conn, reader }.run(|| prepare_refilled(&conn, source_schema, &refilled))?;
+    let mut shadows = shadow_tables(&conn, &[rebuilt.as_slice(), refilled.as_slice()].concat())?;
+    shadows.extend(refilled.iter().map(|f| format!("{}_config", f.name.to_ascii_lowercase())));
 
     let tx = Tx { conn: &conn, reader };
     let keep = if subsetting {
@@ -144,12 +150,15 @@ pub(crate) fn build(
     } else {
         BTreeMap::new()
     };
+    // Refilled full-text tables last: FTS5's copied `_config` must be in
+    // place before rows go in through the module.
     let tables: Vec<&str> = source_schema
         .objects
         .iter()
         .filter(|o| o.kind == schema::Kind::Table && !o.is_virtual() && !o.is_internal())
         .filter(|o| !shadows.contains(&o.name.to_ascii_lowercase()))
         .map(|o| o.name.as_str())
+        .chain(refilled.iter().map(|f| f.name.as_str()))
         .collect();
     let fks = if subsetting { subset::foreign_keys(&conn, "src", source_schema)? } else { vec![] };
     let mut plans = Vec::new();
@@ -262,6 +271,35 @@ fn rebuilt_fts(schema: &SourceSchema, resolved: &Resolved) -> Vec<Fts> {
             Some(t) => !resolved.subset.is_empty() || resolved.masks.keys().any(|m| m.eq_ignore_ascii_case(t)),
         })
         .collect()
+}
+
+/// Full-text tables that store their own content and have masked columns:
+/// their shadow tables are not copied; the masked rows are inserted
+/// through the virtual table, which builds its index from them.
+fn refilled_fts(schema: &SourceSchema, resolved: &Resolved) -> Vec<Fts> {
+    schema
+        .objects
+        .iter()
+        .filter(|o| o.is_virtual() && resolved.masks.contains_key(&o.name))
+        .filter_map(super::own_content_fts)
+        .collect()
+}
+
+/// Phase A emptied the shadow tables of the refilled full-text tables:
+/// FTS5's `_config` (settings only) is copied, then 'rebuild' (from the
+/// empty content) gives each the starter rows a fresh table has.
+fn prepare_refilled(conn: &Connection, schema: &SourceSchema, refilled: &[Fts]) -> anyhow::Result<()> {
+    for f in refilled {
+        let t = quote_ident(&f.name);
+        let config = format!("{}_config", f.name);
+        if schema.has_table(&config) {
+            let c = quote_ident(&config);
+            conn.execute_batch(&format!("INSERT OR REPLACE INTO main.{c} SELECT * FROM src.{c};"))?;
+        }
+        conn.execute_batch(&format!("INSERT INTO main.{t}({t}) VALUES('rebuild');"))
+            .with_context(|| format!("could not prepare the full-text table `{}`", f.name))?;
+    }
+    Ok(())
 }
 
 /// Lower-case names of every shadow table in the fork.

@@ -42,9 +42,15 @@ pub(crate) fn unruled(
         })
     };
     let mut out = Vec::new();
-    for t in
-        schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_virtual() && !o.is_internal())
-    {
+    // A full-text table that stores its own content is reported by its own
+    // columns, never by its shadow tables' (a rule names the former).
+    for t in schema.objects.iter().filter(|o| o.kind == crate::schema::Kind::Table && !o.is_internal()).filter(|o| {
+        if o.is_virtual() {
+            super::own_content_fts(o).is_some()
+        } else {
+            super::fts_of_shadow(schema, &o.name).is_none()
+        }
+    }) {
         for (col, hidden, _, _) in super::columns(conn, db, &t.name)? {
             if hidden != 0 || ruled(&t.name, &col) {
                 continue;

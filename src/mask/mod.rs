@@ -312,7 +312,10 @@ pub(crate) fn validate(
                     "mask rule tables.{table}: the source has no table `{table}`; fix the table name in the rules"
                 ))
             })?;
-            if obj.is_virtual() {
+            if let Some(msg) = shadow_rule(schema, table, cols, &obj.name) {
+                return Err(bad(msg));
+            }
+            if obj.is_virtual() && own_content_fts(obj).is_none() {
                 return Err(bad(format!(
                     "mask rule tables.{table}: `{}` is a virtual table; mask the table it takes its content from instead",
                     obj.name
@@ -455,6 +458,40 @@ fn sqlite_message(e: &rusqlite::Error) -> String {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => other.to_string(),
     }
+}
+
+/// A full-text table (FTS3/4/5) that stores its own content: a mask rule
+/// names its columns, and a masked fork fills it through the virtual table.
+pub(crate) fn own_content_fts(obj: &crate::schema::Object) -> Option<build::Fts> {
+    build::Fts::parse(&obj.name, &obj.sql).filter(|f| f.content.is_none())
+}
+
+/// The full-text table whose shadow table `name` is, if any.
+pub(crate) fn fts_of_shadow(schema: &SourceSchema, name: &str) -> Option<build::Fts> {
+    let lower = name.to_ascii_lowercase();
+    schema.objects.iter().filter(|o| o.is_virtual()).filter_map(|o| build::Fts::parse(&o.name, &o.sql)).find(|f| {
+        let v = f.name.to_ascii_lowercase();
+        lower.len() > v.len() + 1 && lower.starts_with(&v) && lower.as_bytes()[v.len()] == b'_'
+    })
+}
+
+/// The column of `fts` a shadow table's column holds (`c0`, `c0email` → the first).
+pub(crate) fn fts_column_of_shadow(fts: &build::Fts, shadow_col: &str) -> String {
+    let digits: String = shadow_col.chars().skip(1).take_while(char::is_ascii_digit).collect();
+    let n = if shadow_col.starts_with(['c', 'C']) { digits.parse::<usize>().ok() } else { None };
+    n.and_then(|n| fts.columns.get(n)).or(fts.columns.first()).cloned().unwrap_or_default()
+}
+
+/// A rule naming a full-text table's shadow table: refused, pointing at
+/// the virtual table's column (the index holds the values too).
+fn shadow_rule(schema: &SourceSchema, table: &str, cols: &[(String, Masker)], name: &str) -> Option<String> {
+    let fts = fts_of_shadow(schema, name)?;
+    let col = cols.first().map(|(c, _)| c.as_str()).unwrap_or_default();
+    let target = fts_column_of_shadow(&fts, col);
+    Some(format!(
+        "mask rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask {}.{target} instead",
+        fts.name, fts.name
+    ))
 }
 
 /// A contentless FTS table (`content=''`) holds only its index: it cannot
