@@ -487,7 +487,13 @@ pub(crate) fn fts_column_of_shadow(fts: &build::Fts, shadow_col: &str) -> String
 fn shadow_rule(schema: &SourceSchema, table: &str, cols: &[(String, Masker)], name: &str) -> Option<String> {
     let fts = fts_of_shadow(schema, name)?;
     let col = cols.first().map(|(c, _)| c.as_str()).unwrap_or_default();
-    let target = fts_column_of_shadow(&fts, col);
+    let target = match fts.content.as_deref() {
+        Some(t) if !t.is_empty() => return Some(format!(
+            "mask rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask the table `{t}` it takes its content from instead",
+            fts.name
+        )),
+        _ => fts_column_of_shadow(&fts, col),
+    };
     Some(format!(
         "mask rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask {}.{target} instead",
         fts.name, fts.name
