@@ -312,3 +312,30 @@ fn a_row_copy_that_would_need_a_stand_in_is_refused() {
     assert_eq!(env.registry_len(), 0);
     assert!(env.database_files().is_empty(), "{:?}", env.database_files());
 }
+
+/// A masked or subset fork is built from the rows, so it would build the
+/// indexes through a stand-in too: refused before anything is written, for
+/// a collation and for a function alike.
+#[test]
+fn a_masked_or_subset_fork_that_would_need_a_stand_in_is_refused() {
+    let env = Env::new();
+    let rules = env.path("rules.toml");
+    std::fs::write(&rules, "seed = \"s\"\n[tables.contacts]\nphone = \"phone\"\n").unwrap();
+    for (what, sql, piece) in [
+        ("collation", format!("{COLLATION}{COLLATION_WORK}"), "collation `PHONEBOOK`"),
+        ("function", format!("{FUNCTION}{COLLATION}"), "function `rev`"),
+    ] {
+        let src = env.path(&format!("{what}.db"));
+        app_connection(&src).execute_batch(&sql).unwrap();
+        let before = file_bytes(&src);
+        let arg = src_arg(&env, &src);
+        for extra in [vec!["--mask", rules.to_str().unwrap()], vec!["--subset", "contacts:id < 3"]] {
+            let mut args = vec!["db", "fork", arg.as_str(), "dst", "--with-data"];
+            args.extend(extra.iter().copied());
+            env.run(&args).code(1).one_line_error().stderr_has(piece).stderr_has("masked or subset");
+            assert_eq!(env.registry_len(), 0, "{what} {extra:?}");
+            assert!(env.database_files().is_empty(), "{what} {extra:?}: {:?}", env.database_files());
+        }
+        assert!(file_bytes(&src) == before, "the source changed");
+    }
+}

@@ -146,10 +146,25 @@ fn detached_heads_and_unusual_branch_names_are_handled_and_said() {
     // `#`, `@` and non-ASCII letters are fine in git branch names, not in a
     // REF: mapped, and said.
     let out = repo.git(&["checkout", "-b", "fix#12@café"]);
-    assert!(out.contains("acme/orders@fix-12-caf- created"), "{out}");
+    let mapped_ref = format!("fix-12-caf--{}", short_sha256("fix#12@café"));
+    assert!(out.contains(&format!("acme/orders@{mapped_ref} created")), "{out}");
     assert!(out.contains("`fix#12@café`"), "{out}");
-    let mapped = db_path(&env, "acme/orders@fix-12-caf-");
+    let mapped = db_path(&env, &format!("acme/orders@{mapped_ref}"));
     assert_eq!(repo.path_file().as_deref(), Some(mapped.as_str()));
+
+    // A branch whose name is what another one maps to gets its own
+    // database: two git branches never share one.
+    let out = repo.git(&["checkout", "-b", "fix-12-caf-"]);
+    assert!(out.contains("acme/orders@fix-12-caf- created"), "{out}");
+    let plain = db_path(&env, "acme/orders@fix-12-caf-");
+    assert_ne!(plain, mapped);
+    assert_eq!(repo.path_file().as_deref(), Some(plain.as_str()));
+}
+
+/// The first 8 hex digits of the SHA-256 of `text`.
+fn short_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

@@ -174,6 +174,8 @@ fn byte_scan(wal: bool) {
     let v = run.json();
     let safe = &v["safe"];
     assert_eq!(safe["masked"], true, "{v:#}");
+    // Built from the rows, and the result says so (SPEC 4a: users see why).
+    assert_eq!(v["copy"]["method"], "rows", "{v:#}");
     let want_sha = {
         use std::process::Command;
         let out = Command::new("sha256sum").arg(&rules).output().unwrap();

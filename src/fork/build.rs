@@ -68,7 +68,13 @@ impl Job<'_> {
                 Ok(())
             })?;
         }
-        Ok(CopyStats { objects_created: count_objects(&session.schema), ..built.stats })
+        // Built from the rows, whatever the configured method: say so.
+        Ok(CopyStats {
+            objects_created: count_objects(&session.schema),
+            method: Some(crate::home::CopyMethod::Rows),
+            fallback: Some("a masked or subset fork is built from the rows".into()),
+            ..built.stats
+        })
     }
 
     /// Build the whole fork here, then flip it to healthy.

@@ -148,7 +148,13 @@ pub(crate) fn fork(
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
     let (mut session, _) = SourceSession::open(&src.path, opts.with_data && pins(config.copy_method), None)?;
-    check_schema(&mut session, Plan::of(opts.with_data, config.copy_method))?;
+    // A masked or subset fork is built from the rows, whatever the method.
+    let plan = if opts.with_data && opts.safe.is_active() {
+        Plan::Masked
+    } else {
+        Plan::of(opts.with_data, config.copy_method)
+    };
+    check_schema(&mut session, plan)?;
     let resolved = crate::mask::prepare(&src.path, &session, opts)?;
 
     // 3. Claim a fresh id (so that no other process resumes the fork while

@@ -208,6 +208,9 @@ pub(crate) enum Plan {
     SchemaOnly,
     /// Replay the schema and copy rows: replayed into memory to check it.
     Replay,
+    /// A masked or subset fork: built from the rows like `Replay`, so a
+    /// stand-in would reach it just the same.
+    Masked,
     /// Copy the file as it is: no SQL is executed, so only the objects'
     /// shape is checked (a collation or module only the source's
     /// application has does not stop a page-exact copy).
@@ -236,8 +239,8 @@ pub(crate) fn check_schema(session: &mut SourceSession, plan: Plan) -> anyhow::R
     Replayer::apply_file_settings(&mem, &session.schema.settings)?;
     let tx = mem.transaction()?;
     let stand_ins = replay_all(&tx, &session.schema)?.stand_ins;
-    if plan == Plan::Replay {
-        refuse_row_copy_with_stand_ins(&Replayer::collations(&tx)?, &stand_ins.functions)?;
+    if matches!(plan, Plan::Replay | Plan::Masked) {
+        refuse_row_copy_with_stand_ins(&Replayer::collations(&tx)?, &stand_ins.functions, plan == Plan::Masked)?;
     }
     Replayer::apply_header_values(&tx, &session.schema.settings)?;
     tx.commit()?;
@@ -262,11 +265,18 @@ fn replay_all<'s>(conn: &Connection, schema: &'s SourceSchema) -> anyhow::Result
 /// A row copy builds indexes, computes generated columns and checks
 /// constraints with what the replay has: a stand-in would reach the fork.
 /// Such a schema is copied page by page (the default), never row by row.
-fn refuse_row_copy_with_stand_ins(collations: &[String], functions: &[String]) -> anyhow::Result<()> {
+fn refuse_row_copy_with_stand_ins(collations: &[String], functions: &[String], masked: bool) -> anyhow::Result<()> {
     let mut pieces: Vec<String> = collations.iter().map(|c| format!("collation `{c}`")).collect();
     pieces.extend(functions.iter().map(|f| format!("function `{f}`")));
     if pieces.is_empty() {
         return Ok(());
+    }
+    if masked {
+        return Err(crate::error::Error::failed(format!(
+            "cannot build a masked or subset fork of this source: its schema uses the {} that only its application defines, and a fork built from rows would fill its indexes without it; fork it unmasked (a file or clone copy needs none of them) only where its data may go",
+            pieces.join(", ")
+        ))
+        .into());
     }
     Err(crate::error::Error::failed(format!(
         "cannot copy this source row by row: its schema uses the {} that only its application defines, and a row copy would fill the fork's indexes without it; use the page copy (copy_method = \"pages\", the default) while nothing writes to the source",
