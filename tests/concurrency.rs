@@ -566,6 +566,29 @@ type ChaosRun = (String, Vec<String>, i32, String);
 
 /// What a chaos command may answer besides 0: (exit code, words its error
 /// must contain). Anything else is a command failing for no good reason.
+/// Exit codes per kind of command; every failure must be one `explained`
+/// allows for that kind (its exit code, and words in its error).
+fn tally(
+    results: Vec<Vec<ChaosRun>>,
+    explained: fn(&str) -> &'static [(i32, &'static str)],
+    label: &str,
+) -> BTreeMap<String, BTreeMap<i32, usize>> {
+    let mut codes: BTreeMap<String, BTreeMap<i32, usize>> = BTreeMap::new();
+    for (kind, args, code, stderr) in results.into_iter().flatten() {
+        *codes.entry(kind.clone()).or_default().entry(code).or_default() += 1;
+        if code == 0 {
+            continue;
+        }
+        assert!(
+            explained(&kind).iter().any(|(c, words)| *c == code && stderr.contains(words)),
+            "unexplained: sqlfork {} → exit {code}\n{stderr}",
+            args.join(" ")
+        );
+    }
+    eprintln!("{label} exit codes: {codes:?}");
+    codes
+}
+
 fn explained(kind: &str) -> &'static [(i32, &'static str)] {
     const TAKEN: (i32, &str) = (4, "already exists");
     const GONE: (i32, &str) = (3, "does not exist");
@@ -627,19 +650,7 @@ fn random_commands_on_a_few_addresses_at_once_fail_only_for_explained_reasons() 
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let mut codes: BTreeMap<String, BTreeMap<i32, usize>> = BTreeMap::new();
-    for (kind, args, code, stderr) in results.into_iter().flatten() {
-        *codes.entry(kind.clone()).or_default().entry(code).or_default() += 1;
-        if code == 0 {
-            continue;
-        }
-        assert!(
-            explained(&kind).iter().any(|(c, words)| *c == code && stderr.contains(words)),
-            "unexplained: sqlfork {} → exit {code}\n{stderr}",
-            args.join(" ")
-        );
-    }
-    eprintln!("chaos exit codes: {codes:?}");
+    tally(results, explained, "chaos");
     // Let background copies finish, then everything is whole.
     for e in entries(&env).into_iter().filter(|e| !e.healthy) {
         let Run { code, stderr, .. } = env.cmd(["db", "wait", &e.address, "--timeout", "60s"]).run();
@@ -816,19 +827,7 @@ fn snapshots_forks_resets_deletes_and_gc_at_once_lose_nothing_and_expose_no_half
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let mut codes: BTreeMap<String, BTreeMap<i32, usize>> = BTreeMap::new();
-    for (kind, args, code, stderr) in results.into_iter().flatten() {
-        *codes.entry(kind.clone()).or_default().entry(code).or_default() += 1;
-        if code == 0 {
-            continue;
-        }
-        assert!(
-            snapshot_explained(&kind).iter().any(|(c, words)| *c == code && stderr.contains(words)),
-            "unexplained: sqlfork {} → exit {code}\n{stderr}",
-            args.join(" ")
-        );
-    }
-    eprintln!("snapshot chaos exit codes: {codes:?}");
+    let codes = tally(results, snapshot_explained, "snapshot chaos");
     assert!(codes.get("snapshot-create").is_some_and(|c| c.contains_key(&0)), "no snapshot was taken: {codes:?}");
     let list = env.cmd(["--json", "snapshot", "list", "acme/src"]).run().ok().json();
     for s in list.as_array().unwrap() {
