@@ -1135,20 +1135,6 @@ fn detached_fork_that_fills_the_disk_makes_wait_exit_1() {
 // 6. Progress: lines for logs, a bar on a terminal, nothing when quiet, and
 //    the percentage in `db show` from another process
 
-/// Progress lines `LABEL: D/T MiB (P%)…` on stderr, as (D, T, P, line).
-fn progress_lines<'a>(stderr: &'a str, label: &str) -> Vec<(f64, f64, u32, &'a str)> {
-    stderr
-        .lines()
-        .filter_map(|l| {
-            let rest = l.strip_prefix(label)?.strip_prefix(": ")?;
-            let (d, rest) = rest.split_once('/')?;
-            let (t, rest) = rest.split_once(" MiB (")?;
-            let (p, _) = rest.split_once("%)")?;
-            Some((d.parse().ok()?, t.parse().ok()?, p.parse().ok()?, l))
-        })
-        .collect()
-}
-
 fn progress_lines_on_stderr(method: Method) {
     let env = env_for(method, 100);
     let src = env.db("big.db", BIG_SQL);

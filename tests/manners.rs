@@ -212,20 +212,6 @@ fn ctrl_c_says_how_far_and_how_to_continue() {
 // 4. Progress: MiB, a rate and an ETA; nothing for short copies; resumed
 //    copies count the whole copy
 
-/// Progress lines `LABEL: D/T MiB (P%)…` on stderr, as (D, T, P, line).
-fn progress_lines<'a>(stderr: &'a str, label: &str) -> Vec<(f64, f64, u32, &'a str)> {
-    stderr
-        .lines()
-        .filter_map(|l| {
-            let rest = l.strip_prefix(label)?.strip_prefix(": ")?;
-            let (d, rest) = rest.split_once('/')?;
-            let (t, rest) = rest.split_once(" MiB (")?;
-            let (p, _) = rest.split_once("%)")?;
-            Some((d.parse().ok()?, t.parse().ok()?, p.parse().ok()?, l))
-        })
-        .collect()
-}
-
 /// No empty field, and no figure with more than one decimal.
 fn assert_tidy(line: &str) {
     for empty in ["· ·", ", ,", "·  ·", "( )", "()"] {

@@ -105,3 +105,17 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Progress lines `LABEL: D/T MiB (P%)…` on stderr, as (D, T, P, line).
+pub fn progress_lines<'a>(stderr: &'a str, label: &str) -> Vec<(f64, f64, u32, &'a str)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(label)?.strip_prefix(": ")?;
+            let (d, rest) = rest.split_once('/')?;
+            let (t, rest) = rest.split_once(" MiB (")?;
+            let (p, _) = rest.split_once("%)")?;
+            Some((d.parse().ok()?, t.parse().ok()?, p.parse().ok()?, l))
+        })
+        .collect()
+}
