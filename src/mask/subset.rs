@@ -39,6 +39,19 @@ pub(crate) struct ForeignKey {
     pub to: Vec<String>,
 }
 
+impl ForeignKey {
+    /// The join condition from the child row (alias `child`) to the parent
+    /// row it references (alias `parent`).
+    fn join(&self, parent: &str, child: &str) -> String {
+        self.from
+            .iter()
+            .zip(&self.to)
+            .map(|(f, t)| format!("{parent}.{} = {child}.{}", quote_ident(t), quote_ident(f)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+}
+
 pub(crate) fn foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema) -> anyhow::Result<Vec<ForeignKey>> {
     let mut out = Vec::new();
     for t in
@@ -138,19 +151,14 @@ pub(crate) fn compute_keep_sets(
         let mut added = 0usize;
         for fk in &fks {
             let (kc, kp) = (keep_table(index[&fk.child]), keep_table(index[&fk.parent]));
-            let on: Vec<String> = fk
-                .from
-                .iter()
-                .zip(&fk.to)
-                .map(|(f, t)| format!("p.{} = c.{}", quote_ident(t), quote_ident(f)))
-                .collect();
+            let on = fk.join("p", "c");
             added += conn.execute(
                 &format!(
                     "INSERT OR IGNORE INTO {kp} SELECT p._rowid_, ?1 FROM {kc} AS k JOIN src.{c} AS c ON c._rowid_ = k.id \
                      JOIN src.{p} AS p ON {on} WHERE k.round = ?2",
                     c = quote_ident(&fk.child),
                     p = quote_ident(&fk.parent),
-                    on = on.join(" AND ")
+                    on = on
                 ),
                 [round, round - 1],
             )?;
@@ -181,17 +189,12 @@ pub(crate) fn children_filter(
     for fk in fks.iter().filter(|fk| fk.child == table && named.contains_key(&fk.parent)) {
         let Some(k) = keep.get(&fk.parent) else { continue };
         let nulls: Vec<String> = fk.from.iter().map(|f| format!("{c}.{} IS NULL", quote_ident(f))).collect();
-        let on: Vec<String> = fk
-            .from
-            .iter()
-            .zip(&fk.to)
-            .map(|(f, t)| format!("sqlfork_p.{} = {c}.{}", quote_ident(t), quote_ident(f)))
-            .collect();
+        let on = fk.join("sqlfork_p", &c);
         out.push_str(&format!(
             " AND ({} OR EXISTS (SELECT 1 FROM src.{} AS sqlfork_p WHERE {} AND sqlfork_p._rowid_ IN (SELECT id FROM {})))",
             nulls.join(" OR "),
             quote_ident(&fk.parent),
-            on.join(" AND "),
+            on,
             keep_table(*k)
         ));
     }
@@ -210,19 +213,14 @@ pub(crate) fn prune(conn: &Connection, schema: &SourceSchema) -> anyhow::Result<
         let mut round = 0u64;
         for fk in &fks {
             let not_null: Vec<String> = fk.from.iter().map(|f| format!("c.{} IS NOT NULL", quote_ident(f))).collect();
-            let on: Vec<String> = fk
-                .from
-                .iter()
-                .zip(&fk.to)
-                .map(|(f, t)| format!("p.{} = c.{}", quote_ident(t), quote_ident(f)))
-                .collect();
+            let on = fk.join("p", "c");
             round += conn.execute(
                 &format!(
                     "DELETE FROM main.{c} AS c WHERE {nn} AND NOT EXISTS (SELECT 1 FROM main.{p} AS p WHERE {on})",
                     c = quote_ident(&fk.child),
                     p = quote_ident(&fk.parent),
                     nn = not_null.join(" AND "),
-                    on = on.join(" AND ")
+                    on = on
                 ),
                 [],
             )? as u64;
