@@ -100,7 +100,12 @@ pub(super) fn findings(
                 continue;
             }
         }
-        out.push(f(Severity::Info, "object_removed", table_of(o.kind.as_str(), &o.name), format!("{} {} removed", o.kind, o.name)));
+        out.push(f(
+            Severity::Info,
+            "object_removed",
+            table_of(o.kind.as_str(), &o.name),
+            format!("{} {} removed", o.kind, o.name),
+        ));
     }
     // Tables on both sides whose root page moved: rebuilt by copying.
     for ((kind, name), (shown, root_a)) in &roots_a {
@@ -133,7 +138,12 @@ pub(super) fn findings(
                 ));
             }
         }
-        out.push(f(Severity::Info, "object_changed", table_of(&c.kind, &c.name), format!("{} {} changed", c.kind, c.name)));
+        out.push(f(
+            Severity::Info,
+            "object_changed",
+            table_of(&c.kind, &c.name),
+            format!("{} {} changed", c.kind, c.name),
+        ));
     }
     for o in &diff.schema.added {
         if o.kind == "table" && renamed_new.contains(&o.name.to_lowercase()) {
@@ -143,9 +153,11 @@ pub(super) fn findings(
             let bytes = index_bytes(&a.conn, &o.name)?;
             let on: Option<String> = a
                 .conn
-                .query_row("SELECT tbl_name FROM main.sqlite_master WHERE type = 'index' AND name = ?1", [&o.name], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT tbl_name FROM main.sqlite_master WHERE type = 'index' AND name = ?1",
+                    [&o.name],
+                    |r| r.get(0),
+                )
                 .ok();
             let where_ = on.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
             out.push(f(
@@ -173,20 +185,41 @@ pub(super) fn findings(
     // Rows.
     for (t, d) in diff.tables.iter().filter(|(t, _)| !t.starts_with("sqlite_")) {
         if d.deleted > 0 {
-            out.push(f(Severity::Warning, "rows_deleted", Some(t), format!("{} deleted from {t}", plural(d.deleted, "row"))));
+            out.push(f(
+                Severity::Warning,
+                "rows_deleted",
+                Some(t),
+                format!("{} deleted from {t}", plural(d.deleted, "row")),
+            ));
         }
         if d.inserted > 0 {
-            out.push(f(Severity::Info, "rows_inserted", Some(t), format!("{} inserted into {t}", plural(d.inserted, "row"))));
+            out.push(f(
+                Severity::Info,
+                "rows_inserted",
+                Some(t),
+                format!("{} inserted into {t}", plural(d.inserted, "row")),
+            ));
         }
         if d.updated > 0 {
-            out.push(f(Severity::Info, "rows_updated", Some(t), format!("{} updated in {t}", plural(d.updated, "row"))));
+            out.push(f(
+                Severity::Info,
+                "rows_updated",
+                Some(t),
+                format!("{} updated in {t}", plural(d.updated, "row")),
+            ));
         }
     }
 
     // Checks, scoped to the touched tables.
     let tables_a = user_tables(&a.conn)?;
     let mut touched: BTreeSet<String> = diff.tables.keys().map(|t| t.to_lowercase()).collect();
-    for o in diff.schema.added.iter().map(|o| (&o.kind, &o.name)).chain(diff.schema.changed.iter().map(|c| (&c.kind, &c.name))) {
+    for o in diff
+        .schema
+        .added
+        .iter()
+        .map(|o| (&o.kind, &o.name))
+        .chain(diff.schema.changed.iter().map(|c| (&c.kind, &c.name)))
+    {
         if o.0 == "table" {
             touched.insert(o.1.to_lowercase());
         }
@@ -343,11 +376,8 @@ fn dropped_columns(a: &Opened, b: &Opened, table: &str) -> anyhow::Result<Vec<(S
 
 /// The bytes of an index's b-tree.
 fn index_bytes(conn: &Connection, index: &str) -> anyhow::Result<u64> {
-    let n: i64 = conn.query_row(
-        "SELECT coalesce(sum(pgsize), 0) FROM dbstat('main') WHERE name = ?1",
-        [index],
-        |r| r.get(0),
-    )?;
+    let n: i64 =
+        conn.query_row("SELECT coalesce(sum(pgsize), 0) FROM dbstat('main') WHERE name = ?1", [index], |r| r.get(0))?;
     Ok(n as u64)
 }
 

@@ -428,8 +428,11 @@ pub(crate) fn rehearse(
             if let (true, Some(k)) = (report.ok, expected) {
                 let differences = compare_with(&reh.path, &before_ups[k])?;
                 if !differences.is_empty() {
-                    let what =
-                        if paired { format!("{} does not undo {}", d.name, ups[k].name) } else { "the down files do not undo the up files".to_string() };
+                    let what = if paired {
+                        format!("{} does not undo {}", d.name, ups[k].name)
+                    } else {
+                        "the down files do not undo the up files".to_string()
+                    };
                     report.findings.insert(
                         0,
                         Finding {
@@ -562,7 +565,8 @@ fn keep_as(home: &Home, id: &str, addr: &Address, config: &Config) -> anyhow::Re
         if reg.get(addr).is_some() {
             return Err(Error::Taken { address: addr.clone() }.into());
         }
-        let e = reg.by_id_mut(id).ok_or_else(|| Error::failed("the rehearsal fork vanished before it could be kept"))?;
+        let e =
+            reg.by_id_mut(id).ok_or_else(|| Error::failed("the rehearsal fork vanished before it could be kept"))?;
         e.namespace = addr.namespace.clone();
         e.slug = addr.slug.clone();
         e.branch = None;

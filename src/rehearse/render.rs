@@ -114,7 +114,8 @@ pub(crate) fn markdown(r: &RehearsalReport) -> String {
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     let files = r.migrations.iter().map(|f| (f, "")).chain(r.down.iter().flatten().map(|f| (f, " (down)")));
     for (f, tag) in files.clone() {
-        let result = if f.ok { "✅ ok".to_string() } else { format!("❌ line {}", f.error.as_ref().map_or(0, |e| e.line)) };
+        let result =
+            if f.ok { "✅ ok".to_string() } else { format!("❌ line {}", f.error.as_ref().map_or(0, |e| e.line)) };
         let _ = writeln!(
             out,
             "| `{}`{tag} | {result} | {} ms | {} ms | {} | {} |",

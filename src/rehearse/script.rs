@@ -39,7 +39,10 @@ pub(crate) fn collect(paths: &[PathBuf], what: &str) -> Result<Vec<Script>, Erro
     let mut files = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
-            Error::invalid(format!("{what} {} cannot be read: {e}; name an existing .sql file or directory", p.display()))
+            Error::invalid(format!(
+                "{what} {} cannot be read: {e}; name an existing .sql file or directory",
+                p.display()
+            ))
         })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
@@ -64,11 +67,10 @@ pub(crate) fn collect(paths: &[PathBuf], what: &str) -> Result<Vec<Script>, Erro
 }
 
 fn read(path: &Path, what: &str) -> Result<Script, Error> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("{what} {} cannot be read: {e}", path.display())))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::invalid(format!("{what} {} is not UTF-8 text; save it as UTF-8", path.display()))
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::invalid(format!("{what} {} cannot be read: {e}", path.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(format!("{what} {} is not UTF-8 text; save it as UTF-8", path.display())))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
     let statements = split(&text).map_err(|(line, cmd)| {
         Error::invalid(format!(
@@ -95,7 +97,7 @@ pub(crate) fn split(text: &str) -> Result<Vec<Statement>, (u64, String)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let (mut start, mut i, mut line) = (0usize, 0usize, 1u64);
-    let mut first_token: Option<u64> = None;
+    let mut first_token: Option<(u64, usize)> = None;
     let mut at_line_start = true;
     while i < b.len() {
         let c = b[i];
@@ -111,7 +113,7 @@ pub(crate) fn split(text: &str) -> Result<Vec<Statement>, (u64, String)> {
                 i += 1;
             }
             b'\'' | b'"' | b'`' | b'[' => {
-                first_token.get_or_insert(line);
+                first_token.get_or_insert((line, i));
                 let close = if c == b'[' { b']' } else { c };
                 i += 1;
                 while i < b.len() && b[i] != close {
@@ -142,19 +144,20 @@ pub(crate) fn split(text: &str) -> Result<Vec<Statement>, (u64, String)> {
                 if first_token.is_none() {
                     start = i; // an empty statement
                 } else if complete(&text[start..i]) {
-                    out.push(Statement { line: first_token.take().expect("a token"), sql: text[start..i].to_string() });
+                    let (l, at) = first_token.take().expect("a token");
+                    out.push(Statement { line: l, sql: text[at..i].to_string() });
                     start = i;
                 }
             }
             c if c.is_ascii_whitespace() => i += 1,
             _ => {
-                first_token.get_or_insert(line);
+                first_token.get_or_insert((line, i));
                 i += 1;
             }
         }
     }
-    if let Some(l) = first_token {
-        out.push(Statement { line: l, sql: text[start.min(b.len())..].to_string() });
+    if let Some((l, at)) = first_token {
+        out.push(Statement { line: l, sql: text[at..].to_string() });
     }
     Ok(out)
 }
