@@ -292,7 +292,7 @@ pub(super) fn findings(
         None,
         format!("file size {} → {}", human_bytes(report.size_before), human_bytes(report.size_after)),
     ));
-    out.sort_by(|x, y| y.severity.cmp(&x.severity));
+    out.sort_by_key(|x| std::cmp::Reverse(x.severity));
     report.findings = out;
     Ok(())
 }
