@@ -428,8 +428,14 @@ pub(crate) fn rehearse(
             if let (true, Some(k)) = (report.ok, expected) {
                 let differences = compare_with(&reh.path, &before_ups[k])?;
                 if !differences.is_empty() {
+                    // Named by file name, or by path where the names are the same.
+                    let (dn, un) = if d.name == ups[k].name {
+                        (d.path.display().to_string(), ups[k].path.display().to_string())
+                    } else {
+                        (d.name.clone(), ups[k].name.clone())
+                    };
                     let what = if paired {
-                        format!("{} does not undo {}", d.name, ups[k].name)
+                        format!("{dn} does not undo {un}")
                     } else {
                         "the down files do not undo the up files".to_string()
                     };
