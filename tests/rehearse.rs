@@ -404,3 +404,31 @@ fn ctrl_c_removes_the_rehearsal_fork() {
     assert_eq!(c.env.database_files(), Vec::<String>::new());
     assert_eq!(common::db::int(&c.src, "SELECT count(*) FROM notes"), 40);
 }
+
+#[test]
+fn the_readme_example_on_the_sample_database_prints_what_the_readme_shows() {
+    let env = Env::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let sample = root.join("fixtures/sample.db");
+    let before = file_bytes(&sample);
+    let run = env
+        .cmd(["db", "rehearse", "fixtures/sample.db", "fixtures/migrations/", "--down", "fixtures/down/"])
+        .current_dir(root)
+        .run()
+        .code(1);
+    assert!(file_bytes(&sample) == before, "the sample database changed");
+    // Every finding, rows and schema line the README shows (timings vary).
+    let start = readme.find("    Rehearsal of fixtures/sample.db").expect("the README shows a rehearsal");
+    let shown: Vec<&str> = readme[start..]
+        .lines()
+        .take_while(|l| !l.starts_with("- **SOURCE**"))
+        .map(str::trim)
+        .filter(|l| ["info ", "warning ", "error ", "rows:", "schema:", "Not run:"].iter().any(|p| l.starts_with(p)))
+        .collect();
+    assert!(shown.len() >= 10, "{shown:?}");
+    for line in shown {
+        assert!(run.stdout.lines().any(|l| l.trim() == line), "README shows `{line}`, the run printed:\n{}", run.stdout);
+    }
+    assert_eq!(env.registry_len(), 0);
+}
