@@ -428,7 +428,11 @@ fn the_readme_example_on_the_sample_database_prints_what_the_readme_shows() {
         .collect();
     assert!(shown.len() >= 10, "{shown:?}");
     for line in shown {
-        assert!(run.stdout.lines().any(|l| l.trim() == line), "README shows `{line}`, the run printed:\n{}", run.stdout);
+        assert!(
+            run.stdout.lines().any(|l| l.trim() == line),
+            "README shows `{line}`, the run printed:\n{}",
+            run.stdout
+        );
     }
     assert_eq!(env.registry_len(), 0);
 }

@@ -5,12 +5,19 @@
 //! what the file touched, so a file that changes 100 rows of a 1 GB
 //! database costs little:
 //! - `integrity_check` runs per touched table (`PRAGMA integrity_check(T)`:
-//!   the table and its indexes), and as the linear `quick_check(T)` for a
-//!   database over [`FULL_CHECK_PAGES`] pages (an index's entries are then
-//!   not matched with the rows; a note says so);
+//!   the table and its indexes). In a database over [`FULL_CHECK_PAGES`]
+//!   pages it is the linear `quick_check(T)` (index entries are then not
+//!   matched with rows), and only on tables whose definition changed —
+//!   unless the file turned off one of SQLite's own checks (`foreign_keys`,
+//!   `writable_schema`, `ignore_check_constraints`): rows SQLite changed
+//!   with its checks on are consistent, and scanning a 1 GB table again
+//!   for 100 changed rows would cost more than the migration. A note says
+//!   what was and was not checked;
 //! - `foreign_key_check` runs on the tables whose rows or definition
 //!   changed and on the tables that point at them, after and before, and
-//!   only violations that were not there before are errors;
+//!   only violations that were not there before are errors. In a large
+//!   database it is skipped when foreign keys stayed on and no table was
+//!   redefined or dropped (SQLite refused every violation itself);
 //! - a dropped column's non-NULL values and a dropped table's rows are
 //!   counted in B (only when something was dropped);
 //! - a table whose root page moved was rebuilt by copying (the usual
@@ -210,9 +217,10 @@ pub(super) fn findings(
         }
     }
 
-    // Checks, scoped to the touched tables.
+    // Checks, scoped to what the file touched.
     let tables_a = user_tables(&a.conn)?;
-    let mut touched: BTreeSet<String> = diff.tables.keys().map(|t| t.to_lowercase()).collect();
+    let rows_touched: BTreeSet<String> = diff.tables.keys().map(|t| t.to_lowercase()).collect();
+    let mut redefined = BTreeSet::new();
     for o in diff
         .schema
         .added
@@ -221,13 +229,22 @@ pub(super) fn findings(
         .chain(diff.schema.changed.iter().map(|c| (&c.kind, &c.name)))
     {
         if o.0 == "table" {
-            touched.insert(o.1.to_lowercase());
+            redefined.insert(o.1.to_lowercase());
         }
     }
     let dropped: BTreeSet<String> =
         diff.schema.removed.iter().filter(|o| o.kind == "table").map(|o| o.name.to_lowercase()).collect();
-    let big = count(&a.conn, "PRAGMA main.page_count")? > FULL_CHECK_PAGES;
-    let check = if big { "quick_check" } else { "integrity_check" };
+    let small = count(&a.conn, "PRAGMA main.page_count")? <= FULL_CHECK_PAGES;
+    // In a large database, a table whose rows changed while SQLite's own
+    // checks were on (constraints, foreign keys, a locked schema) is not
+    // scanned again: SQLite kept it consistent. Tables whose definition
+    // changed are, and every touched table when the file relaxed a check.
+    let check_rows_tables = small || run.checks_off || run.foreign_keys_off;
+    let mut touched = redefined.clone();
+    if check_rows_tables {
+        touched.extend(rows_touched.iter().cloned());
+    }
+    let check = if small { "integrity_check" } else { "quick_check" };
     let mut checked = Vec::new();
     for t in tables_a.iter().filter(|t| touched.contains(&t.to_lowercase())) {
         let problems = pragma_rows(&a.conn, &format!("PRAGMA main.{check}({})", quote_ident(t)))?;
@@ -243,23 +260,41 @@ pub(super) fn findings(
             ));
         }
     }
-    if big && !checked.is_empty() {
-        report.notes.push(format!(
-            "the database is over {} pages, so the touched tables were checked with PRAGMA quick_check (index entries not matched with rows): {}",
-            FULL_CHECK_PAGES,
-            checked.join(", ")
-        ));
+    if !small {
+        let unchecked: Vec<&String> =
+            rows_touched.iter().filter(|t| !touched.contains(*t) && !t.starts_with("sqlite_")).collect();
+        if !checked.is_empty() {
+            report.notes.push(format!(
+                "the database is over {FULL_CHECK_PAGES} pages, so tables were checked with PRAGMA quick_check (index entries not matched with rows): {}",
+                checked.join(", ")
+            ));
+        }
+        if !unchecked.is_empty() {
+            report.notes.push(format!(
+                "not scanned again (rows changed with SQLite's constraint and foreign key checks on): {}",
+                unchecked.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
-    // Foreign keys: the touched tables, and those that point at them (or
-    // at a dropped table).
+    // Foreign keys: with them on throughout and no table redefined or
+    // dropped, SQLite refused every violation itself; otherwise the touched
+    // tables and those that point at them (or at a dropped table) are
+    // checked, after and before.
+    let fk_needed = small || run.foreign_keys_off || run.checks_off || !redefined.is_empty() || !dropped.is_empty();
+    let mut all_touched = rows_touched.clone();
+    all_touched.extend(redefined.iter().cloned());
     let mut fk_tables = Vec::new();
-    for t in &tables_a {
-        let parents = fk_parents(&a.conn, t)?;
-        let lower = t.to_lowercase();
-        if touched.contains(&lower)
-            || parents.iter().any(|p| touched.contains(&p.to_lowercase()) || dropped.contains(&p.to_lowercase()))
-        {
-            fk_tables.push(t.clone());
+    if fk_needed {
+        for t in &tables_a {
+            let parents = fk_parents(&a.conn, t)?;
+            let lower = t.to_lowercase();
+            if all_touched.contains(&lower)
+                || parents
+                    .iter()
+                    .any(|p| all_touched.contains(&p.to_lowercase()) || dropped.contains(&p.to_lowercase()))
+            {
+                fk_tables.push(t.clone());
+            }
         }
     }
     let tables_b: BTreeSet<String> = user_tables(&b.conn)?.into_iter().map(|t| t.to_lowercase()).collect();

@@ -173,6 +173,11 @@ pub(crate) struct Run {
     /// The file ended inside a transaction, which was rolled back (as the
     /// shell rolls back when it exits).
     pub(crate) rolled_back: bool,
+    /// The file turned foreign keys off at some point.
+    pub(crate) foreign_keys_off: bool,
+    /// The file turned on `writable_schema` or `ignore_check_constraints`:
+    /// SQLite's own checks no longer held for what followed.
+    pub(crate) checks_off: bool,
 }
 
 /// Run `script` on a fresh connection to `db` (as `sqlite3 DB < FILE` is a
@@ -228,6 +233,12 @@ fn run_statements(conn: &Connection, script: &Script, cancel: &Arc<AtomicBool>) 
             }
             Err(e) => (true, Err(e)),
         };
+        // Only a PRAGMA can turn SQLite's own checks off: look after each.
+        if st.sql.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("pragma")) {
+            let on = |p: &str| conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0)).unwrap_or(0) != 0;
+            out.foreign_keys_off |= !on("foreign_keys");
+            out.checks_off |= on("writable_schema") || on("ignore_check_constraints");
+        }
         let writing = write_txn(conn);
         if held_since.is_none() && writing {
             held_since = Some(t0);
