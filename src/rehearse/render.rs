@@ -165,5 +165,6 @@ fn md_cell(s: &str) -> String {
 /// `--quiet`: one line.
 pub(crate) fn summary_line(r: &RehearsalReport) -> String {
     let ok = r.migrations.iter().filter(|f| f.ok).count();
-    format!("{} of {} files ok; worst finding: {}", ok, r.migrations.len() + r.skipped.len(), worst_word(r))
+    let not_run = if r.skipped.is_empty() { String::new() } else { format!(", {} not run", r.skipped.len()) };
+    format!("{ok} of {} files ran ok{not_run}; worst finding: {}", r.migrations.len(), worst_word(r))
 }
