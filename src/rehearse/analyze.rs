@@ -5,8 +5,8 @@
 //! what the file touched, so a file that changes 100 rows of a 1 GB
 //! database costs little:
 //! - `integrity_check` runs per touched table (`PRAGMA integrity_check(T)`:
-//!   the table and its indexes). In a database over [`FULL_CHECK_PAGES`]
-//!   pages it is the linear `quick_check(T)` (index entries are then not
+//!   the table and its indexes). In a database over [`FULL_CHECK_BYTES`]
+//!   it is the linear `quick_check(T)` (index entries are then not
 //!   matched with rows), and only on tables whose definition changed —
 //!   unless the file turned off one of SQLite's own checks (`foreign_keys`,
 //!   `writable_schema`, `ignore_check_constraints`): rows SQLite changed
@@ -31,9 +31,8 @@ use rusqlite::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-/// Above this many pages (256 MiB at 4 KiB) the per-table integrity check
-/// is `quick_check`.
-const FULL_CHECK_PAGES: i64 = 65_536;
+/// Above this size the checks are narrowed (see the module docs).
+const FULL_CHECK_BYTES: i64 = 64 << 20;
 
 pub(super) fn findings(
     a: &Opened,
@@ -234,7 +233,8 @@ pub(super) fn findings(
     }
     let dropped: BTreeSet<String> =
         diff.schema.removed.iter().filter(|o| o.kind == "table").map(|o| o.name.to_lowercase()).collect();
-    let small = count(&a.conn, "PRAGMA main.page_count")? <= FULL_CHECK_PAGES;
+    let small =
+        count(&a.conn, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")? <= FULL_CHECK_BYTES;
     // In a large database, a table whose rows changed while SQLite's own
     // checks were on (constraints, foreign keys, a locked schema) is not
     // scanned again: SQLite kept it consistent. Tables whose definition
@@ -265,7 +265,8 @@ pub(super) fn findings(
             rows_touched.iter().filter(|t| !touched.contains(*t) && !t.starts_with("sqlite_")).collect();
         if !checked.is_empty() {
             report.notes.push(format!(
-                "the database is over {FULL_CHECK_PAGES} pages, so tables were checked with PRAGMA quick_check (index entries not matched with rows): {}",
+                "the database is over {} MiB, so tables were checked with PRAGMA quick_check (index entries not matched with rows): {}",
+                FULL_CHECK_BYTES >> 20,
                 checked.join(", ")
             ));
         }

@@ -392,6 +392,7 @@ pub(crate) fn rehearse(
         }
         stop(&mut cancellable)?;
         let before = reh.take_clone()?;
+        crate::env::trace(&format!("rehearse clone before {} at {:?}", up.name, started.elapsed()));
         let report = step(&reh.path, &before, up, &cancel, opts.lock_budget).map_err(interrupted)?;
         all_ok = report.ok;
         migrations.push(report);
@@ -494,12 +495,15 @@ fn step(
 ) -> anyhow::Result<FileReport> {
     let size_before = crate::layout::file_size(fork).unwrap_or(0);
     crate::env::test_pause("rehearse-file");
+    let t0 = Instant::now();
     let run = script::run(fork, script, cancel)?;
     settle(fork)?;
+    crate::env::trace(&format!("rehearse {} ran in {:?}", script.name, t0.elapsed()));
     let size_after = crate::layout::file_size(fork).unwrap_or(0);
     let after_side = Opened::open("after", fork)?;
     let before_side = Opened::open("before", before)?;
     let diff = crate::diff::diff_opened(&after_side, &before_side, &DiffOptions::default())?;
+    crate::env::trace(&format!("rehearse {} diffed at {:?}", script.name, t0.elapsed()));
     let mut report = FileReport {
         file: script.name.clone(),
         path: script.path.clone(),
@@ -524,6 +528,7 @@ fn step(
         notes: diff.notes.clone(),
     };
     analyze::findings(&after_side, &before_side, &diff, &run, budget, &mut report)?;
+    crate::env::trace(&format!("rehearse {} analysed at {:?}", script.name, t0.elapsed()));
     Ok(report)
 }
 
