@@ -201,8 +201,16 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
             let mut safe = String::new();
             if let Some(s) = &e.safe {
                 safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                let named = |t: &str| s.subset.iter().any(|r| r.split(':').next().is_some_and(|n| n.eq_ignore_ascii_case(t)));
                 for (table, n) in &s.rows_kept {
-                    safe.push_str(&format!("           {table}: {n} rows kept\n"));
+                    // A table no rule names keeps every row that does not
+                    // reference a removed one: say so, it surprises.
+                    let why = if named(table) {
+                        ""
+                    } else {
+                        " (not in --subset: all rows but those referencing a removed row)"
+                    };
+                    safe.push_str(&format!("           {table}: {n} rows kept{why}\n"));
                 }
             }
             format!(

@@ -1,0 +1,175 @@
+//! Manners, second round (issue 20): what a new user tripped over in a
+//! realistic day. Each test drives the real binary in its own home and
+//! failed before the fix it names (the point of the issue in brackets).
+
+mod common;
+
+use common::*;
+
+/// A WAL source (about 0.6 MiB) with a parent table, a child table and a
+/// grandchild table.
+const SHOP_WAL: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA page_size = 1024;
+    CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+    CREATE TABLE orders(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), total INT);
+    CREATE TABLE items(id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders(id), q INT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+        INSERT INTO users SELECT i, 'user' || i || '@example.com' FROM n;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+        INSERT INTO orders SELECT i, 1 + i % 300, i FROM n;
+    INSERT INTO items SELECT id, id, hex(randomblob(120)) FROM orders;
+";
+
+const MASK: &str = "seed = \"s\"\n[tables.users]\nemail = \"email\"\n";
+
+// [1] A masked or subset fork of an idle WAL source is exact, and a
+// subset's deliberate removals are not "orphans".
+#[test]
+fn masked_and_subset_forks_of_an_idle_wal_source_are_exact() {
+    let env = Env::new();
+    env.db("prod.db", SHOP_WAL);
+    std::fs::write(env.path("m.toml"), MASK).unwrap();
+    let v = env.run(&["db", "fork", "./prod.db", "t/m", "--with-data", "--mask", "m.toml", "--json"]).ok().json();
+    assert_eq!(v["copy"]["exact"], true, "masked fork of an idle source:\n{v:#}");
+    assert_eq!(v["copy"]["orphansPruned"], 0, "{v:#}");
+
+    let run = env.run(&["db", "fork", "./prod.db", "t/s", "--with-data", "--subset", "orders:id <= 100"]).ok();
+    assert!(run.stdout.contains("exact snapshot"), "{}", run.stdout);
+    assert!(!run.stdout.contains("orphan") && !run.stdout.contains("best-effort"), "{}", run.stdout);
+    let v = env.run(&["db", "show", "t/s", "--json"]).ok().json();
+    assert_eq!(v["copy"]["exact"], true, "{v:#}");
+    assert_eq!(v["copy"]["orphansPruned"], 0, "a subset's removals are deliberate:\n{v:#}");
+    // [14] The rows figure is the rows kept.
+    let kept: u64 = v["safe"]["rowsKept"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(v["copy"]["rowsCopied"].as_u64(), Some(kept), "{v:#}");
+    assert_eq!(kept, 300 + 100 + 100, "{v:#}");
+}
+
+// [14] A table the subset does not name keeps its rows, and the output
+// says so.
+#[test]
+fn a_subset_says_which_tables_it_did_not_cut() {
+    let env = Env::new();
+    env.db("prod.db", SHOP_WAL);
+    let run = env.run(&["db", "fork", "./prod.db", "t/s", "--with-data", "--subset", "orders:id <= 100"]).ok();
+    let line = |t: &str| run.stdout.lines().find(|l| l.trim_start().starts_with(&format!("{t}:"))).unwrap_or("");
+    assert!(line("users").contains("300 rows kept") && line("users").contains("not in --subset"), "{}", run.stdout);
+    assert!(!line("orders").contains("not in --subset"), "{}", run.stdout);
+}
+
+// [4] Masked and subset progress is in real MiB, reaches 100%, and its ETA
+// does not climb while a filtered table is read.
+#[test]
+fn masked_and_subset_progress_shows_real_figures() {
+    let env = Env::new();
+    let src = env.db("prod.db", SHOP_WAL);
+    std::fs::write(env.path("m.toml"), MASK).unwrap();
+    env.config("rows_per_page = 50\n");
+    let vars = [("SQLFORK_TEST_DELAY_MS", "3"), ("SQLFORK_PROGRESS_INTERVAL", "0")];
+    for (dst, extra) in [("t/m", ["--mask", "m.toml"]), ("t/s", ["--subset", "orders:id <= 100"])] {
+        let run = env.cmd(["db", "fork", "./prod.db", dst, "--with-data"]).args(extra).envs(&vars).run().ok();
+        let lines = progress_lines(&run.stderr, dst);
+        assert!(lines.len() >= 5, "{dst}: progress lines:\n{}", run.stderr);
+        let (done, total, pct, last) = *lines.last().unwrap();
+        assert!(total > 0.0, "{dst}: a real total in MiB, not 0.0: {last}");
+        assert_eq!((pct, done), (100, total), "{dst}: the last line is complete: {last}");
+        let source_mib = std::fs::metadata(&src).unwrap().len() as f64 / 1048576.0;
+        assert!(total <= source_mib + 0.05, "{dst}: at most the source's size ({source_mib:.2} MiB): {last}");
+        assert!(lines.windows(2).all(|w| w[0].2 <= w[1].2), "{dst}: only forward:\n{}", run.stderr);
+        assert!(
+            lines.iter().any(|(_, _, p, l)| *p < 100 && l.contains(" MiB/s") && !l.contains(" 0.0 MiB/s")),
+            "{dst}: a real rate:\n{}",
+            run.stderr
+        );
+        // Progress moves through the filtered `items` too, instead of
+        // jumping at the end.
+        let jump = lines.windows(2).map(|w| w[1].2 - w[0].2).max().unwrap_or(0);
+        assert!(jump <= 40, "{dst}: a jump of {jump} points:\n{}", run.stderr);
+    }
+}
+
+// [2] `branch put` without `--ttl` keeps the branch's expiry, as `db reset`
+// does; with `--ttl` it counts from this put.
+#[test]
+fn branch_put_without_ttl_keeps_the_expiry() {
+    let env = Env::new();
+    env.db("prod.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    env.run(&["db", "import", "acme/prod", "./prod.db"]).ok();
+    let t0 = "2026-01-01T00:00:00Z";
+    let first = env.cmd(["branch", "put", "acme/prod@pr-7", "--ttl", "2d", "--json"]).now(t0).run().ok().json();
+    let expires = s(&first, "expiresAt");
+    assert_eq!(expires, plus(t0, 2 * 86400));
+    let later = plus(t0, 3600);
+    let again = env.cmd(["branch", "put", "acme/prod@pr-7", "--json"]).now(&later).run().ok().json();
+    assert_eq!(s(&again, "action"), "reset");
+    assert_eq!(s(&again, "expiresAt"), expires, "a put without --ttl keeps the expiry:\n{again:#}");
+    env.cmd(["db", "ttl", "acme/prod@pr-7"]).now(&later).run().ok().stdout_has("auto-deletes in 2d");
+    let renewed = env.cmd(["branch", "put", "acme/prod@pr-7", "--ttl", "1d", "--json"]).now(&later).run().ok().json();
+    assert_eq!(s(&renewed, "expiresAt"), plus(&later, 86400));
+}
+
+// [3] The SQL patch restores the statistics a re-created table loses, and
+// an added column is `ALTER TABLE … ADD COLUMN` plus updates, not a copy of
+// the whole table: applied, the two databases do not differ.
+#[test]
+fn sql_patch_keeps_statistics_and_adds_columns_in_place() {
+    let env = Env::new();
+    env.db(
+        "prod.db",
+        "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT, name TEXT);
+         CREATE INDEX users_name ON users(name);
+         CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);
+         CREATE INDEX notes_body ON notes(body);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO users SELECT i, 'user' || i || '@example.com', 'n' || (i % 7) FROM n;
+         INSERT INTO notes SELECT id, 'note ' || id FROM users;
+         ANALYZE;",
+    );
+    env.run(&["db", "import", "acme/prod", "./prod.db"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/mig", "--with-data"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/target", "--with-data"]).ok();
+    // The migration: a column added and back-filled, a table re-created
+    // with a CHECK, statistics refreshed.
+    exec(
+        &env.db_path("acme/mig"),
+        "ALTER TABLE users ADD COLUMN score INTEGER DEFAULT 0;
+         UPDATE users SET score = id * 2 WHERE id <= 3;
+         CREATE TABLE notes2(id INTEGER PRIMARY KEY, body TEXT CHECK (length(body) > 0));
+         INSERT INTO notes2 SELECT * FROM notes; DROP TABLE notes; ALTER TABLE notes2 RENAME TO notes;
+         CREATE INDEX notes_body ON notes(body);
+         ANALYZE;",
+    );
+    let patch = env.run(&["db", "diff", "acme/mig", "acme/prod", "--format", "sql"]).ok().stdout;
+    assert!(patch.contains("ALTER TABLE \"users\" ADD COLUMN score INTEGER DEFAULT 0;"), "{patch}");
+    assert!(!patch.contains("'user100@example.com'"), "the whole users table was copied:\n{patch}");
+    exec(&env.db_path("acme/target"), &patch);
+    env.run(&["db", "diff", "acme/mig", "acme/target", "--exit-code"]).ok();
+}
+
+// [5] `db diff` of a fork against its live parent says when the parent was
+// written to after the fork (its own writes are in the diff too).
+#[test]
+fn diff_says_when_the_live_parent_changed_since_the_fork() {
+    let env = Env::new();
+    let prod = env.db("prod.db", "PRAGMA journal_mode = WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 'b');");
+    env.run(&["db", "import", "acme/prod", "./prod.db"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/mig", "--with-data"]).ok();
+    exec(&env.db_path("acme/mig"), "DELETE FROM t WHERE id = 1;");
+    let quiet = env.run(&["db", "diff", "acme/mig", "--json"]).ok().json();
+    assert!(quiet.get("notes").is_none(), "no note while production is as it was:\n{quiet:#}");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // Production goes on: a live parent, in WAL mode, held open.
+    let live = rusqlite::Connection::open(&prod).unwrap();
+    live.execute_batch("INSERT INTO t VALUES (3, 'c');").unwrap();
+    let v = env.run(&["db", "diff", "acme/mig", "--json"]).ok().json();
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("acme/prod was written to after acme/mig was forked"), "{v:#}");
+    let text = env.run(&["db", "diff", "acme/mig"]).ok().stdout;
+    assert!(text.contains("was written to after"), "{text}");
+    // Against another database, no such note.
+    env.run(&["db", "fork", "acme/prod", "acme/other", "--with-data"]).ok();
+    let v = env.run(&["db", "diff", "acme/mig", "acme/other", "--json"]).ok().json();
+    assert!(v.get("notes").is_none(), "{v:#}");
+    drop(live);
+}
