@@ -7,8 +7,8 @@ use std::path::PathBuf;
 pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  failure (I/O, SQLite, a fork that could not be made)
-  2  usage error or invalid input (bad address, bad TTL, not a database)
+  1  failure (I/O, SQLite, a fork that could not be made, a read-only home, a damaged registry)
+  2  usage error or invalid input (bad address, bad TTL, not a database, an invalid config.toml)
   3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)

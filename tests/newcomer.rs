@@ -173,3 +173,50 @@ fn diff_says_when_the_live_parent_changed_since_the_fork() {
     assert!(v.get("notes").is_none(), "{v:#}");
     drop(live);
 }
+
+// [8] A read-only home: one sentence naming it and the next step, exit 1
+// (documented: a home that cannot be written).
+#[test]
+fn a_read_only_home_says_so_and_what_to_do() {
+    let Some(m) = mount::LoopMount::new(mount::FsKind::Xfs, 320) else { return };
+    let env = Env::new();
+    let home = m.path().join("home");
+    let home_arg = home.to_str().unwrap();
+    env.run(&["--home", home_arg, "db", "create", "acme/a"]).ok();
+    m.read_only();
+    for args in [vec!["db", "create", "acme/b"], vec!["db", "delete", "acme/a", "--yes"]] {
+        let run = env.cmd(["--home", home_arg]).args(&args).run().code(1).one_line_error();
+        assert!(run.stderr.contains(home_arg), "names the home:\n{}", run.dump());
+        assert!(run.stderr.contains("--home") && run.stderr.contains("SQLFORK_HOME"), "the next step:\n{}", run.dump());
+    }
+    // Reading still works.
+    env.run(&["--home", home_arg, "db", "list"]).ok().stdout_has("acme/a");
+}
+
+// [16] An invalid config.toml is the same error for every command: exit 2,
+// one sentence naming the file (a damaged registry, sqlfork's own file, is
+// a failure: exit 1).
+#[test]
+fn an_invalid_config_is_one_error_for_every_command() {
+    let env = Env::new();
+    env.run(&["db", "create", "acme/a"]).ok();
+    env.config("copy_method = [\n");
+    for args in [
+        vec!["db", "list"],
+        vec!["db", "show", "acme/a"],
+        vec!["db", "path", "acme/a"],
+        vec!["db", "create", "acme/b"],
+        vec!["branch", "list", "acme/a"],
+        vec!["snapshot", "list", "acme/a"],
+        vec!["db", "delete", "acme/a", "--yes"],
+    ] {
+        env.run(&args).code(2).one_line_error().stderr_has("config.toml");
+    }
+    env.config("");
+    env.run(&["db", "path", "acme/a"]).ok();
+    let registry = env.home.join("registry.toml");
+    let mut text = std::fs::read_to_string(&registry).unwrap();
+    text.push_str("garbage [\n");
+    std::fs::write(&registry, text).unwrap();
+    env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.toml");
+}

@@ -50,6 +50,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let home = Home::resolve(cli.global.home.clone())?;
     let mut ctx = Context { home, printer, config: None };
+    // Every command reads `config.toml` first, so an invalid one is the
+    // same error (exit 2, naming the file and the line) whatever the
+    // command, not only for those that happen to need a setting.
+    ctx.config()?;
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
