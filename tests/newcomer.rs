@@ -220,3 +220,54 @@ fn an_invalid_config_is_one_error_for_every_command() {
     std::fs::write(&registry, text).unwrap();
     env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.toml");
 }
+
+// [11] Duration errors are sqlfork's own sentences: no parsing library's
+// wording, and a bare number gets the unit that fits.
+#[test]
+fn duration_errors_speak_sqlfork() {
+    let env = Env::new();
+    env.run(&["db", "create", "acme/a"]).ok();
+    let run = env.run(&["db", "create", "acme/b", "--ttl", "abc"]).code(2).one_line_error();
+    assert!(run.stderr.contains("TTL `abc` is not a duration; write it like 12h"), "{}", run.dump());
+    assert!(!run.stderr.contains("expected"), "{}", run.dump());
+    let run = env.run(&["db", "wait", "acme/a", "--timeout", "5"]).code(2).one_line_error();
+    assert!(run.stderr.contains("write it like 5s"), "{}", run.dump());
+    assert!(!run.stderr.contains("5sec") && !run.stderr.contains("unit needed"), "{}", run.dump());
+    let run = env.run(&["db", "wait", "acme/a", "--timeout", "soon"]).code(2).one_line_error();
+    assert!(run.stderr.contains("--timeout `soon` is not a duration; write it like 30s"), "{}", run.dump());
+    let run = env.cmd(["db", "create", "acme/c"]).env("SQLFORK_LOCK_TIMEOUT", "x1").run().code(2).one_line_error();
+    assert!(!run.stderr.contains("expected"), "{}", run.dump());
+}
+
+// [12] A bare name that is the slug of a registered database gets "did you
+// mean".
+#[test]
+fn a_bare_slug_suggests_its_address() {
+    let env = Env::new();
+    env.db("big.db", "CREATE TABLE t(x);");
+    env.run(&["db", "import", "acme/big1", "./big.db"]).ok();
+    let run = env.run(&["db", "fork", "big1", "x/y"]).code(2).one_line_error();
+    assert!(run.stderr.contains("did you mean acme/big1?"), "{}", run.dump());
+    let run = env.run(&["branch", "put", "big1@pr-7"]).code(2).one_line_error();
+    assert!(run.stderr.contains("did you mean acme/big1@pr-7?"), "{}", run.dump());
+    // A name that is no slug gets no guess.
+    let run = env.run(&["db", "show", "other"]).code(2).one_line_error();
+    assert!(!run.stderr.contains("did you mean"), "{}", run.dump());
+}
+
+// [17] A text file is said to be one; encryption is mentioned only for a
+// file that looks encrypted (whole pages of bytes that are not text).
+#[test]
+fn a_text_file_is_not_called_encrypted() {
+    let env = Env::new();
+    std::fs::write(env.path("notes.db"), "just some notes, not a database\n").unwrap();
+    let pages: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(env.path("sealed.db"), &pages).unwrap();
+    let run = env.run(&["db", "fork", "./notes.db", "x/y"]).code(2).one_line_error();
+    assert!(run.stderr.contains("is a text file, not a SQLite database"), "{}", run.dump());
+    assert!(!run.stderr.contains("encrypt"), "{}", run.dump());
+    let run = env.run(&["db", "fork", "./sealed.db", "x/y"]).code(2).one_line_error();
+    assert!(run.stderr.contains("not a SQLite database") && run.stderr.contains("encrypted"), "{}", run.dump());
+    let run = env.run(&["db", "diff", "./notes.db", "./sealed.db"]).code(2).one_line_error();
+    assert!(run.stderr.contains("text file") && !run.stderr.contains("encrypt"), "{}", run.dump());
+}

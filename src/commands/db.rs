@@ -301,13 +301,7 @@ fn say_ready() {
 
 fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
-    let timeout = timeout
-        .map(|t| {
-            humantime::parse_duration(t).map_err(|e| {
-                Error::invalid(format!("--timeout `{t}` is not a duration ({e}); write it like 30s or 10m"))
-            })
-        })
-        .transpose()?;
+    let timeout = timeout.map(|t| crate::ttl::parse_duration_arg("--timeout", t, "30s or 10m")).transpose()?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
     let printer = &ctx.printer;

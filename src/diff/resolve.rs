@@ -170,8 +170,9 @@ pub(crate) fn check_side(path: &Path) -> Result<(), Error> {
     // An empty file is an empty database, as the sqlite3 shell sees it.
     if !header.is_empty() && header != b"SQLite format 3\0" {
         return Err(Error::invalid(format!(
-            "{} is not a SQLite database (no SQLite header), so it cannot be compared; an encrypted database cannot be compared either",
-            path.display()
+            "{} {}",
+            path.display(),
+            crate::schema::not_sqlite(&header, meta.len(), "compared")
         )));
     }
     Ok(())
