@@ -271,3 +271,64 @@ fn a_text_file_is_not_called_encrypted() {
     let run = env.run(&["db", "diff", "./notes.db", "./sealed.db"]).code(2).one_line_error();
     assert!(run.stderr.contains("text file") && !run.stderr.contains("encrypt"), "{}", run.dump());
 }
+
+// [9] The Markdown diff says how many more rows changed than it lists.
+#[test]
+fn markdown_diff_says_and_n_more() {
+    let env = Env::new();
+    env.db(
+        "prod.db",
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c'),(4,'d'),(5,'e');",
+    );
+    env.run(&["db", "import", "acme/prod", "./prod.db"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/mig", "--with-data"]).ok();
+    exec(&env.db_path("acme/mig"), "UPDATE t SET v = upper(v);");
+    let md = env.run(&["db", "diff", "acme/mig", "--rows", "2", "--format", "markdown"]).ok().stdout;
+    assert!(md.contains("… and 3 more"), "{md}");
+    let md = env.run(&["db", "diff", "acme/mig", "--rows", "5", "--format", "markdown"]).ok().stdout;
+    assert!(!md.contains("more"), "{md}");
+}
+
+// [13] `db resume` of a healthy fork says there was nothing to resume, not
+// "Forked …" with old figures.
+#[test]
+fn resuming_a_healthy_fork_says_nothing_to_do() {
+    let env = Env::new();
+    env.db("prod.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
+    env.run(&["db", "fork", "./prod.db", "acme/big1", "--with-data"]).ok();
+    let run = env.run(&["db", "resume", "acme/big1"]).ok();
+    assert!(run.stdout.contains("acme/big1 is healthy already: nothing to resume."), "{}", run.dump());
+    assert!(!run.stdout.contains("Forked") && !run.stdout.contains("rows:"), "{}", run.dump());
+    let path = env.run(&["db", "resume", "acme/big1", "--quiet"]).ok().stdout;
+    assert_eq!(path.trim(), env.db_path("acme/big1").display().to_string());
+}
+
+// [15] Every mask-rule error names the rules file the same way; a missing
+// column in --subset is called missing, without sqlfork's internal SQL.
+#[test]
+fn rule_errors_name_the_file_and_the_column() {
+    let env = Env::new();
+    env.db("prod.db", SHOP_WAL);
+    let cases = [
+        ("bad-masker.toml", "seed = \"s\"\n[tables.users]\nemail = \"scramble\"\n", "unknown masker"),
+        ("no-table.toml", "seed = \"s\"\n[tables.people]\nemail = \"email\"\n", "no table `people`"),
+        ("no-column.toml", "seed = \"s\"\n[tables.users]\nmail = \"email\"\n", "no column `mail`"),
+        ("bad-sql.toml", "seed = \"s\"\n[tables.users]\nemail = { sql = \"nope(\" }\n", "does not parse"),
+        ("fk.toml", "seed = \"s\"\n[tables.orders]\nuser_id = \"hash\"\n", "references"),
+    ];
+    for (file, rules, why) in cases {
+        std::fs::write(env.path(file), rules).unwrap();
+        let run = env.run(&["db", "fork", "./prod.db", "t/m", "--with-data", "--mask", file]).code(2).one_line_error();
+        let whole = std::fs::canonicalize(env.path(file)).unwrap();
+        let first = format!("error: {}: ", whole.display());
+        assert!(run.stderr.starts_with(&first), "names the file first, by its whole path:\n{}", run.dump());
+        assert!(run.stderr.contains(why), "{}", run.dump());
+    }
+    let run = env.run(&["db", "fork", "./prod.db", "t/s", "--with-data", "--subset", "orders:nocol = 1"]).code(2);
+    let run = run.one_line_error();
+    assert!(run.stderr.contains("table `orders` has no column `nocol`"), "{}", run.dump());
+    assert!(!run.stderr.contains("SELECT") && !run.stderr.contains("does not parse"), "{}", run.dump());
+    let run = env.run(&["db", "fork", "./prod.db", "t/s", "--with-data", "--subset", "orders:id = ("]).code(2);
+    let run = run.one_line_error();
+    assert!(run.stderr.contains("does not parse") && !run.stderr.contains("SELECT"), "{}", run.dump());
+}

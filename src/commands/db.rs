@@ -270,7 +270,18 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         }
     }
     if address.is_some() {
-        return print_fork(ctx, &done[0]);
+        let out = &done[0];
+        if !out.resumed {
+            // Healthy already: nothing was copied, so no copy figures.
+            let e = &out.entry;
+            ctx.printer.result_or_quiet(
+                Some(e.path.display().to_string()),
+                || format!("{} is healthy already: nothing to resume.\n", e.address()),
+                &ForkView::from(out),
+            )?;
+            return Ok(ExitCode::Success);
+        }
+        return print_fork(ctx, out);
     }
     let views: Vec<EntryView> = done.iter().map(|o| EntryView::from(&o.entry)).collect();
     ctx.printer.result(
@@ -278,7 +289,8 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             if done.is_empty() {
                 "Nothing to resume: no interrupted forks.".to_string()
             } else {
-                done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect()
+                let finished: String = done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect();
+                format!("{finished}No other fork needs resuming.\n")
             }
         },
         &views,
