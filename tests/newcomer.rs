@@ -332,3 +332,41 @@ fn rule_errors_name_the_file_and_the_column() {
     let run = run.one_line_error();
     assert!(run.stderr.contains("does not parse") && !run.stderr.contains("SELECT"), "{}", run.dump());
 }
+
+// [7] Completion knows snapshots: `snapshot` subcommands' addresses,
+// snapshot addresses, the branches after `branch put acme/prod@`, and
+// `db reset … --to` offers snapshot names, not files.
+#[test]
+fn completions_know_snapshots_and_branches() {
+    let env = Env::new();
+    env.db("prod.db", "CREATE TABLE t(x);");
+    env.run(&["db", "import", "acme/prod", "./prod.db"]).ok();
+    env.run(&["db", "fork", "acme/prod", "acme/pr-1"]).ok();
+    env.run(&["branch", "put", "acme/prod@pr-7"]).ok();
+    env.run(&["snapshot", "create", "acme/pr-1:before"]).ok();
+    env.run(&["snapshot", "create", "acme/pr-1:base"]).ok();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let mut args = vec!["__complete"];
+        args.extend(words);
+        env.run(&args).ok().stdout.lines().map(String::from).collect()
+    };
+    assert_eq!(complete(&["branch", "put", "acme/prod@"]), ["acme/prod@pr-7"]);
+    assert_eq!(complete(&["db", "reset", "acme/pr-1", "--to", ""]), ["base", "before"]);
+    assert_eq!(complete(&["db", "reset", "acme/pr-1", "--to", "bef"]), ["before"]);
+    assert_eq!(complete(&["db", "reset", "acme/p"]), ["acme/pr-1", "acme/prod", "acme/prod@pr-7"]);
+    assert_eq!(complete(&["snapshot", "list", "acme/pr"]), ["acme/pr-1", "acme/prod", "acme/prod@pr-7"]);
+    assert_eq!(complete(&["snapshot", "delete", ""]), ["acme/pr-1:base", "acme/pr-1:before"]);
+    assert_eq!(complete(&["db", "fork", "acme/pr-1:b"]), ["acme/pr-1:base", "acme/pr-1:before"]);
+    assert!(complete(&["db", "fork", "./x", "--mask", ""]).is_empty(), "a file: the shell completes it");
+    // bash, for real: it splits `acme/pr-1:bef` at ':'.
+    let bash = std::process::Command::new("bash").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !require(bash, "bash is needed to test the bash completions") {
+        return;
+    }
+    std::fs::write(env.path("c.bash"), env.run(&["completions", "bash"]).ok().stdout).unwrap();
+    let script = "source ./c.bash; COMP_WORDS=(\"$SQLFORK\" snapshot delete acme/pr-1 : bef); COMP_CWORD=5; \
+                  _sqlfork_addresses; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    std::fs::write(env.path("t.bash"), script).unwrap();
+    let run = env.sh("bash ./t.bash").run().ok();
+    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), ["before"], "{}", run.dump());
+}
