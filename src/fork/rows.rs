@@ -232,6 +232,7 @@ pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Resul
     Replayer::apply_header_values(&tx, &schema.settings)?;
     tx.commit().context("could not commit the tables to the new database")?;
     conn.close().map_err(|(_, e)| e)?;
+    Replayer::raise_schema_format(path, &schema.settings)?;
     Ok(())
 }
 
