@@ -91,8 +91,15 @@ impl<'a> Replayer<'a> {
             return Ok(());
         }
         let wal = crate::layout::sqlite_side_file(path, "-wal");
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-            anyhow::bail!("could not set the fork's schema format: {} is still open", path.display());
+        let wal_has_pages = || std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+        if wal_has_pages() {
+            // Left by an interrupted copy: the last connection to close
+            // checkpoints it into the file.
+            let conn = super::open_fork(path)?;
+            conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
+        }
+        if wal_has_pages() {
+            anyhow::bail!("could not set the schema format of {}: another process has it open", path.display());
         }
         let file = std::fs::OpenOptions::new()
             .read(true)
