@@ -245,7 +245,8 @@ fn wal_source_with_schema_not_yet_checkpointed() {
 // ---------------------------------------------------------------------------
 // Header fields no PRAGMA shows: reserved bytes per page (byte 20), the
 // schema format (44-47) and the default cache size (48-51), for every copy
-// method. `settings()` compares them with the rest of the header.
+// method (masked and subset forks included: they have a build of their own).
+// `settings()` compares them with the rest of the header.
 
 /// A schema with what the schema format changes (a DESC index, 0 and 1
 /// values), a WITHOUT ROWID table, an FTS5 table and a column to mask.
@@ -316,6 +317,11 @@ fn header_fields_survive_every_copy_method() {
         assert_eq!(settings(&fork), want.settings, "{name} masked: settings of {}", fork.display());
         let masked: i64 = scalar(&fork, "SELECT count(*) FROM people WHERE email LIKE 'person%@example.com'");
         assert_eq!(masked, 0, "{name}: the masked fork was masked");
+        let v = fork_with_data(&env, &src, &format!("{name}-subset"), &["--subset", "t:id <= 50"]);
+        let fork = PathBuf::from(v["path"].as_str().unwrap());
+        assert_sound(&fork);
+        assert_eq!(settings(&fork), want.settings, "{name} subset: settings of {}", fork.display());
+        assert_eq!(scalar::<i64>(&fork, "SELECT count(*) FROM t"), 50, "{name}: the subset fork is a subset");
     }
 }
 
