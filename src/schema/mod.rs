@@ -220,7 +220,7 @@ pub(crate) fn not_sqlite(header: &[u8], len: u64, done: &str) -> String {
     if text {
         return format!("is a text file, not a SQLite database, so it cannot be {done}");
     }
-    if len >= 512 && len % 512 == 0 {
+    if len >= 512 && len.is_multiple_of(512) {
         return format!(
             "is not a SQLite database (no SQLite header), so it cannot be {done}; if it is an encrypted database, decrypt it first"
         );
