@@ -126,7 +126,7 @@ pub(crate) enum DbCommand {
         /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         /// Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_hint = clap::ValueHint::Other)]
         to: Option<String>,
         #[command(flatten)]
         data: DataModeArgs,

@@ -363,7 +363,11 @@ fn completions_know_snapshots_and_branches() {
     if !require(bash, "bash is needed to test the bash completions") {
         return;
     }
-    std::fs::write(env.path("c.bash"), env.run(&["completions", "bash"]).ok().stdout).unwrap();
+    let bash_script = env.run(&["completions", "bash"]).ok().stdout;
+    // With no snapshot to offer, `--to` offers no file names either.
+    let to = bash_script.split("--to)").nth(1).and_then(|rest| rest.split(";;").next()).unwrap_or_default();
+    assert!(!to.is_empty() && !to.contains("compgen -f"), "--to completes files:\n{to}");
+    std::fs::write(env.path("c.bash"), &bash_script).unwrap();
     let script = "source ./c.bash; COMP_WORDS=(\"$SQLFORK\" snapshot delete acme/pr-1 : bef); COMP_CWORD=5; \
                   _sqlfork_addresses; printf '%s\\n' \"${COMPREPLY[@]}\"";
     std::fs::write(env.path("t.bash"), script).unwrap();
