@@ -436,3 +436,13 @@ fn the_readme_example_on_the_sample_database_prints_what_the_readme_shows() {
     }
     assert_eq!(env.registry_len(), 0);
 }
+
+#[test]
+fn a_subset_rehearsal_runs_on_the_rows_kept() {
+    let c = Case::new();
+    let m = c.file("m", "0001.sql", "UPDATE orders SET total = 0;\n");
+    let doc = c.rehearse(&[m.to_str().unwrap(), "--subset", "customers:id <= 2", "--json"]).ok().json();
+    // Customers 1 and 2 keep their 20 orders (order i belongs to customer i % 10 + 1).
+    assert_eq!(doc["migrations"][0]["tables"]["orders"]["updated"], 20, "{doc:#}");
+    assert_eq!(doc["forkMethod"], "subset");
+}

@@ -165,7 +165,7 @@ pub struct FileReport {
 pub struct RehearsalReport {
     pub source: String,
     /// How the rehearsal fork was made (`clone`, `file`, `pages`, `rows`,
-    /// or `masked`).
+    /// `masked`, or `subset`: built from the rows).
     pub fork_method: String,
     pub fork_ms: u64,
     /// The up files that ran, in order.
@@ -356,8 +356,8 @@ pub(crate) fn rehearse(
         keep: false,
     };
     let fork_ms = fork_started.elapsed().as_millis() as u64;
-    let fork_method = if entry.safe.is_some() {
-        "masked".to_string()
+    let fork_method = if let Some(safe) = &entry.safe {
+        (if safe.masked { "masked" } else { "subset" }).to_string()
     } else {
         entry.copy.as_ref().and_then(|c| c.method).map(|m| m.as_str().to_string()).unwrap_or_else(|| "data".into())
     };
