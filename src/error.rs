@@ -28,6 +28,9 @@ pub enum ExitCode {
     AlreadyExists = 4,
     /// `db wait` gave up after its `--timeout`.
     Timeout = 5,
+    /// The file system is full: the operation needs more space than is
+    /// free (refused before it starts, or stopped when the disk filled).
+    NoSpace = 6,
     /// A copy was interrupted (Ctrl-C); it can be resumed. 128 + SIGINT, as
     /// shells report a process stopped by Ctrl-C.
     Interrupted = 130,
@@ -119,6 +122,14 @@ pub enum Error {
     /// `--strict`: these columns (`table.column (kind)`) look personal and
     /// have no mask rule.
     Unmasked { columns: Vec<String> },
+    /// A reset would replace the database's file under other processes that
+    /// have it open (their later writes would be lost); `--in-place` or
+    /// `--force` says what to do instead. Exit 4, like a taken address.
+    OpenElsewhere { address: Address, holders: Vec<crate::holders::Holder> },
+    /// Not enough space on the file system `fs` (its mount point and type,
+    /// like `/home (ext4)`): `needed` bytes (when known) for `what`, `free`
+    /// bytes free. Nothing half-made is left.
+    NoSpace { what: String, fs: String, needed: Option<u64>, free: u64 },
 }
 
 impl Error {
@@ -149,7 +160,9 @@ impl Error {
             | Error::BeingBuilt { .. }
             | Error::HookInTheWay { .. }
             | Error::SnapshotTaken { .. }
-            | Error::SnapshotBeingTaken { .. } => ExitCode::AlreadyExists,
+            | Error::SnapshotBeingTaken { .. }
+            | Error::OpenElsewhere { .. } => ExitCode::AlreadyExists,
+            Error::NoSpace { .. } => ExitCode::NoSpace,
             Error::Timeout { .. } => ExitCode::Timeout,
             Error::Busy { .. }
             | Error::InUse { .. }
@@ -291,6 +304,25 @@ impl fmt::Display for Error {
                 )
             }
             Error::Hinted { error, hint } => write!(f, "{error}{hint}"),
+            Error::OpenElsewhere { address: a, holders } => {
+                let who: Vec<String> = holders.iter().map(|h| h.to_string()).collect();
+                write!(
+                    f,
+                    "{a} is open in another process: {}; close it first, or use --in-place to reset it under the open connections (they see the new state at their next transaction), or --force to replace the file anyway (their later writes are lost)",
+                    who.join(", ")
+                )
+            }
+            Error::NoSpace { what, fs, needed: Some(n), free } => write!(
+                f,
+                "not enough space on {fs}: {what} needs {}, {} free; free some space (`sqlfork db gc`, `sqlfork db delete`) and try again",
+                crate::space::human(*n),
+                crate::space::human(*free)
+            ),
+            Error::NoSpace { what, fs, needed: None, free } => write!(
+                f,
+                "not enough space on {fs}: {what} ran out of space ({} free); nothing was left half-made; free some space and try again",
+                crate::space::human(*free)
+            ),
             Error::LockTimeout { what, waited } => write!(
                 f,
                 "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
@@ -363,6 +395,7 @@ mod tests {
         assert_eq!(ExitCode::NotFound.code(), 3);
         assert_eq!(ExitCode::AlreadyExists.code(), 4);
         assert_eq!(ExitCode::Timeout.code(), 5);
+        assert_eq!(ExitCode::NoSpace.code(), 6);
         assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 
@@ -395,6 +428,18 @@ mod tests {
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),
             (Error::SnapshotBeingTaken { snapshot: snap() }, ExitCode::AlreadyExists),
             (Error::NotResettable { address: a.clone(), why: "w".into() }, ExitCode::Usage),
+            (
+                Error::OpenElsewhere {
+                    address: a.clone(),
+                    holders: vec![crate::holders::Holder { pid: Some(7), command: "python3 app.py".into() }],
+                },
+                ExitCode::AlreadyExists,
+            ),
+            (
+                Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: Some(1 << 30), free: 1 << 20 },
+                ExitCode::NoSpace,
+            ),
+            (Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: None, free: 0 }, ExitCode::NoSpace),
             (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
             (

@@ -314,6 +314,7 @@ pub(crate) fn run(
                     with_data: opts.with_data.then_some(true),
                     ttl: opts.ttl,
                     safe: Default::default(),
+                    when_open: Default::default(),
                 },
                 progress,
             )?;

@@ -48,6 +48,7 @@ mod env;
 pub mod error;
 mod fork;
 mod gc;
+mod holders;
 mod home;
 mod layout;
 pub mod mask;
@@ -56,6 +57,7 @@ mod registry;
 mod reset;
 mod schema;
 mod snapshot;
+mod space;
 mod sqlite_optional;
 mod suggest;
 mod sweep;
@@ -67,6 +69,7 @@ pub use api::{
 };
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
+pub use holders::{Holder, WhenOpen};
 
 #[cfg(feature = "cli")]
 mod cli;

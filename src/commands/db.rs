@@ -23,8 +23,8 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
             };
             fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
         }
-        DbCommand::Reset { address, to, data, ttl, safe } => {
-            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe)
+        DbCommand::Reset { address, to, data, ttl, safe, when_open } => {
+            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe, when_open.choice())
         }
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),

@@ -1,0 +1,238 @@
+//! Faults beyond the power cut (SPEC section 18): a reset under a running
+//! application, a full disk, I/O errors.
+//!
+//! The running application is this test binary itself, started again as a
+//! child (`app_child`, below): it opens the database with SQLite, keeps the
+//! connection open, and answers commands on stdin (`count`, `write N`,
+//! `quit`), so a test decides exactly when it reads and writes.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+// ---------------------------------------------------------------------------
+// The application: a second process that keeps the database open.
+
+const APP_VAR: &str = "SQLFORK_TEST_APP_DB";
+
+/// Not a test: the body of the application child. Runs only when started
+/// by [`App::start`] (the variable names the database); in a normal test
+/// run it does nothing.
+#[test]
+fn app_child() {
+    let Ok(db) = std::env::var(APP_VAR) else { return };
+    let conn = rusqlite::Connection::open(&db).expect("the app opens its database");
+    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    if std::env::var("SQLFORK_TEST_APP_WAL").is_ok() {
+        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready").unwrap();
+    out.flush().unwrap();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap();
+        let reply = match line.split_once(' ').unwrap_or((line.as_str(), "")) {
+            ("count", _) => conn.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map(|n| n.to_string()),
+            ("write", what) => conn.execute("INSERT INTO items(body) VALUES (?1)", [what]).map(|_| "ok".to_string()),
+            ("quit", _) => break,
+            (other, _) => Ok(format!("unknown command {other}")),
+        };
+        writeln!(out, "{}", reply.unwrap_or_else(|e| format!("error: {e}"))).unwrap();
+        out.flush().unwrap();
+    }
+}
+
+struct App {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl App {
+    /// Start the application on `db` (in WAL mode when `wal`), and wait
+    /// until it has the database open.
+    fn start(db: &Path, wal: bool) -> App {
+        let mut c = Command::new(std::env::current_exe().unwrap());
+        c.args(["app_child", "--exact", "--nocapture", "--test-threads=1"]).env(APP_VAR, db);
+        if wal {
+            c.env("SQLFORK_TEST_APP_WAL", "1");
+        }
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut app = App { child, stdin, stdout };
+        // libtest prints its own lines first; wait for ours.
+        loop {
+            let mut line = String::new();
+            let n = app.stdout.read_line(&mut line).unwrap();
+            assert!(n > 0, "the app ended before it was ready");
+            if line.trim_end().ends_with("ready") {
+                break;
+            }
+        }
+        app
+    }
+
+    fn line(&mut self) -> String {
+        let mut s = String::new();
+        self.stdout.read_line(&mut s).unwrap();
+        s.trim_end().to_string()
+    }
+
+    fn ask(&mut self, cmd: &str) -> String {
+        writeln!(self.stdin, "{cmd}").unwrap();
+        self.stdin.flush().unwrap();
+        self.line()
+    }
+
+    fn count(&mut self) -> i64 {
+        let r = self.ask("count");
+        r.parse().unwrap_or_else(|_| panic!("the app could not count: {r}"))
+    }
+
+    fn write(&mut self, what: &str) {
+        assert_eq!(self.ask(&format!("write {what}")), "ok", "the app could not write");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn quit(mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.stdin.flush();
+        let _ = self.child.wait();
+    }
+}
+
+const SRC_SQL: &str = "CREATE TABLE items(id INTEGER PRIMARY KEY, body TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+      INSERT INTO items(body) SELECT printf('item %d', i) FROM n;";
+
+/// A home with `acme/src` (50 rows) and the fork `acme/dev` of it with
+/// data, plus its snapshot `before`; then 5 more rows written into the fork.
+fn fork_with_snapshot(env: &Env) -> PathBuf {
+    env.db("src.db", SRC_SQL);
+    env.run(&["db", "import", "acme/src", "./src.db"]).ok();
+    env.run(&["db", "fork", "acme/src", "acme/dev", "--with-data"]).ok();
+    env.run(&["snapshot", "create", "acme/dev:before"]).ok();
+    let dev = env.db_path("acme/dev");
+    exec(&dev, "INSERT INTO items(body) SELECT 'later ' || id FROM items LIMIT 5;");
+    dev
+}
+
+#[test]
+fn a_reset_refuses_while_an_app_has_the_database_open_and_names_it() {
+    let env = Env::new();
+    let dev = fork_with_snapshot(&env);
+    let mut app = App::start(&dev, false);
+    assert_eq!(app.count(), 55);
+    let run = env.run(&["db", "reset", "acme/dev", "--to", "before"]).code(4).one_line_error();
+    run.stderr_has(&format!("acme/dev is open in another process: pid {} (", app.pid()))
+        .stderr_has("app_child")
+        .stderr_has("--in-place")
+        .stderr_has("--force");
+    // Nothing changed: the app goes on with the same file.
+    app.write("after the refusal");
+    assert_eq!(app.count(), 56);
+    assert_eq!(int(&dev, "SELECT count(*) FROM items"), 56);
+    // The same for a branch put that resets.
+    env.run(&["branch", "put", "acme/src@pr-1", "--with-data"]).ok();
+    let branch = env.db_path("acme/src@pr-1");
+    let mut on_branch = App::start(&branch, true);
+    env.run(&["branch", "put", "acme/src@pr-1"]).code(4).stderr_has(&format!("pid {}", on_branch.pid()));
+    on_branch.write("kept");
+    assert_eq!(on_branch.count(), 51);
+    on_branch.quit();
+    app.quit();
+    // Once nobody has it open, the same reset works.
+    env.run(&["db", "reset", "acme/dev", "--to", "before"]).ok();
+    assert_eq!(int(&dev, "SELECT count(*) FROM items"), 50);
+    assert_no_strays(&env, "after the refused resets");
+}
+
+#[test]
+fn an_in_place_reset_keeps_the_apps_connection_and_everything_it_writes_after() {
+    for wal in [true, false] {
+        let what = if wal { "WAL" } else { "rollback journal" };
+        let env = Env::new();
+        let dev = fork_with_snapshot(&env);
+        let id = env.run(&["db", "show", "acme/dev", "--json"]).json()["id"].as_str().unwrap().to_string();
+        let mut app = App::start(&dev, wal);
+        assert_eq!(app.count(), 55, "{what}");
+        let out = env.run(&["db", "reset", "acme/dev", "--to", "before", "--in-place", "--json"]).ok().json();
+        assert_eq!((s(&out, "id"), PathBuf::from(s(&out, "path"))), (id.clone(), dev.clone()), "{what}: same id, same path");
+        // The open connection sees the restored state at its next read,
+        // and what it writes afterwards lands in the database.
+        assert_eq!(app.count(), 50, "{what}: the app sees the reset");
+        app.write("written after the reset");
+        app.write("and another");
+        assert_eq!(app.count(), 52, "{what}");
+        app.quit();
+        assert_eq!(int(&dev, "SELECT count(*) FROM items"), 52, "{what}: nothing the app wrote is lost");
+        assert_eq!(int(&dev, "SELECT count(*) FROM items WHERE body = 'and another'"), 1, "{what}");
+        sound(&dev).unwrap();
+        assert_no_strays(&env, what);
+        // A branch put reset in place, with the app on the branch.
+        env.run(&["branch", "put", "acme/src@pr-2", "--with-data"]).ok();
+        let branch = env.db_path("acme/src@pr-2");
+        let mut app = App::start(&branch, wal);
+        app.write("on the branch");
+        assert_eq!(app.count(), 51);
+        env.run(&["branch", "put", "acme/src@pr-2", "--in-place"]).ok();
+        assert_eq!(app.count(), 50, "{what}: the branch is its parent again");
+        app.write("after the put");
+        app.quit();
+        assert_eq!(int(&branch, "SELECT count(*) FROM items"), 51, "{what}");
+        assert_no_strays(&env, what);
+    }
+}
+
+#[test]
+fn a_forced_reset_replaces_the_file_under_the_app_as_it_says() {
+    let env = Env::new();
+    let dev = fork_with_snapshot(&env);
+    let mut app = App::start(&dev, false);
+    assert_eq!(app.count(), 55);
+    env.run(&["db", "reset", "acme/dev", "--to", "before", "--force"]).ok();
+    // The app still has the old, unlinked file: what it writes now does
+    // not reach the database (SQLite notices the file was moved and
+    // refuses the write, `readonly database`).
+    let reply = app.ask("write into the old file");
+    assert!(reply.contains("readonly") || reply == "ok", "{reply}");
+    app.quit();
+    assert_eq!(int(&dev, "SELECT count(*) FROM items"), 50);
+    // --force and --in-place do not go together.
+    env.run(&["db", "reset", "acme/dev", "--force", "--in-place"]).code(2);
+}
+
+#[test]
+fn the_library_and_mcp_refuse_and_reset_in_place_too() {
+    let env = Env::new();
+    let dev = fork_with_snapshot(&env);
+    let mut app = App::start(&dev, true);
+    let sqlfork = sqlfork::Sqlfork::open(&env.home).unwrap();
+    let err = sqlfork
+        .reset("acme/dev", &sqlfork::ResetOptions { to: Some("before".into()), ..Default::default() }, &mut sqlfork::NoProgress)
+        .unwrap_err();
+    match &err {
+        sqlfork::Error::OpenElsewhere { holders, .. } => {
+            assert!(holders.iter().any(|h| h.pid == Some(app.pid())), "{holders:?}")
+        }
+        other => panic!("expected OpenElsewhere, got {other:?}"),
+    }
+    assert_eq!(err.exit_code().code(), 4);
+    let opts = sqlfork::ResetOptions {
+        to: Some("before".into()),
+        when_open: sqlfork::WhenOpen::InPlace,
+        ..Default::default()
+    };
+    sqlfork.reset("acme/dev", &opts, &mut sqlfork::NoProgress).unwrap();
+    assert_eq!(app.count(), 50);
+    app.write("x");
+    app.quit();
+    assert_eq!(int(&dev, "SELECT count(*) FROM items"), 51);
+}
