@@ -13,8 +13,9 @@
 //!   holds a read lock on the `-shm` for as long as it is open; one in
 //!   rollback mode only while it is in a transaction.
 //!
-//! This process itself is never counted (it has no connection of its own
-//! open on the file when it asks). The answer is a moment's: a process can
+//! Neither this process (it has no connection of its own open on the file
+//! when it asks) nor, from the sqlfork binary, another sqlfork process
+//! (which only reads a database it is not building) is counted. The answer is a moment's: a process can
 //! open the file right after; the reset asks again just before its rename.
 
 use std::fs::File;
@@ -65,6 +66,15 @@ pub(crate) fn find(path: &Path) -> Vec<Holder> {
     pids.extend(by_lock(path, me));
     pids.sort_unstable();
     pids.dedup();
+    // Other sqlfork processes only read a database they do not build (a
+    // fork of it, a diff, a snapshot), and a reader keeps its consistent
+    // view of the old file: not an application to protect.
+    // (Only when this is the sqlfork binary: a program using the library
+    // may well run twice, as an application.)
+    let own = std::fs::read_link("/proc/self/exe")
+        .ok()
+        .filter(|e| e.file_name().is_some_and(|n| n.to_string_lossy().starts_with("sqlfork")));
+    pids.retain(|p| p.is_none_or(|p| own.is_none() || std::fs::read_link(format!("/proc/{p}/exe")).ok() != own));
     let mut out: Vec<Holder> =
         pids.into_iter().map(|pid| match pid { Some(p) => Holder { pid: Some(p), command: command(p) }, None => unseen() }).collect();
     // A lock without a pid says nothing a pid did not say already.
