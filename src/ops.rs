@@ -98,6 +98,7 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
     let addr = addr.database();
     let reg = Registry::load(home)?;
     if let Some(entry) = same_import(&reg, &addr, file) {
+        crate::registry::sync_found(home, &[])?;
         return Ok(Imported { entry, already: true });
     }
     if reg.get(&addr).is_some() {

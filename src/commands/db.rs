@@ -359,6 +359,7 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
     let addr = addr.clone();
     let entry = match ops::get(&ctx.home, &addr) {
         Err(e) if force && Error::any_in(&e, Error::is_not_found) => {
+            crate::registry::sync_found(&ctx.home, &[])?;
             ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
             #[derive(Serialize)]
             struct Nothing {
