@@ -730,7 +730,7 @@ fn the_cut_loses_what_was_not_durable(rig: &mut Rig) {
 /// moment matters most.
 fn random_cuts(rig: &mut Rig, quick: usize, long: usize, scenarios: Vec<(&'static str, Scenario)>) {
     let started = Instant::now();
-    let extra_quick = ["page copy"];
+    let extra_quick = if rig.mount.kind() == FsKind::Xfs { vec!["page copy"] } else { vec![] };
     // `SQLFORK_POWER_ONLY=NAME` runs one scenario (to chase a finding).
     let only = std::env::var("SQLFORK_POWER_ONLY").ok();
     let fs = rig.mount.kind().name();
@@ -767,14 +767,18 @@ fn other_file_system(kind: FsKind) {
     the_cut_loses_what_was_not_durable(&mut rig);
     let mut all = scenarios();
     all.push(("default copy", |r, c| cut_fork(r, Fork::Default, c)));
-    // One schema-only fork is enough here (XFS has the schema cuts).
-    all.retain(|(n, _)| *n != "schema-only fork");
+    // The quick run keeps to the cases where the file system's own
+    // behaviour matters (its copy method, renames, directory syncs); XFS
+    // runs the schema, row-copy and gc cuts on every run, the long run
+    // runs them here too.
+    if !long() {
+        all.retain(|(n, _)| !matches!(*n, "schema-only fork" | "row copy" | "db gc"));
+    }
     random_cuts(&mut rig, 1, 15, all);
     for found in [Found::DeleteForce, Found::Resume] {
         cut_found(&mut rig, found);
     }
     let named: Vec<(&str, Scenario, &str)> = vec![
-        ("page copy", |r, c| cut_fork(r, Fork::Pages, c), "pages-synced"),
         ("branch reset", cut_branch_reset_put_first, "swap-renamed"),
         ("db delete", cut_deletes, "registry-synced"),
     ];
