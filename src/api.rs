@@ -541,7 +541,13 @@ impl Sqlfork {
         let out = branch::put(
             &self.home,
             &self.config,
-            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone(), when_open: opts.when_open },
+            &PutOptions {
+                address: addr,
+                with_data: opts.with_data,
+                ttl: opts.ttl,
+                safe: opts.safe.clone(),
+                when_open: opts.when_open,
+            },
             progress,
         )
         .map_err(typed)?;

@@ -436,10 +436,18 @@ mod tests {
                 ExitCode::AlreadyExists,
             ),
             (
-                Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: Some(1 << 30), free: 1 << 20 },
+                Error::NoSpace {
+                    what: "the fork".into(),
+                    fs: "/h (ext4)".into(),
+                    needed: Some(1 << 30),
+                    free: 1 << 20,
+                },
                 ExitCode::NoSpace,
             ),
-            (Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: None, free: 0 }, ExitCode::NoSpace),
+            (
+                Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: None, free: 0 },
+                ExitCode::NoSpace,
+            ),
             (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
             (

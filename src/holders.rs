@@ -75,8 +75,13 @@ pub(crate) fn find(path: &Path) -> Vec<Holder> {
         .ok()
         .filter(|e| e.file_name().is_some_and(|n| n.to_string_lossy().starts_with("sqlfork")));
     pids.retain(|p| p.is_none_or(|p| own.is_none() || std::fs::read_link(format!("/proc/{p}/exe")).ok() != own));
-    let mut out: Vec<Holder> =
-        pids.into_iter().map(|pid| match pid { Some(p) => Holder { pid: Some(p), command: command(p) }, None => unseen() }).collect();
+    let mut out: Vec<Holder> = pids
+        .into_iter()
+        .map(|pid| match pid {
+            Some(p) => Holder { pid: Some(p), command: command(p) },
+            None => unseen(),
+        })
+        .collect();
     // A lock without a pid says nothing a pid did not say already.
     if out.iter().any(|h| h.pid.is_some()) {
         out.retain(|h| h.pid.is_some());
@@ -157,11 +162,8 @@ fn lock_holder(f: &File, start: i64, len: i64) -> Option<Option<u32>> {
 /// `/proc/PID/comm`.
 fn command(pid: u32) -> String {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let args: Vec<String> = cmdline
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
+    let args: Vec<String> =
+        cmdline.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
     let mut line = args.join(" ");
     if line.is_empty() {
         line = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string();

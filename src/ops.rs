@@ -52,8 +52,8 @@ pub(crate) fn create(
     // files named by an id no entry has (the next registry write sweeps
     // them away), never an entry without its file.
     let claim = Claim::take(home, &id)?.context("a fresh database id is already claimed")?;
-    layout::create_new_file(&path)?;
     let init = || -> anyhow::Result<()> {
+        layout::create_new_file(&path)?;
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
@@ -72,7 +72,9 @@ pub(crate) fn create(
         layout::remove_database_files(&path);
     }
     drop(claim);
-    result.map(|_| entry)
+    result
+        .map(|_| entry)
+        .map_err(|e| crate::space::explain(e, &home.databases_dir(), &format!("creating {addr}"), None))
 }
 
 /// What `import` did.

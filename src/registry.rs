@@ -271,6 +271,10 @@ impl Registry {
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&tmp);
+            if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) {
+                // The old registry is untouched.
+                return crate::space::no_space(home.root(), "writing the registry", None);
+            }
             Error::failed(format!("could not write the registry {}: {e}", path.display()))
         })?;
         Ok(())

@@ -255,8 +255,9 @@ fn write_in_place(home: &Home, target: &Entry, temp: &Entry, plan: &Plan, deadli
     let unchanged = |e: &dyn std::fmt::Display| {
         Error::failed(format!("could not write the new state into {addr} in place ({e}); it is unchanged"))
     };
-    let src = Connection::open_with_flags(&temp.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| unchanged(&e))?;
+    let src =
+        Connection::open_with_flags(&temp.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| unchanged(&e))?;
     let mut dst =
         Connection::open_with_flags(&target.path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| unchanged(&e))?;

@@ -77,6 +77,44 @@ fn nearest_existing(path: &Path) -> PathBuf {
     p
 }
 
+/// The bytes a data copy of `src` by `method` needs in `dest_dir`, when
+/// known before it starts: the source's file (and WAL) for a file or page
+/// copy, and for a clone that cannot share blocks (another file system, or
+/// one without clones, where it falls back to a file copy). A row copy
+/// rebuilds the file, whose size is only known at the end: `None`.
+pub(crate) fn copy_needs(method: crate::home::CopyMethod, src: &Path, dest_dir: &Path) -> Option<u64> {
+    use crate::home::CopyMethod;
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let needed = size(src) + size(&crate::layout::sqlite_side_file(src, "-wal"));
+    match method {
+        CopyMethod::Rows => None,
+        CopyMethod::File | CopyMethod::Pages => Some(needed),
+        CopyMethod::Clone if shares_blocks(src, &nearest_existing(dest_dir)) => None,
+        CopyMethod::Clone => Some(needed),
+    }
+}
+
+/// True when a clone of `src` into `dir` shares its blocks: the same XFS
+/// or btrfs file system.
+fn shares_blocks(src: &Path, dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    const XFS: i64 = 0x5846_5342;
+    const BTRFS: i64 = 0x9123_683e;
+    let (Ok(a), Ok(b)) = (std::fs::metadata(src), std::fs::metadata(dir)) else { return false };
+    if a.dev() != b.dev() {
+        return false;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return false };
+    // SAFETY: a zeroed statfs is a valid value for statfs(2) to fill; the
+    // path is a NUL-terminated string that outlives the call.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return false;
+    }
+    matches!(st.f_type as i64, XFS | BTRFS)
+}
+
 /// Refuse `what` (a copy of `needed` bytes into `dir`) when the file system
 /// has not that much free (with a little slack).
 pub(crate) fn check(dir: &Path, needed: u64, what: &str) -> Result<(), Error> {

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::mount::{FsKind, LoopMount};
 use common::*;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -35,7 +36,9 @@ fn app_child() {
     for line in std::io::stdin().lock().lines() {
         let line = line.unwrap();
         let reply = match line.split_once(' ').unwrap_or((line.as_str(), "")) {
-            ("count", _) => conn.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map(|n| n.to_string()),
+            ("count", _) => {
+                conn.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)).map(|n| n.to_string())
+            }
             ("write", what) => conn.execute("INSERT INTO items(body) VALUES (?1)", [what]).map(|_| "ok".to_string()),
             ("quit", _) => break,
             (other, _) => Ok(format!("unknown command {other}")),
@@ -164,7 +167,11 @@ fn an_in_place_reset_keeps_the_apps_connection_and_everything_it_writes_after() 
         let mut app = App::start(&dev, wal);
         assert_eq!(app.count(), 55, "{what}");
         let out = env.run(&["db", "reset", "acme/dev", "--to", "before", "--in-place", "--json"]).ok().json();
-        assert_eq!((s(&out, "id"), PathBuf::from(s(&out, "path"))), (id.clone(), dev.clone()), "{what}: same id, same path");
+        assert_eq!(
+            (s(&out, "id"), PathBuf::from(s(&out, "path"))),
+            (id.clone(), dev.clone()),
+            "{what}: same id, same path"
+        );
         // The open connection sees the restored state at its next read,
         // and what it writes afterwards lands in the database.
         assert_eq!(app.count(), 50, "{what}: the app sees the reset");
@@ -216,7 +223,11 @@ fn the_library_and_mcp_refuse_and_reset_in_place_too() {
     let mut app = App::start(&dev, true);
     let sqlfork = sqlfork::Sqlfork::open(&env.home).unwrap();
     let err = sqlfork
-        .reset("acme/dev", &sqlfork::ResetOptions { to: Some("before".into()), ..Default::default() }, &mut sqlfork::NoProgress)
+        .reset(
+            "acme/dev",
+            &sqlfork::ResetOptions { to: Some("before".into()), ..Default::default() },
+            &mut sqlfork::NoProgress,
+        )
         .unwrap_err();
     match &err {
         sqlfork::Error::OpenElsewhere { holders, .. } => {
@@ -235,4 +246,127 @@ fn the_library_and_mcp_refuse_and_reset_in_place_too() {
     app.write("x");
     app.quit();
     assert_eq!(int(&dev, "SELECT count(*) FROM items"), 51);
+}
+
+// ---------------------------------------------------------------------------
+// A full disk: the home on a small ext4.
+
+/// A source of about `mib` MiB of rows, outside the small file system.
+fn big_source(env: &Env, name: &str, mib: u32) -> PathBuf {
+    env.db(
+        name,
+        &format!(
+            "CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {})
+               INSERT INTO blobs(b) SELECT randomblob(1000) FROM n;",
+            mib * 1000
+        ),
+    )
+}
+
+/// After a full disk stopped something: the registry reads, nothing stray,
+/// every database whole.
+fn nothing_half_made(env: &Env, what: &str) {
+    env.run(&["db", "list", "--json"]).ok();
+    assert_no_strays(env, what);
+    for e in entries(env) {
+        assert!(e.healthy, "{what}: {} is left {e:?}", e.address);
+        sound(&e.path).unwrap_or_else(|err| panic!("{what}: {}: {err}", e.address));
+    }
+}
+
+fn fill(dir: &Path, leave: u64) -> PathBuf {
+    let filler = dir.join("filler");
+    let f = std::fs::File::create(&filler).unwrap();
+    // SAFETY: statvfs(3) fills the struct; the path is NUL-terminated.
+    let free = {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+        st.f_bavail * st.f_frsize
+    };
+    let want = free.saturating_sub(leave);
+    // Written, not fallocated: some file systems count those differently.
+    let chunk = vec![0x5au8; 1 << 20];
+    let mut left = want;
+    use std::io::Write as _;
+    let mut w = std::io::BufWriter::new(&f);
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        if w.write_all(&chunk[..n]).is_err() {
+            break;
+        }
+        left -= n as u64;
+    }
+    let _ = w.flush();
+    drop(w);
+    let _ = f.sync_all();
+    filler
+}
+
+#[test]
+fn a_full_disk_stops_every_operation_with_one_sentence_and_leaves_nothing_half_made() {
+    let Some(m) = LoopMount::new(FsKind::Ext4, 24) else { return };
+    let env = Env { dir: tempfile::tempdir().unwrap(), home: m.path().join("home") };
+    let fs = format!("{} (ext4)", m.path().display());
+    let small = big_source(&env, "small.db", 3);
+    let big = big_source(&env, "big.db", 30);
+    env.run(&["db", "fork", "./small.db", "acme/keep", "--with-data"]).ok();
+    env.run(&["snapshot", "create", "acme/keep:s1"]).ok();
+
+    // Refused before it starts: a copy bigger than the free space.
+    let run = env.run(&["db", "fork", "./big.db", "acme/big", "--with-data"]).code(6).one_line_error();
+    run.stderr_has(&format!("not enough space on {fs}: a copy of "))
+        .stderr_has("big.db needs 29.")
+        .stderr_has(" MiB free");
+    nothing_half_made(&env, "a refused fork");
+    for method in ["file", "pages"] {
+        std::fs::write(env.home.join("config.toml"), format!("copy_method = \"{method}\"\n")).unwrap();
+        env.run(&["db", "fork", "./big.db", "acme/big", "--with-data"]).code(6).stderr_has("not enough space on");
+    }
+    nothing_half_made(&env, "refused file and page copies");
+
+    // Found mid-way: the disk fills while the copy runs (another writer
+    // fills it while the fork is paused after registering).
+    for (method, what) in [("pages", "a page copy"), ("rows", "a row copy"), ("clone", "a file copy")] {
+        std::fs::write(env.home.join("config.toml"), format!("copy_method = \"{method}\"\n")).unwrap();
+        let child = env
+            .cmd(["db", "fork", "./small.db", "acme/mid", "--with-data"])
+            .env("SQLFORK_TEST_PAUSE", "fork-registered:1500")
+            .spawn();
+        wait_until("the fork registers", std::time::Duration::from_secs(30), || {
+            entries(&env).iter().any(|e| e.address == "acme/mid")
+        });
+        let filler = fill(m.path(), 256 << 10);
+        let run = child.finish();
+        assert_eq!(run.code, 6, "{what}: {}", run.dump());
+        assert!(run.stderr.contains(&format!("not enough space on {fs}")), "{what}: {}", run.dump());
+        let said = run.stderr.lines().filter(|l| !l.starts_with("sqlfork test:")).count();
+        assert_eq!(said, 1, "{what}: one sentence: {}", run.dump());
+        std::fs::remove_file(&filler).unwrap();
+        nothing_half_made(&env, what);
+        assert!(!entries(&env).iter().any(|e| e.address == "acme/mid"), "{what}: the entry is gone");
+    }
+    std::fs::remove_file(env.home.join("config.toml")).unwrap();
+
+    // A snapshot, a reset, a branch put and a db create on a full disk.
+    let filler = fill(m.path(), 64 << 10);
+    env.run(&["snapshot", "create", "acme/keep:s2"]).code(6).one_line_error().stderr_has("not enough space on");
+    env.run(&["db", "reset", "acme/keep", "--to", "s1"]).code(6).one_line_error().stderr_has("not enough space on");
+    env.run(&["branch", "put", "acme/keep@b1", "--with-data"]).code(6).one_line_error();
+    let run = env.run(&["db", "create", "acme/empty"]);
+    // A create needs a few KiB: it either fits or says so.
+    if run.code != 0 {
+        assert_eq!(run.code, 6, "{}", run.dump());
+        assert!(run.stderr.contains("not enough space on"), "{}", run.dump());
+    }
+    nothing_half_made(&env, "operations on a full disk");
+    std::fs::remove_file(&filler).unwrap();
+    // With space again, everything works.
+    env.run(&["snapshot", "create", "acme/keep:s2"]).ok();
+    env.run(&["db", "reset", "acme/keep", "--to", "s1"]).ok();
+    env.run(&["db", "fork", "./small.db", "acme/mid", "--with-data"]).ok();
+    let _ = (small, big);
+    nothing_half_made(&env, "after space was freed");
 }

@@ -568,16 +568,14 @@ fn reset_database_refuses_under_an_open_file_unless_told_what_to_do() {
     let env = Env::new();
     let src = source(&env, 10);
     let mut s = Session::start(&env);
-    let (_, fork) = s
-        .ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/app", "includeData": true}));
+    let (_, fork) =
+        s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/app", "includeData": true}));
     let path = fork["path"].as_str().unwrap().to_string();
     s.ok("create_snapshot", json!({"address": "acme/app:before"}));
     rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM t", []).unwrap();
     // Another process with the file open (a shell holding a descriptor).
-    let mut holder = std::process::Command::new("sh")
-        .args(["-c", "exec 3<\"$1\"; exec sleep 60", "sh", &path])
-        .spawn()
-        .unwrap();
+    let mut holder =
+        std::process::Command::new("sh").args(["-c", "exec 3<\"$1\"; exec sleep 60", "sh", &path]).spawn().unwrap();
     common::wait_until("the holder opens the file", WAIT, || {
         std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
             .map(|d| d.flatten().any(|f| std::fs::read_link(f.path()).is_ok_and(|t| t == std::path::Path::new(&path))))

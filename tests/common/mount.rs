@@ -121,11 +121,7 @@ impl LoopMount {
             return None;
         }
         if !have_tool(kind.mkfs()) {
-            cannot_run(&format!(
-                "{} is not installed (apt-get install {})",
-                kind.mkfs(),
-                kind.package()
-            ));
+            cannot_run(&format!("{} is not installed (apt-get install {})", kind.mkfs(), kind.package()));
             return None;
         }
         if kind != FsKind::Btrfs && !have_tool("xfs_io") {
