@@ -158,6 +158,35 @@ pub(crate) fn explain(err: anyhow::Error, dir: &Path, what: &str, needed: Option
     no_space(dir, what, needed).into()
 }
 
+/// What the operating system says when `path` (and its directory) is
+/// opened and its first page read, when that fails: SQLite's "unable to
+/// open database file" or "disk I/O error" hides an EIO or a file system
+/// gone read-only, which is the sentence a person needs.
+pub(crate) fn os_reason(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let probe = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::read_dir(dir)?.next().transpose()?;
+        }
+        let mut page = [0u8; 512];
+        std::fs::File::open(path)?.read(&mut page)?;
+        Ok(())
+    };
+    if let Err(e) = probe() {
+        return Some(e.to_string());
+    }
+    read_only(path).then(|| format!("{} is read-only (mounted so, or switched after I/O errors)", describe(path)))
+}
+
+/// True when the file system holding `path` is mounted read-only.
+fn read_only(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(nearest_existing(path).as_os_str().as_bytes()) else { return false };
+    // SAFETY: as in `free`.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) }) == 0 && st.f_flag & libc::ST_RDONLY != 0
+}
+
 /// `1.5 MiB`.
 pub(crate) fn human(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -232,6 +232,13 @@ impl CutFs {
         if kind != FsKind::Btrfs {
             return Some(CutFs { inner: LoopMount::new(kind, size_mib)?, outer: None });
         }
+        Self::on_xfs(kind, size_mib)
+    }
+
+    /// `kind` in an image on an XFS, which [`shutdown`](Self::shutdown)
+    /// cuts: for btrfs, a power cut; for any kind while its processes run
+    /// on, real I/O errors (EIO) from the loop device under it.
+    pub fn on_xfs(kind: FsKind, size_mib: u64) -> Option<CutFs> {
         let outer = LoopMount::new(FsKind::Xfs, size_mib + 64)?;
         let inner = LoopMount::new_in(kind, size_mib, Some(outer.path()))?;
         Some(CutFs { inner, outer: Some(outer) })
