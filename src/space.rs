@@ -169,7 +169,7 @@ pub(crate) fn os_reason(path: &Path) -> Option<String> {
             std::fs::read_dir(dir)?.next().transpose()?;
         }
         let mut page = [0u8; 512];
-        std::fs::File::open(path)?.read(&mut page)?;
+        let _read = std::fs::File::open(path)?.read(&mut page)?;
         Ok(())
     };
     if let Err(e) = probe() {
