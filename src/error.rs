@@ -213,6 +213,22 @@ impl Error {
     }
 }
 
+/// `1.5 MiB`.
+pub(crate) fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
 /// A duration as a person reads it, to the millisecond.
 fn human(d: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(Duration::from_millis(d.as_millis() as u64))
@@ -315,13 +331,13 @@ impl fmt::Display for Error {
             Error::NoSpace { what, fs, needed: Some(n), free } => write!(
                 f,
                 "not enough space on {fs}: {what} needs {}, {} free; free some space (`sqlfork db gc`, `sqlfork db delete`) and try again",
-                crate::space::human(*n),
-                crate::space::human(*free)
+                human_size(*n),
+                human_size(*free)
             ),
             Error::NoSpace { what, fs, needed: None, free } => write!(
                 f,
                 "not enough space on {fs}: {what} ran out of space ({} free); nothing was left half-made; free some space and try again",
-                crate::space::human(*free)
+                human_size(*free)
             ),
             Error::LockTimeout { what, waited } => write!(
                 f,
