@@ -63,7 +63,12 @@ pub(crate) fn find(path: &Path) -> Vec<Holder> {
     let targets: Vec<PathBuf> = files.iter().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).collect();
     let me = std::process::id();
     let mut pids = by_descriptor(&targets, me);
-    pids.extend(by_lock(path, me));
+    // Closing a descriptor drops every POSIX lock this process holds on the
+    // file: when this process has it open itself (a program using the
+    // library, with a connection of its own), the locks are not probed.
+    if !open_here(&targets) {
+        pids.extend(by_lock(path, me));
+    }
     pids.sort_unstable();
     pids.dedup();
     // Other sqlfork processes only read a database they do not build (a
@@ -99,6 +104,12 @@ fn side(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// True when this process has a descriptor on one of `targets`.
+fn open_here(targets: &[PathBuf]) -> bool {
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else { return true };
+    fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| targets.contains(&t)))
+}
+
 /// Pids with a descriptor on one of `targets`.
 fn by_descriptor(targets: &[PathBuf], me: u32) -> Vec<Option<u32>> {
     let mut out = Vec::new();
@@ -128,8 +139,8 @@ fn by_lock(path: &Path, me: u32) -> Vec<Option<u32>> {
     let mut out = Vec::new();
     for (file, (start, len)) in [(path.to_path_buf(), DB_LOCKS), (side(path, "-shm"), SHM_LOCKS)] {
         // Read-only: opening never creates, and F_GETLK for a write lock
-        // needs no write access. (Closing it would drop this process's own
-        // POSIX locks on the file, but this process holds none when asking.)
+        // needs no write access. (Closing it drops this process's own POSIX
+        // locks on the file: `find` asks only when it has none open.)
         let Ok(f) = File::open(&file) else { continue };
         if let Some(pid) = lock_holder(&f, start, len) {
             if pid != Some(me) {
@@ -185,6 +196,51 @@ mod tests {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1);").unwrap();
         assert_eq!(find(&db), vec![], "this process's own connection is not another holder");
+    }
+
+    #[test]
+    fn a_sqlite_lock_held_by_another_process_is_found_with_its_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("x.db");
+        std::fs::write(&db, b"").unwrap();
+        let shm = side(&db, "-shm");
+        std::fs::write(&shm, [0u8; 256]).unwrap();
+        let c = std::ffi::CString::new(shm.to_str().unwrap()).unwrap();
+        let mut pipe = [0i32; 2];
+        // SAFETY: pipe(2) fills the two descriptors.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        // SAFETY: the child calls only async-signal-safe functions (open,
+        // fcntl, write, sleep, _exit) on memory prepared before the fork:
+        // it takes the read lock a WAL connection holds on the -shm's
+        // dead-man-switch byte, says so, and waits to be killed.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                let fd = libc::open(c.as_ptr(), libc::O_RDWR);
+                let mut fl: libc::flock = std::mem::zeroed();
+                fl.l_type = libc::F_RDLCK as libc::c_short;
+                fl.l_whence = libc::SEEK_SET as libc::c_short;
+                fl.l_start = 128;
+                fl.l_len = 1;
+                libc::fcntl(fd, libc::F_SETLK, &fl);
+                libc::write(pipe[1], b"x".as_ptr().cast(), 1);
+                libc::sleep(30);
+                libc::_exit(0);
+            }
+        }
+        let mut byte = [0u8; 1];
+        // SAFETY: read(2) into a one-byte buffer; kill/waitpid on our child.
+        let found = unsafe {
+            libc::read(pipe[0], byte.as_mut_ptr().cast(), 1);
+            let found = by_lock(&db, std::process::id());
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+            libc::close(pipe[0]);
+            libc::close(pipe[1]);
+            found
+        };
+        assert_eq!(found, vec![Some(pid as u32)]);
+        assert_eq!(by_lock(&db, std::process::id()), vec![], "gone with its process");
     }
 
     #[test]
