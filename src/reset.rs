@@ -138,7 +138,10 @@ pub(crate) fn reset_in_place(
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
     let entry = match plan.when_open {
-        WhenOpen::InPlace => write_in_place(home, &target, &built.entry, plan, deadline)?,
+        WhenOpen::InPlace => write_in_place(home, &target, &built.entry, plan, deadline).inspect_err(|_| {
+            // The database is unchanged; its copy goes.
+            let _ = ops::delete(home, &built.entry.address());
+        })?,
         WhenOpen::Refuse | WhenOpen::Force => swap(home, &target, &built.entry, plan)?,
     };
     // Releasing the claim tidies its file away as a finished build does.
