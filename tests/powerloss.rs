@@ -549,6 +549,60 @@ fn branch_reset(rig: &mut Rig, cut: Option<When>, put_first: bool) -> Duration {
     Duration::ZERO
 }
 
+/// `db reset --in-place` (written into the database's own file through
+/// SQLite's backup API) cut anywhere: the database is its old state or its
+/// new one, whole; a reset that reported success is the new one; the next
+/// reset works and leaves nothing stray.
+fn cut_in_place_reset(rig: &mut Rig, cut: Option<When>) -> Duration {
+    let env = rig.env();
+    env.config("copy_method = \"pages\"\n");
+    let src = durable_db(&env, "src.db", DATA_SQL);
+    let addr = "cut/dev";
+    run_ok(&env, &["db", "fork", "./src.db", addr, "--with-data"], &[]);
+    run_ok(&env, &["snapshot", "create", "cut/dev:s1"], &[]);
+    let path = entries(&env).into_iter().find(|e| e.address == addr).unwrap().path;
+    let new = image(&path);
+    exec(&path, "DELETE FROM items WHERE id < 3000; INSERT INTO tags VALUES ('changed', -1, 0);");
+    sync_all();
+    let old = image(&path);
+    let reset = ["db", "reset", addr, "--to", "s1", "--in-place"];
+    let after = After {
+        env: &env,
+        what: format!("in-place reset cut {cut:?}"),
+        want: BTreeMap::new(),
+        sources: vec![source(&src)],
+    };
+    let Some(when) = cut else {
+        let (_, took) = time(|| run_ok(&env, &reset, &SLOW));
+        assert_same(&new, &path, false, "in-place reset");
+        return took;
+    };
+    let outs = rig.cut(vec![spawn(&env, &reset, &refs(&with_pause(&SLOW, cut)))], when);
+    let reported = outs[0].0 == 0;
+    // A cut during the backup leaves a hot journal: the next open (any
+    // application's) rolls it back.
+    exec(&path, "SELECT count(*) FROM sqlite_master;");
+    after.immediately(&[]);
+    sound(&path).unwrap_or_else(|e| panic!("{}: {e}", after.what));
+    let state = if image(&path) == new {
+        "new"
+    } else {
+        assert!(!reported, "{}: the reset reported success but the database is the old one", after.what);
+        assert_same(&old, &path, false, &after.what);
+        "old"
+    };
+    if matches!(cut, Some(When::PausedAt("in-place-written"))) {
+        // SQLite's commit returned: the new state is durable.
+        assert_eq!(state, "new", "{}: the committed in-place write was rolled back by the cut", after.what);
+    }
+    rig.note(format!("in-place reset: {state}{}", if reported { " (reported)" } else { "" }));
+    // The next reset works, and the next commands leave nothing stray.
+    run_ok(&env, &reset, &[]);
+    assert_same(&new, &path, false, &after.what);
+    after.recover();
+    Duration::ZERO
+}
+
 /// Several `db delete` at once, cut anywhere: a delete that reported
 /// success is gone; every other database is whole.
 fn cut_deletes(rig: &mut Rig, cut: Option<When>) -> Duration {
@@ -700,6 +754,7 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
         ("row copy", |r, c| cut_fork(r, Fork::Rows, c)),
         ("resume", cut_resume),
         ("branch reset", cut_branch_reset),
+        ("in-place reset", cut_in_place_reset),
         ("db delete", cut_deletes),
         ("db gc", cut_gc),
         ("many writers", cut_many_writers),
@@ -916,6 +971,7 @@ fn power_cuts_at_named_moments() {
         ("branch reset", cut_branch_reset, "healthy"),
         ("branch reset", cut_branch_reset_put_first, "swap-renamed"),
         ("branch reset", cut_branch_reset_gc_first, "swap-renamed"),
+        ("in-place reset", cut_in_place_reset, "in-place-written"),
         ("db delete", cut_deletes, "delete-unregistered"),
         ("many writers", cut_many_writers, "fork-registered"),
         // Found by the random cuts (during concurrent deletes): a synced
