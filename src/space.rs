@@ -205,6 +205,6 @@ mod tests {
         check(dir.path(), 1, "a tiny copy").unwrap();
         let e = check(dir.path(), u64::MAX / 2, "the fork").unwrap_err();
         assert!(e.to_string().starts_with("not enough space on /"), "{e}");
-        assert!(e.to_string().contains("the fork needs 4194304.0 TiB"), "{e}");
+        assert!(e.to_string().contains("the fork needs 8388608.0 TiB, "), "{e}");
     }
 }

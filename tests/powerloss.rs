@@ -21,14 +21,22 @@
 //! - the source's bytes are unchanged.
 //!
 //! Cut during: a schema-only fork, a data fork (page copy, row copy), a
-//! resume, a `branch put` reset, `db delete`, `db gc`, and registry writes
-//! from many processes at once. Needs root, loop devices and xfsprogs
-//! (`.ci/run` installs them): without them the suite says so loudly, and
-//! fails under `CI=true`.
+//! resume, a `branch put` reset, a `db reset --in-place`, `db delete`,
+//! `db gc`, and registry writes from many processes at once. Needs root,
+//! loop devices, xfsprogs, e2fsprogs and btrfs-progs (`.ci/run` installs
+//! them): without them the suite says so loudly, and fails under `CI=true`.
+//!
+//! The same scenarios run on ext4 (cut with the same ioctl) and on btrfs
+//! (its image on an XFS that is cut: what btrfs flushed through the loop
+//! device survives), each also with its own copy method (a file copy on
+//! ext4, a clone on btrfs). And state a command found rather than made
+//! (SPEC section 18): another process renamed a new registry in and has
+//! not synced it yet; `db delete --force`, `db resume`, `db wait` or
+//! `db import` reads it and exits 0; the cut must not take it back.
 //!
 //! `cargo test` runs a control cut, a random cut or two per scenario and
-//! the named moments (about twenty cuts, well under a minute). The long
-//! run (hundreds of random cuts):
+//! the named moments (about twenty cuts on XFS, twelve each on ext4 and
+//! btrfs, well under a minute). The long run (hundreds of random cuts):
 //!
 //!     SQLFORK_CRASH_LONG=1 cargo test --release --test powerloss -- --nocapture
 //!
