@@ -35,7 +35,7 @@
 //! `db import` reads it and exits 0; the cut must not take it back.
 //!
 //! `cargo test` runs a control cut, a random cut or two per scenario and
-//! the named moments (about twenty cuts on XFS, twelve each on ext4 and
+//! the named moments (about twenty cuts on XFS, six each on ext4 and
 //! btrfs, well under a minute). The long run (hundreds of random cuts):
 //!
 //!     SQLFORK_CRASH_LONG=1 cargo test --release --test powerloss -- --nocapture
@@ -824,7 +824,10 @@ fn power_cuts_anywhere_lose_nothing_that_was_reported_and_leave_nothing_stray() 
 /// image on an XFS that is cut), each with its own copy method (a file copy
 /// on ext4, a clone on btrfs) besides the page and row copies; then the
 /// found-state cases and the named moments that matter most. Quick: one
-/// random cut per scenario; long (`SQLFORK_CRASH_LONG=1`): 15 each.
+/// random cut each for the file system's own copy method, a branch reset
+/// and an in-place reset, one found-state case (`db delete --force`) and
+/// one named moment (concurrent deletes at `registry-synced`); long (`SQLFORK_CRASH_LONG=1`): every
+/// scenario, 15 cuts each.
 fn other_file_system(kind: FsKind) {
     let Some(mut rig) = Rig::new(&format!("{} power cuts", kind.name()), kind) else { return };
     the_cut_loses_what_was_not_durable(&mut rig);
@@ -835,16 +838,17 @@ fn other_file_system(kind: FsKind) {
     // runs the schema, row-copy and gc cuts on every run, the long run
     // runs them here too.
     if !long() {
-        all.retain(|(n, _)| !matches!(*n, "schema-only fork" | "row copy" | "db gc"));
+        all.retain(|(n, _)| matches!(*n, "default copy" | "branch reset" | "in-place reset"));
     }
     random_cuts(&mut rig, 1, 15, all);
-    for found in [Found::DeleteForce, Found::Resume] {
-        cut_found(&mut rig, found);
+    let found = if long() { vec![Found::DeleteForce, Found::Resume] } else { vec![Found::DeleteForce] };
+    for f in found {
+        cut_found(&mut rig, f);
     }
-    let named: Vec<(&str, Scenario, &str)> = vec![
-        ("branch reset", cut_branch_reset_put_first, "swap-renamed"),
-        ("db delete", cut_deletes, "registry-synced"),
-    ];
+    let mut named: Vec<(&str, Scenario, &str)> = vec![("db delete", cut_deletes, "registry-synced")];
+    if long() {
+        named.push(("branch reset", cut_branch_reset_put_first, "swap-renamed"));
+    }
     for (name, run, point) in named {
         run(&mut rig, Some(When::PausedAt(point)));
         eprintln!("{}: {name}: cut at {point}: ok", kind.name());
