@@ -117,7 +117,7 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
     let env = &h.env;
     let later = plus(T0, 3 * HOUR);
     let before = env.snapshot();
-    let registry_text = std::fs::read_to_string(env.home.join("registry.toml")).unwrap();
+    let registry_text = env.registry().to_string();
 
     let out = env.cmd(["db", "gc", "--dry-run", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["dryRun"], Value::Bool(true));
@@ -134,7 +134,7 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
     assert!(human.contains("Kept acme/legacy"), "{human}");
 
     assert_eq!(env.snapshot(), before, "--dry-run deletes nothing");
-    assert_eq!(std::fs::read_to_string(env.home.join("registry.toml")).unwrap(), registry_text);
+    assert_eq!(env.registry().to_string(), registry_text);
     for p in h.paths.values() {
         assert!(p.is_file());
     }
