@@ -204,6 +204,9 @@ impl Snapshot {
         if let Some(dir) = self.path.parent() {
             // A claim file in the layout of earlier versions.
             let _ = fs::remove_file(dir.join(format!("{}.lock", self.id)));
+            if let Some(root) = dir.parent() {
+                let _ = fs::remove_file(crate::layout::claim_file(&Home::at(root), &self.id));
+            }
         }
     }
 }

@@ -317,7 +317,7 @@ fn gc_sweeps_files_no_entry_owns() {
     }
     // A fork being made right now: its claim exists (and is held) before its
     // entry does.
-    let fresh = dir.join("fedcba9876543210fedcba9876543210.lock");
+    let fresh = env.claim_path("fedcba9876543210fedcba9876543210");
     let held = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&fresh).unwrap();
     held.lock().unwrap();
     // Age the strays too (no age is needed: nobody holds their claim).

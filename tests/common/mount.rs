@@ -22,6 +22,8 @@ pub enum FsKind {
     Xfs,
     /// btrfs: clones.
     Btrfs,
+    /// ext4: no clones; power cuts through `xfs_io -x -c shutdown` too.
+    Ext4,
 }
 
 impl FsKind {
@@ -29,12 +31,14 @@ impl FsKind {
         match self {
             FsKind::Xfs => "xfs",
             FsKind::Btrfs => "btrfs",
+            FsKind::Ext4 => "ext4",
         }
     }
     fn mkfs(self) -> &'static str {
         match self {
             FsKind::Xfs => "mkfs.xfs",
             FsKind::Btrfs => "mkfs.btrfs",
+            FsKind::Ext4 => "mkfs.ext4",
         }
     }
 }
@@ -95,7 +99,11 @@ impl LoopMount {
             cannot_run(&format!(
                 "{} is not installed (apt-get install {})",
                 kind.mkfs(),
-                if kind == FsKind::Xfs { "xfsprogs" } else { "btrfs-progs" }
+                match kind {
+                    FsKind::Xfs => "xfsprogs",
+                    FsKind::Btrfs => "btrfs-progs",
+                    FsKind::Ext4 => "e2fsprogs",
+                }
             ));
             return None;
         }
@@ -120,6 +128,7 @@ impl LoopMount {
         match kind {
             FsKind::Xfs => mkfs.args(["-q", "-f", "-m", "reflink=1"]),
             FsKind::Btrfs => mkfs.args(["-q", "-f"]),
+            FsKind::Ext4 => mkfs.args(["-q", "-F"]),
         };
         run(mkfs.arg(&image))?;
         let mut m = LoopMount { kind, image, mount_point, mounted: false, _dir: dir };
