@@ -90,10 +90,13 @@ impl Store {
     /// empty (nothing is created); a `registry.toml` is migrated first.
     pub(crate) fn open(home: &Home) -> anyhow::Result<Store> {
         let path = home.registry_path();
-        if !path.exists() {
-            if !home.legacy_registry_path().exists() {
-                return Store::empty(path);
-            }
+        let legacy = home.legacy_registry_path().exists();
+        if !path.exists() && !legacy {
+            return Store::empty(path);
+        }
+        if legacy {
+            // To migrate, or one whose migration was cut before the TOML
+            // file was retired.
             let _lock = lock(home)?;
             prepare(home)?;
         }
