@@ -275,9 +275,9 @@ fn write_changed_pages(home: &Home, target: &Path, source: &Path) -> anyhow::Res
         (Ok(a), Ok(b)) => (a, b),
         _ => return Ok(None),
     };
-    // Page size (16..18) and the file-format bytes that say rollback or
-    // WAL (18, 19): the same, and not WAL.
-    if hs[16..20] != ht[16..20] || ht[18] != 1 || ht[19] != 1 {
+    // Page size (16..18), the file-format bytes that say rollback or WAL
+    // (18, 19) and the reserved bytes per page (20): the same, and not WAL.
+    if hs[16..21] != ht[16..21] || ht[18] != 1 || ht[19] != 1 {
         return Ok(None);
     }
     let mut src = crate::schema::open_source(source)?;
