@@ -580,7 +580,7 @@ fn cut_deletes(rig: &mut Rig, cut: Option<When>) -> Duration {
             !all.iter().any(|e| &e.address == d),
             "{}: {d} was deleted (exit 0) but came back\nthe deletes: {outs:#?}\nregistry:\n{}",
             after.what,
-            env.registry().to_string()
+            env.registry()
         );
     }
     rig.note(format!("deletes: {} reported, {} entries left", deleted.len(), all.len()));
