@@ -52,7 +52,6 @@ CREATE TABLE databases (
 CREATE INDEX databases_address ON databases (namespace, slug, branch);
 CREATE INDEX databases_parent ON databases (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX databases_hidden ON databases (hidden) WHERE hidden = 1;
-CREATE INDEX databases_expiry ON databases (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE snapshots (
     id TEXT PRIMARY KEY,
     database_id TEXT NOT NULL,
@@ -62,7 +61,6 @@ CREATE TABLE snapshots (
     record TEXT NOT NULL
 );
 CREATE INDEX snapshots_database ON snapshots (database_id);
-CREATE INDEX snapshots_seq ON snapshots (seq);
 CREATE TABLE tombstones (id TEXT PRIMARY KEY);
 CREATE TRIGGER databases_gone AFTER DELETE ON databases BEGIN
     INSERT OR IGNORE INTO tombstones (id) VALUES (old.id);
@@ -71,6 +69,23 @@ CREATE TRIGGER snapshots_gone AFTER DELETE ON snapshots BEGIN
     INSERT OR IGNORE INTO tombstones (id) VALUES (old.id);
 END;
 ";
+
+/// The meta key holding the registry's fields other than its databases and
+/// snapshots (JSON), so that a collection added to [`Registry`] with
+/// `#[serde(default)]` is kept without a table of its own (read and written
+/// with the whole registry only).
+const EXTRA: &str = "registry";
+
+/// The registry's fields besides its databases and snapshots, as JSON.
+fn extra_of(reg: &Registry) -> anyhow::Result<String> {
+    let mut v =
+        serde_json::to_value(reg).map_err(|e| Error::failed(format!("could not serialise the registry: {e}")))?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("databases");
+        o.remove("snapshots");
+    }
+    Ok(v.to_string())
+}
 
 /// The meta key holding when the last full orphan sweep ran (RFC 3339).
 pub(crate) const FULL_SWEEP_AT: &str = "full_sweep_at";
@@ -290,11 +305,13 @@ impl Store {
     /// The whole registry (reads every record: for commands about all of
     /// it, and callers not yet moved to the per-record reads).
     pub(crate) fn all(&self) -> anyhow::Result<Registry> {
-        Ok(Registry {
-            version: 1,
-            databases: self.entries("SELECT record FROM databases ORDER BY rowid", [])?,
-            snapshots: self.snapshots("SELECT record FROM snapshots ORDER BY rowid", [])?,
-        })
+        let mut reg: Registry = match self.meta(EXTRA)? {
+            Some(text) => self.decode(&text)?,
+            None => Registry { version: 1, ..Registry::default() },
+        };
+        reg.databases = self.entries("SELECT record FROM databases ORDER BY rowid", [])?;
+        reg.snapshots = self.snapshots("SELECT record FROM snapshots ORDER BY rowid", [])?;
+        Ok(reg)
     }
 
     /// Every id a database or snapshot has.
@@ -424,6 +441,10 @@ impl Store {
     /// [`Registry::update`] hands them out).
     pub(crate) fn write_changes(&self, before: &Registry, after: &Registry) -> anyhow::Result<()> {
         use std::collections::HashMap;
+        let extra = extra_of(after)?;
+        if extra != extra_of(before)? {
+            self.set_meta(EXTRA, &extra)?;
+        }
         let old: HashMap<&str, &Entry> = before.databases.iter().map(|e| (e.id.as_str(), e)).collect();
         let new: HashMap<&str, &Entry> = after.databases.iter().map(|e| (e.id.as_str(), e)).collect();
         for id in old.keys().filter(|id| !new.contains_key(*id)) {
@@ -521,6 +542,9 @@ fn fill(tmp: &Path, reg: &Registry, fresh: bool) -> anyhow::Result<()> {
     let store = Store { conn, path: tmp.to_path_buf() };
     let w = |e| failed(tmp, "create", e);
     store.conn.pragma_update(None, "synchronous", "FULL").map_err(w)?;
+    // Small pages keep a new home's registry small (a dozen pages: about
+    // 24 KiB; a record is a few hundred bytes).
+    store.conn.pragma_update(None, "page_size", 2048).map_err(w)?;
     store.conn.execute_batch("BEGIN").map_err(w)?;
     store.conn.execute_batch(SCHEMA).map_err(w)?;
     store.conn.pragma_update(None, "user_version", LAYOUT_VERSION).map_err(w)?;
@@ -530,6 +554,7 @@ fn fill(tmp: &Path, reg: &Registry, fresh: bool) -> anyhow::Result<()> {
     for s in &reg.snapshots {
         store.put_snapshot(s)?;
     }
+    store.set_meta(EXTRA, &extra_of(reg)?)?;
     // A new home has nothing to sweep: its first full sweep is due in a
     // day. A migrated one is swept in full by its next sweeping write
     // (claims of the old layout lie in `databases/`).
