@@ -5,7 +5,7 @@
 //! not durable is lost exactly as in a power cut. Then it is unmounted,
 //! mounted again (log recovery, as after a reboot) and checked:
 //!
-//! - `registry.toml` parses; every healthy database's file is there and
+//! - the registry (`registry.sqlite`) reads whole; every healthy database's file is there and
 //!   passes `integrity_check`;
 //! - every operation that exited 0 before the cut is intact: its entry,
 //!   its file, its content (a fork equals its source). (At the cut every
