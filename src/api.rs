@@ -52,6 +52,10 @@ pub struct ForkOptions {
     /// Mask and subset the rows as they are copied (SPEC 12; see
     /// [`crate::mask`]); the default changes nothing.
     pub safe: crate::mask::SafeOptions,
+    /// Keep the fork's base (its state now, which [`Sqlfork::merge`]
+    /// needs) even where that costs a full copy; where the file system
+    /// clones, or the source is a snapshot, it is kept anyway.
+    pub mergeable: bool,
 }
 
 /// How to create or reset a branch ([`Sqlfork::branch_put`]).
@@ -561,6 +565,7 @@ fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<f
         detach: false,
         branch: None,
         safe: opts.safe.clone(),
+        mergeable: opts.mergeable,
     })
 }
 

@@ -154,6 +154,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         detach: false,
         branch: Some(branch),
         safe: opts.safe.clone(),
+        mergeable: false,
     }
 }
 

@@ -103,6 +103,11 @@ pub(crate) enum DbCommand {
         /// Copy every row too, not only the schema
         #[arg(long)]
         with_data: bool,
+        /// Keep the fork's base (its state now, for `db merge`) even where
+        /// that is a full copy; on XFS/btrfs, or from a snapshot, it is kept
+        /// anyway, for free
+        #[arg(long, requires = "with_data")]
+        mergeable: bool,
         /// Return once the schema is in place (status provisioning) and copy
         /// the rows in a background process; follow it with `db wait`
         #[arg(long, requires = "with_data")]

@@ -6,7 +6,9 @@
 //! - `<id>.lock`: the build claim (see `claim`);
 //! - `<id>.copy.json` (and `<id>.copy.json.tmp` while it is replaced): the copy
 //!   state of a data fork in progress (see `fork::state`);
-//! - `<id>.failed`: why a background copy failed, for `db wait`.
+//! - `<id>.failed`: why a background copy failed, for `db wait`;
+//! - `<id>.base.sqlite`: a data fork's base, its state when it was made
+//!   (mode 0400, for `db merge`; see `merge::base`).
 //!
 //! Ids are 32 hex digits (`registry::new_id`); a file whose name does not
 //! start with one is never sqlfork's and is never touched.
@@ -28,6 +30,16 @@ pub(crate) fn database_file(home: &Home, id: &str) -> PathBuf {
 /// The build claim's lock file.
 pub(crate) fn claim_file(home: &Home, id: &str) -> PathBuf {
     home.databases_dir().join(format!("{id}.lock"))
+}
+
+/// A data fork's base: its state when it was made, read-only.
+pub(crate) fn base_file(home: &Home, id: &str) -> PathBuf {
+    home.databases_dir().join(format!("{id}.base.sqlite"))
+}
+
+/// Remove a fork's base file (best effort; none is fine).
+pub(crate) fn remove_base_file(home: &Home, id: &str) {
+    remove_database_files(&base_file(home, id));
 }
 
 /// A data fork's copy state.

@@ -283,6 +283,7 @@ impl Server {
                 detach: args.detach,
                 branch: None,
                 safe: Default::default(),
+                mergeable: false,
             };
             let out = fork::fork(home, config, &opts, progress)?;
             json(&ForkView::from(&out))

@@ -47,6 +47,7 @@ pub(crate) fn create(
         include_data: false,
         copy: None,
         safe: None,
+        base: None,
     };
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
@@ -125,6 +126,7 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
         include_data: false,
         copy: None,
         safe: None,
+        base: None,
     };
     Registry::update(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.
@@ -289,6 +291,8 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
         layout::remove_database_files(&entry.path);
         layout::remove_copy_state(home, &entry.id);
     }
+    // A base is sqlfork's own file even for an imported database.
+    layout::remove_base_file(home, &entry.id);
     drop(claim);
     Ok((entry, snapshots))
 }

@@ -126,6 +126,8 @@ pub(crate) fn reset_in_place(
             (Some(rec), false) if plan.with_data && !plan.keep_lineage => crate::mask::SafeOptions::from_record(rec)?,
             _ => plan.safe.clone(),
         },
+        // A fork that kept a base keeps one for its new state.
+        mergeable: target.base.is_some() && !plan.keep_lineage,
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
@@ -188,6 +190,7 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         // forward by the next registry write (`sweep::finish_interrupted_swaps`).
         crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
+        let new_base = (!plan.keep_lineage).then(|| move_base(home, &t, &target.id));
         let b = reg.by_id_mut(&target.id).expect("checked above");
         b.status = Status::Healthy;
         if !plan.keep_lineage {
@@ -203,10 +206,36 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         if let Expiry::FromNow(ttl) = plan.expiry {
             b.expires_at = ttl.map(|d| ttl::format_time(now + d));
         }
+        // The base: the new copy's, moved beside the database (a reset to
+        // the parent starts the fork over from the parent's state now); a
+        // reset to its own snapshot keeps the base it had.
+        if let Some(base) = new_base {
+            b.base = base;
+        }
         Ok(b.clone())
     })?;
     layout::remove_copy_state(home, &temp.id);
+    layout::remove_base_file(home, &temp.id);
     Ok(entry)
+}
+
+/// Move the base of the hidden copy `temp` to database `id`'s base file;
+/// the base `id` ends with (none when `temp` kept none, or its file could
+/// not be moved).
+pub(crate) fn move_base(home: &Home, temp: &Entry, id: &str) -> Option<crate::registry::Base> {
+    let to = layout::base_file(home, id);
+    let base = temp.base.clone()?;
+    if base.kind == crate::registry::BaseKind::Snapshot {
+        layout::remove_base_file(home, id);
+        return Some(base);
+    }
+    match std::fs::rename(layout::base_file(home, &temp.id), &to) {
+        Ok(()) => Some(base),
+        Err(_) => {
+            layout::remove_base_file(home, id);
+            None
+        }
+    }
 }
 
 /// Bring a database file to a state where nothing beside it matters:

@@ -16,12 +16,12 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl, safe } => {
+        DbCommand::Fork { src, dst, with_data, mergeable, detach, at, name, ttl, safe } => {
             let src = match at {
                 Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
                 None => src,
             };
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, mergeable, detach, safe }, name.name, ttl.ttl)
         }
         DbCommand::Reset { address, to, data, ttl, safe } => {
             super::reset::run(ctx, &address, to, data.choice(), ttl, &safe)
@@ -88,6 +88,7 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
 
 struct ForkFlags {
     with_data: bool,
+    mergeable: bool,
     detach: bool,
     safe: crate::cli::SafeArgs,
 }
@@ -116,6 +117,7 @@ fn fork_cmd(
         detach: flags.detach,
         branch: None,
         safe,
+        mergeable: flags.mergeable,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
