@@ -191,6 +191,7 @@ fn reset_branch(
         remember_data: with_data,
         expiry: Expiry::FromNow(ttl),
         safe: opts.safe.clone(),
+        before_swap: None,
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
         .map(|entry| PutOutcome { entry, action: PutAction::Reset }))

@@ -51,6 +51,7 @@ mod gc;
 mod home;
 mod layout;
 pub mod mask;
+pub mod merge;
 mod ops;
 mod registry;
 mod reset;

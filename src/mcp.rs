@@ -457,6 +457,7 @@ impl Server {
                 schema_only: args.schema,
                 rows: args.rows.unwrap_or(0) as usize,
                 full: false,
+                since_fork: false,
             };
             let (a, b) = crate::diff::open_sides(home, config, &opts)?;
             let report = crate::diff::diff_opened(&a, &b, &opts)?;

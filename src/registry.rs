@@ -128,7 +128,7 @@ pub(crate) struct Entry {
 /// How a fork's base (its state at fork time) is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum BaseKind {
+pub(crate) enum BaseKind {
     /// A read-only clone of the fork as it was made (`<id>.base.sqlite`,
     /// sharing its extents: free on XFS and btrfs).
     Clone,
@@ -140,7 +140,7 @@ pub enum BaseKind {
 }
 
 impl BaseKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             BaseKind::Clone => "clone",
             BaseKind::Copy => "copy",

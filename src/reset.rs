@@ -59,6 +59,10 @@ pub(crate) struct Plan<'a> {
     /// one (its recorded rules file is read again); a reset to the target's
     /// own snapshot restores it as it was (already masked, if it was).
     pub safe: crate::mask::SafeOptions,
+    /// Run on the finished new copy before it is put in place (`db
+    /// rebase` applies the fork's own changes to it); an error leaves the
+    /// database as it was.
+    pub before_swap: Option<&'a dyn Fn(&Entry) -> anyhow::Result<()>>,
 }
 
 /// Build a fresh copy of the plan's source beside the target and rename it
@@ -131,6 +135,9 @@ pub(crate) fn reset_in_place(
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
+    if let Some(hook) = plan.before_swap {
+        hook(&built.entry)?;
+    }
     let entry = swap(home, &target, &built.entry, plan)?;
     // Releasing the claim tidies its file away as a finished build does.
     drop(claim);
@@ -308,6 +315,7 @@ pub(crate) fn reset(
                 None => Expiry::Keep,
             },
             safe: opts.safe.clone(),
+            before_swap: None,
         };
         match reset_in_place(home, config, &plan, deadline, &mut *progress) {
             Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),

@@ -36,6 +36,10 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
         DbCommand::Diff(args) => super::diff::run(ctx, args),
+        DbCommand::Merge { fork, into, dry_run, prefer, format, yes } => {
+            super::merge::merge(ctx, fork, into, dry_run, prefer, format, yes)
+        }
+        DbCommand::Rebase { fork, prefer, format } => super::merge::rebase(ctx, fork, prefer, format),
     }
 }
 
