@@ -198,6 +198,8 @@ pub(crate) struct Detail {
     pub snapshots: usize,
     /// The pid of the process building it, while one is.
     pub pid: Option<u32>,
+    /// True when its base (for `db merge`) is recorded and still there.
+    pub base_kept: bool,
 }
 
 pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -230,7 +232,9 @@ pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     };
     let snapshots = reg.snapshots_of(&entry.id).len();
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
+    let base_kept = crate::merge::base_of(home, &reg, &entry).is_ok();
     Ok(Detail {
+        base_kept,
         size_bytes: layout::file_size(&entry.path),
         entry,
         parent,

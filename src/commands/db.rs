@@ -205,6 +205,16 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 (None, _) => String::new(),
             };
             let mut safe = String::new();
+            if let Some(b) = &e.base {
+                safe.push_str(&match b.kind {
+                    crate::registry::BaseKind::Copy => format!(
+                        "  base:    kept for db merge (a full copy: {} in {} ms)\n",
+                        output::human_bytes(b.bytes_copied),
+                        b.duration_ms
+                    ),
+                    k => format!("  base:    kept for db merge ({}, free)\n", k.as_str()),
+                });
+            }
             if let Some(s) = &e.safe {
                 safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
                 for (table, n) in &s.rows_kept {

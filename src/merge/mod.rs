@@ -45,8 +45,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Which side wins a data conflict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub enum Prefer {
     /// Any conflict writes nothing (the default).
     #[default]
