@@ -746,7 +746,9 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
                     b.duration_ms,
                     e.address()
                 ),
-                Some(b) => format!("kept ({}, free), so `sqlfork db merge {}` can land its changes", b.kind, e.address()),
+                Some(b) => {
+                    format!("kept ({}, free), so `sqlfork db merge {}` can land its changes", b.kind, e.address())
+                }
                 None => "none (fork with --mergeable to keep one for db merge)".into(),
             },
         );

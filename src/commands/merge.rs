@@ -59,7 +59,9 @@ pub(super) fn rebase(
 
 fn print(ctx: &Context, fmt: MergeFormat, report: &MergeReport, what: &str) -> anyhow::Result<ExitCode> {
     match fmt {
-        MergeFormat::Json => crate::output::Printer { json: true, ..ctx.printer.clone() }.result(String::new, report)?,
+        MergeFormat::Json => {
+            crate::output::Printer { json: true, ..ctx.printer.clone() }.result(String::new, report)?
+        }
         MergeFormat::Markdown => ctx.printer.result(|| markdown(report, what), report)?,
         MergeFormat::Text if ctx.printer.quiet => ctx.printer.result(|| summary(report, what), report)?,
         MergeFormat::Text => ctx.printer.result(|| text(report, what), report)?,
@@ -68,7 +70,8 @@ fn print(ctx: &Context, fmt: MergeFormat, report: &MergeReport, what: &str) -> a
 }
 
 fn rows_line(report: &MergeReport) -> String {
-    let (i, d, u) = report.tables.values().fold((0, 0, 0), |(i, d, u), t| (i + t.inserted, d + t.deleted, u + t.updated));
+    let (i, d, u) =
+        report.tables.values().fold((0, 0, 0), |(i, d, u), t| (i + t.inserted, d + t.deleted, u + t.updated));
     format!("{i} inserted, {u} updated, {d} deleted in {} table(s)", report.tables.len())
 }
 
@@ -107,7 +110,11 @@ pub(crate) fn text(report: &MergeReport, what: &str) -> String {
     let mut out = summary(report, what);
     out.push_str(&format!("\n  base: {} · rows found by {}", report.base, report.method.as_str()));
     if let Some(s) = &report.snapshot {
-        out.push_str(&format!("\n  undo: sqlfork db reset {} --to {}", report.parent, s.rsplit(':').next().unwrap_or(s)));
+        out.push_str(&format!(
+            "\n  undo: sqlfork db reset {} --to {}",
+            report.parent,
+            s.rsplit(':').next().unwrap_or(s)
+        ));
     }
     for a in &report.schema {
         out.push_str(&format!("\n  schema: {} {} {}", a.kind, a.name, a.action));

@@ -27,8 +27,7 @@ use std::time::Instant;
 
 /// Keep `entry`'s base, if it is free or `mergeable` asks for it.
 pub(crate) fn keep(home: &Home, entry: &Entry, parent: &Parent, mergeable: bool) -> anyhow::Result<Option<Base>> {
-    let hidden_snapshot =
-        entry.branch.as_deref().is_some_and(|b| b.contains(crate::address::SNAPSHOT_INFIX));
+    let hidden_snapshot = entry.branch.as_deref().is_some_and(|b| b.contains(crate::address::SNAPSHOT_INFIX));
     if !entry.include_data || entry.safe.is_some() || hidden_snapshot {
         return Ok(None);
     }
@@ -38,7 +37,13 @@ pub(crate) fn keep(home: &Home, entry: &Entry, parent: &Parent, mergeable: bool)
         Parent::Database { snapshot: Some(r), .. } => Some(r.id.clone()),
         _ => None,
     };
-    let how = if snapshot.is_some() { Keep::CloneOnly } else if mergeable { Keep::CloneOrCopy } else { Keep::CloneOnly };
+    let how = if snapshot.is_some() {
+        Keep::CloneOnly
+    } else if mergeable {
+        Keep::CloneOrCopy
+    } else {
+        Keep::CloneOnly
+    };
     if let Some(mut base) = keep_file(&entry.path, &target, how)? {
         base.taken_at = taken_at;
         return Ok(Some(base));
@@ -65,7 +70,8 @@ pub(crate) enum Keep {
 pub(crate) fn keep_file(from: &Path, to: &Path, how: Keep) -> anyhow::Result<Option<Base>> {
     let started = Instant::now();
     layout::remove_database_files(to);
-    let src = std::fs::File::open(from).with_context(|| format!("could not read {} to keep its base", from.display()))?;
+    let src =
+        std::fs::File::open(from).with_context(|| format!("could not read {} to keep its base", from.display()))?;
     let dst = layout::create_private_file(to).with_context(|| format!("could not create {}", to.display()))?;
     let (kind, bytes) = match fsclone::clone_file(&src, &dst) {
         Ok(()) => (BaseKind::Clone, 0),
@@ -76,7 +82,8 @@ pub(crate) fn keep_file(from: &Path, to: &Path, how: Keep) -> anyhow::Result<Opt
         }
         Err(_) => {
             drop(dst);
-            let n = std::fs::copy(from, to).with_context(|| format!("could not copy {} to keep its base", from.display()));
+            let n =
+                std::fs::copy(from, to).with_context(|| format!("could not copy {} to keep its base", from.display()));
             match n {
                 Ok(n) => (BaseKind::Copy, n),
                 Err(e) => {

@@ -186,7 +186,14 @@ pub(crate) fn fork(
         if opts.with_data && state.method != CopyMethod::Clone {
             state.save(home, &id)?;
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: resolved.as_ref(), mergeable: opts.mergeable };
+        let job = Job {
+            home,
+            entry: &entry,
+            src: &src,
+            page_rows: config.rows_per_page,
+            safe: resolved.as_ref(),
+            mergeable: opts.mergeable,
+        };
         let build = if opts.detach && opts.with_data { Build::Detach(claim) } else { Build::Here(&mut *progress) };
         job.run(session, state, build)
     })

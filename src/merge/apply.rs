@@ -292,7 +292,9 @@ pub(crate) fn apply(
             fork: None,
             parent: None,
             resolution: None,
-            detail: Some(format!("row {rowid} of `{table}` refers to a row of `{parent}` that the merged state does not have")),
+            detail: Some(format!(
+                "row {rowid} of `{table}` refers to a row of `{parent}` that the merged state does not have"
+            )),
         });
     }
     Ok(out)
@@ -310,7 +312,8 @@ fn plural(n: usize) -> &'static str {
 fn stream_inserts(fork: &Opened, plan: &TablePlan, sink: &mut dyn Sink) -> anyhow::Result<()> {
     let mut sel = plan.key_a.clone();
     sel.extend(plan.columns.iter().map(|c| quote_ident(c)));
-    let sql = format!("SELECT {} FROM main.{} ORDER BY {}", sel.join(", "), quote_ident(&plan.name), plan.key_a.join(", "));
+    let sql =
+        format!("SELECT {} FROM main.{} ORDER BY {}", sel.join(", "), quote_ident(&plan.name), plan.key_a.join(", "));
     let mut stmt = fork.conn.prepare(&sql)?;
     let mut q = stmt.query([])?;
     let nkey = plan.key_a.len();
@@ -329,7 +332,8 @@ fn copy_unkeyed(fork: &Opened, conn: &Connection, plan: &TablePlan, out: &mut Ap
     let mut stmt = fork.conn.prepare(&format!("SELECT {} FROM main.{}", cols.join(", "), quote_ident(&plan.name)))?;
     let mut q = stmt.query([])?;
     let marks = vec!["?"; cols.len()].join(",");
-    let mut ins = conn.prepare(&format!("INSERT INTO main.{}({}) VALUES({marks})", quote_ident(&plan.name), cols.join(",")))?;
+    let mut ins =
+        conn.prepare(&format!("INSERT INTO main.{}({}) VALUES({marks})", quote_ident(&plan.name), cols.join(",")))?;
     let mut n = 0;
     while let Some(r) = q.next()? {
         let vals: Vec<Val> = (0..cols.len()).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
@@ -523,18 +527,7 @@ impl<'a> MergeSink<'a> {
             && (!is_virtual || obj.is_some_and(|o| o.sql.to_ascii_uppercase().contains("USING FTS")));
         let declared_key = plan.key_names.first().is_some_and(|k| k != "rowid");
         let rekey = plan.matching == Matching::Rowid && !is_virtual && !declared_key;
-        Ok(MergeSink {
-            conn,
-            prefer,
-            pass: ChangeKind::Delete,
-            key,
-            cols,
-            insert_rowid,
-            rekey,
-            select,
-            out,
-            deferred,
-        })
+        Ok(MergeSink { conn, prefer, pass: ChangeKind::Delete, key, cols, insert_rowid, rekey, select, out, deferred })
     }
 
     fn parent_row(&self, key: &[Val]) -> anyhow::Result<Option<Vec<Val>>> {
@@ -553,7 +546,14 @@ impl<'a> MergeSink<'a> {
     }
 
     /// Run one write; a constraint error is kept to be retried.
-    fn write(&mut self, plan: &TablePlan, kind: ChangeKind, sql: String, params: Vec<Val>, key: &[Val]) -> anyhow::Result<()> {
+    fn write(
+        &mut self,
+        plan: &TablePlan,
+        kind: ChangeKind,
+        sql: String,
+        params: Vec<Val>,
+        key: &[Val],
+    ) -> anyhow::Result<()> {
         let bound: Vec<P> = params.iter().map(P).collect();
         match self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(bound.iter())) {
             Ok(_) => count(self.out, &plan.name, kind),
@@ -613,7 +613,8 @@ impl<'a> MergeSink<'a> {
         if set.is_empty() {
             return Ok(());
         }
-        let sets: Vec<String> = set.iter().enumerate().map(|(i, (c, _))| format!("{} = ?{}", self.cols[*c], i + 1)).collect();
+        let sets: Vec<String> =
+            set.iter().enumerate().map(|(i, (c, _))| format!("{} = ?{}", self.cols[*c], i + 1)).collect();
         let mut params: Vec<Val> = set.iter().map(|(_, v)| v.clone()).collect();
         let sql = format!(
             "UPDATE main.{} SET {} WHERE {}",
@@ -751,8 +752,7 @@ fn fk_relevant(conn: &Connection, written: &[String]) -> anyhow::Result<Vec<Stri
     let mut stmt = conn.prepare(
         "SELECT m.name, f.\"table\" FROM main.sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
     )?;
-    let pairs: Vec<(String, String)> =
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let pairs: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     let w: HashSet<String> = written.iter().map(|t| t.to_lowercase()).collect();
     let mut out: Vec<String> = pairs
         .into_iter()
@@ -789,11 +789,10 @@ fn merge_sequences(base: &Opened, fork: &Opened, conn: &Connection) -> anyhow::R
         Ok(rows.collect::<Result<_, _>>()?)
     };
     let (b, f) = (read(&base.conn, &base.schema)?, read(&fork.conn, &fork.schema)?);
-    let has: bool = conn.query_row(
-        "SELECT count(*) FROM main.sqlite_master WHERE name = 'sqlite_sequence'",
-        [],
-        |r| r.get::<_, i64>(0),
-    )? > 0;
+    let has: bool =
+        conn.query_row("SELECT count(*) FROM main.sqlite_master WHERE name = 'sqlite_sequence'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has {
         return Ok(());
     }
@@ -801,7 +800,10 @@ fn merge_sequences(base: &Opened, fork: &Opened, conn: &Connection) -> anyhow::R
         if b.get(&name) == Some(&seq) {
             continue;
         }
-        let n = conn.execute("UPDATE main.sqlite_sequence SET seq = max(seq, ?1) WHERE name = ?2", rusqlite::params![seq, name])?;
+        let n = conn.execute(
+            "UPDATE main.sqlite_sequence SET seq = max(seq, ?1) WHERE name = ?2",
+            rusqlite::params![seq, name],
+        )?;
         if n == 0 {
             conn.execute("INSERT INTO main.sqlite_sequence(name, seq) VALUES(?1, ?2)", rusqlite::params![name, seq])?;
         }

@@ -11,9 +11,10 @@
 //! A merge runs in one SQLite transaction on the parent (`BEGIN
 //! IMMEDIATE`): its readers see all of it or none, and its writers wait for
 //! it (or it for them, up to the busy timeout). A registered parent gets a
-//! snapshot, taken inside that transaction's write lock so that it is
-//! exactly the state the merge starts from; a conflict rolls everything
-//! back and deletes that snapshot. `--dry-run` runs the same transaction
+//! snapshot just before that transaction begins (a write another process
+//! commits in the instant between the two is undone too by a `db reset
+//! --to` of that snapshot); a conflict rolls everything back and deletes
+//! that snapshot. `--dry-run` runs the same transaction
 //! and rolls it back, so its report (constraint checks included) is the
 //! real merge's.
 //!
@@ -103,7 +104,10 @@ pub enum ConflictKind {
 impl ConflictKind {
     /// Data conflicts are the ones `--prefer fork|parent` resolves.
     pub fn is_data(self) -> bool {
-        matches!(self, ConflictKind::Cell | ConflictKind::DeleteUpdate | ConflictKind::UpdateDelete | ConflictKind::Insert)
+        matches!(
+            self,
+            ConflictKind::Cell | ConflictKind::DeleteUpdate | ConflictKind::UpdateDelete | ConflictKind::Insert
+        )
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -227,7 +231,10 @@ pub(crate) fn base_of(home: &Home, reg: &Registry, entry: &Entry) -> Result<(Pat
         _ => {
             let p = layout::base_file(home, &entry.id);
             if !p.exists() {
-                return Err(Error::invalid(format!("the base of {addr} ({}) is missing; it cannot be merged three ways", p.display())));
+                return Err(Error::invalid(format!(
+                    "the base of {addr} ({}) is missing; it cannot be merged three ways",
+                    p.display()
+                )));
             }
             Ok((p, base.kind))
         }
@@ -242,7 +249,13 @@ struct Target {
     entry: Option<Entry>,
 }
 
-fn resolve_target(home: &Home, config: &Config, reg: &Registry, fork: &Entry, into: Option<&str>) -> anyhow::Result<Target> {
+fn resolve_target(
+    home: &Home,
+    config: &Config,
+    reg: &Registry,
+    fork: &Entry,
+    into: Option<&str>,
+) -> anyhow::Result<Target> {
     let addr = fork.address();
     if let Some(text) = into {
         let source = Source::parse(text)?;
@@ -321,11 +334,10 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
     }
     let base = Opened::open(&format!("{addr} (base)"), &base_path)?;
     let fork = Opened::open(&addr.to_string(), &entry.path)?;
-    let conn = open_target(&target.path)?;
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| Error::failed(format!("could not start writing {} ({e}); try again", target.label)))?;
-    // The snapshot is taken while this transaction holds the write lock:
-    // it is exactly the state the merge starts from.
+    // The snapshot is taken just before the transaction begins, not
+    // inside it: taking it opens and closes descriptors of the parent's
+    // files, and closing any descriptor drops every POSIX lock this process
+    // holds on that file, the transaction's own included.
     let snapshot = match (&target.entry, opts.dry_run) {
         (Some(t), false) => {
             let name = format!("pre-merge-{}", crate::snapshot::default_name(crate::ttl::now()));
@@ -338,13 +350,19 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
             match snap {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
                     return Err(e.context(format!("could not take a snapshot of {} before merging", target.label)));
                 }
             }
         }
         _ => None,
     };
+    let conn = open_target(&target.path)?;
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Some(s) = &snapshot {
+            let _ = crate::snapshot::delete(home, &s.address());
+        }
+        return Err(Error::failed(format!("could not start writing {} ({e}); try again", target.label)).into());
+    }
     let drop_snapshot = |s: &Option<crate::registry::Snapshot>| {
         if let Some(s) = s {
             let _ = crate::snapshot::delete(home, &s.address());
@@ -365,7 +383,11 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         if let Err(e) = conn.execute_batch("COMMIT") {
             let _ = conn.execute_batch("ROLLBACK");
             drop_snapshot(&snapshot);
-            return Err(Error::failed(format!("could not commit the merge into {} ({e}); nothing was written", target.label)).into());
+            return Err(Error::failed(format!(
+                "could not commit the merge into {} ({e}); nothing was written",
+                target.label
+            ))
+            .into());
         }
     } else {
         conn.execute_batch("ROLLBACK")?;
@@ -420,12 +442,14 @@ pub(crate) fn rebase(
     }
     let (base_path, base_kind) = base_of(home, &reg, &entry)?;
     let parent = match &entry.forked_from {
-        Some(Parent::Database { id, namespace, slug, branch, .. }) => reg.by_id(id).cloned().ok_or_else(|| Error::Hinted {
-            error: Box::new(Error::NotFound {
-                address: Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() },
-            }),
-            hint: format!(" (the parent of {addr} was deleted, so there is nothing to rebase on)"),
-        })?,
+        Some(Parent::Database { id, namespace, slug, branch, .. }) => {
+            reg.by_id(id).cloned().ok_or_else(|| Error::Hinted {
+                error: Box::new(Error::NotFound {
+                    address: Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() },
+                }),
+                hint: format!(" (the parent of {addr} was deleted, so there is nothing to rebase on)"),
+            })?
+        }
         _ => {
             return Err(Error::invalid(format!(
                 "{addr} was not forked from a registered database, so it cannot be rebased; use db merge --into instead"
