@@ -62,8 +62,11 @@ pub(crate) struct Plan<'a> {
     /// Run on the finished new copy before it is put in place (`db
     /// rebase` applies the fork's own changes to it); an error leaves the
     /// database as it was.
-    pub before_swap: Option<&'a dyn Fn(&Entry) -> anyhow::Result<()>>,
+    pub before_swap: Option<&'a BeforeSwap<'a>>,
 }
+
+/// See [`Plan::before_swap`].
+pub(crate) type BeforeSwap<'b> = dyn Fn(&Entry) -> anyhow::Result<()> + 'b;
 
 /// Build a fresh copy of the plan's source beside the target and rename it
 /// over. `None` when another process got in the way (the caller looks

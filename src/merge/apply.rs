@@ -68,7 +68,7 @@ fn user_objects<'a>(schema: &'a SourceSchema, shadows: &HashSet<String>) -> BTre
     schema
         .objects
         .iter()
-        .filter(|o| !o.is_internal() && !(o.kind == Kind::Table && shadows.contains(&o.name.to_lowercase())))
+        .filter(|o| !(o.is_internal() || o.kind == Kind::Table && shadows.contains(&o.name.to_lowercase())))
         .map(|o| ((kind_name(o).to_string(), o.name.to_lowercase()), o))
         .collect()
 }
