@@ -14,6 +14,7 @@ Exit codes:
   5  timed out (db wait --timeout)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
+  db merge, db rebase: 1 conflicts left unresolved (nothing written)
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
