@@ -403,6 +403,7 @@ Examples:
   sqlfork db diff acme/pr-142 --rows 5             # with up to 5 changed rows per table
   sqlfork db diff ./new.db ./old.db --format sql   # SQL that turns old.db into new.db
   sqlfork db diff acme/pr-142 --schema --exit-code # exit 1 if the schema changed
+  sqlfork db diff acme/pr-142 --since-fork         # only what the fork changed since it was forked
 
 Exit codes: 0 done (with --exit-code: no differences), 1 the databases differ (--exit-code) or
 failure, 2 usage error, 3 not found.";

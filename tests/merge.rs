@@ -178,7 +178,7 @@ fn every_conflict_kind_under_each_prefer() {
 }
 
 #[test]
-fn broken_unique_and_foreign_keys_are_never_resolved_by_a_side() {
+fn broken_unique_foreign_key_check_and_not_null_are_never_resolved_by_a_side() {
     let sql = "
     PRAGMA foreign_keys = ON;
     CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL);
@@ -197,13 +197,21 @@ fn broken_unique_and_foreign_keys_are_never_resolved_by_a_side() {
         assert!(r["conflicts"].as_array().unwrap().iter().all(|x| x["resolution"].is_null()));
         same_tables(&c.main, &before, &["users", "orders"]);
     }
-    // A broken CHECK and NOT NULL too.
+    // A CHECK and a NOT NULL the parent added (rebuilding its table), which
+    // the fork's rows break.
     let c = case(sql);
-    exec(&c.fix, "UPDATE orders SET total = 5 WHERE id = 1;");
-    exec(&c.main, "CREATE TABLE x(y); DROP TABLE x;");
-    let r = c.merge(&[]).ok().json();
-    assert_eq!(r["merged"], true, "{r}");
-    assert_eq!(int(&c.main, "SELECT total FROM orders WHERE id = 1"), 5);
+    exec(&c.fix, "UPDATE orders SET total = 5 WHERE id = 1; INSERT INTO orders VALUES (4, 1, NULL);");
+    exec(
+        &c.main,
+        "CREATE TABLE o2(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), total INTEGER NOT NULL CHECK (total >= 10));
+         INSERT INTO o2 SELECT * FROM orders; DROP TABLE orders; ALTER TABLE o2 RENAME TO orders;",
+    );
+    let before = c.expected("before.db", "");
+    for prefer in ["abort", "fork", "parent"] {
+        let r = c.merge(&["--prefer", prefer]).code(1).json();
+        assert_eq!(kinds(&r), ["check", "notNull"], "{prefer}: {r}");
+        same_tables(&c.main, &before, &["orders"]);
+    }
 }
 
 #[test]

@@ -106,7 +106,13 @@ pub(crate) fn apply(
         }
         let (kind, name) = (k.0.clone(), of.get(k).or(ob.get(k)).map(|o| o.name.clone()).unwrap_or_default());
         if p == f {
-            continue; // the parent already has the fork's version
+            // The parent already has the fork's version. A table both
+            // sides added alike still gets the fork's rows (no base: every
+            // row is an insert, decided against the parent's rows).
+            if b.is_none() && of[k].kind == Kind::Table {
+                new_tables.push(of[k]);
+            }
+            continue;
         }
         let action = |what: &str| SchemaAction { kind: kind.clone(), name: name.clone(), action: what.to_string() };
         let conflict = |why: &str| Conflict {

@@ -441,20 +441,24 @@ pub(crate) fn rebase(
         .into());
     }
     let (base_path, base_kind) = base_of(home, &reg, &entry)?;
-    let parent = match &entry.forked_from {
+    let (source, parent_label) = match &entry.forked_from {
         Some(Parent::Database { id, namespace, slug, branch, .. }) => {
-            reg.by_id(id).cloned().ok_or_else(|| Error::Hinted {
+            let p = reg.by_id(id).cloned().ok_or_else(|| Error::Hinted {
                 error: Box::new(Error::NotFound {
                     address: Address { namespace: namespace.clone(), slug: slug.clone(), branch: branch.clone() },
                 }),
                 hint: format!(" (the parent of {addr} was deleted, so there is nothing to rebase on)"),
-            })?
+            })?;
+            (Source::Registered(p.address()), p.address().to_string())
         }
-        _ => {
-            return Err(Error::invalid(format!(
-                "{addr} was not forked from a registered database, so it cannot be rebased; use db merge --into instead"
-            ))
-            .into())
+        Some(Parent::Path(p)) => {
+            if !p.exists() {
+                return Err(Error::NoSuchFile { path: p.clone() }.into());
+            }
+            (Source::Path(p.clone()), p.display().to_string())
+        }
+        None => {
+            return Err(Error::invalid(format!("{addr} was created empty, so it has no parent to rebase on")).into())
         }
     };
     drop(reg);
@@ -475,7 +479,7 @@ pub(crate) fn rebase(
     };
     let plan = crate::reset::Plan {
         target: &entry,
-        source: Source::Registered(parent.address()),
+        source,
         with_data: true,
         keep_lineage: false,
         remember_data: true,
@@ -500,7 +504,7 @@ pub(crate) fn rebase(
     let applied = applied.unwrap_or_default();
     Ok(MergeReport {
         fork: addr.to_string(),
-        parent: parent.address().to_string(),
+        parent: parent_label,
         base: base_kind.as_str().to_string(),
         dry_run: false,
         merged: rebased,
