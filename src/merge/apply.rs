@@ -82,8 +82,11 @@ pub(crate) fn apply(
     prefer: Prefer,
 ) -> anyhow::Result<Applied> {
     let mut out = Applied::default();
+    let started = std::time::Instant::now();
+    let trace = |what: &str| crate::env::trace(&format!("merge {what} at +{:?}", started.elapsed()));
     let parent_schema = crate::schema::read_schema_in_transaction(conn, parent_path)?;
     let parent_shadows = crate::diff::schema::shadow_tables(conn)?;
+    trace("parent schema read");
     let ob = user_objects(&base.schema, &base.shadows);
     let of = user_objects(&fork.schema, &fork.shadows);
     let op = user_objects(&parent_schema, &parent_shadows);
@@ -93,7 +96,9 @@ pub(crate) fn apply(
     let mut post: Vec<&Object> = Vec::new();
     let mut new_tables: Vec<&Object> = Vec::new();
     let mut keys: Vec<&ObjKey> = of.keys().chain(ob.keys()).collect();
-    keys.sort_by_key(|k| fork.schema.objects.iter().position(|o| o.name.to_lowercase() == k.1).unwrap_or(usize::MAX));
+    let order: HashMap<String, usize> =
+        fork.schema.objects.iter().enumerate().rev().map(|(i, o)| (o.name.to_lowercase(), i)).collect();
+    keys.sort_by_key(|k| order.get(&k.1).copied().unwrap_or(usize::MAX));
     keys.dedup();
     let mut seen = HashSet::new();
     for k in keys {
@@ -208,6 +213,7 @@ pub(crate) fn apply(
         }
     }
 
+    trace("schema merged");
     // 2. Rows: which tables and ranges can hold the fork's changes.
     let plans: Vec<TablePlan> = rows::plan_tables(fork, base, &mut out.notes)?
         .into_iter()
@@ -218,12 +224,29 @@ pub(crate) fn apply(
     if let Some(why) = &scope.full_reason {
         out.notes.push(format!("compared every row: {why}"));
     }
+    trace("scope decided");
     let touched: Vec<&TablePlan> = plans.iter().filter(|p| scope.tables.contains_key(&p.name)).collect();
-    let mut written: Vec<String> = touched.iter().map(|p| p.name.clone()).collect();
-    written.extend(new_tables.iter().map(|o| o.name.clone()));
-    let fk_tables = fk_relevant(conn, &written)?;
+    // Foreign keys: only writes that can break one are checked (rows
+    // inserted or deleted, or updates of a column a foreign key names),
+    // found by a first pass over the fork's changes (as scoped: cheap).
+    let fks = ForeignKeys::read(conn)?;
+    let mut written: Vec<String> = new_tables.iter().map(|o| o.name.clone()).collect();
+    if !fks.columns.is_empty() {
+        for plan in &touched {
+            if plan.matching == Matching::Multiset {
+                continue;
+            }
+            let mut shape = Shape { fk_columns: fks.columns.get(&plan.name.to_lowercase()), relevant: false };
+            rows::compare_table(fork, base, plan, &scope.tables[&plan.name], &mut shape)?;
+            if shape.relevant {
+                written.push(plan.name.clone());
+            }
+        }
+    }
+    let fk_tables = fks.children_of(&written);
     let fk_before = fk_violations(conn, &fk_tables)?;
 
+    trace("foreign keys read");
     let mut deferred: Vec<Deferred> = Vec::new();
     for plan in touched {
         if plan.matching == Matching::Multiset {
@@ -263,6 +286,7 @@ pub(crate) fn apply(
         sink.pass = ChangeKind::Insert;
         stream_inserts(fork, &plan, &mut sink)?;
     }
+    trace("rows applied");
     retry_deferred(conn, &mut deferred, &mut out)?;
 
     // AUTOINCREMENT counters: never behind the fork's.
@@ -285,6 +309,7 @@ pub(crate) fn apply(
         }
     }
 
+    trace("objects created");
     // 3. Foreign keys the merge broke.
     let fk_after = fk_violations(conn, &fk_tables)?;
     for v in fk_after.difference(&fk_before) {
@@ -752,22 +777,82 @@ impl Sink for MergeSink<'_> {
     }
 }
 
-/// Tables whose foreign keys the merge can break: those written that have
-/// foreign keys, and those whose foreign keys point at a written table.
-fn fk_relevant(conn: &Connection, written: &[String]) -> anyhow::Result<Vec<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT m.name, f.\"table\" FROM main.sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
-    )?;
-    let pairs: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    let w: HashSet<String> = written.iter().map(|t| t.to_lowercase()).collect();
-    let mut out: Vec<String> = pairs
-        .into_iter()
-        .filter(|(child, parent)| w.contains(&child.to_lowercase()) || w.contains(&parent.to_lowercase()))
-        .map(|(child, _)| child)
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
+/// The database's foreign keys: (child, parent) pairs, and per table the
+/// columns a foreign key names (as child or as parent).
+struct ForeignKeys {
+    pairs: Vec<(String, String)>,
+    columns: HashMap<String, HashSet<String>>,
+}
+
+impl ForeignKeys {
+    fn read(conn: &Connection) -> anyhow::Result<ForeignKeys> {
+        let mut stmt = conn.prepare(
+            "SELECT m.name, f.\"table\", f.\"from\", f.\"to\" FROM main.sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table'",
+        )?;
+        let rows: Vec<(String, String, String, Option<String>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+        let mut columns: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut pairs = Vec::new();
+        for (child, parent, from, to) in rows {
+            columns.entry(child.to_lowercase()).or_default().insert(from.to_lowercase());
+            // A foreign key to the parent's primary key (`to` NULL) is
+            // touched only by inserts and deletes: a merge never updates a key.
+            if let Some(to) = to {
+                columns.entry(parent.to_lowercase()).or_default().insert(to.to_lowercase());
+            } else {
+                columns.entry(parent.to_lowercase()).or_default();
+            }
+            pairs.push((child, parent));
+        }
+        Ok(ForeignKeys { pairs, columns })
+    }
+
+    /// Child tables whose foreign keys a write to `written` can break:
+    /// those written, and those pointing at a written table.
+    fn children_of(&self, written: &[String]) -> Vec<String> {
+        let w: HashSet<String> = written.iter().map(|t| t.to_lowercase()).collect();
+        let mut out: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|(child, parent)| w.contains(&child.to_lowercase()) || w.contains(&parent.to_lowercase()))
+            .map(|(child, _)| child.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Whether a table's changes can break a foreign key: a row inserted or
+/// deleted, or a column a foreign key names updated.
+struct Shape<'a> {
+    fk_columns: Option<&'a HashSet<String>>,
+    relevant: bool,
+}
+
+impl Sink for Shape<'_> {
+    fn change(
+        &mut self,
+        plan: &TablePlan,
+        kind: ChangeKind,
+        _key: &[Val],
+        before: Option<&[Val]>,
+        after: Option<&[Val]>,
+    ) -> anyhow::Result<()> {
+        let Some(cols) = self.fk_columns else { return Ok(()) };
+        if self.relevant {
+            return Ok(());
+        }
+        self.relevant = match (kind, before, after) {
+            (ChangeKind::Update, Some(b), Some(f)) => {
+                let names: Vec<&String> = plan.compared().collect();
+                differing(b, f).iter().any(|&c| cols.contains(&names[c].to_lowercase()))
+            }
+            _ => true,
+        };
+        Ok(())
+    }
 }
 
 type Violation = (String, i64, String, i64);

@@ -368,6 +368,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
             let _ = crate::snapshot::delete(home, &s.address());
         }
     };
+    trace(&format!("merge began at {:?}", started.elapsed()));
     let applied = match apply::apply(&base, &fork, &conn, &target.path, opts.prefer) {
         Ok(a) => a,
         Err(e) => {
@@ -376,6 +377,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
             return Err(e);
         }
     };
+    trace(&format!("merge applied at {:?}", started.elapsed()));
     let unresolved = applied.conflicts.iter().any(|c| c.resolution.is_none());
     let merged = !unresolved && !opts.dry_run;
     crate::env::test_pause("merge-applied");
@@ -393,6 +395,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         conn.execute_batch("ROLLBACK")?;
         drop_snapshot(&snapshot);
     }
+    trace(&format!("merge ended at {:?}", started.elapsed()));
     Ok(MergeReport {
         fork: addr.to_string(),
         parent: target.label,
@@ -407,6 +410,11 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         notes: applied.notes,
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// Timings on stderr when `SQLFORK_TRACE` is set (for the benchmark).
+fn trace(msg: &str) {
+    crate::env::trace(msg);
 }
 
 /// What to rebase.
