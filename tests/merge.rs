@@ -331,6 +331,10 @@ fn bad_inputs_say_what_to_do() {
     // No base: a schema-only fork, or a data fork on a file system that
     // cannot clone without --mergeable.
     c.env.run(&["db", "fork", "acme/main", "bare"]).ok();
+    assert!(c.env.run(&["db", "show", "acme/bare", "--json"]).ok().json()["base"].is_null());
+    let fix = c.env.run(&["db", "show", "acme/fix", "--json"]).ok().json();
+    assert!(["copy", "clone"].contains(&fix["base"]["kind"].as_str().unwrap()), "{fix}");
+    c.env.run(&["db", "show", "acme/fix"]).ok().stdout_has("Base:");
     c.env.run(&["db", "merge", "acme/bare"]).code(2).one_line_error().stderr_has("--mergeable");
     c.env.run(&["db", "diff", "acme/bare", "--since-fork"]).code(2).one_line_error();
     // No parent.
