@@ -97,6 +97,9 @@ _sqlfork() {
             sqlfork__subcmd__db,rebase)
                 cmd="sqlfork__subcmd__db__subcmd__rebase"
                 ;;
+            sqlfork__subcmd__db,rehearse)
+                cmd="sqlfork__subcmd__db__subcmd__rehearse"
+                ;;
             sqlfork__subcmd__db,reset)
                 cmd="sqlfork__subcmd__db__subcmd__reset"
                 ;;
@@ -147,6 +150,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db__subcmd__help,rebase)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__rebase"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,rehearse)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__rehearse"
                 ;;
             sqlfork__subcmd__db__subcmd__help,reset)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__reset"
@@ -249,6 +255,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__db,rebase)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__rebase"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,rehearse)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__rehearse"
                 ;;
             sqlfork__subcmd__help__subcmd__db,reset)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__reset"
@@ -504,7 +513,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff merge rebase delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,7 +675,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork reset list show path ttl gc resume wait diff merge rebase delete cancel help"
+            opts="create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +843,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__rebase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__rehearse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1018,6 +1041,52 @@ _sqlfork() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__rehearse)
+            opts="-q -h -V --down --mask --subset --format --fail-on --lock-budget --keep --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --down)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-budget)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -1387,7 +1456,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork reset list show path ttl gc resume wait diff merge rebase delete cancel"
+            opts="create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1541,6 +1610,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__rebase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__rehearse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

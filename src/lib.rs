@@ -54,6 +54,7 @@ pub mod mask;
 pub mod merge;
 mod ops;
 mod registry;
+pub mod rehearse;
 mod reset;
 mod schema;
 mod snapshot;
@@ -101,7 +102,9 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped | Error::RehearsalInterrupted)) => {
+                    eprintln!("{e}")
+                }
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())

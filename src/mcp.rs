@@ -261,6 +261,46 @@ pub(crate) enum DiffFormat {
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
+pub(crate) struct RehearseArgs {
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path.
+    pub source: String,
+    /// Migration .sql files, or directories of them (run in name order).
+    pub migrations: Vec<std::path::PathBuf>,
+    /// Down migrations (files or directories), run in reverse order after
+    /// the ups; each must give back the state before its up.
+    #[serde(default)]
+    pub down: Vec<std::path::PathBuf>,
+    /// Mask the fork's rows with this rules file (default: `mask` in
+    /// config.toml).
+    #[serde(default)]
+    pub mask: Option<std::path::PathBuf>,
+    /// Subset filters, each "TABLE:WHERE".
+    #[serde(default)]
+    pub subset: Vec<String>,
+    /// A write lock held longer than this is a warning (default "1s").
+    #[serde(default)]
+    pub lock_budget: Option<String>,
+    /// Keep the rehearsal fork at this NS/SLUG instead of deleting it.
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// "json" (default: the `db rehearse --json` document) or "markdown"
+    /// (a pull-request comment).
+    #[serde(default)]
+    pub format: Option<RehearseFormat>,
+}
+
+/// How `rehearse_migration` answers.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum RehearseFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
 pub(crate) struct DeleteArgs {
     /// NS/SLUG, or NS/SLUG@REF for a branch.
     pub address: String,
@@ -510,6 +550,51 @@ impl Server {
                 yes: args.yes,
             };
             json(&crate::merge::merge(home, config, &opts)?)
+        })
+        .await
+    }
+
+    /// Rehearse a migration before proposing it: run the .sql files (and,
+    /// with `down`, their down files) on a masked-if-asked data fork of
+    /// `source` and report per file whether it ran, how long the write lock
+    /// was held, schema changes, rows inserted/deleted/updated per table,
+    /// and findings (error: failed, integrity_check, foreign_key_violation,
+    /// not_undone; warning: rows_deleted, non_null_dropped, table_rebuilt,
+    /// lock_budget; info: the rest). `worst` is the most severe finding.
+    /// The fork is deleted afterwards unless `keep`; the source is never
+    /// written. Returns the `sqlfork db rehearse --json` document.
+    #[tool(input_schema = schema::<RehearseArgs>(), annotations(title = "Rehearse a migration", read_only_hint = false, destructive_hint = false))]
+    async fn rehearse_migration(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: RehearseArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        let label = args.source.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let budget = args.lock_budget.as_deref().unwrap_or("1s");
+            let lock_budget = humantime::parse_duration(budget.trim()).map_err(|_| {
+                Error::invalid(format!("lockBudget `{budget}` is not a duration; write it like 1s or 250ms"))
+            })?;
+            let rules =
+                args.mask.or_else(|| config.mask.clone()).as_deref().map(crate::mask::Rules::load).transpose()?;
+            let subset =
+                args.subset.iter().map(|s| crate::mask::SubsetRule::parse(s)).collect::<Result<Vec<_>, _>>()?;
+            let opts = crate::rehearse::RehearseOptions {
+                source: args.source,
+                migrations: args.migrations,
+                down: args.down,
+                safe: crate::mask::SafeOptions { rules, subset, strict: false },
+                lock_budget,
+                keep: args.keep,
+                cancel: None,
+            };
+            let report = crate::rehearse::rehearse(home, config, &opts, progress)?;
+            match args.format.unwrap_or(RehearseFormat::Json) {
+                RehearseFormat::Json => json(&report),
+                RehearseFormat::Markdown => {
+                    Ok(Document { text: crate::rehearse::render::markdown(&report), value: serde_json::Value::Null })
+                }
+            }
         })
         .await
     }

@@ -40,6 +40,7 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
             super::merge::merge(ctx, fork, into, dry_run, prefer, format, yes)
         }
         DbCommand::Rebase { fork, prefer, format } => super::merge::rebase(ctx, fork, prefer, format),
+        DbCommand::Rehearse(args) => super::rehearse::run(ctx, args),
     }
 }
 

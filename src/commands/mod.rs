@@ -10,6 +10,7 @@ mod expiry;
 mod git_hook;
 mod mask;
 mod merge;
+mod rehearse;
 mod reset;
 mod snapshot;
 
