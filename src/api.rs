@@ -68,6 +68,9 @@ pub struct BranchOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the branch was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What a reset does when other processes have the branch open: by
+    /// default it fails with [`Error::OpenElsewhere`] naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// One database in the registry.
@@ -146,6 +149,9 @@ pub struct ResetOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the database was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What to do when other processes have the database open: by default
+    /// fail with [`Error::OpenElsewhere`] naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// What [`Sqlfork::branch_put`] did.
@@ -569,6 +575,7 @@ impl Sqlfork {
             with_data: opts.with_data,
             ttl: opts.ttl,
             safe: opts.safe.clone(),
+            when_open: opts.when_open,
         };
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
@@ -613,7 +620,13 @@ impl Sqlfork {
         let out = branch::put(
             &self.home,
             &self.config,
-            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone() },
+            &PutOptions {
+                address: addr,
+                with_data: opts.with_data,
+                ttl: opts.ttl,
+                safe: opts.safe.clone(),
+                when_open: opts.when_open,
+            },
             progress,
         )
         .map_err(typed)?;

@@ -493,6 +493,8 @@ pub(crate) fn rebase(
         remember_data: true,
         expiry: crate::reset::Expiry::Keep,
         safe: Default::default(),
+        // A fork another process has open is not rebased under it (exit 4).
+        when_open: Default::default(),
         before_swap: Some(&hook),
     };
     let deadline = Instant::now() + crate::reset::WAIT;
