@@ -24,7 +24,7 @@ pub(super) fn run(
     let safe_opts = super::mask::options(safe, &config, false)?;
     if safe.mask_check {
         // What a reset copies from: the database's parent.
-        let entry = crate::registry::Registry::load(&ctx.home)?.require(&addr)?.clone();
+        let entry = crate::registry::Store::open(&ctx.home)?.require(&addr)?;
         let source = match entry.forked_from {
             Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
                 crate::address::Source::Registered(Address { namespace, slug, branch })
