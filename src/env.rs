@@ -35,6 +35,26 @@ pub(crate) const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
 /// The user's home directory, for a source path written `~/…`.
 pub(crate) const HOME: &str = "HOME";
 
+/// The AWS variables sqlfork reads itself for remotes (SPEC section 15);
+/// `object_store` reads the rest of the `AWS_*` family (keys, endpoint,
+/// `AWS_ALLOW_HTTP`) in `AmazonS3Builder::from_env`.
+pub(crate) const AWS_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+];
+
+/// One of [`AWS_VARS`], when set and not empty.
+pub(crate) fn aws(name: &str) -> Option<String> {
+    debug_assert!(AWS_VARS.contains(&name), "{name} is not in AWS_VARS");
+    text(name)
+}
+
 /// A variable's value, when it is set and not empty.
 fn text(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())

@@ -52,6 +52,7 @@ mod home;
 mod layout;
 pub mod mask;
 mod ops;
+mod remote;
 mod registry;
 mod reset;
 mod schema;
