@@ -67,6 +67,7 @@ pub use api::{
     SnapshotInfo, Sqlfork, Status,
 };
 pub use copy::{NoProgress, Progress};
+pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 pub use error::{Error, ExitCode};
 
 #[cfg(feature = "cli")]

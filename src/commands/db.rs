@@ -117,6 +117,19 @@ fn fork_cmd(
         branch: None,
         safe,
     };
+    // A remote snapshot is pulled into the home first.
+    let data = opts.with_data || opts.safe.is_active();
+    let mut pull_progress = ctx.printer.copy_progress(src);
+    let pulled = crate::remote::prepare_source(&ctx.home, &config, &opts.source, data, &mut pull_progress)?;
+    drop(pull_progress);
+    if let Some(f) = pulled.filter(|f| f.bytes_transferred > 0) {
+        ctx.printer.note(&format!(
+            "Pulled {src}: {} downloaded, {} of {} pages were here already",
+            crate::output::human_bytes(f.bytes_transferred),
+            f.pages_reused,
+            f.pages_total
+        ));
+    }
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
         if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {

@@ -9,6 +9,7 @@ mod diff;
 mod expiry;
 mod git_hook;
 mod mask;
+mod remote;
 mod reset;
 mod snapshot;
 
@@ -56,6 +57,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
+        Command::Remote(cmd) => remote::run(&mut ctx, cmd),
+        Command::Push { snapshot, remote, ttl } => remote::push(&mut ctx, &snapshot, remote, ttl),
+        Command::Pull { snapshot } => remote::pull(&mut ctx, &snapshot),
         Command::Completions { .. } => unreachable!("handled above"),
     }
 }

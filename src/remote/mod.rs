@@ -21,9 +21,13 @@ pub(crate) mod format;
 mod gc;
 mod pull;
 mod push;
+mod sdk;
 mod store;
 
-pub(crate) use gc::{gc, GcOptions, GcReport};
+pub use sdk::{Pulled, Pushed};
+
+pub(crate) use gc::{gc, GcOptions};
+pub use gc::GcReport;
 pub(crate) use pull::{pull, PullOptions};
 pub(crate) use push::{push, PushOptions};
 
@@ -397,4 +401,20 @@ mod tests {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// Before a fork of `source`: a remote snapshot is pulled into the home
+/// first (its schema record alone for a schema-only fork), so the fork
+/// itself is an ordinary local one. Other sources need nothing.
+pub(crate) fn prepare_source(
+    home: &Home,
+    config: &Config,
+    source: &crate::address::Source,
+    with_data: bool,
+    progress: &mut dyn crate::copy::Progress,
+) -> anyhow::Result<Option<TransferFigures>> {
+    let crate::address::Source::Remote(snap) = source else { return Ok(None) };
+    let opts = PullOptions { snapshot: snap.clone(), schema_only: !with_data };
+    let (_, figures, _) = pull(home, config, &opts, progress)?;
+    Ok(Some(figures))
 }

@@ -372,7 +372,7 @@ fn upload(
     let mut buf = vec![0u8; ps * chunk_pages];
     let mut done = 0u64;
     let handle = store.handle();
-    let mut wait_one = |in_flight: &mut std::collections::VecDeque<_>,
+    let wait_one = |in_flight: &mut std::collections::VecDeque<_>,
                         packs: &mut Vec<String>,
                         bytes_sent: &mut u64,
                         pushed_file: &mut std::fs::File|
