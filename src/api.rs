@@ -239,10 +239,15 @@ impl Sqlfork {
         progress: &mut dyn Progress,
     ) -> Result<Database, Error> {
         let core = core_options(source, destination, opts)?;
-        // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled first.
+        // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled first (with
+        // the remotes config.toml has now: one may have been added since).
+        let config = match core.source {
+            Source::Remote(_) => Config::load(&self.home).map_err(typed)?,
+            _ => self.config.clone(),
+        };
         let data = core.with_data || core.safe.is_active();
-        crate::remote::prepare_source(&self.home, &self.config, &core.source, data, progress).map_err(typed)?;
-        let out = fork::fork(&self.home, &self.config, &core, progress).map_err(typed)?;
+        crate::remote::prepare_source(&self.home, &config, &core.source, data, progress).map_err(typed)?;
+        let out = fork::fork(&self.home, &config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
 

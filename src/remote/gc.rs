@@ -61,7 +61,10 @@ pub(crate) fn gc(config: &Config, opts: &GcOptions) -> anyhow::Result<GcReport> 
         let name = store.name.clone();
         move |f: Fault| f.into_error(&name, what)
     };
+    // Expiry is on sqlfork's clock (SQLFORK_NOW in tests); the age of an
+    // object or a lease is on the real one, as the store's times are.
     let now = ttl::now();
+    let real_now = std::time::SystemTime::now();
     let mut report = GcReport::default();
     let mut marked: HashSet<String> = HashSet::new();
     for l in store.list("snapshots").map_err(err("listing its snapshots"))? {
@@ -99,7 +102,7 @@ pub(crate) fn gc(config: &Config, opts: &GcOptions) -> anyhow::Result<GcReport> 
         }
     }
     for l in store.list("leases").map_err(err("listing its leases"))? {
-        let age = now.duration_since(l.modified).unwrap_or_default();
+        let age = real_now.duration_since(l.modified).unwrap_or_default();
         if age < LEASE_LIVE {
             report.kept_because.get_or_insert_with(|| "a push is in progress".to_string());
         } else if !opts.dry_run {
@@ -111,7 +114,7 @@ pub(crate) fn gc(config: &Config, opts: &GcOptions) -> anyhow::Result<GcReport> 
     }
     let mut doomed = Vec::new();
     for l in store.list("data").map_err(err("listing its data"))? {
-        let old = now.duration_since(l.modified).unwrap_or_default() >= opts.grace;
+        let old = real_now.duration_since(l.modified).unwrap_or_default() >= opts.grace;
         if !marked.contains(&l.key) && old {
             report.objects_removed += 1;
             report.bytes_removed += l.size;

@@ -405,7 +405,7 @@ fn fetch_pages(
                 }
                 progress.advance(n);
             }
-            crate::env::test_delay();
+            crate::env::test_pause("remote-range-written");
             if progress.interrupted() {
                 stopped = true;
                 break;

@@ -369,6 +369,8 @@ fn upload(
     progress.unit_bytes(f64::from(page_size));
     progress.start(page_count, 0);
     let chunk_pages = 256usize;
+    // Tests close packs sooner, so that a small snapshot has several.
+    let pack_bytes = crate::env::test_chunk_pages().map_or(format::PACK_BYTES, |n| (n as usize).max(1) * ps);
     let mut buf = vec![0u8; ps * chunk_pages];
     let mut done = 0u64;
     let handle = store.handle();
@@ -417,7 +419,7 @@ fn upload(
             }
             pack.entries.push(Entry { hash: h, offset: pack.data.len() as u64, len: page_size });
             pack.data.extend_from_slice(page);
-            if pack.data.len() >= format::PACK_BYTES {
+            if pack.data.len() >= pack_bytes {
                 if in_flight.len() >= IN_FLIGHT {
                     wait_one(&mut in_flight, &mut packs, &mut bytes_sent, &mut pushed_file)?;
                 }

@@ -63,7 +63,23 @@ fn fault(e: object_store::Error) -> Fault {
     match e {
         object_store::Error::NotFound { .. } => Fault::Missing,
         object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. } => Fault::Exists,
-        other => Fault::Other(one_line(&other.to_string())),
+        other => Fault::Other(explain(&other.to_string())),
+    }
+}
+
+/// An object store error as one sentence a person can act on.
+fn explain(text: &str) -> String {
+    let has = |s: &str| text.contains(s);
+    if has("403 Forbidden") || has("SignatureDoesNotMatch") || has("InvalidAccessKeyId") || has("AccessDenied") {
+        "the credentials were refused (403 Forbidden); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or ~/.aws/credentials and AWS_PROFILE) and the bucket's permissions".into()
+    } else if has("NoSuchBucket") {
+        "the bucket does not exist; create it, or fix the remote's URL (`sqlfork remote list`)".into()
+    } else if has("401 Unauthorized") {
+        "no credentials were accepted (401 Unauthorized); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or ~/.aws/credentials".into()
+    } else if has("Connection refused") || has("error sending request") || has("dns error") || has("timed out") {
+        format!("could not reach the endpoint ({}); check the remote's endpoint and the network", one_line(text))
+    } else {
+        one_line(text)
     }
 }
 
