@@ -124,6 +124,9 @@ pub(crate) fn pull(
         std::fs::File::open(&partial)?.sync_all()?;
         std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o400))?;
         let id = crate::registry::new_id();
+        // Held from before the file is under `databases/` until its record
+        // is saved, so that no other process sweeps it as an orphan.
+        let _holding = Claim::take(home, &id)?.context("a fresh snapshot id is already claimed")?;
         let path = crate::layout::database_file(home, &id);
         if let Some(list) = &list {
             let keep = page_list_path(home, &id);
