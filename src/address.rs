@@ -215,7 +215,8 @@ pub fn split_remote(text: &str) -> Result<(String, &str), AddressError> {
             "`{text}` names no remote; write REMOTE:NAMESPACE/SLUG[:NAME], for example origin:acme/orders:nightly"
         )));
     };
-    check_part("remote name", remote).map_err(|e| AddressError::new(format!("`{text}` is not a valid remote address: {e}")))?;
+    check_part("remote name", remote)
+        .map_err(|e| AddressError::new(format!("`{text}` is not a valid remote address: {e}")))?;
     Ok((remote.to_string(), rest))
 }
 

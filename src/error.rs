@@ -455,10 +455,7 @@ mod tests {
             (Error::RemoteSnapshotNotFound { snapshot: "o:a/b:c".into(), existing: "e".into() }, ExitCode::NotFound),
             (Error::RemoteSnapshotTaken { snapshot: "o:a/b:c".into() }, ExitCode::AlreadyExists),
             (Error::RemoteDamaged { snapshot: "o:a/b:c".into(), reason: "r".into() }, ExitCode::Failure),
-            (
-                Error::RemoteRefused { remote: "o".into(), snapshot: "a/b:c".into(), why: "w".into() },
-                ExitCode::Usage,
-            ),
+            (Error::RemoteRefused { remote: "o".into(), snapshot: "a/b:c".into(), why: "w".into() }, ExitCode::Usage),
             (Error::RemoteUnavailable { remote: "o".into(), reason: "r".into() }, ExitCode::Failure),
             (
                 Error::Interrupted { address: a.clone(), how_far: None, resume: "sqlfork db resume acme/x".into() },

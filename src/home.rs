@@ -254,8 +254,7 @@ impl Config {
         for (name, remote) in file.remotes {
             crate::address::check_part("remote name", &name)
                 .map_err(|e| Error::invalid(format!("[remotes.{name}]: {e}")))?;
-            crate::remote::check_url(&remote.url)
-                .map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
+            crate::remote::check_url(&remote.url).map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
             cfg.remotes.insert(name, remote);
         }
         Ok(cfg)

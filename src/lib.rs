@@ -52,8 +52,8 @@ mod home;
 mod layout;
 pub mod mask;
 mod ops;
-mod remote;
 mod registry;
+mod remote;
 mod reset;
 mod schema;
 mod snapshot;
@@ -67,8 +67,8 @@ pub use api::{
     SnapshotInfo, Sqlfork, Status,
 };
 pub use copy::{NoProgress, Progress};
-pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 pub use error::{Error, ExitCode};
+pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -68,7 +68,8 @@ impl Machine {
     fn assert_nothing_pulled(&self, what: &str) {
         assert!(self.pulled_files().is_empty(), "{what}: a pulled snapshot was recorded");
         let partial = self.env.home.join("remotes").join("partial");
-        let left: Vec<_> = std::fs::read_dir(&partial).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        let left: Vec<_> =
+            std::fs::read_dir(&partial).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         assert!(left.is_empty(), "{what}: partial files left: {left:?}");
         assert_no_strays(&self.env, what);
     }
@@ -365,10 +366,8 @@ fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
     assert!(n(&done, "pagesReused") >= 32, "the push did not resume: {done:#}");
 
     let b = other(Some(s3), &url);
-    let mut pull = b
-        .cmd(&["pull", "origin:acme/orders:n1"])
-        .env("SQLFORK_TEST_PAUSE", "remote-range-written:60000")
-        .spawn();
+    let mut pull =
+        b.cmd(&["pull", "origin:acme/orders:n1"]).env("SQLFORK_TEST_PAUSE", "remote-range-written:60000").spawn();
     pull.wait_for_stderr("paused at remote-range-written", Duration::from_secs(60));
     pull.kill();
     pull.finish();
@@ -480,7 +479,8 @@ fn a_require_masked_remote_takes_only_masked_snapshots_and_credentials_never_sho
         format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n", s3::ACCESS_KEY, s3::SECRET_KEY),
     )
     .unwrap();
-    std::fs::write(aws.join("config"), format!("[default]\nregion = us-east-1\nendpoint_url = {}\n", s3.endpoint)).unwrap();
+    std::fs::write(aws.join("config"), format!("[default]\nregion = us-east-1\nendpoint_url = {}\n", s3.endpoint))
+        .unwrap();
     let bare = m.env.cmd(&["snapshot", "list", "secure:acme/safe", "--json"]).run().ok().json();
     assert_eq!(bare[0]["name"], "s", "{bare:#}");
     let home_files = walk(&m.env.home);

@@ -98,13 +98,7 @@ fn list(ctx: &mut Context, snapshots: bool) -> anyhow::Result<ExitCode> {
 fn snapshot_line(s: &RemoteSnapshotView) -> String {
     let expiry = s.expires_at.as_deref().map(|t| format!("  expires {t}")).unwrap_or_default();
     let masked = if s.masked { "  masked" } else { "" };
-    format!(
-        "{}  taken {}  {}  by {}{expiry}{masked}",
-        s.address,
-        s.taken_at,
-        output::human_bytes(s.size_bytes),
-        s.host
-    )
+    format!("{}  taken {}  {}  by {}{expiry}{masked}", s.address, s.taken_at, output::human_bytes(s.size_bytes), s.host)
 }
 
 pub(super) fn push(
@@ -185,10 +179,7 @@ pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result
     let store = remote::open(&config, &name)?;
     let snaps = remote::list_snapshots(&store, &db)?;
     let views: Vec<RemoteSnapshotView> = snaps.iter().map(RemoteSnapshotView::from).collect();
-    ctx.printer.result(
-        || views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(),
-        &views,
-    )?;
+    ctx.printer.result(|| views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(), &views)?;
     if views.is_empty() && !ctx.printer.json {
         ctx.printer.note(&format!("{name}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {name}`."));
     }

@@ -89,9 +89,9 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
             // The local copy a pull made (the caller pulls first).
             let url = crate::remote::url_of(config, &r.remote)?;
             let reg = Registry::load(home)?;
-            let s = reg.pulled(&url, &r.snapshot, true).ok_or_else(|| {
-                Error::failed(format!("{r} has not been pulled; run `sqlfork pull {r}` first"))
-            })?;
+            let s = reg
+                .pulled(&url, &r.snapshot, true)
+                .ok_or_else(|| Error::failed(format!("{r} has not been pulled; run `sqlfork pull {r}` first")))?;
             if !s.path.exists() {
                 return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
             }

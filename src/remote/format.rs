@@ -120,8 +120,7 @@ impl Manifest {
     /// what the key says). `label` names the snapshot in errors.
     pub(crate) fn parse(bytes: &[u8], ns: &str, slug: &str, name: &str, label: &str) -> Result<Manifest, Error> {
         let bad = |reason: String| Error::RemoteDamaged { snapshot: label.to_string(), reason };
-        let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("its manifest is not valid ({e})")))?;
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| bad(format!("its manifest is not valid ({e})")))?;
         if m.format != Self::FORMAT {
             return Err(bad(format!(
                 "its manifest has format {}, this sqlfork reads format {}; upgrade sqlfork",
@@ -319,8 +318,7 @@ mod tests {
         hs.iter().for_each(|h| bytes.extend_from_slice(h));
         assert_eq!(PageList::parse(&bytes, 2).unwrap(), hs.to_vec());
         assert!(PageList::parse(&bytes, 3).is_err());
-        let entries =
-            [Entry { hash: hs[0], offset: 0, len: 4096 }, Entry { hash: hs[1], offset: 4096, len: 4096 }];
+        let entries = [Entry { hash: hs[0], offset: 0, len: 4096 }, Entry { hash: hs[1], offset: 4096, len: 4096 }];
         let idx = PackIndex::encode(&entries);
         assert_eq!(PackIndex::parse(&idx).unwrap(), entries.to_vec());
         let mut holes = entries;

@@ -26,8 +26,8 @@ mod store;
 
 pub use sdk::{Pulled, Pushed};
 
-pub(crate) use gc::{gc, GcOptions};
 pub use gc::GcReport;
+pub(crate) use gc::{gc, GcOptions};
 pub(crate) use pull::{pull, PullOptions};
 pub(crate) use push::{push, PushOptions};
 
@@ -280,7 +280,10 @@ pub(crate) fn read_manifest(store: &Store, snap: &RemoteSnapshotAddress) -> anyh
         }
         Err(Fault::Missing) => {
             let existing = match list_snapshots(store, db) {
-                Ok(all) if all.is_empty() => format!("{}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {}`", store.name, store.name),
+                Ok(all) if all.is_empty() => format!(
+                    "{}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {}`",
+                    store.name, store.name
+                ),
                 Ok(all) => format!(
                     "{}:{db} has {}",
                     store.name,

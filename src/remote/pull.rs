@@ -33,8 +33,8 @@ use crate::claim::Claim;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::{Config, Home};
-use crate::registry::{RemoteOrigin, Snapshot};
 use crate::registry::Registry;
+use crate::registry::{RemoteOrigin, Snapshot};
 use anyhow::Context;
 use futures_util::StreamExt;
 use std::io::Read;
@@ -89,7 +89,9 @@ pub(crate) fn pull(
         [..32]
         .to_string();
     let Some(claim) = Claim::wait(home, &pull_id, Instant::now() + Duration::from_secs(3600))? else {
-        return Err(Error::failed(format!("another sqlfork process is pulling {snap}; try again when it is done")).into());
+        return Err(
+            Error::failed(format!("another sqlfork process is pulling {snap}; try again when it is done")).into()
+        );
     };
     if let Some(s) = here(&Registry::load(home)?) {
         return Ok((s, TransferFigures { time_ms: started.elapsed().as_millis() as u64, ..Default::default() }, true));
@@ -343,9 +345,11 @@ fn fetch_pages(
             plan.push((pack, mine));
         }
     }
-    let first_unlocated = wanted.items.iter().enumerate().find(|(i, _)| {
-        !wanted.done[*i] && !located[wanted.find(&wanted.items[*i].0).start]
-    });
+    let first_unlocated = wanted
+        .items
+        .iter()
+        .enumerate()
+        .find(|(i, _)| !wanted.done[*i] && !located[wanted.find(&wanted.items[*i].0).start]);
     if let Some((_, (_, pos))) = first_unlocated {
         return Err(damaged(label, format!("page {} is in none of its packs", pos + 1)));
     }

@@ -103,10 +103,8 @@ pub(super) fn load_indexes(
         for (p, r) in results {
             match r {
                 Ok(bytes) => {
-                    let entries = PackIndex::parse(&bytes).map_err(|reason| Error::RemoteDamaged {
-                        snapshot: format!("pack {p}"),
-                        reason,
-                    })?;
+                    let entries = PackIndex::parse(&bytes)
+                        .map_err(|reason| Error::RemoteDamaged { snapshot: format!("pack {p}"), reason })?;
                     let _ = write_atomic(&dir.join(format!("{p}.idx")), &bytes);
                     found.push((p, entries));
                 }
@@ -200,15 +198,15 @@ pub(crate) fn push(
 
     // 2. The lease.
     let lease_key = format!("leases/{}.json", crate::registry::new_id());
-    let lease = Lease { host: super::host_name(), snapshot: target.to_string(), started_at: ttl::format_time(ttl::now()) };
+    let lease =
+        Lease { host: super::host_name(), snapshot: target.to_string(), started_at: ttl::format_time(ttl::now()) };
     let lease_bytes = Bytes::from(serde_json::to_vec(&lease).expect("a lease serialises"));
     store.put(&lease_key, lease_bytes.clone()).map_err(fail("writing a lease"))?;
     let out = (|| {
         let cache = cache_dir(home, &rcfg.url);
         std::fs::create_dir_all(&cache).with_context(|| format!("could not create {}", cache.display()))?;
         let known = learn(&store, &cache, &target)?;
-        upload(home, &store, &cache, &snap.path, known, &lease_key, &lease_bytes, progress, &target)
-            .map(|u| (u, cache))
+        upload(home, &store, &cache, &snap.path, known, &lease_key, &lease_bytes, progress, &target).map(|u| (u, cache))
     })();
     let result = out.and_then(|(up, cache)| {
         let pushed_at = ttl::now();
@@ -375,9 +373,9 @@ fn upload(
     let mut done = 0u64;
     let handle = store.handle();
     let wait_one = |in_flight: &mut std::collections::VecDeque<_>,
-                        packs: &mut Vec<String>,
-                        bytes_sent: &mut u64,
-                        pushed_file: &mut std::fs::File|
+                    packs: &mut Vec<String>,
+                    bytes_sent: &mut u64,
+                    pushed_file: &mut std::fs::File|
      -> anyhow::Result<()> {
         let Some(h): Option<tokio::task::JoinHandle<Result<(String, u64), Fault>>> = in_flight.pop_front() else {
             return Ok(());

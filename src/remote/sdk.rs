@@ -1,7 +1,9 @@
 //! The remotes' half of the Rust SDK: [`Sqlfork::push`], [`Sqlfork::pull`],
 //! remote snapshot listing and the rest, on the same core as the CLI.
 
-use super::{GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
+use super::{
+    GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures,
+};
 use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
 use crate::api::typed;
 use crate::copy::Progress;

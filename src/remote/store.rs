@@ -52,7 +52,9 @@ impl Fault {
     pub(crate) fn into_error(self, remote: &str, what: &str) -> anyhow::Error {
         match self {
             Fault::Missing => Error::RemoteUnavailable { remote: remote.into(), reason: format!("{what} is missing") },
-            Fault::Exists => Error::RemoteUnavailable { remote: remote.into(), reason: format!("{what} exists already") },
+            Fault::Exists => {
+                Error::RemoteUnavailable { remote: remote.into(), reason: format!("{what} exists already") }
+            }
             Fault::Other(m) => Error::RemoteUnavailable { remote: remote.into(), reason: format!("{what}: {m}") },
         }
         .into()
@@ -107,9 +109,8 @@ impl Store {
         let unavailable = |reason: String| Error::RemoteUnavailable { remote: name.into(), reason };
         let (inner, prefix): (Arc<dyn ObjectStore>, String) = match super::parse_url(&cfg.url)? {
             super::Url::File(dir) => {
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    unavailable(format!("could not create the directory {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| unavailable(format!("could not create the directory {}: {e}", dir.display())))?;
                 let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
                     .map_err(|e| unavailable(one_line(&e.to_string())))?
                     .with_automatic_cleanup(true);
