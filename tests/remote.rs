@@ -481,7 +481,7 @@ fn a_require_masked_remote_takes_only_masked_snapshots_and_credentials_never_sho
     .unwrap();
     std::fs::write(aws.join("config"), format!("[default]\nregion = us-east-1\nendpoint_url = {}\n", s3.endpoint))
         .unwrap();
-    let bare = m.env.cmd(&["snapshot", "list", "secure:acme/safe", "--json"]).run().ok().json();
+    let bare = m.env.cmd(["snapshot", "list", "secure:acme/safe", "--json"]).run().ok().json();
     assert_eq!(bare[0]["name"], "s", "{bare:#}");
     let home_files = walk(&m.env.home);
     for f in home_files {

@@ -69,6 +69,9 @@ impl Known {
     }
 }
 
+/// A pack's name and its index.
+pub(super) type PackEntries = (String, Vec<Entry>);
+
 /// The indexes of `packs`, from the home's cache or the remote (in
 /// parallel), cached as they come. A pack whose index is missing is
 /// returned in the second list.
@@ -76,7 +79,7 @@ pub(super) fn load_indexes(
     store: &Store,
     cache: &Path,
     packs: &[String],
-) -> anyhow::Result<(Vec<(String, Vec<Entry>)>, Vec<String>)> {
+) -> anyhow::Result<(Vec<PackEntries>, Vec<String>)> {
     let dir = cache.join("idx");
     let mut found = Vec::new();
     let mut fetch = Vec::new();
