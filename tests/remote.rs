@@ -195,7 +195,7 @@ fn file_remote_round_trip_is_exact_and_a_schema_only_fork_needs_only_the_schema(
     let v = c.json(&["db", "fork", &format!("origin:local/{slug}:s"), "only-schema"]);
     assert_same(&image(&src), Path::new(v["path"].as_str().unwrap()), true, "schema-only fork from a remote");
     let d = other(None, &url);
-    d.run(&["db", "fork", &format!("origin:local/{slug}:s"), "x", "--with-data"])
+    d.run(&["db", "fork", &format!("origin:local/{slug}:s"), "x", "--with-data", "--quiet"])
         .code(1)
         .one_line_error()
         .stderr_has(&format!("origin:local/{slug}:s"))
@@ -271,8 +271,9 @@ fn push_and_pull_through_s3_are_exact_and_incremental() {
         let name = format!("race-{round}");
         a.run(&["snapshot", "create", &format!("acme/orders:{name}")]).ok();
         c.run(&["snapshot", "create", &format!("acme/orders:{name}")]).ok();
-        let pa = a.cmd(&["push", &format!("acme/orders:{name}")]).spawn();
-        let pc = c.cmd(&["push", &format!("acme/orders:{name}")]).spawn();
+        // --quiet: a slow push draws progress on stderr before it fails.
+        let pa = a.cmd(&["push", &format!("acme/orders:{name}"), "--quiet"]).spawn();
+        let pc = c.cmd(&["push", &format!("acme/orders:{name}"), "--quiet"]).spawn();
         let (ra, rc) = (pa.finish(), pc.finish());
         let mut codes = [ra.code, rc.code];
         codes.sort();
@@ -308,7 +309,7 @@ fn damaged_missing_and_crafted_objects_are_one_clear_error_with_nothing_made() {
     let mut bad = good.clone();
     bad[good.len() / 2] ^= 0x40;
     s3.put(&pack, bad);
-    b.run(&["pull", "origin:acme/orders:n1"])
+    b.run(&["pull", "origin:acme/orders:n1", "--quiet"])
         .code(1)
         .one_line_error()
         .stderr_has("origin:acme/orders:n1")
@@ -316,7 +317,7 @@ fn damaged_missing_and_crafted_objects_are_one_clear_error_with_nothing_made() {
     b.assert_nothing_pulled("a damaged pack");
     // A missing pack.
     s3.delete(&pack);
-    b.run(&["db", "fork", "origin:acme/orders:n1", "x", "--with-data"])
+    b.run(&["db", "fork", "origin:acme/orders:n1", "x", "--with-data", "--quiet"])
         .code(1)
         .one_line_error()
         .stderr_has("origin:acme/orders:n1")

@@ -205,11 +205,15 @@ pub(crate) fn push(
         Lease { host: super::host_name(), snapshot: target.to_string(), started_at: ttl::format_time(ttl::now()) };
     let lease_bytes = Bytes::from(serde_json::to_vec(&lease).expect("a lease serialises"));
     store.put(&lease_key, lease_bytes.clone()).map_err(fail("writing a lease"))?;
+    let tmp_dir = home.root().join("remotes").join("tmp");
+    let list_file = tmp_dir.join(format!("{}.list", crate::registry::new_id()));
     let out = (|| {
         let cache = cache_dir(home, &rcfg.url);
         std::fs::create_dir_all(&cache).with_context(|| format!("could not create {}", cache.display()))?;
+        std::fs::create_dir_all(&tmp_dir).with_context(|| format!("could not create {}", tmp_dir.display()))?;
         let known = learn(&store, &cache, &target)?;
-        upload(home, &store, &cache, &snap.path, known, &lease_key, &lease_bytes, progress, &target).map(|u| (u, cache))
+        let job = Job { store: &store, cache: &cache, file: &snap.path, list_file: &list_file, target: &target };
+        upload(&job, known, &lease_key, &lease_bytes, progress).map(|u| (u, cache))
     })();
     let result = out.and_then(|(up, cache)| {
         let pushed_at = ttl::now();
@@ -255,7 +259,20 @@ pub(crate) fn push(
         Ok((super::summary(&remote, &manifest), figures))
     });
     let _ = store.delete(&lease_key);
+    // The page list went beside the snapshot, or is of no use.
+    let _ = std::fs::remove_file(&list_file);
     result
+}
+
+/// What [`upload`] works on.
+struct Job<'a> {
+    store: &'a Store,
+    cache: &'a Path,
+    /// The snapshot's file.
+    file: &'a Path,
+    /// Where the page list is written.
+    list_file: &'a Path,
+    target: &'a RemoteSnapshotAddress,
 }
 
 /// What the remote holds for this lineage (step 3).
@@ -321,18 +338,14 @@ struct Pack {
 }
 
 /// Steps 4 and 5 (all but the manifest).
-#[allow(clippy::too_many_arguments)]
 fn upload(
-    home: &Home,
-    store: &Store,
-    cache: &Path,
-    file: &Path,
+    job: &Job,
     mut known: Known,
     lease_key: &str,
     lease: &Bytes,
     progress: &mut dyn Progress,
-    target: &RemoteSnapshotAddress,
 ) -> anyhow::Result<Uploaded> {
+    let Job { store, cache, file, list_file, target } = *job;
     let page_size = page_size_of(file)?;
     let ps = page_size as usize;
     let mut f = std::fs::File::open(file).with_context(|| format!("could not open {}", file.display()))?;
@@ -345,10 +358,7 @@ fn upload(
         .into());
     }
     let page_count = size / u64::from(page_size);
-    let tmp_dir = home.root().join("remotes").join("tmp");
-    std::fs::create_dir_all(&tmp_dir)?;
-    let list_file = tmp_dir.join(format!("{}.list", crate::registry::new_id()));
-    let mut list = BufWriter::new(std::fs::File::create(&list_file)?);
+    let mut list = BufWriter::new(std::fs::File::create(list_file)?);
     let mut list_hash = <sha2::Sha256 as sha2::Digest>::new();
     let header = PageList::header(page_count);
     list.write_all(&header)?;
@@ -451,9 +461,9 @@ fn upload(
     let list_sha = format::hex(&sha2::Digest::finalize(list_hash).into());
     let list_size = PageList::size_for(page_count);
     bytes_sent += store
-        .put_file(&format::data_key(&list_sha, "list"), &list_file)
+        .put_file(&format::data_key(&list_sha, "list"), list_file)
         .map_err(|f| f.into_error(&store.name, &format!("uploading the page list of {target}")))?;
-    let schema_file = tmp_dir.join(format!("{}.schema", crate::registry::new_id()));
+    let schema_file = list_file.with_extension("schema");
     let schema = (|| -> anyhow::Result<ObjectRef> {
         super::super::fork::schema_file(file, &schema_file)?;
         let bytes = std::fs::read(&schema_file)?;
@@ -473,7 +483,7 @@ fn upload(
         schema,
         pages: ObjectRef { sha256: list_sha, size: list_size },
         packs,
-        list_file,
+        list_file: list_file.to_path_buf(),
         bytes: bytes_sent,
         reused,
     })
