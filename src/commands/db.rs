@@ -171,6 +171,10 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 None => "never expires".into(),
             };
             let src = match e.forked_from.as_ref() {
+                // A pulled remote snapshot: its remote address.
+                Some(crate::registry::Parent::Database { id, name, .. }) if crate::remote::is_pulled_id(id) => {
+                    name.clone()
+                }
                 Some(crate::registry::Parent::Database { namespace, slug, branch, snapshot, .. }) => {
                     let mut a = format!("{namespace}/{slug}");
                     if let Some(b) = branch {

@@ -361,6 +361,17 @@ pub(crate) fn host_name() -> String {
     String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
+/// The database id a pulled snapshot records (no database has it): the
+/// remote's URL, hashed.
+pub(crate) fn pulled_database_id(url: &str) -> String {
+    format!("remote-{}", &format::hex(&format::hash(url.as_bytes()))[..16])
+}
+
+/// True for [`pulled_database_id`]s.
+pub(crate) fn is_pulled_id(id: &str) -> bool {
+    id.starts_with("remote-")
+}
+
 /// The folder in the home where this machine keeps what it knows of the
 /// remote at `url` (pack indexes, what it pushed there): named by the
 /// URL's hash, so that renaming a remote keeps it.

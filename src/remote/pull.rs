@@ -140,7 +140,7 @@ pub(crate) fn pull(
         let size = crate::layout::file_size(&path).unwrap_or(0);
         let record = Snapshot {
             id: id.clone(),
-            database_id: format!("remote-{}", &format::hex(&format::hash(url.as_bytes()))[..16]),
+            database_id: super::pulled_database_id(&url),
             namespace: manifest.namespace.clone(),
             slug: manifest.slug.clone(),
             branch: None,
