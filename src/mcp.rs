@@ -363,14 +363,8 @@ impl Server {
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
-            let timeout = args
-                .timeout
-                .map(|t| {
-                    humantime::parse_duration(&t).map_err(|e| {
-                        Error::invalid(format!("timeout `{t}` is not a duration ({e}); write it like 30s or 10m"))
-                    })
-                })
-                .transpose()?;
+            let timeout =
+                args.timeout.map(|t| crate::ttl::parse_duration_arg("timeout", &t, "30s or 10m")).transpose()?;
             let entry = crate::fork::wait(home, config, &addr, timeout, progress, &mut || {})?;
             json(&EntryView::from(&entry))
         })
