@@ -51,7 +51,7 @@ pub(crate) struct PullOptions {
 }
 
 /// The largest range read from a pack in one request.
-const RANGE_BYTES: u64 = 8 << 20;
+const RANGE_BYTES: u64 = 4 << 20;
 /// Two wanted pages this close in a pack are read in one range.
 const GAP_BYTES: u64 = 256 << 10;
 
