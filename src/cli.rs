@@ -10,10 +10,12 @@ Exit codes:
   1  failure (I/O, SQLite, a fork that could not be made, a read-only home, a damaged registry)
   2  usage error or invalid input (bad address, bad TTL, not a database, an invalid config.toml)
   3  not found (no such database, branch, snapshot or file)
-  4  already exists (the destination is taken)
+  4  already exists (the destination is taken), or a reset's database is open in another process
   5  timed out (db wait --timeout)
+  6  not enough space on the file system (says how much is needed and free)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
+  db rehearse: 0 no finding reaches --fail-on, 1 one does
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
@@ -145,7 +147,7 @@ pub(crate) enum DbCommand {
     },
     /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
     #[command(
-        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
+        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nAn application with the database open: a reset refuses (exit 4) and names the processes (pid and command), because renaming a new file over the path would cut them off (they would go on writing into the old, deleted file). Close them and reset, or: --in-place writes the restored state into the same file through SQLite's backup API, so open connections see it at their next transaction and keep working (use it for an app or a test runner that keeps its connection open); --force replaces the file anyway (use it only when you will restart those processes and do not need what they write).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
     )]
     Reset {
         /// NS/SLUG, or NS/SLUG@REF for a branch
@@ -160,6 +162,8 @@ pub(crate) enum DbCommand {
         ttl: Option<String>,
         #[command(flatten)]
         safe: SafeArgs,
+        #[command(flatten)]
+        when_open: WhenOpenArgs,
     },
     /// List databases, optionally in one namespace
     List {
@@ -219,6 +223,9 @@ pub(crate) enum DbCommand {
     /// Show what changed between two databases: schema, settings and rows
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Run migrations on a data fork of SOURCE and report what they would do to it
+    #[command(after_help = REHEARSE_HELP)]
+    Rehearse(RehearseArgs),
     /// Remove a database's entry, and its file when sqlfork created it
     #[command(after_help = "With --force, as `rm -f`: a fork being built is stopped first (as `db cancel` does), \
 a database that does not exist is a success with a note, and nothing is asked. For CI cleanup:\n  \
@@ -247,7 +254,10 @@ pub(crate) enum BranchCommand {
 NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
 (--with-data or schema only) unless --with-data or --schema-only says otherwise. A reset is atomic: the new \
 copy is built beside the branch and renamed over it. The expiry counts from this put with --ttl (or default_ttl in \
-config.toml); without either a new branch never expires and an existing one keeps its expiry.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
+config.toml); without either a new branch never expires and an existing one keeps its expiry. A reset refuses \
+(exit 4, naming them) while other processes have the branch's file open, unless --in-place (write the new state \
+into the same file through SQLite's backup API; open connections see it at their next transaction) or --force \
+(replace the file anyway; their later writes are lost).\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
     Put {
         /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
         address: String,
@@ -262,6 +272,8 @@ config.toml); without either a new branch never expires and an existing one keep
         ttl: TtlArg,
         #[command(flatten)]
         safe: SafeArgs,
+        #[command(flatten)]
+        when_open: WhenOpenArgs,
     },
     /// List the branches of NS/SLUG
     List {
@@ -411,6 +423,34 @@ pub(crate) struct DataModeArgs {
     pub schema_only: bool,
 }
 
+/// `--force` / `--in-place`: what a reset does when other processes have
+/// the database open.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WhenOpenArgs {
+    /// Replace the file even while other processes have it open (they keep
+    /// the old, deleted file; what they write next is lost). For a test
+    /// database whose users you will restart anyway
+    #[arg(long, conflicts_with = "in_place")]
+    pub force: bool,
+    /// Write the restored state into the same file through SQLite's backup
+    /// API, under SQLite's locks: open connections see it at their next
+    /// transaction and keep writing into it. For an app that keeps its
+    /// connection open across resets
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+impl WhenOpenArgs {
+    pub(crate) fn choice(&self) -> crate::holders::WhenOpen {
+        use crate::holders::WhenOpen;
+        match (self.force, self.in_place) {
+            (true, _) => WhenOpen::Force,
+            (_, true) => WhenOpen::InPlace,
+            _ => WhenOpen::Refuse,
+        }
+    }
+}
+
 impl DataModeArgs {
     /// `Some(true)`, `Some(false)`, or `None` when neither flag was given.
     pub(crate) fn choice(&self) -> Option<bool> {
@@ -473,6 +513,81 @@ pub(crate) struct DiffArgs {
     /// Exit with 1 when the databases differ and 0 when they do not (like `git diff --exit-code`)
     #[arg(long)]
     pub exit_code: bool,
+}
+
+const REHEARSE_HELP: &str = "\
+Each migration file runs as `sqlite3 DB < FILE` runs it (statement by statement, PRAGMA
+foreign_keys = ON), stopping at the first failing statement; later files are not run. Directories
+run their .sql files in name order. sqlite3 dot-commands (.read, .import) are refused. The
+rehearsal fork is an instant data fork of SOURCE (masked with --mask, or the mask in config.toml),
+deleted at the end, also on Ctrl-C or an error, unless --keep names where to keep it. SOURCE is
+only read.
+
+Findings: error (the file failed; PRAGMA integrity_check not ok; new PRAGMA foreign_key_check
+violations; a down file that does not undo its up), warning (rows deleted; a dropped table or
+column that held values; a table rebuilt by copying; the write lock held past --lock-budget; a
+file ending inside a transaction), info (rows inserted or updated, indexes added and their size,
+other schema changes, the file's size).
+
+Examples:
+  sqlfork db rehearse acme/orders migrations/                       # every .sql file, in name order
+  sqlfork db rehearse acme/orders 0042.sql --down 0042_down.sql     # and check that the down undoes it
+  sqlfork db rehearse acme/orders migrations/ --format markdown --fail-on warning > comment.md
+
+Exit codes: 0 no finding reaches --fail-on, 1 one does (or the rehearsal failed), 2 usage error
+or bad input, 3 SOURCE not found, 4 the --keep address is taken, 130 interrupted.";
+
+/// How `db rehearse` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RehearseFormat {
+    /// Human-readable text
+    Text,
+    /// One JSON document (what --json selects)
+    Json,
+    /// A pull-request comment
+    Markdown,
+}
+
+/// Which findings make `db rehearse` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FailOn {
+    /// Errors only
+    Error,
+    /// Warnings and errors
+    Warning,
+    /// Nothing: always exit 0 once the rehearsal ran
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RehearseArgs {
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path
+    pub source: String,
+    /// Migration .sql files, or directories of them (run in name order)
+    #[arg(required = true, value_name = "MIGRATION")]
+    pub migrations: Vec<PathBuf>,
+    /// Down migrations (a file or a directory): run in reverse order after the ups; each must
+    /// give back the state before its up
+    #[arg(long, value_name = "DIR|FILE")]
+    pub down: Vec<PathBuf>,
+    /// Mask the fork's rows with the rules in FILE [default: mask in config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<PathBuf>,
+    /// Keep only TABLE's rows matching WHERE, and the rows they reference (repeatable)
+    #[arg(long, value_name = "TABLE:WHERE")]
+    pub subset: Vec<String>,
+    /// Output format [default: text, or json with --json]
+    #[arg(long, value_enum)]
+    pub format: Option<RehearseFormat>,
+    /// Exit 1 when a finding is at least this severe
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// A write lock held longer than this is a warning (e.g. 1s, 250ms)
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub lock_budget: String,
+    /// Keep the rehearsal fork at NS/SLUG instead of deleting it
+    #[arg(long, value_name = "NS/SLUG")]
+    pub keep: Option<String>,
 }
 
 /// `--name`, shared by the commands that create entries.

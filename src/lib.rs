@@ -48,15 +48,18 @@ mod env;
 pub mod error;
 mod fork;
 mod gc;
+mod holders;
 mod home;
 mod layout;
 pub mod mask;
 mod ops;
 mod registry;
+pub mod rehearse;
 mod remote;
 mod reset;
 mod schema;
 mod snapshot;
+mod space;
 mod sqlite_optional;
 mod suggest;
 mod sweep;
@@ -68,6 +71,7 @@ pub use api::{
 };
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
+pub use holders::{Holder, WhenOpen};
 pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]
@@ -102,7 +106,9 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped | Error::RehearsalInterrupted)) => {
+                    eprintln!("{e}")
+                }
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())

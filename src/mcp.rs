@@ -183,6 +183,11 @@ pub(crate) struct BranchPutArgs {
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
+    /// When a reset finds other processes with the branch open: absent or
+    /// "refuse" fails naming them; "inPlace" writes the new state into the
+    /// same file through SQLite's backup API; "force" replaces the file.
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -219,6 +224,34 @@ pub(crate) struct ResetArgs {
     pub ttl: Option<String>,
     /// Must be true: a reset replaces the database's current content.
     pub confirm: bool,
+    /// When other processes have the database open: absent or "refuse"
+    /// fails naming them; "inPlace" writes the restored state into the same
+    /// file through SQLite's backup API (open connections see it at their
+    /// next transaction); "force" replaces the file anyway (their later
+    /// writes are lost).
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
+}
+
+/// What a reset does when other processes have the database open.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum WhenOpenArg {
+    Refuse,
+    InPlace,
+    Force,
+}
+
+impl WhenOpenArg {
+    fn choice(arg: Option<WhenOpenArg>) -> crate::holders::WhenOpen {
+        use crate::holders::WhenOpen;
+        match arg {
+            None | Some(WhenOpenArg::Refuse) => WhenOpen::Refuse,
+            Some(WhenOpenArg::InPlace) => WhenOpen::InPlace,
+            Some(WhenOpenArg::Force) => WhenOpen::Force,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -252,6 +285,46 @@ pub(crate) enum DiffFormat {
     Json,
     Markdown,
     Sql,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct RehearseArgs {
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path.
+    pub source: String,
+    /// Migration .sql files, or directories of them (run in name order).
+    pub migrations: Vec<std::path::PathBuf>,
+    /// Down migrations (files or directories), run in reverse order after
+    /// the ups; each must give back the state before its up.
+    #[serde(default)]
+    pub down: Vec<std::path::PathBuf>,
+    /// Mask the fork's rows with this rules file (default: `mask` in
+    /// config.toml).
+    #[serde(default)]
+    pub mask: Option<std::path::PathBuf>,
+    /// Subset filters, each "TABLE:WHERE".
+    #[serde(default)]
+    pub subset: Vec<String>,
+    /// A write lock held longer than this is a warning (default "1s").
+    #[serde(default)]
+    pub lock_budget: Option<String>,
+    /// Keep the rehearsal fork at this NS/SLUG instead of deleting it.
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// "json" (default: the `db rehearse --json` document) or "markdown"
+    /// (a pull-request comment).
+    #[serde(default)]
+    pub format: Option<RehearseFormat>,
+}
+
+/// How `rehearse_migration` answers.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum RehearseFormat {
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -390,6 +463,7 @@ impl Server {
                 with_data: args.include_data,
                 ttl: parse_ttl(args.ttl)?,
                 safe: Default::default(),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let out = branch::put(home, config, &opts, progress)?;
             json(&PutView::from(&out))
@@ -467,6 +541,7 @@ impl Server {
                 with_data: args.include_data,
                 ttl: parse_ttl(args.ttl)?,
                 safe: Default::default(),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let out = crate::reset::reset(home, config, &opts, progress)?;
             json(&ResetView::from(&out))
@@ -504,6 +579,51 @@ impl Server {
                     let mut sql = Vec::new();
                     crate::diff::sql::write_patch(&a, &b, &mut sql)?;
                     Ok(Document { text: String::from_utf8_lossy(&sql).into_owned(), value: serde_json::Value::Null })
+                }
+            }
+        })
+        .await
+    }
+
+    /// Rehearse a migration before proposing it: run the .sql files (and,
+    /// with `down`, their down files) on a masked-if-asked data fork of
+    /// `source` and report per file whether it ran, how long the write lock
+    /// was held, schema changes, rows inserted/deleted/updated per table,
+    /// and findings (error: failed, integrity_check, foreign_key_violation,
+    /// not_undone; warning: rows_deleted, non_null_dropped, table_rebuilt,
+    /// lock_budget; info: the rest). `worst` is the most severe finding.
+    /// The fork is deleted afterwards unless `keep`; the source is never
+    /// written. Returns the `sqlfork db rehearse --json` document.
+    #[tool(input_schema = schema::<RehearseArgs>(), annotations(title = "Rehearse a migration", read_only_hint = false, destructive_hint = false))]
+    async fn rehearse_migration(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: RehearseArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        let label = args.source.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let budget = args.lock_budget.as_deref().unwrap_or("1s");
+            let lock_budget = humantime::parse_duration(budget.trim()).map_err(|_| {
+                Error::invalid(format!("lockBudget `{budget}` is not a duration; write it like 1s or 250ms"))
+            })?;
+            let rules =
+                args.mask.or_else(|| config.mask.clone()).as_deref().map(crate::mask::Rules::load).transpose()?;
+            let subset =
+                args.subset.iter().map(|s| crate::mask::SubsetRule::parse(s)).collect::<Result<Vec<_>, _>>()?;
+            let opts = crate::rehearse::RehearseOptions {
+                source: args.source,
+                migrations: args.migrations,
+                down: args.down,
+                safe: crate::mask::SafeOptions { rules, subset, strict: false },
+                lock_budget,
+                keep: args.keep,
+                cancel: None,
+            };
+            let report = crate::rehearse::rehearse(home, config, &opts, progress)?;
+            match args.format.unwrap_or(RehearseFormat::Json) {
+                RehearseFormat::Json => json(&report),
+                RehearseFormat::Markdown => {
+                    Ok(Document { text: crate::rehearse::render::markdown(&report), value: serde_json::Value::Null })
                 }
             }
         })

@@ -203,6 +203,7 @@ fn tools_are_listed_with_json_schemas() {
         "push_snapshot",
         "reset_database",
         "delete_database",
+        "rehearse_migration",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
@@ -593,4 +594,59 @@ fn push_snapshot_and_fork_from_a_remote() {
     let fork = std::path::Path::new(forked["path"].as_str().unwrap());
     common::assert_same(&common::image(&src), fork, false, "an MCP fork of a remote snapshot");
     s.close();
+#[test]
+fn rehearse_migration_answers_as_db_rehearse_does() {
+    let env = Env::new();
+    let src = source(&env, 50);
+    let before = std::fs::read(&src).unwrap();
+    let migration = env.path("0001.sql");
+    std::fs::write(&migration, "DELETE FROM t WHERE id <= 5;\nCREATE INDEX t_by_body ON t(body, id);\n").unwrap();
+    let mut s = Session::start(&env);
+    let args = json!({"source": src.to_str().unwrap(), "migrations": [migration.to_str().unwrap()]});
+    let (_, report) = s.ok("rehearse_migration", args.clone());
+    assert_eq!(report["migrations"][0]["ok"], true, "{report}");
+    assert_eq!(report["migrations"][0]["tables"]["t"]["deleted"], 5);
+    assert_eq!(report["worst"], "warning");
+    let cli = env.run(&["--json", "db", "rehearse", src.to_str().unwrap(), migration.to_str().unwrap()]).ok().json();
+    let codes = |r: &Value| {
+        r["migrations"][0]["findings"].as_array().unwrap().iter().map(|f| f["code"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&report), codes(&cli));
+    // A bad file is the CLI's sentence; the source is never written.
+    let missing = env.path("missing.sql");
+    let want = cli_error(&env, &["db", "rehearse", src.to_str().unwrap(), missing.to_str().unwrap()], 2);
+    assert_eq!(s.err("rehearse_migration", json!({"source": src.to_str().unwrap(), "migrations": [missing]})), want);
+    s.close();
+    assert_eq!(std::fs::read(&src).unwrap(), before);
+    assert_eq!(env.registry_len(), 0);
+}
+
+#[test]
+fn reset_database_refuses_under_an_open_file_unless_told_what_to_do() {
+    let env = Env::new();
+    let src = source(&env, 10);
+    let mut s = Session::start(&env);
+    let (_, fork) =
+        s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/app", "includeData": true}));
+    let path = fork["path"].as_str().unwrap().to_string();
+    s.ok("create_snapshot", json!({"address": "acme/app:before"}));
+    rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM t", []).unwrap();
+    // Another process with the file open (a shell holding a descriptor).
+    let mut holder =
+        std::process::Command::new("sh").args(["-c", "exec 3<\"$1\"; exec sleep 60", "sh", &path]).spawn().unwrap();
+    common::wait_until("the holder opens the file", WAIT, || {
+        std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
+            .map(|d| d.flatten().any(|f| std::fs::read_link(f.path()).is_ok_and(|t| t == std::path::Path::new(&path))))
+            .unwrap_or(false)
+    });
+    let want = cli_error(&env, &["db", "reset", "acme/app", "--to", "before"], 4);
+    let refused = s.err("reset_database", json!({"address": "acme/app", "to": "before", "confirm": true}));
+    assert_eq!(refused, want);
+    assert!(refused.contains(&format!("pid {} (sleep 60)", holder.id())), "{refused}");
+    assert_eq!(rows(&path), 0, "refused: unchanged");
+    s.ok("reset_database", json!({"address": "acme/app", "to": "before", "confirm": true, "whenOpen": "inPlace"}));
+    assert_eq!(rows(&path), 10, "written in place");
+    s.ok("branch_put", json!({"address": "acme/app@b", "includeData": true}));
+    let _ = holder.kill();
+    let _ = holder.wait();
 }

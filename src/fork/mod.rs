@@ -154,6 +154,12 @@ pub(crate) fn fork(
     let plan = if safe { Plan::Masked } else { Plan::of(opts.with_data, config.copy_method) };
     check_schema(&mut session, plan)?;
     let resolved = crate::mask::prepare(&src.path, &session, opts)?;
+    // A copy that cannot fit is refused before anything is written.
+    if opts.with_data && resolved.is_none() {
+        if let Some(needed) = crate::space::copy_needs(config.copy_method, &src.path, &home.databases_dir()) {
+            crate::space::check(&home.databases_dir(), needed, &format!("a copy of {}", src.label()))?;
+        }
+    }
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.

@@ -39,6 +39,50 @@ const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(750);
 /// Set by the SIGINT handler that a copy installs (see [`UiProgress`]).
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// True while a [`CtrlC`] holds Ctrl-C for a whole command: copies inside
+/// it then leave the handler alone.
+static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ctrl-C held for a whole command (`db rehearse`: the fork, the
+/// migrations, the analysis), not only a copy: the first Ctrl-C sets a
+/// flag the command polls ([`ctrl_c_pressed`]); a second stops at once.
+pub(crate) struct CtrlC {
+    installed: bool,
+}
+
+/// Catch Ctrl-C until the returned guard is dropped.
+pub(crate) fn hold_ctrl_c() -> CtrlC {
+    INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: as in `UiProgress::start`.
+    let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
+    let installed = before != libc::SIG_IGN;
+    if !installed {
+        // SAFETY: restores what was there (Ctrl-C ignored stays ignored).
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+        }
+    }
+    HELD.store(true, std::sync::atomic::Ordering::SeqCst);
+    CtrlC { installed }
+}
+
+/// True once Ctrl-C was pressed under a [`CtrlC`] (or during a copy).
+pub(crate) fn ctrl_c_pressed() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        HELD.store(false, std::sync::atomic::Ordering::SeqCst);
+        if self.installed {
+            // SAFETY: restores the default disposition.
+            unsafe {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
 extern "C" fn on_sigint(_: libc::c_int) {
     if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
         // A second Ctrl-C while the copy stops: stop at once, as usual.
@@ -184,7 +228,7 @@ impl crate::copy::Progress for UiProgress {
         self.done = done;
         self.first_done = done;
         self.started = std::time::Instant::now();
-        if !self.handling_sigint {
+        if !self.handling_sigint && !HELD.load(std::sync::atomic::Ordering::SeqCst) {
             INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
             // SAFETY: the handler only touches an atomic (and, on a second
             // Ctrl-C, async-signal-safe calls).
