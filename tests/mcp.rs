@@ -594,6 +594,8 @@ fn push_snapshot_and_fork_from_a_remote() {
     let fork = std::path::Path::new(forked["path"].as_str().unwrap());
     common::assert_same(&common::image(&src), fork, false, "an MCP fork of a remote snapshot");
     s.close();
+}
+
 #[test]
 fn rehearse_migration_answers_as_db_rehearse_does() {
     let env = Env::new();
