@@ -167,7 +167,7 @@ pub enum BranchAction {
 
 /// A typed failure: the first [`Error`] in the chain (a bad address is
 /// [`Error::Invalid`]), else the whole chain as [`Error::Failed`].
-fn typed(err: anyhow::Error) -> Error {
+pub(crate) fn typed(err: anyhow::Error) -> Error {
     err.chain()
         .find_map(|e| {
             e.downcast_ref::<Error>()
@@ -201,6 +201,12 @@ impl Sqlfork {
     /// The home directory.
     pub fn home(&self) -> &Path {
         self.home.root()
+    }
+
+    /// The home and its configuration, for the methods other modules add
+    /// (`remote::sdk`).
+    pub(crate) fn parts(&self) -> (&Home, &Config) {
+        (&self.home, &self.config)
     }
 
     /// The database this entry is, with its lineage resolved.
@@ -242,8 +248,16 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: &mut dyn Progress,
     ) -> Result<Database, Error> {
-        let out =
-            fork::fork(&self.home, &self.config, &core_options(source, destination, opts)?, progress).map_err(typed)?;
+        let core = core_options(source, destination, opts)?;
+        // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled first (with
+        // the remotes config.toml has now: one may have been added since).
+        let config = match core.source {
+            Source::Remote(_) => Config::load(&self.home).map_err(typed)?,
+            _ => self.config.clone(),
+        };
+        let data = core.with_data || core.safe.is_active();
+        crate::remote::prepare_source(&self.home, &config, &core.source, data, progress).map_err(typed)?;
+        let out = fork::fork(&self.home, &config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
 

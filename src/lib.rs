@@ -56,6 +56,7 @@ pub mod merge;
 mod ops;
 mod registry;
 pub mod rehearse;
+mod remote;
 mod reset;
 mod schema;
 mod snapshot;
@@ -72,6 +73,7 @@ pub use api::{
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
+pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -11,6 +11,7 @@ mod git_hook;
 mod mask;
 mod merge;
 mod rehearse;
+mod remote;
 mod reset;
 mod snapshot;
 
@@ -63,6 +64,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
+        Command::Remote(cmd) => remote::run(&mut ctx, cmd),
+        Command::Push { snapshot, remote, ttl } => remote::push(&mut ctx, &snapshot, remote, ttl),
+        Command::Pull { snapshot } => remote::pull(&mut ctx, &snapshot),
         Command::Completions { .. } => unreachable!("handled above"),
     }
     .map_err(|e| with_namespace_hint(&home, e))
