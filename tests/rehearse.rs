@@ -446,3 +446,37 @@ fn a_subset_rehearsal_runs_on_the_rows_kept() {
     assert_eq!(doc["migrations"][0]["tables"]["orders"]["updated"], 20, "{doc:#}");
     assert_eq!(doc["forkMethod"], "subset");
 }
+
+#[test]
+fn a_rebuild_is_found_by_what_the_file_did_not_by_root_pages_alone() {
+    // In an auto-vacuum database SQLite moves root pages by itself: a DROP
+    // moves the last table's root into the freed page (no row is copied),
+    // and a create-copy-drop-rename can end on the old root page.
+    let c = Case::new();
+    c.env.db(
+        "av.db",
+        "PRAGMA auto_vacuum = FULL;
+CREATE TABLE a(x); CREATE TABLE b(x); CREATE TABLE c(x);
+INSERT INTO b VALUES (1), (2), (3); INSERT INTO c VALUES (1), (2);",
+    );
+    let drop = c.file("m", "0001_drop.sql", "DROP TABLE a;\n");
+    let run = c.env.run(&["db", "rehearse", "./av.db", drop.to_str().unwrap(), "--json"]).ok();
+    let doc = run.json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"table_rebuilt".to_string()), "{doc:#}");
+    let rebuild = c.file(
+        "r",
+        "0001_rebuild.sql",
+        "CREATE TABLE b_new(x, y);\nINSERT INTO b_new SELECT x, 0 FROM b;\nDROP TABLE b;\nALTER TABLE b_new RENAME TO b;\n",
+    );
+    let doc = c.env.run(&["db", "rehearse", "./av.db", rebuild.to_str().unwrap(), "--json"]).ok().json();
+    let f = finding(&doc["migrations"][0], "table_rebuilt");
+    assert_eq!(f["table"], "b", "{doc:#}");
+    assert!(f["message"].as_str().unwrap().contains("3 rows"), "{f}");
+    // A rebuild inside a transaction the file leaves open is rolled back:
+    // nothing was rebuilt.
+    let open =
+        c.file("o", "0001_open.sql", "BEGIN;\nCREATE TABLE c_new(x);\nDROP TABLE c;\nALTER TABLE c_new RENAME TO c;\n");
+    let doc = c.env.run(&["db", "rehearse", "./av.db", open.to_str().unwrap(), "--json"]).ok().json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"table_rebuilt".to_string()), "{doc:#}");
+    assert_eq!(c.env.registry_len(), 0);
+}

@@ -20,8 +20,10 @@
 //!   redefined or dropped (SQLite refused every violation itself);
 //! - a dropped column's non-NULL values and a dropped table's rows are
 //!   counted in B (only when something was dropped);
-//! - a table whose root page moved was rebuilt by copying (the usual
-//!   create-copy-drop-rename way to change a table in SQLite).
+//! - a table the file dropped or renamed away and that exists again at the
+//!   end was rebuilt by copying (the usual create-copy-drop-rename way to
+//!   change a table in SQLite); outside auto-vacuum databases a moved root
+//!   page says so too.
 
 use super::script::Run;
 use super::{FileReport, Finding, Severity};
@@ -113,13 +115,19 @@ pub(super) fn findings(
             format!("{} {} removed", o.kind, o.name),
         ));
     }
-    // Tables on both sides whose root page moved: rebuilt by copying.
+    // Tables on both sides that the file dropped or renamed away and made
+    // again: rebuilt by copying. A moved root page says so too, except in
+    // an auto-vacuum database, where SQLite moves root pages itself (a DROP
+    // moves the last root into the freed page; a rebuild can end on the
+    // old one).
+    let auto_vacuum = count(&b.conn, "PRAGMA main.auto_vacuum")? != 0;
     for ((kind, name), (shown, root_a)) in &roots_a {
         if kind != "table" || *root_a == 0 {
             continue;
         }
         if let Some((_, root_b)) = roots_b.get(&(kind.clone(), name.clone())) {
-            if root_b != root_a && *root_b != 0 {
+            let moved = root_b != root_a && *root_b != 0 && !auto_vacuum;
+            if moved || run.tables_gone.contains(name) {
                 let rows = count(&a.conn, &format!("SELECT count(*) FROM main.{}", quote_ident(shown)))?;
                 out.push(f(
                     Severity::Warning,

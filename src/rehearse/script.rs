@@ -178,6 +178,10 @@ pub(crate) struct Run {
     /// The file turned on `writable_schema` or `ignore_check_constraints`:
     /// SQLite's own checks no longer held for what followed.
     pub(crate) checks_off: bool,
+    /// Tables (lower-cased names) that a committed statement dropped or
+    /// renamed away: one that exists again at the end was replaced (a
+    /// rebuild), whatever root page it ended on.
+    pub(crate) tables_gone: std::collections::BTreeSet<String>,
 }
 
 /// Run `script` on a fresh connection to `db` (as `sqlite3 DB < FILE` is a
@@ -212,6 +216,16 @@ fn run_statements(conn: &Connection, script: &Script, cancel: &Arc<AtomicBool>) 
     let started = Instant::now();
     // Since when the write lock is held, inside an explicit transaction.
     let mut held_since: Option<Instant> = None;
+    // Table names, read again when the schema changes; names gone inside a
+    // transaction count once it commits.
+    let schema_version = || conn.query_row("PRAGMA main.schema_version", [], |r| r.get::<_, i64>(0));
+    let table_names = || -> rusqlite::Result<std::collections::BTreeSet<String>> {
+        let mut stmt = conn.prepare("SELECT lower(name) FROM main.sqlite_master WHERE type = 'table'")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        names.collect()
+    };
+    let (mut version, mut names) = (schema_version()?, table_names()?);
+    let mut gone_pending = std::collections::BTreeSet::new();
     for st in &script.statements {
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::CopyStopped.into());
@@ -256,6 +270,15 @@ fn run_statements(conn: &Connection, script: &Script, cancel: &Arc<AtomicBool>) 
             }
             out.error = Some((st.clone(), sqlite_message(&e)));
             break;
+        }
+        let v = schema_version()?;
+        if v != version {
+            let now = table_names()?;
+            gone_pending.extend(names.difference(&now).cloned());
+            (version, names) = (v, now);
+        }
+        if conn.is_autocommit() {
+            out.tables_gone.append(&mut gone_pending);
         }
     }
     if !conn.is_autocommit() {
