@@ -480,3 +480,50 @@ INSERT INTO b VALUES (1), (2), (3); INSERT INTO c VALUES (1), (2);",
     assert!(!codes(&doc["migrations"][0]).contains(&"table_rebuilt".to_string()), "{doc:#}");
     assert_eq!(c.env.registry_len(), 0);
 }
+
+#[test]
+fn the_json_document_has_exactly_the_documented_fields() {
+    let c = Case::new();
+    let m = c.file("m", "0001.sql", "DELETE FROM notes WHERE id = 1;\n");
+    let d = c.file("d", "0001_down.sql", "INSERT INTO notes VALUES (1, 'note 1');\n");
+    let doc = c.rehearse(&[m.to_str().unwrap(), "--down", d.to_str().unwrap(), "--json"]).ok().json();
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect::<Vec<_>>() };
+    let sorted = |mut v: Vec<&str>| -> Vec<String> {
+        v.sort();
+        v.into_iter().map(String::from).collect()
+    };
+    assert_eq!(
+        keys(&doc),
+        sorted(vec![
+            "source",
+            "forkMethod",
+            "forkMs",
+            "migrations",
+            "skipped",
+            "down",
+            "worst",
+            "lockBudgetMs",
+            "kept",
+            "timeMs"
+        ])
+    );
+    let file = sorted(vec![
+        "file",
+        "path",
+        "ok",
+        "error",
+        "timeMs",
+        "lockMs",
+        "schema",
+        "settings",
+        "tables",
+        "sizeBefore",
+        "sizeAfter",
+        "findings",
+    ]);
+    assert_eq!(keys(&doc["migrations"][0]), file);
+    assert_eq!(keys(&doc["down"][0]), file, "a down file is reported as an up is");
+    assert_eq!(keys(&doc["migrations"][0]["tables"]["notes"]), sorted(vec!["inserted", "deleted", "updated"]));
+    assert_eq!(keys(&doc["migrations"][0]["findings"][0]), sorted(vec!["severity", "code", "table", "message"]));
+    assert_eq!(doc["worst"], "warning", "{doc:#}");
+}
