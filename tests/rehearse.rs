@@ -527,3 +527,23 @@ fn the_json_document_has_exactly_the_documented_fields() {
     assert_eq!(keys(&doc["migrations"][0]["findings"][0]), sorted(vec!["severity", "code", "table", "message"]));
     assert_eq!(doc["worst"], "warning", "{doc:#}");
 }
+
+#[test]
+fn a_column_dropped_and_another_added_at_its_place_is_not_a_rename() {
+    let c = Case::new();
+    // legacy_code is customers' last column: the added one takes its place.
+    let m = c.file(
+        "m",
+        "0001.sql",
+        "ALTER TABLE customers DROP COLUMN legacy_code;\nALTER TABLE customers ADD COLUMN tier TEXT;\n",
+    );
+    let doc = c.rehearse(&[m.to_str().unwrap(), "--json"]).ok().json();
+    let f = &doc["migrations"][0];
+    let lost = finding(f, "non_null_dropped");
+    assert!(lost["message"].as_str().unwrap().contains("legacy_code dropped with 7 non-NULL values"), "{f:#}");
+    assert_eq!(doc["worst"], "warning");
+    // A real rename at the same place is not a drop.
+    let r = c.file("r", "0001.sql", "ALTER TABLE customers RENAME COLUMN legacy_code TO code;\n");
+    let doc = c.rehearse(&[r.to_str().unwrap(), "--json"]).ok().json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"non_null_dropped".to_string()), "{doc:#}");
+}

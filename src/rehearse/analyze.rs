@@ -143,7 +143,7 @@ pub(super) fn findings(
     }
     for c in &diff.schema.changed {
         if c.kind == "table" {
-            for (col, n) in dropped_columns(a, b, &c.name)? {
+            for (col, n) in dropped_columns(a, b, &c.name, &run.columns_dropped)? {
                 out.push(f(
                     Severity::Warning,
                     "non_null_dropped",
@@ -393,9 +393,14 @@ fn fk_violations(conn: &Connection, table: &str) -> anyhow::Result<BTreeMap<Stri
 }
 
 /// Columns of `table` in B that A no longer has (a renamed column, at the
-/// same place under another name, is not dropped), with how many non-NULL
-/// values each held.
-fn dropped_columns(a: &Opened, b: &Opened, table: &str) -> anyhow::Result<Vec<(String, i64)>> {
+/// same place under another name, is not dropped, unless the file dropped
+/// it: `dropped`), with how many non-NULL values each held.
+fn dropped_columns(
+    a: &Opened,
+    b: &Opened,
+    table: &str,
+    dropped: &BTreeSet<(String, String)>,
+) -> anyhow::Result<Vec<(String, i64)>> {
     let cols = |conn: &Connection| -> anyhow::Result<Vec<String>> {
         let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
         let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
@@ -407,7 +412,8 @@ fn dropped_columns(a: &Opened, b: &Opened, table: &str) -> anyhow::Result<Vec<(S
     let new: Vec<usize> = ca.iter().enumerate().filter(|(_, c)| !has(&cb, c)).map(|(i, _)| i).collect();
     let mut out = Vec::new();
     for (pos, c) in gone {
-        if ca.len() == cb.len() && new.contains(&pos) {
+        let was_dropped = dropped.contains(&(table.to_lowercase(), c.to_lowercase()));
+        if ca.len() == cb.len() && new.contains(&pos) && !was_dropped {
             continue; // renamed in place
         }
         let n = count(&b.conn, &format!("SELECT count({}) FROM main.{}", quote_ident(c), quote_ident(table)))?;
