@@ -547,3 +547,21 @@ fn a_column_dropped_and_another_added_at_its_place_is_not_a_rename() {
     let doc = c.rehearse(&[r.to_str().unwrap(), "--json"]).ok().json();
     assert!(!codes(&doc["migrations"][0]).contains(&"non_null_dropped".to_string()), "{doc:#}");
 }
+
+#[test]
+fn markdown_keeps_the_notes_the_text_shows() {
+    // A table that both gained and lost columns: the diff says it did not
+    // compare the new columns' values, so a reviewer must not read the row
+    // counts as the whole truth.
+    let c = Case::new();
+    let m = c.file(
+        "m",
+        "0001.sql",
+        "ALTER TABLE customers DROP COLUMN legacy_code;\nALTER TABLE customers ADD COLUMN tier TEXT;\nALTER TABLE customers ADD COLUMN since TEXT;\nUPDATE customers SET tier = 'gold';\n",
+    );
+    let text = c.rehearse(&[m.to_str().unwrap()]).ok();
+    let note = "table `customers` both gained and lost columns";
+    assert!(text.stdout.contains(note), "{}", text.stdout);
+    let md = c.rehearse(&[m.to_str().unwrap(), "--format", "markdown"]).ok();
+    assert!(md.stdout.contains(note), "{}", md.stdout);
+}
