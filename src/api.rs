@@ -64,6 +64,9 @@ pub struct BranchOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the branch was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What a reset does when other processes have the branch open: by
+    /// default it fails with [`Error::OpenElsewhere`] naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// One database in the registry.
@@ -142,6 +145,9 @@ pub struct ResetOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the database was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What to do when other processes have the database open: by default
+    /// fail with [`Error::OpenElsewhere`] naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// What [`Sqlfork::branch_put`] did.
@@ -195,7 +201,7 @@ impl Sqlfork {
 
     /// The database this entry is, with its lineage resolved.
     fn database(&self, entry: &Entry) -> Result<Database, Error> {
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, std::slice::from_ref(entry)).map_err(typed)?;
         Ok(to_database(entry, &reg))
     }
 
@@ -324,7 +330,7 @@ impl Sqlfork {
     /// Every database, or those in one namespace, sorted by address.
     pub fn list(&self, namespace: Option<&str>) -> Result<Vec<Database>, Error> {
         let entries = ops::list(&self.home, namespace).map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, &entries).map_err(typed)?;
         Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
     }
 
@@ -373,7 +379,7 @@ impl Sqlfork {
         let entry =
             if addr.branch.is_some() { branch::delete(&self.home, &addr) } else { ops::delete(&self.home, &addr) }
                 .map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, std::slice::from_ref(&entry)).map_err(typed)?;
         Ok(to_database(&entry, &reg))
     }
 
@@ -526,6 +532,7 @@ impl Sqlfork {
             with_data: opts.with_data,
             ttl: opts.ttl,
             safe: opts.safe.clone(),
+            when_open: opts.when_open,
         };
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
@@ -535,7 +542,7 @@ impl Sqlfork {
     pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
         let db = Address::parse_database(database).map_err(Error::from)?;
         let entries = branch::list(&self.home, &db).map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, &entries).map_err(typed)?;
         Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
     }
 
@@ -570,7 +577,13 @@ impl Sqlfork {
         let out = branch::put(
             &self.home,
             &self.config,
-            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone() },
+            &PutOptions {
+                address: addr,
+                with_data: opts.with_data,
+                ttl: opts.ttl,
+                safe: opts.safe.clone(),
+                when_open: opts.when_open,
+            },
             progress,
         )
         .map_err(typed)?;

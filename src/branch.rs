@@ -35,6 +35,8 @@ pub(crate) struct PutOptions {
     /// same kind of fork as the branch's last put (its rules file is read
     /// again).
     pub safe: crate::mask::SafeOptions,
+    /// What a reset does when other processes have the branch open.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// What `branch put` did.
@@ -196,6 +198,7 @@ fn reset_branch(
             None => Expiry::Keep,
         },
         safe: opts.safe.clone(),
+        when_open: opts.when_open,
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
         .map(|entry| PutOutcome { entry, action: PutAction::Reset }))
@@ -214,16 +217,14 @@ fn set_expiry(home: &Home, id: &str, ttl: Option<Duration>) -> anyhow::Result<En
 /// The branches of `db` (internal reset forks aside), sorted by ref.
 pub(crate) fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
     let db = db.database();
-    let reg = Registry::load(home)?;
+    let reg = crate::registry::Store::open(home)?;
     let mut out: Vec<Entry> = reg
-        .databases
-        .iter()
-        .filter(|e| e.namespace == db.namespace && e.slug == db.slug)
+        .with_name(&db.namespace, &db.slug)?
+        .into_iter()
         .filter(|e| e.branch.as_deref().is_some_and(|r| !is_internal_ref(r)))
-        .cloned()
         .collect();
-    if out.is_empty() && reg.get(&db).is_none() {
-        return Err(reg.not_found(&db).into());
+    if out.is_empty() {
+        reg.require(&db)?;
     }
     out.sort_by_key(|e| e.address());
     Ok(out)
@@ -233,12 +234,10 @@ pub(crate) fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
 /// forks `NS/SLUG@REF~…` (best effort).
 pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
     let prefix = format!("{}~", addr.branch.as_deref().unwrap_or_default());
-    let Ok(reg) = Registry::load(home) else { return };
-    for e in reg.databases.iter().filter(|e| {
-        e.namespace == addr.namespace
-            && e.slug == addr.slug
-            && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
-    }) {
+    let Ok(all) = crate::registry::Store::open(home).and_then(|s| s.with_name(&addr.namespace, &addr.slug)) else {
+        return;
+    };
+    for e in all.iter().filter(|e| e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))) {
         let _ = ops::delete(home, &e.address());
     }
 }

@@ -26,6 +26,10 @@ pub(crate) const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
 /// Testing aid: milliseconds to sleep after every committed page or chunk,
 /// and after every database `db gc` removes, so tests can interrupt them.
 pub(crate) const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+/// Testing aid: a reset always builds a copy beside the database and
+/// renames it over (as on XFS and btrfs, or when much of it differs), so
+/// that the tests of that path run on ext4 too.
+pub(crate) const SQLFORK_TEST_RESET_COPY: &str = "SQLFORK_TEST_RESET_COPY";
 /// Internal: the descriptor of the build claim `db fork --detach` hands to
 /// its background copy.
 pub(crate) const SQLFORK_CLAIM_FD: &str = "SQLFORK_CLAIM_FD";
@@ -96,6 +100,11 @@ pub(crate) fn test_chunk_pages() -> Option<u64> {
     number(SQLFORK_TEST_CHUNK_PAGES)
 }
 
+/// True when `SQLFORK_TEST_RESET_COPY` is set (to anything but empty).
+pub(crate) fn test_reset_copy() -> bool {
+    std::env::var_os(SQLFORK_TEST_RESET_COPY).is_some_and(|v| !v.is_empty())
+}
+
 /// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
 pub(crate) fn test_delay() {
     if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
@@ -112,7 +121,10 @@ pub(crate) fn test_delay() {
 /// (a branch reset's new file is renamed over the branch, the registry not
 /// yet saved), `delete-unregistered` (the entry is gone, the files not
 /// yet), `registry-synced` (a new registry is written and synced beside the
-/// old one, not yet renamed over it).
+/// old one, not yet renamed over it), `registry-renamed` (renamed over
+/// it, the rename not yet synced: readers see it, a power cut loses it),
+/// `in-place-written` (an `--in-place` reset has written the new state
+/// into the database, the registry not yet saved).
 pub(crate) fn test_pause(point: &str) {
     let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
     for item in spec.split(',') {

@@ -48,6 +48,7 @@ mod env;
 pub mod error;
 mod fork;
 mod gc;
+mod holders;
 mod home;
 mod layout;
 pub mod mask;
@@ -57,6 +58,7 @@ pub mod rehearse;
 mod reset;
 mod schema;
 mod snapshot;
+mod space;
 mod sqlite_optional;
 mod suggest;
 mod sweep;
@@ -68,6 +70,7 @@ pub use api::{
 };
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
+pub use holders::{Holder, WhenOpen};
 
 #[cfg(feature = "cli")]
 mod cli;

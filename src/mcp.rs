@@ -166,6 +166,11 @@ pub(crate) struct BranchPutArgs {
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
+    /// When a reset finds other processes with the branch open: absent or
+    /// "refuse" fails naming them; "inPlace" writes the new state into the
+    /// same file through SQLite's backup API; "force" replaces the file.
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -202,6 +207,34 @@ pub(crate) struct ResetArgs {
     pub ttl: Option<String>,
     /// Must be true: a reset replaces the database's current content.
     pub confirm: bool,
+    /// When other processes have the database open: absent or "refuse"
+    /// fails naming them; "inPlace" writes the restored state into the same
+    /// file through SQLite's backup API (open connections see it at their
+    /// next transaction); "force" replaces the file anyway (their later
+    /// writes are lost).
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
+}
+
+/// What a reset does when other processes have the database open.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum WhenOpenArg {
+    Refuse,
+    InPlace,
+    Force,
+}
+
+impl WhenOpenArg {
+    fn choice(arg: Option<WhenOpenArg>) -> crate::holders::WhenOpen {
+        use crate::holders::WhenOpen;
+        match arg {
+            None | Some(WhenOpenArg::Refuse) => WhenOpen::Refuse,
+            Some(WhenOpenArg::InPlace) => WhenOpen::InPlace,
+            Some(WhenOpenArg::Force) => WhenOpen::Force,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -411,6 +444,7 @@ impl Server {
                 with_data: args.include_data,
                 ttl: parse_ttl(args.ttl)?,
                 safe: Default::default(),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let out = branch::put(home, config, &opts, progress)?;
             json(&PutView::from(&out))
@@ -465,6 +499,7 @@ impl Server {
                 with_data: args.include_data,
                 ttl: parse_ttl(args.ttl)?,
                 safe: Default::default(),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let out = crate::reset::reset(home, config, &opts, progress)?;
             json(&ResetView::from(&out))

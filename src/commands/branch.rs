@@ -10,13 +10,13 @@ use crate::ttl;
 
 pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, schema_only, ttl, safe } => {
+        BranchCommand::Put { address, with_data, schema_only, ttl, safe, when_open } => {
             let mode = match (with_data, schema_only) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
             };
-            put(ctx, &address, mode, ttl.ttl, &safe)
+            put(ctx, &address, mode, ttl.ttl, &safe, when_open.choice())
         }
         BranchCommand::List { address } => list(ctx, &address),
         BranchCommand::Delete { address, confirm, force } => {
@@ -33,6 +33,7 @@ fn put(
     with_data: Option<bool>,
     ttl: Option<String>,
     safe: &crate::cli::SafeArgs,
+    when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     branch::require_ref(&addr)?;
@@ -46,7 +47,7 @@ fn put(
     let out = branch::put(
         &ctx.home,
         &config,
-        &PutOptions { address: addr.clone(), with_data, ttl, safe: safe_opts },
+        &PutOptions { address: addr.clone(), with_data, ttl, safe: safe_opts, when_open },
         &mut progress,
     )?;
     drop(progress);

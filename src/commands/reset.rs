@@ -14,6 +14,7 @@ pub(super) fn run(
     with_data: Option<bool>,
     ttl: Option<String>,
     safe: &crate::cli::SafeArgs,
+    when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
@@ -23,7 +24,7 @@ pub(super) fn run(
     let safe_opts = super::mask::options(safe, &config, false)?;
     if safe.mask_check {
         // What a reset copies from: the database's parent.
-        let entry = crate::registry::Registry::load(&ctx.home)?.require(&addr)?.clone();
+        let entry = crate::registry::Store::open(&ctx.home)?.require(&addr)?;
         let source = match entry.forked_from {
             Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
                 crate::address::Source::Registered(Address { namespace, slug, branch })
@@ -34,7 +35,7 @@ pub(super) fn run(
         return super::mask::check(ctx, &source, &safe_opts);
     }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let opts = ResetOptions { address: addr.clone(), to, with_data, ttl, safe: safe_opts };
+    let opts = ResetOptions { address: addr.clone(), to, with_data, ttl, safe: safe_opts, when_open };
     let out = reset::reset(&ctx.home, &config, &opts, &mut progress)?;
     let e = &out.entry;
     if !ctx.printer.json {

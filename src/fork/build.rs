@@ -9,7 +9,7 @@ use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::{CopyStats, Entry, Registry, Status};
+use crate::registry::{CopyStats, Entry, Status, Store};
 use crate::schema::{self, SourceSchema};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
@@ -61,9 +61,12 @@ impl Job<'_> {
         let built = crate::mask::build::build(target, &session.schema, &mut session.reader, resolved, progress)?;
         if !built.rows_kept.is_empty() {
             let rows = built.rows_kept.clone();
-            Registry::update(self.home, |reg| {
-                if let Some(s) = reg.by_id_mut(&self.entry.id).and_then(|e| e.safe.as_mut()) {
-                    s.rows_kept = rows;
+            Store::edit(self.home, |reg| {
+                if let Some(mut e) = reg.by_id(&self.entry.id)? {
+                    if let Some(s) = e.safe.as_mut() {
+                        s.rows_kept = rows;
+                        reg.put(&e)?;
+                    }
                 }
                 Ok(())
             })?;
@@ -82,6 +85,7 @@ impl Job<'_> {
         let started = Instant::now();
         // A resumed copy's time counts its earlier runs too.
         let earlier_ms = state.elapsed_ms;
+        let state_method = state.method;
         crate::env::trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
         let stats = if let Some(resolved) = self.safe {
             self.build_safe(session, state, resolved, progress)
@@ -90,8 +94,21 @@ impl Job<'_> {
         } else {
             schema_only::build(&self.entry.path, session)
         }
-        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
-        .map_err(explain_write_failure)?;
+        .map_err(|e| {
+            let what = format!("a copy of {}", self.src.label());
+            let needed = crate::space::copy_needs(state_method, &self.src.path, &self.home.databases_dir());
+            let e =
+                crate::space::explain(e, &self.home.databases_dir(), &what, needed.filter(|_| self.entry.include_data));
+            if Error::any_in(&e, |e| matches!(e, Error::NoSpace { .. })) {
+                // The sentence names what and where already.
+                return e;
+            }
+            explain_write_failure(e.context(format!(
+                "could not fork {} into {}",
+                self.src.label(),
+                self.entry.address()
+            )))
+        })?;
         let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         crate::env::test_pause("healthy");
@@ -106,13 +123,14 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     // page copy's last sync); its name in `databases/` must be durable too
     // before the entry says healthy.
     layout::sync_dir(&home.databases_dir()).context("could not sync the databases folder")?;
-    Registry::update(home, |reg| {
-        let e = reg
-            .by_id_mut(id)
+    Store::edit(home, |reg| {
+        let mut e = reg
+            .by_id(id)?
             .ok_or_else(|| Error::failed("the fork's registry entry disappeared while it was being built"))?;
         e.status = Status::Healthy;
         e.copy = Some(stats);
-        Ok(e.clone())
+        reg.put(&e)?;
+        Ok(e)
     })
 }
 
@@ -133,15 +151,16 @@ pub(crate) fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: boo
         layout::remove_database_files(&entry.path);
     }
     layout::remove_copy_state(home, &entry.id);
-    let _ = Registry::update(home, |reg| {
-        reg.remove_id(&entry.id);
-        Ok(())
-    });
+    let _ = Store::edit(home, |reg| reg.remove_id(&entry.id));
 }
 
-/// A fork that could not be written for lack of space (or a file size
-/// limit) says so and what to do, after the error itself, on one line.
+/// A fork that could not be written for a file size limit (or what may be
+/// a full disk) says so and what to do, after the error itself, on one
+/// line. (A full disk is [`Error::NoSpace`] already: `space::explain`.)
 fn explain_write_failure(e: anyhow::Error) -> anyhow::Error {
+    if Error::any_in(&e, |e| matches!(e, Error::NoSpace { .. })) {
+        return e;
+    }
     let mut certain = false;
     let mut likely = false;
     for cause in e.chain() {

@@ -62,7 +62,7 @@ use crate::copy::{self, Progress};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
 use crate::layout;
-use crate::registry::{self, CopyStats, Entry, Registry, Status};
+use crate::registry::{self, CopyStats, Entry, Status, Store};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -114,7 +114,7 @@ pub(crate) fn fork(
     if src.address.as_ref() == Some(&dest) {
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
-    if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
+    if let Some(e) = Store::open(home)?.get(&dest)? {
         // An interrupted plain fork is never finished as a masked one.
         if !is_same_fork(&e, &src.parent, opts.with_data) || (opts.safe.is_active() && e.safe.is_none()) {
             // Another fork at this address, interrupted: say so and how to
@@ -154,6 +154,12 @@ pub(crate) fn fork(
     let plan = if safe { Plan::Masked } else { Plan::of(opts.with_data, config.copy_method) };
     check_schema(&mut session, plan)?;
     let resolved = crate::mask::prepare(&src.path, &session, opts)?;
+    // A copy that cannot fit is refused before anything is written.
+    if opts.with_data && resolved.is_none() {
+        if let Some(needed) = crate::space::copy_needs(config.copy_method, &src.path, &home.databases_dir()) {
+            crate::space::check(&home.databases_dir(), needed, &format!("a copy of {}", src.label()))?;
+        }
+    }
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.
@@ -162,10 +168,9 @@ pub(crate) fn fork(
     let claim = Claim::take(home, &id)?.context("a fresh fork id is already claimed")?;
     let mut entry = new_entry(home, config, opts, &src, &dest, &id);
     entry.safe = resolved.as_ref().map(|_| opts.safe.record());
-    Registry::update(home, |reg| {
-        crate::sweep::sweep_orphans(home, reg);
-        reg.insert(entry.clone())?;
-        Ok(())
+    Store::edit(home, |reg| {
+        crate::sweep::tidy(home, reg)?;
+        reg.insert(&entry)
     })?;
     crate::env::test_pause("fork-registered");
     let state = state_at_start(&session, &src.path, counter, config.copy_method);
@@ -304,15 +309,16 @@ fn rerun_options(home: &Home, out: ForkOutcome, opts: &ForkOptions) -> anyhow::R
         return Ok(out);
     }
     let now = ttl::now();
-    let entry = Registry::update(home, |reg| {
-        let Some(e) = reg.by_id_mut(&out.entry.id) else { return Ok(out.entry.clone()) };
+    let entry = Store::edit(home, |reg| {
+        let Some(mut e) = reg.by_id(&out.entry.id)? else { return Ok(out.entry.clone()) };
         if let Some(d) = opts.ttl {
             e.expires_at = Some(ttl::format_time(now + d));
         }
         if let Some(n) = &opts.name {
             e.name = n.clone();
         }
-        Ok(e.clone())
+        reg.put(&e)?;
+        Ok(e)
     })?;
     Ok(ForkOutcome { entry, ..out })
 }

@@ -16,7 +16,7 @@ use crate::copy::{self, NoProgress, Progress};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
 use crate::layout;
-use crate::registry::{Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status, Store};
 use crate::schema;
 
 /// Continue an interrupted fork (`db resume`, `db wait`).
@@ -26,8 +26,9 @@ pub(crate) fn resume(
     addr: &Address,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.require(addr)?.clone();
+    let entry = Store::open(home)?.require(addr)?;
     if entry.status == Status::Healthy {
+        crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
     }
     resume_entry(home, config, entry, progress, How::default())
@@ -44,8 +45,9 @@ pub(crate) fn resume_in_background(
     addr: &Address,
     ready: &mut dyn FnMut(),
 ) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.require(addr)?.clone();
+    let entry = Store::open(home)?.require(addr)?;
     if entry.status == Status::Healthy {
+        crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
     }
     // The claim `db fork --detach` handed over, when this is its copy.
@@ -54,13 +56,12 @@ pub(crate) fn resume_in_background(
     resume_entry(home, config, entry, &mut NoProgress, how)
 }
 
-/// Every provisioning entry that no process is building.
+/// Every provisioning entry that no process is building (and what was
+/// read made durable: "nothing to resume" is state found).
 pub(crate) fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
-    Ok(Registry::load(home)?
-        .databases
-        .into_iter()
-        .filter(|e| e.status == Status::Provisioning && !is_claimed(home, &e.id))
-        .collect())
+    let reg = Registry::load(home)?;
+    crate::registry::sync_found(home, &[])?;
+    Ok(reg.databases.into_iter().filter(|e| e.status == Status::Provisioning && !is_claimed(home, &e.id)).collect())
 }
 
 /// An existing entry is this same fork, interrupted, when it is still
@@ -163,7 +164,7 @@ pub(crate) fn resume_entry(
     };
     // Look again under the claim: another process may have finished it, or
     // discarded it (releasing our claim then removes the file it made).
-    let entry = match Registry::load(home)?.by_id(&entry.id) {
+    let entry = match Store::open(home)?.by_id(&entry.id)? {
         Some(e) if e.status == Status::Provisioning => e.clone(),
         Some(e) => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
         None => return Err(Error::NotFound { address: addr }.into()),
