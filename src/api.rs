@@ -8,14 +8,15 @@
 //! ([`Sqlfork::fork_in_background`]) is a thread of this process that the
 //! returned [`BackgroundFork`] can wait for or cancel.
 
-use crate::address::{Address, Source};
-use crate::branch::{self, PutAction, PutOptions};
+use crate::address::Address;
+use crate::branch::{self, PutAction};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::ops;
 use crate::registry::{CopyStats, Entry, Parent, Registry};
+use crate::settings;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,9 +50,14 @@ pub struct ForkOptions {
     pub ttl: Option<Duration>,
     /// Copy every row too, not only the schema.
     pub with_data: bool,
-    /// Mask and subset the rows as they are copied (SPEC 12; see
-    /// [`crate::mask`]); the default changes nothing.
+    /// Mask and subset the rows as they are copied (see
+    /// [`crate::mask`]); the default masks a data fork with `mask` in
+    /// `config.toml`, if set, as the command line does.
     pub safe: crate::mask::SafeOptions,
+    /// Fork the source's newest snapshot taken at or before this time: an
+    /// RFC 3339 time (`2026-11-30T02:00:00Z`) or an age (`2h`, two hours
+    /// ago). The source must then be a registered database.
+    pub at: Option<String>,
 }
 
 /// How to create or reset a branch ([`Sqlfork::branch_put`]).
@@ -172,6 +178,22 @@ fn parse(address: &str) -> Result<Address, Error> {
 }
 
 impl Sqlfork {
+    /// The core's fork options, resolved as every surface resolves them.
+    fn fork_request(&self, source: &str, destination: &str, opts: &ForkOptions) -> Result<fork::ForkOptions, Error> {
+        let request = settings::ForkRequest {
+            source: source.to_string(),
+            at: opts.at.clone(),
+            destination: destination.to_string(),
+            name: opts.name.clone(),
+            ttl: settings::Ttl::duration(opts.ttl),
+            with_data: opts.with_data,
+            // The library never starts a process; see `fork_in_background`.
+            detach: false,
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+        };
+        Ok(request.resolve(&self.home, &self.config).map_err(typed)?.options)
+    }
+
     /// The home at `dir` (created on the first write, mode 0700), with its
     /// `config.toml` if there is one.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Sqlfork, Error> {
@@ -232,8 +254,8 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: &mut dyn Progress,
     ) -> Result<Database, Error> {
-        let out =
-            fork::fork(&self.home, &self.config, &core_options(source, destination, opts)?, progress).map_err(typed)?;
+        let core = self.fork_request(source, destination, opts)?;
+        let out = fork::fork(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
 
@@ -264,7 +286,7 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: impl Progress + Send + 'static,
     ) -> Result<BackgroundFork, Error> {
-        let core = core_options(source, destination, opts)?;
+        let core = self.fork_request(source, destination, opts)?;
         // The address the fork will have, to find its entry once it exists.
         let src = fork::resolve_source(&self.home, &self.config, &core.source).map_err(typed)?;
         let dest = Address::parse_destination(destination, &src.namespace).map_err(Error::from)?;
@@ -354,6 +376,7 @@ impl Sqlfork {
     /// Create a new, empty database owned by sqlfork.
     pub fn create(&self, address: &str, name: Option<String>, ttl: Option<Duration>) -> Result<Database, Error> {
         let addr = Address::parse_database(address).map_err(Error::from)?;
+        let ttl = settings::ttl(settings::Ttl::duration(ttl))?;
         let entry = ops::create(&self.home, &self.config, &addr, name, ttl).map_err(typed)?;
         self.database(&entry)
     }
@@ -458,7 +481,12 @@ impl Sqlfork {
     /// # Ok(()) }
     /// ```
     pub fn snapshot(&self, database: &str, name: Option<&str>, ttl: Option<Duration>) -> Result<SnapshotInfo, Error> {
-        let opts = crate::snapshot::CreateOptions { address: parse(database)?, name: name.map(str::to_string), ttl };
+        let opts = settings::SnapshotRequest {
+            address: database.to_string(),
+            name: name.map(str::to_string),
+            ttl: settings::Ttl::duration(ttl),
+        }
+        .resolve()?;
         let snap =
             crate::snapshot::create(&self.home, &self.config, &opts, &mut crate::copy::NoProgress).map_err(typed)?;
         Ok(snapshot_info(&snap))
@@ -481,16 +509,14 @@ impl Sqlfork {
     /// own snapshots (`opts.to`): same id, same path, built beside the file
     /// and renamed over it.
     pub fn reset(&self, address: &str, opts: &ResetOptions, progress: &mut dyn Progress) -> Result<Database, Error> {
-        if let Some(ttl) = opts.ttl {
-            crate::ttl::check_ttl(ttl)?;
-        }
-        let core = crate::reset::ResetOptions {
-            address: parse(address)?,
+        let core = settings::ResetRequest {
+            address: address.to_string(),
             to: opts.to.clone(),
             with_data: opts.with_data,
-            ttl: opts.ttl,
-            safe: opts.safe.clone(),
-        };
+            ttl: settings::Ttl::duration(opts.ttl),
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+        }
+        .resolve(&self.config)?;
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
@@ -526,18 +552,14 @@ impl Sqlfork {
         opts: &BranchOptions,
         progress: &mut dyn Progress,
     ) -> Result<(Database, BranchAction), Error> {
-        let addr = parse(address)?;
-        branch::require_ref(&addr)?;
-        if let Some(ttl) = opts.ttl {
-            crate::ttl::check_ttl(ttl)?;
+        let core = settings::BranchRequest {
+            address: address.to_string(),
+            with_data: opts.with_data,
+            ttl: settings::Ttl::duration(opts.ttl),
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
         }
-        let out = branch::put(
-            &self.home,
-            &self.config,
-            &PutOptions { address: addr, with_data: opts.with_data, ttl: opts.ttl, safe: opts.safe.clone() },
-            progress,
-        )
-        .map_err(typed)?;
+        .resolve(&self.config)?;
+        let out = branch::put(&self.home, &self.config, &core, progress).map_err(typed)?;
         let action = match out.action {
             PutAction::Created => BranchAction::Created,
             PutAction::Reset => BranchAction::Reset,
@@ -545,23 +567,6 @@ impl Sqlfork {
         };
         Ok((self.database(&out.entry)?, action))
     }
-}
-
-fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<fork::ForkOptions, Error> {
-    if let Some(ttl) = opts.ttl {
-        crate::ttl::check_ttl(ttl)?;
-    }
-    Ok(fork::ForkOptions {
-        source: Source::parse(source).map_err(Error::from)?,
-        destination: destination.to_string(),
-        name: opts.name.clone(),
-        ttl: opts.ttl,
-        with_data: opts.with_data,
-        // The library never starts a process; see `fork_in_background`.
-        detach: false,
-        branch: None,
-        safe: opts.safe.clone(),
-    })
 }
 
 fn time(text: &str) -> Option<SystemTime> {

@@ -107,7 +107,7 @@ pub(crate) struct ConfigFile {
     /// How data forks copy: the fastest method to try first ("clone", the
     /// default, then "file", "pages", "rows").
     pub copy_method: Option<String>,
-    /// Mask rules applied to every data fork (SPEC section 12); relative
+    /// Mask rules applied to every data fork; relative
     /// to the home directory.
     pub mask: Option<PathBuf>,
 }

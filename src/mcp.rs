@@ -1,5 +1,5 @@
 //! `sqlfork mcp`: the Model Context Protocol server, so agents fork the way
-//! people do (SPEC section 13).
+//! people do.
 //!
 //! It serves over stdio with the protocol's official Rust SDK (`rmcp`). Each
 //! tool is one CLI command: its arguments are the command's arguments (JSON

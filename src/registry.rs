@@ -116,7 +116,7 @@ pub(crate) struct Entry {
     pub include_data: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyStats>,
-    /// Set when the fork is masked or a subset (SPEC section 12).
+    /// Set when the fork is masked or a subset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safe: Option<crate::mask::SafeRecord>,
 }

@@ -1,5 +1,5 @@
 //! Resetting a database in place: `db reset` and the reset half of
-//! `branch put` (SPEC sections 6 and 10).
+//! `branch put`.
 //!
 //! A reset is atomic. The new state is built as a separate, hidden fork
 //! (`NS/SLUG@REF~reset`, or `NS/SLUG@~reset` for a database that is not a

@@ -1,4 +1,4 @@
-//! Snapshots: read-only restore points of one database (SPEC section 10).
+//! Snapshots: read-only restore points of one database.
 //!
 //! A snapshot is a data fork of the database taken in one consistent moment
 //! through the fork pipeline itself (so it uses whatever exact data-copy

@@ -4,21 +4,19 @@
 use super::Context;
 use crate::address::Source;
 use crate::cli::SafeArgs;
-use crate::error::{Error, ExitCode};
-use crate::home::Config;
-use crate::mask::{self, Rules, SafeOptions, SubsetRule};
+use crate::error::ExitCode;
+use crate::mask::{self, SafeOptions};
+use crate::settings;
 use serde::Serialize;
 
-/// The typed options: `--mask FILE`, else `mask` in config.toml (data forks
-/// only), and the subset filters.
-pub(super) fn options(args: &SafeArgs, config: &Config, with_data: bool) -> Result<SafeOptions, Error> {
-    let file = args.mask.clone().or_else(|| if with_data { config.mask.clone() } else { None });
-    let rules = file.as_deref().map(Rules::load).transpose()?;
-    let subset = args.subset.iter().map(|s| SubsetRule::parse(s)).collect::<Result<_, _>>()?;
-    if args.strict && rules.is_none() {
-        return Err(Error::invalid("--strict needs mask rules: pass --mask FILE (or set mask in config.toml)"));
+/// `--mask`, `--subset` and `--strict` as the settings take them.
+pub(super) fn safe(args: &SafeArgs) -> settings::Safe {
+    settings::Safe {
+        given: Default::default(),
+        mask_file: args.mask.clone(),
+        subset: args.subset.clone(),
+        strict: args.strict,
     }
-    Ok(SafeOptions { rules, subset, strict: args.strict })
 }
 
 #[derive(Serialize)]

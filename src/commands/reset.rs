@@ -4,8 +4,8 @@ use super::Context;
 use crate::address::Address;
 use crate::error::ExitCode;
 use crate::output::ResetView;
-use crate::reset::{self, ResetOptions};
-use crate::ttl;
+use crate::reset;
+use crate::settings;
 
 pub(super) fn run(
     ctx: &mut Context,
@@ -15,12 +15,16 @@ pub(super) fn run(
     ttl: Option<String>,
     safe: &crate::cli::SafeArgs,
 ) -> anyhow::Result<ExitCode> {
-    let addr = Address::parse(address)?;
-    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
-    // `mask` in config.toml applies to a reset from the parent with data
-    // only through the database's own record (it was made masked).
-    let safe_opts = super::mask::options(safe, &config, false)?;
+    let request = settings::ResetRequest {
+        address: address.to_string(),
+        to,
+        with_data,
+        ttl: settings::Ttl::text(ttl),
+        safe: super::mask::safe(safe),
+    };
+    let opts = request.resolve(&config)?;
+    let addr = opts.address.clone();
     if safe.mask_check {
         // What a reset copies from: the database's parent.
         let entry = crate::registry::Registry::load(&ctx.home)?.require(&addr)?.clone();
@@ -31,10 +35,9 @@ pub(super) fn run(
             Some(crate::registry::Parent::Path(p)) => crate::address::Source::Path(p),
             None => crate::address::Source::Registered(addr.clone()),
         };
-        return super::mask::check(ctx, &source, &safe_opts);
+        return super::mask::check(ctx, &source, &opts.safe);
     }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let opts = ResetOptions { address: addr.clone(), to, with_data, ttl, safe: safe_opts };
     let out = reset::reset(&ctx.home, &config, &opts, &mut progress)?;
     let e = &out.entry;
     if !ctx.printer.json {

@@ -1,4 +1,4 @@
-//! `db diff A [B]`: what changed between two databases (SPEC section 11).
+//! `db diff A [B]`: what changed between two databases.
 //!
 //! The pipeline, in order:
 //! 1. `resolve`: A and B become files (address, branch, snapshot or path;

@@ -325,46 +325,22 @@ fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
 /// multiple of the page size). The file cannot shrink while it is mapped: a
 /// read transaction is held on it, and only pages below the snapshot's page
 /// count that the file holds are mapped.
-struct Map {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
+struct Map(memmap2::Mmap);
 
 impl Map {
     fn window(file: &File, offset: u64, len: usize) -> Option<Map> {
-        use std::os::fd::AsRawFd;
         if len == 0 || !offset.is_multiple_of(4096) {
             return None;
         }
-        // SAFETY: a fresh shared read-only mapping of an open file, its page
-        // tables filled at once (MAP_POPULATE); checked for MAP_FAILED,
-        // unmapped on drop, never written through.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                file.as_raw_fd(),
-                offset as libc::off_t,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return None;
-        }
-        Some(Map { ptr, len })
+        // SAFETY: a shared read-only mapping, never written through; the
+        // file cannot shrink under it (see above). Page tables are filled
+        // at once (MAP_POPULATE).
+        let map = unsafe { memmap2::MmapOptions::new().offset(offset).len(len).populate().map(file) };
+        map.ok().map(Map)
     }
 
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly what `new` mapped.
-        unsafe { libc::munmap(self.ptr, self.len) };
+        &self.0
     }
 }
 
@@ -668,8 +644,8 @@ fn merge_ranges(mut r: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
 /// FIEMAP (`ioctl FS_IOC_FIEMAP`): a file's extents, with the flag that
 /// says an extent is shared with another file (a reflink copy).
 mod fiemap {
+    use rustix::ioctl::{ioctl, Opcode, Updater};
     use std::fs::File;
-    use std::os::fd::AsRawFd;
 
     #[derive(Debug, Clone)]
     pub(crate) struct Extent {
@@ -703,7 +679,9 @@ mod fiemap {
         extents: [RawExtent; BATCH],
     }
 
-    const FS_IOC_FIEMAP: libc::c_ulong = 0xC020_660B;
+    /// `_IOWR('f', 11, struct fiemap)`: the opcode encodes the 32-byte
+    /// header's size, not the extents that follow it.
+    const FS_IOC_FIEMAP: Opcode = 0xC020_660B;
     const FLAG_SYNC: u32 = 1;
     const EXTENT_LAST: u32 = 0x1;
     /// Data whose physical place is not (yet) meaningful: unknown,
@@ -730,8 +708,7 @@ mod fiemap {
             // SAFETY: FS_IOC_FIEMAP reads and writes a `struct fiemap`
             // followed by `count` extents; `req` is laid out exactly so and
             // lives for the call.
-            let rc = unsafe { libc::ioctl(file.as_raw_fd(), FS_IOC_FIEMAP as _, &mut *req as *mut Request) };
-            if rc != 0 {
+            if unsafe { ioctl(file, Updater::<FS_IOC_FIEMAP, Request>::new(&mut req)) }.is_err() {
                 return None;
             }
             if req.mapped == 0 {

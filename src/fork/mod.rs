@@ -87,7 +87,7 @@ pub(crate) struct ForkOptions {
     /// Make the new database the branch `NS/SLUG@branch` of the destination
     /// address (used by `branch put`; the caller validates the ref).
     pub branch: Option<String>,
-    /// Masking rules and subset filters (SPEC section 12): a data fork
+    /// Masking rules and subset filters: a data fork
     /// built from the rows, with only masked values ever written.
     pub safe: crate::mask::SafeOptions,
 }

@@ -1,4 +1,4 @@
-//! Safe copies of production (SPEC section 12): masked and subset forks.
+//! Safe copies of production: masked and subset forks.
 //!
 //! A masked or subset fork is a copy method of its own: it is built from
 //! the rows into a fresh file, and only masked values are ever written to

@@ -221,7 +221,7 @@ pub(crate) fn is_snapshot_file(path: &Path) -> bool {
         && in_databases
         && std::fs::metadata(path)
             // SAFETY: geteuid has no preconditions.
-            .is_ok_and(|m| m.is_file() && m.mode() & 0o777 == 0o400 && m.uid() == unsafe { libc::geteuid() })
+            .is_ok_and(|m| m.is_file() && m.mode() & 0o777 == 0o400 && m.uid() == rustix::process::geteuid().as_raw())
 }
 
 /// True when a database file's header says WAL (bytes 18 and 19 are 2).
@@ -269,7 +269,8 @@ impl SourceSideFiles {
         }
         let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&self.shm) else { return };
         // SQLite's unix VFS: byte 128 of the -shm is the DMS lock, held shared
-        // by every connection that has the WAL open.
+        // by every connection that has the WAL open. (A POSIX byte-range
+        // lock: rustix offers only whole-file locks, so this is libc.)
         let mut lock: libc::flock = unsafe { std::mem::zeroed() };
         lock.l_type = libc::F_WRLCK as _;
         lock.l_whence = libc::SEEK_SET as _;
