@@ -30,10 +30,13 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, RoleServer, ServerHandler, ServiceExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod args;
+use args::*;
 
 /// Serve MCP on stdin/stdout until the client closes stdin.
 pub(crate) fn serve(home: Home) -> anyhow::Result<()> {
@@ -91,161 +94,6 @@ pub(crate) struct Server {
     /// Set when the session ends, so copies in flight stop.
     stopping: Arc<AtomicBool>,
     tool_router: ToolRouter<Self>,
-}
-
-// ---------------------------------------------------------------------------
-// Tool arguments (their doc comments become the JSON Schema descriptions)
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct ForkArgs {
-    /// What to fork: NS/SLUG of a registered database (NS/SLUG@REF for a
-    /// branch), or a path to a SQLite file (starting with /, ./, ../ or ~,
-    /// or ending in .db, .sqlite or .sqlite3).
-    pub source: String,
-    /// The new database: SLUG (lands in the source's namespace) or NS/SLUG.
-    pub destination: String,
-    /// Human-readable name (default: the slug).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Copy every row too, not only the schema (default false: schema only).
-    #[serde(default)]
-    pub include_data: bool,
-    /// Auto-delete this long from now, 1h to 30d, e.g. "12h" or "7d"
-    /// (default: default_ttl in config.toml, else never).
-    #[serde(default)]
-    pub ttl: Option<String>,
-    /// With includeData: return once the schema is in place (status
-    /// provisioning) while a background process copies the rows; follow it
-    /// with wait_database.
-    #[serde(default)]
-    pub detach: bool,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct ListArgs {
-    /// Only databases in this namespace (default: all).
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct AddressArgs {
-    /// NS/SLUG, or NS/SLUG@REF for a branch.
-    pub address: String,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct WaitArgs {
-    /// NS/SLUG, or NS/SLUG@REF for a branch.
-    pub address: String,
-    /// Give up after this long, e.g. "30s" or "10m" (default: wait until
-    /// healthy).
-    #[serde(default)]
-    pub timeout: Option<String>,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct BranchPutArgs {
-    /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or
-    /// feature/login), never "..".
-    pub address: String,
-    /// Copy every row too (true), only the schema (false), or as the branch
-    /// was made (absent; schema only for a new branch).
-    #[serde(default)]
-    pub include_data: Option<bool>,
-    /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
-    #[serde(default)]
-    pub ttl: Option<String>,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct SnapshotArgs {
-    /// The database (or branch) to snapshot: NS/SLUG or NS/SLUG@REF, or
-    /// NS/SLUG:NAME to name the snapshot (default name: the UTC time, like
-    /// 20261130T120000Z).
-    pub address: String,
-    /// Auto-delete the snapshot this long after it is taken, 1h to 30d.
-    #[serde(default)]
-    pub ttl: Option<String>,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct ResetArgs {
-    /// The fork to reset in place: NS/SLUG or NS/SLUG@REF (same id, same
-    /// path afterwards).
-    pub address: String,
-    /// Go back to this snapshot of the database itself (NAME) instead of
-    /// its parent's current state.
-    #[serde(default)]
-    pub to: Option<String>,
-    /// true: with its rows; false: schema only; absent: as the database was
-    /// made.
-    #[serde(default)]
-    pub include_data: Option<bool>,
-    /// Auto-delete this long from the reset, 1h to 30d (default: keep the
-    /// expiry).
-    #[serde(default)]
-    pub ttl: Option<String>,
-    /// Must be true: a reset replaces the database's current content.
-    pub confirm: bool,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct DiffArgs {
-    /// The database to inspect ("after"): NS/SLUG, NS/SLUG@REF,
-    /// NS/SLUG:SNAPSHOT or a path.
-    pub a: String,
-    /// The database to compare with ("before"); default: A's parent.
-    #[serde(default)]
-    pub b: Option<String>,
-    /// Compare schema and settings only, not rows.
-    #[serde(default)]
-    pub schema: bool,
-    /// List up to this many changed rows per table (key, and changed
-    /// columns old -> new); default 0.
-    #[serde(default)]
-    pub rows: Option<u32>,
-    /// "json" (default: the `db diff --json` document), "markdown" (a
-    /// summary for a pull-request comment) or "sql" (SQL that turns B into A).
-    #[serde(default)]
-    pub format: Option<DiffFormat>,
-}
-
-/// How `diff_databases` answers.
-#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) enum DiffFormat {
-    Json,
-    Markdown,
-    Sql,
-}
-
-#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
-pub(crate) struct DeleteArgs {
-    /// NS/SLUG, or NS/SLUG@REF for a branch.
-    pub address: String,
-    /// Must be true: deleting removes the entry, and the file when sqlfork
-    /// created it.
-    pub confirm: bool,
 }
 
 // ---------------------------------------------------------------------------
