@@ -114,6 +114,7 @@ pub(crate) struct ConfigFile {
 
 /// How a data fork copies the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum CopyMethod {
     /// A clone of the source's file (copy-on-write file systems): instant.

@@ -92,7 +92,8 @@ pub(crate) fn json_document<T: Serialize>(value: &T) -> serde_json::Result<Strin
 // ---------------------------------------------------------------------------
 // JSON views (camelCase, as the seed product's API names them)
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CopyView {
     pub objects_created: u64,
@@ -126,7 +127,8 @@ impl From<&CopyStats> for CopyView {
 }
 
 /// The JSON shape of one database.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EntryView {
     pub address: String,
@@ -152,7 +154,8 @@ pub(crate) struct EntryView {
 }
 
 /// `safe` in JSON: what a masked or subset fork was made with.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SafeView {
     pub masked: bool,
@@ -213,7 +216,8 @@ impl From<&Entry> for EntryView {
 }
 
 /// `forkedFrom.snapshot`: the snapshot a fork was made from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SnapshotParentView {
     pub id: String,
@@ -230,7 +234,8 @@ impl SnapshotParentView {
 }
 
 /// `forkedFrom` in `db show --json` and fork results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(untagged)]
 pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
@@ -295,7 +300,8 @@ impl From<&Parent> for ParentView {
 }
 
 /// `db show --json`: the entry with `forkedFrom` resolved.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DetailView {
     #[serde(flatten)]
@@ -332,7 +338,8 @@ impl From<&Detail> for DetailView {
 
 /// `db fork --json` (and `db resume NS/SLUG --json`): the new entry, its
 /// parent, and whether this run finished an interrupted fork.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ForkView {
     #[serde(flatten)]
@@ -353,7 +360,8 @@ impl From<&crate::fork::ForkOutcome> for ForkView {
 }
 
 /// `branch put --json`: the branch's entry, its parent, and what happened.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PutView {
     #[serde(flatten)]
@@ -375,7 +383,8 @@ impl From<&crate::branch::PutOutcome> for PutView {
 }
 
 /// `db reset --json`: the entry after the reset and what it went back to.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResetView {
     #[serde(flatten)]
@@ -401,7 +410,8 @@ impl From<&crate::reset::ResetOutcome> for ResetView {
 
 /// `db delete --json`: the entry that went, whether its file went too, and
 /// how many of its snapshots went with it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DeletedView {
     pub deleted: EntryView,
@@ -416,7 +426,8 @@ impl DeletedView {
 }
 
 /// `db path --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 pub(crate) struct PathView {
     pub path: String,
 }
@@ -425,6 +436,31 @@ impl From<&std::path::Path> for PathView {
     fn from(p: &std::path::Path) -> Self {
         PathView { path: p.display().to_string() }
     }
+}
+
+/// `db cancel --json`: the half-made fork that was removed, and the pid of
+/// the process that was stopped, if one was copying.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CancelledView {
+    pub cancelled: EntryView,
+    /// The pid of the process that was stopped, if one was copying.
+    pub stopped_pid: Option<u32>,
+}
+
+/// `snapshot delete --json`.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct SnapshotDeletedView {
+    pub deleted: SnapshotView,
+}
+
+/// `--mask-check --json`: the personal-looking columns without a rule.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct MaskCheckView {
+    pub unruled: Vec<crate::mask::check::Finding>,
 }
 
 // ---------------------------------------------------------------------------
@@ -569,7 +605,8 @@ pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted
 }
 
 /// The JSON shape of one snapshot.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SnapshotView {
     /// `NS/SLUG:NAME`.

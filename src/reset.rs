@@ -225,6 +225,19 @@ pub(crate) fn settle(path: &Path) {
 // ---------------------------------------------------------------------------
 // db reset
 
+/// What a reset from the parent copies from: the database's parent (its
+/// address, or its file), or the database itself when it has none.
+pub(crate) fn parent_source(home: &Home, addr: &Address) -> anyhow::Result<Source> {
+    let entry = Registry::load(home)?.require(addr)?.clone();
+    Ok(match entry.forked_from {
+        Some(Parent::Database { namespace, slug, branch, .. }) => {
+            Source::Registered(Address { namespace, slug, branch })
+        }
+        Some(Parent::Path(p)) => Source::Path(p),
+        None => Source::Registered(addr.clone()),
+    })
+}
+
 /// What `db reset` should do.
 #[derive(Debug, Clone)]
 pub(crate) struct ResetOptions {

@@ -410,20 +410,13 @@ fn cancel(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let out = crate::cancel::cancel(&ctx.home, &addr)?;
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Cancelled {
-        cancelled: EntryView,
-        /// The pid of the process that was stopped, if one was copying.
-        stopped_pid: Option<u32>,
-    }
     ctx.printer.result_or_quiet(
         None,
         || match out.stopped {
             Some(pid) => format!("Cancelled {addr}: stopped its copy (pid {pid}) and removed the half-made fork"),
             None => format!("Cancelled {addr}: no process was copying it; removed the half-made fork"),
         },
-        &Cancelled { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
+        &output::CancelledView { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
     )?;
     Ok(ExitCode::Success)
 }

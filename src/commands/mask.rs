@@ -7,7 +7,6 @@ use crate::cli::SafeArgs;
 use crate::error::ExitCode;
 use crate::mask::{self, SafeOptions};
 use crate::settings;
-use serde::Serialize;
 
 /// `--mask`, `--subset` and `--strict` as the settings take them.
 pub(super) fn safe(args: &SafeArgs) -> settings::Safe {
@@ -17,12 +16,6 @@ pub(super) fn safe(args: &SafeArgs) -> settings::Safe {
         subset: args.subset.clone(),
         strict: args.strict,
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CheckView<'a> {
-    unruled: &'a [mask::check::Finding],
 }
 
 /// `--mask-check`: list the personal-looking columns without a rule, fork
@@ -42,7 +35,7 @@ pub(super) fn check(ctx: &mut Context, source: &Source, safe: &SafeOptions) -> a
             s.push_str("Add a rule for each to the rules file (`keep` if it is not personal).\n");
             s
         },
-        &CheckView { unruled: &found },
+        &crate::output::MaskCheckView { unruled: found.clone() },
     )?;
     Ok(ExitCode::Success)
 }

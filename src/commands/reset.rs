@@ -1,7 +1,6 @@
 //! `db reset`.
 
 use super::Context;
-use crate::address::Address;
 use crate::error::ExitCode;
 use crate::output::ResetView;
 use crate::reset;
@@ -27,14 +26,7 @@ pub(super) fn run(
     let addr = opts.address.clone();
     if safe.mask_check {
         // What a reset copies from: the database's parent.
-        let entry = crate::registry::Registry::load(&ctx.home)?.require(&addr)?.clone();
-        let source = match entry.forked_from {
-            Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
-                crate::address::Source::Registered(Address { namespace, slug, branch })
-            }
-            Some(crate::registry::Parent::Path(p)) => crate::address::Source::Path(p),
-            None => crate::address::Source::Registered(addr.clone()),
-        };
+        let source = reset::parent_source(&ctx.home, &addr)?;
         return super::mask::check(ctx, &source, &opts.safe);
     }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());

@@ -73,14 +73,10 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
         }
     }
     let removed = snapshot::delete(&ctx.home, &snap)?;
-    #[derive(serde::Serialize)]
-    struct Deleted {
-        deleted: SnapshotView,
-    }
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap}"),
-        &Deleted { deleted: SnapshotView::from(&removed) },
+        &output::SnapshotDeletedView { deleted: SnapshotView::from(&removed) },
     )?;
     Ok(ExitCode::Success)
 }

@@ -58,6 +58,7 @@ pub struct DiffOptions {
 
 /// How the tables to compare were chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Pages compared; extents both files share were skipped unread.
@@ -83,6 +84,7 @@ impl Method {
 
 /// One schema object as it is on one side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct ObjectView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -92,6 +94,7 @@ pub struct ObjectView {
 
 /// An object present on both sides with different SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct ObjectChange {
     #[serde(rename = "type")]
     pub kind: String,
@@ -101,6 +104,7 @@ pub struct ObjectChange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct SchemaDiff {
     pub added: Vec<ObjectView>,
     pub removed: Vec<ObjectView>,
@@ -115,6 +119,7 @@ impl SchemaDiff {
 
 /// A setting's value before (B) and after (A).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct SettingChange {
     pub before: serde_json::Value,
     pub after: serde_json::Value,
@@ -122,6 +127,7 @@ pub struct SettingChange {
 
 /// What kind of change a row saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Insert,
@@ -132,6 +138,7 @@ pub enum ChangeKind {
 /// One column of a listed row: its value before and after (absent on the
 /// side that has no row).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnChange {
     pub column: String,
@@ -143,6 +150,7 @@ pub struct ColumnChange {
 
 /// One changed row, as `--rows N` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct RowChange {
     pub change: ChangeKind,
     /// Key column (or `rowid`) → value; empty for tables compared as multisets.
@@ -153,6 +161,7 @@ pub struct RowChange {
 
 /// How rows of a table were matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum Matching {
     /// By rowid (or its INTEGER PRIMARY KEY alias).
@@ -166,6 +175,7 @@ pub enum Matching {
 
 /// What changed in one table present on both sides.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct TableDiff {
     pub inserted: u64,
@@ -184,6 +194,7 @@ impl TableDiff {
 
 /// The answer to `db diff`; its JSON is the `--format json` document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct DiffReport {
     pub a: String,
     pub b: String,

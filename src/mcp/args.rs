@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct ForkArgs {
     /// What to fork: NS/SLUG of a registered database (NS/SLUG@REF for a
@@ -28,6 +28,45 @@ pub(crate) struct ForkArgs {
     /// with wait_database.
     #[serde(default)]
     pub detach: bool,
+    /// Fork the source's newest snapshot taken at or before this time: an
+    /// RFC 3339 time ("2026-11-30T02:00:00Z") or an age ("2h": two hours
+    /// ago). The source must be a registered database.
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(flatten)]
+    pub safe: SafeParams,
+}
+
+/// Masking and subsets (data forks only), as `--mask`, `--subset` and
+/// `--strict` on the command line.
+#[derive(Debug, Default, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct SafeParams {
+    /// Mask the rows with the rules in this TOML file (a path on this
+    /// machine: a seed, and per table and column a masker). Default for a
+    /// data fork: `mask` in config.toml, if set.
+    #[serde(default)]
+    pub mask: Option<String>,
+    /// Keep only TABLE's rows matching WHERE, and the rows they reference
+    /// through foreign keys: ["orders:created_at > '2026-01-01'"].
+    #[serde(default)]
+    pub subset: Vec<String>,
+    /// Refuse to fork while a column that looks personal has no mask rule.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+impl SafeParams {
+    /// As the settings take them.
+    pub(crate) fn safe(&self) -> crate::settings::Safe {
+        crate::settings::Safe {
+            given: Default::default(),
+            mask_file: self.mask.as_ref().map(Into::into),
+            subset: self.subset.clone(),
+            strict: self.strict,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -60,7 +99,7 @@ pub(crate) struct WaitArgs {
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct BranchPutArgs {
     /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or
@@ -73,6 +112,8 @@ pub(crate) struct BranchPutArgs {
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
+    #[serde(flatten)]
+    pub safe: SafeParams,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -89,7 +130,7 @@ pub(crate) struct SnapshotArgs {
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct ResetArgs {
     /// The fork to reset in place: NS/SLUG or NS/SLUG@REF (same id, same
@@ -109,6 +150,8 @@ pub(crate) struct ResetArgs {
     pub ttl: Option<String>,
     /// Must be true: a reset replaces the database's current content.
     pub confirm: bool,
+    #[serde(flatten)]
+    pub safe: SafeParams,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -153,4 +196,33 @@ pub(crate) struct DeleteArgs {
     /// Must be true: deleting removes the entry, and the file when sqlfork
     /// created it.
     pub confirm: bool,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct DatabaseArgs {
+    /// NS/SLUG of the database.
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct SnapshotDeleteArgs {
+    /// The snapshot: NS/SLUG:NAME (or NS/SLUG@REF:NAME).
+    pub address: String,
+    /// Must be true: deleting removes the snapshot's file.
+    pub confirm: bool,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct MaskCheckArgs {
+    /// What would be forked: NS/SLUG (or NS/SLUG@REF, NS/SLUG:SNAPSHOT) or a
+    /// path to a SQLite file. For a branch put or a reset, its parent.
+    pub source: String,
+    #[serde(flatten)]
+    pub safe: SafeParams,
 }

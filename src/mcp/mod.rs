@@ -14,29 +14,29 @@
 //! left provisioning and resumable, as a Ctrl-C leaves it, and
 //! `wait_database` finishes it.
 
-use crate::address::{Address, Source};
-use crate::branch::{self, PutOptions};
 use crate::copy::Progress;
 use crate::error::{exit_code_for, Error};
-use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
-use crate::ops;
-use crate::output::{DeletedView, DetailView, EntryView, ForkView, PathView, PutView, ResetView, SnapshotView};
-use crate::ttl;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
     CallToolResult, ContentBlock, Implementation, JsonObject, ProgressNotificationParam, ProgressToken,
     ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
-use rmcp::{tool, tool_handler, tool_router, RoleServer, ServerHandler, ServiceExt};
+use rmcp::{tool_handler, RoleServer, ServerHandler, ServiceExt};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod args;
-use args::*;
+mod tools;
+
+impl Server {
+    pub(crate) fn new(home: Home) -> Self {
+        Server { home, stopping: Arc::new(AtomicBool::new(false)), tool_router: Self::tool_router() }
+    }
+}
 
 /// Serve MCP on stdin/stdout until the client closes stdin.
 pub(crate) fn serve(home: Home) -> anyhow::Result<()> {
@@ -94,258 +94,6 @@ pub(crate) struct Server {
     /// Set when the session ends, so copies in flight stop.
     stopping: Arc<AtomicBool>,
     tool_router: ToolRouter<Self>,
-}
-
-// ---------------------------------------------------------------------------
-// Tools
-
-#[tool_router]
-impl Server {
-    pub(crate) fn new(home: Home) -> Self {
-        Server { home, stopping: Arc::new(AtomicBool::new(false)), tool_router: Self::tool_router() }
-    }
-
-    /// Fork a SQLite database into a new, independent database (schema only
-    /// unless includeData). Returns the new database as `sqlfork db fork
-    /// --json` prints it, with its path. A cancelled copy stays provisioning;
-    /// wait_database finishes it.
-    #[tool(input_schema = schema::<ForkArgs>(), annotations(title = "Fork a database", read_only_hint = false, destructive_hint = false))]
-    async fn fork_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: ForkArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        let label = args.destination.clone();
-        self.blocking_copy(cx, &label, move |home, config, progress| {
-            if args.detach && !args.include_data {
-                return Err(
-                    Error::invalid("`detach` needs `includeData: true`: a schema-only fork is ready at once").into()
-                );
-            }
-            let opts = ForkOptions {
-                source: Source::parse(&args.source)?,
-                destination: args.destination,
-                name: args.name,
-                ttl: parse_ttl(args.ttl)?,
-                with_data: args.include_data,
-                detach: args.detach,
-                branch: None,
-                safe: Default::default(),
-            };
-            let out = fork::fork(home, config, &opts, progress)?;
-            json(&ForkView::from(&out))
-        })
-        .await
-    }
-
-    /// List databases (optionally in one namespace), as `sqlfork db list
-    /// --json` prints them: address, path, status, size, lineage time and
-    /// expiry of each.
-    #[tool(input_schema = schema::<ListArgs>(), annotations(title = "List databases", read_only_hint = true))]
-    async fn list_databases(&self, args: JsonObject) -> CallToolResult {
-        let args: ListArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        self.blocking(move |home, _| {
-            let entries = ops::list(home, args.namespace.as_deref())?;
-            json(&entries.iter().map(EntryView::from).collect::<Vec<_>>())
-        })
-        .await
-    }
-
-    /// Show one database in detail, with its lineage resolved (`forkedFrom`)
-    /// and the progress of a copy in flight, as `sqlfork db show --json`.
-    #[tool(input_schema = schema::<AddressArgs>(), annotations(title = "Show a database", read_only_hint = true))]
-    async fn show_database(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        self.blocking(move |home, _| {
-            let detail = ops::show(home, &Address::parse(&args.address)?)?;
-            json(&DetailView::from(&detail))
-        })
-        .await
-    }
-
-    /// The absolute path of a database's SQLite file, as `{"path": …}`.
-    #[tool(input_schema = schema::<AddressArgs>(), annotations(title = "Database path", read_only_hint = true))]
-    async fn database_path(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        self.blocking(move |home, _| json(&PathView::from(ops::path(home, &Address::parse(&args.address)?)?.as_path())))
-            .await
-    }
-
-    /// Wait until a database is healthy (a detached or interrupted copy),
-    /// finishing its copy here when no process is copying it. Returns the
-    /// database as `sqlfork db wait --json`.
-    #[tool(input_schema = schema::<WaitArgs>(), annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
-    async fn wait_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: WaitArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        let label = args.address.clone();
-        self.blocking_copy(cx, &label, move |home, config, progress| {
-            let addr = Address::parse(&args.address)?;
-            let timeout = args
-                .timeout
-                .map(|t| {
-                    humantime::parse_duration(&t).map_err(|e| {
-                        Error::invalid(format!("timeout `{t}` is not a duration ({e}); write it like 30s or 10m"))
-                    })
-                })
-                .transpose()?;
-            let entry = crate::fork::wait(home, config, &addr, timeout, progress, &mut || {})?;
-            json(&EntryView::from(&entry))
-        })
-        .await
-    }
-
-    /// Create the branch NS/SLUG@REF from NS/SLUG, or reset it to NS/SLUG's
-    /// current state when it exists (same id, same path). Idempotent; one
-    /// branch per git branch or pull request. Returns it as `sqlfork branch
-    /// put --json`, with `action` created, reset or resumed.
-    #[tool(input_schema = schema::<BranchPutArgs>(), annotations(title = "Create or reset a branch", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
-    async fn branch_put(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: BranchPutArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        let label = args.address.clone();
-        self.blocking_copy(cx, &label, move |home, config, progress| {
-            let addr = Address::parse(&args.address)?;
-            branch::require_ref(&addr)?;
-            let opts = PutOptions {
-                address: addr,
-                with_data: args.include_data,
-                ttl: parse_ttl(args.ttl)?,
-                safe: Default::default(),
-            };
-            let out = branch::put(home, config, &opts, progress)?;
-            json(&PutView::from(&out))
-        })
-        .await
-    }
-
-    /// Take a read-only snapshot (restore point) of a database, with its
-    /// data, in one consistent moment. Fork it later with
-    /// fork_database(source: "NS/SLUG:NAME"), or go back to it with
-    /// reset_database(to: NAME). Returns the `sqlfork snapshot create
-    /// --json` document.
-    #[tool(input_schema = schema::<SnapshotArgs>(), annotations(title = "Take a snapshot", read_only_hint = false, destructive_hint = false))]
-    async fn create_snapshot(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: SnapshotArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        let label = args.address.clone();
-        self.blocking_copy(cx, &label, move |home, config, progress| {
-            let (address, name) = crate::address::SnapshotAddress::parse_optional(&args.address)?;
-            let ttl = parse_ttl(args.ttl)?;
-            let opts = crate::snapshot::CreateOptions { address, name, ttl };
-            let snap = crate::snapshot::create(home, config, &opts, progress)?;
-            json(&SnapshotView::from(&snap))
-        })
-        .await
-    }
-
-    /// Reset a fork in place to its parent's current state, or to one of
-    /// its own snapshots (`to`): the undo after a migration test. Same id,
-    /// same path. Requires `confirm: true`. Returns the `sqlfork db reset
-    /// --json` document.
-    #[tool(input_schema = schema::<ResetArgs>(), annotations(title = "Reset a database", read_only_hint = false, destructive_hint = true))]
-    async fn reset_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: ResetArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        let label = args.address.clone();
-        self.blocking_copy(cx, &label, move |home, config, progress| {
-            let address = Address::parse(&args.address)?;
-            if !args.confirm {
-                return Err(Error::invalid(format!(
-                    "not reset: resetting {address} replaces its content and needs `confirm: true`; {address} is unchanged"
-                ))
-                .into());
-            }
-            let opts = crate::reset::ResetOptions {
-                address,
-                to: args.to,
-                with_data: args.include_data,
-                ttl: parse_ttl(args.ttl)?,
-                safe: Default::default(),
-            };
-            let out = crate::reset::reset(home, config, &opts, progress)?;
-            json(&ResetView::from(&out))
-        })
-        .await
-    }
-
-    /// What changed between two databases: schema objects added, removed
-    /// and changed, settings, and rows inserted, deleted and updated per
-    /// table (matched by primary key). B defaults to A's parent, so
-    /// `{"a": "acme/pr-142"}` shows what a migration on a fork did. Returns
-    /// the `sqlfork db diff --json` document, or Markdown or SQL.
-    #[tool(input_schema = schema::<DiffArgs>(), annotations(title = "Diff two databases", read_only_hint = true))]
-    async fn diff_databases(&self, args: JsonObject) -> CallToolResult {
-        let args: DiffArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        self.blocking(move |home, config| {
-            let opts = crate::diff::DiffOptions {
-                a: args.a,
-                b: args.b,
-                schema_only: args.schema,
-                rows: args.rows.unwrap_or(0) as usize,
-                full: false,
-            };
-            let (a, b) = crate::diff::open_sides(home, config, &opts)?;
-            let report = crate::diff::diff_opened(&a, &b, &opts)?;
-            match args.format.unwrap_or(DiffFormat::Json) {
-                DiffFormat::Json => json(&report),
-                DiffFormat::Markdown => {
-                    Ok(Document { text: crate::diff::render::markdown(&report), value: serde_json::Value::Null })
-                }
-                DiffFormat::Sql => {
-                    let mut sql = Vec::new();
-                    crate::diff::sql::write_patch(&a, &b, &mut sql)?;
-                    Ok(Document { text: String::from_utf8_lossy(&sql).into_owned(), value: serde_json::Value::Null })
-                }
-            }
-        })
-        .await
-    }
-
-    /// Delete a database (or branch): its entry, and its file when sqlfork
-    /// created it (imported files are never deleted). Requires
-    /// `confirm: true`.
-    #[tool(input_schema = schema::<DeleteArgs>(), annotations(title = "Delete a database", read_only_hint = false, destructive_hint = true))]
-    async fn delete_database(&self, args: JsonObject) -> CallToolResult {
-        let args: DeleteArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
-        self.blocking(move |home, _| {
-            let addr = Address::parse(&args.address)?;
-            if !args.confirm {
-                return Err(Error::invalid(format!(
-                    "not deleted: deleting {addr} needs `confirm: true`; {addr} is unchanged"
-                ))
-                .into());
-            }
-            let (entry, snapshots) = ops::delete_with(home, &addr, None)?;
-            // An interrupted reset or snapshot may have left a hidden copy beside it.
-            branch::remove_reset_leftover(home, &addr);
-            json(&DeletedView::new(&entry, snapshots.len()))
-        })
-        .await
-    }
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -432,8 +180,23 @@ fn json<T: Serialize>(view: &T) -> Outcome {
     Ok(Document { text: crate::output::json_document(view)?, value: serde_json::to_value(view)? })
 }
 
-fn parse_ttl(ttl: Option<String>) -> Result<Option<Duration>, Error> {
-    ttl.map(|t| ttl::parse_ttl(&t)).transpose()
+/// A list: its text is the CLI's `--json` array, its structured content
+/// the array under a name (structured content is an object).
+fn listed<T: Serialize, W: Serialize>(items: Vec<T>, wrap: impl FnOnce(Vec<T>) -> W) -> Outcome {
+    let text = crate::output::json_document(&items)?;
+    Ok(Document { text, value: serde_json::to_value(wrap(items))? })
+}
+
+/// A tool's output schema, derived from the view it answers with; the root
+/// says `object`, as MCP clients expect (every view is one).
+fn output_schema<T: rmcp::schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
+    let schema = rmcp::handler::server::common::schema_for_output::<T>();
+    if schema.contains_key("type") {
+        return schema;
+    }
+    let mut object = schema.as_ref().clone();
+    object.insert("type".into(), "object".into());
+    Arc::new(object)
 }
 
 impl Server {
@@ -480,6 +243,7 @@ impl Server {
             total: 0,
             done: 0,
             unit: "rows",
+            unit_bytes: 0.0,
             last_sent: None,
         };
         let result = self.blocking(move |home, config| f(home, config, &mut progress)).await;
@@ -523,6 +287,8 @@ struct McpProgress {
     total: u64,
     done: u64,
     unit: &'static str,
+    /// Bytes one counted unit stands for (0 until the copy says).
+    unit_bytes: f64,
     last_sent: Option<Instant>,
 }
 
@@ -533,10 +299,19 @@ impl McpProgress {
             return;
         }
         self.last_sent = Some(Instant::now());
-        let mut p = ProgressNotificationParam::new(token.clone(), self.done as f64)
-            .with_message(format!("{}: {}/{} {}", self.label, self.done, self.total, self.unit));
+        // In bytes, and MiB in the message, as the CLI's bar; in the
+        // copy's own units where it does not say what a unit weighs.
+        let (done, total, message) = if self.unit_bytes > 0.0 {
+            let (done, total) = (self.done as f64 * self.unit_bytes, self.total as f64 * self.unit_bytes);
+            let mib = |b: f64| b / (1024.0 * 1024.0);
+            (done.round(), total.round(), format!("{}: {:.1}/{:.1} MiB", self.label, mib(done), mib(total)))
+        } else {
+            let (done, total) = (self.done as f64, self.total as f64);
+            (done, total, format!("{}: {}/{} {}", self.label, self.done, self.total, self.unit))
+        };
+        let mut p = ProgressNotificationParam::new(token.clone(), done).with_message(message);
         if self.total > 0 {
-            p = p.with_total(self.total as f64);
+            p = p.with_total(total);
         }
         let _ = self.tx.send(p);
     }
@@ -558,6 +333,9 @@ impl Progress for McpProgress {
     }
     fn unit(&mut self, unit: &'static str) {
         self.unit = unit;
+    }
+    fn unit_bytes(&mut self, bytes: f64) {
+        self.unit_bytes = bytes;
     }
     fn interrupted(&mut self) -> bool {
         (self.cancel)() || self.stopping.load(Ordering::SeqCst)
