@@ -409,3 +409,111 @@ fn snapshots_and_resets_answer_as_the_cli_does() {
     assert_eq!(deleted["snapshotsDeleted"], 2, "{deleted}");
     s.close();
 }
+
+#[test]
+fn every_tool_declares_an_output_schema_its_results_follow() {
+    let env = Env::new();
+    let src = source(&env, 20);
+    let mut s = Session::start(&env);
+    let list = s.request("tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().expect("tools").clone();
+    for t in &tools {
+        assert_eq!(t["outputSchema"]["type"], "object", "{} has no object output schema: {t}", t["name"]);
+    }
+    let schema = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap()["outputSchema"].clone();
+    // The fork's document carries the fields its schema names.
+    let (_, forked) =
+        s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/o", "includeData": true}));
+    for (field, _) in schema("fork_database")["properties"].as_object().unwrap() {
+        let optional = ["branch", "copy", "safe"].contains(&field.as_str());
+        assert!(optional || forked.get(field).is_some(), "fork_database's result lacks {field}: {forked}");
+    }
+    // A list is structured under its name; its text is still the CLI's array.
+    let result = s.call("list_databases", json!({}));
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(result["structuredContent"]["databases"], text, "{result}");
+    assert_eq!(text[0]["address"], "acme/o");
+    assert!(schema("list_databases")["properties"]["databases"].is_object());
+    // Markdown and SQL diffs are structured too.
+    let md = s.call("diff_databases", json!({"a": "acme/o", "format": "markdown"}));
+    assert_eq!(md["structuredContent"]["markdown"], md["content"][0]["text"], "{md}");
+    s.close();
+}
+
+#[test]
+fn an_agent_can_list_and_clean_up_what_it_made() {
+    let env = Env::new();
+    let src = source(&env, 2000);
+    let rules = env.path("rules.toml");
+    std::fs::write(&rules, "seed = \"s\"\n[tables.t]\nbody = \"hash\"\n").unwrap();
+    let mut s = Session::start(&env);
+    s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/o", "includeData": true}));
+
+    // Branches and snapshots it made, listed as the CLI lists them.
+    s.ok("branch_put", json!({"address": "acme/o@pr-1"}));
+    let (text, _) = s.ok("list_branches", json!({"address": "acme/o"}));
+    assert_eq!(text.trim_end(), env.run(&["--json", "branch", "list", "acme/o"]).ok().stdout.trim_end());
+    s.ok("create_snapshot", json!({"address": "acme/o:before"}));
+    let result = s.call("list_snapshots", json!({"address": "acme/o"}));
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert_eq!(text.trim_end(), env.run(&["--json", "snapshot", "list", "acme/o"]).ok().stdout.trim_end());
+    assert_eq!(result["structuredContent"]["snapshots"][0]["name"], "before", "{result}");
+    let sentence = s.err("delete_snapshot", json!({"address": "acme/o:before", "confirm": false}));
+    assert!(sentence.contains("confirm: true"), "{sentence}");
+    let (_, deleted) = s.ok("delete_snapshot", json!({"address": "acme/o:before", "confirm": true}));
+    assert_eq!(deleted["deleted"]["name"], "before");
+    assert_eq!(env.run(&["--json", "snapshot", "list", "acme/o"]).ok().json(), json!([]));
+
+    // A copy still running in another process: cancelled, and gone.
+    let slow = env
+        .cmd(["db", "fork", src.to_str().unwrap(), "acme/slow", "--with-data"])
+        .envs(&[("SQLFORK_TEST_CHUNK_PAGES", "1"), ("SQLFORK_TEST_DELAY_MS", "200")])
+        .spawn();
+    common::wait_until("the slow copy to be in flight", Duration::from_secs(30), || {
+        let show = env.run(&["--json", "db", "show", "acme/slow"]);
+        show.code == 0 && show.json()["inFlight"] == true
+    });
+    let (_, cancelled) = s.ok("cancel_database", json!({"address": "acme/slow"}));
+    assert_eq!(cancelled["cancelled"]["address"], "acme/slow");
+    assert!(cancelled["stoppedPid"].is_u64(), "{cancelled}");
+    slow.finish();
+    env.run(&["db", "show", "acme/slow"]).code(3);
+
+    // Masking: what check_mask finds, and a masked fork as the CLI makes it.
+    let (_, check) = s.ok("check_mask", json!({"source": src.to_str().unwrap()}));
+    let cli = env.run(&["--json", "db", "fork", src.to_str().unwrap(), "acme/x", "--with-data", "--mask-check"]).ok();
+    assert_eq!(check, cli.json());
+    let (_, masked) = s.ok(
+        "fork_database",
+        json!({"source": src.to_str().unwrap(), "destination": "acme/m", "includeData": true, "mask": rules.to_str().unwrap()}),
+    );
+    assert_eq!(masked["safe"]["masked"], true, "{masked}");
+    let body: String = rusqlite::Connection::open(masked["path"].as_str().unwrap())
+        .unwrap()
+        .query_row("SELECT body FROM t WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert!(!body.starts_with("row 1 "), "body was not masked: {body}");
+    s.close();
+}
+
+#[test]
+fn mcp_progress_speaks_mib_as_the_cli_does() {
+    let env = Env::new();
+    let src = source(&env, 2000);
+    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
+    let id = s.send_request(
+        "tools/call",
+        json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/big", "includeData": true},
+               "_meta": {"progressToken": "p"}}),
+    );
+    let r = s.response(id);
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let progress: Vec<&Value> = s.notifications.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    let last = progress.last().expect("progress notifications");
+    let size = std::fs::metadata(r["result"]["structuredContent"]["path"].as_str().unwrap()).unwrap().len() as f64;
+    let total = last["params"]["total"].as_f64().unwrap();
+    assert!((total - size).abs() <= size * 0.05, "total {total} is not the copy's bytes ({size}): {last}");
+    let message = last["params"]["message"].as_str().unwrap();
+    assert!(message.starts_with("acme/big: ") && message.ends_with(" MiB"), "{message}");
+    s.close();
+}
