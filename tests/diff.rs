@@ -812,3 +812,68 @@ fn side_errors_speak_of_comparing_not_forking() {
     std::fs::remove_file(&gone).unwrap();
     no_fork(env.run(&["db", "diff", "acme/child"]).code(3).one_line_error()).stderr_has("does not exist");
 }
+
+/// Header fields no PRAGMA shows are settings: reserved bytes per page and
+/// the schema format, which a SQL patch cannot set (it says so), and the
+/// default cache size, which it sets.
+#[test]
+fn reserved_bytes_and_schema_format_are_settings() {
+    let env = Env::new();
+    let sql = "CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t VALUES (1, 'a');";
+    let b = env.path("b.db");
+    common::make_db_with_header(&b, 0, false, sql);
+    let a = env.path("a.db");
+    common::make_db_with_header(&a, 12, true, &format!("{sql} PRAGMA default_cache_size = 777;"));
+    let (sa, sb) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let v = env.run(&["db", "diff", sa, sb, "--json", "--exit-code"]).code(1).json();
+    assert_eq!(v["settings"]["reserved_bytes"], serde_json::json!({"before": 0, "after": 12}), "{v:#}");
+    assert_eq!(v["settings"]["schema_format"], serde_json::json!({"before": 4, "after": 1}), "{v:#}");
+    assert_eq!(v["settings"]["default_cache_size"], serde_json::json!({"before": 0, "after": 777}), "{v:#}");
+    assert_eq!(v["method"], "full", "different reserved bytes: pages cannot be compared\n{v:#}");
+    assert!(v["tables"].as_object().is_none_or(|t| t.is_empty()), "same rows: {v:#}");
+    env.run(&["db", "diff", sa, sb]).ok().stdout_has("reserved_bytes: 0 → 12").stdout_has("schema_format: 4 → 1");
+
+    let patch = env.run(&["db", "diff", sa, sb, "--format", "sql"]).ok().stdout;
+    assert!(patch.contains("-- reserved_bytes differs (0 → 12); a SQL patch cannot set this header field"), "{patch}");
+    assert!(patch.contains("-- schema_format differs (4 → 1); a SQL patch cannot set this header field"), "{patch}");
+    let patched = env.path("patched.db");
+    std::fs::copy(&b, &patched).unwrap();
+    Connection::open(&patched).unwrap().execute_batch(&patch).unwrap();
+    let field = |p: &Path, k: &str| common::header_fields(p).into_iter().find(|(n, _)| n == k).unwrap().1;
+    assert_eq!(field(&patched, "default_cache_size"), "777", "the patch sets the default cache size\n{patch}");
+    assert_eq!(field(&patched, "reserved_bytes"), "0", "as the patch said, reserved bytes stay");
+
+    // Equal headers: no setting reported.
+    let v = env.run(&["db", "diff", sa, sa, "--json"]).ok().json();
+    assert!(v["settings"].as_object().is_none_or(|s| s.is_empty()), "{v:#}");
+}
+
+/// Pointer-map pages of an auto-vacuum file are spaced by the usable page
+/// size (the page less its reserved bytes): a page diff of a file with 12
+/// reserved bytes finds every change.
+#[test]
+fn page_diff_of_an_auto_vacuum_file_with_reserved_bytes() {
+    let env = Env::new();
+    let b = env.path("b.db");
+    common::make_db_with_header(
+        &b,
+        12,
+        false,
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+         PRAGMA page_size = 1024; PRAGMA auto_vacuum = FULL; VACUUM;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+         INSERT INTO t SELECT i, printf('%.60c', 'v') FROM n;",
+    );
+    let h = common::header_fields(&b);
+    assert!(h.contains(&("reserved_bytes".into(), "12".into())), "test setup: {h:?}");
+    assert_eq!(common::int(&b, "PRAGMA page_size"), 1024, "test setup");
+    assert!(common::int(&b, "PRAGMA page_count") > 3 * 203, "test setup: several pointer-map pages");
+    let a = env.path("a.db");
+    std::fs::copy(&b, &a).unwrap();
+    common::exec(&a, "UPDATE t SET v = 'changed' WHERE id % 1000 = 0; DELETE FROM t WHERE id = 11999;");
+    let v = env.run(&["db", "diff", a.to_str().unwrap(), b.to_str().unwrap(), "--json"]).ok().json();
+    assert_eq!(v["method"], "pages", "{v:#}");
+    assert_eq!(v["tables"]["t"]["updated"], 12, "{v:#}");
+    assert_eq!(v["tables"]["t"]["deleted"], 1, "{v:#}");
+    assert!(v["settings"].as_object().is_none_or(|s| s.is_empty()), "{v:#}");
+}

@@ -241,3 +241,116 @@ fn wal_source_with_schema_not_yet_checkpointed() {
     assert_eq!(n, 3);
     drop(writer);
 }
+
+// ---------------------------------------------------------------------------
+// Header fields no PRAGMA shows: reserved bytes per page (byte 20), the
+// schema format (44-47) and the default cache size (48-51), for every copy
+// method (masked and subset forks included: they have a build of their own).
+// `settings()` compares them with the rest of the header.
+
+/// A schema with what the schema format changes (a DESC index, 0 and 1
+/// values), a WITHOUT ROWID table, an FTS5 table and a column to mask.
+const HEADER_SQL: &str = "
+    CREATE TABLE t(id INTEGER PRIMARY KEY, flag INT, name TEXT);
+    CREATE INDEX t_by_flag ON t(flag DESC, name);
+    CREATE TABLE people(id INTEGER PRIMARY KEY, email TEXT);
+    CREATE TABLE kv(k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE ft USING fts5(x);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+    INSERT INTO t SELECT i, i % 2, 'name ' || i FROM n;
+    INSERT INTO people SELECT id, 'person' || id || '@example.com' FROM t;
+    INSERT INTO kv VALUES ('a', 0), ('b', 1);
+    INSERT INTO ft VALUES ('hello world');
+    PRAGMA default_cache_size = 4321; PRAGMA user_version = 9;";
+
+/// (name, reserved bytes, legacy format, SQL after HEADER_SQL, the schema
+/// format SQLite writes for it).
+const HEADER_SOURCES: &[(&str, u8, bool, &str, u32)] = &[
+    ("reserve8-format4", 8, false, "", 4),
+    ("reserve12-format4", 12, false, "", 4),
+    ("reserve8-format1", 8, true, "", 1),
+    ("reserve12-format1", 12, true, "", 1),
+    // SQLite raises format 1 to 3 on ADD COLUMN.
+    ("reserve12-format3-wal", 12, true, "ALTER TABLE t ADD COLUMN added DEFAULT 5; PRAGMA journal_mode = WAL;", 3),
+];
+
+fn header_source(env: &Env, name: &str, reserve: u8, legacy: bool, extra: &str, format: u32) -> PathBuf {
+    let src = env.path(&format!("{name}.db"));
+    make_db_with_header(&src, reserve, legacy, &format!("{HEADER_SQL}{extra}"));
+    // Guard: the source really has the header it is meant to have.
+    let h = header_fields(&src);
+    let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(get("reserved_bytes"), reserve.to_string(), "test setup: {name}");
+    assert_eq!(get("schema_format"), format.to_string(), "test setup: {name}");
+    assert_eq!(get("default_cache_size"), "4321", "test setup: {name}");
+    src
+}
+
+fn fork_with_data(env: &Env, src: &Path, dst: &str, extra: &[&str]) -> serde_json::Value {
+    let src = src_arg(env, src);
+    let mut args = vec!["db", "fork", &src, dst, "--with-data", "--json"];
+    args.extend_from_slice(extra);
+    env.run(&args).ok().json()
+}
+
+#[test]
+fn header_fields_survive_every_copy_method() {
+    let env = Env::new();
+    let rules = env.path("rules.toml");
+    std::fs::write(&rules, "seed = \"s\"\n[tables.people]\nemail = \"email\"\n").unwrap();
+    for &(name, reserve, legacy, extra, format) in HEADER_SOURCES {
+        let src = header_source(&env, name, reserve, legacy, extra, format);
+        let want = image(&src);
+        env.config("");
+        fork_and_compare(&env, &src, &format!("{name}-schema"), false);
+        for method in ["file", "pages", "rows"] {
+            env.config(&format!("copy_method = \"{method}\"\n"));
+            let v = fork_with_data(&env, &src, &format!("{name}-{method}"), &[]);
+            assert_eq!(v["copy"]["method"], method, "{name}: {v:#}");
+            let fork = PathBuf::from(v["path"].as_str().unwrap());
+            assert_same(&want, &fork, false, &format!("{name} by {method}"));
+        }
+        env.config("");
+        let v = fork_with_data(&env, &src, &format!("{name}-masked"), &["--mask", rules.to_str().unwrap()]);
+        let fork = PathBuf::from(v["path"].as_str().unwrap());
+        assert_sound(&fork);
+        assert_eq!(settings(&fork), want.settings, "{name} masked: settings of {}", fork.display());
+        let masked: i64 = scalar(&fork, "SELECT count(*) FROM people WHERE email LIKE 'person%@example.com'");
+        assert_eq!(masked, 0, "{name}: the masked fork was masked");
+        let v = fork_with_data(&env, &src, &format!("{name}-subset"), &["--subset", "t:id <= 50"]);
+        let fork = PathBuf::from(v["path"].as_str().unwrap());
+        assert_sound(&fork);
+        assert_eq!(settings(&fork), want.settings, "{name} subset: settings of {}", fork.display());
+        assert_eq!(scalar::<i64>(&fork, "SELECT count(*) FROM t"), 50, "{name}: the subset fork is a subset");
+    }
+}
+
+/// A clone (XFS with reflink) is the source's bytes: the header included.
+#[test]
+fn header_fields_survive_a_clone() {
+    let Some(m) = common::mount::LoopMount::new(common::mount::FsKind::Xfs, 320) else { return };
+    let dir = tempfile::tempdir_in(m.path()).expect("tempdir on the mount");
+    let env = Env { home: dir.path().join("home"), dir };
+    for &(name, reserve, legacy, extra, format) in HEADER_SOURCES {
+        let src = header_source(&env, name, reserve, legacy, extra, format);
+        let v = fork_with_data(&env, &src, name, &[]);
+        assert_eq!(v["copy"]["method"], "clone", "{name}: {v:#}");
+        assert_same(&image(&src), Path::new(v["path"].as_str().unwrap()), false, &format!("{name} cloned"));
+    }
+}
+
+/// Formats 1 to 3 ignore DESC in an index: a fork's index is the same
+/// b-tree order as its source's, and SQLite agrees it is sound.
+#[test]
+fn a_format_1_fork_keeps_desc_ignored_and_takes_new_rows() {
+    let env = Env::new();
+    let src = header_source(&env, "old", 12, true, "", 1);
+    let forked = fork_and_compare(&env, &src, "dst", false);
+    exec(&forked.fork, "INSERT INTO t(flag, name) VALUES (1, 'new'), (0, 'newer'); INSERT INTO kv VALUES ('c', 1);");
+    assert_sound(&forked.fork);
+    let order = |p: &Path| query(p, "SELECT flag FROM t INDEXED BY t_by_flag WHERE flag IS NOT NULL LIMIT 1");
+    // Ascending order on disk in format 1 (DESC ignored), as in the source.
+    assert_eq!(order(&forked.fork), order(&src));
+    assert_eq!(order(&src), vec![vec!["0".to_string()]]);
+    assert_eq!(header_fields(&forked.fork), header_fields(&src), "a write keeps the fork's header fields");
+}

@@ -374,6 +374,9 @@ pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Resu
     if sa.page_size != sb.page_size {
         return Ok(Scope::full(plans, "the page sizes differ"));
     }
+    if sa.reserved_bytes != sb.reserved_bytes {
+        return Ok(Scope::full(plans, "the reserved bytes per page differ"));
+    }
     let size = sa.page_size as usize;
     let count = |o: &Opened| -> anyhow::Result<u32> {
         Ok(o.conn.query_row("PRAGMA main.page_count", [], |r| r.get::<_, i64>(0))? as u32)
@@ -594,7 +597,9 @@ fn ptrmap_pages(side: &Opened, size: usize, count: u32) -> HashSet<u32> {
     if side.schema.settings.auto_vacuum == 0 {
         return out;
     }
-    let per = (size / 5) as u32 + 1;
+    // SQLite spaces them by the usable size (the page less its reserved bytes).
+    let usable = size - usize::from(side.schema.settings.reserved_bytes);
+    let per = (usable / 5) as u32 + 1;
     let mut p = 2u32;
     while p <= count {
         out.insert(p);

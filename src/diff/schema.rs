@@ -82,6 +82,9 @@ pub(crate) fn diff_settings(a: &Settings, b: &Settings) -> BTreeMap<String, Sett
         ("user_version", json!(b.user_version), json!(a.user_version)),
         ("application_id", json!(b.application_id), json!(a.application_id)),
         ("journal_mode", json!(b.journal_mode), json!(a.journal_mode)),
+        ("reserved_bytes", json!(b.reserved_bytes), json!(a.reserved_bytes)),
+        ("schema_format", json!(b.schema_format), json!(a.schema_format)),
+        ("default_cache_size", json!(b.default_cache_size), json!(a.default_cache_size)),
     ];
     pairs
         .into_iter()

@@ -148,6 +148,11 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
     if sa.application_id != sb.application_id {
         writeln!(out, "PRAGMA application_id = {};", sa.application_id)?;
     }
+    // The PRAGMA stores the absolute value; a negative one (written by an
+    // old SQLite) cannot be reproduced.
+    if sa.default_cache_size != sb.default_cache_size && sa.default_cache_size >= 0 {
+        writeln!(out, "PRAGMA main.default_cache_size = {};", sa.default_cache_size)?;
+    }
     writeln!(out, "COMMIT;")?;
     for (name, before, after) in [
         ("page_size", sb.page_size.to_string(), sa.page_size.to_string()),
@@ -157,6 +162,19 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
     ] {
         if before != after {
             writeln!(out, "-- {name} differs ({before} → {after}); SQL in a transaction cannot change it")?;
+        }
+    }
+    // Header fields no SQL sets at all: the reserved bytes are fixed when a
+    // file's first table is created, and the schema format is SQLite's to
+    // choose.
+    for (name, before, after) in [
+        ("reserved_bytes", sb.reserved_bytes.to_string(), sa.reserved_bytes.to_string()),
+        ("schema_format", sb.schema_format.to_string(), sa.schema_format.to_string()),
+        ("default_cache_size", sb.default_cache_size.to_string(), sa.default_cache_size.to_string()),
+    ] {
+        let settable = name == "default_cache_size" && sa.default_cache_size >= 0;
+        if before != after && !settable {
+            writeln!(out, "-- {name} differs ({before} → {after}); a SQL patch cannot set this header field")?;
         }
     }
     Ok(())

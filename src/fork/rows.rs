@@ -86,6 +86,9 @@ impl DataCopy for Rows {
         if !tables_in_place(path)? {
             layout::remove_database_files(path);
             create_tables(path, schema)?;
+        } else {
+            // Interrupted between phase A's commit and its last step.
+            Replayer::raise_schema_format(path, &schema.settings)?;
         }
         if objects_in_place(path, schema)? {
             // Phase C committed before an interruption: the journal mode and
@@ -232,6 +235,7 @@ pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Resul
     Replayer::apply_header_values(&tx, &schema.settings)?;
     tx.commit().context("could not commit the tables to the new database")?;
     conn.close().map_err(|(_, e)| e)?;
+    Replayer::raise_schema_format(path, &schema.settings)?;
     Ok(())
 }
 

@@ -10,7 +10,9 @@
 //!   anything runs, and the result checked again after replay);
 //! - the fork's `sqlite_master` (type, name, tbl_name, sql) equals the
 //!   source's, and so do `page_size`, `auto_vacuum`, `encoding`,
-//!   `user_version`, `application_id` and WAL mode.
+//!   `user_version`, `application_id`, WAL mode, and the header fields no
+//!   PRAGMA shows: reserved bytes per page, schema format number and
+//!   default cache size (see [`Header`]).
 
 use crate::error::Error;
 use anyhow::Context;
@@ -92,6 +94,52 @@ pub(crate) struct Settings {
     pub user_version: i64,
     pub application_id: i64,
     pub journal_mode: JournalMode,
+    /// Header byte 20: bytes reserved at the end of every page (checksum
+    /// VFSes and encryption extensions keep their per-page data there).
+    pub reserved_bytes: u8,
+    /// Header bytes 44-47: the schema format number (1 to 4; 0 for a
+    /// database with no schema yet). Formats 1-3 ignore `DESC` in indexes
+    /// and encode the integers 0 and 1 as ordinary integers.
+    pub schema_format: u32,
+    /// Header bytes 48-51: the default page cache size
+    /// (`PRAGMA default_cache_size`; 0 when never set).
+    pub default_cache_size: i32,
+}
+
+/// The fields of a database's 100-byte header that a fork keeps and no
+/// plain PRAGMA reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Header {
+    pub reserved_bytes: u8,
+    pub schema_format: u32,
+    pub default_cache_size: i32,
+}
+
+impl Header {
+    /// From the first bytes of page 1 (fewer than 100: an empty database).
+    pub(crate) fn parse(page1: &[u8]) -> Header {
+        if page1.len() < 100 {
+            return Header::default();
+        }
+        let be = |at: usize| u32::from_be_bytes([page1[at], page1[at + 1], page1[at + 2], page1[at + 3]]);
+        Header { reserved_bytes: page1[20], schema_format: be(44), default_cache_size: be(48) as i32 }
+    }
+
+    /// Page 1's header as the connection's open read transaction sees it
+    /// (through the pager, so a WAL source's newest page 1 is read), or the
+    /// main file's first bytes when this SQLite has no `sqlite_dbpage`.
+    pub(crate) fn read(conn: &Connection, path: &Path) -> rusqlite::Result<Header> {
+        if crate::sqlite_optional::dbpage() {
+            use rusqlite::OptionalExtension;
+            let page1: Option<Vec<u8>> = conn
+                .query_row("SELECT substr(data, 1, 100) FROM sqlite_dbpage('main') WHERE pgno = 1", [], |r| r.get(0))
+                .optional()?;
+            return Ok(Header::parse(&page1.unwrap_or_default()));
+        }
+        let mut page1 = [0u8; 100];
+        let n = std::fs::File::open(path).and_then(|mut f| read_up_to(&mut f, &mut page1)).unwrap_or(0);
+        Ok(Header::parse(&page1[..n]))
+    }
 }
 
 /// How a database keeps its journal, as far as a fork cares.
@@ -353,6 +401,7 @@ pub(crate) fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyh
     let pragma_i = |name: &str| -> anyhow::Result<i64> {
         conn.query_row(&format!("PRAGMA main.{name}"), [], |r| r.get(0)).map_err(describe)
     };
+    let header = Header::read(conn, path).map_err(describe)?;
     let settings = Settings {
         page_size: pragma_i("page_size")?,
         auto_vacuum: pragma_i("auto_vacuum")?,
@@ -362,6 +411,9 @@ pub(crate) fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyh
         journal_mode: JournalMode::from_pragma(
             &conn.query_row("PRAGMA main.journal_mode", [], |r| r.get::<_, String>(0)).map_err(describe)?,
         ),
+        reserved_bytes: header.reserved_bytes,
+        schema_format: header.schema_format,
+        default_cache_size: header.default_cache_size,
     };
     // A snapshot is read as `immutable`, and SQLite then reports every file
     // as a rollback-journal one: its header says whether it is WAL.

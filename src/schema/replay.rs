@@ -68,6 +68,54 @@ impl<'a> Replayer<'a> {
             }
         ))
         .context("could not set page_size, auto_vacuum and encoding on the new database")?;
+        set_reserved_bytes(conn, s.reserved_bytes)?;
+        // Formats 1-3 are all written as format 1 (SQLite's legacy format);
+        // `raise_schema_format` then writes 2 or 3 over it.
+        if (1..4).contains(&s.schema_format) {
+            conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_LEGACY_FILE_FORMAT, true)
+                .context("could not ask SQLite for the legacy schema format")?;
+        }
+        Ok(())
+    }
+
+    /// Schema formats 2 and 3 on a fork that SQLite wrote in format 1: the
+    /// number in header bytes 44-47 is raised in place, as SQLite itself
+    /// raises it (`ALTER TABLE ADD COLUMN` writes 3 over 1 or 2 and
+    /// rewrites nothing). Formats 1, 2 and 3 read and write records and
+    /// indexes alike but for one thing 2 and 3 allow: records that leave
+    /// out trailing NULL columns, which a fork written in format 1 simply
+    /// does not have. Call with no connection open on `path`.
+    pub(crate) fn raise_schema_format(path: &std::path::Path, s: &Settings) -> anyhow::Result<()> {
+        use std::os::unix::fs::FileExt;
+        if !(2..4).contains(&s.schema_format) {
+            return Ok(());
+        }
+        let wal = crate::layout::sqlite_side_file(path, "-wal");
+        let wal_has_pages = || std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+        if wal_has_pages() {
+            // Left by an interrupted copy: the last connection to close
+            // checkpoints it into the file.
+            let conn = super::open_fork(path)?;
+            conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
+        }
+        if wal_has_pages() {
+            anyhow::bail!("could not set the schema format of {}: another process has it open", path.display());
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("could not open {} to set its schema format", path.display()))?;
+        let mut format = [0u8; 4];
+        file.read_exact_at(&mut format, 44)?;
+        let now = u32::from_be_bytes(format);
+        if now == 0 || now >= s.schema_format {
+            // No schema (SQLite sets the format with the first table), or
+            // already there.
+            return Ok(());
+        }
+        file.write_all_at(&s.schema_format.to_be_bytes(), 44)?;
+        file.sync_all()?;
         Ok(())
     }
 
@@ -78,6 +126,12 @@ impl<'a> Replayer<'a> {
             s.user_version, s.application_id
         ))
         .context("could not set user_version and application_id on the new database")?;
+        // 0 is "never set" (SQLite then uses its compiled-in default); the
+        // PRAGMA stores the absolute value.
+        if s.default_cache_size > 0 {
+            tx.execute_batch(&format!("PRAGMA main.default_cache_size = {};", s.default_cache_size))
+                .context("could not set default_cache_size on the new database")?;
+        }
         Ok(())
     }
 
@@ -317,6 +371,30 @@ impl<'a> Replayer<'a> {
         }
         Ok(())
     }
+}
+
+/// Bytes reserved at the end of every page (header byte 20), through
+/// SQLite's `SQLITE_FCNTL_RESERVE_BYTES` file control: it takes effect only
+/// before the first table, and VACUUM and the backup API keep it.
+fn set_reserved_bytes(conn: &Connection, n: u8) -> anyhow::Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let mut value: std::ffi::c_int = n.into();
+    // SAFETY: a live connection handle, a NUL-terminated schema name and a
+    // pointer to an int, which is what this file control reads and writes.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_RESERVE_BYTES,
+            (&mut value as *mut std::ffi::c_int).cast(),
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        anyhow::bail!("could not reserve {n} bytes per page in the new database (SQLite error {rc})");
+    }
+    Ok(())
 }
 
 /// One sentence naming the object that failed and what to do about it.

@@ -95,16 +95,66 @@ pub fn master_diff(a: &BTreeSet<MasterRow>, b: &BTreeSet<MasterRow>) -> String {
     out
 }
 
-/// The settings a fork carries.
+/// The settings a fork carries: what PRAGMAs show, and the header fields
+/// they do not (see [`header_fields`]).
 pub fn settings(path: &Path) -> Vec<(String, String)> {
     let conn = ro(path);
-    ["page_size", "auto_vacuum", "encoding", "user_version", "application_id", "journal_mode"]
-        .iter()
-        .map(|p| {
-            let v: rusqlite::types::Value = conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0)).unwrap();
-            (p.to_string(), format!("{v:?}"))
-        })
-        .collect()
+    let mut out: Vec<(String, String)> =
+        ["page_size", "auto_vacuum", "encoding", "user_version", "application_id", "journal_mode"]
+            .iter()
+            .map(|p| {
+                let v: rusqlite::types::Value = conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get(0)).unwrap();
+                (p.to_string(), format!("{v:?}"))
+            })
+            .collect();
+    out.extend(header_fields(path));
+    out
+}
+
+/// Fields of the 100-byte header that a fork keeps and no PRAGMA reads
+/// (page 1 as SQLite's pager sees it, through `sqlite_dbpage`, so a WAL
+/// database's newest page 1 counts): reserved bytes per page (byte 20),
+/// the schema format (44-47), the default cache size (48-51), the text
+/// encoding (56-59) and the incremental-vacuum flag (64-67).
+pub fn header_fields(path: &Path) -> Vec<(String, String)> {
+    let page1: Option<Vec<u8>> = ro(path)
+        .query_row("SELECT substr(data, 1, 100) FROM sqlite_dbpage WHERE pgno = 1", [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+        .unwrap_or_else(|e| panic!("read page 1 of {}: {e}", path.display()));
+    let h = page1.unwrap_or_else(|| vec![0; 100]);
+    let be = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    vec![
+        ("reserved_bytes".into(), h[20].to_string()),
+        ("schema_format".into(), be(44).to_string()),
+        ("default_cache_size".into(), (be(48) as i32).to_string()),
+        ("text_encoding".into(), be(56).to_string()),
+        ("incremental_vacuum".into(), be(64).to_string()),
+    ]
+}
+
+/// Make `path` from `sql` with header fields no SQL sets: `reserve` bytes
+/// per page (SQLite's `SQLITE_FCNTL_RESERVE_BYTES` file control, before the
+/// first table) and, with `legacy`, schema format 1
+/// (`SQLITE_DBCONFIG_LEGACY_FILE_FORMAT`). `sql` must not change the page
+/// size (that resets the reservation).
+pub fn make_db_with_header(path: &Path, reserve: u8, legacy: bool, sql: &str) {
+    let conn = Connection::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    if legacy {
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_LEGACY_FILE_FORMAT, true).unwrap();
+    }
+    let mut n: std::ffi::c_int = reserve.into();
+    // SAFETY: a live handle, a NUL-terminated name and a pointer to an int.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_RESERVE_BYTES,
+            (&mut n as *mut std::ffi::c_int).cast(),
+        )
+    };
+    assert_eq!(rc, rusqlite::ffi::SQLITE_OK, "reserve bytes on {}", path.display());
+    conn.execute_batch(sql).unwrap_or_else(|e| panic!("setup SQL failed on {}: {e}\n{sql}", path.display()));
 }
 
 /// Whether `path` is sound: it opens, `integrity_check` says ok and
