@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::home::Home;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -93,6 +94,24 @@ pub(crate) struct CopyStats {
     pub fallback: Option<String>,
 }
 
+/// What the registry records about a masked or subset fork.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeRecord {
+    pub masked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_sha256: Option<String>,
+    /// The rules file, so that `branch put` can make the same fork again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subset: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset_sha256: Option<String>,
+    /// Rows kept per table (subset forks).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows_kept: BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub id: String,
@@ -118,7 +137,7 @@ pub(crate) struct Entry {
     pub copy: Option<CopyStats>,
     /// Set when the fork is masked or a subset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safe: Option<crate::mask::SafeRecord>,
+    pub safe: Option<SafeRecord>,
 }
 
 impl Entry {
@@ -340,7 +359,12 @@ impl Registry {
     /// Every lookup of an address a user typed fails through here.
     pub(crate) fn not_found(&self, addr: &Address) -> Error {
         let error = Error::NotFound { address: addr.clone() };
-        match crate::suggest::nearest(self, &addr.to_string()) {
+        let known = self
+            .databases
+            .iter()
+            .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
+            .map(|e| e.address().to_string());
+        match crate::suggest::nearest(known, &addr.to_string()) {
             Some(near) => Error::Hinted { error: Box::new(error), hint: format!(" (did you mean {near}?)") },
             None => error,
         }

@@ -1,8 +1,6 @@
 //! "Did you mean …?": the registered address nearest to one that does not
 //! exist, by edit distance.
 
-use crate::registry::Registry;
-
 /// Edit distance between two strings (by character): insertions,
 /// deletions, substitutions and swaps of two neighbours (`prdo` → `prod`)
 /// each count one (optimal string alignment).
@@ -20,13 +18,11 @@ fn close_enough(wanted: &str, candidate: &str, d: usize) -> bool {
     d >= 1 && d <= (whole / 3).clamp(1, 3) && 2 * d <= name && candidate != wanted
 }
 
-/// The registered address nearest to `wanted`, if one is close enough to
-/// be a likely typo (see [`close_enough`]).
-pub(crate) fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
-    reg.databases
-        .iter()
-        .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
-        .map(|e| e.address().to_string())
+/// The address among `known` nearest to `wanted`, if one is close enough
+/// to be a likely typo (see [`close_enough`]).
+pub(crate) fn nearest(known: impl IntoIterator<Item = String>, wanted: &str) -> Option<String> {
+    known
+        .into_iter()
         .map(|a| (distance(&a, wanted), a))
         .filter(|(d, a)| close_enough(wanted, a, *d))
         .min()

@@ -5,7 +5,7 @@ use super::Context;
 use crate::address::Source;
 use crate::cli::SafeArgs;
 use crate::error::ExitCode;
-use crate::mask::{self, SafeOptions};
+use crate::mask::SafeOptions;
 use crate::settings;
 
 /// `--mask`, `--subset` and `--strict` as the settings take them.
@@ -22,7 +22,7 @@ pub(super) fn safe(args: &SafeArgs) -> settings::Safe {
 /// nothing. Exit 0 either way (`--strict` on a fork is the gate).
 pub(super) fn check(ctx: &mut Context, source: &Source, safe: &SafeOptions) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?.clone();
-    let found = mask::mask_check(&ctx.home, &config, source, safe)?;
+    let found = crate::fork::mask_check(&ctx.home, &config, source, safe)?;
     ctx.printer.result(
         || {
             if found.is_empty() {

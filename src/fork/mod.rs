@@ -43,16 +43,13 @@ mod pages;
 mod resume;
 mod rows;
 mod schema_only;
-pub(crate) mod rows_build {
-    pub(crate) use super::rows::{create_tables, finish_journal_mode};
-}
 mod source;
 mod state;
 mod wait;
 
 pub(crate) use detach::READY;
 pub(crate) use resume::{interrupted, resume, resume_in_background};
-pub(crate) use source::{resolve_source, ResolvedSource, SourceSession};
+pub(crate) use source::{mask_check, resolve_source, ResolvedSource, SourceSession};
 pub(crate) use state::CopyState;
 pub(crate) use wait::wait;
 
@@ -155,7 +152,13 @@ pub(crate) fn fork(
         Plan::of(opts.with_data, config.copy_method)
     };
     check_schema(&mut session, plan)?;
-    let resolved = crate::mask::prepare(&src.path, &session, opts)?;
+    let resolved = crate::mask::prepare(
+        &src.path,
+        session.reader.pin_connection(),
+        &session.schema,
+        &opts.safe,
+        (opts.with_data, opts.detach),
+    )?;
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.

@@ -366,7 +366,7 @@ impl Server {
         self.blocking(move |home, config| {
             let source = Source::parse(&args.source)?;
             let safe = args.safe.safe().resolve(config, true)?;
-            json(&MaskCheckView { unruled: crate::mask::mask_check(home, config, &source, &safe)? })
+            json(&MaskCheckView { unruled: fork::mask_check(home, config, &source, &safe)? })
         })
         .await
     }

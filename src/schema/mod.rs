@@ -232,7 +232,7 @@ pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
     // -wal or -shm beside it, which a reader could not always tidy away).
     let uri;
     let target: &Path = if is_snapshot_file(path) {
-        uri = format!("{}&immutable=1", crate::copy::source_uri(path));
+        uri = format!("{}&immutable=1", source_uri(path));
         Path::new(&uri)
     } else {
         path
@@ -458,4 +458,17 @@ pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
         _ => Error::failed(format!("could not read source {}: {msg}", path.display())),
     };
     err.into()
+}
+
+/// A read-only URI for a path, with the characters URIs reserve escaped.
+pub(crate) fn source_uri(path: &Path) -> String {
+    let mut out = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match *b {
+            b'?' | b'#' | b'%' | b'&' | b'=' | b' ' | 0x80..=0xff | 0..=0x1f => out.push_str(&format!("%{b:02X}")),
+            c => out.push(c as char),
+        }
+    }
+    out.push_str("?mode=ro");
+    out
 }
