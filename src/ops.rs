@@ -285,10 +285,7 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
     for s in &snapshots {
         s.remove_files();
     }
-    if entry.owned {
-        layout::remove_database_files(&entry.path);
-        layout::remove_copy_state(home, &entry.id);
-    }
+    entry.remove_files(home);
     drop(claim);
     Ok((entry, snapshots))
 }

@@ -141,6 +141,17 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// Remove what sqlfork made for this database, once its entry is out
+    /// of the registry (or is about to go): its file with SQLite's side
+    /// files, when sqlfork owns it, and its copy state. Every way a fork
+    /// goes (delete, gc, a failed or cancelled build, a failed snapshot)
+    /// ends here.
+    pub(crate) fn remove_files(&self, home: &Home) {
+        if self.owned {
+            crate::layout::remove_database_files(&self.path);
+        }
+        crate::layout::remove_copy_state(home, &self.id);
+    }
     pub(crate) fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }

@@ -241,8 +241,7 @@ pub(crate) fn create(
                 reg.remove_id(&built.id);
                 Ok(())
             });
-            layout::remove_database_files(&built.path);
-            layout::remove_copy_state(home, &built.id);
+            built.remove_files(home);
             drop(claim);
             Err(e)
         }
