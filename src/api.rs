@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::ops;
-use crate::registry::{CopyStats, Entry, Parent, Registry};
+use crate::registry::{CopyStats, Entry, Registry};
 use crate::settings;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -574,26 +574,18 @@ fn time(text: &str) -> Option<SystemTime> {
 }
 
 fn to_database(e: &Entry, reg: &Registry) -> Database {
-    let forked_from = e.forked_from.as_ref().map(|p| match p {
-        Parent::Path(path) => Lineage::File(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch, .. } => {
-            let label = |ns: &str, slug: &str, branch: &Option<String>| match branch {
-                Some(b) => format!("{ns}/{slug}@{b}"),
-                None => format!("{ns}/{slug}"),
-            };
-            match reg.by_id(id) {
-                Some(live) => Lineage::Database {
-                    id: id.clone(),
-                    address: label(&live.namespace, &live.slug, &live.branch),
-                    name: live.name.clone(),
-                    deleted: false,
-                },
-                None => Lineage::Database {
-                    id: id.clone(),
-                    address: label(namespace, slug, branch),
-                    name: name.clone(),
-                    deleted: true,
-                },
+    let forked_from = e.forked_from.as_ref().map(|p| {
+        let label = |ns: &str, slug: &str, branch: &Option<String>| match branch {
+            Some(b) => format!("{ns}/{slug}@{b}"),
+            None => format!("{ns}/{slug}"),
+        };
+        match ops::ResolvedParent::of(p, reg) {
+            ops::ResolvedParent::Path(path) => Lineage::File(path),
+            ops::ResolvedParent::Live { id, namespace, slug, name, branch } => {
+                Lineage::Database { id, address: label(&namespace, &slug, &branch), name, deleted: false }
+            }
+            ops::ResolvedParent::Deleted { id, namespace, slug, name, branch } => {
+                Lineage::Database { id, address: label(&namespace, &slug, &branch), name, deleted: true }
             }
         }
     });

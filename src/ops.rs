@@ -180,6 +180,33 @@ pub(crate) enum ResolvedParent {
     Path(PathBuf),
 }
 
+impl ResolvedParent {
+    /// A fork's recorded parent, looked up by id in `reg`: its labels now,
+    /// or the ones it had when it was deleted. The one place lineage is
+    /// resolved (`db show`, the SDK's `Database::forked_from`).
+    pub(crate) fn of(parent: &Parent, reg: &Registry) -> ResolvedParent {
+        match parent {
+            Parent::Path(path) => ResolvedParent::Path(path.clone()),
+            Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
+                Some(live) => ResolvedParent::Live {
+                    id: id.clone(),
+                    namespace: live.namespace.clone(),
+                    slug: live.slug.clone(),
+                    name: live.name.clone(),
+                    branch: live.branch.clone(),
+                },
+                None => ResolvedParent::Deleted {
+                    id: id.clone(),
+                    namespace: namespace.clone(),
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    branch: branch.clone(),
+                },
+            },
+        }
+    }
+}
+
 /// An entry with its lineage resolved.
 #[derive(Debug, Clone)]
 pub(crate) struct Detail {
@@ -201,25 +228,7 @@ pub(crate) struct Detail {
 pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let reg = Registry::load(home)?;
     let entry = reg.require(addr)?.clone();
-    let parent = entry.forked_from.as_ref().map(|p| match p {
-        Parent::Path(path) => ResolvedParent::Path(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
-            Some(live) => ResolvedParent::Live {
-                id: id.clone(),
-                namespace: live.namespace.clone(),
-                slug: live.slug.clone(),
-                name: live.name.clone(),
-                branch: live.branch.clone(),
-            },
-            None => ResolvedParent::Deleted {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-            },
-        },
-    });
+    let parent = entry.forked_from.as_ref().map(|p| ResolvedParent::of(p, &reg));
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
     let parent_snapshot = match &entry.forked_from {
