@@ -62,6 +62,16 @@ fn unconfirmed(what: &str, address: &dyn std::fmt::Display, extra: &str) -> anyh
     .into()
 }
 
+/// A tool's arguments, or the tool error that refuses them.
+macro_rules! args {
+    ($args:expr) => {
+        match parse($args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        }
+    };
+}
+
 #[tool_router(vis = "pub(crate)")]
 impl Server {
     /// Fork a SQLite database into a new, independent database (schema only
@@ -71,10 +81,7 @@ impl Server {
     /// provisioning; wait_database finishes it, cancel_database removes it.
     #[tool(input_schema = schema::<ForkArgs>(), output_schema = output_schema::<ForkView>(), annotations(title = "Fork a database", read_only_hint = false, destructive_hint = false))]
     async fn fork_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: ForkArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: ForkArgs = args!(args);
         let label = args.destination.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let request = settings::ForkRequest {
@@ -98,10 +105,7 @@ impl Server {
     /// expiry of each (structured as {"databases": [...]}).
     #[tool(input_schema = schema::<ListArgs>(), output_schema = output_schema::<Databases>(), annotations(title = "List databases", read_only_hint = true))]
     async fn list_databases(&self, args: JsonObject) -> CallToolResult {
-        let args: ListArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: ListArgs = args!(args);
         self.blocking(move |home, _| {
             let views: Vec<EntryView> =
                 ops::list(home, args.namespace.as_deref())?.iter().map(EntryView::from).collect();
@@ -114,20 +118,14 @@ impl Server {
     /// and the progress of a copy in flight, as `sqlfork db show --json`.
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<DetailView>(), annotations(title = "Show a database", read_only_hint = true))]
     async fn show_database(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: AddressArgs = args!(args);
         self.blocking(move |home, _| json(&DetailView::from(&ops::show(home, &Address::parse(&args.address)?)?))).await
     }
 
     /// The absolute path of a database's SQLite file, as `{"path": …}`.
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<PathView>(), annotations(title = "Database path", read_only_hint = true))]
     async fn database_path(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: AddressArgs = args!(args);
         self.blocking(move |home, _| json(&PathView::from(ops::path(home, &Address::parse(&args.address)?)?.as_path())))
             .await
     }
@@ -137,10 +135,7 @@ impl Server {
     /// database as `sqlfork db wait --json`.
     #[tool(input_schema = schema::<WaitArgs>(), output_schema = output_schema::<EntryView>(), annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
     async fn wait_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: WaitArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: WaitArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
@@ -156,10 +151,7 @@ impl Server {
     /// put --json`, with `action` created, reset or resumed.
     #[tool(input_schema = schema::<BranchPutArgs>(), output_schema = output_schema::<PutView>(), annotations(title = "Create or reset a branch", read_only_hint = false, destructive_hint = true, idempotent_hint = true))]
     async fn branch_put(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: BranchPutArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: BranchPutArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let request = settings::BranchRequest {
@@ -178,10 +170,7 @@ impl Server {
     /// as {"branches": [...]}).
     #[tool(input_schema = schema::<DatabaseArgs>(), output_schema = output_schema::<Branches>(), annotations(title = "List branches", read_only_hint = true))]
     async fn list_branches(&self, args: JsonObject) -> CallToolResult {
-        let args: DatabaseArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: DatabaseArgs = args!(args);
         self.blocking(move |home, _| {
             let db = Address::parse_database(&args.address)?;
             let views: Vec<EntryView> = branch::list(home, &db)?.iter().map(EntryView::from).collect();
@@ -197,10 +186,7 @@ impl Server {
     /// --json` document.
     #[tool(input_schema = schema::<SnapshotArgs>(), output_schema = output_schema::<SnapshotView>(), annotations(title = "Take a snapshot", read_only_hint = false, destructive_hint = false))]
     async fn create_snapshot(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: SnapshotArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: SnapshotArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let opts =
@@ -214,10 +200,7 @@ impl Server {
     /// snapshot list --json` (structured as {"snapshots": [...]}).
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<Snapshots>(), annotations(title = "List snapshots", read_only_hint = true))]
     async fn list_snapshots(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: AddressArgs = args!(args);
         self.blocking(move |home, _| {
             let snaps = crate::snapshot::list(home, &Address::parse(&args.address)?)?;
             let views: Vec<SnapshotView> = snaps.iter().map(SnapshotView::from).collect();
@@ -231,10 +214,7 @@ impl Server {
     /// document.
     #[tool(input_schema = schema::<SnapshotDeleteArgs>(), output_schema = output_schema::<SnapshotDeletedView>(), annotations(title = "Delete a snapshot", read_only_hint = false, destructive_hint = true))]
     async fn delete_snapshot(&self, args: JsonObject) -> CallToolResult {
-        let args: SnapshotDeleteArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: SnapshotDeleteArgs = args!(args);
         self.blocking(move |home, _| {
             let snap = SnapshotAddress::parse(&args.address)?;
             if !args.confirm {
@@ -251,10 +231,7 @@ impl Server {
     /// --json` document.
     #[tool(input_schema = schema::<ResetArgs>(), output_schema = output_schema::<ResetView>(), annotations(title = "Reset a database", read_only_hint = false, destructive_hint = true))]
     async fn reset_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
-        let args: ResetArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: ResetArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let address = Address::parse(&args.address)?;
@@ -282,10 +259,7 @@ impl Server {
     /// structured as {"markdown": …} or {"sql": …}).
     #[tool(input_schema = schema::<DiffArgs>(), output_schema = output_schema::<DiffOutput>(), annotations(title = "Diff two databases", read_only_hint = true))]
     async fn diff_databases(&self, args: JsonObject) -> CallToolResult {
-        let args: DiffArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: DiffArgs = args!(args);
         self.blocking(move |home, config| {
             let opts = crate::diff::DiffOptions {
                 a: args.a,
@@ -318,10 +292,7 @@ impl Server {
     /// `confirm: true`.
     #[tool(input_schema = schema::<DeleteArgs>(), output_schema = output_schema::<DeletedView>(), annotations(title = "Delete a database", read_only_hint = false, destructive_hint = true))]
     async fn delete_database(&self, args: JsonObject) -> CallToolResult {
-        let args: DeleteArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: DeleteArgs = args!(args);
         self.blocking(move |home, _| {
             let addr = Address::parse(&args.address)?;
             if !args.confirm {
@@ -341,10 +312,7 @@ impl Server {
     /// delete_database.
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<CancelledView>(), annotations(title = "Cancel a fork in progress", read_only_hint = false, destructive_hint = true))]
     async fn cancel_database(&self, args: JsonObject) -> CallToolResult {
-        let args: AddressArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: AddressArgs = args!(args);
         self.blocking(move |home, _| {
             let addr = Address::parse(&args.address)?;
             let out = crate::cancel::cancel(home, &addr)?;
@@ -359,10 +327,7 @@ impl Server {
     /// {"unruled": [...]}. Forks nothing.
     #[tool(input_schema = schema::<MaskCheckArgs>(), output_schema = output_schema::<MaskCheckView>(), annotations(title = "Check mask rules", read_only_hint = true))]
     async fn check_mask(&self, args: JsonObject) -> CallToolResult {
-        let args: MaskCheckArgs = match parse(args) {
-            Ok(a) => a,
-            Err(refused) => return refused,
-        };
+        let args: MaskCheckArgs = args!(args);
         self.blocking(move |home, config| {
             let source = Source::parse(&args.source)?;
             let safe = args.safe.safe().resolve(config, true)?;
