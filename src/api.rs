@@ -730,7 +730,19 @@ mod tests {
         let src = source(dir.path());
         let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
         let opts = ForkOptions { with_data: true, ..Default::default() };
-        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, crate::NoProgress).unwrap();
+        /// Slow to take each chunk's count, so the cancel below lands
+        /// before the copy checks for it (a one-chunk copy of a fast disk
+        /// could otherwise finish first).
+        struct Slow;
+        impl Progress for Slow {
+            fn start(&mut self, _: u64, _: u64) {}
+            fn table(&mut self, _: &str) {}
+            fn advance(&mut self, _: u64) {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            fn finish(&mut self) {}
+        }
+        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, Slow).unwrap();
         assert_eq!(copy.database().status, Status::Provisioning);
         assert!(copy.database().path.exists(), "the fork's file is there from the start");
         // Cancelled before its first chunk is done: it stops after it.
