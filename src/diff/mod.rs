@@ -24,6 +24,8 @@
 //! counts as updates (`plan: NULL → 'pro'`) and an untouched row does not.
 //! A dropped column's values are not compared.
 
+mod btree;
+mod fiemap;
 pub(crate) mod pages;
 pub(crate) mod render;
 pub(crate) mod resolve;

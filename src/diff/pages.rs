@@ -20,6 +20,7 @@
 //! On XFS and btrfs (FIEMAP), byte ranges that both files map to the same
 //! physical extent, marked shared, are equal without being read.
 
+use super::btree::{children, header_offset, leaf_rowid_range, u32_at};
 use super::rows::TablePlan;
 use super::{Method, Opened};
 use std::collections::{HashMap, HashSet};
@@ -164,72 +165,6 @@ impl Owners {
     }
 }
 
-fn u16_at(b: &[u8], i: usize) -> usize {
-    u16::from_be_bytes([b[i], b[i + 1]]) as usize
-}
-fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"))
-}
-
-/// SQLite's varint: 1-9 bytes, big-endian groups of 7 bits, the ninth byte whole.
-fn varint(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
-    let mut v: u64 = 0;
-    for n in 0..9 {
-        let byte = *b.get(i)?;
-        i += 1;
-        if n == 8 {
-            v = (v << 8) | byte as u64;
-            return Some((v as i64, i));
-        }
-        v = (v << 7) | (byte & 0x7f) as u64;
-        if byte & 0x80 == 0 {
-            return Some((v as i64, i));
-        }
-    }
-    None
-}
-
-fn header_offset(p: u32) -> usize {
-    if p == 1 {
-        100
-    } else {
-        0
-    }
-}
-
-/// The children of an interior page (left pointers, then the right-most).
-fn children(buf: &[u8], p: u32) -> Option<Vec<u32>> {
-    let h = header_offset(p);
-    let n = u16_at(buf, h + 3);
-    let mut out = Vec::with_capacity(n + 1);
-    for i in 0..n {
-        let cell = u16_at(buf, h + 12 + 2 * i);
-        if cell + 4 > buf.len() {
-            return None;
-        }
-        out.push(u32_at(buf, cell));
-    }
-    out.push(u32_at(buf, h + 8));
-    Some(out)
-}
-
-/// The smallest and largest rowid on a table leaf page.
-fn leaf_rowid_range(buf: &[u8]) -> Option<Option<(i64, i64)>> {
-    if buf[0] != 13 {
-        return None;
-    }
-    let n = u16_at(buf, 3);
-    if n == 0 {
-        return Some(None);
-    }
-    let rowid = |i: usize| -> Option<i64> {
-        let cell = u16_at(buf, 8 + 2 * i);
-        let (_, next) = varint(buf, cell)?;
-        varint(buf, next).map(|(v, _)| v)
-    };
-    Some(Some((rowid(0)?, rowid(n - 1)?)))
-}
-
 /// Walk every b-tree's interior pages (leaves are known from their parents
 /// without being read: all leaves of a b-tree are at one depth).
 fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
@@ -344,30 +279,6 @@ impl Map {
     }
 }
 
-/// Byte ranges both files store in the same shared physical extent.
-fn shared_ranges(a: &File, b: &File) -> Vec<(u64, u64)> {
-    let (Some(ea), Some(eb)) = (fiemap::extents(a), fiemap::extents(b)) else { return vec![] };
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < ea.len() && j < eb.len() {
-        let (x, y) = (&ea[i], &eb[j]);
-        let lo = x.logical.max(y.logical);
-        let hi = (x.logical + x.length).min(y.logical + y.length);
-        if lo < hi && x.shared && y.shared && x.physical.wrapping_sub(x.logical) == y.physical.wrapping_sub(y.logical) {
-            match out.last_mut() {
-                Some(last) if last.1 == lo => last.1 = hi,
-                _ => out.push((lo, hi)),
-            }
-        }
-        if x.logical + x.length <= y.logical + y.length {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    out
-}
-
 /// Decide which tables (and which rowid ranges of them) to compare.
 pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scope> {
     let (sa, sb) = (&a.schema.settings, &b.schema.settings);
@@ -386,7 +297,7 @@ pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Resu
     let max = pa.count.max(pb.count);
 
     // 1. Changed pages.
-    let shared = shared_ranges(&a.file, &b.file);
+    let shared = super::fiemap::shared_ranges(&a.file, &b.file);
     let mut shared_bytes = 0u64;
     let mut changed = PageSet::default();
     for p in pa.wal.iter().chain(pb.wal.iter()) {
@@ -646,97 +557,6 @@ fn merge_ranges(mut r: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
-/// FIEMAP (`ioctl FS_IOC_FIEMAP`): a file's extents, with the flag that
-/// says an extent is shared with another file (a reflink copy).
-mod fiemap {
-    use rustix::ioctl::{ioctl, Opcode, Updater};
-    use std::fs::File;
-
-    #[derive(Debug, Clone)]
-    pub(crate) struct Extent {
-        pub(crate) logical: u64,
-        pub(crate) physical: u64,
-        pub(crate) length: u64,
-        pub(crate) shared: bool,
-    }
-
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct RawExtent {
-        logical: u64,
-        physical: u64,
-        length: u64,
-        reserved64: [u64; 2],
-        flags: u32,
-        reserved: [u32; 3],
-    }
-
-    const BATCH: usize = 256;
-
-    #[repr(C)]
-    struct Request {
-        start: u64,
-        length: u64,
-        flags: u32,
-        mapped: u32,
-        count: u32,
-        reserved: u32,
-        extents: [RawExtent; BATCH],
-    }
-
-    /// `_IOWR('f', 11, struct fiemap)`: the opcode encodes the 32-byte
-    /// header's size, not the extents that follow it.
-    const FS_IOC_FIEMAP: Opcode = 0xC020_660B;
-    const FLAG_SYNC: u32 = 1;
-    const EXTENT_LAST: u32 = 0x1;
-    /// Data whose physical place is not (yet) meaningful: unknown,
-    /// delayed allocation, encoded, encrypted, not block-aligned, inline,
-    /// tail-packed, unwritten (preallocated).
-    const EXTENT_UNTRUSTED: u32 = 0x2 | 0x4 | 0x8 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800;
-    const EXTENT_SHARED: u32 = 0x2000;
-
-    /// The file's extents in logical order, or None where FIEMAP is not
-    /// supported (then nothing is skipped).
-    pub(crate) fn extents(file: &File) -> Option<Vec<Extent>> {
-        let mut out = Vec::new();
-        let mut start = 0u64;
-        loop {
-            let mut req = Box::new(Request {
-                start,
-                length: u64::MAX - start,
-                flags: FLAG_SYNC,
-                mapped: 0,
-                count: BATCH as u32,
-                reserved: 0,
-                extents: [RawExtent::default(); BATCH],
-            });
-            // SAFETY: FS_IOC_FIEMAP reads and writes a `struct fiemap`
-            // followed by `count` extents; `req` is laid out exactly so and
-            // lives for the call.
-            if unsafe { ioctl(file, Updater::<FS_IOC_FIEMAP, Request>::new(&mut req)) }.is_err() {
-                return None;
-            }
-            if req.mapped == 0 {
-                return Some(out);
-            }
-            let mut last = false;
-            for e in &req.extents[..req.mapped as usize] {
-                out.push(Extent {
-                    logical: e.logical,
-                    physical: e.physical,
-                    length: e.length,
-                    shared: e.flags & EXTENT_SHARED != 0 && e.flags & EXTENT_UNTRUSTED == 0,
-                });
-                last |= e.flags & EXTENT_LAST != 0;
-                start = e.logical + e.length;
-            }
-            if last {
-                return Some(out);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -750,13 +570,6 @@ mod tests {
         assert_eq!(s.len(), 4);
         assert!(s.contains(64) && !s.contains(63));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![2, 64, 65, 1000]);
-    }
-
-    #[test]
-    fn varints_decode() {
-        assert_eq!(varint(&[0x05], 0), Some((5, 1)));
-        assert_eq!(varint(&[0x81, 0x00], 0), Some((128, 2)));
-        assert_eq!(varint(&[0xff; 9], 0), Some((-1, 9)));
     }
 
     #[test]
