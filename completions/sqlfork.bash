@@ -937,7 +937,10 @@ _sqlfork() {
             fi
             case "${prev}" in
                 --to)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --ttl)
@@ -1800,11 +1803,24 @@ _sqlfork() {
 
 # Database addresses (db show, db path, db delete, …): ask sqlfork.
 _sqlfork_addresses() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" addrs
-    addrs=$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    # bash splits `acme/orders:name` at ':' (COMP_WORDBREAKS): join it back.
+    local -a words=()
+    local w glue=0 addrs cur
+    for w in "${COMP_WORDS[@]:1:COMP_CWORD}"; do
+        if [[ "$w" == ":" && ${#words[@]} -gt 0 ]]; then words[-1]+=":"; glue=1
+        elif (( glue )); then words[-1]+="$w"; glue=0
+        else words+=("$w"); fi
+    done
+    cur="${words[-1]}"
+    addrs=$("${COMP_WORDS[0]}" __complete "${words[@]}" 2>/dev/null)
     if [[ -n "$addrs" ]]; then
         local IFS=$'\n'
         COMPREPLY=( $(compgen -W "$addrs" -- "$cur") )
+        # bash replaces only what follows the last ':' of the word.
+        if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+            local colon="${cur%"${cur##*:}"}"
+            COMPREPLY=( "${COMPREPLY[@]#"$colon"}" )
+        fi
         return 0
     fi
     _sqlfork "$@"

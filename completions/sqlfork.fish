@@ -83,7 +83,7 @@ complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subc
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s q -l quiet -d 'Print nothing but the result and errors (no progress, no notes)'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s h -l help -d 'Print help'
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from fork" -s V -l version -d 'Print version'
-complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l to -d 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)' -r
+complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l to -d 'Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)' -r -f
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l ttl -d 'Expire this long from the reset (1h to 30d) [default: keep the expiry]' -r
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l mask -d 'Mask the rows with the rules in FILE (TOML: a seed, and per table and column a masker) [default: mask in config.toml]' -r -F
 complete -c sqlfork -n "__fish_sqlfork_using_subcommand db; and __fish_seen_subcommand_from reset" -l subset -d 'Keep only TABLE\'s rows matching WHERE, and the rows they reference through foreign keys (repeatable)' -r

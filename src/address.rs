@@ -9,17 +9,27 @@ use std::path::PathBuf;
 /// Why a text is not an address (or a namespace, slug or ref): one
 /// sentence naming the rule it breaks. Bad input: exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddressError(String);
+pub struct AddressError {
+    message: String,
+    /// The text, when it was a bare name with no namespace (`prod`,
+    /// `prod@pr-7`): the command line suggests the addresses it may mean.
+    bare: Option<String>,
+}
 
 impl AddressError {
     fn new(message: impl Into<String>) -> Self {
-        AddressError(message.into())
+        AddressError { message: message.into(), bare: None }
+    }
+
+    /// The text typed, when it was a name without its namespace.
+    pub(crate) fn bare_name(&self) -> Option<&str> {
+        self.bare.as_deref()
     }
 }
 
 impl fmt::Display for AddressError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -48,9 +58,12 @@ impl Address {
             None => (text, None),
         };
         let Some((ns, slug)) = base.split_once('/') else {
-            return Err(AddressError::new(format!(
-                "`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"
-            )));
+            return Err(AddressError {
+                bare: Some(text.to_string()),
+                ..AddressError::new(format!(
+                    "`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"
+                ))
+            });
         };
         let mut addr =
             Address::new(ns, slug).map_err(|e| AddressError::new(format!("`{text}` is not a valid address: {e}")))?;

@@ -188,7 +188,13 @@ fn reset_branch(
         with_data,
         keep_lineage: false,
         remember_data: with_data,
-        expiry: Expiry::FromNow(ttl),
+        // Without `--ttl` (or `default_ttl`, which counts from every put)
+        // the branch keeps its expiry, as `db reset` does: a put that
+        // forgot the flag must not make a CI branch live for ever.
+        expiry: match ttl {
+            Some(d) => Expiry::FromNow(Some(d)),
+            None => Expiry::Keep,
+        },
         safe: opts.safe.clone(),
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?

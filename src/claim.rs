@@ -16,7 +16,6 @@
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use anyhow::Context;
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -36,7 +35,15 @@ impl FileLock {
 
     /// Take the lock without waiting; `None` when another process holds it.
     pub(crate) fn try_acquire(path: &Path) -> anyhow::Result<Option<FileLock>> {
-        let file = Self::open(path).with_context(|| format!("could not open lock file {}", path.display()))?;
+        let file = Self::open(path).map_err(|e| match e.raw_os_error() {
+            // A read-only home (a read-only mount, a directory the user
+            // may not write): say which and what to do, in one sentence.
+            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => anyhow::Error::from(Error::failed(format!(
+                "could not write to {} ({e}): the sqlfork home must be writable; pass --home DIR or set SQLFORK_HOME to a writable directory",
+                path.parent().unwrap_or(path).display()
+            ))),
+            _ => anyhow::Error::from(e).context(format!("could not open lock file {}", path.display())),
+        })?;
         match file.try_lock() {
             Ok(()) => Ok(Some(FileLock { file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),

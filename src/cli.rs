@@ -7,8 +7,8 @@ use std::path::PathBuf;
 pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  failure (I/O, SQLite, a fork that could not be made)
-  2  usage error or invalid input (bad address, bad TTL, not a database)
+  1  failure (I/O, SQLite, a fork that could not be made, a read-only home, a damaged registry)
+  2  usage error or invalid input (bad address, bad TTL, not a database, an invalid config.toml)
   3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken)
   5  timed out (db wait --timeout)
@@ -126,7 +126,7 @@ pub(crate) enum DbCommand {
         /// NS/SLUG, or NS/SLUG@REF for a branch
         address: String,
         /// Reset to this snapshot of the database itself (NAME or NS/SLUG:NAME)
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", value_hint = clap::ValueHint::Other)]
         to: Option<String>,
         #[command(flatten)]
         data: DataModeArgs,
@@ -221,8 +221,8 @@ pub(crate) enum BranchCommand {
     #[command(after_help = "Idempotent: the first put forks NS/SLUG into the branch, every later put resets it to \
 NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
 (--with-data or schema only) unless --with-data or --schema-only says otherwise. A reset is atomic: the new \
-copy is built beside the branch and renamed over it. Without --ttl (or default_ttl in config.toml) the branch \
-never expires; the expiry counts from this put.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
+copy is built beside the branch and renamed over it. The expiry counts from this put with --ttl (or default_ttl in \
+config.toml); without either a new branch never expires and an existing one keeps its expiry.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
     Put {
         /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
         address: String,

@@ -28,9 +28,7 @@ pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// `30s` or `5m`), else [`LOCK_TIMEOUT`].
 pub(crate) fn lock_timeout() -> Result<Duration, Error> {
     match crate::env::lock_timeout() {
-        Some(v) => humantime::parse_duration(&v).map_err(|e| {
-            Error::invalid(format!("SQLFORK_LOCK_TIMEOUT `{v}` is not a duration ({e}); write it like 30s or 5m"))
-        }),
+        Some(v) => crate::ttl::parse_duration_arg("SQLFORK_LOCK_TIMEOUT", &v, "30s or 5m"),
         None => Ok(LOCK_TIMEOUT),
     }
 }

@@ -48,11 +48,7 @@ pub(crate) fn ttl(ttl: Option<Ttl>) -> Result<Option<Duration>, Error> {
 /// How long `db wait` waits: `what` names the argument in the sentence
 /// (`--timeout` for the CLI, `timeout` for MCP).
 pub(crate) fn timeout(text: Option<&str>, what: &str) -> Result<Option<Duration>, Error> {
-    text.map(|t| {
-        humantime::parse_duration(t)
-            .map_err(|e| Error::invalid(format!("{what} `{t}` is not a duration ({e}); write it like 30s or 10m")))
-    })
-    .transpose()
+    text.map(|t| crate::ttl::parse_duration_arg(what, t, "30s or 10m")).transpose()
 }
 
 /// Masking and subsets as a surface got them: a rules file and filter text

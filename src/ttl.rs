@@ -54,7 +54,7 @@ pub(crate) fn check_ttl(d: Duration) -> Result<Duration, Error> {
 }
 
 pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
-    let d = humantime::parse_duration(text.trim()).map_err(|e| {
+    let d = humantime::parse_duration(text.trim()).map_err(|_| {
         // A bare number: humantime suggests `7sec or 7ms`, which are out of
         // range for a TTL; suggest the unit the user most likely meant.
         if let Ok(n) = text.trim().parse::<u64>() {
@@ -63,14 +63,24 @@ pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
                 "TTL `{text}` has no unit; write it like {meant} (1 hour to 30 days, e.g. 12h, 7d)"
             ));
         }
-        Error::invalid(format!(
-            "TTL `{text}` is not a duration ({e}); write it like 12h, 7d or 30d (1 hour to 30 days)"
-        ))
+        Error::invalid(format!("TTL `{text}` is not a duration; write it like 12h, 7d or 30d (1 hour to 30 days)"))
     })?;
     if d < MIN_TTL || d > MAX_TTL {
         return Err(Error::invalid(format!("TTL `{text}` is out of range: it must be between 1 hour and 30 days")));
     }
     Ok(d)
+}
+
+/// A duration typed by a user (`--timeout`, `SQLFORK_LOCK_TIMEOUT`), with
+/// sqlfork's own sentence: `what` names it, `like` gives examples. A bare
+/// number gets the unit it most likely lacks (seconds), not the parsing
+/// library's wording.
+pub(crate) fn parse_duration_arg(what: &str, text: &str, like: &str) -> Result<Duration, Error> {
+    let t = text.trim();
+    humantime::parse_duration(t).map_err(|_| match t.parse::<u64>() {
+        Ok(n) => Error::invalid(format!("{what} `{text}` has no unit; write it like {n}s (or {n}m)")),
+        Err(_) => Error::invalid(format!("{what} `{text}` is not a duration; write it like {like}")),
+    })
 }
 
 /// A short human duration, rounded to the nearest unit: `45s`, `12m`,

@@ -172,7 +172,7 @@ fn branch_list_delete_and_db_commands_take_ns_slug_at_ref() {
     assert!(path.is_file());
     let shown = env.run(&["db", "show", "acme/orders@pr-1"]).ok().stdout;
     assert!(shown.starts_with("acme/orders@pr-1\n"), "{shown}");
-    assert!(shown.contains("Forked from orders"), "{shown}");
+    assert!(shown.contains("Forked from acme/orders"), "{shown}");
     assert!(shown.contains("Auto-deletes in"), "{shown}");
     env.run(&["db", "path", "acme/orders@nope"]).code(3).one_line_error();
     env.run(&["db", "show", "acme/orders@nope"]).code(3).one_line_error();

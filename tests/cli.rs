@@ -316,7 +316,7 @@ fn import_registers_in_place_without_owning_or_writing() {
     assert!(file.exists());
     assert_eq!(file_bytes(&file), bytes);
     // The fork made from it is unaffected.
-    env.run(&["db", "show", "acme/pr-1"]).ok().stdout_has("Forked from mine (deleted)");
+    env.run(&["db", "show", "acme/pr-1"]).ok().stdout_has("Forked from acme/mine (deleted)");
 }
 
 #[test]
@@ -416,7 +416,7 @@ fn show_resolves_lineage_and_keeps_the_label_after_delete() {
     env.cmd(["db", "fork", "acme/orders", "pr-1", "--ttl", "7d"]).now(T0).run().ok();
 
     let human = env.cmd(["db", "show", "acme/pr-1"]).now("2026-01-04T00:00:00Z").run().ok().stdout;
-    assert!(human.contains("Forked from orders · 3d ago"), "{human}");
+    assert!(human.contains("Forked from acme/orders · 3d ago"), "{human}");
     assert!(human.contains("Auto-deletes in 4d"), "{human}");
     assert!(human.contains("healthy"), "{human}");
     let json = env.run(&["db", "show", "acme/pr-1", "--json"]).ok().json();
@@ -430,7 +430,7 @@ fn show_resolves_lineage_and_keeps_the_label_after_delete() {
 
     env.run(&["db", "delete", "acme/orders", "--yes"]).ok();
     let human = env.cmd(["db", "show", "acme/pr-1"]).now("2026-01-04T00:00:00Z").run().ok().stdout;
-    assert!(human.contains("Forked from orders (deleted) · 3d ago"), "{human}");
+    assert!(human.contains("Forked from acme/orders (deleted) · 3d ago"), "{human}");
     let json = env.run(&["db", "show", "acme/pr-1", "--json"]).ok().json();
     let from = &json["forkedFrom"];
     assert_eq!(s(from, "id"), parent_id);

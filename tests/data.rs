@@ -744,6 +744,8 @@ fn resume_all_finishes_every_interrupted_fork() {
     let run = env.run(&["db", "resume"]).ok();
     assert!(run.stdout.contains("Finished acme/one") && run.stdout.contains("Finished acme/two"), "{}", run.stdout);
     assert!(!run.stdout.contains("acme/done"), "{}", run.stdout);
+    // Issue 20, point 13: and says that was all.
+    assert!(run.stdout.contains("No other fork needs resuming."), "{}", run.stdout);
     for (addr, src) in [("acme/one", &one), ("acme/two", &two)] {
         let v = env.run(&["db", "show", addr, "--json"]).ok().json();
         assert_eq!(v["status"], "healthy", "{v:#}");

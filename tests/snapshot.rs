@@ -126,14 +126,14 @@ fn a_snapshot_is_a_fork_source_and_lineage_names_it() {
     assert_eq!(rows(&env.db_path("acme/pr-2")), 0);
 
     let show = run_at(&env, &plus(T0, 6 * 86_400), &["db", "show", "acme/pr-1"]).ok();
-    show.stdout_has("Forked from orders:before-0042 · 3d ago");
+    show.stdout_has("Forked from acme/orders:before-0042 · 3d ago");
     let j = env.run(&["--json", "db", "show", "acme/pr-1"]).ok().json();
     assert_eq!(j["forkedFrom"]["slug"], "orders");
     assert_eq!(j["forkedFrom"]["snapshot"]["deleted"], false);
 
     // A deleted snapshot keeps its label, marked deleted; so does a deleted parent.
     env.run(&["snapshot", "delete", "acme/orders:before-0042"]).ok();
-    env.run(&["db", "show", "acme/pr-1"]).ok().stdout_has("Forked from orders:before-0042 (deleted)");
+    env.run(&["db", "show", "acme/pr-1"]).ok().stdout_has("Forked from acme/orders:before-0042 (deleted)");
     let j = env.run(&["--json", "db", "show", "acme/pr-1"]).ok().json();
     assert_eq!(j["forkedFrom"]["snapshot"]["deleted"], true);
     assert_eq!(j["forkedFrom"]["snapshot"]["name"], "before-0042");

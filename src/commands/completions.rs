@@ -24,11 +24,24 @@ pub(super) fn run(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
 const BASH: &str = r#"
 # Database addresses (db show, db path, db delete, …): ask sqlfork.
 _sqlfork_addresses() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" addrs
-    addrs=$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+    # bash splits `acme/orders:name` at ':' (COMP_WORDBREAKS): join it back.
+    local -a words=()
+    local w glue=0 addrs cur
+    for w in "${COMP_WORDS[@]:1:COMP_CWORD}"; do
+        if [[ "$w" == ":" && ${#words[@]} -gt 0 ]]; then words[-1]+=":"; glue=1
+        elif (( glue )); then words[-1]+="$w"; glue=0
+        else words+=("$w"); fi
+    done
+    cur="${words[-1]}"
+    addrs=$("${COMP_WORDS[0]}" __complete "${words[@]}" 2>/dev/null)
     if [[ -n "$addrs" ]]; then
         local IFS=$'\n'
         COMPREPLY=( $(compgen -W "$addrs" -- "$cur") )
+        # bash replaces only what follows the last ':' of the word.
+        if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+            local colon="${cur%"${cur##*:}"}"
+            COMPREPLY=( "${COMPREPLY[@]#"$colon"}" )
+        fi
         return 0
     fi
     _sqlfork "$@"
@@ -95,10 +108,24 @@ fn with_addresses(shell: Shell, script: String) -> String {
 }
 
 /// Flags that take a value (the word after them is not a positional).
-const VALUE_FLAGS: [&str; 5] = ["--home", "--name", "--ttl", "--timeout", "--to"];
+const VALUE_FLAGS: [&str; 11] = [
+    "--home",
+    "--name",
+    "--ttl",
+    "--timeout",
+    "--to",
+    "--at",
+    "--mask",
+    "--subset",
+    "--rows",
+    "--format",
+    "--path-file",
+];
 
-/// `sqlfork __complete WORDS… CURRENT`: the registered addresses that fit
-/// the position of CURRENT (the last word), one per line.
+/// `sqlfork __complete WORDS… CURRENT`: the registered addresses (or
+/// snapshot names) that fit the position of CURRENT (the last word), one
+/// per line. Nothing when none fit, so the shell falls back to clap's own
+/// completion (subcommands, flags, files).
 pub(super) fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode> {
     let Some((current, before)) = words.split_last() else { return Ok(ExitCode::Success) };
     let mut positionals = Vec::new();
@@ -120,38 +147,56 @@ pub(super) fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode
             home = Home::at(dir);
         }
     }
+    let after_to = before.last().is_some_and(|w| w == "--to");
     let kinds = match positionals.as_slice() {
-        ["db", "show" | "path" | "delete" | "cancel" | "ttl" | "wait" | "resume"] => Some(Kinds::All),
-        ["db", "fork"] => Some(Kinds::All),
-        ["branch", "put" | "list"] => Some(Kinds::Databases),
-        ["branch", "delete"] => Some(Kinds::Branches),
-        _ => None,
+        // `db reset ADDR --to NAME`: that database's snapshot names.
+        ["db", "reset", addr] if after_to => Kinds::SnapshotNamesOf(addr.to_string()),
+        _ if skip => return Ok(ExitCode::Success),
+        ["db", "show" | "path" | "delete" | "cancel" | "ttl" | "wait" | "resume" | "reset"] => Kinds::All,
+        // Sources and diff sides may be snapshots too.
+        ["db", "fork"] | ["db", "diff"] | ["db", "diff", _] => Kinds::AllAndSnapshots,
+        // `branch put acme/prod@`: the branches it has; else databases.
+        ["branch", "put"] if current.contains('@') => Kinds::Branches,
+        ["branch", "put" | "list"] => Kinds::Databases,
+        ["branch", "delete"] => Kinds::Branches,
+        ["snapshot", "create" | "list"] => Kinds::All,
+        ["snapshot", "delete"] => Kinds::Snapshots,
+        _ => return Ok(ExitCode::Success),
     };
-    let Some(kinds) = kinds else { return Ok(ExitCode::Success) };
     let Ok(reg) = crate::registry::Registry::load(&home) else { return Ok(ExitCode::Success) };
+    let visible = |e: &&crate::registry::Entry| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref);
+    let databases = |keep: fn(&crate::registry::Entry) -> bool| -> Vec<String> {
+        reg.databases.iter().filter(visible).filter(|e| keep(e)).map(|e| e.address().to_string()).collect()
+    };
+    let snapshots = || -> Vec<String> { reg.snapshots.iter().map(|s| s.address().to_string()).collect() };
+    let mut found: Vec<String> = match &kinds {
+        Kinds::All => databases(|_| true),
+        Kinds::Databases => databases(|e| e.branch.is_none()),
+        Kinds::Branches => databases(|e| e.branch.is_some()),
+        Kinds::Snapshots => snapshots(),
+        Kinds::AllAndSnapshots => databases(|_| true).into_iter().chain(snapshots()).collect(),
+        Kinds::SnapshotNamesOf(addr) => {
+            let Some(db) = crate::address::Address::parse(addr).ok().and_then(|a| reg.get(&a).cloned()) else {
+                return Ok(ExitCode::Success);
+            };
+            reg.snapshots.iter().filter(|s| s.database_id == db.id).map(|s| s.name.clone()).collect()
+        }
+    };
+    found.retain(|a| a.starts_with(current.as_str()));
+    found.sort();
+    found.dedup();
     let mut out = std::io::stdout().lock();
-    let mut addrs: Vec<String> = reg
-        .databases
-        .iter()
-        .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
-        .filter(|e| match kinds {
-            Kinds::All => true,
-            Kinds::Databases => e.branch.is_none(),
-            Kinds::Branches => e.branch.is_some(),
-        })
-        .map(|e| e.address().to_string())
-        .filter(|a| a.starts_with(current.as_str()))
-        .collect();
-    addrs.sort();
-    for a in addrs {
+    for a in found {
         writeln!(out, "{a}")?;
     }
     Ok(ExitCode::Success)
 }
 
-#[derive(Clone, Copy)]
 enum Kinds {
     All,
     Databases,
     Branches,
+    Snapshots,
+    AllAndSnapshots,
+    SnapshotNamesOf(String),
 }

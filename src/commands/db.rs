@@ -192,8 +192,16 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
             let mut safe = String::new();
             if let Some(s) = &e.safe {
                 safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                let named = |t: &str| s.subset.iter().any(|r| r.split(':').next().is_some_and(|n| n.eq_ignore_ascii_case(t)));
                 for (table, n) in &s.rows_kept {
-                    safe.push_str(&format!("           {table}: {n} rows kept\n"));
+                    // A table no rule names keeps every row that does not
+                    // reference a removed one: say so, it surprises.
+                    let why = if named(table) {
+                        ""
+                    } else {
+                        " (not in --subset: all rows but those referencing a removed row)"
+                    };
+                    safe.push_str(&format!("           {table}: {n} rows kept{why}\n"));
                 }
             }
             format!(
@@ -253,7 +261,18 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         }
     }
     if address.is_some() {
-        return print_fork(ctx, &done[0]);
+        let out = &done[0];
+        if !out.resumed {
+            // Healthy already: nothing was copied, so no copy figures.
+            let e = &out.entry;
+            ctx.printer.result_or_quiet(
+                Some(e.path.display().to_string()),
+                || format!("{} is healthy already: nothing to resume.\n", e.address()),
+                &ForkView::from(out),
+            )?;
+            return Ok(ExitCode::Success);
+        }
+        return print_fork(ctx, out);
     }
     let views: Vec<EntryView> = done.iter().map(|o| EntryView::from(&o.entry)).collect();
     ctx.printer.result(
@@ -261,7 +280,8 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             if done.is_empty() {
                 "Nothing to resume: no interrupted forks.".to_string()
             } else {
-                done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect()
+                let finished: String = done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect();
+                format!("{finished}No other fork needs resuming.\n")
             }
         },
         &views,

@@ -50,6 +50,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let home = Home::resolve(cli.global.home.clone())?;
     let mut ctx = Context { home, printer, config: None };
+    // Every command reads `config.toml` first, so an invalid one is the
+    // same error (exit 2, naming the file and the line) whatever the
+    // command, not only for those that happen to need a setting.
+    ctx.config()?;
+    let home = ctx.home.clone();
     match cli.command {
         Command::Db(cmd) => db::run(&mut ctx, cmd),
         Command::Branch(cmd) => branch::run(&mut ctx, cmd),
@@ -58,4 +63,33 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
+    .map_err(|e| with_namespace_hint(&home, e))
+}
+
+/// A bare name (`prod`, `prod@pr-7`) that is the slug of registered
+/// databases: "did you mean acme/prod?".
+fn with_namespace_hint(home: &Home, e: anyhow::Error) -> anyhow::Error {
+    let Some(bad) = e.chain().find_map(|c| c.downcast_ref::<crate::address::AddressError>()) else { return e };
+    let Some(text) = bad.bare_name() else { return e };
+    let (slug, branch) = match text.split_once('@') {
+        Some((s, b)) => (s, Some(b)),
+        None => (text, None),
+    };
+    let Ok(reg) = crate::registry::Registry::load(home) else { return e };
+    let mut near: Vec<String> = reg
+        .databases
+        .iter()
+        .filter(|d| d.branch.is_none() && d.slug.eq_ignore_ascii_case(slug))
+        .map(|d| match branch {
+            Some(b) => format!("{}/{}@{b}", d.namespace, d.slug),
+            None => format!("{}/{}", d.namespace, d.slug),
+        })
+        .collect();
+    near.sort();
+    near.dedup();
+    if near.is_empty() {
+        return e;
+    }
+    let hint = format!(" (did you mean {}?)", near.join(" or "));
+    crate::error::Error::Hinted { error: Box::new(bad.clone().into()), hint }.into()
 }

@@ -225,6 +225,9 @@ pub(crate) struct Opened {
     /// Lower-cased names of virtual tables' shadow tables (reported through
     /// their virtual table).
     pub(crate) shadows: std::collections::HashSet<String>,
+    /// B only: this live parent of A was written to after A was forked
+    /// (a note for the report, see `resolve::parent_written_since_fork`).
+    pub(crate) written_since_fork: Option<String>,
     /// Keeps SQLite's `-wal`/`-shm` tidy: removed on drop if we made them.
     _side_files: crate::schema::SourceSideFiles,
 }
@@ -248,6 +251,7 @@ impl Opened {
             file,
             schema,
             shadows,
+            written_since_fork: None,
             _side_files: side_files,
         })
     }
@@ -276,8 +280,10 @@ pub(crate) fn patch(
 /// Resolve and open both sides.
 pub(crate) fn open_sides(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<(Opened, Opened)> {
     let (sa, sb) = resolve::resolve_sides(home, config, &opts.a, opts.b.as_deref())?;
+    // Before B is opened: opening may create its `-wal`.
+    let written_since_fork = resolve::parent_written_since_fork(home, &opts.a, &sb);
     let a = Opened::open(&sa.label, &sa.path)?;
-    let b = Opened::open(&sb.label, &sb.path)?;
+    let b = Opened { written_since_fork, ..Opened::open(&sb.label, &sb.path)? };
     Ok((a, b))
 }
 
@@ -311,6 +317,9 @@ pub(crate) fn diff_opened(a: &Opened, b: &Opened, opts: &DiffOptions) -> anyhow:
         scope.method
     };
     let identical = schema.is_empty() && settings.is_empty() && tables.is_empty();
+    if !identical {
+        notes.extend(b.written_since_fork.clone());
+    }
     Ok(DiffReport { a: a.label.clone(), b: b.label.clone(), method, identical, schema, settings, tables, notes })
 }
 

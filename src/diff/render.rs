@@ -242,7 +242,13 @@ pub(crate) fn markdown(r: &DiffReport) -> String {
         writeln!(w, "<details><summary>Changed rows</summary>\n").unwrap();
         for (name, t) in listed {
             writeln!(w, "**{}**\n", md_code_cell(name)).unwrap();
-            let body: String = t.rows.iter().map(|row| row_line(row) + "\n").collect();
+            let mut body: String = t.rows.iter().map(|row| row_line(row) + "\n").collect();
+            // The rows listed are the first --rows N: say how many more
+            // changed, or a PR comment reads as if only these did.
+            let more = (t.changes() as usize).saturating_sub(t.rows.len());
+            if more > 0 {
+                body.push_str(&format!("… and {more} more\n"));
+            }
             writeln!(w, "{}", md_fence("", &body)).unwrap();
         }
         writeln!(w, "</details>\n").unwrap();

@@ -97,6 +97,43 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
     }
 }
 
+/// When B is the live database A was forked from and it was written to
+/// after the fork (its file or WAL changed after A's file was made), the
+/// diff mixes B's own writes in with A's: say so.
+pub(crate) fn parent_written_since_fork(home: &Home, a: &str, b: &Side) -> Option<String> {
+    if looks_like_path(a) || split_snapshot(a).is_some() {
+        return None;
+    }
+    let reg = Registry::load(home).ok()?;
+    let entry = reg.get(&Address::parse(a).ok()?)?;
+    let parent_path = match entry.forked_from.as_ref()? {
+        Parent::Path(p) => p.clone(),
+        Parent::Database { snapshot: None, id, .. } => reg.by_id(id)?.path.clone(),
+        // A snapshot is read-only: it cannot have changed.
+        Parent::Database { snapshot: Some(_), .. } => return None,
+    };
+    if std::fs::canonicalize(&parent_path).ok()? != std::fs::canonicalize(&b.path).ok()? {
+        return None;
+    }
+    let forked = std::fs::metadata(&entry.path).and_then(|m| m.created()).ok()?;
+    let mut wal = b.path.clone().into_os_string();
+    wal.push("-wal");
+    let written = [b.path.clone(), PathBuf::from(wal)]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        // A reader may create an empty `-wal`; only a writer fills it.
+        .filter(|m| m.len() > 0)
+        .filter_map(|m| m.modified().ok())
+        .max()?;
+    (written > forked).then(|| {
+        format!(
+            "{b} was written to after {a} was forked from it, so its own changes since then show here too, as if {a} had undone them; \
+             a comparison with {b} as it was at the fork is coming",
+            b = b.label
+        )
+    })
+}
+
 /// The fork resolver's typed errors, said for a comparison (matched by
 /// variant; any other error passes through).
 fn for_diff(err: anyhow::Error) -> anyhow::Error {
@@ -133,8 +170,9 @@ pub(crate) fn check_side(path: &Path) -> Result<(), Error> {
     // An empty file is an empty database, as the sqlite3 shell sees it.
     if !header.is_empty() && header != b"SQLite format 3\0" {
         return Err(Error::invalid(format!(
-            "{} is not a SQLite database (no SQLite header), so it cannot be compared; an encrypted database cannot be compared either",
-            path.display()
+            "{} {}",
+            path.display(),
+            crate::schema::not_sqlite(&header, meta.len(), "compared")
         )));
     }
     Ok(())

@@ -37,8 +37,8 @@ pub(crate) struct TablePlan {
     /// Columns of A that B lacks (added, or renamed), compared with what B
     /// gives for them: the added column's DEFAULT (or NULL), as a literal,
     /// or the renamed column of B. Empty when both tables have the same
-    /// columns (always so in the SQL patch's row pass: a table whose SQL
-    /// changed is re-created there, not patched row by row).
+    /// columns (in the SQL patch's row pass, non-empty only for a table
+    /// that `ALTER TABLE … ADD COLUMN` brings to A's SQL).
     pub(crate) extra: Vec<Extra>,
 }
 

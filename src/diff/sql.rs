@@ -2,7 +2,9 @@
 //!
 //! Unlike `sqldiff`'s patch it keeps what a migration relies on: tables
 //! whose SQL changed (ADD/DROP/RENAME COLUMN, new DEFAULTs, WITHOUT ROWID)
-//! are re-created from A's SQL with A's rows and rowids, generated columns
+//! are re-created from A's SQL with A's rows and rowids (a table that only
+//! gained columns is altered with `ADD COLUMN` and its rows updated),
+//! statistics rows lost with a dropped table are written again, generated columns
 //! are never inserted, `sqlite_sequence` (AUTOINCREMENT counters) and
 //! `user_version`/`application_id` end as A has them, renamed and dropped
 //! tables follow, and triggers cannot fire while it applies: every trigger
@@ -49,8 +51,15 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
         writeln!(out, "DROP TABLE IF EXISTS {};", quote_ident(&o.name))?;
     }
 
+    // The row pass's plans (read first: a table that only gained columns
+    // is altered in place only when its rows can be compared).
+    let mut notes = Vec::new();
+    let all_plans = rows::plan_tables(a, b, &mut notes)?;
+
     // Tables A has with other SQL than B, or that B lacks: created from A's
-    // SQL and filled with A's rows.
+    // SQL and filled with A's rows — unless B's table only lacks columns
+    // that `ALTER TABLE … ADD COLUMN` gives it (then its rows are patched
+    // below, like any table's).
     let mut rebuilt: HashSet<String> = HashSet::new();
     for o in a.schema.objects.iter().filter(|o| o.kind == Kind::Table && user(o, a)) {
         let key = (kind_name(o).to_string(), o.name.to_lowercase());
@@ -59,6 +68,14 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
             continue;
         }
         if is_changed {
+            let ob = b.schema.objects.iter().find(|x| x.kind == Kind::Table && x.name.eq_ignore_ascii_case(&o.name));
+            let plan = all_plans.iter().find(|p| p.name.eq_ignore_ascii_case(&o.name));
+            if let Some(alters) = ob.zip(plan).and_then(|(ob, plan)| add_columns(o, ob, plan)) {
+                for alter in alters {
+                    writeln!(out, "{alter};")?;
+                }
+                continue;
+            }
             writeln!(out, "DROP TABLE IF EXISTS {};", quote_ident(&o.name))?;
         }
         writeln!(out, "{};", o.sql)?;
@@ -67,11 +84,21 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
         dump_table(a, &plan, insert_rowid(o), out).with_context(|| format!("could not read table `{}`", o.name))?;
     }
 
-    // Tables with the same SQL on both sides: their changed rows.
-    let mut notes = Vec::new();
-    let plans: Vec<TablePlan> = rows::plan_tables(a, b, &mut notes)?
+    // Dropping a table or an index drops its statistics rows too: then the
+    // statistics tables are written whole, as A has them, below.
+    let has = |o: &Opened, name: &str| o.schema.objects.iter().any(|x| x.name.eq_ignore_ascii_case(name));
+    let restat = !rebuilt.is_empty()
+        || diff.removed.iter().any(|o| o.kind == "index" || o.kind.ends_with("table"))
+        || diff.changed.iter().any(|c| c.kind == "index");
+    let stat_tables = ["sqlite_stat1", "sqlite_stat4"];
+    let rewritten_stat = |name: &str| restat && stat_tables.iter().any(|t| t.eq_ignore_ascii_case(name));
+
+    // Tables with the same SQL on both sides (or only new columns): their
+    // changed rows.
+    let plans: Vec<TablePlan> = all_plans
         .into_iter()
         .filter(|p| !rebuilt.contains(&p.name.to_lowercase()) && !p.name.eq_ignore_ascii_case("sqlite_sequence"))
+        .filter(|p| !rewritten_stat(&p.name))
         .collect();
     for note in &notes {
         writeln!(out, "-- note: {note}")?;
@@ -114,9 +141,13 @@ pub(crate) fn write_patch(a: &Opened, b: &Opened, out: &mut dyn Write) -> anyhow
 
     // Statistics tables only one side has: created by ANALYZE and filled
     // with A's rows, or dropped. (Those both sides have were compared above.)
-    let has = |o: &Opened, name: &str| o.schema.objects.iter().any(|x| x.name.eq_ignore_ascii_case(name));
-    for stat in ["sqlite_stat1", "sqlite_stat4"] {
+    for stat in stat_tables {
         match (has(a, stat), has(b, stat)) {
+            (true, true) if restat => {
+                writeln!(out, "DELETE FROM {stat};")?;
+                let plan = rows::plan_one(a, stat, false)?;
+                dump_table(a, &plan, false, out)?;
+            }
             (true, false) => {
                 writeln!(out, "ANALYZE sqlite_schema;")?;
                 writeln!(out, "DELETE FROM {stat};")?;
@@ -228,7 +259,7 @@ fn insert_parts(plan: &TablePlan, with_rowid: bool, key: &[Val], vals: &[Val]) -
             lits.push(key[0].literal());
         }
     }
-    for (c, v) in plan.columns.iter().zip(vals) {
+    for (c, v) in plan.compared().zip(vals) {
         cols.push(quote_ident(c));
         lits.push(v.literal());
     }
@@ -313,8 +344,7 @@ impl Sink for SqlSink<'_> {
             ChangeKind::Update => {
                 let (x, y) = (before.unwrap_or_default(), after.unwrap_or_default());
                 let sets: Vec<String> = plan
-                    .columns
-                    .iter()
+                    .compared()
                     .zip(x.iter().zip(y))
                     .filter(|(_, (p, q))| p != q)
                     .map(|(c, (_, q))| format!("{} = {}", quote_ident(c), q.literal()))
@@ -326,4 +356,77 @@ impl Sink for SqlSink<'_> {
         }
         Ok(())
     }
+}
+
+/// `ALTER TABLE … ADD COLUMN` statements that turn B's table `ob` into A's
+/// `oa`, when that is all that changed: A's SQL is B's with column
+/// definitions inserted where SQLite inserts them, replaying B's table and
+/// the statements in memory gives exactly A's SQL, and the row pass
+/// compares every new column (`plan.extra`, against its DEFAULT).
+fn add_columns(oa: &Object, ob: &Object, plan: &TablePlan) -> Option<Vec<String>> {
+    if oa.is_virtual() || ob.is_virtual() || plan.matching == Matching::Multiset {
+        return None;
+    }
+    let defs = inserted_columns(&oa.sql, &ob.sql)?;
+    if defs.len() != plan.extra.len() {
+        return None;
+    }
+    let alters: Vec<String> =
+        defs.iter().map(|d| format!("ALTER TABLE {} ADD COLUMN {d}", quote_ident(&ob.name))).collect();
+    let mem = rusqlite::Connection::open_in_memory().ok()?;
+    mem.execute_batch(&ob.sql).ok()?;
+    for alter in &alters {
+        mem.execute_batch(alter).ok()?;
+    }
+    let sql: String = mem
+        .query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [&ob.name], |r| r.get(0))
+        .ok()?;
+    let names_match = plan.extra.iter().all(|e| {
+        let xinfo =
+            format!("SELECT count(*) FROM pragma_table_xinfo({}) WHERE name = ?1 AND hidden = 0", sql_str(&ob.name));
+        mem.query_row(&xinfo, [&e.name], |r| r.get::<_, i64>(0)).is_ok_and(|n| n == 1)
+    });
+    (sql == oa.sql && names_match).then_some(alters)
+}
+
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The column definitions A's CREATE TABLE has beyond B's, when A's text is
+/// B's with `, DEF[, DEF…]` inserted at one place (what `ADD COLUMN` does).
+fn inserted_columns(a: &str, b: &str) -> Option<Vec<String>> {
+    if a.len() <= b.len() {
+        return None;
+    }
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    let prefix = ab.iter().zip(bb).take_while(|(x, y)| x == y).count();
+    let suffix = ab.iter().rev().zip(bb.iter().rev()).take(b.len() - prefix).take_while(|(x, y)| x == y).count();
+    let (mut start, mut end) = (prefix, a.len() - suffix);
+    // The common prefix may run into the insertion (`…, ` then `c, …`):
+    // move the insertion left until it begins at its comma.
+    while start > 0 && ab[start] != b',' && ab[start - 1] == ab[end - 1] {
+        start -= 1;
+        end -= 1;
+    }
+    let mid = a.get(start..end)?.trim_start().strip_prefix(',')?;
+    let mut defs = Vec::new();
+    let (mut depth, mut quote, mut from) = (0i32, None::<char>, 0usize);
+    for (i, c) in mid.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '[') => quote = Some(']'),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                defs.push(mid[from..i].trim().to_string());
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    defs.push(mid[from..].trim().to_string());
+    (quote.is_none() && depth == 0 && defs.iter().all(|d| !d.is_empty())).then_some(defs)
 }

@@ -144,13 +144,11 @@ pub(crate) fn fork(
     // 2. Read the source in one read transaction, and check every object.
     let _side_files = schema::SourceSideFiles::note(&src.path);
     let counter = copy::change_counter(&src.path);
-    let (mut session, _) = SourceSession::open(&src.path, opts.with_data && pins(config.copy_method), None)?;
-    // A masked or subset fork is built from the rows, whatever the method.
-    let plan = if opts.with_data && opts.safe.is_active() {
-        Plan::Masked
-    } else {
-        Plan::of(opts.with_data, config.copy_method)
-    };
+    // A masked or subset fork is built from the rows, whatever the method:
+    // like the row copy, it reads the source through the pinned snapshot.
+    let safe = opts.with_data && opts.safe.is_active();
+    let (mut session, _) = SourceSession::open(&src.path, opts.with_data && (safe || pins(config.copy_method)), None)?;
+    let plan = if safe { Plan::Masked } else { Plan::of(opts.with_data, config.copy_method) };
     check_schema(&mut session, plan)?;
     let resolved = crate::mask::prepare(
         &src.path,

@@ -168,18 +168,30 @@ pub(crate) fn build(
         plan.filter = subset::children_filter(t, &fks, &resolved.subset, &keep);
         plans.push(plan);
     }
-    let total = tx.run(|| {
-        let mut n = 0u64;
+    // Progress counts rows, each worth the source's bytes per row (so it
+    // reads in MiB, as every other copy does). A table's rows left out by
+    // a subset's filter are counted done when the table is: the total is
+    // what the copy will really go through.
+    let (planned, source_rows) = tx.run(|| {
+        let mut planned = Vec::with_capacity(plans.len());
+        let mut source_rows = 0u64;
         for p in &plans {
-            n += p.count(&conn)?;
+            let n = p.count(&conn)?;
+            planned.push(n);
+            source_rows += if p.keep.is_none() { n } else { p.source_count(&conn)? };
         }
-        Ok(n)
+        Ok((planned, source_rows))
     })?;
-    progress.start(total, 0);
+    let source_bytes = crate::layout::file_size(src).unwrap_or(0);
+    progress.unit_bytes(if source_rows > 0 { source_bytes as f64 / source_rows as f64 } else { 0.0 });
+    progress.start(planned.iter().sum(), 0);
     let mut copied = 0u64;
-    for p in &plans {
+    for (p, planned) in plans.iter().zip(planned) {
         progress.table(&p.table);
-        copied += p.copy(&tx, progress).with_context(|| format!("could not copy rows of table `{}`", p.table))?;
+        let (n, counted) =
+            p.copy(&tx, progress).with_context(|| format!("could not copy rows of table `{}`", p.table))?;
+        progress.advance(planned.saturating_sub(counted));
+        copied += n;
     }
     tx.run(|| {
         if source_schema.has_table("sqlite_sequence") {
@@ -232,10 +244,12 @@ pub(crate) fn build(
     Ok(Built {
         stats: CopyStats {
             objects_created: 0,
-            rows_copied: copied.saturating_sub(pruned),
+            // A subset's rows are what it kept; its removals are deliberate,
+            // not orphans (those are rows a changing source left dangling).
+            rows_copied: if subsetting { rows_kept.values().sum() } else { copied.saturating_sub(pruned) },
             bytes_copied: crate::layout::file_size(path).unwrap_or(0),
             exact,
-            orphans_pruned: pruned,
+            orphans_pruned: if exact { 0 } else { pruned },
             ..CopyStats::default()
         },
         rows_kept,
@@ -445,7 +459,15 @@ impl TablePlan {
         Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn copy(&self, tx: &Tx, progress: &mut dyn Progress) -> anyhow::Result<u64> {
+    /// The table's rows in the source, whatever the subset keeps.
+    fn source_count(&self, conn: &Connection) -> anyhow::Result<u64> {
+        let sql = format!("SELECT count(*) FROM src.{}", quote_ident(&self.table));
+        Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Copy the table: rows inserted, and rows counted for progress (a
+    /// filtered table counts the source rows it went through).
+    fn copy(&self, tx: &Tx, progress: &mut dyn Progress) -> anyhow::Result<(u64, u64)> {
         let conn = tx.conn;
         let t = quote_ident(&self.table);
         let insert = format!("INSERT INTO main.{t}({}) SELECT {} FROM src.{t}", self.insert_cols, self.select_exprs);
@@ -453,11 +475,14 @@ impl TablePlan {
             let all = format!("{insert} WHERE 1{}", self.filter);
             let n = tx.run(|| Ok(conn.execute(&all, [])? as u64))?;
             progress.advance(n);
-            return Ok(n);
+            return Ok((n, n));
         };
         let a = quote_ident(alias);
-        if self.rowid_kept {
-            return self.copy_by_last_rowid(tx, &insert, &a, progress);
+        // A table filtered by a subset pages by source rows (below), so its
+        // progress moves with the rows read, not only the few kept.
+        if self.rowid_kept && self.filter.is_empty() {
+            let n = self.copy_by_last_rowid(tx, &insert, &a, progress)?;
+            return Ok((n, n));
         }
         // Page by the source's rowid: ?1 < rowid <= ?2, the bound found
         // first (the fork's rowids are masked, so they cannot tell).
@@ -473,7 +498,7 @@ impl TablePlan {
         };
         let page = format!("{insert} WHERE {a} > ?1 AND {a} <= ?2{filter}{}", self.filter);
         let mut lo = i64::MIN;
-        let mut total = 0u64;
+        let (mut total, mut counted) = (0u64, 0u64);
         loop {
             let (n, hi) = tx.run(|| {
                 let hi: Option<i64> = conn.prepare_cached(&bound)?.query_row([lo], |r| r.get(0)).ok();
@@ -481,14 +506,18 @@ impl TablePlan {
                 Ok((n, hi))
             })?;
             total += n;
-            progress.advance(n);
+            // A full page spans `page_rows` rows of the source (or of the
+            // keep table); the last page's rest is counted by the caller.
+            let went_through = if hi.is_some() { self.page_rows as u64 } else { n };
+            counted += went_through;
+            progress.advance(went_through);
             crate::env::test_delay();
             if progress.interrupted() {
                 return Err(stopped());
             }
             match hi {
                 Some(h) if h < i64::MAX => lo = h,
-                _ => return Ok(total),
+                _ => return Ok((total, counted)),
             }
         }
     }

@@ -147,8 +147,10 @@ impl Rules {
         })?;
         let text = String::from_utf8(bytes.clone())
             .map_err(|_| Error::BadRule(format!("the mask rules {} are not UTF-8 text", path.display())))?;
+        // Named by its whole path in every error, as the rule checks name it.
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let mut rules = Rules::parse(&text).map_err(|m| Error::BadRule(format!("{}: {m}", path.display())))?;
-        rules.path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        rules.path = path;
         rules.sha256 = sha256_hex(&bytes);
         Ok(rules)
     }
@@ -289,49 +291,52 @@ pub(crate) fn validate(
     let bad = |m: String| Error::BadRule(m);
     if let Some(rules) = &opts.rules {
         out.seed = Some(rules.seed.clone());
+        // Every rule error names the rules file first, as its parse
+        // errors do: `m.toml: rule tables.T.C: …`.
+        let file = rules.path.display();
         for (table, cols) in &rules.tables {
             let obj = source_table(schema, table).filter(|o| !o.is_internal()).ok_or_else(|| {
                 bad(format!(
-                    "mask rule tables.{table}: the source has no table `{table}`; fix the table name in the rules"
+                    "{file}: rule tables.{table}: the source has no table `{table}`; fix the table name in the rules"
                 ))
             })?;
             if let Some(msg) = shadow_rule(schema, table, cols, &obj.name) {
-                return Err(bad(msg));
+                return Err(bad(format!("{file}: {msg}")));
             }
             if obj.is_virtual() && own_content_fts(obj).is_none() {
                 return Err(bad(format!(
-                    "mask rule tables.{table}: `{}` is a virtual table; mask the table it takes its content from instead",
+                    "{file}: rule tables.{table}: `{}` is a virtual table; mask the table it takes its content from instead",
                     obj.name
                 )));
             }
-            let info = columns(conn, db, &obj.name).map_err(|e| bad(format!("mask rule tables.{table}: {e}")))?;
+            let info = columns(conn, db, &obj.name).map_err(|e| bad(format!("{file}: rule tables.{table}: {e}")))?;
             let uniques =
-                unique_columns(conn, db, &obj.name).map_err(|e| bad(format!("mask rule tables.{table}: {e}")))?;
+                unique_columns(conn, db, &obj.name).map_err(|e| bad(format!("{file}: rule tables.{table}: {e}")))?;
             let mut masks = Vec::new();
             for (col, masker) in cols {
-                let rule = format!("tables.{table}.{col}");
+                let rule = format!("{file}: rule tables.{table}.{col}");
                 let Some((name, hidden, notnull, pk)) = info.iter().find(|c| c.0.eq_ignore_ascii_case(col)).cloned()
                 else {
                     return Err(bad(format!(
-                        "mask rule {rule}: table `{}` has no column `{col}`; fix the column name in the rules",
+                        "{rule}: table `{}` has no column `{col}`; fix the column name in the rules",
                         obj.name
                     )));
                 };
                 if hidden != 0 {
                     return Err(bad(format!(
-                        "mask rule {rule}: `{name}` is a generated column; mask the columns it is computed from"
+                        "{rule}: `{name}` is a generated column; mask the columns it is computed from"
                     )));
                 }
                 let unique = uniques.contains(&name.to_ascii_lowercase()) || pk > 0;
                 match masker {
                     Masker::Null if notnull || pk > 0 => {
                         return Err(bad(format!(
-                        "mask rule {rule}: `{name}` is NOT NULL or a primary key, so `null` cannot mask it; use hash"
-                    )))
+                            "{rule}: `{name}` is NOT NULL or a primary key, so `null` cannot mask it; use hash"
+                        )))
                     }
                     Masker::Fixed(_) if unique => {
                         return Err(bad(format!(
-                            "mask rule {rule}: `{name}` must be unique, so one fixed value cannot mask it; use hash"
+                            "{rule}: `{name}` must be unique, so one fixed value cannot mask it; use hash"
                         )))
                     }
                     Masker::Sql(expr) => {
@@ -361,8 +366,15 @@ pub(crate) fn validate(
             )));
         }
         let sql = format!("SELECT 1 FROM {db}.{} WHERE ({})", quote_ident(&obj.name), rule.filter);
-        conn.prepare(&sql)
-            .map_err(|e| bad(format!("--subset `{arg}`: the WHERE does not parse: {}", sqlite_message(&e))))?;
+        conn.prepare(&sql).map_err(|e| {
+            let msg = sqlite_message(&e);
+            match msg.strip_prefix("no such column: ") {
+                Some(col) => {
+                    bad(format!("--subset `{arg}`: table `{}` has no column `{col}`; fix the column name", obj.name))
+                }
+                None => bad(format!("--subset `{arg}`: the WHERE does not parse: {msg}")),
+            }
+        })?;
         if out.subset.insert(obj.name.clone(), rule.filter.clone()).is_some() {
             return Err(bad(format!(
                 "--subset `{arg}`: table `{}` is named twice; join the conditions with AND",
@@ -370,15 +382,22 @@ pub(crate) fn validate(
             )));
         }
     }
-    check_fts(schema, &out)?;
-    check_foreign_keys(conn, db, schema, &out)?;
+    let file = opts.rules.as_ref().map_or_else(|| "the mask rules".to_string(), |r| r.path.display().to_string());
+    check_fts(schema, &out, &file)?;
+    check_foreign_keys(conn, db, schema, &out, &file)?;
     Ok(out)
 }
 
 /// Both ends of a foreign key must be masked alike (a child may be
 /// `null`): else every child row would point at a parent the fork does not
 /// have.
-fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
+fn check_foreign_keys(
+    conn: &Connection,
+    db: &str,
+    schema: &SourceSchema,
+    resolved: &Resolved,
+    file: &str,
+) -> Result<(), Error> {
     if resolved.masks.is_empty() {
         return Ok(());
     }
@@ -391,12 +410,12 @@ fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolv
                 continue;
             }
             let (rule, other) = match child {
-                Some(_) => (format!("tables.{}.{from}", fk.child), format!("{}.{to}", fk.parent)),
-                None => (format!("tables.{}.{to}", fk.parent), format!("{}.{from}", fk.child)),
+                Some(_) => (format!("{file}: rule tables.{}.{from}", fk.child), format!("{}.{to}", fk.parent)),
+                None => (format!("{file}: rule tables.{}.{to}", fk.parent), format!("{}.{from}", fk.child)),
             };
             let how = |m: Option<&Masker>| m.map(|m| format!("`{}`", m.label())).unwrap_or_else(|| "no masker".into());
             return Err(Error::BadRule(format!(
-                "mask rule {rule}: {}.{from} references {}.{to}, but one is masked with {} and the other with {}; mask {other} the same way so the foreign key holds",
+                "{rule}: {}.{from} references {}.{to}, but one is masked with {} and the other with {}; mask {other} the same way so the foreign key holds",
                 fk.child,
                 fk.parent,
                 how(child),
@@ -410,12 +429,11 @@ fn check_foreign_keys(conn: &Connection, db: &str, schema: &SourceSchema, resolv
 /// A `sql` masker must prepare against the table and evaluate on every row.
 fn check_expression(conn: &Connection, db: &str, table: &str, expr: &str, rule: &str) -> Result<(), Error> {
     let sql = format!("SELECT count(({expr})) FROM {db}.{}", quote_ident(table));
-    let mut stmt = conn.prepare(&sql).map_err(|e| {
-        Error::BadRule(format!("mask rule {rule}: the sql expression does not parse: {}", sqlite_message(&e)))
-    })?;
-    stmt.query_row([], |r| r.get::<_, i64>(0)).map_err(|e| {
-        Error::BadRule(format!("mask rule {rule}: the sql expression fails on a row: {}", sqlite_message(&e)))
-    })?;
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(|e| Error::BadRule(format!("{rule}: the sql expression does not parse: {}", sqlite_message(&e))))?;
+    stmt.query_row([], |r| r.get::<_, i64>(0))
+        .map_err(|e| Error::BadRule(format!("{rule}: the sql expression fails on a row: {}", sqlite_message(&e))))?;
     Ok(())
 }
 
@@ -427,10 +445,10 @@ fn check_distinct(conn: &Connection, db: &str, table: &str, expr: &str, rule: &s
     );
     let dups: i64 = conn
         .query_row(&sql, [], |r| r.get(0))
-        .map_err(|e| Error::BadRule(format!("mask rule {rule}: {}", sqlite_message(&e))))?;
+        .map_err(|e| Error::BadRule(format!("{rule}: {}", sqlite_message(&e))))?;
     if dups > 0 {
         return Err(Error::BadRule(format!(
-            "mask rule {rule}: `{col}` must be unique, but the sql expression gives two rows the same value; use hash or make the expression unique (e.g. include the id)"
+            "{rule}: `{col}` must be unique, but the sql expression gives two rows the same value; use hash or make the expression unique (e.g. include the id)"
         )));
     }
     Ok(())
@@ -439,6 +457,8 @@ fn check_distinct(conn: &Connection, db: &str, table: &str, expr: &str, rule: &s
 fn sqlite_message(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        // Not the statement sqlfork wrapped the user's text in.
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
 }
@@ -472,13 +492,13 @@ fn shadow_rule(schema: &SourceSchema, table: &str, cols: &[(String, Masker)], na
     let col = cols.first().map(|(c, _)| c.as_str()).unwrap_or_default();
     let target = match fts.content.as_deref() {
         Some(t) if !t.is_empty() => return Some(format!(
-            "mask rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask the table `{t}` it takes its content from instead",
+            "rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask the table `{t}` it takes its content from instead",
             fts.name
         )),
         _ => fts_column_of_shadow(&fts, col),
     };
     Some(format!(
-        "mask rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask {}.{target} instead",
+        "rule tables.{table}.{col}: `{name}` is a shadow table of the full-text table `{}`; mask {}.{target} instead",
         fts.name, fts.name
     ))
 }
@@ -486,7 +506,7 @@ fn shadow_rule(schema: &SourceSchema, table: &str, cols: &[(String, Masker)], na
 /// A contentless FTS table (`content=''`) holds only its index: it cannot
 /// be rebuilt from masked rows, so a masked fork refuses one that has a
 /// column named like a masked column.
-fn check_fts(schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
+fn check_fts(schema: &SourceSchema, resolved: &Resolved, file: &str) -> Result<(), Error> {
     for vt in schema.objects.iter().filter(|o| o.is_virtual()) {
         let Some(fts) = build::Fts::parse(&vt.name, &vt.sql) else { continue };
         if fts.content.as_deref() != Some("") {
@@ -495,7 +515,7 @@ fn check_fts(schema: &SourceSchema, resolved: &Resolved) -> Result<(), Error> {
         for (table, cols) in &resolved.masks {
             if let Some(c) = cols.iter().find(|c| fts.columns.iter().any(|f| f.eq_ignore_ascii_case(&c.column))) {
                 return Err(Error::BadRule(format!(
-                    "mask rule tables.{table}.{}: the contentless full-text table `{}` indexes a column of that name and cannot be rebuilt from masked rows; drop it from the source or fork without --mask",
+                    "{file}: rule tables.{table}.{}: the contentless full-text table `{}` indexes a column of that name and cannot be rebuilt from masked rows; drop it from the source or fork without --mask",
                     c.column, vt.name
                 )));
             }

@@ -205,27 +205,28 @@ pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> Str
 
 pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
     match parent {
-        ResolvedParent::Live { slug, branch, .. } => match branch {
-            Some(b) => format!("{slug}@{b}"),
-            None => slug.clone(),
-        },
-        ResolvedParent::Deleted { slug, branch, .. } => match branch {
-            Some(b) => format!("{slug}@{b} (deleted)"),
-            None => format!("{slug} (deleted)"),
+        ResolvedParent::Live { .. } => parent_address(parent),
+        ResolvedParent::Deleted { .. } => format!("{} (deleted)", parent_address(parent)),
+        ResolvedParent::Path(p) => p.display().to_string(),
+    }
+}
+
+/// The parent's whole address, `acme/orders[@REF]` (a slug alone is
+/// ambiguous across namespaces), or its path.
+fn parent_address(parent: &ResolvedParent) -> String {
+    match parent {
+        ResolvedParent::Live { namespace, slug, branch, .. }
+        | ResolvedParent::Deleted { namespace, slug, branch, .. } => match branch {
+            Some(b) => format!("{namespace}/{slug}@{b}"),
+            None => format!("{namespace}/{slug}"),
         },
         ResolvedParent::Path(p) => p.display().to_string(),
     }
 }
 
-/// `orders:before-0042`, marked `(deleted)` once the snapshot is gone.
+/// `acme/orders:before-0042`, marked `(deleted)` once the snapshot is gone.
 pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted: bool) -> String {
-    let db = match parent {
-        ResolvedParent::Live { slug, branch, .. } | ResolvedParent::Deleted { slug, branch, .. } => match branch {
-            Some(b) => format!("{slug}@{b}"),
-            None => slug.clone(),
-        },
-        ResolvedParent::Path(p) => p.display().to_string(),
-    };
+    let db = parent_address(parent);
     if deleted {
         format!("{db}:{name} (deleted)")
     } else {

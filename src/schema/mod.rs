@@ -205,12 +205,27 @@ pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
         return Ok(());
     }
     if n < 16 || &header != b"SQLite format 3\0" {
-        return Err(Error::invalid(format!(
-            "{} is not a SQLite database (no SQLite header; an encrypted database cannot be forked)",
-            path.display()
-        )));
+        return Err(Error::invalid(format!("{} {}", path.display(), not_sqlite(&header[..n], meta.len(), "forked"))));
     }
     Ok(())
+}
+
+/// Why a file without the SQLite header cannot be `done` ("forked",
+/// "compared"), after its name. Encryption is mentioned only when the file
+/// looks like an encrypted database: whole pages of bytes that are not
+/// text (SQLCipher and the SEE begin with a random salt). A text file is
+/// said to be one.
+pub(crate) fn not_sqlite(header: &[u8], len: u64, done: &str) -> String {
+    let text = !header.is_empty() && header.iter().all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    if text {
+        return format!("is a text file, not a SQLite database, so it cannot be {done}");
+    }
+    if len >= 512 && len.is_multiple_of(512) {
+        return format!(
+            "is not a SQLite database (no SQLite header), so it cannot be {done}; if it is an encrypted database, decrypt it first"
+        );
+    }
+    format!("is not a SQLite database (no SQLite header), so it cannot be {done}")
 }
 
 fn read_up_to(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {

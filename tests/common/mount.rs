@@ -171,6 +171,13 @@ impl LoopMount {
             .unwrap_or_else(|e| panic!("xfs_io shutdown failed: {e}"));
     }
 
+    /// Makes the file system read-only (`mount -o remount,ro`), as a home
+    /// on a read-only mount is.
+    pub fn read_only(&self) {
+        run(Command::new("mount").args(["-o", "remount,ro"]).arg(&self.mount_point))
+            .unwrap_or_else(|e| panic!("remount read-only failed: {e}"));
+    }
+
     /// Unmounts and mounts again (after [`shutdown`](Self::shutdown): log
     /// recovery, as after a reboot). Every process using the file system
     /// must have exited first.
