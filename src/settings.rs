@@ -158,7 +158,9 @@ pub(crate) struct BranchRequest {
 }
 
 impl BranchRequest {
-    pub(crate) fn resolve(self, config: &Config) -> Result<crate::branch::PutOptions, Error> {
+    /// (A bad address stays an `AddressError` in the chain, so that the
+    /// command line can suggest the namespace of a bare slug.)
+    pub(crate) fn resolve(self, config: &Config) -> anyhow::Result<crate::branch::PutOptions> {
         let address = Address::parse(&self.address)?;
         crate::branch::require_ref(&address)?;
         let ttl = Ttl::resolve(self.ttl.as_ref())?;
@@ -179,7 +181,7 @@ pub(crate) struct ResetRequest {
 }
 
 impl ResetRequest {
-    pub(crate) fn resolve(self, config: &Config) -> Result<crate::reset::ResetOptions, Error> {
+    pub(crate) fn resolve(self, config: &Config) -> anyhow::Result<crate::reset::ResetOptions> {
         let address = Address::parse(&self.address)?;
         let ttl = Ttl::resolve(self.ttl.as_ref())?;
         // `mask` in config.toml applies to a reset only through the
@@ -200,7 +202,7 @@ pub(crate) struct SnapshotRequest {
 }
 
 impl SnapshotRequest {
-    pub(crate) fn resolve(self) -> Result<crate::snapshot::CreateOptions, Error> {
+    pub(crate) fn resolve(self) -> anyhow::Result<crate::snapshot::CreateOptions> {
         let (address, in_address) = SnapshotAddress::parse_optional(&self.address)?;
         let ttl = Ttl::resolve(self.ttl.as_ref())?;
         Ok(crate::snapshot::CreateOptions { address, name: in_address.or(self.name), ttl })

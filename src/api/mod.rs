@@ -371,7 +371,8 @@ impl Sqlfork {
             name: name.map(str::to_string),
             ttl: settings::Ttl::duration(ttl),
         }
-        .resolve()?;
+        .resolve()
+        .map_err(typed)?;
         let snap =
             crate::snapshot::create(&self.home, &self.config, &opts, &mut crate::copy::NoProgress).map_err(typed)?;
         Ok(snapshot_info(&snap))
@@ -401,7 +402,8 @@ impl Sqlfork {
             ttl: settings::Ttl::duration(opts.ttl),
             safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
         }
-        .resolve(&self.config)?;
+        .resolve(&self.config)
+        .map_err(typed)?;
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
@@ -443,7 +445,8 @@ impl Sqlfork {
             ttl: settings::Ttl::duration(opts.ttl),
             safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
         }
-        .resolve(&self.config)?;
+        .resolve(&self.config)
+        .map_err(typed)?;
         let out = branch::put(&self.home, &self.config, &core, progress).map_err(typed)?;
         let action = match out.action {
             PutAction::Created => BranchAction::Created,
