@@ -119,6 +119,11 @@ pub enum Error {
     /// `--strict`: these columns (`table.column (kind)`) look personal and
     /// have no mask rule.
     Unmasked { columns: Vec<String> },
+    /// A file given as a database (a fork's source, a side of a diff) is not
+    /// a SQLite database: a directory, a text file, another kind of file, or
+    /// one SQLite cannot open as a database (encrypted, perhaps). `why`
+    /// follows the path in the sentence.
+    NotADatabase { path: PathBuf, why: String },
 }
 
 impl Error {
@@ -134,9 +139,11 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
-                ExitCode::Usage
-            }
+            Error::Invalid(_)
+            | Error::NotResettable { .. }
+            | Error::BadRule(_)
+            | Error::Unmasked { .. }
+            | Error::NotADatabase { .. } => ExitCode::Usage,
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
@@ -209,6 +216,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::NotADatabase { path, why } => write!(f, "{} {why}", path.display()),
             Error::Unmasked { columns } => write!(
                 f,
                 "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
@@ -390,6 +398,7 @@ mod tests {
             (Error::failed("x"), ExitCode::Failure),
             (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
             (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
+            (Error::NotADatabase { path: "/x".into(), why: "is a text file".into() }, ExitCode::Usage),
             (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
             (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),

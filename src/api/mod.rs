@@ -513,6 +513,26 @@ mod tests {
     }
 
     #[test]
+    fn a_caller_tells_not_a_database_from_bad_input_by_variant() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let text = dir.path().join("notes.db");
+        std::fs::write(&text, "just some notes\n").unwrap();
+        match sqlfork.fork(text.to_str().unwrap(), "acme/x", &ForkOptions::default()) {
+            Err(Error::NotADatabase { path, why }) => {
+                assert_eq!(path, text);
+                assert!(why.contains("text file"), "{why}");
+            }
+            other => panic!("expected NotADatabase, got {other:?}"),
+        }
+        match sqlfork.fork(dir.path().to_str().unwrap(), "acme/x", &ForkOptions::default()) {
+            Err(Error::NotADatabase { why, .. }) => assert!(why.contains("directory"), "{why}"),
+            other => panic!("expected NotADatabase, got {other:?}"),
+        }
+        assert!(sqlfork.list(None).unwrap().is_empty());
+    }
+
+    #[test]
     fn options_are_checked_before_anything_is_written() {
         let dir = tempfile::tempdir().unwrap();
         let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();

@@ -193,7 +193,10 @@ pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
         }
     })?;
     if meta.is_dir() {
-        return Err(Error::invalid(format!("source {} is a directory, not a SQLite database file", path.display())));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: "is a directory, not a SQLite database file; name the database file to fork".into(),
+        });
     }
     let mut header = [0u8; 16];
     let mut f = std::fs::File::open(path)
@@ -205,7 +208,10 @@ pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
         return Ok(());
     }
     if n < 16 || &header != b"SQLite format 3\0" {
-        return Err(Error::invalid(format!("{} {}", path.display(), not_sqlite(&header[..n], meta.len(), "forked"))));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: not_sqlite(&header[..n], meta.len(), "forked"),
+        });
     }
     Ok(())
 }
@@ -455,10 +461,10 @@ pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
         .into();
     }
     let err = match code {
-        Some(rusqlite::ErrorCode::NotADatabase) => Error::invalid(format!(
-            "{} is not a SQLite database ({msg}); an encrypted database cannot be forked",
-            path.display()
-        )),
+        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: format!("is not a SQLite database ({msg}); an encrypted database cannot be forked"),
+        },
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => Error::invalid(format!(
             "source {} is corrupt ({msg}); repair it (for example with `sqlite3 FILE .recover`) and fork the result",
             path.display()
