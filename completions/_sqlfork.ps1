@@ -68,6 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two databases: schema, settings and rows')
+            [CompletionResult]::new('rehearse', 'rehearse', [CompletionResultType]::ParameterValue, 'Run migrations on a data fork of SOURCE and report what they would do to it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -234,6 +235,24 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'sqlfork;db;rehearse' {
+            [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Down migrations (a file or a directory): run in reverse order after the ups; each must give back the state before its up')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Mask the fork''s rows with the rules in FILE [default: mask in config.toml]')
+            [CompletionResult]::new('--subset', '--subset', [CompletionResultType]::ParameterName, 'Keep only TABLE''s rows matching WHERE, and the rows they reference (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: text, or json with --json]')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a finding is at least this severe')
+            [CompletionResult]::new('--lock-budget', '--lock-budget', [CompletionResultType]::ParameterName, 'A write lock held longer than this is a warning (e.g. 1s, 250ms)')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the rehearsal fork at NS/SLUG instead of deleting it')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'sqlfork;db;delete' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (never asked when stdin is not a terminal)')
@@ -272,6 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two databases: schema, settings and rows')
+            [CompletionResult]::new('rehearse', 'rehearse', [CompletionResultType]::ParameterValue, 'Run migrations on a data fork of SOURCE and report what they would do to it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -311,6 +331,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;db;help;diff' {
+            break
+        }
+        'sqlfork;db;help;rehearse' {
             break
         }
         'sqlfork;db;help;delete' {
@@ -589,6 +612,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Continue interrupted data copies: one database, or every one')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a database is healthy, resuming its copy if no process is copying it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what changed between two databases: schema, settings and rows')
+            [CompletionResult]::new('rehearse', 'rehearse', [CompletionResultType]::ParameterValue, 'Run migrations on a data fork of SOURCE and report what they would do to it')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a database''s entry, and its file when sqlfork created it')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Stop the process copying a fork that is being built, and remove the half-made fork')
             break
@@ -627,6 +651,9 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;db;diff' {
+            break
+        }
+        'sqlfork;help;db;rehearse' {
             break
         }
         'sqlfork;help;db;delete' {

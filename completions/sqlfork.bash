@@ -91,6 +91,9 @@ _sqlfork() {
             sqlfork__subcmd__db,path)
                 cmd="sqlfork__subcmd__db__subcmd__path"
                 ;;
+            sqlfork__subcmd__db,rehearse)
+                cmd="sqlfork__subcmd__db__subcmd__rehearse"
+                ;;
             sqlfork__subcmd__db,reset)
                 cmd="sqlfork__subcmd__db__subcmd__reset"
                 ;;
@@ -135,6 +138,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__db__subcmd__help,path)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__path"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,rehearse)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__rehearse"
                 ;;
             sqlfork__subcmd__db__subcmd__help,reset)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__reset"
@@ -231,6 +237,9 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__db,path)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__path"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,rehearse)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__rehearse"
                 ;;
             sqlfork__subcmd__help__subcmd__db,reset)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__reset"
@@ -486,7 +495,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,7 +657,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork reset list show path ttl gc resume wait diff delete cancel help"
+            opts="create import fork reset list show path ttl gc resume wait diff rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,6 +810,20 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__rehearse)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -918,6 +941,52 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__rehearse)
+            opts="-q -h -V --down --mask --subset --format --fail-on --lock-budget --keep --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --down)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "error warning never" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-budget)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1285,7 +1354,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork reset list show path ttl gc resume wait diff delete cancel"
+            opts="create import fork reset list show path ttl gc resume wait diff rehearse delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1411,6 +1480,20 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__rehearse)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

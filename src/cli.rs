@@ -14,6 +14,7 @@ Exit codes:
   5  timed out (db wait --timeout)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
+  db rehearse: 0 no finding reaches --fail-on, 1 one does
 
 Environment:
   SQLFORK_HOME  home directory when --home is not given
@@ -194,6 +195,9 @@ pub(crate) enum DbCommand {
     /// Show what changed between two databases: schema, settings and rows
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Run migrations on a data fork of SOURCE and report what they would do to it
+    #[command(after_help = REHEARSE_HELP)]
+    Rehearse(RehearseArgs),
     /// Remove a database's entry, and its file when sqlfork created it
     #[command(after_help = "With --force, as `rm -f`: a fork being built is stopped first (as `db cancel` does), \
 a database that does not exist is a success with a note, and nothing is asked. For CI cleanup:\n  \
@@ -400,6 +404,81 @@ pub(crate) struct DiffArgs {
     /// Exit with 1 when the databases differ and 0 when they do not (like `git diff --exit-code`)
     #[arg(long)]
     pub exit_code: bool,
+}
+
+const REHEARSE_HELP: &str = "\
+Each migration file runs as `sqlite3 DB < FILE` runs it (statement by statement, PRAGMA
+foreign_keys = ON), stopping at the first failing statement; later files are not run. Directories
+run their .sql files in name order. sqlite3 dot-commands (.read, .import) are refused. The
+rehearsal fork is an instant data fork of SOURCE (masked with --mask, or the mask in config.toml),
+deleted at the end, also on Ctrl-C or an error, unless --keep names where to keep it. SOURCE is
+only read.
+
+Findings: error (the file failed; PRAGMA integrity_check not ok; new PRAGMA foreign_key_check
+violations; a down file that does not undo its up), warning (rows deleted; a dropped table or
+column that held values; a table rebuilt by copying; the write lock held past --lock-budget; a
+file ending inside a transaction), info (rows inserted or updated, indexes added and their size,
+other schema changes, the file's size).
+
+Examples:
+  sqlfork db rehearse acme/orders migrations/                       # every .sql file, in name order
+  sqlfork db rehearse acme/orders 0042.sql --down 0042_down.sql     # and check that the down undoes it
+  sqlfork db rehearse acme/orders migrations/ --format markdown --fail-on warning > comment.md
+
+Exit codes: 0 no finding reaches --fail-on, 1 one does (or the rehearsal failed), 2 usage error
+or bad input, 3 SOURCE not found, 4 the --keep address is taken, 130 interrupted.";
+
+/// How `db rehearse` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RehearseFormat {
+    /// Human-readable text
+    Text,
+    /// One JSON document (what --json selects)
+    Json,
+    /// A pull-request comment
+    Markdown,
+}
+
+/// Which findings make `db rehearse` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FailOn {
+    /// Errors only
+    Error,
+    /// Warnings and errors
+    Warning,
+    /// Nothing: always exit 0 once the rehearsal ran
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RehearseArgs {
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path
+    pub source: String,
+    /// Migration .sql files, or directories of them (run in name order)
+    #[arg(required = true, value_name = "MIGRATION")]
+    pub migrations: Vec<PathBuf>,
+    /// Down migrations (a file or a directory): run in reverse order after the ups; each must
+    /// give back the state before its up
+    #[arg(long, value_name = "DIR|FILE")]
+    pub down: Vec<PathBuf>,
+    /// Mask the fork's rows with the rules in FILE [default: mask in config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<PathBuf>,
+    /// Keep only TABLE's rows matching WHERE, and the rows they reference (repeatable)
+    #[arg(long, value_name = "TABLE:WHERE")]
+    pub subset: Vec<String>,
+    /// Output format [default: text, or json with --json]
+    #[arg(long, value_enum)]
+    pub format: Option<RehearseFormat>,
+    /// Exit 1 when a finding is at least this severe
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// A write lock held longer than this is a warning (e.g. 1s, 250ms)
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub lock_budget: String,
+    /// Keep the rehearsal fork at NS/SLUG instead of deleting it
+    #[arg(long, value_name = "NS/SLUG")]
+    pub keep: Option<String>,
 }
 
 /// `--name`, shared by the commands that create entries.

@@ -124,6 +124,9 @@ pub enum Error {
     /// one SQLite cannot open as a database (encrypted, perhaps). `why`
     /// follows the path in the sentence.
     NotADatabase { path: PathBuf, why: String },
+    /// A rehearsal (`db rehearse`) was stopped (Ctrl-C, or its cancel
+    /// flag); its fork was removed.
+    RehearsalInterrupted,
 }
 
 impl Error {
@@ -165,7 +168,7 @@ impl Error {
             | Error::LockTimeout { .. }
             | Error::StillProvisioning { .. }
             | Error::Failed(_) => ExitCode::Failure,
-            Error::CopyStopped | Error::Interrupted { .. } => ExitCode::Interrupted,
+            Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
             Error::Hinted { error, .. } => error.exit_code(),
         }
@@ -286,6 +289,9 @@ impl fmt::Display for Error {
                 "cannot {action} {a}: it is still provisioning; run `sqlfork db wait {a}` (or `sqlfork db delete {a}`) first"
             ),
             Error::CopyStopped => f.write_str("the copy was interrupted"),
+            Error::RehearsalInterrupted => {
+                f.write_str("Interrupted; the rehearsal fork was removed and the source was not touched")
+            }
             Error::Interrupted { how_far, resume, .. } => {
                 let at = how_far.as_deref().map(|h| format!(" at {h}")).unwrap_or_default();
                 write!(f, "Interrupted{at}; `{resume}` continues it")
@@ -399,6 +405,7 @@ mod tests {
             (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
             (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
             (Error::NotADatabase { path: "/x".into(), why: "is a text file".into() }, ExitCode::Usage),
+            (Error::RehearsalInterrupted, ExitCode::Interrupted),
             (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
             (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),

@@ -60,6 +60,7 @@ mod layout;
 pub mod mask;
 mod ops;
 mod registry;
+pub mod rehearse;
 mod reset;
 mod schema;
 mod settings;
@@ -108,7 +109,9 @@ pub fn run_cli() -> std::process::ExitCode {
             let code = error::exit_code_for(&err);
             match error::typed(&err) {
                 // Ctrl-C: one line saying how far the copy got and how to go on.
-                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped)) => eprintln!("{e}"),
+                Some(e @ (Error::Interrupted { .. } | Error::CopyStopped | Error::RehearsalInterrupted)) => {
+                    eprintln!("{e}")
+                }
                 _ => eprintln!("error: {err:#}"),
             }
             std::process::ExitCode::from(code.code())

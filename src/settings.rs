@@ -208,3 +208,40 @@ impl SnapshotRequest {
         Ok(crate::snapshot::CreateOptions { address, name: in_address.or(self.name), ttl })
     }
 }
+
+/// `db rehearse`, `rehearse_migration`.
+#[derive(Debug, Clone)]
+pub(crate) struct RehearseRequest {
+    /// An address, a branch, a snapshot or a path.
+    pub(crate) source: String,
+    pub(crate) migrations: Vec<PathBuf>,
+    pub(crate) down: Vec<PathBuf>,
+    pub(crate) safe: Safe,
+    /// A write lock held longer than this is a warning (`1s`).
+    pub(crate) lock_budget: String,
+    /// How the surface names the lock budget (`--lock-budget`, `lockBudget`).
+    pub(crate) lock_budget_arg: &'static str,
+    pub(crate) keep: Option<String>,
+}
+
+impl RehearseRequest {
+    /// The rehearsal's options (no cancel flag: the caller adds its own).
+    pub(crate) fn resolve(self, config: &Config) -> anyhow::Result<crate::rehearse::RehearseOptions> {
+        let budget = self.lock_budget.trim();
+        let lock_budget = humantime::parse_duration(budget).map_err(|_| {
+            Error::invalid(format!(
+                "{} `{}` is not a duration; write it like 1s or 250ms",
+                self.lock_budget_arg, self.lock_budget
+            ))
+        })?;
+        Ok(crate::rehearse::RehearseOptions {
+            source: self.source,
+            migrations: self.migrations,
+            down: self.down,
+            safe: self.safe.resolve(config, true)?,
+            lock_budget,
+            keep: self.keep,
+            cancel: None,
+        })
+    }
+}

@@ -49,6 +49,7 @@ fn tools_are_listed_with_json_schemas() {
         "create_snapshot",
         "reset_database",
         "delete_database",
+        "rehearse_migration",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
@@ -516,4 +517,31 @@ fn mcp_progress_speaks_mib_as_the_cli_does() {
     let message = last["params"]["message"].as_str().unwrap();
     assert!(message.starts_with("acme/big: ") && message.ends_with(" MiB"), "{message}");
     s.close();
+}
+
+#[test]
+fn rehearse_migration_answers_as_db_rehearse_does() {
+    let env = Env::new();
+    let src = source(&env, 50);
+    let before = std::fs::read(&src).unwrap();
+    let migration = env.path("0001.sql");
+    std::fs::write(&migration, "DELETE FROM t WHERE id <= 5;\nCREATE INDEX t_by_body ON t(body, id);\n").unwrap();
+    let mut s = Session::start(&env);
+    let args = json!({"source": src.to_str().unwrap(), "migrations": [migration.to_str().unwrap()]});
+    let (_, report) = s.ok("rehearse_migration", args.clone());
+    assert_eq!(report["migrations"][0]["ok"], true, "{report}");
+    assert_eq!(report["migrations"][0]["tables"]["t"]["deleted"], 5);
+    assert_eq!(report["worst"], "warning");
+    let cli = env.run(&["--json", "db", "rehearse", src.to_str().unwrap(), migration.to_str().unwrap()]).ok().json();
+    let codes = |r: &Value| {
+        r["migrations"][0]["findings"].as_array().unwrap().iter().map(|f| f["code"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&report), codes(&cli));
+    // A bad file is the CLI's sentence; the source is never written.
+    let missing = env.path("missing.sql");
+    let want = cli_error(&env, &["db", "rehearse", src.to_str().unwrap(), missing.to_str().unwrap()], 2);
+    assert_eq!(s.err("rehearse_migration", json!({"source": src.to_str().unwrap(), "migrations": [missing]})), want);
+    s.close();
+    assert_eq!(std::fs::read(&src).unwrap(), before);
+    assert_eq!(env.registry_len(), 0);
 }

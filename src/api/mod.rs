@@ -345,6 +345,42 @@ impl Sqlfork {
         crate::diff::patch(&self.home, &self.config, opts, out).map_err(typed)
     }
 
+    /// Rehearse migrations (`sqlfork db rehearse`): run them on a data fork
+    /// of `opts.source` and report what they would do to it, file by file,
+    /// with findings whose severity a CI job can fail on. The fork is
+    /// deleted at the end (also on an error or when `opts.cancel` is set)
+    /// unless `opts.keep` names where to keep it; the source is only read.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let source = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&source)?.execute_batch(
+    /// #     "CREATE TABLE orders(id INTEGER PRIMARY KEY, status TEXT); INSERT INTO orders(status) VALUES ('new'), ('old');")?;
+    /// # let migration = dir.path().join("0042.sql");
+    /// # std::fs::write(&migration, "DELETE FROM orders WHERE status = 'old';\nCREATE INDEX orders_status ON orders(status);\n")?;
+    /// use sqlfork::rehearse::{RehearseOptions, Severity};
+    /// let sqlfork = sqlfork::Sqlfork::open(dir.path().join("home"))?;
+    /// let opts = RehearseOptions {
+    ///     source: source.to_str().unwrap().into(),
+    ///     migrations: vec![migration],
+    ///     ..Default::default()
+    /// };
+    /// let report = sqlfork.rehearse(&opts, &mut sqlfork::NoProgress)?;
+    /// assert!(report.migrations[0].ok);
+    /// assert_eq!(report.migrations[0].tables["orders"].deleted, 1);
+    /// assert_eq!(report.worst, Some(Severity::Warning)); // rows deleted
+    /// assert!(sqlfork.list(None)?.is_empty()); // the rehearsal fork is gone
+    /// # Ok(()) }
+    /// ```
+    pub fn rehearse(
+        &self,
+        opts: &crate::rehearse::RehearseOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<crate::rehearse::RehearsalReport, Error> {
+        crate::rehearse::rehearse(&self.home, &self.config, opts, progress).map_err(typed)
+    }
+
     /// Take a snapshot of `database` (an address or a branch) named `name`
     /// (default: the UTC time, `20261130T120000Z`), optionally expiring.
     ///

@@ -43,6 +43,7 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
         DbCommand::Diff(args) => super::diff::run(ctx, args),
+        DbCommand::Rehearse(args) => super::rehearse::run(ctx, args),
     }
 }
 

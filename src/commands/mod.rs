@@ -9,6 +9,7 @@ mod diff;
 mod expiry;
 mod git_hook;
 mod mask;
+mod rehearse;
 mod reset;
 mod snapshot;
 

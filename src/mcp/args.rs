@@ -226,3 +226,43 @@ pub(crate) struct MaskCheckArgs {
     #[serde(flatten)]
     pub safe: SafeParams,
 }
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct RehearseArgs {
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path.
+    pub source: String,
+    /// Migration .sql files, or directories of them (run in name order).
+    pub migrations: Vec<std::path::PathBuf>,
+    /// Down migrations (files or directories), run in reverse order after
+    /// the ups; each must give back the state before its up.
+    #[serde(default)]
+    pub down: Vec<std::path::PathBuf>,
+    /// Mask the fork's rows with this rules file (default: `mask` in
+    /// config.toml).
+    #[serde(default)]
+    pub mask: Option<std::path::PathBuf>,
+    /// Subset filters, each "TABLE:WHERE".
+    #[serde(default)]
+    pub subset: Vec<String>,
+    /// A write lock held longer than this is a warning (default "1s").
+    #[serde(default)]
+    pub lock_budget: Option<String>,
+    /// Keep the rehearsal fork at this NS/SLUG instead of deleting it.
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// "json" (default: the `db rehearse --json` document) or "markdown"
+    /// (a pull-request comment).
+    #[serde(default)]
+    pub format: Option<RehearseFormat>,
+}
+
+/// How `rehearse_migration` answers.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum RehearseFormat {
+    Json,
+    Markdown,
+}

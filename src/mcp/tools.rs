@@ -50,6 +50,16 @@ pub(crate) enum DiffOutput {
     Sql { sql: String },
 }
 
+/// `rehearse_migration`'s structured content: the report, or the Markdown
+/// it was asked for.
+#[derive(Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(untagged)]
+pub(crate) enum RehearseOutput {
+    Report(crate::rehearse::RehearsalReport),
+    Markdown { markdown: String },
+}
+
 /// A refusal for a destructive call without `confirm: true`.
 fn unconfirmed(what: &str, address: &dyn std::fmt::Display, extra: &str) -> anyhow::Error {
     Error::invalid(format!(
@@ -281,6 +291,45 @@ impl Server {
                     crate::diff::sql::write_patch(&a, &b, &mut sql)?;
                     let text = String::from_utf8_lossy(&sql).into_owned();
                     Ok(Document { value: serde_json::to_value(DiffOutput::Sql { sql: text.clone() })?, text })
+                }
+            }
+        })
+        .await
+    }
+
+    /// Rehearse a migration before proposing it: run the .sql files (and,
+    /// with `down`, their down files) on a masked-if-asked data fork of
+    /// `source` and report per file whether it ran, how long the write lock
+    /// was held, schema changes, rows inserted/deleted/updated per table,
+    /// and findings (error: failed, integrity_check, foreign_key_violation,
+    /// not_undone; warning: rows_deleted, non_null_dropped, table_rebuilt,
+    /// lock_budget; info: the rest). `worst` is the most severe finding.
+    /// The fork is deleted afterwards unless `keep`; the source is never
+    /// written. Returns the `sqlfork db rehearse --json` document (or
+    /// Markdown, structured as {"markdown": …}).
+    #[tool(input_schema = schema::<RehearseArgs>(), output_schema = output_schema::<RehearseOutput>(), annotations(title = "Rehearse a migration", read_only_hint = false, destructive_hint = false))]
+    async fn rehearse_migration(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: RehearseArgs = args!(args);
+        let label = args.source.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let request = settings::RehearseRequest {
+                source: args.source,
+                migrations: args.migrations,
+                down: args.down,
+                safe: settings::Safe { mask_file: args.mask, subset: args.subset, ..Default::default() },
+                lock_budget: args.lock_budget.unwrap_or_else(|| "1s".into()),
+                lock_budget_arg: "lockBudget",
+                keep: args.keep,
+            };
+            let report = crate::rehearse::rehearse(home, config, &request.resolve(config)?, progress)?;
+            match args.format.unwrap_or(RehearseFormat::Json) {
+                RehearseFormat::Json => json(&RehearseOutput::Report(report)),
+                RehearseFormat::Markdown => {
+                    let text = crate::rehearse::render::markdown(&report);
+                    Ok(Document {
+                        value: serde_json::to_value(RehearseOutput::Markdown { markdown: text.clone() })?,
+                        text,
+                    })
                 }
             }
         })

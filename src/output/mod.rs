@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::time::SystemTime;
 
 mod progress;
+pub(crate) use progress::{ctrl_c_pressed, hold_ctrl_c};
 mod views;
 
 pub(crate) use views::*;

@@ -90,6 +90,38 @@ mod ctrl_c {
     }
 }
 
+/// True while a [`CtrlC`] holds Ctrl-C for a whole command: copies inside
+/// it then leave Ctrl-C alone.
+static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ctrl-C held for a whole command (`db rehearse`: the fork, the
+/// migrations, the analysis), not only a copy: the first Ctrl-C sets a
+/// flag the command polls ([`ctrl_c_pressed`]); a second stops at once.
+pub(crate) struct CtrlC {
+    installed: bool,
+}
+
+/// Catch Ctrl-C until the returned guard is dropped.
+pub(crate) fn hold_ctrl_c() -> CtrlC {
+    let installed = ctrl_c::take();
+    HELD.store(true, std::sync::atomic::Ordering::SeqCst);
+    CtrlC { installed }
+}
+
+/// True once Ctrl-C was pressed under a [`CtrlC`] (or during a copy).
+pub(crate) fn ctrl_c_pressed() -> bool {
+    ctrl_c::interrupted()
+}
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        HELD.store(false, std::sync::atomic::Ordering::SeqCst);
+        if self.installed {
+            ctrl_c::release();
+        }
+    }
+}
+
 /// Draws copy progress on stderr: MiB done of the total, percentage, rate
 /// and ETA (a bar on a terminal, a line every few seconds otherwise), and
 /// nothing for a copy that is over in well under a second.
@@ -221,7 +253,7 @@ impl crate::copy::Progress for UiProgress {
         self.done = done;
         self.first_done = done;
         self.started = std::time::Instant::now();
-        if !self.handling_sigint {
+        if !self.handling_sigint && !HELD.load(std::sync::atomic::Ordering::SeqCst) {
             self.handling_sigint = ctrl_c::take();
         }
         if done > 0 {
