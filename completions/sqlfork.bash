@@ -447,7 +447,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__branch__subcmd__put)
-            opts="-q -h -V --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --schema-only --ttl --mask --subset --mask-check --strict --force --in-place --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -999,7 +999,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__reset)
-            opts="-q -h -V --to --with-data --schema-only --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
+            opts="-q -h -V --to --with-data --schema-only --ttl --mask --subset --mask-check --strict --force --in-place --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -35,6 +35,8 @@ pub(crate) struct PutOptions {
     /// same kind of fork as the branch's last put (its rules file is read
     /// again).
     pub safe: crate::mask::SafeOptions,
+    /// What a reset does when other processes have the branch open.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// What `branch put` did.
@@ -196,6 +198,7 @@ fn reset_branch(
             None => Expiry::Keep,
         },
         safe: opts.safe.clone(),
+        when_open: opts.when_open,
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
         .map(|entry| PutOutcome { entry, action: PutAction::Reset }))

@@ -10,8 +10,9 @@ Exit codes:
   1  failure (I/O, SQLite, a fork that could not be made, a read-only home, a damaged registry)
   2  usage error or invalid input (bad address, bad TTL, not a database, an invalid config.toml)
   3  not found (no such database, branch, snapshot or file)
-  4  already exists (the destination is taken)
+  4  already exists (the destination is taken), or a reset's database is open in another process
   5  timed out (db wait --timeout)
+  6  not enough space on the file system (says how much is needed and free)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
   db rehearse: 0 no finding reaches --fail-on, 1 one does
@@ -121,7 +122,7 @@ pub(crate) enum DbCommand {
     },
     /// Reset a fork in place to its parent's current state, or to one of its snapshots; prints its path
     #[command(
-        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
+        after_help = "Same id, same path: the new state is built beside the file and renamed over it, so a crash leaves the old state or the new one, never a mix. The data mode the fork was made with is kept unless --with-data or --schema-only says otherwise; --to restores the snapshot whole (with data) unless --schema-only. The expiry is kept unless --ttl is given. A database sqlfork did not create (db import), or one created empty (db create) without --to, cannot be reset (exit 2).\n\nAn application with the database open: a reset refuses (exit 4) and names the processes (pid and command), because renaming a new file over the path would cut them off (they would go on writing into the old, deleted file). Close them and reset, or: --in-place writes the restored state into the same file through SQLite's backup API, so open connections see it at their next transaction and keep working (use it for an app or a test runner that keeps its connection open); --force replaces the file anyway (use it only when you will restart those processes and do not need what they write).\n\nThe migrate, look, reset loop:\n  sqlfork snapshot create acme/pr-142:before\n  sqlite3 \"$(sqlfork db path acme/pr-142)\" < migrations/0042.sql\n  sqlfork db reset acme/pr-142 --to before"
     )]
     Reset {
         /// NS/SLUG, or NS/SLUG@REF for a branch
@@ -136,6 +137,8 @@ pub(crate) enum DbCommand {
         ttl: Option<String>,
         #[command(flatten)]
         safe: SafeArgs,
+        #[command(flatten)]
+        when_open: WhenOpenArgs,
     },
     /// List databases, optionally in one namespace
     List {
@@ -226,7 +229,10 @@ pub(crate) enum BranchCommand {
 NS/SLUG's current state, keeping its id and path (a connection string stays valid), and its data mode \
 (--with-data or schema only) unless --with-data or --schema-only says otherwise. A reset is atomic: the new \
 copy is built beside the branch and renamed over it. The expiry counts from this put with --ttl (or default_ttl in \
-config.toml); without either a new branch never expires and an existing one keeps its expiry.\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
+config.toml); without either a new branch never expires and an existing one keeps its expiry. A reset refuses \
+(exit 4, naming them) while other processes have the branch's file open, unless --in-place (write the new state \
+into the same file through SQLite's backup API; open connections see it at their next transaction) or --force \
+(replace the file anyway; their later writes are lost).\n\nIn CI:\n  path=$(sqlfork branch put acme/orders@\"$BRANCH\" --ttl 2d)")]
     Put {
         /// NS/SLUG@REF; REF is 1-100 of A-Z a-z 0-9 . _ / - (like pr-142 or feature/login), never `..`
         address: String,
@@ -241,6 +247,8 @@ config.toml); without either a new branch never expires and an existing one keep
         ttl: TtlArg,
         #[command(flatten)]
         safe: SafeArgs,
+        #[command(flatten)]
+        when_open: WhenOpenArgs,
     },
     /// List the branches of NS/SLUG
     List {
@@ -340,6 +348,34 @@ pub(crate) struct DataModeArgs {
     /// Copy only the schema
     #[arg(long)]
     pub schema_only: bool,
+}
+
+/// `--force` / `--in-place`: what a reset does when other processes have
+/// the database open.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct WhenOpenArgs {
+    /// Replace the file even while other processes have it open (they keep
+    /// the old, deleted file; what they write next is lost). For a test
+    /// database whose users you will restart anyway
+    #[arg(long, conflicts_with = "in_place")]
+    pub force: bool,
+    /// Write the restored state into the same file through SQLite's backup
+    /// API, under SQLite's locks: open connections see it at their next
+    /// transaction and keep writing into it. For an app that keeps its
+    /// connection open across resets
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+impl WhenOpenArgs {
+    pub(crate) fn choice(&self) -> crate::holders::WhenOpen {
+        use crate::holders::WhenOpen;
+        match (self.force, self.in_place) {
+            (true, _) => WhenOpen::Force,
+            (_, true) => WhenOpen::InPlace,
+            _ => WhenOpen::Refuse,
+        }
+    }
 }
 
 impl DataModeArgs {

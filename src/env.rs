@@ -121,7 +121,10 @@ mod knobs {
     /// (a branch reset's new file is renamed over the branch, the registry
     /// not yet saved), `delete-unregistered` (the entry is gone, the files
     /// not yet), `registry-synced` (a new registry is written and synced
-    /// beside the old one, not yet renamed over it).
+    /// beside the old one, not yet renamed over it), `registry-renamed`
+    /// (renamed over it, the rename not yet synced: readers see it, a power
+    /// cut loses it), `in-place-written` (an `--in-place` reset has written
+    /// the new state into the database, the registry not yet saved).
     pub(crate) fn test_pause(point: &str) {
         let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
         for item in spec.split(',') {

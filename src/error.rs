@@ -28,6 +28,9 @@ pub enum ExitCode {
     AlreadyExists = 4,
     /// `db wait` gave up after its `--timeout`.
     Timeout = 5,
+    /// The file system is full: the operation needs more space than is
+    /// free (refused before it starts, or stopped when the disk filled).
+    NoSpace = 6,
     /// A copy was interrupted (Ctrl-C); it can be resumed. 128 + SIGINT, as
     /// shells report a process stopped by Ctrl-C.
     Interrupted = 130,
@@ -127,6 +130,14 @@ pub enum Error {
     /// A rehearsal (`db rehearse`) was stopped (Ctrl-C, or its cancel
     /// flag); its fork was removed.
     RehearsalInterrupted,
+    /// A reset would replace the database's file under other processes that
+    /// have it open (their later writes would be lost); `--in-place` or
+    /// `--force` says what to do instead. Exit 4, like a taken address.
+    OpenElsewhere { address: Address, holders: Vec<crate::holders::Holder> },
+    /// Not enough space on the file system `fs` (its mount point and type,
+    /// like `/home (ext4)`): `needed` bytes (when known) for `what`, `free`
+    /// bytes free. Nothing half-made is left.
+    NoSpace { what: String, fs: String, needed: Option<u64>, free: u64 },
 }
 
 impl Error {
@@ -159,7 +170,9 @@ impl Error {
             | Error::BeingBuilt { .. }
             | Error::HookInTheWay { .. }
             | Error::SnapshotTaken { .. }
-            | Error::SnapshotBeingTaken { .. } => ExitCode::AlreadyExists,
+            | Error::SnapshotBeingTaken { .. }
+            | Error::OpenElsewhere { .. } => ExitCode::AlreadyExists,
+            Error::NoSpace { .. } => ExitCode::NoSpace,
             Error::Timeout { .. } => ExitCode::Timeout,
             Error::Busy { .. }
             | Error::InUse { .. }
@@ -207,6 +220,22 @@ impl Error {
     /// (typically a `matches!` on a variant).
     pub fn any_in(err: &anyhow::Error, pred: impl Fn(&Error) -> bool) -> bool {
         Self::in_chain(err).any(pred)
+    }
+}
+
+/// `1.5 MiB`.
+pub(crate) fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -305,6 +334,25 @@ impl fmt::Display for Error {
                 )
             }
             Error::Hinted { error, hint } => write!(f, "{error}{hint}"),
+            Error::OpenElsewhere { address: a, holders } => {
+                let who: Vec<String> = holders.iter().map(|h| h.to_string()).collect();
+                write!(
+                    f,
+                    "{a} is open in another process: {}; close it first, or use --in-place to reset it under the open connections (they see the new state at their next transaction), or --force to replace the file anyway (their later writes are lost)",
+                    who.join(", ")
+                )
+            }
+            Error::NoSpace { what, fs, needed: Some(n), free } => write!(
+                f,
+                "not enough space on {fs}: {what} needs {}, {} free; free some space (`sqlfork db gc`, `sqlfork db delete`) and try again",
+                human_size(*n),
+                human_size(*free)
+            ),
+            Error::NoSpace { what, fs, needed: None, free } => write!(
+                f,
+                "not enough space on {fs}: {what} ran out of space ({} free); nothing was left half-made; free some space and try again",
+                human_size(*free)
+            ),
             Error::LockTimeout { what, waited } => write!(
                 f,
                 "gave up after {} waiting for {what} held by another sqlfork process; try again when it is done",
@@ -377,6 +425,7 @@ mod tests {
         assert_eq!(ExitCode::NotFound.code(), 3);
         assert_eq!(ExitCode::AlreadyExists.code(), 4);
         assert_eq!(ExitCode::Timeout.code(), 5);
+        assert_eq!(ExitCode::NoSpace.code(), 6);
         assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 
@@ -411,6 +460,26 @@ mod tests {
             (Error::SnapshotTaken { snapshot: snap() }, ExitCode::AlreadyExists),
             (Error::SnapshotBeingTaken { snapshot: snap() }, ExitCode::AlreadyExists),
             (Error::NotResettable { address: a.clone(), why: "w".into() }, ExitCode::Usage),
+            (
+                Error::OpenElsewhere {
+                    address: a.clone(),
+                    holders: vec![crate::holders::Holder { pid: Some(7), command: "python3 app.py".into() }],
+                },
+                ExitCode::AlreadyExists,
+            ),
+            (
+                Error::NoSpace {
+                    what: "the fork".into(),
+                    fs: "/h (ext4)".into(),
+                    needed: Some(1 << 30),
+                    free: 1 << 20,
+                },
+                ExitCode::NoSpace,
+            ),
+            (
+                Error::NoSpace { what: "the fork".into(), fs: "/h (ext4)".into(), needed: None, free: 0 },
+                ExitCode::NoSpace,
+            ),
             (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
             (

@@ -304,7 +304,10 @@ pub(crate) fn run(
     let address = Address { branch: Some(ref_for_branch(&branch)), ..opts.database.database() };
     let existing = Registry::load(home)?.get(&address).cloned();
     let (action, entry) = match existing {
-        Some(e) if e.status == Status::Healthy && !opts.reset => ("kept", e),
+        Some(e) if e.status == Status::Healthy && !opts.reset => {
+            crate::registry::sync_found(home, &[&e.path])?;
+            ("kept", e)
+        }
         _ => {
             let out = branch::put(
                 home,
@@ -314,6 +317,7 @@ pub(crate) fn run(
                     with_data: opts.with_data.then_some(true),
                     ttl: opts.ttl,
                     safe: Default::default(),
+                    when_open: Default::default(),
                 },
                 progress,
             )?;

@@ -55,6 +55,7 @@ mod env;
 pub mod error;
 mod fork;
 mod gc;
+mod holders;
 mod home;
 mod layout;
 pub mod mask;
@@ -65,6 +66,7 @@ mod reset;
 mod schema;
 mod settings;
 mod snapshot;
+mod space;
 mod sqlite_optional;
 mod suggest;
 mod sweep;
@@ -76,6 +78,7 @@ pub use api::{
 };
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
+pub use holders::{Holder, WhenOpen};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -52,8 +52,8 @@ pub(crate) fn create(
     // files named by an id no entry has (the next registry write sweeps
     // them away), never an entry without its file.
     let claim = Claim::take(home, &id)?.context("a fresh database id is already claimed")?;
-    layout::create_new_file(&path)?;
     let init = || -> anyhow::Result<()> {
+        layout::create_new_file(&path)?;
         let conn = schema::open_fork(&path)?;
         // Writing the header makes it a real SQLite file, not an empty one.
         conn.execute_batch("PRAGMA user_version = 0; VACUUM;")?;
@@ -72,7 +72,9 @@ pub(crate) fn create(
         layout::remove_database_files(&path);
     }
     drop(claim);
-    result.map(|_| entry)
+    result
+        .map(|_| entry)
+        .map_err(|e| crate::space::explain(e, &home.databases_dir(), &format!("creating {addr}"), None))
 }
 
 /// What `import` did.
@@ -98,6 +100,7 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
     let addr = addr.database();
     let reg = Registry::load(home)?;
     if let Some(entry) = same_import(&reg, &addr, file) {
+        crate::registry::sync_found(home, &[])?;
         return Ok(Imported { entry, already: true });
     }
     if reg.get(&addr).is_some() {

@@ -275,6 +275,8 @@ impl Registry {
         let mut reg = Registry::load(home)?;
         let before = reg.clone();
         let out = f(&mut reg)?;
+        // (Unchanged, nothing needs syncing: a writer syncs before it lets
+        // go of the lock, so what is read under it is durable.)
         if reg != before {
             reg.save(home)?;
         }
@@ -291,11 +293,16 @@ impl Registry {
             f.sync_all()?;
             crate::env::test_pause("registry-synced");
             fs::rename(&tmp, &path)?;
+            crate::env::test_pause("registry-renamed");
             // Make the rename itself durable.
             File::open(home.root())?.sync_all()
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&tmp);
+            if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) {
+                // The old registry is untouched.
+                return crate::space::no_space(home.root(), "writing the registry", None);
+            }
             Error::failed(format!("could not write the registry {}: {e}", path.display()))
         })?;
         Ok(())
@@ -393,6 +400,34 @@ impl Registry {
         self.databases.push(entry);
         Ok(())
     }
+}
+
+/// Make durable the state this process found rather than made, before it
+/// reports it (SPEC section 18: every exit 0 is durable): the registry and
+/// the home directory (another process may have renamed a new registry in
+/// and not yet synced the rename), and each of `files` with its directory.
+/// A `db resume` that finds the fork healthy, a `db delete --force` that
+/// finds it gone, `db wait`, a repeated `db import`: they read without the
+/// registry lock, and without this, a power cut right after could take back
+/// what they reported. A file that is not there is nothing to sync. Call
+/// it after the read.
+pub(crate) fn sync_found(home: &Home, files: &[&std::path::Path]) -> anyhow::Result<()> {
+    let mut all = vec![home.registry_path(), home.root().to_path_buf()];
+    for f in files {
+        all.push(f.to_path_buf());
+        all.extend(f.parent().map(|d| d.to_path_buf()));
+    }
+    for p in all {
+        match File::open(&p).and_then(|f| f.sync_all()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // A read-only file system has nothing unsynced; some cannot
+            // sync a directory at all.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EINVAL)) => {}
+            Err(e) => return Err(Error::failed(format!("could not sync {}: {e}", p.display())).into()),
+        }
+    }
+    Ok(())
 }
 
 /// Remove temporary registries left by a process killed (or a power cut)

@@ -20,6 +20,7 @@ use crate::claim::Claim;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork::{self, ForkOptions};
+use crate::holders::{self, WhenOpen};
 use crate::home::{Config, Home};
 use crate::layout;
 use crate::ops;
@@ -59,6 +60,8 @@ pub(crate) struct Plan<'a> {
     /// one (its recorded rules file is read again); a reset to the target's
     /// own snapshot restores it as it was (already masked, if it was).
     pub safe: crate::mask::SafeOptions,
+    /// What to do when other processes have the database open.
+    pub when_open: WhenOpen,
 }
 
 /// Build a fresh copy of the plan's source beside the target and rename it
@@ -81,6 +84,11 @@ pub(crate) fn reset_in_place(
     let Some(target) = reg.by_id(&plan.target.id).cloned() else { return Ok(None) };
     if target.address() != addr {
         return Ok(None);
+    }
+    // Before any copy: refuse a reset that would cut off a running
+    // application (asked again just before the rename).
+    if plan.when_open == WhenOpen::Refuse {
+        refuse_if_open(&target)?;
     }
     let src = fork::resolve_source(home, config, &plan.source)?;
     let temp_addr = addr.reset_copy();
@@ -129,7 +137,13 @@ pub(crate) fn reset_in_place(
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
-    let entry = swap(home, &target, &built.entry, plan)?;
+    let entry = match plan.when_open {
+        WhenOpen::InPlace => write_in_place(home, &target, &built.entry, plan, deadline).inspect_err(|_| {
+            // The database is unchanged; its copy goes.
+            let _ = ops::delete(home, &built.entry.address());
+        })?,
+        WhenOpen::Refuse | WhenOpen::Force => swap(home, &target, &built.entry, plan)?,
+    };
     // Releasing the claim tidies its file away as a finished build does.
     drop(claim);
     Ok(Some(entry))
@@ -175,6 +189,9 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         if reg.by_id(&target.id).is_none() {
             return Err(Error::NotFound { address: target.address() }.into());
         }
+        if plan.when_open == WhenOpen::Refuse {
+            refuse_if_open(target)?;
+        }
         // Nothing beside the path may belong to the old file: a stale
         // journal or WAL would be replayed into the new one.
         layout::remove_sqlite_side_files(&target.path);
@@ -188,23 +205,104 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         // forward by the next registry write (`sweep::finish_interrupted_swaps`).
         crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
-        let b = reg.by_id_mut(&target.id).expect("checked above");
-        b.status = Status::Healthy;
-        if !plan.keep_lineage {
-            b.forked_from = t.forked_from;
-            b.forked_at = t.forked_at;
-        }
-        b.include_data = plan.remember_data;
-        b.copy = t.copy;
-        // Back to its own snapshot without new rules: it is what it was.
-        if t.safe.is_some() || !plan.keep_lineage {
-            b.safe = t.safe;
-        }
-        if let Expiry::FromNow(ttl) = plan.expiry {
-            b.expires_at = ttl.map(|d| ttl::format_time(now + d));
-        }
-        Ok(b.clone())
+        Ok(take_over(reg, &target.id, t, plan, now))
     })?;
+    layout::remove_copy_state(home, &temp.id);
+    Ok(entry)
+}
+
+/// The target's entry takes the finished copy `t`'s figures (and lineage,
+/// data mode, rules and expiry as the plan says).
+fn take_over(reg: &mut Registry, target_id: &str, t: Entry, plan: &Plan, now: std::time::SystemTime) -> Entry {
+    let b = reg.by_id_mut(target_id).expect("checked by the caller");
+    b.status = Status::Healthy;
+    if !plan.keep_lineage {
+        b.forked_from = t.forked_from;
+        b.forked_at = t.forked_at;
+    }
+    b.include_data = plan.remember_data;
+    b.copy = t.copy;
+    // Back to its own snapshot without new rules: it is what it was.
+    if t.safe.is_some() || !plan.keep_lineage {
+        b.safe = t.safe;
+    }
+    if let Expiry::FromNow(ttl) = plan.expiry {
+        b.expires_at = ttl.map(|d| ttl::format_time(now + d));
+    }
+    b.clone()
+}
+
+/// Exit 4 naming the processes that have the target open, if any.
+fn refuse_if_open(target: &Entry) -> Result<(), Error> {
+    let holders = holders::find(&target.path);
+    if holders.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::OpenElsewhere { address: target.address(), holders })
+    }
+}
+
+/// `--in-place`: copy the finished copy `temp` into the target's own file
+/// through SQLite's backup API, in one write transaction under SQLite's
+/// locks (waiting for a writer that holds them), so connections other
+/// processes have open see the new state at their next transaction and
+/// keep writing into the same file. Then the target's entry takes the
+/// copy's figures and the copy goes.
+///
+/// A crash during the backup leaves the old state (SQLite's journal or WAL
+/// rolls it back); one after it and before the registry write leaves the
+/// new state with the old figures, and the copy's entry, which the next
+/// reset removes.
+fn write_in_place(home: &Home, target: &Entry, temp: &Entry, plan: &Plan, deadline: Instant) -> anyhow::Result<Entry> {
+    let addr = target.address();
+    let unchanged = |e: &dyn std::fmt::Display| {
+        Error::failed(format!("could not write the new state into {addr} in place ({e}); it is unchanged"))
+    };
+    let src =
+        Connection::open_with_flags(&temp.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| unchanged(&e))?;
+    let mut dst =
+        Connection::open_with_flags(&target.path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| unchanged(&e))?;
+    dst.busy_timeout(Duration::from_secs(5)).map_err(|e| unchanged(&e))?;
+    // EXTRA: in rollback-journal mode the commit point is the journal's
+    // deletion, which only EXTRA syncs (under FULL a power cut can bring
+    // the journal back, and the next open rolls the reset back). Found by
+    // the power-cut suite (`in-place-written`).
+    dst.pragma_update(None, "synchronous", "EXTRA").map_err(|e| unchanged(&e))?;
+    {
+        use rusqlite::backup::{Backup, StepResult};
+        let backup = Backup::new(&src, &mut dst).map_err(|e| unchanged(&e))?;
+        loop {
+            match backup.step(-1) {
+                Ok(StepResult::Done) => break,
+                Ok(StepResult::More) => {}
+                Ok(StepResult::Busy | StepResult::Locked) => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Busy { address: addr.clone() }.into());
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let e = crate::space::explain(unchanged(&e).into(), &target.path, "the reset", None);
+                    return Err(e);
+                }
+            }
+        }
+    }
+    dst.close().map_err(|(_, e)| unchanged(&e))?;
+    drop(src);
+    crate::env::test_pause("in-place-written");
+    let now = ttl::now();
+    let entry = Registry::update(home, |reg| {
+        let t = reg.remove_id(&temp.id).unwrap_or_else(|| temp.clone());
+        if reg.by_id(&target.id).is_none() {
+            return Err(Error::NotFound { address: target.address() }.into());
+        }
+        Ok(take_over(reg, &target.id, t, plan, now))
+    })?;
+    layout::remove_database_files(&temp.path);
     layout::remove_copy_state(home, &temp.id);
     Ok(entry)
 }
@@ -252,6 +350,8 @@ pub(crate) struct ResetOptions {
     pub ttl: Option<Duration>,
     /// `--mask` / `--subset` (see [`Plan::safe`]).
     pub safe: crate::mask::SafeOptions,
+    /// `--force` / `--in-place`: what to do when other processes have it open.
+    pub when_open: WhenOpen,
 }
 
 /// What `db reset` did.
@@ -292,6 +392,7 @@ pub(crate) fn reset(
                 None => Expiry::Keep,
             },
             safe: opts.safe.clone(),
+            when_open: opts.when_open,
         };
         match reset_in_place(home, config, &plan, deadline, &mut *progress) {
             Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),

@@ -155,6 +155,8 @@ pub(crate) struct BranchRequest {
     pub(crate) with_data: Option<bool>,
     pub(crate) ttl: Option<Ttl>,
     pub(crate) safe: Safe,
+    /// What a reset does when other processes have the branch open.
+    pub(crate) when_open: crate::holders::WhenOpen,
 }
 
 impl BranchRequest {
@@ -165,7 +167,7 @@ impl BranchRequest {
         crate::branch::require_ref(&address)?;
         let ttl = Ttl::resolve(self.ttl.as_ref())?;
         let safe = self.safe.resolve(config, self.with_data == Some(true))?;
-        Ok(crate::branch::PutOptions { address, with_data: self.with_data, ttl, safe })
+        Ok(crate::branch::PutOptions { address, with_data: self.with_data, ttl, safe, when_open: self.when_open })
     }
 }
 
@@ -178,6 +180,8 @@ pub(crate) struct ResetRequest {
     pub(crate) with_data: Option<bool>,
     pub(crate) ttl: Option<Ttl>,
     pub(crate) safe: Safe,
+    /// What to do when other processes have the database open.
+    pub(crate) when_open: crate::holders::WhenOpen,
 }
 
 impl ResetRequest {
@@ -187,7 +191,14 @@ impl ResetRequest {
         // `mask` in config.toml applies to a reset only through the
         // database's own record (it was made masked).
         let safe = self.safe.resolve(config, false)?;
-        Ok(crate::reset::ResetOptions { address, to: self.to, with_data: self.with_data, ttl, safe })
+        Ok(crate::reset::ResetOptions {
+            address,
+            to: self.to,
+            with_data: self.with_data,
+            ttl,
+            safe,
+            when_open: self.when_open,
+        })
     }
 }
 

@@ -545,3 +545,33 @@ fn rehearse_migration_answers_as_db_rehearse_does() {
     assert_eq!(std::fs::read(&src).unwrap(), before);
     assert_eq!(env.registry_len(), 0);
 }
+
+#[test]
+fn reset_database_refuses_under_an_open_file_unless_told_what_to_do() {
+    let env = Env::new();
+    let src = source(&env, 10);
+    let mut s = Session::start(&env);
+    let (_, fork) =
+        s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/app", "includeData": true}));
+    let path = fork["path"].as_str().unwrap().to_string();
+    s.ok("create_snapshot", json!({"address": "acme/app:before"}));
+    rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM t", []).unwrap();
+    // Another process with the file open (a shell holding a descriptor).
+    let mut holder =
+        std::process::Command::new("sh").args(["-c", "exec 3<\"$1\"; exec sleep 60", "sh", &path]).spawn().unwrap();
+    common::wait_until("the holder opens the file", WAIT, || {
+        std::fs::read_dir(format!("/proc/{}/fd", holder.id()))
+            .map(|d| d.flatten().any(|f| std::fs::read_link(f.path()).is_ok_and(|t| t == std::path::Path::new(&path))))
+            .unwrap_or(false)
+    });
+    let want = cli_error(&env, &["db", "reset", "acme/app", "--to", "before"], 4);
+    let refused = s.err("reset_database", json!({"address": "acme/app", "to": "before", "confirm": true}));
+    assert_eq!(refused, want);
+    assert!(refused.contains(&format!("pid {} (sleep 60)", holder.id())), "{refused}");
+    assert_eq!(rows(&path), 0, "refused: unchanged");
+    s.ok("reset_database", json!({"address": "acme/app", "to": "before", "confirm": true, "whenOpen": "inPlace"}));
+    assert_eq!(rows(&path), 10, "written in place");
+    s.ok("branch_put", json!({"address": "acme/app@b", "includeData": true}));
+    let _ = holder.kill();
+    let _ = holder.wait();
+}

@@ -437,6 +437,7 @@ impl Sqlfork {
             with_data: opts.with_data,
             ttl: settings::Ttl::duration(opts.ttl),
             safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+            when_open: opts.when_open,
         }
         .resolve(&self.config)
         .map_err(typed)?;
@@ -480,6 +481,7 @@ impl Sqlfork {
             with_data: opts.with_data,
             ttl: settings::Ttl::duration(opts.ttl),
             safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+            when_open: opts.when_open,
         }
         .resolve(&self.config)
         .map_err(typed)?;

@@ -40,6 +40,9 @@ pub struct BranchOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the branch was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What a reset does when other processes have the branch open: by
+    /// default it fails with [`Error::OpenElsewhere`](crate::Error::OpenElsewhere) naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// One database in the registry.
@@ -118,6 +121,9 @@ pub struct ResetOptions {
     pub ttl: Option<Duration>,
     /// Mask and subset rules; the default keeps what the database was made with.
     pub safe: crate::mask::SafeOptions,
+    /// What to do when other processes have the database open: by default
+    /// fail with [`Error::OpenElsewhere`](crate::Error::OpenElsewhere) naming them.
+    pub when_open: crate::holders::WhenOpen,
 }
 
 /// What [`Sqlfork::branch_put`](crate::Sqlfork::branch_put) did.

@@ -11,13 +11,13 @@ use crate::ttl;
 
 pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        BranchCommand::Put { address, with_data, schema_only, ttl, safe } => {
+        BranchCommand::Put { address, with_data, schema_only, ttl, safe, when_open } => {
             let mode = match (with_data, schema_only) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),
                 _ => None,
             };
-            put(ctx, &address, mode, ttl.ttl, &safe)
+            put(ctx, &address, mode, ttl.ttl, &safe, when_open.choice())
         }
         BranchCommand::List { address } => list(ctx, &address),
         BranchCommand::Delete { address, confirm, force } => {
@@ -34,6 +34,7 @@ fn put(
     with_data: Option<bool>,
     ttl: Option<String>,
     safe: &crate::cli::SafeArgs,
+    when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?.clone();
     let request = settings::BranchRequest {
@@ -41,6 +42,7 @@ fn put(
         with_data,
         ttl: settings::Ttl::text(ttl),
         safe: super::mask::safe(safe),
+        when_open,
     };
     let opts = request.resolve(&config)?;
     let addr = opts.address.clone();

@@ -30,8 +30,8 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
             };
             fork_cmd(ctx, request, safe.mask_check)
         }
-        DbCommand::Reset { address, to, data, ttl, safe } => {
-            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe)
+        DbCommand::Reset { address, to, data, ttl, safe, when_open } => {
+            super::reset::run(ctx, &address, to, data.choice(), ttl, &safe, when_open.choice())
         }
         DbCommand::Resume { address, background } => resume(ctx, address.as_deref(), background),
         DbCommand::Wait { address, timeout } => wait(ctx, &address, timeout.as_deref()),
@@ -365,6 +365,7 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
     let addr = addr.clone();
     let entry = match ops::get(&ctx.home, &addr) {
         Err(e) if force && Error::any_in(&e, Error::is_not_found) => {
+            crate::registry::sync_found(&ctx.home, &[])?;
             ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
             #[derive(Serialize)]
             struct Nothing {

@@ -13,6 +13,7 @@ pub(super) fn run(
     with_data: Option<bool>,
     ttl: Option<String>,
     safe: &crate::cli::SafeArgs,
+    when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?.clone();
     let request = settings::ResetRequest {
@@ -21,6 +22,7 @@ pub(super) fn run(
         with_data,
         ttl: settings::Ttl::text(ttl),
         safe: super::mask::safe(safe),
+        when_open,
     };
     let opts = request.resolve(&config)?;
     let addr = opts.address.clone();

@@ -82,6 +82,7 @@ impl Job<'_> {
         let started = Instant::now();
         // A resumed copy's time counts its earlier runs too.
         let earlier_ms = state.elapsed_ms;
+        let state_method = state.method;
         crate::env::trace(&format!("building {} (id {})", self.entry.address(), self.entry.id));
         let stats = if let Some(resolved) = self.safe {
             self.build_safe(session, state, resolved, progress)
@@ -90,8 +91,21 @@ impl Job<'_> {
         } else {
             schema_only::build(&self.entry.path, session)
         }
-        .with_context(|| format!("could not fork {} into {}", self.src.label(), self.entry.address()))
-        .map_err(explain_write_failure)?;
+        .map_err(|e| {
+            let what = format!("a copy of {}", self.src.label());
+            let needed = crate::space::copy_needs(state_method, &self.src.path, &self.home.databases_dir());
+            let e =
+                crate::space::explain(e, &self.home.databases_dir(), &what, needed.filter(|_| self.entry.include_data));
+            if Error::any_in(&e, |e| matches!(e, Error::NoSpace { .. })) {
+                // The sentence names what and where already.
+                return e;
+            }
+            explain_write_failure(e.context(format!(
+                "could not fork {} into {}",
+                self.src.label(),
+                self.entry.address()
+            )))
+        })?;
         let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
         let entry = finish(self.home, &self.entry.id, stats)?;
         crate::env::test_pause("healthy");
@@ -136,9 +150,13 @@ pub(crate) fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: boo
     });
 }
 
-/// A fork that could not be written for lack of space (or a file size
-/// limit) says so and what to do, after the error itself, on one line.
+/// A fork that could not be written for a file size limit (or what may be
+/// a full disk) says so and what to do, after the error itself, on one
+/// line. (A full disk is [`Error::NoSpace`] already: `space::explain`.)
 fn explain_write_failure(e: anyhow::Error) -> anyhow::Error {
+    if Error::any_in(&e, |e| matches!(e, Error::NoSpace { .. })) {
+        return e;
+    }
     let mut certain = false;
     let mut likely = false;
     for cause in e.chain() {

@@ -157,6 +157,12 @@ pub(crate) fn fork(
         &opts.safe,
         (opts.with_data, opts.detach),
     )?;
+    // A copy that cannot fit is refused before anything is written.
+    if opts.with_data && resolved.is_none() {
+        if let Some(needed) = crate::space::copy_needs(config.copy_method, &src.path, &home.databases_dir()) {
+            crate::space::check(&home.databases_dir(), needed, &format!("a copy of {}", src.label()))?;
+        }
+    }
 
     // 3. Claim a fresh id (so that no other process resumes the fork while
     //    this one builds it), then add the entry, status provisioning.

@@ -28,6 +28,7 @@ pub(crate) fn resume(
 ) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
+        crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
     }
     resume_entry(home, config, entry, progress, How::default())
@@ -46,6 +47,7 @@ pub(crate) fn resume_in_background(
 ) -> anyhow::Result<ForkOutcome> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
+        crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
     }
     // The claim `db fork --detach` handed over, when this is its copy.
@@ -54,13 +56,12 @@ pub(crate) fn resume_in_background(
     resume_entry(home, config, entry, &mut NoProgress, how)
 }
 
-/// Every provisioning entry that no process is building.
+/// Every provisioning entry that no process is building (and what was
+/// read made durable: "nothing to resume" is state found).
 pub(crate) fn interrupted(home: &Home) -> anyhow::Result<Vec<Entry>> {
-    Ok(Registry::load(home)?
-        .databases
-        .into_iter()
-        .filter(|e| e.status == Status::Provisioning && !is_claimed(home, &e.id))
-        .collect())
+    let reg = Registry::load(home)?;
+    crate::registry::sync_found(home, &[])?;
+    Ok(reg.databases.into_iter().filter(|e| e.status == Status::Provisioning && !is_claimed(home, &e.id)).collect())
 }
 
 /// An existing entry is this same fork, interrupted, when it is still

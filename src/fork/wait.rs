@@ -33,6 +33,7 @@ pub(crate) fn wait(
             return Err(vanished(home, &id, addr).into());
         };
         if entry.status == Status::Healthy {
+            crate::registry::sync_found(home, &[&entry.path])?;
             return Ok(entry);
         }
         if !is_claimed(home, &id) {

@@ -112,6 +112,11 @@ pub(crate) struct BranchPutArgs {
     /// Auto-delete this long from now, 1h to 30d, e.g. "2d".
     #[serde(default)]
     pub ttl: Option<String>,
+    /// When a reset finds other processes with the branch open: absent or
+    /// "refuse" fails naming them; "inPlace" writes the new state into the
+    /// same file through SQLite's backup API; "force" replaces the file.
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
     #[serde(flatten)]
     pub safe: SafeParams,
 }
@@ -150,8 +155,36 @@ pub(crate) struct ResetArgs {
     pub ttl: Option<String>,
     /// Must be true: a reset replaces the database's current content.
     pub confirm: bool,
+    /// When other processes have the database open: absent or "refuse"
+    /// fails naming them; "inPlace" writes the restored state into the same
+    /// file through SQLite's backup API (open connections see it at their
+    /// next transaction); "force" replaces the file anyway (their later
+    /// writes are lost).
+    #[serde(default)]
+    pub when_open: Option<WhenOpenArg>,
     #[serde(flatten)]
     pub safe: SafeParams,
+}
+
+/// What a reset does when other processes have the database open.
+#[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) enum WhenOpenArg {
+    Refuse,
+    InPlace,
+    Force,
+}
+
+impl WhenOpenArg {
+    pub(crate) fn choice(arg: Option<WhenOpenArg>) -> crate::holders::WhenOpen {
+        use crate::holders::WhenOpen;
+        match arg {
+            None | Some(WhenOpenArg::Refuse) => WhenOpen::Refuse,
+            Some(WhenOpenArg::InPlace) => WhenOpen::InPlace,
+            Some(WhenOpenArg::Force) => WhenOpen::Force,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]

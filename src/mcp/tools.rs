@@ -169,6 +169,7 @@ impl Server {
                 address: args.address,
                 with_data: args.include_data,
                 ttl: Ttl::text(args.ttl),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let opts = request.resolve(config)?;
             json(&PutView::from(&branch::put(home, config, &opts, progress)?))
@@ -254,6 +255,7 @@ impl Server {
                 to: args.to,
                 with_data: args.include_data,
                 ttl: Ttl::text(args.ttl),
+                when_open: WhenOpenArg::choice(args.when_open),
             };
             let opts = request.resolve(config)?;
             json(&ResetView::from(&crate::reset::reset(home, config, &opts, progress)?))

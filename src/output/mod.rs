@@ -98,18 +98,7 @@ pub(crate) fn json_document<T: Serialize>(value: &T) -> serde_json::Result<Strin
 
 /// `1.5 MiB`.
 pub(crate) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    crate::error::human_size(n)
 }
 
 pub(crate) fn human_ms(ms: u64) -> String {

@@ -264,7 +264,9 @@ pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
     )
     .map_err(|e| {
         if path.exists() {
-            Error::failed(format!("could not open source {} read-only: {e}", path.display()))
+            let why =
+                crate::space::os_reason(path).map(|r| format!(" (the file system says: {r})")).unwrap_or_default();
+            Error::failed(format!("could not open source {} read-only: {e}{why}", path.display()))
         } else {
             // Removed since it was checked (a snapshot deleted meanwhile).
             Error::SourceFileMissing { path: path.to_path_buf() }

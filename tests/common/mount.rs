@@ -1,11 +1,14 @@
-//! Copy-on-write and power-cut file systems for tests: an XFS (reflink) or
-//! btrfs file system made in a sparse image file and loop-mounted under a
-//! temporary directory. The guard unmounts (which also detaches the loop
+//! Copy-on-write, power-cut and small file systems for tests: an XFS
+//! (reflink), btrfs or ext4 file system made in a sparse image file and
+//! loop-mounted under a temporary directory (or with its image in a
+//! directory of the caller's: [`LoopMount::new_in`]).
+//! [`CutFs`] is a file system whose power can be cut on all three. The guard unmounts (which also detaches the loop
 //! device: `mount -o loop` sets autoclear) and deletes the image on drop, so
 //! a failing test leaves nothing mounted.
 //!
-//! Needs root, loop devices and `mkfs.xfs` / `mkfs.btrfs` (Debian packages
-//! `xfsprogs`, `btrfs-progs`; `.ci/run` installs them). When any is missing
+//! Needs root, loop devices and `mkfs.xfs` / `mkfs.btrfs` / `mkfs.ext4`
+//! (Debian packages `xfsprogs`, `btrfs-progs`, `e2fsprogs`; `.ci/run`
+//! installs them). When any is missing
 //! [`LoopMount::new`] says so loudly and returns `None` — or panics under
 //! `CI=true`, where such a test must run, never pass empty.
 #![allow(dead_code)]
@@ -22,6 +25,9 @@ pub enum FsKind {
     Xfs,
     /// btrfs: clones.
     Btrfs,
+    /// ext4: no clones; power cuts through `xfs_io -x -c shutdown` too
+    /// (`EXT4_IOC_SHUTDOWN` is the same ioctl).
+    Ext4,
 }
 
 impl FsKind {
@@ -29,12 +35,29 @@ impl FsKind {
         match self {
             FsKind::Xfs => "xfs",
             FsKind::Btrfs => "btrfs",
+            FsKind::Ext4 => "ext4",
         }
     }
     fn mkfs(self) -> &'static str {
         match self {
             FsKind::Xfs => "mkfs.xfs",
             FsKind::Btrfs => "mkfs.btrfs",
+            FsKind::Ext4 => "mkfs.ext4",
+        }
+    }
+    fn package(self) -> &'static str {
+        match self {
+            FsKind::Xfs => "xfsprogs",
+            FsKind::Btrfs => "btrfs-progs",
+            FsKind::Ext4 => "e2fsprogs",
+        }
+    }
+    /// The smallest image its mkfs accepts (with room to spare).
+    fn min_mib(self) -> u64 {
+        match self {
+            FsKind::Xfs => 320,
+            FsKind::Btrfs => 128,
+            FsKind::Ext4 => 4,
         }
     }
 }
@@ -83,6 +106,12 @@ impl LoopMount {
     /// Makes and mounts a `size_mib` file system of `kind`, or says why it
     /// cannot ([`cannot_run`]) and returns `None`.
     pub fn new(kind: FsKind, size_mib: u64) -> Option<LoopMount> {
+        Self::new_in(kind, size_mib, None)
+    }
+
+    /// [`new`](Self::new), with the image file in `parent` (a directory on
+    /// another test file system, to cut that one's power under this one).
+    pub fn new_in(kind: FsKind, size_mib: u64, parent: Option<&Path>) -> Option<LoopMount> {
         if !is_root() {
             cannot_run(&format!("making a {} file system needs root", kind.name()));
             return None;
@@ -92,14 +121,14 @@ impl LoopMount {
             return None;
         }
         if !have_tool(kind.mkfs()) {
-            cannot_run(&format!(
-                "{} is not installed (apt-get install {})",
-                kind.mkfs(),
-                if kind == FsKind::Xfs { "xfsprogs" } else { "btrfs-progs" }
-            ));
+            cannot_run(&format!("{} is not installed (apt-get install {})", kind.mkfs(), kind.package()));
             return None;
         }
-        match Self::try_new(kind, size_mib) {
+        if kind != FsKind::Btrfs && !have_tool("xfs_io") {
+            cannot_run("xfs_io is not installed (apt-get install xfsprogs)");
+            return None;
+        }
+        match Self::try_new(kind, size_mib, parent) {
             Ok(m) => Some(m),
             Err(e) => {
                 cannot_run(&format!("could not make a {} file system: {e}", kind.name()));
@@ -108,18 +137,26 @@ impl LoopMount {
         }
     }
 
-    fn try_new(kind: FsKind, size_mib: u64) -> Result<LoopMount, String> {
-        let dir = tempfile::Builder::new().prefix("sqlfork-mnt-").tempdir().map_err(|e| e.to_string())?;
+    fn try_new(kind: FsKind, size_mib: u64, parent: Option<&Path>) -> Result<LoopMount, String> {
+        let mut b = tempfile::Builder::new();
+        b.prefix("sqlfork-mnt-");
+        let dir = match parent {
+            Some(p) => b.tempdir_in(p),
+            None => b.tempdir(),
+        }
+        .map_err(|e| e.to_string())?;
         let image = dir.path().join(format!("{}.img", kind.name()));
         let mount_point = dir.path().join("mnt");
         std::fs::create_dir(&mount_point).map_err(|e| e.to_string())?;
         let f = std::fs::File::create(&image).map_err(|e| e.to_string())?;
-        f.set_len(size_mib.max(320) * 1024 * 1024).map_err(|e| e.to_string())?;
+        f.set_len(size_mib.max(kind.min_mib()) * 1024 * 1024).map_err(|e| e.to_string())?;
         drop(f);
         let mut mkfs = Command::new(kind.mkfs());
         match kind {
             FsKind::Xfs => mkfs.args(["-q", "-f", "-m", "reflink=1"]),
             FsKind::Btrfs => mkfs.args(["-q", "-f"]),
+            // No reserved blocks: the free space a test sees is all there is.
+            FsKind::Ext4 => mkfs.args(["-q", "-F", "-m", "0"]),
         };
         run(mkfs.arg(&image))?;
         let mut m = LoopMount { kind, image, mount_point, mounted: false, _dir: dir };
@@ -166,7 +203,7 @@ impl LoopMount {
     /// shutdown`, without flushing the log): whatever was not durable is gone
     /// once it is mounted again. Processes using it then get EIO.
     pub fn shutdown(&self) {
-        assert_eq!(self.kind, FsKind::Xfs, "only XFS can be shut down");
+        assert_ne!(self.kind, FsKind::Btrfs, "btrfs has no shutdown ioctl: cut the file system its image is on");
         run(Command::new("xfs_io").args(["-x", "-c", "shutdown"]).arg(&self.mount_point))
             .unwrap_or_else(|e| panic!("xfs_io shutdown failed: {e}"));
     }
@@ -184,6 +221,63 @@ impl LoopMount {
     pub fn remount(&mut self) {
         self.unmount().unwrap_or_else(|e| panic!("umount failed: {e}"));
         self.mount().unwrap_or_else(|e| panic!("mount again failed: {e}"));
+    }
+}
+
+/// A file system whose power a test can cut: XFS or ext4 directly
+/// ([`LoopMount::shutdown`]); btrfs, which has no shutdown ioctl, by making
+/// its image on an XFS and cutting that XFS (what btrfs flushed through
+/// the loop device survives, the rest is lost).
+pub struct CutFs {
+    // Field order: the inner mount is unmounted before the outer one.
+    inner: LoopMount,
+    outer: Option<LoopMount>,
+}
+
+impl CutFs {
+    pub fn new(kind: FsKind, size_mib: u64) -> Option<CutFs> {
+        if kind != FsKind::Btrfs {
+            return Some(CutFs { inner: LoopMount::new(kind, size_mib)?, outer: None });
+        }
+        Self::on_xfs(kind, size_mib)
+    }
+
+    /// `kind` in an image on an XFS, which [`shutdown`](Self::shutdown)
+    /// cuts: for btrfs, a power cut; for any kind while its processes run
+    /// on, real I/O errors (EIO) from the loop device under it.
+    pub fn on_xfs(kind: FsKind, size_mib: u64) -> Option<CutFs> {
+        let outer = LoopMount::new(FsKind::Xfs, size_mib + 64)?;
+        let inner = LoopMount::new_in(kind, size_mib, Some(outer.path()))?;
+        Some(CutFs { inner, outer: Some(outer) })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.inner.path()
+    }
+
+    pub fn kind(&self) -> FsKind {
+        self.inner.kind
+    }
+
+    /// Cut the power (see [`LoopMount::shutdown`]).
+    pub fn shutdown(&self) {
+        match &self.outer {
+            Some(outer) => outer.shutdown(),
+            None => self.inner.shutdown(),
+        }
+    }
+
+    /// Unmount and mount again, as after a reboot: for btrfs, the inner
+    /// file system first (its loop device detaches), then the XFS under it.
+    pub fn remount(&mut self) {
+        match &mut self.outer {
+            None => self.inner.remount(),
+            Some(outer) => {
+                self.inner.unmount().unwrap_or_else(|e| panic!("umount btrfs failed: {e}"));
+                outer.remount();
+                self.inner.mount().unwrap_or_else(|e| panic!("mount btrfs again failed: {e}"));
+            }
+        }
     }
 }
 
