@@ -217,16 +217,14 @@ fn set_expiry(home: &Home, id: &str, ttl: Option<Duration>) -> anyhow::Result<En
 /// The branches of `db` (internal reset forks aside), sorted by ref.
 pub(crate) fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
     let db = db.database();
-    let reg = Registry::load(home)?;
+    let reg = crate::registry::Store::open(home)?;
     let mut out: Vec<Entry> = reg
-        .databases
-        .iter()
-        .filter(|e| e.namespace == db.namespace && e.slug == db.slug)
+        .with_name(&db.namespace, &db.slug)?
+        .into_iter()
         .filter(|e| e.branch.as_deref().is_some_and(|r| !is_internal_ref(r)))
-        .cloned()
         .collect();
-    if out.is_empty() && reg.get(&db).is_none() {
-        return Err(reg.not_found(&db).into());
+    if out.is_empty() {
+        reg.require(&db)?;
     }
     out.sort_by_key(|e| e.address());
     Ok(out)
@@ -236,12 +234,10 @@ pub(crate) fn list(home: &Home, db: &Address) -> anyhow::Result<Vec<Entry>> {
 /// forks `NS/SLUG@REF~…` (best effort).
 pub(crate) fn remove_reset_leftover(home: &Home, addr: &Address) {
     let prefix = format!("{}~", addr.branch.as_deref().unwrap_or_default());
-    let Ok(reg) = Registry::load(home) else { return };
-    for e in reg.databases.iter().filter(|e| {
-        e.namespace == addr.namespace
-            && e.slug == addr.slug
-            && e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))
-    }) {
+    let Ok(all) = crate::registry::Store::open(home).and_then(|s| s.with_name(&addr.namespace, &addr.slug)) else {
+        return;
+    };
+    for e in all.iter().filter(|e| e.branch.as_deref().is_some_and(|b| b.starts_with(&prefix))) {
         let _ = ops::delete(home, &e.address());
     }
 }

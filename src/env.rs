@@ -27,6 +27,11 @@ pub(crate) const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
 /// and after every database `db gc` removes, so tests can interrupt them.
 #[cfg(feature = "test-knobs")]
 pub(crate) const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
+/// Testing aid: a reset always builds a copy beside the database and
+/// renames it over (as on XFS and btrfs, or when much of it differs), so
+/// that the tests of that path run on ext4 too.
+#[cfg(feature = "test-knobs")]
+pub(crate) const SQLFORK_TEST_RESET_COPY: &str = "SQLFORK_TEST_RESET_COPY";
 /// Internal: the descriptor of the build claim `db fork --detach` hands to
 /// its background copy.
 pub(crate) const SQLFORK_CLAIM_FD: &str = "SQLFORK_CLAIM_FD";
@@ -105,6 +110,11 @@ mod knobs {
         number(SQLFORK_TEST_CHUNK_PAGES)
     }
 
+    /// True when `SQLFORK_TEST_RESET_COPY` is set (to anything but empty).
+    pub(crate) fn test_reset_copy() -> bool {
+        std::env::var_os(SQLFORK_TEST_RESET_COPY).is_some_and(|v| !v.is_empty())
+    }
+
     /// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
     pub(crate) fn test_delay() {
         if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
@@ -147,8 +157,11 @@ mod knobs {
     pub(crate) fn test_chunk_pages() -> Option<u64> {
         None
     }
+    pub(crate) fn test_reset_copy() -> bool {
+        false
+    }
     pub(crate) fn test_delay() {}
     pub(crate) fn test_pause(_point: &str) {}
 }
 
-pub(crate) use knobs::{test_chunk_pages, test_delay, test_pause};
+pub(crate) use knobs::{test_chunk_pages, test_delay, test_pause, test_reset_copy};

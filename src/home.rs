@@ -1,8 +1,10 @@
 //! The home directory and `config.toml`.
 //!
 //! Home is `--home DIR`, else `$SQLFORK_HOME`, else the platform data
-//! directory. It is created with mode 0700 and holds `registry.toml`,
-//! `config.toml` and the `databases/` folder of files named by id.
+//! directory. It is created with mode 0700 and holds the registry
+//! (`registry.sqlite`; `registry.toml` before it, migrated once),
+//! `config.toml`, the `databases/` folder of files named by id and the
+//! `claims/` folder of build claims.
 
 use crate::error::Error;
 use anyhow::Context;
@@ -53,7 +55,13 @@ impl Home {
     pub(crate) fn root(&self) -> &Path {
         &self.root
     }
+    /// The registry: a SQLite database (see `registry::store`).
     pub(crate) fn registry_path(&self) -> PathBuf {
+        self.root.join("registry.sqlite")
+    }
+    /// The TOML registry of earlier versions, migrated once into
+    /// [`Home::registry_path`] and then renamed `registry.toml.migrated`.
+    pub(crate) fn legacy_registry_path(&self) -> PathBuf {
         self.root.join("registry.toml")
     }
     pub(crate) fn lock_path(&self) -> PathBuf {
@@ -65,10 +73,15 @@ impl Home {
     pub(crate) fn databases_dir(&self) -> PathBuf {
         self.root.join("databases")
     }
+    /// Build claims (`<id>.lock`, see `claim`): kept apart from `databases/`
+    /// so that finding what killed processes left reads only these.
+    pub(crate) fn claims_dir(&self) -> PathBuf {
+        self.root.join("claims")
+    }
 
     /// Create home (0700) and its databases folder if they are missing.
     pub(crate) fn ensure(&self) -> anyhow::Result<()> {
-        for dir in [self.root.clone(), self.databases_dir()] {
+        for dir in [self.root.clone(), self.databases_dir(), self.claims_dir()] {
             if !dir.is_dir() {
                 fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| {
                     Error::failed(format!(

@@ -3,7 +3,8 @@
 //!
 //! A database sqlfork owns is `databases/<id>.sqlite` (SQLite keeps its
 //! `-journal`, `-wal` and `-shm` beside it). Side files carry the same id:
-//! - `<id>.lock`: the build claim (see `claim`);
+//! - `claims/<id>.lock` (beside `databases/`, in home): the build claim
+//!   (see `claim`); homes of earlier versions kept it in `databases/`;
 //! - `<id>.copy.json` (and `<id>.copy.json.tmp` while it is replaced): the copy
 //!   state of a data fork in progress (see `fork::state`);
 //! - `<id>.failed`: why a background copy failed, for `db wait`.
@@ -27,7 +28,20 @@ pub(crate) fn database_file(home: &Home, id: &str) -> PathBuf {
 
 /// The build claim's lock file.
 pub(crate) fn claim_file(home: &Home, id: &str) -> PathBuf {
-    home.databases_dir().join(format!("{id}.lock"))
+    home.claims_dir().join(format!("{id}.lock"))
+}
+
+/// Every file under `databases/` that can belong to `id` (its database
+/// file with SQLite's side files, its copy state), but not its failure
+/// note (kept a day for `db wait`) nor its claim: what the orphan sweep
+/// removes for an id nobody owns. A new side file is named here too.
+pub(crate) fn id_files(home: &Home, id: &str) -> Vec<PathBuf> {
+    let db = database_file(home, id);
+    let mut out: Vec<PathBuf> = SQLITE_SIDE_SUFFIXES.iter().map(|s| sqlite_side_file(&db, s)).collect();
+    out.push(db);
+    out.push(copy_state_file(home, id));
+    out.push(copy_state_temp(home, id));
+    out
 }
 
 /// A data fork's copy state.

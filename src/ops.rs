@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{self, Entry, Parent, Registry, Snapshot, SnapshotRef, Status};
+use crate::registry::{self, Entry, Parent, Snapshot, SnapshotRef, Status, Store};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -24,7 +24,7 @@ pub(crate) fn create(
     ttl: Option<Duration>,
 ) -> anyhow::Result<Entry> {
     let addr = addr.database();
-    if Registry::load(home)?.get(&addr).is_some() {
+    if Store::open(home)?.get(&addr)?.is_some() {
         return Err(Error::Taken { address: addr }.into());
     }
     home.ensure()?;
@@ -62,10 +62,9 @@ pub(crate) fn create(
         Ok(())
     };
     let result = init().and_then(|_| {
-        Registry::update(home, |reg| {
-            crate::sweep::sweep_orphans(home, reg);
-            reg.insert(entry.clone())?;
-            Ok(())
+        Store::edit(home, |s| {
+            crate::sweep::tidy(home, s)?;
+            s.insert(&entry)
         })
     });
     if result.is_err() {
@@ -87,10 +86,10 @@ pub(crate) struct Imported {
 }
 
 /// The entry at `addr` when it is `file` registered in place.
-fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
-    let e = reg.get(addr)?;
+fn same_import(reg: &Store, addr: &Address, file: &Path) -> anyhow::Result<Option<Entry>> {
+    let Some(e) = reg.get(addr)? else { return Ok(None) };
     let same = !e.owned && std::fs::canonicalize(file).is_ok_and(|p| p == e.path);
-    same.then(|| e.clone())
+    Ok(same.then_some(e))
 }
 
 /// Register an existing SQLite file in place. sqlfork never writes or
@@ -98,12 +97,12 @@ fn same_import(reg: &Registry, addr: &Address, file: &Path) -> Option<Entry> {
 /// no-op success; another file under a taken address is refused.
 pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<String>) -> anyhow::Result<Imported> {
     let addr = addr.database();
-    let reg = Registry::load(home)?;
-    if let Some(entry) = same_import(&reg, &addr, file) {
+    let reg = Store::open(home)?;
+    if let Some(entry) = same_import(&reg, &addr, file)? {
         crate::registry::sync_found(home, &[])?;
         return Ok(Imported { entry, already: true });
     }
-    if reg.get(&addr).is_some() {
+    if reg.get(&addr)?.is_some() {
         return Err(Error::Taken { address: addr }.into());
     }
     let _side_files = schema::SourceSideFiles::note(file);
@@ -129,12 +128,12 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
         copy: None,
         safe: None,
     };
-    Registry::update(home, |reg| {
+    Store::edit(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.
-        if let Some(e) = same_import(reg, &addr, file) {
+        if let Some(e) = same_import(reg, &addr, file)? {
             return Ok(Imported { entry: e, already: true });
         }
-        reg.insert(entry.clone())?;
+        reg.insert(&entry)?;
         Ok(Imported { entry: entry.clone(), already: false })
     })
 }
@@ -147,18 +146,18 @@ pub(crate) fn list(home: &Home, namespace: Option<&str>) -> anyhow::Result<Vec<E
     // The hidden forks a reset or a snapshot builds (`REF~reset`,
     // `REF~snapshot~NAME`) are not databases anyone asked for; they are
     // swapped in or cleaned up by the command that made them.
-    let mut entries: Vec<Entry> = Registry::load(home)?
-        .databases
-        .into_iter()
-        .filter(|e| namespace.is_none_or(|ns| e.namespace == ns))
-        .filter(|e| !e.address().is_internal())
-        .collect();
+    let store = Store::open(home)?;
+    let all = match namespace {
+        Some(ns) => store.in_namespace(ns)?,
+        None => store.all()?.databases,
+    };
+    let mut entries: Vec<Entry> = all.into_iter().filter(|e| !e.address().is_internal()).collect();
     entries.sort_by_key(|a| a.address());
     Ok(entries)
 }
 
 pub(crate) fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
-    Ok(Registry::load(home)?.require(addr)?.clone())
+    Store::open(home)?.require(addr)
 }
 
 /// The parent of a fork, resolved through its id.
@@ -184,13 +183,14 @@ pub(crate) enum ResolvedParent {
 }
 
 impl ResolvedParent {
-    /// A fork's recorded parent, looked up by id in `reg`: its labels now,
-    /// or the ones it had when it was deleted. The one place lineage is
-    /// resolved (`db show`, the SDK's `Database::forked_from`).
-    pub(crate) fn of(parent: &Parent, reg: &Registry) -> ResolvedParent {
+    /// A fork's recorded parent, given the live entry of its id if there
+    /// is one: its labels now, or the ones it had when it was deleted. The
+    /// one place lineage is resolved (`db show`, the SDK's
+    /// `Database::forked_from`).
+    pub(crate) fn of(parent: &Parent, live: Option<&Entry>) -> ResolvedParent {
         match parent {
             Parent::Path(path) => ResolvedParent::Path(path.clone()),
-            Parent::Database { id, namespace, slug, name, branch, .. } => match reg.by_id(id) {
+            Parent::Database { id, namespace, slug, name, branch, .. } => match live {
                 Some(live) => ResolvedParent::Live {
                     id: id.clone(),
                     namespace: live.namespace.clone(),
@@ -229,16 +229,20 @@ pub(crate) struct Detail {
 }
 
 pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
-    let reg = Registry::load(home)?;
-    let entry = reg.require(addr)?.clone();
-    let parent = entry.forked_from.as_ref().map(|p| ResolvedParent::of(p, &reg));
+    let reg = Store::open(home)?;
+    let entry = reg.require(addr)?;
+    let live_parent = match &entry.forked_from {
+        Some(Parent::Database { id, .. }) => reg.by_id(id)?,
+        _ => None,
+    };
+    let parent = entry.forked_from.as_ref().map(|p| ResolvedParent::of(p, live_parent.as_ref()));
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
     let parent_snapshot = match &entry.forked_from {
-        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id).is_none())),
+        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id)?.is_none())),
         _ => None,
     };
-    let snapshots = reg.snapshots_of(&entry.id).len();
+    let snapshots = reg.count_snapshots_of(&entry.id)?;
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
     Ok(Detail {
         size_bytes: layout::file_size(&entry.path),
@@ -274,9 +278,9 @@ pub(crate) fn delete(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
 /// they are returned with the entry.
 pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> anyhow::Result<(Entry, Vec<Snapshot>)> {
     let mut held = held;
-    let (entry, claim, snapshots) = Registry::update(home, |reg| {
-        crate::sweep::sweep_orphans(home, reg);
-        let entry = reg.require(addr)?.clone();
+    let (entry, claim, snapshots) = Store::edit(home, |reg| {
+        crate::sweep::tidy(home, reg)?;
+        let entry = reg.require(addr)?;
         // Hold the claim while deleting so no process starts resuming it.
         let claim = if entry.owned {
             match held.take() {
@@ -289,8 +293,8 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
         } else {
             None
         };
-        reg.remove_id(&entry.id);
-        let snapshots = reg.take_snapshots_of(&entry.id);
+        reg.remove_id(&entry.id)?;
+        let snapshots = reg.take_snapshots_of(&entry.id)?;
         Ok((entry, claim, snapshots))
     })?;
     crate::env::test_pause("delete-unregistered");

@@ -1,24 +1,30 @@
-//! `registry.toml`: one entry per database sqlfork knows about.
+//! The registry: one entry per database sqlfork knows about, and one record
+//! per snapshot, kept in `registry.sqlite` ([`store`]).
 //!
-//! Promises:
-//! - every read-modify-write happens under an exclusive advisory lock on
-//!   `registry.lock`, so concurrent `sqlfork` processes never lose an entry;
-//! - the file is replaced by writing a temporary file, syncing it and
-//!   renaming it over the old one, so a crash never leaves it half-written
-//!   and readers without the lock always see a whole file.
+//! Two ways in:
+//! - per record ([`Store`]: `Store::open(home)?.get(addr)`, and writes in
+//!   `Store::edit(home, |s| …)`), whose cost does not grow with the number
+//!   of entries: what the everyday commands use;
+//! - the whole registry ([`Registry::load`], [`Registry::update`]), which
+//!   reads every record: for commands about all of it (`db gc`, `db list`
+//!   without a namespace).
+//!
+//! Promises (both ways): every write happens in one transaction under an
+//! exclusive advisory lock on `registry.lock`, so concurrent `sqlfork`
+//! processes never lose an entry; a crash or power cut never leaves half a
+//! change, and what a command reported is on disk.
 
 use crate::address::{Address, SnapshotAddress};
-use crate::claim::FileLock;
 use crate::error::Error;
 use crate::home::Home;
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub(crate) mod store;
+pub(crate) use store::Store;
 
 /// How long a command waits for another process's registry lock, unless
 /// `SQLFORK_LOCK_TIMEOUT` says otherwise.
@@ -224,7 +230,11 @@ impl Snapshot {
     pub(crate) fn remove_files(&self) {
         crate::layout::remove_database_files(&self.path);
         if let Some(dir) = self.path.parent() {
+            // A claim file in the layout of earlier versions.
             let _ = fs::remove_file(dir.join(format!("{}.lock", self.id)));
+            if let Some(root) = dir.parent() {
+                let _ = fs::remove_file(crate::layout::claim_file(&Home::at(root), &self.id));
+            }
         }
     }
 }
@@ -245,17 +255,49 @@ fn format_version() -> u32 {
 }
 
 impl Registry {
-    /// Read the registry (no lock needed: the file is only ever replaced
-    /// whole). A missing file is an empty registry.
+    /// Read the whole registry (no lock needed: readers see the last
+    /// commit). A home without one is an empty registry. Reads every
+    /// record: prefer [`Store`] where a command needs a few.
     pub(crate) fn load(home: &Home) -> anyhow::Result<Self> {
-        let path = home.registry_path();
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Registry { version: 1, ..Registry::default() })
+        Store::open(home)?.all()
+    }
+
+    /// Run `f` on the whole registry under the exclusive lock, and write
+    /// what it changed in one transaction if `f` succeeds. Reads every
+    /// record: prefer [`Store::edit`] where a command changes a few.
+    pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        Store::edit(home, |store| {
+            let mut reg = store.all()?;
+            let before = reg.clone();
+            let out = f(&mut reg)?;
+            if reg != before {
+                store.write_changes(&before, &reg)?;
             }
-            Err(e) => return Err(Error::failed(format!("could not read the registry {}: {e}", path.display())).into()),
-        };
+            Ok(out)
+        })
+    }
+
+    /// The part of the registry that resolves the lineage of `entries`:
+    /// their parents that still exist (one lookup per parent, whatever the
+    /// registry's size).
+    pub(crate) fn parents_of(home: &Home, entries: &[Entry]) -> anyhow::Result<Registry> {
+        let store = Store::open(home)?;
+        let mut out = Registry { version: 1, ..Registry::default() };
+        let mut seen = std::collections::HashSet::new();
+        for e in entries {
+            if let Some(Parent::Database { id, .. }) = &e.forked_from {
+                if seen.insert(id.clone()) {
+                    out.databases.extend(store.by_id(id)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A `registry.toml` of earlier versions, parsed (for its migration).
+    pub(crate) fn parse_toml(path: &Path) -> anyhow::Result<Self> {
+        let text = fs::read_to_string(path)
+            .map_err(|e| Error::failed(format!("could not read the registry {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| {
             Error::failed(format!(
                 "the registry {} is not valid ({}); fix it by hand or move it away to start an empty one",
@@ -264,48 +306,6 @@ impl Registry {
             ))
             .into()
         })
-    }
-
-    /// Run `f` on the registry under the exclusive lock, and save the result
-    /// atomically if `f` succeeds.
-    pub(crate) fn update<T>(home: &Home, f: impl FnOnce(&mut Registry) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        home.ensure()?;
-        let _lock = RegistryLock::acquire(home)?;
-        remove_stale_temporaries(home);
-        let mut reg = Registry::load(home)?;
-        let before = reg.clone();
-        let out = f(&mut reg)?;
-        // (Unchanged, nothing needs syncing: a writer syncs before it lets
-        // go of the lock, so what is read under it is durable.)
-        if reg != before {
-            reg.save(home)?;
-        }
-        Ok(out)
-    }
-
-    fn save(&self, home: &Home) -> anyhow::Result<()> {
-        let path = home.registry_path();
-        let text = toml::to_string_pretty(self).context("could not serialise the registry")?;
-        let tmp = home.root().join(format!(".registry.toml.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            crate::env::test_pause("registry-synced");
-            fs::rename(&tmp, &path)?;
-            crate::env::test_pause("registry-renamed");
-            // Make the rename itself durable.
-            File::open(home.root())?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) {
-                // The old registry is untouched.
-                return crate::space::no_space(home.root(), "writing the registry", None);
-            }
-            Error::failed(format!("could not write the registry {}: {e}", path.display()))
-        })?;
-        Ok(())
     }
 
     pub(crate) fn get(&self, addr: &Address) -> Option<&Entry> {
@@ -325,6 +325,7 @@ impl Registry {
     }
     /// True when a database or a snapshot has this id (its files are
     /// someone's, not orphans).
+    #[allow(dead_code)] // the whole-registry API; the sweep asks the store
     pub(crate) fn owns_id(&self, id: &str) -> bool {
         self.by_id(id).is_some() || self.snapshot_by_id(id).is_some()
     }
@@ -392,6 +393,7 @@ impl Registry {
     }
 
     /// Add an entry; its address must be free.
+    #[allow(dead_code)] // the whole-registry API; commands insert through the store
     pub(crate) fn insert(&mut self, entry: Entry) -> Result<(), Error> {
         let addr = entry.address();
         if self.get(&addr).is_some() {
@@ -418,7 +420,7 @@ pub(crate) fn sync_found(home: &Home, files: &[&std::path::Path]) -> anyhow::Res
         all.extend(f.parent().map(|d| d.to_path_buf()));
     }
     for p in all {
-        match File::open(&p).and_then(|f| f.sync_all()) {
+        match std::fs::File::open(&p).and_then(|f| f.sync_all()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             // A read-only file system has nothing unsynced; some cannot
@@ -435,6 +437,9 @@ pub(crate) fn sync_found(home: &Home, files: &[&std::path::Path]) -> anyhow::Res
 /// process is writing one, so every one found is stale. Runs on every
 /// registry update, also one that changes nothing, so that the next
 /// command that takes the lock tidies up.
+/// Remove temporary TOML registries an earlier version left when killed
+/// between writing one and renaming it into place (at the migration, under
+/// the lock).
 fn remove_stale_temporaries(home: &Home) {
     if let Ok(dir) = fs::read_dir(home.root()) {
         for f in dir.flatten() {
@@ -459,14 +464,6 @@ pub(crate) fn what_exists(db: &Address, snaps: &[&Snapshot]) -> String {
 /// A fresh database id, used to name its file.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-struct RegistryLock(#[allow(dead_code)] FileLock);
-
-impl RegistryLock {
-    fn acquire(home: &Home) -> anyhow::Result<Self> {
-        Ok(RegistryLock(FileLock::acquire(&home.lock_path(), lock_timeout()?, "the registry lock")?))
-    }
 }
 
 #[cfg(test)]

@@ -321,12 +321,11 @@ fn taking_id(db_id: &str, name: &str) -> String {
 /// goes (a crash in between leaves a file no record names, which the next
 /// registry write sweeps away).
 pub(crate) fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
-    let removed = Registry::update(home, |reg| {
-        crate::sweep::sweep_orphans(home, reg);
-        let (_, s) = find(reg, snap)?;
-        let id = s.id.clone();
-        let i = reg.snapshots.iter().position(|s| s.id == id).expect("found above");
-        Ok(reg.snapshots.remove(i))
+    let removed = crate::registry::Store::edit(home, |reg| {
+        crate::sweep::tidy(home, reg)?;
+        let (_, s) = reg.find_snapshot(snap)?;
+        reg.remove_snapshot(&s.id)?;
+        Ok(s)
     })?;
     removed.remove_files();
     Ok(removed)

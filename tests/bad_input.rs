@@ -215,19 +215,35 @@ fn registry_and_config_edited_into_nonsense() {
     let env = Env::new();
     make_db(&env.path("good.db"), GOOD);
     env.run(&["db", "import", "acme/good", "./good.db"]).ok();
-    let registry = env.home.join("registry.toml");
-    let saved = std::fs::read_to_string(&registry).unwrap();
+    let registry = env.home.join("registry.sqlite");
+    let saved = std::fs::read(&registry).unwrap();
+    for f in ["registry.sqlite-wal", "registry.sqlite-shm"] {
+        let _ = std::fs::remove_file(env.home.join(f));
+    }
 
-    std::fs::write(&registry, "this is [not toml\n").unwrap();
+    std::fs::write(&registry, "this is [not sqlite\n").unwrap();
     for args in [&["db", "list"][..], &["db", "fork", "./good.db", "x"], &["db", "show", "acme/good"]] {
         let run = env.run(args).code(1).one_line_error().stderr_has("registry");
-        assert!(run.stderr.contains("registry.toml"), "{}", run.stderr);
+        assert!(run.stderr.contains("registry.sqlite"), "{}", run.stderr);
     }
-    assert_eq!(std::fs::read_to_string(&registry).unwrap(), "this is [not toml\n", "a bad registry is never rewritten");
+    assert_eq!(
+        std::fs::read_to_string(&registry).unwrap(),
+        "this is [not sqlite\n",
+        "a bad registry is never rewritten"
+    );
     assert!(env.database_files().is_empty(), "{:?}", env.database_files());
 
-    std::fs::write(&registry, "[[databases]]\nid = 7\n").unwrap();
-    env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.toml");
+    // A TOML registry of an earlier version that is not valid is never
+    // migrated (nor rewritten): the error names it.
+    std::fs::remove_file(&registry).unwrap();
+    let legacy = env.home.join("registry.toml");
+    for text in ["this is [not toml\n", "[[databases]]\nid = 7\n"] {
+        std::fs::write(&legacy, text).unwrap();
+        env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.toml");
+        assert_eq!(std::fs::read_to_string(&legacy).unwrap(), text);
+        assert!(!registry.exists(), "nothing migrated");
+    }
+    std::fs::remove_file(&legacy).unwrap();
 
     std::fs::write(&registry, &saved).unwrap();
     env.config("default_ttl = \"2 minutes\"\n");

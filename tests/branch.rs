@@ -344,7 +344,8 @@ fn an_interrupted_reset_is_resumed_by_the_next_put() {
     let mut misses = 0;
     loop {
         exec(&path, MARKER);
-        let mut cmd = env.cmd(args);
+        // The copy-and-rename reset (a reset by pages has no copy to resume).
+        let mut cmd = env.cmd(args).env("SQLFORK_TEST_RESET_COPY", "1");
         if misses > 0 {
             let delay_ms = 2u64 << misses;
             cmd = cmd.env("SQLFORK_TEST_DELAY_MS", delay_ms.to_string()).env("SQLFORK_TEST_CHUNK_PAGES", "64");
@@ -382,7 +383,12 @@ fn an_interrupted_reset_is_resumed_by_the_next_put() {
     let list = env.run(&["branch", "list", "acme/big", "--json"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 1);
 
-    let out = env.run(&["branch", "put", "acme/big@pr-2", "--with-data", "--json"]).ok().json();
+    let out = env
+        .cmd(["branch", "put", "acme/big@pr-2", "--with-data", "--json"])
+        .env("SQLFORK_TEST_RESET_COPY", "1")
+        .run()
+        .ok()
+        .json();
     assert_eq!(s(&out, "action"), "reset");
     assert!(out["copy"]["rowsCopied"].as_i64().unwrap() >= ROWS, "{out:#}");
     assert_eq!(count(&path, "items"), ROWS);

@@ -162,17 +162,17 @@ fn home_flag_beats_sqlfork_home() {
     let env = Env::new();
     let other = env.path("flag-home");
     env.run(&["--home", other.to_str().unwrap(), "db", "create", "acme/a"]).ok();
-    assert!(other.join("registry.toml").is_file(), "--home is used");
+    assert!(other.join("registry.sqlite").is_file(), "--home is used");
     assert!(!env.home.exists(), "SQLFORK_HOME is ignored when --home is given");
     // And the flag works after the subcommand too (it is global).
     env.run(&["db", "show", "acme/a", "--home", other.to_str().unwrap()]).ok();
     env.run(&["db", "show", "acme/a"]).code(3);
     // Without the flag, SQLFORK_HOME is used.
     env.run(&["db", "create", "acme/b"]).ok();
-    assert!(env.home.join("registry.toml").is_file());
+    assert!(env.home.join("registry.sqlite").is_file());
     // A relative --home is resolved against the working directory.
     env.run(&["--home", "rel-home", "db", "create", "acme/c"]).ok();
-    assert!(env.path("rel-home").join("registry.toml").is_file());
+    assert!(env.path("rel-home").join("registry.sqlite").is_file());
     let p = env.run(&["--home", "rel-home", "db", "path", "acme/c"]).ok().stdout;
     assert!(Path::new(p.trim()).is_absolute(), "{p}");
 }
@@ -191,7 +191,9 @@ fn home_is_0700_and_files_0600_even_with_umask_0() {
     }
     assert_eq!(mode(&nested), 0o700, "home");
     assert_eq!(mode(&nested.join("databases")), 0o700, "home/databases");
-    assert_eq!(mode(&nested.join("registry.toml")), 0o600, "registry.toml");
+    assert_eq!(mode(&nested.join("registry.sqlite")), 0o600, "registry.sqlite");
+    assert_eq!(mode(&nested.join("registry.sqlite-wal")), 0o600, "registry.sqlite-wal");
+    assert_eq!(mode(&nested.join("claims")), 0o700, "home/claims");
     let files: Vec<_> = std::fs::read_dir(nested.join("databases")).unwrap().map(|e| e.unwrap().path()).collect();
     let dbs: Vec<_> = files.iter().filter(|p| p.extension().is_some_and(|e| e == "sqlite")).collect();
     assert_eq!(dbs.len(), 2, "{files:?}");
@@ -854,25 +856,18 @@ fn twenty_four_concurrent_forks_into_one_home() {
     let src = env.db("src.db", ORDERS_SQL);
     let src_bytes = file_bytes(&src);
     env.run(&["db", "create", "acme/warm"]).ok(); // the registry exists and is non-empty
-    let registry = env.home.join("registry.toml");
 
     let mut children: Vec<_> =
         (0..N).map(|i| env.cmd(["db", "fork", "./src.db", &format!("team/pr-{i}"), "--json"]).spawn()).collect();
 
-    // While they run, registry.toml must always be a whole, parseable file.
+    // While they run, the registry must always read whole.
     let mut reads = 0usize;
     loop {
         let all_done = children.iter_mut().all(|c| !c.running());
-        match std::fs::read_to_string(&registry) {
-            Ok(text) => {
-                let parsed: toml::Value = toml::from_str(&text)
-                    .unwrap_or_else(|e| panic!("registry.toml unparseable mid-run ({e}):\n{text}"));
-                let n = parsed.get("databases").and_then(|d| d.as_array()).map_or(0, |a| a.len());
-                assert!((1..=N + 1).contains(&n), "{n} entries mid-run");
-                reads += 1;
-            }
-            Err(e) => panic!("registry.toml vanished mid-run: {e}"),
-        }
+        let reg = common::home::read_registry(&env.home).expect("the registry vanished mid-run");
+        let n = reg.get("databases").and_then(|d| d.as_array()).map_or(0, |a| a.len());
+        assert!((1..=N + 1).contains(&n), "{n} entries mid-run");
+        reads += 1;
         if all_done {
             break;
         }

@@ -536,7 +536,12 @@ fn gc_leaves_the_copy_a_branch_reset_is_about_to_swap_in() {
     // A reset whose copy is done but not yet swapped in: build the hidden
     // copy (a reset killed midway, finished by `db resume`) and hold the
     // branch's claim, as the reset does until its swap.
-    let vars = [("SQLFORK_NOW", T0), ("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
+    let vars = [
+        ("SQLFORK_NOW", T0),
+        ("SQLFORK_TEST_CHUNK_PAGES", "2"),
+        ("SQLFORK_TEST_DELAY_MS", "20"),
+        ("SQLFORK_TEST_RESET_COPY", "1"),
+    ];
     let mut reset = env.cmd(["branch", "put", "acme/src@pr-1", "--with-data", "--ttl", "1h"]).envs(&vars).spawn();
     wait_until("the reset's hidden copy", Duration::from_secs(60), || {
         assert!(reset.running(), "the reset ended before its copy was seen");
@@ -714,7 +719,8 @@ fn a_put_waits_for_a_resume_that_took_up_its_interrupted_reset() {
     let put = ["branch", "put", "acme/src@pr-1", "--with-data", "--json"];
     let first: Value = env.cmd(put).run().ok().json();
     // A reset killed midway leaves its hidden copy provisioning …
-    let slow = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20")];
+    // (The copy-and-rename reset: a reset by pages has no copy to take up.)
+    let slow = [("SQLFORK_TEST_CHUNK_PAGES", "2"), ("SQLFORK_TEST_DELAY_MS", "20"), ("SQLFORK_TEST_RESET_COPY", "1")];
     let mut reset = env.cmd(put).envs(&slow).spawn();
     let temp = copy_under_way(&env, &mut reset, Entry::is_reset_temp, "the reset");
     reset.kill();

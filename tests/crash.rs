@@ -3,7 +3,7 @@
 //! copy and the index build after it), registry writes, branch resets and
 //! `db gc` — and after each kill:
 //!
-//! - `registry.toml` parses, and every entry is `healthy` or `provisioning`;
+//! - the registry (`registry.sqlite`) reads whole, and every entry is `healthy` or `provisioning`;
 //! - every healthy database passes `integrity_check`, and a fork equals its
 //!   source (sqlite_master, settings, every table's rows with their rowids);
 //! - every provisioning fork is resumable: `db resume`, `db wait` or the same

@@ -117,7 +117,7 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
     let env = &h.env;
     let later = plus(T0, 3 * HOUR);
     let before = env.snapshot();
-    let registry_text = std::fs::read_to_string(env.home.join("registry.toml")).unwrap();
+    let registry_text = env.registry().to_string();
 
     let out = env.cmd(["db", "gc", "--dry-run", "--json"]).now(&later).run().ok().json();
     assert_eq!(out["dryRun"], Value::Bool(true));
@@ -134,7 +134,7 @@ fn gc_dry_run_deletes_nothing_and_says_what_it_would_delete() {
     assert!(human.contains("Kept acme/legacy"), "{human}");
 
     assert_eq!(env.snapshot(), before, "--dry-run deletes nothing");
-    assert_eq!(std::fs::read_to_string(env.home.join("registry.toml")).unwrap(), registry_text);
+    assert_eq!(env.registry().to_string(), registry_text);
     for p in h.paths.values() {
         assert!(p.is_file());
     }
@@ -317,7 +317,7 @@ fn gc_sweeps_files_no_entry_owns() {
     }
     // A fork being made right now: its claim exists (and is held) before its
     // entry does.
-    let fresh = dir.join("fedcba9876543210fedcba9876543210.lock");
+    let fresh = env.claim_path("fedcba9876543210fedcba9876543210");
     let held = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&fresh).unwrap();
     held.lock().unwrap();
     // Age the strays too (no age is needed: nobody holds their claim).

@@ -410,13 +410,13 @@ fn import_of_the_same_file_twice_succeeds_and_another_file_does_not() {
     let a = env.db("a.db", SMALL_SQL);
     let b = env.db("b.db", SMALL_SQL);
     env.run(&["db", "import", "acme/prod", a.to_str().unwrap()]).ok();
-    let before = std::fs::read_to_string(env.home.join("registry.toml")).unwrap();
+    let before = env.registry().to_string();
     let run = env.run(&["db", "import", "acme/prod", a.to_str().unwrap()]).ok();
     assert!(run.stdout.contains("already registered"), "{}", run.stdout);
     // Through another spelling of the same path too.
     let v = env.run(&["db", "import", "acme/prod", "./a.db", "--json"]).ok().json();
     assert_eq!(v["alreadyRegistered"], true);
-    assert_eq!(std::fs::read_to_string(env.home.join("registry.toml")).unwrap(), before, "nothing changed");
+    assert_eq!(env.registry().to_string(), before, "nothing changed");
     env.run(&["db", "import", "acme/prod", b.to_str().unwrap()]).code(4).one_line_error();
 }
 

@@ -214,11 +214,11 @@ fn an_invalid_config_is_one_error_for_every_command() {
     }
     env.config("");
     env.run(&["db", "path", "acme/a"]).ok();
-    let registry = env.home.join("registry.toml");
-    let mut text = std::fs::read_to_string(&registry).unwrap();
-    text.push_str("garbage [\n");
-    std::fs::write(&registry, text).unwrap();
-    env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.toml");
+    for f in ["registry.sqlite-wal", "registry.sqlite-shm"] {
+        let _ = std::fs::remove_file(env.home.join(f));
+    }
+    std::fs::write(env.home.join("registry.sqlite"), "garbage [\n").unwrap();
+    env.run(&["db", "list"]).code(1).one_line_error().stderr_has("registry.sqlite");
 }
 
 // [11] Duration errors are sqlfork's own sentences: no parsing library's

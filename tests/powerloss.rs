@@ -5,7 +5,7 @@
 //! not durable is lost exactly as in a power cut. Then it is unmounted,
 //! mounted again (log recovery, as after a reboot) and checked:
 //!
-//! - `registry.toml` parses; every healthy database's file is there and
+//! - the registry (`registry.sqlite`) reads whole; every healthy database's file is there and
 //!   passes `integrity_check`;
 //! - every operation that exited 0 before the cut is intact: its entry,
 //!   its file, its content (a fork equals its source). (At the cut every
@@ -646,7 +646,7 @@ fn cut_deletes(rig: &mut Rig, cut: Option<When>) -> Duration {
             !all.iter().any(|e| &e.address == d),
             "{}: {d} was deleted (exit 0) but came back\nthe deletes: {outs:#?}\nregistry:\n{}",
             after.what,
-            std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default()
+            env.registry()
         );
     }
     rig.note(format!("deletes: {} reported, {} entries left", deleted.len(), all.len()));

@@ -51,9 +51,9 @@ fn snapshot_json(env: &Env, db: &str) -> Vec<serde_json::Value> {
 /// Bad input: one line on stderr, the exit code, and nothing changed on
 /// disk (registry and files alike).
 fn refused(env: &Env, args: &[&str], code: i32, needle: &str) {
-    let before = (std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default(), env.database_files());
+    let before = (env.registry().to_string(), env.database_files());
     env.run(args).code(code).one_line_error().stderr_has(needle);
-    let after = (std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default(), env.database_files());
+    let after = (env.registry().to_string(), env.database_files());
     assert_eq!(before, after, "`sqlfork {}` left something behind", args.join(" "));
 }
 

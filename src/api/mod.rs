@@ -102,7 +102,7 @@ impl Sqlfork {
 
     /// The database this entry is, with its lineage resolved.
     fn database(&self, entry: &Entry) -> Result<Database, Error> {
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, std::slice::from_ref(entry)).map_err(typed)?;
         Ok(to_database(entry, &reg))
     }
 
@@ -231,7 +231,7 @@ impl Sqlfork {
     /// Every database, or those in one namespace, sorted by address.
     pub fn list(&self, namespace: Option<&str>) -> Result<Vec<Database>, Error> {
         let entries = ops::list(&self.home, namespace).map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, &entries).map_err(typed)?;
         Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
     }
 
@@ -281,7 +281,7 @@ impl Sqlfork {
         let entry =
             if addr.branch.is_some() { branch::delete(&self.home, &addr) } else { ops::delete(&self.home, &addr) }
                 .map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, std::slice::from_ref(&entry)).map_err(typed)?;
         Ok(to_database(&entry, &reg))
     }
 
@@ -449,7 +449,7 @@ impl Sqlfork {
     pub fn branches(&self, database: &str) -> Result<Vec<Database>, Error> {
         let db = Address::parse_database(database).map_err(Error::from)?;
         let entries = branch::list(&self.home, &db).map_err(typed)?;
-        let reg = Registry::load(&self.home).map_err(typed)?;
+        let reg = Registry::parents_of(&self.home, &entries).map_err(typed)?;
         Ok(entries.iter().map(|e| to_database(e, &reg)).collect())
     }
 

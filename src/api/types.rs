@@ -147,7 +147,11 @@ pub(super) fn to_database(e: &Entry, reg: &Registry) -> Database {
             Some(b) => format!("{ns}/{slug}@{b}"),
             None => format!("{ns}/{slug}"),
         };
-        match ops::ResolvedParent::of(p, reg) {
+        let live = match p {
+            crate::registry::Parent::Database { id, .. } => reg.by_id(id),
+            crate::registry::Parent::Path(_) => None,
+        };
+        match ops::ResolvedParent::of(p, live) {
             ops::ResolvedParent::Path(path) => Lineage::File(path),
             ops::ResolvedParent::Live { id, namespace, slug, name, branch } => {
                 Lineage::Database { id, address: label(&namespace, &slug, &branch), name, deleted: false }

@@ -279,39 +279,23 @@ impl Map {
     }
 }
 
-/// Decide which tables (and which rowid ranges of them) to compare.
-pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scope> {
-    let (sa, sb) = (&a.schema.settings, &b.schema.settings);
-    if sa.page_size != sb.page_size {
-        return Ok(Scope::full(plans, "the page sizes differ"));
-    }
-    if sa.reserved_bytes != sb.reserved_bytes {
-        return Ok(Scope::full(plans, "the reserved bytes per page differ"));
-    }
-    let size = sa.page_size as usize;
-    let count = |o: &Opened| -> anyhow::Result<u32> {
-        Ok(o.conn.query_row("PRAGMA main.page_count", [], |r| r.get::<_, i64>(0))? as u32)
-    };
-    let pa = Pages { file: &a.file, len: a.file.metadata()?.len(), size, count: count(a)?, wal: wal_pages(&a.path)? };
-    let pb = Pages { file: &b.file, len: b.file.metadata()?.len(), size, count: count(b)?, wal: wal_pages(&b.path)? };
-    let max = pa.count.max(pb.count);
-
-    // 1. Changed pages.
-    let shared = super::fiemap::shared_ranges(&a.file, &b.file);
+/// Add to `changed` the pages from 2 to `common` whose bytes differ between
+/// the files `a` and `b` (pages of `size` bytes; page 1, the header, is
+/// left to the caller). Byte ranges both files keep in one shared extent
+/// (XFS, btrfs) are equal without being read; the rest is compared in runs
+/// of up to 256 pages through a memory map of both files (no copy out of
+/// the page cache; one window at a time, so memory stays small), or read
+/// into buffers where mapping fails. Returns the bytes skipped as shared.
+pub(crate) fn differing_pages(
+    a: &File,
+    b: &File,
+    size: usize,
+    common: u32,
+    changed: &mut PageSet,
+) -> std::io::Result<u64> {
+    let shared = super::fiemap::shared_ranges(a, b);
     let mut shared_bytes = 0u64;
-    let mut changed = PageSet::default();
-    for p in pa.wal.iter().chain(pb.wal.iter()) {
-        changed.insert(p);
-    }
-    for p in pa.count.min(pb.count) + 1..=max {
-        changed.insert(p);
-    }
-    // Runs of up to CHUNK pages that are not in a shared extent are compared
-    // page by page, each run through a memory map of both files (no copy
-    // out of the page cache; one window at a time, so memory stays small),
-    // or read into buffers where mapping fails.
     const CHUNK: u32 = 256;
-    let common = pa.count.min(pb.count).min((pa.len / size as u64) as u32).min((pb.len / size as u64) as u32);
     let mut buffers = None;
     let mut si = 0;
     let mut is_shared = |p: u32| {
@@ -340,17 +324,47 @@ pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Resu
                 }
             }
         };
-        match (Map::window(&a.file, lo, n), Map::window(&b.file, lo, n)) {
+        match (Map::window(a, lo, n), Map::window(b, lo, n)) {
             (Some(ma), Some(mb)) => compare(ma.bytes(), mb.bytes()),
             _ => {
                 let (ba, bb) =
                     buffers.get_or_insert_with(|| (vec![0u8; CHUNK as usize * size], vec![0u8; CHUNK as usize * size]));
-                a.file.read_exact_at(&mut ba[..n], lo)?;
-                b.file.read_exact_at(&mut bb[..n], lo)?;
+                a.read_exact_at(&mut ba[..n], lo)?;
+                b.read_exact_at(&mut bb[..n], lo)?;
                 compare(&ba[..n], &bb[..n]);
             }
         }
     }
+    Ok(shared_bytes)
+}
+
+/// Decide which tables (and which rowid ranges of them) to compare.
+pub(crate) fn scope(a: &Opened, b: &Opened, plans: &[TablePlan]) -> anyhow::Result<Scope> {
+    let (sa, sb) = (&a.schema.settings, &b.schema.settings);
+    if sa.page_size != sb.page_size {
+        return Ok(Scope::full(plans, "the page sizes differ"));
+    }
+    if sa.reserved_bytes != sb.reserved_bytes {
+        return Ok(Scope::full(plans, "the reserved bytes per page differ"));
+    }
+    let size = sa.page_size as usize;
+    let count = |o: &Opened| -> anyhow::Result<u32> {
+        Ok(o.conn.query_row("PRAGMA main.page_count", [], |r| r.get::<_, i64>(0))? as u32)
+    };
+    let pa = Pages { file: &a.file, len: a.file.metadata()?.len(), size, count: count(a)?, wal: wal_pages(&a.path)? };
+    let pb = Pages { file: &b.file, len: b.file.metadata()?.len(), size, count: count(b)?, wal: wal_pages(&b.path)? };
+    let max = pa.count.max(pb.count);
+
+    // 1. Changed pages.
+    let mut changed = PageSet::default();
+    for p in pa.wal.iter().chain(pb.wal.iter()) {
+        changed.insert(p);
+    }
+    for p in pa.count.min(pb.count) + 1..=max {
+        changed.insert(p);
+    }
+    let common = pa.count.min(pb.count).min((pa.len / size as u64) as u32).min((pb.len / size as u64) as u32);
+    let shared_bytes = differing_pages(&a.file, &b.file, size, common, &mut changed)?;
     if changed.len() as u64 > (max as u64 / 2).max(64) {
         return Ok(Scope::full(plans, "the files share few pages (a VACUUM, or unrelated files)"));
     }

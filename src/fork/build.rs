@@ -9,7 +9,7 @@ use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::Home;
 use crate::layout;
-use crate::registry::{CopyStats, Entry, Registry, Status};
+use crate::registry::{CopyStats, Entry, Status, Store};
 use crate::schema::{self, SourceSchema};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
@@ -61,9 +61,12 @@ impl Job<'_> {
         let built = crate::mask::build::build(target, &session.schema, &mut session.reader, resolved, progress)?;
         if !built.rows_kept.is_empty() {
             let rows = built.rows_kept.clone();
-            Registry::update(self.home, |reg| {
-                if let Some(s) = reg.by_id_mut(&self.entry.id).and_then(|e| e.safe.as_mut()) {
-                    s.rows_kept = rows;
+            Store::edit(self.home, |reg| {
+                if let Some(mut e) = reg.by_id(&self.entry.id)? {
+                    if let Some(s) = e.safe.as_mut() {
+                        s.rows_kept = rows;
+                        reg.put(&e)?;
+                    }
                 }
                 Ok(())
             })?;
@@ -120,13 +123,14 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
     // page copy's last sync); its name in `databases/` must be durable too
     // before the entry says healthy.
     layout::sync_dir(&home.databases_dir()).context("could not sync the databases folder")?;
-    Registry::update(home, |reg| {
-        let e = reg
-            .by_id_mut(id)
+    Store::edit(home, |reg| {
+        let mut e = reg
+            .by_id(id)?
             .ok_or_else(|| Error::failed("the fork's registry entry disappeared while it was being built"))?;
         e.status = Status::Healthy;
         e.copy = Some(stats);
-        Ok(e.clone())
+        reg.put(&e)?;
+        Ok(e)
     })
 }
 
@@ -144,10 +148,7 @@ pub(crate) fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: boo
             .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
     }
     entry.remove_files(home);
-    let _ = Registry::update(home, |reg| {
-        reg.remove_id(&entry.id);
-        Ok(())
-    });
+    let _ = Store::edit(home, |reg| reg.remove_id(&entry.id));
 }
 
 /// A fork that could not be written for a file size limit (or what may be

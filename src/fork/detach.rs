@@ -14,7 +14,7 @@ use super::method;
 use super::source::SourceSession;
 use super::state::CopyState;
 use crate::claim::Claim;
-use crate::registry::{Entry, Registry};
+use crate::registry::{Entry, Store};
 use anyhow::Context;
 use std::io::BufRead;
 
@@ -75,6 +75,6 @@ impl Job<'_> {
             let _ = std::io::BufReader::new(out).read_line(&mut line);
         }
         drop(session);
-        Ok(Registry::load(self.home)?.by_id(&self.entry.id).cloned().unwrap_or_else(|| self.entry.clone()))
+        Ok(Store::open(self.home)?.by_id(&self.entry.id)?.unwrap_or_else(|| self.entry.clone()))
     }
 }

@@ -59,7 +59,7 @@ use crate::copy::{self, Progress};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
 use crate::layout;
-use crate::registry::{self, CopyStats, Entry, Registry, Status};
+use crate::registry::{self, CopyStats, Entry, Status, Store};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -111,7 +111,7 @@ pub(crate) fn fork(
     if src.address.as_ref() == Some(&dest) {
         return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
     }
-    if let Some(e) = Registry::load(home)?.get(&dest).cloned() {
+    if let Some(e) = Store::open(home)?.get(&dest)? {
         // An interrupted plain fork is never finished as a masked one.
         if !is_same_fork(&e, &src.parent, opts.with_data) || (opts.safe.is_active() && e.safe.is_none()) {
             // Another fork at this address, interrupted: say so and how to
@@ -171,10 +171,9 @@ pub(crate) fn fork(
     let claim = Claim::take(home, &id)?.context("a fresh fork id is already claimed")?;
     let mut entry = new_entry(home, config, opts, &src, &dest, &id);
     entry.safe = resolved.as_ref().map(|_| opts.safe.record());
-    Registry::update(home, |reg| {
-        crate::sweep::sweep_orphans(home, reg);
-        reg.insert(entry.clone())?;
-        Ok(())
+    Store::edit(home, |reg| {
+        crate::sweep::tidy(home, reg)?;
+        reg.insert(&entry)
     })?;
     crate::env::test_pause("fork-registered");
     let state = state_at_start(&session, &src.path, counter, config.copy_method);
@@ -313,15 +312,16 @@ fn rerun_options(home: &Home, out: ForkOutcome, opts: &ForkOptions) -> anyhow::R
         return Ok(out);
     }
     let now = ttl::now();
-    let entry = Registry::update(home, |reg| {
-        let Some(e) = reg.by_id_mut(&out.entry.id) else { return Ok(out.entry.clone()) };
+    let entry = Store::edit(home, |reg| {
+        let Some(mut e) = reg.by_id(&out.entry.id)? else { return Ok(out.entry.clone()) };
         if let Some(d) = opts.ttl {
             e.expires_at = Some(ttl::format_time(now + d));
         }
         if let Some(n) = &opts.name {
             e.name = n.clone();
         }
-        Ok(e.clone())
+        reg.put(&e)?;
+        Ok(e)
     })?;
     Ok(ForkOutcome { entry, ..out })
 }

@@ -16,7 +16,7 @@ use crate::copy::{self, NoProgress, Progress};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
 use crate::layout;
-use crate::registry::{Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status, Store};
 use crate::schema;
 
 /// Continue an interrupted fork (`db resume`, `db wait`).
@@ -26,7 +26,7 @@ pub(crate) fn resume(
     addr: &Address,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.require(addr)?.clone();
+    let entry = Store::open(home)?.require(addr)?;
     if entry.status == Status::Healthy {
         crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
@@ -45,7 +45,7 @@ pub(crate) fn resume_in_background(
     addr: &Address,
     ready: &mut dyn FnMut(),
 ) -> anyhow::Result<ForkOutcome> {
-    let entry = Registry::load(home)?.require(addr)?.clone();
+    let entry = Store::open(home)?.require(addr)?;
     if entry.status == Status::Healthy {
         crate::registry::sync_found(home, &[&entry.path])?;
         return Ok(ForkOutcome { entry, resumed: false });
@@ -164,7 +164,7 @@ pub(crate) fn resume_entry(
     };
     // Look again under the claim: another process may have finished it, or
     // discarded it (releasing our claim then removes the file it made).
-    let entry = match Registry::load(home)?.by_id(&entry.id) {
+    let entry = match Store::open(home)?.by_id(&entry.id)? {
         Some(e) if e.status == Status::Provisioning => e.clone(),
         Some(e) => return Ok(ForkOutcome { entry: e.clone(), resumed: false }),
         None => return Err(Error::NotFound { address: addr }.into()),

@@ -11,7 +11,7 @@ use crate::address::{Address, Source};
 use crate::copy::{SnapshotBytes, SourceReader};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
-use crate::registry::{Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Status, Store};
 use crate::schema::{self, Replayer, SourceSchema};
 use anyhow::Context;
 use rusqlite::Connection;
@@ -43,8 +43,7 @@ impl ResolvedSource {
 pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> anyhow::Result<ResolvedSource> {
     match source {
         Source::Registered(addr) => {
-            let reg = Registry::load(home)?;
-            let e = reg.require(addr)?;
+            let e = Store::open(home)?.require(addr)?;
             if e.status != Status::Healthy {
                 return Err(Error::SourceProvisioning { address: addr.clone() }.into());
             }
@@ -66,8 +65,7 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
             })
         }
         Source::Snapshot(snap) => {
-            let reg = Registry::load(home)?;
-            let (db, s) = reg.find_snapshot(snap)?;
+            let (db, s) = Store::open(home)?.find_snapshot(snap)?;
             if !s.path.exists() {
                 return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
             }
@@ -111,8 +109,7 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
         }),
         Some(parent @ Parent::Database { snapshot: Some(snap), .. }) => {
             // A fork of a snapshot continues from that snapshot's file.
-            let reg = Registry::load(home)?;
-            let s = reg.snapshot_by_id(&snap.id).ok_or_else(|| {
+            let s = Store::open(home)?.snapshot_by_id(&snap.id)?.ok_or_else(|| {
                 Error::failed(format!(
                     "cannot resume {addr}: the snapshot it was forked from was deleted; delete it with `sqlfork db delete {addr}`"
                 ))
@@ -125,8 +122,7 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
             })
         }
         Some(parent @ Parent::Database { id, .. }) => {
-            let reg = Registry::load(home)?;
-            let p = reg.by_id(id).ok_or_else(|| {
+            let p = Store::open(home)?.by_id(id)?.ok_or_else(|| {
                 Error::failed(format!(
                     "cannot resume {addr}: its source database was deleted; delete it with `sqlfork db delete {addr}`"
                 ))

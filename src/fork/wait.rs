@@ -8,7 +8,7 @@ use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{Entry, Registry, Status};
+use crate::registry::{Entry, Status, Store};
 use std::time::{Duration, Instant};
 
 /// Wait until the database at `addr` is healthy and return its entry.
@@ -26,10 +26,10 @@ pub(crate) fn wait(
     waiting: &mut dyn FnMut(),
 ) -> anyhow::Result<Entry> {
     let started = Instant::now();
-    let id = Registry::load(home)?.require(addr)?.id.clone();
+    let id = Store::open(home)?.require(addr)?.id;
     let mut noted = false;
     loop {
-        let Some(entry) = Registry::load(home)?.by_id(&id).cloned() else {
+        let Some(entry) = Store::open(home)?.by_id(&id)? else {
             return Err(vanished(home, &id, addr).into());
         };
         if entry.status == Status::Healthy {
@@ -45,7 +45,7 @@ pub(crate) fn wait(
                 // the next look reports why.
                 Err(e)
                     if Error::any_in(&e, |e| matches!(e, Error::NotFound { .. }))
-                        && Registry::load(home)?.by_id(&id).is_none() => {}
+                        && Store::open(home)?.by_id(&id)?.is_none() => {}
                 Err(e) => return Err(e),
             }
         } else if !noted {

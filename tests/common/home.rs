@@ -24,11 +24,64 @@ fn names_in(dir: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// A JSON value as TOML (nulls dropped, as the TOML registry never wrote them).
+fn json_to_toml(v: serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        J::Null => return None,
+        J::Bool(b) => toml::Value::Boolean(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        J::String(s) => toml::Value::String(s),
+        J::Array(a) => toml::Value::Array(a.into_iter().filter_map(json_to_toml).collect()),
+        J::Object(o) => {
+            toml::Value::Table(o.into_iter().filter_map(|(k, v)| json_to_toml(v).map(|v| (k, v))).collect())
+        }
+    })
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).expect("a TOML value is JSON")
+}
+
+/// The registry of `home` (`registry.sqlite`, else a `registry.toml` not
+/// migrated yet) as the TOML registry looked: `databases` and `snapshots`
+/// arrays of records. `None` when there is none.
+pub fn read_registry(home: &std::path::Path) -> Option<toml::Value> {
+    let db = home.join("registry.sqlite");
+    if !db.exists() {
+        let text = std::fs::read_to_string(home.join("registry.toml")).ok()?;
+        return Some(toml::from_str(&text).unwrap_or_else(|e| panic!("registry.toml does not parse ({e}):\n{text}")));
+    }
+    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    let records = |table: &str| -> toml::Value {
+        let mut stmt = conn.prepare(&format!("SELECT record FROM {table} ORDER BY rowid")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        toml::Value::Array(
+            rows.map(|r| {
+                let text = r.unwrap();
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("a registry record is not JSON ({e}): {text}"));
+                json_to_toml(v).expect("a record is an object")
+            })
+            .collect(),
+        )
+    };
+    let mut t = toml::map::Map::new();
+    t.insert("version".into(), toml::Value::Integer(1));
+    t.insert("databases".into(), records("databases"));
+    t.insert("snapshots".into(), records("snapshots"));
+    Some(toml::Value::Table(t))
+}
+
 impl Env {
-    /// The registry file, parsed (empty when there is none).
+    /// The registry, as the TOML registry looked (empty when there is none).
     pub fn registry(&self) -> toml::Value {
-        let text = std::fs::read_to_string(self.home.join("registry.toml")).unwrap_or_default();
-        toml::from_str(&text).expect("registry.toml parses")
+        read_registry(&self.home).unwrap_or_else(|| toml::Value::Table(Default::default()))
     }
 
     /// The registry's entries (empty when there is none).
@@ -55,12 +108,45 @@ impl Env {
             .find(|e| e.get("namespace").and_then(|v| v.as_str()) == Some(ns) && e["slug"].as_str() == Some(slug))
     }
 
-    /// Rewrite the registry by hand, as another process (or a person) would.
+    /// Rewrite the registry's entries by hand, as another process (or a
+    /// person) would: entries removed, changed or added, by id.
     pub fn edit_registry(&self, f: impl FnOnce(&mut Vec<toml::Value>)) {
-        let path = self.home.join("registry.toml");
-        let mut reg: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        f(reg.get_mut("databases").and_then(|d| d.as_array_mut()).expect("registry has databases"));
-        std::fs::write(&path, toml::to_string(&reg).unwrap()).unwrap();
+        let mut list = self.registry_entries();
+        f(&mut list);
+        let conn = rusqlite::Connection::open(self.home.join("registry.sqlite")).expect("open registry.sqlite");
+        conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        let ids: Vec<String> = list.iter().map(|e| e["id"].as_str().expect("an id").to_string()).collect();
+        let mut stmt = tx.prepare("SELECT id FROM databases").unwrap();
+        let old: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
+        drop(stmt);
+        for id in old.iter().filter(|id| !ids.contains(id)) {
+            tx.execute("DELETE FROM databases WHERE id = ?1", [id]).unwrap();
+        }
+        for e in &list {
+            let s = |k: &str| e.get(k).and_then(|v| v.as_str()).map(String::from);
+            let branch = s("branch").unwrap_or_default();
+            let parent = e.get("forked_from").and_then(|p| p.get("id")).and_then(|v| v.as_str()).map(String::from);
+            tx.execute(
+                "INSERT INTO databases (id, namespace, slug, branch, parent_id, hidden, expires_at, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, slug = excluded.slug,
+                     branch = excluded.branch, parent_id = excluded.parent_id, hidden = excluded.hidden,
+                     expires_at = excluded.expires_at, record = excluded.record",
+                rusqlite::params![
+                    s("id"),
+                    s("namespace"),
+                    s("slug"),
+                    branch,
+                    parent,
+                    branch.contains('~'),
+                    s("expires_at"),
+                    toml_to_json(e).to_string()
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
     }
 
     /// Remove the entry with this id by hand (its files stay).
@@ -112,7 +198,8 @@ impl Env {
 
     /// The build claim file of database `id`.
     pub fn claim_path(&self, id: &str) -> PathBuf {
-        self.home.join("databases").join(format!("{id}.lock"))
+        std::fs::create_dir_all(self.home.join("claims")).expect("create home/claims");
+        self.home.join("claims").join(format!("{id}.lock"))
     }
 
     /// Hold the build claim of database `id`, as a process building,
@@ -185,14 +272,8 @@ impl Entry {
 /// The registry after a crash: it must parse, every entry must be
 /// `healthy` or `provisioning`, ids and addresses must be unique.
 pub fn entries(env: &Env) -> Vec<Entry> {
-    let path = env.home.join("registry.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vec![],
-        Err(e) => panic!("read {}: {e}", path.display()),
-    };
-    let reg: toml::Value =
-        toml::from_str(&text).unwrap_or_else(|e| panic!("registry.toml does not parse ({e}):\n{text}"));
+    let Some(reg) = read_registry(&env.home) else { return vec![] };
+    let text = reg.to_string();
     let list = reg.get("databases").and_then(|d| d.as_array()).cloned().unwrap_or_default();
     let mut out = Vec::new();
     let (mut ids, mut addrs) = (BTreeSet::new(), BTreeSet::new());
@@ -216,16 +297,28 @@ pub fn entries(env: &Env) -> Vec<Entry> {
     out
 }
 
+/// What home holds besides strays: the registry (with SQLite's WAL and
+/// shared-memory files), its lock, the TOML registry it was migrated from,
+/// the config, `databases/` and `claims/`.
+pub const HOME_FILES: [&str; 9] = [
+    "registry.sqlite",
+    "registry.sqlite-wal",
+    "registry.sqlite-shm",
+    "registry.lock",
+    "registry.toml.migrated",
+    "config.toml",
+    "databases",
+    "claims",
+    "registry.toml",
+];
+
 /// Files in home that no registry entry owns: under `databases/`,
 /// anything not named `<id>.…` for an owned entry's id (its file, its
 /// SQLite journal files, its claim and copy state), and in home itself
 /// anything but the registry, its lock, the config and `databases/`.
 pub fn stray_files(env: &Env) -> Vec<String> {
     let entries = entries(env);
-    let mut out: Vec<String> = names_in(&env.home)
-        .into_iter()
-        .filter(|n| !["registry.toml", "registry.lock", "config.toml", "databases"].contains(&n.as_str()))
-        .collect();
+    let mut out: Vec<String> = names_in(&env.home).into_iter().filter(|n| !HOME_FILES.contains(&n.as_str())).collect();
     for name in env.database_files() {
         let (id, rest) = name.split_once('.').unwrap_or((name.as_str(), ""));
         let owner = entries.iter().find(|e| e.id == id && e.owned);
@@ -246,6 +339,12 @@ pub fn stray_files(env: &Env) -> Vec<String> {
         };
         if !ok {
             out.push(format!("databases/{name}"));
+        }
+    }
+    for name in names_in(&env.home.join("claims")) {
+        let id = name.strip_suffix(".lock").unwrap_or(&name);
+        if !entries.iter().any(|e| e.id == id && e.owned) && !snapshot_ids(env).contains(id) {
+            out.push(format!("claims/{name}"));
         }
     }
     out.sort();

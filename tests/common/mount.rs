@@ -199,7 +199,7 @@ impl LoopMount {
         self.kind
     }
 
-    /// Cuts the power to the file system as xfstests does (`xfs_io -x -c
+    /// Cuts the power to the file system (XFS or ext4) as xfstests does (`xfs_io -x -c
     /// shutdown`, without flushing the log): whatever was not durable is gone
     /// once it is mounted again. Processes using it then get EIO.
     pub fn shutdown(&self) {
