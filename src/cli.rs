@@ -610,7 +610,8 @@ const REHEARSE_HELP: &str = "\
 Each migration file runs as `sqlite3 DB < FILE` runs it (statement by statement, PRAGMA
 foreign_keys = ON), stopping at the first failing statement; later files are not run. Directories
 run their .sql files in name order. sqlite3 dot-commands (.read, .import) are refused. The
-rehearsal fork is an instant data fork of SOURCE (masked with --mask, or the mask in config.toml),
+rehearsal fork is an instant data fork of SOURCE (an address, a snapshot, a remote snapshot
+REMOTE:NS/SLUG:NAME, pulled first, or a path; masked with --mask, or the mask in config.toml),
 deleted at the end, also on Ctrl-C or an error, unless --keep names where to keep it. SOURCE is
 only read.
 

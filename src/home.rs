@@ -268,7 +268,9 @@ impl Config {
         for (name, remote) in file.remotes {
             crate::address::check_part("remote name", &name)
                 .map_err(|e| Error::invalid(format!("[remotes.{name}]: {e}")))?;
-            crate::remote::check_url(&remote.url).map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
+            parse_remote_url(&remote.url)
+                .map(|_| ())
+                .map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
             cfg.remotes.insert(name, remote);
         }
         Ok(cfg)
@@ -308,4 +310,39 @@ mod tests {
         assert!(Config::parse("default_namespace = \"Bad\"").is_err());
         assert!(Config::parse("rows_per_page = 0").is_err());
     }
+}
+
+/// Where a remote keeps its objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RemoteUrl {
+    S3 { bucket: String, prefix: String },
+    File(std::path::PathBuf),
+}
+
+/// Parse `s3://BUCKET[/PREFIX]` or `file:///PATH`.
+pub(crate) fn parse_remote_url(url: &str) -> Result<RemoteUrl, Error> {
+    if let Some(rest) = url.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(Error::invalid(format!(
+                "`{url}` does not name an S3 bucket: write s3://BUCKET[/PREFIX] with a bucket of 3 to 63 of a-z, 0-9, '-' and '.'"
+            )));
+        }
+        if prefix.split('/').any(|p| p.is_empty() && !prefix.is_empty() || p == "." || p == "..") {
+            return Err(Error::invalid(format!("`{url}` has an empty, '.' or '..' part in its prefix")));
+        }
+        return Ok(RemoteUrl::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() });
+    }
+    if let Some(path) = url.strip_prefix("file://") {
+        if !path.starts_with('/') || path.split('/').any(|p| p == "..") {
+            return Err(Error::invalid(format!(
+                "`{url}` is not a file URL to an absolute directory: write file:///PATH (three slashes)"
+            )));
+        }
+        return Ok(RemoteUrl::File(std::path::PathBuf::from(path)));
+    }
+    Err(Error::invalid(format!("`{url}` is not a remote URL: write s3://BUCKET[/PREFIX] or file:///PATH")))
 }

@@ -78,10 +78,11 @@ pub use api::{
     BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions,
     SnapshotInfo, Sqlfork, Status,
 };
+pub use api::{Pulled, Pushed};
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
-pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
+pub use remote::{GcReport, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]
 mod cli;

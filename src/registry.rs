@@ -141,7 +141,7 @@ pub(crate) struct Entry {
     pub copy: Option<CopyStats>,
     /// Set when the fork is masked or a subset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safe: Option<crate::mask::SafeRecord>,
+    pub safe: Option<SafeRecord>,
     /// The state it was forked from, kept for `db merge` (SPEC section 17);
     /// absent in registries written before merges existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -250,7 +250,7 @@ pub(crate) struct Snapshot {
     /// Set when the database was a masked or subset fork when the snapshot
     /// was taken (a `--require-masked` remote takes only those).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safe: Option<crate::mask::SafeRecord>,
+    pub safe: Option<SafeRecord>,
     /// Set on a snapshot pulled from a remote (SPEC 15): where it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteOrigin>,

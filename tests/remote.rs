@@ -518,3 +518,27 @@ fn the_library_pushes_and_pulls() {
     let missing = two.pull("origin:acme/orders:n9", &mut sqlfork::NoProgress).unwrap_err();
     assert!(matches!(missing, sqlfork::Error::RemoteSnapshotNotFound { .. }), "{missing:?}");
 }
+
+/// `db rehearse` takes a remote snapshot as its SOURCE, as `db fork` does:
+/// pulled into the home first, then rehearsed on a local fork of it.
+#[test]
+fn a_rehearsal_of_a_remote_snapshot_pulls_it_first() {
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = origin(None, &url);
+    a.run(&["snapshot", "create", "acme/orders:s1"]).ok();
+    a.run(&["push", "acme/orders:s1"]).ok();
+    let b = other(None, &url);
+    let migration = b.env.path("0001.sql");
+    std::fs::write(&migration, "DELETE FROM t WHERE n = 0;\n").unwrap();
+    let report = b.json(&["db", "rehearse", "origin:acme/orders:s1", migration.to_str().unwrap()]);
+    // x % 97 = 0 for x in 1..=8000: 82 rows.
+    assert_eq!(report["migrations"][0]["ok"], true, "{report:#}");
+    assert_eq!(n(&report["migrations"][0]["tables"]["t"], "deleted"), 82, "{report:#}");
+    assert_eq!(report["worst"], "warning", "{report:#}");
+    // The pulled snapshot stays (the next rehearsal downloads nothing); the
+    // rehearsal fork is gone.
+    assert_eq!(b.pulled_files().len(), 1);
+    let listed = b.json(&["db", "list"]);
+    assert_eq!(listed.as_array().map(|a| a.len()), Some(0), "{listed:#}");
+}

@@ -23,6 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod background;
+mod remote;
+pub use remote::{Pulled, Pushed};
 mod types;
 
 pub use crate::registry::Status;

@@ -292,7 +292,7 @@ pub(crate) fn open_sides(home: &Home, config: &Config, opts: &DiffOptions) -> an
         let addr = crate::address::Address::parse(&opts.a)?;
         let reg = crate::registry::Registry::load(home)?;
         let entry = reg.require(&addr)?.clone();
-        let (base, _) = crate::merge::base_of(home, &reg, &entry)?;
+        let (base, _) = crate::fork::base::base_of(home, &reg, &entry)?;
         let a = Opened::open(&addr.to_string(), &entry.path)?;
         let b = Opened::open(&format!("{addr} (at fork)"), &base)?;
         return Ok((a, b));

@@ -114,3 +114,40 @@ pub(crate) fn keep_file(from: &Path, to: &Path, how: Keep) -> anyhow::Result<Opt
         duration_ms: started.elapsed().as_millis() as u64,
     }))
 }
+
+/// The fork's base file and how it is kept.
+pub(crate) fn base_of(
+    home: &Home,
+    reg: &crate::registry::Registry,
+    entry: &Entry,
+) -> Result<(std::path::PathBuf, BaseKind), crate::error::Error> {
+    let addr = entry.address();
+    let none = || {
+        crate::error::Error::invalid(format!(
+            "{addr} keeps no base (its state when it was forked), so its own changes cannot be told from its parent's; \
+             fork with `--with-data --mergeable` to keep one"
+        ))
+    };
+    let base = entry.base.as_ref().ok_or_else(none)?;
+    match base.kind {
+        BaseKind::Snapshot => {
+            let id = base.snapshot_id.as_deref().unwrap_or_default();
+            let s = reg.snapshot_by_id(id).ok_or_else(|| {
+                crate::error::Error::invalid(format!(
+                    "the base of {addr} was the snapshot it was forked from, which was deleted; it cannot be merged three ways"
+                ))
+            })?;
+            Ok((s.path.clone(), base.kind))
+        }
+        _ => {
+            let p = layout::base_file(home, &entry.id);
+            if !p.exists() {
+                return Err(crate::error::Error::invalid(format!(
+                    "the base of {addr} ({}) is missing; it cannot be merged three ways",
+                    p.display()
+                )));
+            }
+            Ok((p, base.kind))
+        }
+    }
+}

@@ -85,7 +85,10 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
         }
         Source::Remote(r) => {
             // The local copy a pull made (the caller pulls first).
-            let url = crate::remote::url_of(config, &r.remote)?;
+            let url = config.remotes.get(&r.remote).map(|c| c.url.clone()).ok_or_else(|| Error::RemoteNotFound {
+                remote: r.remote.clone(),
+                known: config.remotes.keys().cloned().collect(),
+            })?;
             let reg = crate::registry::Registry::load(home)?;
             let s = reg
                 .pulled(&url, &r.snapshot, true)

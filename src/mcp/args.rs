@@ -266,7 +266,7 @@ pub(crate) struct MaskCheckArgs {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct RehearseArgs {
-    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT or a path.
+    /// What to rehearse on: NS/SLUG, NS/SLUG@REF, NS/SLUG:SNAPSHOT, REMOTE:NS/SLUG:SNAPSHOT (pulled first) or a path.
     pub source: String,
     /// Migration .sql files, or directories of them (run in name order).
     pub migrations: Vec<std::path::PathBuf>,

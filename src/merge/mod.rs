@@ -37,8 +37,7 @@ use crate::copy::Progress;
 use crate::diff::{Method, Opened, Val};
 use crate::error::Error;
 use crate::home::{Config, Home};
-use crate::layout;
-use crate::registry::{BaseKind, Entry, Parent, Registry, Status};
+use crate::registry::{Entry, Parent, Registry, Status};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -213,38 +212,7 @@ impl MergeReport {
     }
 }
 
-/// The fork's base file and how it is kept.
-pub(crate) fn base_of(home: &Home, reg: &Registry, entry: &Entry) -> Result<(PathBuf, BaseKind), Error> {
-    let addr = entry.address();
-    let none = || {
-        Error::invalid(format!(
-            "{addr} keeps no base (its state when it was forked), so its own changes cannot be told from its parent's; \
-             fork with `--with-data --mergeable` to keep one"
-        ))
-    };
-    let base = entry.base.as_ref().ok_or_else(none)?;
-    match base.kind {
-        BaseKind::Snapshot => {
-            let id = base.snapshot_id.as_deref().unwrap_or_default();
-            let s = reg.snapshot_by_id(id).ok_or_else(|| {
-                Error::invalid(format!(
-                    "the base of {addr} was the snapshot it was forked from, which was deleted; it cannot be merged three ways"
-                ))
-            })?;
-            Ok((s.path.clone(), base.kind))
-        }
-        _ => {
-            let p = layout::base_file(home, &entry.id);
-            if !p.exists() {
-                return Err(Error::invalid(format!(
-                    "the base of {addr} ({}) is missing; it cannot be merged three ways",
-                    p.display()
-                )));
-            }
-            Ok((p, base.kind))
-        }
-    }
-}
+pub(crate) use crate::fork::base::base_of;
 
 /// The database a merge writes.
 struct Target {

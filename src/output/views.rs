@@ -290,8 +290,8 @@ pub(crate) struct ForkView {
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
     pub resumed: bool,
-    /// The base kept for `db merge`, and what keeping it cost.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The base kept for `db merge`, and what keeping it cost; null when
+    /// none is kept.
     pub base: Option<BaseView>,
 }
 

@@ -21,10 +21,7 @@ pub(crate) mod format;
 mod gc;
 mod pull;
 mod push;
-mod sdk;
 mod store;
-
-pub use sdk::{Pulled, Pushed};
 
 pub use gc::GcReport;
 pub(crate) use gc::{gc, GcOptions};
@@ -38,40 +35,7 @@ use format::Manifest;
 use std::path::PathBuf;
 use store::{Fault, Store};
 
-/// Where a remote keeps its objects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Url {
-    S3 { bucket: String, prefix: String },
-    File(PathBuf),
-}
-
-/// Parse `s3://BUCKET[/PREFIX]` or `file:///PATH`.
-pub(crate) fn parse_url(url: &str) -> Result<Url, Error> {
-    if let Some(rest) = url.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let prefix = prefix.trim_matches('/');
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !bucket_ok {
-            return Err(Error::invalid(format!(
-                "`{url}` does not name an S3 bucket: write s3://BUCKET[/PREFIX] with a bucket of 3 to 63 of a-z, 0-9, '-' and '.'"
-            )));
-        }
-        if prefix.split('/').any(|p| p.is_empty() && !prefix.is_empty() || p == "." || p == "..") {
-            return Err(Error::invalid(format!("`{url}` has an empty, '.' or '..' part in its prefix")));
-        }
-        return Ok(Url::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() });
-    }
-    if let Some(path) = url.strip_prefix("file://") {
-        if !path.starts_with('/') || path.split('/').any(|p| p == "..") {
-            return Err(Error::invalid(format!(
-                "`{url}` is not a file URL to an absolute directory: write file:///PATH (three slashes)"
-            )));
-        }
-        return Ok(Url::File(PathBuf::from(path)));
-    }
-    Err(Error::invalid(format!("`{url}` is not a remote URL: write s3://BUCKET[/PREFIX] or file:///PATH")))
-}
+pub(crate) use crate::home::{parse_remote_url as parse_url, RemoteUrl as Url};
 
 /// Check a remote URL (config.toml, `remote add`).
 pub(crate) fn check_url(url: &str) -> Result<(), Error> {

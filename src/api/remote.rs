@@ -1,14 +1,14 @@
 //! The remotes' half of the Rust SDK: [`Sqlfork::push`], [`Sqlfork::pull`],
 //! remote snapshot listing and the rest, on the same core as the CLI.
 
-use super::{
-    GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures,
-};
+use super::typed;
 use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
-use crate::api::typed;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::Config;
+use crate::remote::{
+    GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures,
+};
 use crate::Sqlfork;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,17 +41,17 @@ impl Sqlfork {
     /// Add a remote (`remote add`): `url` is `s3://BUCKET[/PREFIX]` or
     /// `file:///PATH`. No credential is stored.
     pub fn add_remote(&self, name: &str, url: &str, opts: &RemoteOptions) -> Result<RemoteInfo, Error> {
-        super::add(self.parts().0, name, url, opts).map_err(typed)
+        crate::remote::add(self.parts().0, name, url, opts).map_err(typed)
     }
 
     /// The remotes in `config.toml`.
     pub fn remotes(&self) -> Result<Vec<RemoteInfo>, Error> {
-        Ok(super::list(&self.config_now()?))
+        Ok(crate::remote::list(&self.config_now()?))
     }
 
     /// Remove a remote from `config.toml` (what it holds stays there).
     pub fn remove_remote(&self, name: &str) -> Result<RemoteInfo, Error> {
-        super::remove(self.parts().0, &self.config_now()?, name).map_err(typed)
+        crate::remote::remove(self.parts().0, &self.config_now()?, name).map_err(typed)
     }
 
     /// Upload the local snapshot `NS/SLUG:NAME` to `remote` (`None`: the
@@ -72,7 +72,8 @@ impl Sqlfork {
             remote: remote.map(str::to_string),
             ttl,
         };
-        let (snapshot, figures) = super::push(self.parts().0, &self.config_now()?, &opts, progress).map_err(typed)?;
+        let (snapshot, figures) =
+            crate::remote::push(self.parts().0, &self.config_now()?, &opts, progress).map_err(typed)?;
         Ok(Pushed { snapshot, figures })
     }
 
@@ -82,7 +83,7 @@ impl Sqlfork {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
         let opts = PullOptions { snapshot: addr.clone(), schema_only: false };
         let (local, figures, already_here) =
-            super::pull(self.parts().0, &self.config_now()?, &opts, progress).map_err(typed)?;
+            crate::remote::pull(self.parts().0, &self.config_now()?, &opts, progress).map_err(typed)?;
         Ok(Pulled { address: addr.to_string(), path: local.path, already_here, figures })
     }
 
@@ -92,21 +93,21 @@ impl Sqlfork {
         if name.is_some() {
             return Err(Error::invalid(format!("`{database}` names a snapshot; list REMOTE:NS/SLUG")));
         }
-        let store = super::open(&self.config_now()?, &remote).map_err(typed)?;
-        super::list_snapshots(&store, &db).map_err(typed)
+        let store = crate::remote::open(&self.config_now()?, &remote).map_err(typed)?;
+        crate::remote::list_snapshots(&store, &db).map_err(typed)
     }
 
     /// Delete `REMOTE:NS/SLUG:NAME` from the remote (its data goes with
     /// the next [`Sqlfork::remote_gc`]).
     pub fn delete_remote_snapshot(&self, snapshot: &str) -> Result<RemoteSnapshot, Error> {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        super::delete_snapshot(&self.config_now()?, &addr).map_err(typed)
+        crate::remote::delete_snapshot(&self.config_now()?, &addr).map_err(typed)
     }
 
     /// Remove a remote's expired snapshots and the data no snapshot needs
     /// (older than `grace`, and never while a push holds a lease).
     pub fn remote_gc(&self, remote: &str, grace: Duration) -> Result<GcReport, Error> {
         let opts = GcOptions { remote: remote.to_string(), grace, dry_run: false };
-        super::gc(&self.config_now()?, &opts).map_err(typed)
+        crate::remote::gc(&self.config_now()?, &opts).map_err(typed)
     }
 }
