@@ -52,8 +52,7 @@ impl Machine {
     }
     /// The files of the snapshots pulled into this home.
     fn pulled_files(&self) -> Vec<PathBuf> {
-        let reg = std::fs::read_to_string(self.env.home.join("registry.toml")).unwrap_or_default();
-        let v: toml::Value = toml::from_str(&reg).unwrap_or(toml::Value::Table(Default::default()));
+        let v = self.env.registry();
         v.get("snapshots")
             .and_then(|s| s.as_array())
             .map(|a| {
