@@ -163,7 +163,7 @@ pub enum BranchAction {
 
 /// A typed failure: the first [`Error`] in the chain (a bad address is
 /// [`Error::Invalid`]), else the whole chain as [`Error::Failed`].
-fn typed(err: anyhow::Error) -> Error {
+pub(crate) fn typed(err: anyhow::Error) -> Error {
     err.chain()
         .find_map(|e| {
             e.downcast_ref::<Error>()
@@ -197,6 +197,12 @@ impl Sqlfork {
     /// The home directory.
     pub fn home(&self) -> &Path {
         self.home.root()
+    }
+
+    /// The home and config, for the parts of the API kept in their own
+    /// modules (`pool`).
+    pub(crate) fn parts(&self) -> (&Home, &Config) {
+        (&self.home, &self.config)
     }
 
     /// The database this entry is, with its lineage resolved.

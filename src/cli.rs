@@ -11,7 +11,7 @@ Exit codes:
   2  usage error or invalid input (bad address, bad TTL, not a database, an invalid config.toml)
   3  not found (no such database, branch, snapshot or file)
   4  already exists (the destination is taken), or a reset's database is open in another process
-  5  timed out (db wait --timeout)
+  5  timed out (db wait --timeout; pool lease --timeout with every slot held)
   6  not enough space on the file system (says how much is needed and free)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Pools: N forks of a database for N parallel test workers, leased one per worker
+    #[command(subcommand)]
+    Pool(crate::commands::pool::PoolCommand),
     /// Print shell completions for SHELL to stdout (they complete database
     /// addresses too, by asking sqlfork)
     Completions {

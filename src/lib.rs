@@ -53,6 +53,7 @@ mod home;
 mod layout;
 pub mod mask;
 mod ops;
+mod pool;
 mod registry;
 pub mod rehearse;
 mod reset;
@@ -71,6 +72,7 @@ pub use api::{
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
+pub use pool::{PoolLease, PoolOptions, PoolSlot};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -9,6 +9,7 @@ mod diff;
 mod expiry;
 mod git_hook;
 mod mask;
+pub(crate) mod pool;
 mod rehearse;
 mod reset;
 mod snapshot;
@@ -62,6 +63,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
+        Command::Pool(cmd) => pool::run(&mut ctx, cmd),
         Command::Completions { .. } => unreachable!("handled above"),
     }
     .map_err(|e| with_namespace_hint(&home, e))
