@@ -34,6 +34,9 @@ _sqlfork() {
             sqlfork,mcp)
                 cmd="sqlfork__subcmd__mcp"
                 ;;
+            sqlfork,pool)
+                cmd="sqlfork__subcmd__pool"
+                ;;
             sqlfork,snapshot)
                 cmd="sqlfork__subcmd__snapshot"
                 ;;
@@ -199,6 +202,9 @@ _sqlfork() {
             sqlfork__subcmd__help,mcp)
                 cmd="sqlfork__subcmd__help__subcmd__mcp"
                 ;;
+            sqlfork__subcmd__help,pool)
+                cmd="sqlfork__subcmd__help__subcmd__pool"
+                ;;
             sqlfork__subcmd__help,snapshot)
                 cmd="sqlfork__subcmd__help__subcmd__snapshot"
                 ;;
@@ -265,6 +271,21 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__git__subcmd__hook,uninstall)
                 cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall"
                 ;;
+            sqlfork__subcmd__help__subcmd__pool,create)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__create"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,delete)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,lease)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__lease"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,list)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__list"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,return)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__return"
+                ;;
             sqlfork__subcmd__help__subcmd__snapshot,create)
                 cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__create"
                 ;;
@@ -273,6 +294,42 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__snapshot,list)
                 cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool,create)
+                cmd="sqlfork__subcmd__pool__subcmd__create"
+                ;;
+            sqlfork__subcmd__pool,delete)
+                cmd="sqlfork__subcmd__pool__subcmd__delete"
+                ;;
+            sqlfork__subcmd__pool,help)
+                cmd="sqlfork__subcmd__pool__subcmd__help"
+                ;;
+            sqlfork__subcmd__pool,lease)
+                cmd="sqlfork__subcmd__pool__subcmd__lease"
+                ;;
+            sqlfork__subcmd__pool,list)
+                cmd="sqlfork__subcmd__pool__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool,return)
+                cmd="sqlfork__subcmd__pool__subcmd__return"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,create)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__create"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,delete)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,help)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,lease)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__lease"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,list)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,return)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__return"
                 ;;
             sqlfork__subcmd__snapshot,create)
                 cmd="sqlfork__subcmd__snapshot__subcmd__create"
@@ -305,7 +362,7 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp snapshot completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp snapshot pool completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1270,7 +1327,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help)
-            opts="db branch git-hook mcp snapshot completions help"
+            opts="db branch git-hook mcp snapshot pool completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1661,6 +1718,90 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__pool)
+            opts="create lease return list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__lease)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__return)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__snapshot)
             opts="create list delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1720,6 +1861,228 @@ _sqlfork() {
         sqlfork__subcmd__mcp)
             opts="-q -h -V --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool)
+            opts="-q -h -V --home --json --quiet --help --version create lease return list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__create)
+            opts="-q -h -V --size --with-data --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__delete)
+            opts="-q -h -V --force --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help)
+            opts="create lease return list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__lease)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__return)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__lease)
+            opts="-q -h -V --pid --timeout --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__list)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__return)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
