@@ -120,7 +120,7 @@ pub(super) fn run(ctx: &mut Context, cmd: PoolCommand) -> anyhow::Result<ExitCod
         PoolCommand::Lease { address, pid, timeout } => {
             let timeout = parse_timeout(&timeout)?;
             // Default holder: the worker that ran this command.
-            let pid = pid.unwrap_or_else(|| std::os::unix::process::parent_id());
+            let pid = pid.unwrap_or_else(std::os::unix::process::parent_id);
             let lease = sqlfork.pool_lease(&address, Some(pid), timeout)?;
             let view = SlotView::from(lease.slot());
             let path = lease.path().display().to_string();
