@@ -91,8 +91,14 @@ _sqlfork() {
             sqlfork__subcmd__db,list)
                 cmd="sqlfork__subcmd__db__subcmd__list"
                 ;;
+            sqlfork__subcmd__db,merge)
+                cmd="sqlfork__subcmd__db__subcmd__merge"
+                ;;
             sqlfork__subcmd__db,path)
                 cmd="sqlfork__subcmd__db__subcmd__path"
+                ;;
+            sqlfork__subcmd__db,rebase)
+                cmd="sqlfork__subcmd__db__subcmd__rebase"
                 ;;
             sqlfork__subcmd__db,rehearse)
                 cmd="sqlfork__subcmd__db__subcmd__rehearse"
@@ -139,8 +145,14 @@ _sqlfork() {
             sqlfork__subcmd__db__subcmd__help,list)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__list"
                 ;;
+            sqlfork__subcmd__db__subcmd__help,merge)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__merge"
+                ;;
             sqlfork__subcmd__db__subcmd__help,path)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__path"
+                ;;
+            sqlfork__subcmd__db__subcmd__help,rebase)
+                cmd="sqlfork__subcmd__db__subcmd__help__subcmd__rebase"
                 ;;
             sqlfork__subcmd__db__subcmd__help,rehearse)
                 cmd="sqlfork__subcmd__db__subcmd__help__subcmd__rehearse"
@@ -241,8 +253,14 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__db,list)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__list"
                 ;;
+            sqlfork__subcmd__help__subcmd__db,merge)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__merge"
+                ;;
             sqlfork__subcmd__help__subcmd__db,path)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__path"
+                ;;
+            sqlfork__subcmd__help__subcmd__db,rebase)
+                cmd="sqlfork__subcmd__help__subcmd__db__subcmd__rebase"
                 ;;
             sqlfork__subcmd__help__subcmd__db,rehearse)
                 cmd="sqlfork__subcmd__help__subcmd__db__subcmd__rehearse"
@@ -552,7 +570,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db)
-            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff rehearse delete cancel help"
+            opts="-q -h -V --home --json --quiet --help --version create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -632,7 +650,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__diff)
-            opts="-q -h -V --schema --rows --format --full --exit-code --home --json --quiet --help --version"
+            opts="-q -h -V --schema --rows --format --full --since-fork --exit-code --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -658,7 +676,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__fork)
-            opts="-q -h -V --with-data --detach --at --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
+            opts="-q -h -V --with-data --mergeable --detach --at --name --ttl --mask --subset --mask-check --strict --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,7 +732,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__db__subcmd__help)
-            opts="create import fork reset list show path ttl gc resume wait diff rehearse delete cancel help"
+            opts="create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,7 +871,35 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__help__subcmd__rebase)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -991,6 +1037,36 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__db__subcmd__merge)
+            opts="-y -q -h -V --into --dry-run --prefer --format --yes --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --into)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefer)
+                    COMPREPLY=($(compgen -W "abort fork parent" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__db__subcmd__path)
             opts="-q -h -V --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -998,6 +1074,32 @@ _sqlfork() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__db__subcmd__rebase)
+            opts="-q -h -V --prefer --format --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefer)
+                    COMPREPLY=($(compgen -W "abort fork parent" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1411,7 +1513,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help__subcmd__db)
-            opts="create import fork reset list show path ttl gc resume wait diff rehearse delete cancel"
+            opts="create import fork reset list show path ttl gc resume wait diff merge rebase rehearse delete cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1536,7 +1638,35 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__db__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__db__subcmd__rebase)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -52,6 +52,10 @@ pub struct ForkOptions {
     /// Mask and subset the rows as they are copied (SPEC 12; see
     /// [`crate::mask`]); the default changes nothing.
     pub safe: crate::mask::SafeOptions,
+    /// Keep the fork's base (its state now, which [`Sqlfork::merge`]
+    /// needs) even where that costs a full copy; where the file system
+    /// clones, or the source is a snapshot, it is kept anyway.
+    pub mergeable: bool,
 }
 
 /// How to create or reset a branch ([`Sqlfork::branch_put`]).
@@ -440,6 +444,45 @@ impl Sqlfork {
         crate::diff::diff(&self.home, &self.config, opts).map_err(typed)
     }
 
+    /// Merge a fork's changes since its base into its parent (or
+    /// `opts.into`), three ways (`sqlfork db merge`, SPEC section 17). A
+    /// report with unresolved conflicts (`merged: false`) wrote nothing.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let orders = dir.path().join("orders.db");
+    /// # rusqlite::Connection::open(&orders)?.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1), (2);")?;
+    /// use sqlfork::{merge::MergeOptions, ForkOptions, Sqlfork};
+    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
+    /// sqlfork.import("acme/orders", &orders, None)?;
+    /// let main = sqlfork.fork("acme/orders", "acme/main", &ForkOptions { with_data: true, ..Default::default() })?;
+    /// let fix = sqlfork.fork("acme/main", "acme/fix", &ForkOptions { with_data: true, mergeable: true, ..Default::default() })?;
+    /// rusqlite::Connection::open(&fix.path)?.execute("UPDATE t SET x = 10 WHERE id = 1", [])?;
+    /// rusqlite::Connection::open(&main.path)?.execute("UPDATE t SET x = 20 WHERE id = 2", [])?;
+    /// let report = sqlfork.merge(&MergeOptions { fork: "acme/fix".into(), ..Default::default() })?;
+    /// assert!(report.merged && report.conflicts.is_empty());
+    /// let x: Vec<i64> = rusqlite::Connection::open(&main.path)?
+    ///     .prepare("SELECT x FROM t ORDER BY id")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    /// assert_eq!(x, vec![10, 20]);
+    /// # Ok(()) }
+    /// ```
+    pub fn merge(&self, opts: &crate::merge::MergeOptions) -> Result<crate::merge::MergeReport, Error> {
+        crate::merge::merge(&self.home, &self.config, opts).map_err(typed)
+    }
+
+    /// Rebuild a fork on its parent's current state with its own changes
+    /// since its base on top (`sqlfork db rebase`): same id, same path; its
+    /// base becomes that parent state. With unresolved conflicts
+    /// (`merged: false`) the fork is unchanged.
+    pub fn rebase(
+        &self,
+        opts: &crate::merge::RebaseOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<crate::merge::MergeReport, Error> {
+        crate::merge::rebase(&self.home, &self.config, opts, progress).map_err(typed)
+    }
+
     /// [`Sqlfork::diff`], and SQL that turns B into A written to `out`.
     pub fn diff_patch(
         &self,
@@ -616,6 +659,7 @@ fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<f
         detach: false,
         branch: None,
         safe: opts.safe.clone(),
+        mergeable: opts.mergeable,
     })
 }
 

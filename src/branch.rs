@@ -156,6 +156,7 @@ fn fork_options(opts: &PutOptions, branch: String) -> ForkOptions {
         detach: false,
         branch: Some(branch),
         safe: opts.safe.clone(),
+        mergeable: false,
     }
 }
 
@@ -199,6 +200,7 @@ fn reset_branch(
         },
         safe: opts.safe.clone(),
         when_open: opts.when_open,
+        before_swap: None,
     };
     Ok(reset::reset_in_place(home, config, &plan, deadline, progress)?
         .map(|entry| PutOutcome { entry, action: PutAction::Reset }))

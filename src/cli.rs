@@ -15,6 +15,7 @@ Exit codes:
   6  not enough space on the file system (says how much is needed and free)
   130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
+  db merge, db rebase: 1 conflicts left unresolved (nothing written)
   db rehearse: 0 no finding reaches --fail-on, 1 one does
 
 Environment:
@@ -108,6 +109,11 @@ pub(crate) enum DbCommand {
         /// Copy every row too, not only the schema
         #[arg(long)]
         with_data: bool,
+        /// Keep the fork's base (its state now, for `db merge`) even where
+        /// that is a full copy; on XFS/btrfs, or from a snapshot, it is kept
+        /// anyway, for free
+        #[arg(long, requires = "with_data")]
+        mergeable: bool,
         /// Return once the schema is in place (status provisioning) and copy
         /// the rows in a background process; follow it with `db wait`
         #[arg(long, requires = "with_data")]
@@ -201,6 +207,41 @@ pub(crate) enum DbCommand {
     /// Show what changed between two databases: schema, settings and rows
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Merge a fork's changes since it was forked into its parent, three ways
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// The fork: NS/SLUG or NS/SLUG@REF
+        fork: String,
+        /// Merge into this database (an address or a path) [default: the fork's parent]
+        #[arg(long, value_name = "PARENT")]
+        into: Option<String>,
+        /// Report what the merge would do, and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Which side wins a data conflict; never a broken constraint or a schema conflict
+        #[arg(long, value_enum, default_value_t = PreferArg::Abort)]
+        prefer: PreferArg,
+        /// Output format [default: text, or json with --json]
+        #[arg(long, value_enum)]
+        format: Option<MergeFormat>,
+        /// Write a parent sqlfork did not create (imported, or a path)
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Rebuild a fork on its parent's current state, with its own changes on top
+    #[command(
+        after_help = "Same id, same path: the new state is built beside the fork and renamed over it. The fork's base becomes the parent state it was rebased on. Conflicts as for db merge; with any left unresolved the fork is unchanged (exit 1).\n\nExit codes: 0 rebased, 1 conflicts or failure, 2 usage (no base, no registered parent), 3 not found."
+    )]
+    Rebase {
+        /// The fork: NS/SLUG or NS/SLUG@REF
+        fork: String,
+        /// Which side wins a data conflict
+        #[arg(long, value_enum, default_value_t = PreferArg::Abort)]
+        prefer: PreferArg,
+        /// Output format [default: text, or json with --json]
+        #[arg(long, value_enum)]
+        format: Option<MergeFormat>,
+    },
     /// Run migrations on a data fork of SOURCE and report what they would do to it
     #[command(after_help = REHEARSE_HELP)]
     Rehearse(RehearseArgs),
@@ -405,9 +446,55 @@ Examples:
   sqlfork db diff acme/pr-142 --rows 5             # with up to 5 changed rows per table
   sqlfork db diff ./new.db ./old.db --format sql   # SQL that turns old.db into new.db
   sqlfork db diff acme/pr-142 --schema --exit-code # exit 1 if the schema changed
+  sqlfork db diff acme/pr-142 --since-fork         # only what the fork changed since it was forked
 
 Exit codes: 0 done (with --exit-code: no differences), 1 the databases differ (--exit-code) or
 failure, 2 usage error, 3 not found.";
+
+const MERGE_HELP: &str = "\
+The fork's changes since its base (its state when it was forked: kept for free on XFS/btrfs or
+when forked from a snapshot, else with `db fork --with-data --mergeable`) are applied to the
+parent's current state, cell by cell, matched by primary key (rowid for rowid tables, including
+tables without a declared key). Schema additions (tables, columns, indexes, views, triggers) are
+merged when the parent did not change the same object.
+
+A conflict: the same cell changed to different values on both sides, a row deleted on one side
+and changed on the other, the same key inserted with different rows, the same object's DDL
+changed differently, or a UNIQUE, NOT NULL, CHECK or foreign-key constraint the merged state
+breaks. With --prefer abort (the default) any conflict writes nothing; fork or parent choose a
+side for data conflicts, never for a constraint or a schema conflict.
+
+One SQLite transaction on the parent; its triggers do not fire while the fork's rows are applied.
+A parent sqlfork created gets a snapshot first (`db reset PARENT --to NAME` undoes the merge); a
+parent it did not create is written only with --yes.
+
+Examples:
+  sqlfork db merge acme/fix-prices --dry-run
+  sqlfork db merge acme/fix-prices --prefer fork
+
+Exit codes: 0 merged (or nothing to merge), 1 conflicts, 2 usage (no parent, no base), 3 not found.";
+
+/// `--prefer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PreferArg {
+    /// Any conflict writes nothing
+    Abort,
+    /// The fork's value wins a data conflict
+    Fork,
+    /// The parent's value stays
+    Parent,
+}
+
+/// How `db merge` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum MergeFormat {
+    /// Human-readable text
+    Text,
+    /// One JSON document (what --json selects)
+    Json,
+    /// A summary for a pull-request comment
+    Markdown,
+}
 
 /// How `db diff` prints its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -440,6 +527,10 @@ pub(crate) struct DiffArgs {
     /// Compare every row, skipping the page comparison (a check on it)
     #[arg(long, hide = true)]
     pub full: bool,
+    /// Compare the fork A with its base (its state when it was forked):
+    /// only the fork's own changes, none of its parent's later writes
+    #[arg(long, conflicts_with = "b")]
+    pub since_fork: bool,
     /// Exit with 1 when the databases differ and 0 when they do not (like `git diff --exit-code`)
     #[arg(long)]
     pub exit_code: bool,

@@ -7,7 +7,9 @@
 //!   (see `claim`); homes of earlier versions kept it in `databases/`;
 //! - `<id>.copy.json` (and `<id>.copy.json.tmp` while it is replaced): the copy
 //!   state of a data fork in progress (see `fork::state`);
-//! - `<id>.failed`: why a background copy failed, for `db wait`.
+//! - `<id>.failed`: why a background copy failed, for `db wait`;
+//! - `<id>.base.sqlite`: a data fork's base, its state when it was made
+//!   (mode 0400, for `db merge`; see `merge::base`);
 //! - `pools/<id>.lease` (beside `databases/`, in home): a pool slot's lease
 //!   (who holds it, whether it is dirty; see `pool`), and
 //!   `pools/<base id>.lock`, the lock its pool's leases are taken under.
@@ -60,6 +62,16 @@ pub(crate) fn id_files(home: &Home, id: &str) -> Vec<PathBuf> {
     out.push(copy_state_file(home, id));
     out.push(copy_state_temp(home, id));
     out
+}
+
+/// A data fork's base: its state when it was made, read-only.
+pub(crate) fn base_file(home: &Home, id: &str) -> PathBuf {
+    home.databases_dir().join(format!("{id}.base.sqlite"))
+}
+
+/// Remove a fork's base file (best effort; none is fine).
+pub(crate) fn remove_base_file(home: &Home, id: &str) {
+    remove_database_files(&base_file(home, id));
 }
 
 /// A data fork's copy state.

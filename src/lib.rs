@@ -52,6 +52,7 @@ mod holders;
 mod home;
 mod layout;
 pub mod mask;
+pub mod merge;
 mod ops;
 mod pool;
 mod registry;

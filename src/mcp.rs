@@ -260,6 +260,27 @@ pub(crate) struct DiffArgs {
     pub format: Option<DiffFormat>,
 }
 
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct MergeArgs {
+    /// The fork whose changes since it was forked land in its parent: NS/SLUG or NS/SLUG@REF.
+    pub fork: String,
+    /// Merge into this database (an address or a path); default: the fork's parent.
+    #[serde(default)]
+    pub into: Option<String>,
+    /// "abort" (default: any conflict writes nothing), "fork" or "parent":
+    /// which side wins a data conflict (never a broken constraint).
+    #[serde(default)]
+    pub prefer: Option<crate::merge::Prefer>,
+    /// Write the merge; without it this is a dry run that reports what a merge would do.
+    #[serde(default)]
+    pub apply: bool,
+    /// Write a parent sqlfork did not create (imported, or a path).
+    #[serde(default)]
+    pub yes: bool,
+}
+
 /// How `diff_databases` answers.
 #[derive(Debug, Clone, Copy, Deserialize, rmcp::schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -356,6 +377,7 @@ impl Server {
                 detach: args.detach,
                 branch: None,
                 safe: Default::default(),
+                mergeable: false,
             };
             let out = fork::fork(home, config, &opts, progress)?;
             json(&ForkView::from(&out))
@@ -525,6 +547,7 @@ impl Server {
                 schema_only: args.schema,
                 rows: args.rows.unwrap_or(0) as usize,
                 full: false,
+                since_fork: false,
             };
             let (a, b) = crate::diff::open_sides(home, config, &opts)?;
             let report = crate::diff::diff_opened(&a, &b, &opts)?;
@@ -539,6 +562,29 @@ impl Server {
                     Ok(Document { text: String::from_utf8_lossy(&sql).into_owned(), value: serde_json::Value::Null })
                 }
             }
+        })
+        .await
+    }
+
+    /// Merge a fork's changes since it was forked into its parent, three
+    /// ways, cell by cell (`sqlfork db merge`). A dry run unless
+    /// `apply: true`. Returns the `db merge --json` report; `merged: false`
+    /// with conflicts means nothing was written.
+    #[tool(input_schema = schema::<MergeArgs>(), annotations(title = "Merge a fork into its parent", read_only_hint = false, destructive_hint = false))]
+    async fn merge_database(&self, args: JsonObject) -> CallToolResult {
+        let args: MergeArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        self.blocking(move |home, config| {
+            let opts = crate::merge::MergeOptions {
+                fork: args.fork,
+                into: args.into,
+                dry_run: !args.apply,
+                prefer: args.prefer.unwrap_or_default(),
+                yes: args.yes,
+            };
+            json(&crate::merge::merge(home, config, &opts)?)
         })
         .await
     }

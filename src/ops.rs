@@ -47,6 +47,7 @@ pub(crate) fn create(
         include_data: false,
         copy: None,
         safe: None,
+        base: None,
     };
     // The claim, then the file, then the entry: a crash in between leaves
     // files named by an id no entry has (the next registry write sweeps
@@ -127,6 +128,7 @@ pub(crate) fn import(home: &Home, addr: &Address, file: &Path, name: Option<Stri
         include_data: false,
         copy: None,
         safe: None,
+        base: None,
     };
     Store::edit(home, |reg| {
         // Two imports of the same file at once: the second is a no-op too.
@@ -198,6 +200,8 @@ pub(crate) struct Detail {
     pub snapshots: usize,
     /// The pid of the process building it, while one is.
     pub pid: Option<u32>,
+    /// True when its base (for `db merge`) is recorded and still there.
+    pub base_kept: bool,
 }
 
 pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
@@ -234,7 +238,15 @@ pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     };
     let snapshots = reg.count_snapshots_of(&entry.id)?;
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
+    let base_kept = match &entry.base {
+        None => false,
+        Some(b) if b.kind == crate::registry::BaseKind::Snapshot => {
+            reg.snapshot_by_id(b.snapshot_id.as_deref().unwrap_or_default())?.is_some()
+        }
+        Some(_) => layout::base_file(home, &entry.id).exists(),
+    };
     Ok(Detail {
+        base_kept,
         size_bytes: layout::file_size(&entry.path),
         entry,
         parent,
@@ -295,6 +307,8 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
         layout::remove_database_files(&entry.path);
         layout::remove_copy_state(home, &entry.id);
     }
+    // A base is sqlfork's own file even for an imported database.
+    layout::remove_base_file(home, &entry.id);
     drop(claim);
     Ok((entry, snapshots))
 }

@@ -310,6 +310,34 @@ pub(crate) struct DetailView {
     pub snapshots: usize,
     /// The pid of the process copying it, while one is (`db cancel` stops it).
     pub pid: Option<u32>,
+    /// Its base, the state it was forked from, kept for `db merge`; null
+    /// when none is kept.
+    pub base: Option<BaseView>,
+}
+
+/// The JSON shape of a fork's base.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BaseView {
+    /// `clone`, `copy` or `snapshot`.
+    pub kind: &'static str,
+    pub taken_at: String,
+    pub bytes_copied: u64,
+    pub duration_ms: u64,
+}
+
+impl BaseView {
+    fn of(d: &Detail) -> Option<BaseView> {
+        d.entry.base.as_ref().filter(|_| d.base_kept).map(BaseView::from_record)
+    }
+    fn from_record(b: &crate::registry::Base) -> BaseView {
+        BaseView {
+            kind: b.kind.as_str(),
+            taken_at: b.taken_at.clone(),
+            bytes_copied: b.bytes_copied,
+            duration_ms: b.duration_ms,
+        }
+    }
 }
 
 impl From<&Detail> for DetailView {
@@ -327,6 +355,7 @@ impl From<&Detail> for DetailView {
             progress_percent: d.progress.as_ref().and_then(|p| p.percent()),
             snapshots: d.snapshots,
             pid: d.pid,
+            base: BaseView::of(d),
         }
     }
 }
@@ -340,6 +369,9 @@ pub(crate) struct ForkView {
     pub entry: EntryView,
     pub forked_from: Option<ParentView>,
     pub resumed: bool,
+    /// The base kept for `db merge`, and what keeping it cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseView>,
 }
 
 impl From<&crate::fork::ForkOutcome> for ForkView {
@@ -349,6 +381,7 @@ impl From<&crate::fork::ForkOutcome> for ForkView {
             entry: EntryView::from(e),
             forked_from: e.forked_from.as_ref().map(ParentView::from),
             resumed: out.resumed,
+            base: e.base.as_ref().map(BaseView::from_record),
         }
     }
 }
@@ -693,6 +726,23 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     }
     if let Some(s) = &e.safe {
         field("Safe:", safe_summary(s));
+    }
+    if e.include_data {
+        field(
+            "Base:",
+            match BaseView::of(d) {
+                Some(b) if b.kind == "copy" => format!(
+                    "kept (a copy: {} in {} ms), so `sqlfork db merge {}` can land its changes",
+                    human_bytes(b.bytes_copied),
+                    b.duration_ms,
+                    e.address()
+                ),
+                Some(b) => {
+                    format!("kept ({}, free), so `sqlfork db merge {}` can land its changes", b.kind, e.address())
+                }
+                None => "none (fork with --mergeable to keep one for db merge)".into(),
+            },
+        );
     }
     if d.snapshots > 0 {
         field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));

@@ -123,6 +123,51 @@ pub(crate) struct Entry {
     /// Set when the fork is masked or a subset (SPEC section 12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safe: Option<crate::mask::SafeRecord>,
+    /// The state it was forked from, kept for `db merge` (SPEC section 17);
+    /// absent in registries written before merges existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Base>,
+}
+
+/// How a fork's base (its state at fork time) is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum BaseKind {
+    /// A read-only clone of the fork as it was made (`<id>.base.sqlite`,
+    /// sharing its extents: free on XFS and btrfs).
+    Clone,
+    /// A read-only full copy (`--mergeable` where the file system cannot
+    /// clone).
+    Copy,
+    /// The snapshot the fork was made from.
+    Snapshot,
+}
+
+impl BaseKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            BaseKind::Clone => "clone",
+            BaseKind::Copy => "copy",
+            BaseKind::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// A fork's base: where it is and what keeping it cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Base {
+    pub kind: BaseKind,
+    /// The snapshot's id, for [`BaseKind::Snapshot`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    /// When the state it holds was the parent's.
+    pub taken_at: String,
+    /// Bytes written to keep it (a copy; 0 for a clone or a snapshot).
+    #[serde(default)]
+    pub bytes_copied: u64,
+    /// Time spent keeping it.
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 impl Entry {

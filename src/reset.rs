@@ -62,7 +62,14 @@ pub(crate) struct Plan<'a> {
     pub safe: crate::mask::SafeOptions,
     /// What to do when other processes have the database open.
     pub when_open: WhenOpen,
+    /// Run on the finished new copy before it is put in place (`db
+    /// rebase` applies the fork's own changes to it); an error leaves the
+    /// database as it was.
+    pub before_swap: Option<&'a BeforeSwap<'a>>,
 }
+
+/// See [`Plan::before_swap`].
+pub(crate) type BeforeSwap<'b> = dyn Fn(&Entry) -> anyhow::Result<()> + 'b;
 
 /// Build a fresh copy of the plan's source beside the target and rename it
 /// over. `None` when another process got in the way (the caller looks
@@ -149,9 +156,14 @@ pub(crate) fn reset_in_place(
             (Some(rec), false) if plan.with_data && !plan.keep_lineage => crate::mask::SafeOptions::from_record(rec)?,
             _ => plan.safe.clone(),
         },
+        // A fork that kept a base keeps one for its new state.
+        mergeable: target.base.is_some() && !plan.keep_lineage,
     };
     // The temporary fork has its own claim; the database's stays ours.
     let built = fork::fork(home, config, &fork_opts, progress)?;
+    if let Some(hook) = plan.before_swap {
+        hook(&built.entry)?;
+    }
     let entry = match plan.when_open {
         WhenOpen::InPlace => write_in_place(home, &target, &built.entry, plan, deadline).inspect_err(|_| {
             // The database is unchanged; its copy goes.
@@ -220,16 +232,31 @@ fn swap(home: &Home, target: &Entry, temp: &Entry, plan: &Plan) -> anyhow::Resul
         // forward by the next registry write (`sweep::finish_interrupted_swaps`).
         crate::env::test_pause("swap-renamed");
         reg.remove_id(&t.id);
-        Ok(take_over(reg, &target.id, t, plan, now))
+        Ok(take_over(home, reg, &target.id, t, plan, now))
     })?;
     layout::remove_copy_state(home, &temp.id);
+    layout::remove_base_file(home, &temp.id);
     Ok(entry)
 }
 
 /// The target's entry takes the finished copy `t`'s figures (and lineage,
 /// data mode, rules and expiry as the plan says).
-fn take_over(reg: &mut Registry, target_id: &str, t: Entry, plan: &Plan, now: std::time::SystemTime) -> Entry {
+fn take_over(
+    home: &Home,
+    reg: &mut Registry,
+    target_id: &str,
+    t: Entry,
+    plan: &Plan,
+    now: std::time::SystemTime,
+) -> Entry {
+    // The base: the new copy's, moved beside the database (a reset to the
+    // parent starts the fork over from the parent's state now); a reset to
+    // its own snapshot keeps the base it had.
+    let new_base = (!plan.keep_lineage).then(|| move_base(home, &t, target_id));
     let b = reg.by_id_mut(target_id).expect("checked by the caller");
+    if let Some(base) = new_base {
+        b.base = base;
+    }
     b.status = Status::Healthy;
     if !plan.keep_lineage {
         b.forked_from = t.forked_from;
@@ -315,11 +342,31 @@ fn write_in_place(home: &Home, target: &Entry, temp: &Entry, plan: &Plan, deadli
         if reg.by_id(&target.id).is_none() {
             return Err(Error::NotFound { address: target.address() }.into());
         }
-        Ok(take_over(reg, &target.id, t, plan, now))
+        Ok(take_over(home, reg, &target.id, t, plan, now))
     })?;
     layout::remove_database_files(&temp.path);
     layout::remove_copy_state(home, &temp.id);
+    layout::remove_base_file(home, &temp.id);
     Ok(entry)
+}
+
+/// Move the base of the hidden copy `temp` to database `id`'s base file;
+/// the base `id` ends with (none when `temp` kept none, or its file could
+/// not be moved).
+pub(crate) fn move_base(home: &Home, temp: &Entry, id: &str) -> Option<crate::registry::Base> {
+    let to = layout::base_file(home, id);
+    let base = temp.base.clone()?;
+    if base.kind == crate::registry::BaseKind::Snapshot {
+        layout::remove_base_file(home, id);
+        return Some(base);
+    }
+    match std::fs::rename(layout::base_file(home, &temp.id), &to) {
+        Ok(()) => Some(base),
+        Err(_) => {
+            layout::remove_base_file(home, id);
+            None
+        }
+    }
 }
 
 /// What a reset that wrote only the differing pages did.
@@ -559,6 +606,7 @@ pub(crate) fn reset(
             },
             safe: opts.safe.clone(),
             when_open: opts.when_open,
+            before_swap: None,
         };
         match reset_in_place(home, config, &plan, deadline, &mut *progress) {
             Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),

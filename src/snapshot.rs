@@ -171,6 +171,7 @@ pub(crate) fn create(
         detach: false,
         branch: hidden.branch.clone(),
         safe: Default::default(),
+        mergeable: false,
     };
     let built = match fork::fork(home, &fork_config, &fork_opts, progress) {
         Ok(out) => out.entry,

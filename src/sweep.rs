@@ -241,6 +241,7 @@ mod tests {
             include_data: false,
             copy: None,
             safe: None,
+            base: None,
         });
         let removed = sweep_orphans(&home, &mut reg);
         assert!(kept_file.exists(), "an entry's file stays");

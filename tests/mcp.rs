@@ -517,6 +517,34 @@ fn diff_databases_answers_as_db_diff_does() {
 }
 
 #[test]
+fn merge_database_is_a_dry_run_unless_apply() {
+    let env = Env::new();
+    let src = source(&env, 20);
+    env.run(&["db", "import", "acme/prod", src.to_str().unwrap()]).ok();
+    env.run(&["db", "fork", "acme/prod", "main", "--with-data"]).ok();
+    env.run(&["db", "fork", "acme/main", "fix", "--with-data", "--mergeable"]).ok();
+    let (main, fix) = (env.db_path("acme/main"), env.db_path("acme/fix"));
+    rusqlite::Connection::open(&fix).unwrap().execute_batch("UPDATE t SET body = 'fixed' WHERE id = 3;").unwrap();
+    let fixed = || -> i64 {
+        rusqlite::Connection::open(&main)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t WHERE body = 'fixed'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut s = Session::start(&env);
+    let (_, dry) = s.ok("merge_database", json!({"fork": "acme/fix"}));
+    assert_eq!((dry["dryRun"].clone(), dry["merged"].clone()), (json!(true), json!(false)), "{dry}");
+    assert_eq!(dry["tables"]["t"]["updated"], 1);
+    assert_eq!(fixed(), 0, "a dry run writes nothing");
+    let refused = s.err("merge_database", json!({"fork": "acme/fix", "prefer": "sometimes"}));
+    assert!(refused.contains("sometimes") && refused.contains("abort"), "{refused}");
+    let (_, done) = s.ok("merge_database", json!({"fork": "acme/fix", "apply": true}));
+    assert_eq!(done["merged"], true, "{done}");
+    assert_eq!(fixed(), 1);
+    s.close();
+}
+
+#[test]
 fn snapshots_and_resets_answer_as_the_cli_does() {
     let env = Env::new();
     let src = source(&env, 40);

@@ -16,12 +16,12 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     match cmd {
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
-        DbCommand::Fork { src, dst, with_data, detach, at, name, ttl, safe } => {
+        DbCommand::Fork { src, dst, with_data, mergeable, detach, at, name, ttl, safe } => {
             let src = match at {
                 Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
                 None => src,
             };
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, detach, safe }, name.name, ttl.ttl)
+            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, mergeable, detach, safe }, name.name, ttl.ttl)
         }
         DbCommand::Reset { address, to, data, ttl, safe, when_open } => {
             super::reset::run(ctx, &address, to, data.choice(), ttl, &safe, when_open.choice())
@@ -36,6 +36,10 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Ttl { address, ttl, clear } => super::expiry::ttl(ctx, &address, ttl, clear),
         DbCommand::Gc { dry_run } => super::expiry::gc(ctx, dry_run),
         DbCommand::Diff(args) => super::diff::run(ctx, args),
+        DbCommand::Merge { fork, into, dry_run, prefer, format, yes } => {
+            super::merge::merge(ctx, fork, into, dry_run, prefer, format, yes)
+        }
+        DbCommand::Rebase { fork, prefer, format } => super::merge::rebase(ctx, fork, prefer, format),
         DbCommand::Rehearse(args) => super::rehearse::run(ctx, args),
     }
 }
@@ -89,6 +93,7 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
 
 struct ForkFlags {
     with_data: bool,
+    mergeable: bool,
     detach: bool,
     safe: crate::cli::SafeArgs,
 }
@@ -117,6 +122,7 @@ fn fork_cmd(
         detach: flags.detach,
         branch: None,
         safe,
+        mergeable: flags.mergeable,
     };
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
@@ -200,6 +206,16 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 (None, _) => String::new(),
             };
             let mut safe = String::new();
+            if let Some(b) = &e.base {
+                safe.push_str(&match b.kind {
+                    crate::registry::BaseKind::Copy => format!(
+                        "  base:    kept for db merge (a full copy: {} in {} ms)\n",
+                        output::human_bytes(b.bytes_copied),
+                        b.duration_ms
+                    ),
+                    k => format!("  base:    kept for db merge ({}, free)\n", k.as_str()),
+                });
+            }
             if let Some(s) = &e.safe {
                 safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
                 let named = |t: &str| s.subset.iter().any(|r| r.split(':').next().is_some_and(|n| n.eq_ignore_ascii_case(t)));

@@ -20,7 +20,14 @@ pub(crate) fn run(ctx: &mut Context, args: DiffArgs) -> anyhow::Result<ExitCode>
         (true, _) => DiffFormat::Json,
         (false, f) => f.unwrap_or(DiffFormat::Text),
     };
-    let opts = DiffOptions { a: args.a, b: args.b, schema_only: args.schema, rows: args.rows, full: args.full };
+    let opts = DiffOptions {
+        a: args.a,
+        b: args.b,
+        schema_only: args.schema,
+        rows: args.rows,
+        full: args.full,
+        since_fork: args.since_fork,
+    };
     let config = ctx.config()?.clone();
     let (a, b) = diff::open_sides(&ctx.home, &config, &opts)?;
     let report = diff::diff_opened(&a, &b, &opts)?;

@@ -9,6 +9,7 @@ mod diff;
 mod expiry;
 mod git_hook;
 mod mask;
+mod merge;
 pub(crate) mod pool;
 mod rehearse;
 mod reset;

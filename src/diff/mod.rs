@@ -54,6 +54,9 @@ pub struct DiffOptions {
     /// Compare every row of every table, whatever the pages say (the
     /// reference the page method is tested against).
     pub full: bool,
+    /// Compare A with its base (its state when it was forked): only what
+    /// the fork changed, none of its parent's later writes. B must be `None`.
+    pub since_fork: bool,
 }
 
 /// How the tables to compare were chosen.
@@ -266,6 +269,21 @@ pub(crate) fn patch(
 
 /// Resolve and open both sides.
 pub(crate) fn open_sides(home: &Home, config: &Config, opts: &DiffOptions) -> anyhow::Result<(Opened, Opened)> {
+    if opts.since_fork {
+        if opts.b.is_some() {
+            return Err(crate::error::Error::invalid(
+                "--since-fork compares the fork with its own base; drop the second database or --since-fork",
+            )
+            .into());
+        }
+        let addr = crate::address::Address::parse(&opts.a)?;
+        let reg = crate::registry::Registry::load(home)?;
+        let entry = reg.require(&addr)?.clone();
+        let (base, _) = crate::merge::base_of(home, &reg, &entry)?;
+        let a = Opened::open(&addr.to_string(), &entry.path)?;
+        let b = Opened::open(&format!("{addr} (at fork)"), &base)?;
+        return Ok((a, b));
+    }
     let (sa, sb) = resolve::resolve_sides(home, config, &opts.a, opts.b.as_deref())?;
     // Before B is opened: opening may create its `-wal`.
     let written_since_fork = resolve::parent_written_since_fork(home, &opts.a, &sb);

@@ -25,6 +25,8 @@ pub(crate) struct Job<'a> {
     pub page_rows: u64,
     /// The resolved rules of a masked or subset fork.
     pub safe: Option<&'a crate::mask::Resolved>,
+    /// Keep a base even where that means a full copy (`--mergeable`).
+    pub mergeable: bool,
 }
 
 /// Where the build runs.
@@ -110,7 +112,8 @@ impl Job<'_> {
             )))
         })?;
         let stats = CopyStats { duration_ms: earlier_ms + started.elapsed().as_millis() as u64, ..stats };
-        let entry = finish(self.home, &self.entry.id, stats)?;
+        let base = super::base::keep(self.home, self.entry, &self.src.parent, self.mergeable)?;
+        let entry = finish(self.home, &self.entry.id, stats, base)?;
         crate::env::test_pause("healthy");
         layout::remove_copy_state(self.home, &self.entry.id);
         Ok(entry)
@@ -118,7 +121,7 @@ impl Job<'_> {
 }
 
 /// Flip an entry to healthy with its copy figures.
-fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
+fn finish(home: &Home, id: &str, stats: CopyStats, base: Option<crate::registry::Base>) -> anyhow::Result<Entry> {
     // The file's data is synced by whoever wrote it (SQLite's commit, the
     // page copy's last sync); its name in `databases/` must be durable too
     // before the entry says healthy.
@@ -129,6 +132,7 @@ fn finish(home: &Home, id: &str, stats: CopyStats) -> anyhow::Result<Entry> {
             .ok_or_else(|| Error::failed("the fork's registry entry disappeared while it was being built"))?;
         e.status = Status::Healthy;
         e.copy = Some(stats);
+        e.base = base;
         reg.put(&e)?;
         Ok(e)
     })
@@ -151,6 +155,7 @@ pub(crate) fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: boo
         layout::remove_database_files(&entry.path);
     }
     layout::remove_copy_state(home, &entry.id);
+    layout::remove_base_file(home, &entry.id);
     let _ = Store::edit(home, |reg| reg.remove_id(&entry.id));
 }
 

@@ -35,6 +35,7 @@
 //! **Adding a copy method**: a new file with a type implementing
 //! `DataCopy`, a variant of `home::CopyMethod`, and an arm in `method`.
 
+pub(crate) mod base;
 mod build;
 mod clone;
 mod detach;
@@ -90,6 +91,9 @@ pub(crate) struct ForkOptions {
     /// Masking rules and subset filters (SPEC section 12): a data fork
     /// built from the rows, with only masked values ever written.
     pub safe: crate::mask::SafeOptions,
+    /// Keep the fork's base (its state now, for `db merge`) even where the
+    /// file system cannot clone it for free: a full copy.
+    pub mergeable: bool,
 }
 
 /// What a fork produced.
@@ -185,7 +189,14 @@ pub(crate) fn fork(
         if opts.with_data && state.method != CopyMethod::Clone {
             state.save(home, &id)?;
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: resolved.as_ref() };
+        let job = Job {
+            home,
+            entry: &entry,
+            src: &src,
+            page_rows: config.rows_per_page,
+            safe: resolved.as_ref(),
+            mergeable: opts.mergeable,
+        };
         let build = if opts.detach && opts.with_data { Build::Detach(claim) } else { Build::Here(&mut *progress) };
         job.run(session, state, build)
     })
@@ -217,6 +228,7 @@ fn new_entry(
         include_data: opts.with_data,
         copy: None,
         safe: None,
+        base: None,
     }
 }
 

@@ -221,7 +221,7 @@ pub(crate) fn resume_entry(
         if let Some(ready) = ready {
             ready();
         }
-        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: None };
+        let job = Job { home, entry: &entry, src: &src, page_rows: config.rows_per_page, safe: None, mergeable: false };
         let build = if detach && entry.include_data { Build::Detach(claim) } else { Build::Here(progress) };
         job.run(session, state, build)
     })

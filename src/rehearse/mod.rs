@@ -329,6 +329,7 @@ pub(crate) fn rehearse(
         detach: false,
         branch: Some(hidden_ref.clone()),
         safe: opts.safe.clone(),
+        mergeable: false,
     };
     let fork_config = Config { default_ttl: None, ..config.clone() };
     let mut cancellable = Cancellable { inner: progress, cancel: cancel.clone() };

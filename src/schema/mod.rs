@@ -280,6 +280,7 @@ pub(crate) fn is_snapshot_file(path: &Path) -> bool {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".sqlite"))
+        .map(|n| n.strip_suffix(".base").unwrap_or(n))
         .is_some_and(crate::layout::is_id);
     let in_databases = path.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "databases");
     named

@@ -314,7 +314,7 @@ pub const HOME_FILES: [&str; 9] = [
 
 /// Files in home that no registry entry owns: under `databases/`,
 /// anything not named `<id>.…` for an owned entry's id (its file, its
-/// SQLite journal files, its claim and copy state), and in home itself
+/// SQLite journal files, its claim, copy state and base), and in home itself
 /// anything but the registry, its lock, the config and `databases/`.
 pub fn stray_files(env: &Env) -> Vec<String> {
     let entries = entries(env);
@@ -333,7 +333,8 @@ pub fn stray_files(env: &Env) -> Vec<String> {
                 "sqlite" | "sqlite-journal" | "sqlite-wal" | "sqlite-shm" => {
                     e.path.file_name().map(|n| n.to_string_lossy().into_owned()) == Some(format!("{id}.sqlite"))
                 }
-                "lock" | "copy.json" | "copy.json.tmp" => true,
+                // A data fork's base (`db merge`), when it keeps one.
+                "lock" | "copy.json" | "copy.json.tmp" | "base.sqlite" => true,
                 _ => false,
             },
         };
