@@ -256,6 +256,8 @@ pub(crate) fn create(
                     detach: false,
                     branch: Some(slot_ref(n)),
                     safe: Default::default(),
+                    // Its base is the pool's base snapshot: free.
+                    mergeable: false,
                 },
                 &mut *progress,
             )?;
