@@ -200,6 +200,69 @@ pub enum Source {
     Path(PathBuf),
     /// A snapshot of a registered database (`NS/SLUG:NAME`).
     Snapshot(SnapshotAddress),
+    /// A snapshot on a remote (`REMOTE:NS/SLUG:NAME`, SPEC section 15),
+    /// forked from the local copy a pull made of it.
+    Remote(RemoteSnapshotAddress),
+}
+
+/// A snapshot on a remote: `REMOTE:NS/SLUG:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RemoteSnapshotAddress {
+    /// The remote's name (`remote add NAME URL`).
+    pub remote: String,
+    /// The snapshot's address on the remote (never with a branch ref).
+    pub snapshot: SnapshotAddress,
+}
+
+/// True when `text` names something on a remote: a name before the first
+/// `/` followed by `:` (`origin:acme/orders:nightly`, `origin:acme/orders`).
+pub fn is_remote(text: &str) -> bool {
+    let head = text.split('/').next().unwrap_or_default();
+    head.contains(':')
+}
+
+/// Split `REMOTE:REST` and check the remote's name (the namespace rule).
+pub fn split_remote(text: &str) -> Result<(String, &str), AddressError> {
+    let Some((remote, rest)) = text.split_once(':').filter(|_| is_remote(text)) else {
+        return Err(AddressError::new(format!(
+            "`{text}` names no remote; write REMOTE:NAMESPACE/SLUG[:NAME], for example origin:acme/orders:nightly"
+        )));
+    };
+    check_part("remote name", remote)
+        .map_err(|e| AddressError::new(format!("`{text}` is not a valid remote address: {e}")))?;
+    Ok((remote.to_string(), rest))
+}
+
+impl RemoteSnapshotAddress {
+    /// Parse `REMOTE:NS/SLUG:NAME`.
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
+        let (remote, rest) = split_remote(text)?;
+        let snapshot = SnapshotAddress::parse(rest)?;
+        if snapshot.database.branch.is_some() {
+            return Err(AddressError::new(format!(
+                "`{text}` names a branch; a remote snapshot is REMOTE:NAMESPACE/SLUG:NAME"
+            )));
+        }
+        Ok(RemoteSnapshotAddress { remote, snapshot })
+    }
+
+    /// Parse `REMOTE:NS/SLUG` with an optional `:NAME`.
+    pub fn parse_optional(text: &str) -> Result<(String, Address, Option<String>), AddressError> {
+        let (remote, rest) = split_remote(text)?;
+        let (db, name) = SnapshotAddress::parse_optional(rest)?;
+        if db.branch.is_some() {
+            return Err(AddressError::new(format!(
+                "`{text}` names a branch; a remote database is REMOTE:NAMESPACE/SLUG"
+            )));
+        }
+        Ok((remote, db, name))
+    }
+}
+
+impl fmt::Display for RemoteSnapshotAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.remote, self.snapshot)
+    }
 }
 
 /// A snapshot's address: `NS/SLUG:NAME` or `NS/SLUG@REF:NAME`.
@@ -263,6 +326,8 @@ impl Source {
     pub fn parse(text: &str) -> Result<Self, AddressError> {
         if looks_like_path(text) {
             Ok(Source::Path(expand_tilde(text)))
+        } else if is_remote(text) {
+            Ok(Source::Remote(RemoteSnapshotAddress::parse(text)?))
         } else if text.contains(':') {
             Ok(Source::Snapshot(SnapshotAddress::parse(text)?))
         } else {
@@ -359,6 +424,22 @@ mod tests {
         }
         assert!(matches!(Source::parse("acme/orders").unwrap(), Source::Registered(_)));
         assert!(matches!(Source::parse("acme/orders:before-0042").unwrap(), Source::Snapshot(_)));
+        assert!(matches!(Source::parse("origin:acme/orders:nightly").unwrap(), Source::Remote(_)));
+    }
+
+    #[test]
+    fn remote_addresses() {
+        let r = RemoteSnapshotAddress::parse("origin:acme/orders:nightly").unwrap();
+        assert_eq!((r.remote.as_str(), r.snapshot.to_string().as_str()), ("origin", "acme/orders:nightly"));
+        assert_eq!(r.to_string(), "origin:acme/orders:nightly");
+        let msg = |t: &str| RemoteSnapshotAddress::parse(t).unwrap_err().to_string();
+        assert!(msg("Origin:acme/orders:x").contains("lowercase"));
+        assert!(msg("origin:acme/orders").contains("names no snapshot"));
+        assert!(msg("origin:acme/orders@b:x").contains("branch"));
+        assert!(msg("acme/orders:x").contains("names no remote"));
+        let (remote, db, name) = RemoteSnapshotAddress::parse_optional("origin:acme/orders").unwrap();
+        assert_eq!((remote.as_str(), db.to_string().as_str(), name), ("origin", "acme/orders", None));
+        assert!(!is_remote("acme/orders:x") && is_remote("origin:acme/orders"));
     }
 
     #[test]

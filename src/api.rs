@@ -203,8 +203,8 @@ impl Sqlfork {
         self.home.root()
     }
 
-    /// The home and config, for the parts of the API kept in their own
-    /// modules (`pool`).
+    /// The home and its configuration, for the methods other modules add
+    /// (`remote::sdk`, `pool`).
     pub(crate) fn parts(&self) -> (&Home, &Config) {
         (&self.home, &self.config)
     }
@@ -248,8 +248,16 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: &mut dyn Progress,
     ) -> Result<Database, Error> {
-        let out =
-            fork::fork(&self.home, &self.config, &core_options(source, destination, opts)?, progress).map_err(typed)?;
+        let core = core_options(source, destination, opts)?;
+        // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled first (with
+        // the remotes config.toml has now: one may have been added since).
+        let config = match core.source {
+            Source::Remote(_) => Config::load(&self.home).map_err(typed)?,
+            _ => self.config.clone(),
+        };
+        let data = core.with_data || core.safe.is_active();
+        crate::remote::prepare_source(&self.home, &config, &core.source, data, progress).map_err(typed)?;
+        let out = fork::fork(&self.home, &config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
 

@@ -69,6 +69,30 @@ pub(crate) enum Command {
     /// Pools: N forks of a database for N parallel test workers, leased one per worker
     #[command(subcommand)]
     Pool(crate::commands::pool::PoolCommand),
+    /// Remotes: shared stores of snapshots on S3-compatible object storage or a shared directory
+    #[command(subcommand)]
+    Remote(RemoteCommand),
+    /// Upload the snapshot NS/SLUG:NAME to a remote (only the pages it does not hold yet)
+    #[command(
+        after_help = "Examples:\n  sqlfork snapshot create acme/orders:nightly && sqlfork push acme/orders:nightly origin\n  sqlfork push acme/orders:2026-12-01 --ttl 14d\nA name on a remote never changes: pushing one it holds is exit 4. An interrupted push continues when run again. Credentials come from the AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE) and ~/.aws files."
+    )]
+    Push {
+        /// NS/SLUG:NAME of a local snapshot
+        snapshot: String,
+        /// The remote (may be left out when only one exists)
+        remote: Option<String>,
+        /// Expire on the remote this long after the push; `remote gc` removes it then
+        #[arg(long, value_name = "DURATION")]
+        ttl: Option<String>,
+    },
+    /// Download the remote snapshot REMOTE:NS/SLUG:NAME into this home (forks of it are then local)
+    #[command(
+        after_help = "Pages this home already holds (its snapshots of NS/SLUG) are not downloaded again; every page is checked against its hash. An interrupted pull continues when run again. `sqlfork db fork REMOTE:NS/SLUG:NAME DST` pulls by itself."
+    )]
+    Pull {
+        /// REMOTE:NS/SLUG:NAME
+        snapshot: String,
+    },
     /// Print shell completions for SHELL to stdout (they complete database
     /// addresses too, by asking sqlfork)
     Completions {
@@ -99,10 +123,11 @@ pub(crate) enum DbCommand {
     },
     /// Fork SRC into a new database DST (schema only unless --with-data)
     #[command(
-        after_help = "Examples:\n  sqlfork db fork acme/orders pr-142 --ttl 7d\n  sqlfork db fork ./prod.db acme/staging --name 'Staging copy'"
+        after_help = "Examples:\n  sqlfork db fork acme/orders pr-142 --ttl 7d\n  sqlfork db fork ./prod.db acme/staging --name 'Staging copy'\n  sqlfork db fork origin:acme/orders:nightly pr-142 --with-data   (pulls the remote snapshot first)"
     )]
     Fork {
-        /// NS/SLUG of a registered database, NS/SLUG:NAME of a snapshot, or a path to a SQLite file
+        /// NS/SLUG of a registered database, NS/SLUG:NAME of a snapshot,
+        /// REMOTE:NS/SLUG:NAME of a snapshot on a remote, or a path to a SQLite file
         src: String,
         /// SLUG (in SRC's namespace) or NS/SLUG of the new database
         dst: String,
@@ -357,6 +382,54 @@ allow is mapped (`fix#12` -> `fix-12`, and said); a detached HEAD keeps the path
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum RemoteCommand {
+    /// Add a remote NAME at URL (s3://BUCKET[/PREFIX] or file:///PATH) to config.toml
+    #[command(
+        after_help = "Examples:\n  sqlfork remote add origin s3://acme-db-snapshots/prod --region eu-west-1\n  sqlfork remote add minio s3://snaps --endpoint http://127.0.0.1:9000\n  sqlfork remote add shared file:///mnt/nfs/sqlfork\nNo credential is stored: they come from the AWS environment and ~/.aws files."
+    )]
+    Add {
+        /// The remote's name (1-63 of a-z 0-9 -)
+        name: String,
+        /// s3://BUCKET[/PREFIX] or file:///PATH
+        url: String,
+        /// The bucket's region [default: AWS_REGION, else ~/.aws/config]
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// An S3-compatible service's endpoint, like http://127.0.0.1:9000 [default: AWS_ENDPOINT_URL]
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// Refuse snapshots that no masked fork made (originals never leave this machine)
+        #[arg(long)]
+        require_masked: bool,
+    },
+    /// List the remotes (with --snapshots, what each holds)
+    List {
+        /// Also list every snapshot each remote holds
+        #[arg(long)]
+        snapshots: bool,
+    },
+    /// Remove remote NAME from config.toml (what it holds stays on it)
+    Remove {
+        /// The remote's name
+        name: String,
+    },
+    /// Remove a remote's expired snapshots and the stored data no snapshot needs
+    #[command(
+        after_help = "Data a push in progress may still need is never removed: while a push holds a lease (written in the last hour), gc removes only expired snapshots, and objects younger than --grace are always kept."
+    )]
+    Gc {
+        /// The remote's name
+        name: String,
+        /// Keep unreferenced objects younger than this
+        #[arg(long, value_name = "DURATION", default_value = "1h")]
+        grace: String,
+        /// Say what would be removed; remove nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum SnapshotCommand {
     /// Take a read-only snapshot of NS/SLUG (or a branch), with its data
     #[command(
@@ -369,14 +442,14 @@ pub(crate) enum SnapshotCommand {
         #[arg(long, value_name = "DURATION")]
         ttl: Option<String>,
     },
-    /// List the snapshots of NS/SLUG: name, taken at, size, expiry
+    /// List the snapshots of NS/SLUG (or of REMOTE:NS/SLUG on a remote): name, taken at, size, expiry
     List {
-        /// NS/SLUG, or NS/SLUG@REF for a branch
+        /// NS/SLUG, NS/SLUG@REF for a branch, or REMOTE:NS/SLUG
         address: String,
     },
-    /// Delete the snapshot NS/SLUG:NAME and its file
+    /// Delete the snapshot NS/SLUG:NAME and its file (or REMOTE:NS/SLUG:NAME on a remote)
     Delete {
-        /// NS/SLUG:NAME or NS/SLUG@REF:NAME
+        /// NS/SLUG:NAME, NS/SLUG@REF:NAME or REMOTE:NS/SLUG:NAME
         address: String,
         #[command(flatten)]
         confirm: Confirmation,

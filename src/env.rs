@@ -39,6 +39,26 @@ pub(crate) const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
 /// The user's home directory, for a source path written `~/…`.
 pub(crate) const HOME: &str = "HOME";
 
+/// The AWS variables sqlfork reads itself for remotes (SPEC section 15);
+/// `object_store` reads the rest of the `AWS_*` family (keys, endpoint,
+/// `AWS_ALLOW_HTTP`) in `AmazonS3Builder::from_env`.
+pub(crate) const AWS_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_PROFILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+];
+
+/// One of [`AWS_VARS`], when set and not empty.
+pub(crate) fn aws(name: &str) -> Option<String> {
+    debug_assert!(AWS_VARS.contains(&name), "{name} is not in AWS_VARS");
+    text(name)
+}
+
 /// A variable's value, when it is set and not empty.
 fn text(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -120,9 +140,8 @@ pub(crate) fn test_delay() {
 /// `healthy` (the entry flipped, success not printed yet), `swap-renamed`
 /// (a branch reset's new file is renamed over the branch, the registry not
 /// yet saved), `delete-unregistered` (the entry is gone, the files not
-/// yet), `registry-synced` (a new registry is written and synced beside the
-/// old one, not yet renamed over it), `registry-renamed` (renamed over
-/// it, the rename not yet synced: readers see it, a power cut loses it),
+/// yet), `registry-synced` (a registry change is made, not yet committed),
+/// `registry-committed` (committed, the registry lock still held),
 /// `in-place-written` (an `--in-place` reset has written the new state
 /// into the database, the registry not yet saved).
 pub(crate) fn test_pause(point: &str) {

@@ -123,6 +123,24 @@ pub enum Error {
     /// `--strict`: these columns (`table.column (kind)`) look personal and
     /// have no mask rule.
     Unmasked { columns: Vec<String> },
+    /// No remote by this name in `config.toml`; `known` lists those there are.
+    RemoteNotFound { remote: String, known: Vec<String> },
+    /// `remote add`: a remote by this name exists already.
+    RemoteTaken { remote: String },
+    /// No snapshot by this name on the remote (`REMOTE:NS/SLUG:NAME`).
+    RemoteSnapshotNotFound { snapshot: String, existing: String },
+    /// The remote holds a snapshot by this name already (names on a remote
+    /// are immutable; of two racing pushes one gets this).
+    RemoteSnapshotTaken { snapshot: String },
+    /// A remote snapshot is damaged or incomplete (a missing object, a page
+    /// that does not match its hash, a manifest that does not add up).
+    RemoteDamaged { snapshot: String, reason: String },
+    /// The remote refuses this snapshot (`--require-masked`); `why` says how
+    /// to make one it takes.
+    RemoteRefused { remote: String, snapshot: String, why: String },
+    /// The remote could not be reached or refused the request (credentials,
+    /// network, a missing bucket), after retries.
+    RemoteUnavailable { remote: String, reason: String },
     /// A rehearsal (`db rehearse`) was stopped (Ctrl-C, or its cancel
     /// flag); its fork was removed.
     RehearsalInterrupted,
@@ -154,9 +172,11 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Invalid(_) | Error::NotResettable { .. } | Error::BadRule(_) | Error::Unmasked { .. } => {
-                ExitCode::Usage
-            }
+            Error::Invalid(_)
+            | Error::NotResettable { .. }
+            | Error::BadRule(_)
+            | Error::Unmasked { .. }
+            | Error::RemoteRefused { .. } => ExitCode::Usage,
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
@@ -165,12 +185,16 @@ impl Error {
             | Error::NoHook { .. }
             | Error::SnapshotNotFound { .. }
             | Error::NoSnapshotAt { .. }
-            | Error::NoPool { .. } => ExitCode::NotFound,
+            | Error::NoPool { .. }
+            | Error::RemoteNotFound { .. }
+            | Error::RemoteSnapshotNotFound { .. } => ExitCode::NotFound,
             Error::Taken { .. }
             | Error::BeingBuilt { .. }
             | Error::HookInTheWay { .. }
             | Error::SnapshotTaken { .. }
             | Error::SnapshotBeingTaken { .. }
+            | Error::RemoteTaken { .. }
+            | Error::RemoteSnapshotTaken { .. }
             | Error::OpenElsewhere { .. } => ExitCode::AlreadyExists,
             Error::NoSpace { .. } => ExitCode::NoSpace,
             Error::Timeout { .. } | Error::PoolBusy { .. } => ExitCode::Timeout,
@@ -180,6 +204,8 @@ impl Error {
             | Error::BackgroundFailed { .. }
             | Error::LockTimeout { .. }
             | Error::StillProvisioning { .. }
+            | Error::RemoteDamaged { .. }
+            | Error::RemoteUnavailable { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
@@ -199,6 +225,8 @@ impl Error {
             | Error::SnapshotNotFound { .. }
             | Error::NoSnapshotAt { .. }
             | Error::NoPool { .. }
+            | Error::RemoteNotFound { .. }
+            | Error::RemoteSnapshotNotFound { .. }
             | Error::NoHook { .. } => true,
             Error::Hinted { error, .. } => error.is_not_found(),
             _ => false,
@@ -370,6 +398,30 @@ impl fmt::Display for Error {
             Error::NoHook { path, foreign: true } => {
                 write!(f, "{} was not written by sqlfork; it is left as it is", path.display())
             }
+            Error::RemoteNotFound { remote, known } if known.is_empty() => write!(
+                f,
+                "there is no remote `{remote}`; add one with `sqlfork remote add {remote} s3://BUCKET/PREFIX`"
+            ),
+            Error::RemoteNotFound { remote, known } => {
+                write!(f, "there is no remote `{remote}`; the remotes are {} (`sqlfork remote list`)", known.join(", "))
+            }
+            Error::RemoteTaken { remote } => write!(
+                f,
+                "remote `{remote}` already exists; pick another name or remove it first with `sqlfork remote remove {remote}`"
+            ),
+            Error::RemoteSnapshotNotFound { snapshot, existing } => write!(f, "there is no snapshot {snapshot}; {existing}"),
+            Error::RemoteSnapshotTaken { snapshot } => write!(
+                f,
+                "snapshot {snapshot} already exists on the remote (names there never change); push under another name or delete it first with `sqlfork snapshot delete {snapshot}`"
+            ),
+            Error::RemoteDamaged { snapshot, reason } => write!(
+                f,
+                "snapshot {snapshot} on the remote is damaged: {reason}; nothing was kept, push it again from a machine that has it"
+            ),
+            Error::RemoteRefused { remote, snapshot, why } => {
+                write!(f, "remote `{remote}` refuses {snapshot}: {why}")
+            }
+            Error::RemoteUnavailable { remote, reason } => write!(f, "remote `{remote}` failed: {reason}"),
             Error::HookInTheWay { path } => write!(
                 f,
                 "{} already exists beside a post-checkout hook sqlfork did not write; move one of them away first",
@@ -489,6 +541,14 @@ mod tests {
             ),
             (Error::StillProvisioning { address: a.clone(), action: "reset" }, ExitCode::Failure),
             (Error::CopyStopped, ExitCode::Interrupted),
+            (Error::RemoteNotFound { remote: "o".into(), known: vec![] }, ExitCode::NotFound),
+            (Error::RemoteNotFound { remote: "o".into(), known: vec!["p".into()] }, ExitCode::NotFound),
+            (Error::RemoteTaken { remote: "o".into() }, ExitCode::AlreadyExists),
+            (Error::RemoteSnapshotNotFound { snapshot: "o:a/b:c".into(), existing: "e".into() }, ExitCode::NotFound),
+            (Error::RemoteSnapshotTaken { snapshot: "o:a/b:c".into() }, ExitCode::AlreadyExists),
+            (Error::RemoteDamaged { snapshot: "o:a/b:c".into(), reason: "r".into() }, ExitCode::Failure),
+            (Error::RemoteRefused { remote: "o".into(), snapshot: "a/b:c".into(), why: "w".into() }, ExitCode::Usage),
+            (Error::RemoteUnavailable { remote: "o".into(), reason: "r".into() }, ExitCode::Failure),
             (
                 Error::Interrupted { address: a.clone(), how_far: None, resume: "sqlfork db resume acme/x".into() },
                 ExitCode::Interrupted,

@@ -123,6 +123,26 @@ pub(crate) struct ConfigFile {
     /// Mask rules applied to every data fork (SPEC section 12); relative
     /// to the home directory.
     pub mask: Option<PathBuf>,
+    /// `[remotes.NAME]` (SPEC section 15).
+    #[serde(default)]
+    pub remotes: std::collections::BTreeMap<String, RemoteConfig>,
+}
+
+/// One remote in `config.toml`: `[remotes.NAME]` with its URL and options.
+/// Never a credential: those stay where the AWS tools keep them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemoteConfig {
+    /// `s3://BUCKET[/PREFIX]` or `file:///PATH`.
+    pub url: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// An S3-compatible service's endpoint (`http://127.0.0.1:8333`).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Refuse snapshots that no masked fork made.
+    #[serde(default)]
+    pub require_masked: bool,
 }
 
 /// How a data fork copies the source.
@@ -175,6 +195,8 @@ pub(crate) struct Config {
     pub copy_method: CopyMethod,
     /// `mask = "FILE"`: rules every data fork is masked with.
     pub mask: Option<PathBuf>,
+    /// The remotes by name (SPEC section 15).
+    pub remotes: std::collections::BTreeMap<String, RemoteConfig>,
 }
 
 impl Default for Config {
@@ -185,6 +207,7 @@ impl Default for Config {
             rows_per_page: DEFAULT_PAGE_ROWS,
             copy_method: CopyMethod::Clone,
             mask: None,
+            remotes: Default::default(),
         }
     }
 }
@@ -241,6 +264,12 @@ impl Config {
             };
         }
         cfg.mask = file.mask;
+        for (name, remote) in file.remotes {
+            crate::address::check_part("remote name", &name)
+                .map_err(|e| Error::invalid(format!("[remotes.{name}]: {e}")))?;
+            crate::remote::check_url(&remote.url).map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
+            cfg.remotes.insert(name, remote);
+        }
         Ok(cfg)
     }
 }

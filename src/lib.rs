@@ -57,6 +57,7 @@ mod ops;
 mod pool;
 mod registry;
 pub mod rehearse;
+mod remote;
 mod reset;
 mod schema;
 mod snapshot;
@@ -74,6 +75,7 @@ pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
 pub use pool::{PoolLease, PoolOptions, PoolSlot};
+pub use remote::{GcReport, Pulled, Pushed, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]
 mod cli;

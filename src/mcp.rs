@@ -101,8 +101,10 @@ pub(crate) struct Server {
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct ForkArgs {
     /// What to fork: NS/SLUG of a registered database (NS/SLUG@REF for a
-    /// branch), or a path to a SQLite file (starting with /, ./, ../ or ~,
-    /// or ending in .db, .sqlite or .sqlite3).
+    /// branch), NS/SLUG:NAME of a snapshot, REMOTE:NS/SLUG:NAME of a
+    /// snapshot on a remote (pulled into the home first), or a path to a
+    /// SQLite file (starting with /, ./, ../ or ~, or ending in .db,
+    /// .sqlite or .sqlite3).
     pub source: String,
     /// The new database: SLUG (lands in the source's namespace) or NS/SLUG.
     pub destination: String,
@@ -121,6 +123,21 @@ pub(crate) struct ForkArgs {
     /// with wait_database.
     #[serde(default)]
     pub detach: bool,
+}
+
+#[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct PushArgs {
+    /// The local snapshot to upload: NS/SLUG:NAME.
+    pub snapshot: String,
+    /// The remote (from `sqlfork remote add`); may be left out when only
+    /// one exists.
+    #[serde(default)]
+    pub remote: Option<String>,
+    /// Expire on the remote this long after the push, 1h to 30d.
+    #[serde(default)]
+    pub ttl: Option<String>,
 }
 
 #[derive(Debug, Deserialize, rmcp::schemars::JsonSchema)]
@@ -379,6 +396,8 @@ impl Server {
                 safe: Default::default(),
                 mergeable: false,
             };
+            // A remote snapshot is pulled into the home first.
+            crate::remote::prepare_source(home, config, &opts.source, opts.with_data, progress)?;
             let out = fork::fork(home, config, &opts, progress)?;
             json(&ForkView::from(&out))
         })
@@ -492,6 +511,29 @@ impl Server {
             let opts = crate::snapshot::CreateOptions { address, name, ttl };
             let snap = crate::snapshot::create(home, config, &opts, progress)?;
             json(&SnapshotView::from(&snap))
+        })
+        .await
+    }
+
+    /// Upload a local snapshot (NS/SLUG:NAME) to a remote: only the pages
+    /// the remote does not hold yet. Any machine then forks it with
+    /// fork_database(source: "REMOTE:NS/SLUG:NAME"). A name on a remote
+    /// never changes. Returns the `sqlfork push --json` document.
+    #[tool(input_schema = schema::<PushArgs>(), annotations(title = "Push a snapshot to a remote", read_only_hint = false, destructive_hint = false))]
+    async fn push_snapshot(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
+        let args: PushArgs = match parse(args) {
+            Ok(a) => a,
+            Err(refused) => return refused,
+        };
+        let label = args.snapshot.clone();
+        self.blocking_copy(cx, &label, move |home, config, progress| {
+            let opts = crate::remote::PushOptions {
+                snapshot: crate::address::SnapshotAddress::parse(&args.snapshot)?,
+                remote: args.remote,
+                ttl: parse_ttl(args.ttl)?,
+            };
+            let (pushed, figures) = crate::remote::push(home, config, &opts, progress)?;
+            json(&crate::output::TransferView::new(&pushed, &figures, true))
         })
         .await
     }

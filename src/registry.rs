@@ -215,6 +215,28 @@ pub(crate) struct Snapshot {
     pub size_bytes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyStats>,
+    /// Set when the database was a masked or subset fork when the snapshot
+    /// was taken (a `--require-masked` remote takes only those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe: Option<crate::mask::SafeRecord>,
+    /// Set on a snapshot pulled from a remote (SPEC 15): where it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteOrigin>,
+}
+
+/// Where a pulled snapshot came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RemoteOrigin {
+    /// The remote's name when it was pulled.
+    pub remote: String,
+    /// The remote's URL (a renamed remote still finds its pulls).
+    pub url: String,
+    /// The SHA-256 of the manifest it was pulled from.
+    pub manifest_sha256: String,
+    /// True for a schema record alone (what a schema-only fork pulls); it
+    /// holds no rows and is never a data fork's source.
+    #[serde(default)]
+    pub schema_only: bool,
 }
 
 impl Snapshot {
@@ -337,6 +359,19 @@ impl Registry {
     }
     pub(crate) fn snapshot_by_id(&self, id: &str) -> Option<&Snapshot> {
         self.snapshots.iter().find(|s| s.id == id)
+    }
+    /// The local copy of remote snapshot `snap` pulled from `url`: a whole
+    /// one, else (when `schema_ok`) a schema record.
+    pub(crate) fn pulled(&self, url: &str, snap: &SnapshotAddress, schema_ok: bool) -> Option<&Snapshot> {
+        let of = |schema_only: bool| {
+            self.snapshots.iter().find(|s| {
+                s.remote.as_ref().is_some_and(|r| r.url == url && r.schema_only == schema_only)
+                    && s.namespace == snap.database.namespace
+                    && s.slug == snap.database.slug
+                    && s.name == snap.name
+            })
+        };
+        of(false).or_else(|| if schema_ok { of(true) } else { None })
     }
     /// True when a database or a snapshot has this id (its files are
     /// someone's, not orphans).

@@ -225,6 +225,8 @@ pub(crate) fn create(
                 expires_at: opts.ttl.map(|d| ttl::format_time(taken_time + d)),
                 size_bytes: size,
                 copy: hidden_now.copy.clone(),
+                safe: db_now.safe.clone(),
+                remote: None,
             };
             reg.remove_id(&hidden_now.id);
             reg.snapshots.push(snap.clone());

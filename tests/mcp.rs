@@ -200,6 +200,7 @@ fn tools_are_listed_with_json_schemas() {
         "branch_put",
         "diff_databases",
         "create_snapshot",
+        "push_snapshot",
         "reset_database",
         "delete_database",
         "rehearse_migration",
@@ -589,6 +590,37 @@ fn snapshots_and_resets_answer_as_the_cli_does() {
     // delete_database says how many snapshots went with the database.
     let (_, deleted) = s.ok("delete_database", json!({"address": "acme/pr-5", "confirm": true}));
     assert_eq!(deleted["snapshotsDeleted"], 2, "{deleted}");
+    s.close();
+}
+
+/// `push_snapshot`, and `fork_database` from a remote address (a
+/// `file://` remote standing for object storage) on another home.
+#[test]
+fn push_snapshot_and_fork_from_a_remote() {
+    let env = Env::new();
+    let src = source(&env, 300);
+    let store = env.path("store");
+    let url = format!("file://{}", store.display());
+    env.run(&["db", "import", "acme/orders", src.to_str().unwrap()]).ok();
+    env.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    env.run(&["remote", "add", "origin", &url]).ok();
+    let mut s = Session::start(&env);
+    let (_, pushed) = s.ok("push_snapshot", json!({"snapshot": "acme/orders:n1"}));
+    assert_eq!(pushed["address"], "origin:acme/orders:n1", "{pushed}");
+    assert!(pushed["bytesUploaded"].as_u64().unwrap() > 0, "{pushed}");
+    let taken = s.err("push_snapshot", json!({"snapshot": "acme/orders:n1", "remote": "origin"}));
+    assert!(taken.contains("already exists"), "{taken}");
+    s.close();
+    let other = Env::new();
+    other.run(&["remote", "add", "origin", &url]).ok();
+    let mut s = Session::start(&other);
+    let (_, forked) = s.ok(
+        "fork_database",
+        json!({"source": "origin:acme/orders:n1", "destination": "acme/pr-1", "includeData": true}),
+    );
+    assert_eq!(forked["status"], "healthy", "{forked}");
+    let fork = std::path::Path::new(forked["path"].as_str().unwrap());
+    common::assert_same(&common::image(&src), fork, false, "an MCP fork of a remote snapshot");
     s.close();
 }
 

@@ -867,8 +867,9 @@ fn power_cuts_on_btrfs_lose_nothing_that_was_reported() {
 }
 
 /// What a command reports having found (not made) must be durable too
-/// (SPEC section 18): another process has renamed a new registry into
-/// place and is paused before syncing that rename (`registry-renamed`);
+/// (SPEC section 18): another process has committed a registry change and
+/// is paused right after, before it lets go of the registry lock
+/// (`registry-committed`);
 /// the command reads it, reports, exits 0; the power is cut. What it
 /// reported must survive.
 #[derive(Clone, Copy, Debug)]
@@ -905,14 +906,14 @@ fn cut_found(rig: &mut Rig, found: Found) {
             Found::Import => e.is_some(),
         }
     };
-    let mut child = spawn(&env, &maker, &[("SQLFORK_TEST_PAUSE", "registry-renamed:4000")]);
+    let mut child = spawn(&env, &maker, &[("SQLFORK_TEST_PAUSE", "registry-committed:4000")]);
     let err = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         use std::io::BufRead;
         let mut all = String::new();
         for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-            if line.contains("paused at registry-renamed") {
+            if line.contains("paused at registry-committed") {
                 let _ = tx.send(());
             }
             all.push_str(&line);
@@ -941,7 +942,7 @@ fn cut_found(rig: &mut Rig, found: Found) {
         shows(&env),
         "{what}: `sqlfork {}` exited 0 reporting what it found, and a power cut took it back; registry:\n{}",
         finder.join(" "),
-        std::fs::read_to_string(env.home.join("registry.toml")).unwrap_or_default()
+        format!("{:?}", entries(&env).iter().map(|e| e.address.clone()).collect::<Vec<_>>())
     );
     let after = After {
         env: &env,

@@ -446,3 +446,122 @@ fn a_subset_rehearsal_runs_on_the_rows_kept() {
     assert_eq!(doc["migrations"][0]["tables"]["orders"]["updated"], 20, "{doc:#}");
     assert_eq!(doc["forkMethod"], "subset");
 }
+
+#[test]
+fn a_rebuild_is_found_by_what_the_file_did_not_by_root_pages_alone() {
+    // In an auto-vacuum database SQLite moves root pages by itself: a DROP
+    // moves the last table's root into the freed page (no row is copied),
+    // and a create-copy-drop-rename can end on the old root page.
+    let c = Case::new();
+    c.env.db(
+        "av.db",
+        "PRAGMA auto_vacuum = FULL;
+CREATE TABLE a(x); CREATE TABLE b(x); CREATE TABLE c(x);
+INSERT INTO b VALUES (1), (2), (3); INSERT INTO c VALUES (1), (2);",
+    );
+    let drop = c.file("m", "0001_drop.sql", "DROP TABLE a;\n");
+    let run = c.env.run(&["db", "rehearse", "./av.db", drop.to_str().unwrap(), "--json"]).ok();
+    let doc = run.json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"table_rebuilt".to_string()), "{doc:#}");
+    let rebuild = c.file(
+        "r",
+        "0001_rebuild.sql",
+        "CREATE TABLE b_new(x, y);\nINSERT INTO b_new SELECT x, 0 FROM b;\nDROP TABLE b;\nALTER TABLE b_new RENAME TO b;\n",
+    );
+    let doc = c.env.run(&["db", "rehearse", "./av.db", rebuild.to_str().unwrap(), "--json"]).ok().json();
+    let f = finding(&doc["migrations"][0], "table_rebuilt");
+    assert_eq!(f["table"], "b", "{doc:#}");
+    assert!(f["message"].as_str().unwrap().contains("3 rows"), "{f}");
+    // A rebuild inside a transaction the file leaves open is rolled back:
+    // nothing was rebuilt.
+    let open =
+        c.file("o", "0001_open.sql", "BEGIN;\nCREATE TABLE c_new(x);\nDROP TABLE c;\nALTER TABLE c_new RENAME TO c;\n");
+    let doc = c.env.run(&["db", "rehearse", "./av.db", open.to_str().unwrap(), "--json"]).ok().json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"table_rebuilt".to_string()), "{doc:#}");
+    assert_eq!(c.env.registry_len(), 0);
+}
+
+#[test]
+fn the_json_document_has_exactly_the_documented_fields() {
+    let c = Case::new();
+    let m = c.file("m", "0001.sql", "DELETE FROM notes WHERE id = 1;\n");
+    let d = c.file("d", "0001_down.sql", "INSERT INTO notes VALUES (1, 'note 1');\n");
+    let doc = c.rehearse(&[m.to_str().unwrap(), "--down", d.to_str().unwrap(), "--json"]).ok().json();
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect::<Vec<_>>() };
+    let sorted = |mut v: Vec<&str>| -> Vec<String> {
+        v.sort();
+        v.into_iter().map(String::from).collect()
+    };
+    assert_eq!(
+        keys(&doc),
+        sorted(vec![
+            "source",
+            "forkMethod",
+            "forkMs",
+            "migrations",
+            "skipped",
+            "down",
+            "worst",
+            "lockBudgetMs",
+            "kept",
+            "timeMs"
+        ])
+    );
+    let file = sorted(vec![
+        "file",
+        "path",
+        "ok",
+        "error",
+        "timeMs",
+        "lockMs",
+        "schema",
+        "settings",
+        "tables",
+        "sizeBefore",
+        "sizeAfter",
+        "findings",
+    ]);
+    assert_eq!(keys(&doc["migrations"][0]), file);
+    assert_eq!(keys(&doc["down"][0]), file, "a down file is reported as an up is");
+    assert_eq!(keys(&doc["migrations"][0]["tables"]["notes"]), sorted(vec!["inserted", "deleted", "updated"]));
+    assert_eq!(keys(&doc["migrations"][0]["findings"][0]), sorted(vec!["severity", "code", "table", "message"]));
+    assert_eq!(doc["worst"], "warning", "{doc:#}");
+}
+
+#[test]
+fn a_column_dropped_and_another_added_at_its_place_is_not_a_rename() {
+    let c = Case::new();
+    // legacy_code is customers' last column: the added one takes its place.
+    let m = c.file(
+        "m",
+        "0001.sql",
+        "ALTER TABLE customers DROP COLUMN legacy_code;\nALTER TABLE customers ADD COLUMN tier TEXT;\n",
+    );
+    let doc = c.rehearse(&[m.to_str().unwrap(), "--json"]).ok().json();
+    let f = &doc["migrations"][0];
+    let lost = finding(f, "non_null_dropped");
+    assert!(lost["message"].as_str().unwrap().contains("legacy_code dropped with 7 non-NULL values"), "{f:#}");
+    assert_eq!(doc["worst"], "warning");
+    // A real rename at the same place is not a drop.
+    let r = c.file("r", "0001.sql", "ALTER TABLE customers RENAME COLUMN legacy_code TO code;\n");
+    let doc = c.rehearse(&[r.to_str().unwrap(), "--json"]).ok().json();
+    assert!(!codes(&doc["migrations"][0]).contains(&"non_null_dropped".to_string()), "{doc:#}");
+}
+
+#[test]
+fn markdown_keeps_the_notes_the_text_shows() {
+    // A table that both gained and lost columns: the diff says it did not
+    // compare the new columns' values, so a reviewer must not read the row
+    // counts as the whole truth.
+    let c = Case::new();
+    let m = c.file(
+        "m",
+        "0001.sql",
+        "ALTER TABLE customers DROP COLUMN legacy_code;\nALTER TABLE customers ADD COLUMN tier TEXT;\nALTER TABLE customers ADD COLUMN since TEXT;\nUPDATE customers SET tier = 'gold';\n",
+    );
+    let text = c.rehearse(&[m.to_str().unwrap()]).ok();
+    let note = "table `customers` both gained and lost columns";
+    assert!(text.stdout.contains(note), "{}", text.stdout);
+    let md = c.rehearse(&[m.to_str().unwrap(), "--format", "markdown"]).ok();
+    assert!(md.stdout.contains(note), "{}", md.stdout);
+}

@@ -124,6 +124,19 @@ fn fork_cmd(
         safe,
         mergeable: flags.mergeable,
     };
+    // A remote snapshot is pulled into the home first.
+    let data = opts.with_data || opts.safe.is_active();
+    let mut pull_progress = ctx.printer.copy_progress(src);
+    let pulled = crate::remote::prepare_source(&ctx.home, &config, &opts.source, data, &mut pull_progress)?;
+    drop(pull_progress);
+    if let Some(f) = pulled.filter(|f| f.bytes_transferred > 0) {
+        ctx.printer.note(&format!(
+            "Pulled {src}: {} downloaded, {} of {} pages were here already",
+            crate::output::human_bytes(f.bytes_transferred),
+            f.pages_reused,
+            f.pages_total
+        ));
+    }
     let mut progress = ctx.printer.copy_progress(dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
         if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {
@@ -165,6 +178,10 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 None => "never expires".into(),
             };
             let src = match e.forked_from.as_ref() {
+                // A pulled remote snapshot: its remote address.
+                Some(crate::registry::Parent::Database { id, name, .. }) if crate::remote::is_pulled_id(id) => {
+                    name.clone()
+                }
                 Some(crate::registry::Parent::Database { namespace, slug, branch, snapshot, .. }) => {
                     let mut a = format!("{namespace}/{slug}");
                     if let Some(b) = branch {

@@ -12,6 +12,7 @@ mod mask;
 mod merge;
 pub(crate) mod pool;
 mod rehearse;
+mod remote;
 mod reset;
 mod snapshot;
 
@@ -65,6 +66,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
         Command::Pool(cmd) => pool::run(&mut ctx, cmd),
+        Command::Remote(cmd) => remote::run(&mut ctx, cmd),
+        Command::Push { snapshot, remote, ttl } => remote::push(&mut ctx, &snapshot, remote, ttl),
+        Command::Pull { snapshot } => remote::pull(&mut ctx, &snapshot),
         Command::Completions { .. } => unreachable!("handled above"),
     }
     .map_err(|e| with_namespace_hint(&home, e))

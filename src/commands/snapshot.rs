@@ -47,6 +47,9 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
 }
 
 fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
+    if crate::address::is_remote(address) {
+        return super::remote::list_snapshots(ctx, address);
+    }
     let db = Address::parse(address)?;
     let snaps = snapshot::list(&ctx.home, &db)?;
     let views: Vec<SnapshotView> = snaps.iter().map(SnapshotView::from).collect();
@@ -59,6 +62,12 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
+    if crate::address::is_remote(address) {
+        if !yes && std::io::stdin().is_terminal() {
+            confirm(&format!("Delete snapshot {address} from the remote?"), address)?;
+        }
+        return super::remote::delete_snapshot(ctx, address);
+    }
     let snap = SnapshotAddress::parse(address)?;
     if !yes && std::io::stdin().is_terminal() {
         // Look it up first, so an unknown one is "not found" before the prompt.
@@ -82,6 +91,18 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
         &Deleted { deleted: SnapshotView::from(&removed) },
     )?;
     Ok(ExitCode::Success)
+}
+
+/// Ask on the terminal; anything but yes is a failure that changes nothing.
+fn confirm(question: &str, what: &str) -> anyhow::Result<()> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        return Err(Error::failed(format!("not deleted: snapshot {what} is unchanged")).into());
+    }
+    Ok(())
 }
 
 /// `db fork SRC DST --at TIME`: SRC's newest snapshot at or before TIME, as

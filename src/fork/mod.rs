@@ -202,6 +202,14 @@ pub(crate) fn fork(
     })
 }
 
+/// Write the schema and settings of the SQLite file `src` (checked like
+/// any source) to a new schema-only file `dst`: a remote's schema record.
+pub(crate) fn schema_file(src: &std::path::Path, dst: &std::path::Path) -> anyhow::Result<()> {
+    schema::check_source_file(src)?;
+    let (session, _) = SourceSession::open(src, false, None)?;
+    schema_only::build(dst, session).map(|_| ())
+}
+
 /// The registry entry of a new fork, status provisioning.
 fn new_entry(
     home: &Home,

@@ -83,6 +83,30 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
                 address: Some(db.address()),
             })
         }
+        Source::Remote(r) => {
+            // The local copy a pull made (the caller pulls first).
+            let url = crate::remote::url_of(config, &r.remote)?;
+            let reg = crate::registry::Registry::load(home)?;
+            let s = reg
+                .pulled(&url, &r.snapshot, true)
+                .ok_or_else(|| Error::failed(format!("{r} has not been pulled; run `sqlfork pull {r}` first")))?;
+            if !s.path.exists() {
+                return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
+            }
+            Ok(ResolvedSource {
+                path: s.path.clone(),
+                parent: Parent::Database {
+                    id: s.database_id.clone(),
+                    namespace: s.namespace.clone(),
+                    slug: s.slug.clone(),
+                    name: r.to_string(),
+                    branch: None,
+                    snapshot: Some(s.as_ref()),
+                },
+                namespace: s.namespace.clone(),
+                address: None,
+            })
+        }
         Source::Path(p) => {
             schema::check_source_file(p)?;
             let abs =

@@ -133,6 +133,9 @@ impl Store {
                     let _ = store.conn.execute_batch("ROLLBACK");
                     failed(&store.path, "write", e)
                 })?;
+                // Committed (and, under `synchronous = FULL`, synced before
+                // any reader can see it); the lock is still held.
+                crate::env::test_pause("registry-committed");
                 Ok(v)
             }
             Err(e) => {

@@ -20,8 +20,10 @@
 //!   redefined or dropped (SQLite refused every violation itself);
 //! - a dropped column's non-NULL values and a dropped table's rows are
 //!   counted in B (only when something was dropped);
-//! - a table whose root page moved was rebuilt by copying (the usual
-//!   create-copy-drop-rename way to change a table in SQLite).
+//! - a table the file dropped or renamed away and that exists again at the
+//!   end was rebuilt by copying (the usual create-copy-drop-rename way to
+//!   change a table in SQLite); outside auto-vacuum databases a moved root
+//!   page says so too.
 
 use super::script::Run;
 use super::{FileReport, Finding, Severity};
@@ -113,13 +115,19 @@ pub(super) fn findings(
             format!("{} {} removed", o.kind, o.name),
         ));
     }
-    // Tables on both sides whose root page moved: rebuilt by copying.
+    // Tables on both sides that the file dropped or renamed away and made
+    // again: rebuilt by copying. A moved root page says so too, except in
+    // an auto-vacuum database, where SQLite moves root pages itself (a DROP
+    // moves the last root into the freed page; a rebuild can end on the
+    // old one).
+    let auto_vacuum = count(&b.conn, "PRAGMA main.auto_vacuum")? != 0;
     for ((kind, name), (shown, root_a)) in &roots_a {
         if kind != "table" || *root_a == 0 {
             continue;
         }
         if let Some((_, root_b)) = roots_b.get(&(kind.clone(), name.clone())) {
-            if root_b != root_a && *root_b != 0 {
+            let moved = root_b != root_a && *root_b != 0 && !auto_vacuum;
+            if moved || run.tables_gone.contains(name) {
                 let rows = count(&a.conn, &format!("SELECT count(*) FROM main.{}", quote_ident(shown)))?;
                 out.push(f(
                     Severity::Warning,
@@ -135,7 +143,7 @@ pub(super) fn findings(
     }
     for c in &diff.schema.changed {
         if c.kind == "table" {
-            for (col, n) in dropped_columns(a, b, &c.name)? {
+            for (col, n) in dropped_columns(a, b, &c.name, &run.columns_dropped)? {
                 out.push(f(
                     Severity::Warning,
                     "non_null_dropped",
@@ -385,9 +393,14 @@ fn fk_violations(conn: &Connection, table: &str) -> anyhow::Result<BTreeMap<Stri
 }
 
 /// Columns of `table` in B that A no longer has (a renamed column, at the
-/// same place under another name, is not dropped), with how many non-NULL
-/// values each held.
-fn dropped_columns(a: &Opened, b: &Opened, table: &str) -> anyhow::Result<Vec<(String, i64)>> {
+/// same place under another name, is not dropped, unless the file dropped
+/// it: `dropped`), with how many non-NULL values each held.
+fn dropped_columns(
+    a: &Opened,
+    b: &Opened,
+    table: &str,
+    dropped: &BTreeSet<(String, String)>,
+) -> anyhow::Result<Vec<(String, i64)>> {
     let cols = |conn: &Connection| -> anyhow::Result<Vec<String>> {
         let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
         let rows = stmt.query_map([table], |r| r.get::<_, String>(0))?;
@@ -399,7 +412,8 @@ fn dropped_columns(a: &Opened, b: &Opened, table: &str) -> anyhow::Result<Vec<(S
     let new: Vec<usize> = ca.iter().enumerate().filter(|(_, c)| !has(&cb, c)).map(|(i, _)| i).collect();
     let mut out = Vec::new();
     for (pos, c) in gone {
-        if ca.len() == cb.len() && new.contains(&pos) {
+        let was_dropped = dropped.contains(&(table.to_lowercase(), c.to_lowercase()));
+        if ca.len() == cb.len() && new.contains(&pos) && !was_dropped {
             continue; // renamed in place
         }
         let n = count(&b.conn, &format!("SELECT count({}) FROM main.{}", quote_ident(c), quote_ident(table)))?;

@@ -149,6 +149,9 @@ pub(crate) fn markdown(r: &RehearsalReport) -> String {
             }
             let _ = writeln!(out, "\n</details>");
         }
+        for n in &f.notes {
+            let _ = writeln!(out, "\n_Note: {n}_");
+        }
     }
     let _ = writeln!(
         out,

@@ -178,6 +178,14 @@ pub(crate) struct Run {
     /// The file turned on `writable_schema` or `ignore_check_constraints`:
     /// SQLite's own checks no longer held for what followed.
     pub(crate) checks_off: bool,
+    /// Tables (lower-cased names) that a committed statement dropped or
+    /// renamed away: one that exists again at the end was replaced (a
+    /// rebuild), whatever root page it ended on.
+    pub(crate) tables_gone: std::collections::BTreeSet<String>,
+    /// (table, column), lower-cased: columns a committed statement dropped
+    /// from a table that stayed (`ALTER TABLE … DROP COLUMN`), so a column
+    /// added later at the same place is not read as a rename.
+    pub(crate) columns_dropped: std::collections::BTreeSet<(String, String)>,
 }
 
 /// Run `script` on a fresh connection to `db` (as `sqlite3 DB < FILE` is a
@@ -212,6 +220,34 @@ fn run_statements(conn: &Connection, script: &Script, cancel: &Arc<AtomicBool>) 
     let started = Instant::now();
     // Since when the write lock is held, inside an explicit transaction.
     let mut held_since: Option<Instant> = None;
+    // Table names, read again when the schema changes; names gone inside a
+    // transaction count once it commits.
+    let schema_version = || conn.query_row("PRAGMA main.schema_version", [], |r| r.get::<_, i64>(0));
+    let table_names = || -> rusqlite::Result<std::collections::BTreeSet<String>> {
+        let mut stmt = conn.prepare("SELECT lower(name) FROM main.sqlite_master WHERE type = 'table'")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        names.collect()
+    };
+    // Columns per table; None where a table cannot be read (a virtual
+    // table whose module is not loaded): then no drop is recorded.
+    let columns = || -> Option<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT lower(m.name), lower(p.name) FROM main.sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' ORDER BY m.name, p.cid",
+            )
+            .ok()?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).ok()?;
+        let mut out = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for r in rows {
+            let (t, c) = r.ok()?;
+            out.entry(t).or_default().push(c);
+        }
+        Some(out)
+    };
+    let (mut version, mut names, mut cols) = (schema_version()?, table_names()?, columns());
+    let mut gone_pending = std::collections::BTreeSet::new();
+    let mut dropped_pending = std::collections::BTreeSet::new();
     for st in &script.statements {
         if cancel.load(Ordering::SeqCst) {
             return Err(Error::CopyStopped.into());
@@ -256,6 +292,26 @@ fn run_statements(conn: &Connection, script: &Script, cancel: &Arc<AtomicBool>) 
             }
             out.error = Some((st.clone(), sqlite_message(&e)));
             break;
+        }
+        let v = schema_version()?;
+        if v != version {
+            let now = table_names()?;
+            gone_pending.extend(names.difference(&now).cloned());
+            let cols_now = columns();
+            if let (Some(then), Some(now)) = (&cols, &cols_now) {
+                for (t, was) in then {
+                    if let Some(is) = now.get(t).filter(|is| is.len() < was.len()) {
+                        for c in was.iter().filter(|c| !is.contains(c)) {
+                            dropped_pending.insert((t.clone(), c.clone()));
+                        }
+                    }
+                }
+            }
+            (version, names, cols) = (v, now, cols_now);
+        }
+        if conn.is_autocommit() {
+            out.tables_gone.append(&mut gone_pending);
+            out.columns_dropped.append(&mut dropped_pending);
         }
     }
     if !conn.is_autocommit() {

@@ -299,8 +299,8 @@ pub fn entries(env: &Env) -> Vec<Entry> {
 
 /// What home holds besides strays: the registry (with SQLite's WAL and
 /// shared-memory files), its lock, the TOML registry it was migrated from,
-/// the config, `databases/` and `claims/`.
-pub const HOME_FILES: [&str; 9] = [
+/// the config, `databases/`, `claims/` and `remotes/`.
+pub const HOME_FILES: [&str; 10] = [
     "registry.sqlite",
     "registry.sqlite-wal",
     "registry.sqlite-shm",
@@ -310,6 +310,9 @@ pub const HOME_FILES: [&str; 9] = [
     "databases",
     "claims",
     "registry.toml",
+    // What the home knows of its remotes (caches; a partial pull is
+    // checked by the remote tests themselves).
+    "remotes",
 ];
 
 /// Files in home that no registry entry owns: under `databases/`,

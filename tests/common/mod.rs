@@ -36,6 +36,7 @@ pub mod home;
 pub mod mount;
 pub mod proc;
 pub mod rng;
+pub mod s3;
 pub mod tty;
 
 pub use compare::*;
