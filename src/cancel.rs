@@ -72,14 +72,14 @@ fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>
             match signalled {
                 Some((p, at, killed)) if p == pid => {
                     if !killed && at.elapsed() >= TERM_GRACE {
-                        signal(pid, libc::SIGKILL);
+                        signal(pid, rustix::process::Signal::KILL);
                         signalled = Some((p, at, true));
                     }
                 }
                 // A new holder (another process took the copy up meanwhile).
                 _ => {
                     if is_sqlfork(pid) {
-                        signal(pid, libc::SIGTERM);
+                        signal(pid, rustix::process::Signal::TERM);
                         stopped = Some(pid);
                     }
                     signalled = Some((pid, Instant::now(), false));
@@ -97,11 +97,11 @@ fn stop_holder(home: &Home, entry: &Entry) -> anyhow::Result<(Claim, Option<u32>
     }
 }
 
-fn signal(pid: u32, sig: libc::c_int) {
-    // SAFETY: kill(2) with a pid read from the claim file, checked to be a
-    // live sqlfork process holding the claim.
-    unsafe {
-        libc::kill(pid as libc::pid_t, sig);
+/// Send `sig` to `pid`, read from the claim file and checked to be a live
+/// sqlfork process holding the claim.
+fn signal(pid: u32, sig: rustix::process::Signal) {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process(pid, sig);
     }
 }
 

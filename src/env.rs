@@ -6,7 +6,6 @@
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 use std::ffi::OsString;
-use std::time::Duration;
 
 /// The home directory when `--home` is not given.
 pub(crate) const SQLFORK_HOME: &str = "SQLFORK_HOME";
@@ -22,19 +21,23 @@ pub(crate) const SQLFORK_PROGRESS_INTERVAL: &str = "SQLFORK_PROGRESS_INTERVAL";
 /// Timings of a fork's phases on stderr (for the benchmark).
 pub(crate) const SQLFORK_TRACE: &str = "SQLFORK_TRACE";
 /// Testing aid: pages per page-copy chunk (default 2048).
+#[cfg(feature = "test-knobs")]
 pub(crate) const SQLFORK_TEST_CHUNK_PAGES: &str = "SQLFORK_TEST_CHUNK_PAGES";
 /// Testing aid: milliseconds to sleep after every committed page or chunk,
 /// and after every database `db gc` removes, so tests can interrupt them.
+#[cfg(feature = "test-knobs")]
 pub(crate) const SQLFORK_TEST_DELAY_MS: &str = "SQLFORK_TEST_DELAY_MS";
 /// Testing aid: a reset always builds a copy beside the database and
 /// renames it over (as on XFS and btrfs, or when much of it differs), so
 /// that the tests of that path run on ext4 too.
+#[cfg(feature = "test-knobs")]
 pub(crate) const SQLFORK_TEST_RESET_COPY: &str = "SQLFORK_TEST_RESET_COPY";
 /// Internal: the descriptor of the build claim `db fork --detach` hands to
 /// its background copy.
 pub(crate) const SQLFORK_CLAIM_FD: &str = "SQLFORK_CLAIM_FD";
 /// Testing aid: `POINT:MS[,POINT:MS…]` stops MS milliseconds at each named
 /// moment (see [`test_pause`]), so a test can cut the power exactly there.
+#[cfg(feature = "test-knobs")]
 pub(crate) const SQLFORK_TEST_PAUSE: &str = "SQLFORK_TEST_PAUSE";
 /// The user's home directory, for a source path written `~/…`.
 pub(crate) const HOME: &str = "HOME";
@@ -111,49 +114,73 @@ pub(crate) fn trace(msg: &str) {
     }
 }
 
-fn number(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.parse().ok()
-}
+/// Testing aids, compiled only with the `test-knobs` feature (the test
+/// suite turns it on; a release build never reads these variables).
+#[cfg(feature = "test-knobs")]
+mod knobs {
+    use super::*;
+    use std::time::Duration;
 
-/// `SQLFORK_TEST_CHUNK_PAGES`, when set to a number.
-pub(crate) fn test_chunk_pages() -> Option<u64> {
-    number(SQLFORK_TEST_CHUNK_PAGES)
-}
-
-/// True when `SQLFORK_TEST_RESET_COPY` is set (to anything but empty).
-pub(crate) fn test_reset_copy() -> bool {
-    std::env::var_os(SQLFORK_TEST_RESET_COPY).is_some_and(|v| !v.is_empty())
-}
-
-/// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
-pub(crate) fn test_delay() {
-    if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
-        std::thread::sleep(Duration::from_millis(ms));
+    fn number(name: &str) -> Option<u64> {
+        std::env::var(name).ok()?.parse().ok()
     }
-}
 
-/// Testing aid: with `SQLFORK_TEST_PAUSE=POINT:MS[,POINT:MS…]`, stop for MS
-/// milliseconds at each named point (saying so on stderr first), so that a
-/// test can cut the power or kill the process at exactly that moment.
-/// Points: `fork-registered` (the entry is written, nothing built),
-/// `pages-synced` (every page is durable, the entry still provisioning),
-/// `healthy` (the entry flipped, success not printed yet), `swap-renamed`
-/// (a branch reset's new file is renamed over the branch, the registry not
-/// yet saved), `delete-unregistered` (the entry is gone, the files not
-/// yet), `registry-synced` (a registry change is made, not yet committed),
-/// `registry-committed` (committed, the registry lock still held),
-/// `in-place-written` (an `--in-place` reset has written the new state
-/// into the database, the registry not yet saved).
-pub(crate) fn test_pause(point: &str) {
-    let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
-    for item in spec.split(',') {
-        if let Some((p, ms)) = item.split_once(':') {
-            if p == point {
-                if let Ok(ms) = ms.parse() {
-                    eprintln!("sqlfork test: paused at {point}");
-                    std::thread::sleep(Duration::from_millis(ms));
+    /// `SQLFORK_TEST_CHUNK_PAGES`, when set to a number.
+    pub(crate) fn test_chunk_pages() -> Option<u64> {
+        number(SQLFORK_TEST_CHUNK_PAGES)
+    }
+
+    /// True when `SQLFORK_TEST_RESET_COPY` is set (to anything but empty).
+    pub(crate) fn test_reset_copy() -> bool {
+        std::env::var_os(SQLFORK_TEST_RESET_COPY).is_some_and(|v| !v.is_empty())
+    }
+
+    /// Sleep for `SQLFORK_TEST_DELAY_MS`, when set.
+    pub(crate) fn test_delay() {
+        if let Some(ms) = number(SQLFORK_TEST_DELAY_MS) {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+    }
+
+    /// With `SQLFORK_TEST_PAUSE=POINT:MS[,POINT:MS…]`, stop for MS
+    /// milliseconds at each named point (saying so on stderr first), so that
+    /// a test can cut the power or kill the process at exactly that moment.
+    /// Points: `fork-registered` (the entry is written, nothing built),
+    /// `pages-synced` (every page is durable, the entry still provisioning),
+    /// `healthy` (the entry flipped, success not printed yet), `swap-renamed`
+    /// (a branch reset's new file is renamed over the branch, the registry
+    /// not yet saved), `delete-unregistered` (the entry is gone, the files
+    /// not yet), `registry-synced` (a registry change is made, not yet
+    /// committed), `registry-committed` (committed, the registry lock still
+    /// held), `in-place-written` (an `--in-place` reset has written the new
+    /// state into the database, the registry not yet saved).
+    pub(crate) fn test_pause(point: &str) {
+        let Ok(spec) = std::env::var(SQLFORK_TEST_PAUSE) else { return };
+        for item in spec.split(',') {
+            if let Some((p, ms)) = item.split_once(':') {
+                if p == point {
+                    if let Ok(ms) = ms.parse() {
+                        eprintln!("sqlfork test: paused at {point}");
+                        std::thread::sleep(Duration::from_millis(ms));
+                    }
                 }
             }
         }
     }
 }
+
+/// Without the `test-knobs` feature the testing aids do nothing and read
+/// nothing.
+#[cfg(not(feature = "test-knobs"))]
+mod knobs {
+    pub(crate) fn test_chunk_pages() -> Option<u64> {
+        None
+    }
+    pub(crate) fn test_reset_copy() -> bool {
+        false
+    }
+    pub(crate) fn test_delay() {}
+    pub(crate) fn test_pause(_point: &str) {}
+}
+
+pub(crate) use knobs::{test_chunk_pages, test_delay, test_pause, test_reset_copy};

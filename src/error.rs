@@ -141,6 +141,11 @@ pub enum Error {
     /// The remote could not be reached or refused the request (credentials,
     /// network, a missing bucket), after retries.
     RemoteUnavailable { remote: String, reason: String },
+    /// A file given as a database (a fork's source, a side of a diff) is not
+    /// a SQLite database: a directory, a text file, another kind of file, or
+    /// one SQLite cannot open as a database (encrypted, perhaps). `why`
+    /// follows the path in the sentence.
+    NotADatabase { path: PathBuf, why: String },
     /// A rehearsal (`db rehearse`) was stopped (Ctrl-C, or its cancel
     /// flag); its fork was removed.
     RehearsalInterrupted,
@@ -176,7 +181,8 @@ impl Error {
             | Error::NotResettable { .. }
             | Error::BadRule(_)
             | Error::Unmasked { .. }
-            | Error::RemoteRefused { .. } => ExitCode::Usage,
+            | Error::RemoteRefused { .. }
+            | Error::NotADatabase { .. } => ExitCode::Usage,
             Error::NotFound { .. }
             | Error::Gone { .. }
             | Error::SourceFileMissing { .. }
@@ -277,6 +283,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::NotADatabase { path, why } => write!(f, "{} {why}", path.display()),
             Error::Unmasked { columns } => write!(
                 f,
                 "--strict: {} column(s) look personal and have no mask rule: {}; add a rule for each (keep if it is not personal)",
@@ -513,6 +520,7 @@ mod tests {
             (Error::failed("x"), ExitCode::Failure),
             (Error::BadRule("mask rule tables.t.c: x".into()), ExitCode::Usage),
             (Error::Unmasked { columns: vec!["t.c (email)".into()] }, ExitCode::Usage),
+            (Error::NotADatabase { path: "/x".into(), why: "is a text file".into() }, ExitCode::Usage),
             (Error::RehearsalInterrupted, ExitCode::Interrupted),
             (Error::SnapshotNotFound { snapshot: snap(), existing: "e".into() }, ExitCode::NotFound),
             (Error::NoSnapshotAt { address: a.clone(), at: "t".into(), existing: "e".into() }, ExitCode::NotFound),

@@ -172,9 +172,7 @@ pub(crate) fn gc(home: &Home, dry_run: bool) -> anyhow::Result<GcReport> {
     // The entries are gone (saved); now their files.
     let mut claims = claims;
     for c in &report.deleted {
-        layout::remove_database_files(&c.entry.path);
-        layout::remove_copy_state(home, &c.entry.id);
-        layout::remove_base_file(home, &c.entry.id);
+        c.entry.remove_files(home);
         // Releasing its claim removes the claim file.
         claims.retain(|(id, _)| *id != c.entry.id);
         crate::env::test_delay();

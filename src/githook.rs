@@ -1,4 +1,4 @@
-//! `sqlfork git-hook`: one database per git branch (SPEC section 13).
+//! `sqlfork git-hook`: one database per git branch.
 //!
 //! `install` writes a `post-checkout` hook into the current repository's
 //! hooks directory (`git rev-parse --git-path hooks`, so `core.hooksPath`

@@ -120,7 +120,7 @@ pub(crate) struct ConfigFile {
     /// How data forks copy: the fastest method to try first ("clone", the
     /// default, then "file", "pages", "rows").
     pub copy_method: Option<String>,
-    /// Mask rules applied to every data fork (SPEC section 12); relative
+    /// Mask rules applied to every data fork; relative
     /// to the home directory.
     pub mask: Option<PathBuf>,
     /// `[remotes.NAME]` (SPEC section 15).
@@ -147,6 +147,7 @@ pub(crate) struct RemoteConfig {
 
 /// How a data fork copies the source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum CopyMethod {
     /// A clone of the source's file (copy-on-write file systems): instant.

@@ -37,6 +37,13 @@
 // unused, and a dependent crate should not see warnings about it.
 #![cfg_attr(not(feature = "cli"), allow(dead_code, unused_imports))]
 
+// Clones (FICLONE), kernel copies (copy_file_range), FIEMAP and /proc are
+// Linux system calls and files; nothing else is supported yet.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "sqlfork runs on Linux only: it forks with Linux system calls (FICLONE, copy_file_range, FIEMAP) and reads /proc."
+);
+
 pub mod address;
 mod api;
 mod branch;
@@ -60,6 +67,7 @@ pub mod rehearse;
 mod remote;
 mod reset;
 mod schema;
+mod settings;
 mod snapshot;
 mod space;
 mod sqlite_optional;

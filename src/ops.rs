@@ -184,6 +184,34 @@ pub(crate) enum ResolvedParent {
     Path(PathBuf),
 }
 
+impl ResolvedParent {
+    /// A fork's recorded parent, given the live entry of its id if there
+    /// is one: its labels now, or the ones it had when it was deleted. The
+    /// one place lineage is resolved (`db show`, the SDK's
+    /// `Database::forked_from`).
+    pub(crate) fn of(parent: &Parent, live: Option<&Entry>) -> ResolvedParent {
+        match parent {
+            Parent::Path(path) => ResolvedParent::Path(path.clone()),
+            Parent::Database { id, namespace, slug, name, branch, .. } => match live {
+                Some(live) => ResolvedParent::Live {
+                    id: id.clone(),
+                    namespace: live.namespace.clone(),
+                    slug: live.slug.clone(),
+                    name: live.name.clone(),
+                    branch: live.branch.clone(),
+                },
+                None => ResolvedParent::Deleted {
+                    id: id.clone(),
+                    namespace: namespace.clone(),
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    branch: branch.clone(),
+                },
+            },
+        }
+    }
+}
+
 /// An entry with its lineage resolved.
 #[derive(Debug, Clone)]
 pub(crate) struct Detail {
@@ -211,25 +239,7 @@ pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         Some(Parent::Database { id, .. }) => reg.by_id(id)?,
         _ => None,
     };
-    let parent = entry.forked_from.as_ref().map(|p| match p {
-        Parent::Path(path) => ResolvedParent::Path(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch, .. } => match &live_parent {
-            Some(live) => ResolvedParent::Live {
-                id: id.clone(),
-                namespace: live.namespace.clone(),
-                slug: live.slug.clone(),
-                name: live.name.clone(),
-                branch: live.branch.clone(),
-            },
-            None => ResolvedParent::Deleted {
-                id: id.clone(),
-                namespace: namespace.clone(),
-                slug: slug.clone(),
-                name: name.clone(),
-                branch: branch.clone(),
-            },
-        },
-    });
+    let parent = entry.forked_from.as_ref().map(|p| ResolvedParent::of(p, live_parent.as_ref()));
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
     let parent_snapshot = match &entry.forked_from {
@@ -303,12 +313,7 @@ pub(crate) fn delete_with(home: &Home, addr: &Address, held: Option<Claim>) -> a
     for s in &snapshots {
         s.remove_files();
     }
-    if entry.owned {
-        layout::remove_database_files(&entry.path);
-        layout::remove_copy_state(home, &entry.id);
-    }
-    // A base is sqlfork's own file even for an imported database.
-    layout::remove_base_file(home, &entry.id);
+    entry.remove_files(home);
     drop(claim);
     Ok((entry, snapshots))
 }

@@ -18,6 +18,7 @@ use crate::address::{Address, SnapshotAddress};
 use crate::error::Error;
 use crate::home::Home;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -97,6 +98,24 @@ pub(crate) struct CopyStats {
     pub fallback: Option<String>,
 }
 
+/// What the registry records about a masked or subset fork.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeRecord {
+    pub masked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_sha256: Option<String>,
+    /// The rules file, so that `branch put` can make the same fork again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subset: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset_sha256: Option<String>,
+    /// Rows kept per table (subset forks).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows_kept: BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub id: String,
@@ -120,7 +139,7 @@ pub(crate) struct Entry {
     pub include_data: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyStats>,
-    /// Set when the fork is masked or a subset (SPEC section 12).
+    /// Set when the fork is masked or a subset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safe: Option<crate::mask::SafeRecord>,
     /// The state it was forked from, kept for `db merge` (SPEC section 17);
@@ -171,6 +190,19 @@ pub(crate) struct Base {
 }
 
 impl Entry {
+    /// Remove what sqlfork made for this database, once its entry is out
+    /// of the registry (or is about to go): its file with SQLite's side
+    /// files, when sqlfork owns it, and its copy state. Every way a fork
+    /// goes (delete, gc, a failed or cancelled build, a failed snapshot)
+    /// ends here.
+    pub(crate) fn remove_files(&self, home: &Home) {
+        if self.owned {
+            crate::layout::remove_database_files(&self.path);
+        }
+        crate::layout::remove_copy_state(home, &self.id);
+        // A base is sqlfork's own file even for an imported database.
+        crate::layout::remove_base_file(home, &self.id);
+    }
     pub(crate) fn address(&self) -> Address {
         Address { namespace: self.namespace.clone(), slug: self.slug.clone(), branch: self.branch.clone() }
     }
@@ -426,7 +458,12 @@ impl Registry {
     /// Every lookup of an address a user typed fails through here.
     pub(crate) fn not_found(&self, addr: &Address) -> Error {
         let error = Error::NotFound { address: addr.clone() };
-        match crate::suggest::nearest(self, &addr.to_string()) {
+        let known = self
+            .databases
+            .iter()
+            .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
+            .map(|e| e.address().to_string());
+        match crate::suggest::nearest(known, &addr.to_string()) {
             Some(near) => Error::Hinted { error: Box::new(error), hint: format!(" (did you mean {near}?)") },
             None => error,
         }

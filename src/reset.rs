@@ -1,5 +1,5 @@
 //! Resetting a database in place: `db reset` and the reset half of
-//! `branch put` (SPEC sections 6 and 10).
+//! `branch put`.
 //!
 //! A reset is atomic. The new state is built as a separate, hidden fork
 //! (`NS/SLUG@REF~reset`, or `NS/SLUG@~reset` for a database that is not a
@@ -548,6 +548,19 @@ pub(crate) fn settle(path: &Path) {
 
 // ---------------------------------------------------------------------------
 // db reset
+
+/// What a reset from the parent copies from: the database's parent (its
+/// address, or its file), or the database itself when it has none.
+pub(crate) fn parent_source(home: &Home, addr: &Address) -> anyhow::Result<Source> {
+    let entry = Registry::load(home)?.require(addr)?.clone();
+    Ok(match entry.forked_from {
+        Some(Parent::Database { namespace, slug, branch, .. }) => {
+            Source::Registered(Address { namespace, slug, branch })
+        }
+        Some(Parent::Path(p)) => Source::Path(p),
+        None => Source::Registered(addr.clone()),
+    })
+}
 
 /// What `db reset` should do.
 #[derive(Debug, Clone)]

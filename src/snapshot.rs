@@ -1,4 +1,4 @@
-//! Snapshots: read-only restore points of one database (SPEC section 10).
+//! Snapshots: read-only restore points of one database.
 //!
 //! A snapshot is a data fork of the database taken in one consistent moment
 //! through the fork pipeline itself (so it uses whatever exact data-copy
@@ -244,8 +244,7 @@ pub(crate) fn create(
                 reg.remove_id(&built.id);
                 Ok(())
             });
-            layout::remove_database_files(&built.path);
-            layout::remove_copy_state(home, &built.id);
+            built.remove_files(home);
             drop(claim);
             Err(e)
         }

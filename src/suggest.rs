@@ -1,33 +1,11 @@
 //! "Did you mean …?": the registered address nearest to one that does not
 //! exist, by edit distance.
 
-use crate::registry::Registry;
-
 /// Edit distance between two strings (by character): insertions,
 /// deletions, substitutions and swaps of two neighbours (`prdo` → `prod`)
 /// each count one (optimal string alignment).
 pub(crate) fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: distance between a[..i] and b[..j].
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j - 1] + cost).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// True when `candidate` is close enough to `wanted` to be a likely typo of
@@ -40,13 +18,11 @@ fn close_enough(wanted: &str, candidate: &str, d: usize) -> bool {
     d >= 1 && d <= (whole / 3).clamp(1, 3) && 2 * d <= name && candidate != wanted
 }
 
-/// The registered address nearest to `wanted`, if one is close enough to
-/// be a likely typo (see [`close_enough`]).
-pub(crate) fn nearest(reg: &Registry, wanted: &str) -> Option<String> {
-    reg.databases
-        .iter()
-        .filter(|e| !e.branch.as_deref().is_some_and(crate::address::is_internal_ref))
-        .map(|e| e.address().to_string())
+/// The address among `known` nearest to `wanted`, if one is close enough
+/// to be a likely typo (see [`close_enough`]).
+pub(crate) fn nearest(known: impl IntoIterator<Item = String>, wanted: &str) -> Option<String> {
+    known
+        .into_iter()
         .map(|a| (distance(&a, wanted), a))
         .filter(|(d, a)| close_enough(wanted, a, *d))
         .min()

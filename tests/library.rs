@@ -121,34 +121,9 @@ fn a_dependent_crate_builds_links_and_forks() {
     );
 
     // The dependent crate, as a new user would write it.
-    let krate = env.path("dependent");
-    std::fs::create_dir_all(krate.join("src")).unwrap();
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::write(
-        krate.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"dependent\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
-             sqlfork = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
-            manifest_dir.display().to_string()
-        ),
-    )
-    .unwrap();
-    std::fs::write(krate.join("src/main.rs"), MAIN_RS).unwrap();
-    // The same versions as sqlfork's own build, so nothing is fetched.
-    std::fs::copy(manifest_dir.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["run", "--offline", "--quiet", "--"])
-        .arg(env.home.as_os_str())
-        .arg(source.as_os_str())
-        .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", target_dir().join("external-dependent"))
-        // What a dependent never has: sqlfork's own SQLite flags (cargo
-        // passes its [env] to this test) and the SQLFORK_* test knobs.
-        .env_remove("LIBSQLITE3_FLAGS")
-        .env_remove("SQLFORK_HOME")
-        .env_remove("RUSTC_WRAPPER");
+    let krate = dependent_crate(&env, "dependent", MAIN_RS);
+    let mut cmd = cargo_run(&krate);
+    cmd.arg(env.home.as_os_str()).arg(source.as_os_str());
     let out = cmd.output().expect("run cargo for the dependent crate");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -195,6 +170,88 @@ fn a_dependent_crate_builds_links_and_forks() {
     assert_eq!(rows(child["path"].as_str().unwrap()), 5000);
 }
 
+/// A crate named `name` that depends on sqlfork by path, without the `cli`
+/// feature, whose `src/main.rs` is `main_rs`.
+fn dependent_crate(env: &Env, name: &str, main_rs: &str) -> PathBuf {
+    let krate = env.path(name);
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n\
+             sqlfork = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
+            manifest_dir.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(krate.join("src/main.rs"), main_rs).unwrap();
+    // The same versions as sqlfork's own build, so nothing is fetched.
+    std::fs::copy(manifest_dir.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    krate
+}
+
+/// `cargo run` of a dependent crate, offline, into the shared target
+/// directory; arguments for the program go after.
+fn cargo_run(krate: &Path) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["run", "--offline", "--quiet", "--"])
+        .current_dir(krate)
+        .env("CARGO_TARGET_DIR", target_dir().join("external-dependent"))
+        // What a dependent never has: sqlfork's own SQLite flags (cargo
+        // passes its [env] to this test) and the SQLFORK_* test knobs.
+        .env_remove("LIBSQLITE3_FLAGS")
+        .env_remove("SQLFORK_HOME")
+        .env_remove("RUSTC_WRAPPER");
+    cmd
+}
+
+/// The README's one Rust block, as printed.
+fn readme_example() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme.split("```rust\n").skip(1).map(|b| b.split("\n```").next().unwrap()).collect();
+    assert_eq!(blocks.len(), 1, "the README has one Rust example");
+    format!("{}\n", blocks[0])
+}
+
+/// The README's library example builds and runs exactly as printed, and a
+/// failure prints the error's sentence (not its Debug form) with its exit
+/// code.
+#[test]
+fn the_readme_library_example_runs_as_printed() {
+    let env = Env::new();
+    let krate = dependent_crate(&env, "readme-example", &readme_example());
+    // It forks ./prod.db, in the directory it runs in.
+    let prod = env.db("prod.db", "CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1), (2);");
+    std::fs::copy(&prod, krate.join("prod.db")).unwrap();
+    let run = || {
+        let out = cargo_run(&krate).env("SQLFORK_HOME", &env.home).output().expect("run cargo for the README example");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = run();
+    assert_eq!(code, Some(0), "the README example failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    let fork = env.db_path("acme/pr-142");
+    assert!(stdout.contains(&format!("acme/pr-142 at {}", fork.display())), "{stdout}");
+    assert!(stdout.contains("Created acme/pr-142@ci at "), "{stdout}");
+    assert!(stdout.contains("acme/nope does not exist"), "{stdout}");
+    assert_eq!(rows_of(&fork, "t"), 2);
+    // Again: the fork exists, and the example says so in the CLI's words.
+    let (code, _, stderr) = run();
+    assert_eq!(code, Some(4), "exit code 4 (already exists): {stderr}");
+    let cli = env.run(&["db", "fork", prod.to_str().unwrap(), "acme/pr-142", "--with-data"]);
+    assert_eq!(stderr.trim_end(), cli.stderr.trim_end(), "the CLI's sentence, not Debug");
+    assert!(!stderr.contains("Taken {") && !stderr.contains("Address {"), "no Debug form: {stderr}");
+}
+
+fn rows_of(path: &Path, table: &str) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn the_library_alone_has_no_cli_dependencies() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -208,7 +265,7 @@ fn the_library_alone_has_no_cli_dependencies() {
     assert!(tree.contains("rusqlite"), "the tree lists the library's dependencies:\n{tree}");
     // tokio is not here: remotes (object_store) run on it, and push, pull
     // and remote listings are part of the library.
-    for cli_only in ["clap ", "clap_complete ", "indicatif ", "rmcp "] {
+    for cli_only in ["clap ", "clap_complete ", "indicatif ", "rmcp ", "signal-hook "] {
         assert!(!tree.lines().any(|l| l.starts_with(cli_only)), "{cli_only}is in the library's tree:\n{tree}");
     }
 }

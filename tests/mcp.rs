@@ -4,163 +4,10 @@
 
 mod common;
 
+use common::mcp::{Session, WAIT};
 use common::Env;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-/// One `sqlfork mcp` session.
-struct Session {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<Value>,
-    /// Notifications seen so far (progress, …).
-    notifications: Vec<Value>,
-    /// Responses read while waiting for another id.
-    responses: Vec<Value>,
-    next_id: u64,
-}
-
-impl Session {
-    fn start(env: &Env) -> Session {
-        Self::start_with(env, &[])
-    }
-
-    /// `sqlfork mcp` with these extra environment variables.
-    fn start_with(env: &Env, vars: &[(&str, &str)]) -> Session {
-        Self::start_cmd(env.cmd(["mcp"]).envs(vars))
-    }
-
-    fn start_cmd(cmd: common::Cmd) -> Session {
-        let mut cmd = cmd.command();
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-        let mut child = cmd.spawn().expect("start sqlfork mcp");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("server wrote a non-JSON line ({e}): {line}"));
-                if tx.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        let mut s = Session { child, stdin, lines, notifications: Vec::new(), responses: Vec::new(), next_id: 1 };
-        let init = s.request(
-            "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "sqlfork-tests", "version": "1"}}),
-        );
-        assert_eq!(init["result"]["serverInfo"]["name"], "sqlfork", "{init}");
-        assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
-        s.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        s
-    }
-
-    fn send(&mut self, msg: Value) {
-        let stdin = self.stdin.as_mut().expect("session open");
-        writeln!(stdin, "{msg}").expect("write to sqlfork mcp");
-        stdin.flush().expect("flush");
-    }
-
-    /// Send a request; return its id without waiting.
-    fn send_request(&mut self, method: &str, params: Value) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        id
-    }
-
-    /// Read the next message, or None after `timeout`.
-    fn read(&mut self, timeout: Duration) -> Option<Value> {
-        match self.lines.recv_timeout(timeout) {
-            Ok(v) => {
-                if v.get("id").is_none() {
-                    self.notifications.push(v.clone());
-                }
-                Some(v)
-            }
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => panic!("sqlfork mcp closed stdout"),
-        }
-    }
-
-    fn response(&mut self, id: u64) -> Value {
-        if let Some(i) = self.responses.iter().position(|r| r["id"] == id) {
-            return self.responses.remove(i);
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let msg = self.read(left).unwrap_or_else(|| panic!("no response to request {id} within {WAIT:?}"));
-            if msg["id"] == id {
-                return msg;
-            }
-            if msg.get("id").is_some() {
-                self.responses.push(msg);
-            }
-        }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.send_request(method, params);
-        self.response(id)
-    }
-
-    /// `tools/call`; returns the `result` (a CallToolResult).
-    fn call(&mut self, tool: &str, args: Value) -> Value {
-        let r = self.request("tools/call", json!({"name": tool, "arguments": args}));
-        assert!(r.get("error").is_none(), "{tool} gave a protocol error: {r}");
-        r["result"].clone()
-    }
-
-    /// A successful call's document, parsed from its text (which must equal
-    /// its structured content when it is an object).
-    fn ok(&mut self, tool: &str, args: Value) -> (String, Value) {
-        let result = self.call(tool, args.clone());
-        assert_eq!(result["isError"], false, "{tool} {args} failed: {result}");
-        let text = result["content"][0]["text"].as_str().expect("text content").to_string();
-        let doc: Value = serde_json::from_str(&text).expect("the text is a JSON document");
-        if doc.is_object() {
-            assert_eq!(result["structuredContent"], doc, "structured content differs from the text");
-        }
-        (text, doc)
-    }
-
-    /// A failed call's sentence.
-    fn err(&mut self, tool: &str, args: Value) -> String {
-        let result = self.call(tool, args.clone());
-        assert_eq!(result["isError"], true, "{tool} {args} should fail: {result}");
-        result["content"][0]["text"].as_str().expect("text content").to_string()
-    }
-
-    /// Close stdin; the server must exit cleanly.
-    fn close(mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "sqlfork mcp exited with {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "sqlfork mcp did not exit after stdin closed");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The sentence the CLI prints for a failing command (after `error: `).
 fn cli_error(env: &Env, args: &[&str], code: i32) -> String {
@@ -621,6 +468,114 @@ fn push_snapshot_and_fork_from_a_remote() {
     assert_eq!(forked["status"], "healthy", "{forked}");
     let fork = std::path::Path::new(forked["path"].as_str().unwrap());
     common::assert_same(&common::image(&src), fork, false, "an MCP fork of a remote snapshot");
+    s.close();
+}
+
+#[test]
+fn every_tool_declares_an_output_schema_its_results_follow() {
+    let env = Env::new();
+    let src = source(&env, 20);
+    let mut s = Session::start(&env);
+    let list = s.request("tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().expect("tools").clone();
+    for t in &tools {
+        assert_eq!(t["outputSchema"]["type"], "object", "{} has no object output schema: {t}", t["name"]);
+    }
+    let schema = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap()["outputSchema"].clone();
+    // The fork's document carries the fields its schema names.
+    let (_, forked) =
+        s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/o", "includeData": true}));
+    for (field, _) in schema("fork_database")["properties"].as_object().unwrap() {
+        let optional = ["branch", "copy", "safe"].contains(&field.as_str());
+        assert!(optional || forked.get(field).is_some(), "fork_database's result lacks {field}: {forked}");
+    }
+    // A list is structured under its name; its text is still the CLI's array.
+    let result = s.call("list_databases", json!({}));
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(result["structuredContent"]["databases"], text, "{result}");
+    assert_eq!(text[0]["address"], "acme/o");
+    assert!(schema("list_databases")["properties"]["databases"].is_object());
+    // Markdown and SQL diffs are structured too.
+    let md = s.call("diff_databases", json!({"a": "acme/o", "format": "markdown"}));
+    assert_eq!(md["structuredContent"]["markdown"], md["content"][0]["text"], "{md}");
+    s.close();
+}
+
+#[test]
+fn an_agent_can_list_and_clean_up_what_it_made() {
+    let env = Env::new();
+    let src = source(&env, 2000);
+    let rules = env.path("rules.toml");
+    std::fs::write(&rules, "seed = \"s\"\n[tables.t]\nbody = \"hash\"\n").unwrap();
+    let mut s = Session::start(&env);
+    s.ok("fork_database", json!({"source": src.to_str().unwrap(), "destination": "acme/o", "includeData": true}));
+
+    // Branches and snapshots it made, listed as the CLI lists them.
+    s.ok("branch_put", json!({"address": "acme/o@pr-1"}));
+    let (text, _) = s.ok("list_branches", json!({"address": "acme/o"}));
+    assert_eq!(text.trim_end(), env.run(&["--json", "branch", "list", "acme/o"]).ok().stdout.trim_end());
+    s.ok("create_snapshot", json!({"address": "acme/o:before"}));
+    let result = s.call("list_snapshots", json!({"address": "acme/o"}));
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert_eq!(text.trim_end(), env.run(&["--json", "snapshot", "list", "acme/o"]).ok().stdout.trim_end());
+    assert_eq!(result["structuredContent"]["snapshots"][0]["name"], "before", "{result}");
+    let sentence = s.err("delete_snapshot", json!({"address": "acme/o:before", "confirm": false}));
+    assert!(sentence.contains("confirm: true"), "{sentence}");
+    let (_, deleted) = s.ok("delete_snapshot", json!({"address": "acme/o:before", "confirm": true}));
+    assert_eq!(deleted["deleted"]["name"], "before");
+    assert_eq!(env.run(&["--json", "snapshot", "list", "acme/o"]).ok().json(), json!([]));
+
+    // A copy still running in another process: cancelled, and gone.
+    let slow = env
+        .cmd(["db", "fork", src.to_str().unwrap(), "acme/slow", "--with-data"])
+        .envs(&[("SQLFORK_TEST_CHUNK_PAGES", "1"), ("SQLFORK_TEST_DELAY_MS", "200")])
+        .spawn();
+    common::wait_until("the slow copy to be in flight", Duration::from_secs(30), || {
+        let show = env.run(&["--json", "db", "show", "acme/slow"]);
+        show.code == 0 && show.json()["inFlight"] == true
+    });
+    let (_, cancelled) = s.ok("cancel_database", json!({"address": "acme/slow"}));
+    assert_eq!(cancelled["cancelled"]["address"], "acme/slow");
+    assert!(cancelled["stoppedPid"].is_u64(), "{cancelled}");
+    slow.finish();
+    env.run(&["db", "show", "acme/slow"]).code(3);
+
+    // Masking: what check_mask finds, and a masked fork as the CLI makes it.
+    let (_, check) = s.ok("check_mask", json!({"source": src.to_str().unwrap()}));
+    let cli = env.run(&["--json", "db", "fork", src.to_str().unwrap(), "acme/x", "--with-data", "--mask-check"]).ok();
+    assert_eq!(check, cli.json());
+    let (_, masked) = s.ok(
+        "fork_database",
+        json!({"source": src.to_str().unwrap(), "destination": "acme/m", "includeData": true, "mask": rules.to_str().unwrap()}),
+    );
+    assert_eq!(masked["safe"]["masked"], true, "{masked}");
+    let body: String = rusqlite::Connection::open(masked["path"].as_str().unwrap())
+        .unwrap()
+        .query_row("SELECT body FROM t WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert!(!body.starts_with("row 1 "), "body was not masked: {body}");
+    s.close();
+}
+
+#[test]
+fn mcp_progress_speaks_mib_as_the_cli_does() {
+    let env = Env::new();
+    let src = source(&env, 2000);
+    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
+    let id = s.send_request(
+        "tools/call",
+        json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/big", "includeData": true},
+               "_meta": {"progressToken": "p"}}),
+    );
+    let r = s.response(id);
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let progress: Vec<&Value> = s.notifications.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    let last = progress.last().expect("progress notifications");
+    let size = std::fs::metadata(r["result"]["structuredContent"]["path"].as_str().unwrap()).unwrap().len() as f64;
+    let total = last["params"]["total"].as_f64().unwrap();
+    assert!((total - size).abs() <= size * 0.05, "total {total} is not the copy's bytes ({size}): {last}");
+    let message = last["params"]["message"].as_str().unwrap();
+    assert!(message.starts_with("acme/big: ") && message.ends_with(" MiB"), "{message}");
     s.close();
 }
 

@@ -940,9 +940,9 @@ fn cut_found(rig: &mut Rig, found: Found) {
     let _ = reader.join();
     assert!(
         shows(&env),
-        "{what}: `sqlfork {}` exited 0 reporting what it found, and a power cut took it back; registry:\n{}",
+        "{what}: `sqlfork {}` exited 0 reporting what it found, and a power cut took it back; registry:\n{:?}",
         finder.join(" "),
-        format!("{:?}", entries(&env).iter().map(|e| e.address.clone()).collect::<Vec<_>>())
+        entries(&env).iter().map(|e| e.address.clone()).collect::<Vec<_>>()
     );
     let after = After {
         env: &env,

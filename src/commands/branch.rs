@@ -2,10 +2,11 @@
 
 use super::Context;
 use crate::address::Address;
-use crate::branch::{self, PutAction, PutOptions};
+use crate::branch::{self, PutAction};
 use crate::cli::BranchCommand;
 use crate::error::ExitCode;
 use crate::output::{self, EntryView, PutView};
+use crate::settings;
 use crate::ttl;
 
 pub(super) fn run(ctx: &mut Context, cmd: BranchCommand) -> anyhow::Result<ExitCode> {
@@ -35,21 +36,21 @@ fn put(
     safe: &crate::cli::SafeArgs,
     when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
-    let addr = Address::parse(address)?;
-    branch::require_ref(&addr)?;
-    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
-    let safe_opts = super::mask::options(safe, &config, with_data == Some(true))?;
+    let request = settings::BranchRequest {
+        address: address.to_string(),
+        with_data,
+        ttl: settings::Ttl::text(ttl),
+        safe: super::mask::safe(safe),
+        when_open,
+    };
+    let opts = request.resolve(&config)?;
+    let addr = opts.address.clone();
     if safe.mask_check {
-        return super::mask::check(ctx, &crate::address::Source::Registered(addr.database()), &safe_opts);
+        return super::mask::check(ctx, &crate::address::Source::Registered(addr.database()), &opts.safe);
     }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let out = branch::put(
-        &ctx.home,
-        &config,
-        &PutOptions { address: addr.clone(), with_data, ttl, safe: safe_opts, when_open },
-        &mut progress,
-    )?;
+    let out = branch::put(&ctx.home, &config, &opts, &mut progress)?;
     drop(progress);
     let e = &out.entry;
     if !ctx.printer.json {

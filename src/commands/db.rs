@@ -4,9 +4,10 @@ use super::Context;
 use crate::address::{Address, Source};
 use crate::cli::DbCommand;
 use crate::error::{Error, ExitCode};
-use crate::fork::{self, ForkOptions};
+use crate::fork;
 use crate::ops;
 use crate::output::{self, DeletedView, DetailView, EntryView, ForkView, PathView};
+use crate::settings;
 use crate::ttl;
 use serde::Serialize;
 use std::io::{BufRead, IsTerminal, Write};
@@ -17,11 +18,18 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
         DbCommand::Create { address, name, ttl } => create(ctx, &address, name.name, ttl.ttl),
         DbCommand::Import { address, file, name } => import(ctx, &address, &file, name.name),
         DbCommand::Fork { src, dst, with_data, mergeable, detach, at, name, ttl, safe } => {
-            let src = match at {
-                Some(at) => super::snapshot::source_at(ctx, &src, &at)?,
-                None => src,
+            let request = settings::ForkRequest {
+                source: src,
+                at,
+                destination: dst,
+                name: name.name,
+                ttl: settings::Ttl::text(ttl.ttl),
+                with_data,
+                detach,
+                safe: super::mask::safe(&safe),
+                mergeable,
             };
-            fork_cmd(ctx, &src, &dst, ForkFlags { with_data, mergeable, detach, safe }, name.name, ttl.ttl)
+            fork_cmd(ctx, request, safe.mask_check)
         }
         DbCommand::Reset { address, to, data, ttl, safe, when_open } => {
             super::reset::run(ctx, &address, to, data.choice(), ttl, &safe, when_open.choice())
@@ -44,13 +52,9 @@ pub(super) fn run(ctx: &mut Context, cmd: DbCommand) -> anyhow::Result<ExitCode>
     }
 }
 
-fn parse_ttl(ttl: Option<String>) -> Result<Option<Duration>, Error> {
-    ttl.map(|t| ttl::parse_ttl(&t)).transpose()
-}
-
 fn create(ctx: &mut Context, address: &str, name: Option<String>, ttl: Option<String>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse_database(address)?;
-    let ttl = parse_ttl(ttl)?;
+    let ttl = settings::ttl(settings::Ttl::text(ttl))?;
     let config = ctx.config()?.clone();
     let entry = ops::create(&ctx.home, &config, &addr, name, ttl)?;
     ctx.printer.result_or_quiet(
@@ -91,42 +95,28 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
     Ok(ExitCode::Success)
 }
 
-struct ForkFlags {
-    with_data: bool,
-    mergeable: bool,
-    detach: bool,
-    safe: crate::cli::SafeArgs,
-}
-
-fn fork_cmd(
-    ctx: &mut Context,
-    src: &str,
-    dst: &str,
-    flags: ForkFlags,
-    name: Option<String>,
-    ttl: Option<String>,
-) -> anyhow::Result<ExitCode> {
-    let source = Source::parse(src).map_err(|e| file_hint(src, e.into()))?;
-    let ttl = parse_ttl(ttl)?;
+fn fork_cmd(ctx: &mut Context, request: settings::ForkRequest, mask_check: bool) -> anyhow::Result<ExitCode> {
+    let src = request.source.clone();
     let config = ctx.config()?.clone();
-    let safe = super::mask::options(&flags.safe, &config, flags.with_data)?;
-    if flags.safe.mask_check {
-        return super::mask::check(ctx, &source, &safe);
+    let fork = request.resolve(&ctx.home, &config).map_err(|e| {
+        // A source that does not parse as an address may be a file here.
+        if e.chain().any(|c| c.is::<crate::address::AddressError>()) {
+            file_hint(&src, e)
+        } else {
+            e
+        }
+    })?;
+    if let Some((snap, when)) = &fork.at {
+        ctx.printer.note(&format!("Forking snapshot {snap} (the newest at or before {})", ttl::format_time(*when)));
     }
-    let opts = ForkOptions {
-        source,
-        destination: dst.to_string(),
-        name,
-        ttl,
-        with_data: flags.with_data,
-        detach: flags.detach,
-        branch: None,
-        safe,
-        mergeable: flags.mergeable,
-    };
+    let opts = fork.options;
+    if mask_check {
+        return super::mask::check(ctx, &opts.source, &opts.safe);
+    }
+    let dst = opts.destination.clone();
     // A remote snapshot is pulled into the home first.
     let data = opts.with_data || opts.safe.is_active();
-    let mut pull_progress = ctx.printer.copy_progress(src);
+    let mut pull_progress = ctx.printer.copy_progress(&src);
     let pulled = crate::remote::prepare_source(&ctx.home, &config, &opts.source, data, &mut pull_progress)?;
     drop(pull_progress);
     if let Some(f) = pulled.filter(|f| f.bytes_transferred > 0) {
@@ -137,10 +127,10 @@ fn fork_cmd(
             f.pages_total
         ));
     }
-    let mut progress = ctx.printer.copy_progress(dst);
+    let mut progress = ctx.printer.copy_progress(&dst);
     let out = fork::fork(&ctx.home, &config, &opts, &mut progress).map_err(|e| {
         if Error::any_in(&e, Error::is_not_found) && matches!(opts.source, Source::Registered(_)) {
-            file_hint(src, e)
+            file_hint(&src, e)
         } else {
             e
         }
@@ -347,7 +337,7 @@ fn say_ready() {
 
 fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
-    let timeout = timeout.map(|t| crate::ttl::parse_duration_arg("--timeout", t, "30s or 10m")).transpose()?;
+    let timeout = settings::timeout(timeout, "--timeout")?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
     let printer = &ctx.printer;
@@ -474,20 +464,13 @@ fn cancel(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let out = crate::cancel::cancel(&ctx.home, &addr)?;
     crate::branch::remove_reset_leftover(&ctx.home, &addr);
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Cancelled {
-        cancelled: EntryView,
-        /// The pid of the process that was stopped, if one was copying.
-        stopped_pid: Option<u32>,
-    }
     ctx.printer.result_or_quiet(
         None,
         || match out.stopped {
             Some(pid) => format!("Cancelled {addr}: stopped its copy (pid {pid}) and removed the half-made fork"),
             None => format!("Cancelled {addr}: no process was copying it; removed the half-made fork"),
         },
-        &Cancelled { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
+        &output::CancelledView { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
     )?;
     Ok(ExitCode::Success)
 }

@@ -32,7 +32,7 @@ pub(crate) fn run(ctx: &mut Context, args: DiffArgs) -> anyhow::Result<ExitCode>
     let (a, b) = diff::open_sides(&ctx.home, &config, &opts)?;
     let report = diff::diff_opened(&a, &b, &opts)?;
     match format {
-        // As every command's --json: one compact document (SPEC section 14).
+        // As every command's --json: one compact document.
         DiffFormat::Json => {
             crate::output::Printer { json: true, ..ctx.printer.clone() }.result(String::new, &report)?
         }

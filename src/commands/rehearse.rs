@@ -2,9 +2,10 @@
 //! library → a format, and the exit code `--fail-on` asks for.
 
 use super::Context;
-use crate::cli::{FailOn, RehearseArgs, RehearseFormat, SafeArgs};
+use crate::cli::{FailOn, RehearseArgs, RehearseFormat};
 use crate::error::{Error, ExitCode};
 use crate::rehearse::{render, RehearseOptions, Severity};
+use crate::settings;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -19,22 +20,18 @@ pub(crate) fn run(ctx: &mut Context, args: RehearseArgs) -> anyhow::Result<ExitC
         (true, _) => RehearseFormat::Json,
         (false, f) => f.unwrap_or(RehearseFormat::Text),
     };
-    let lock_budget = humantime::parse_duration(args.lock_budget.trim()).map_err(|_| {
-        Error::invalid(format!("--lock-budget `{}` is not a duration; write it like 1s or 250ms", args.lock_budget))
-    })?;
     let config = ctx.config()?.clone();
-    let safe_args = SafeArgs { mask: args.mask, subset: args.subset, mask_check: false, strict: false };
-    let safe = super::mask::options(&safe_args, &config, true)?;
     let cancel = Arc::new(AtomicBool::new(false));
-    let opts = RehearseOptions {
+    let request = settings::RehearseRequest {
         source: args.source,
         migrations: args.migrations,
         down: args.down,
-        safe,
-        lock_budget,
+        safe: settings::Safe { mask_file: args.mask, subset: args.subset, ..Default::default() },
+        lock_budget: args.lock_budget,
+        lock_budget_arg: "--lock-budget",
         keep: args.keep,
-        cancel: Some(cancel.clone()),
     };
+    let opts = RehearseOptions { cancel: Some(cancel.clone()), ..request.resolve(&config)? };
 
     // Ctrl-C anywhere in the rehearsal stops it and removes the fork: the
     // first one sets the flag the library polls.

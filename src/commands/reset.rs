@@ -1,11 +1,10 @@
 //! `db reset`.
 
 use super::Context;
-use crate::address::Address;
 use crate::error::ExitCode;
 use crate::output::ResetView;
-use crate::reset::{self, ResetOptions};
-use crate::ttl;
+use crate::reset;
+use crate::settings;
 
 pub(super) fn run(
     ctx: &mut Context,
@@ -16,26 +15,23 @@ pub(super) fn run(
     safe: &crate::cli::SafeArgs,
     when_open: crate::holders::WhenOpen,
 ) -> anyhow::Result<ExitCode> {
-    let addr = Address::parse(address)?;
-    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
     let config = ctx.config()?.clone();
-    // `mask` in config.toml applies to a reset from the parent with data
-    // only through the database's own record (it was made masked).
-    let safe_opts = super::mask::options(safe, &config, false)?;
+    let request = settings::ResetRequest {
+        address: address.to_string(),
+        to,
+        with_data,
+        ttl: settings::Ttl::text(ttl),
+        safe: super::mask::safe(safe),
+        when_open,
+    };
+    let opts = request.resolve(&config)?;
+    let addr = opts.address.clone();
     if safe.mask_check {
         // What a reset copies from: the database's parent.
-        let entry = crate::registry::Store::open(&ctx.home)?.require(&addr)?;
-        let source = match entry.forked_from {
-            Some(crate::registry::Parent::Database { namespace, slug, branch, .. }) => {
-                crate::address::Source::Registered(Address { namespace, slug, branch })
-            }
-            Some(crate::registry::Parent::Path(p)) => crate::address::Source::Path(p),
-            None => crate::address::Source::Registered(addr.clone()),
-        };
-        return super::mask::check(ctx, &source, &safe_opts);
+        let source = reset::parent_source(&ctx.home, &addr)?;
+        return super::mask::check(ctx, &source, &opts.safe);
     }
     let mut progress = ctx.printer.copy_progress(&addr.to_string());
-    let opts = ResetOptions { address: addr.clone(), to, with_data, ttl, safe: safe_opts, when_open };
     let out = reset::reset(&ctx.home, &config, &opts, &mut progress)?;
     let e = &out.entry;
     if !ctx.printer.json {

@@ -5,7 +5,8 @@ use crate::address::{Address, SnapshotAddress};
 use crate::cli::SnapshotCommand;
 use crate::error::{Error, ExitCode};
 use crate::output::{self, SnapshotView};
-use crate::snapshot::{self, CreateOptions};
+use crate::settings;
+use crate::snapshot;
 use crate::ttl;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -18,11 +19,11 @@ pub(super) fn run(ctx: &mut Context, cmd: SnapshotCommand) -> anyhow::Result<Exi
 }
 
 fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Result<ExitCode> {
-    let (addr, name) = SnapshotAddress::parse_optional(address)?;
-    let ttl = ttl.map(|t| ttl::parse_ttl(&t)).transpose()?;
+    let opts = settings::SnapshotRequest { address: address.to_string(), name: None, ttl: settings::Ttl::text(ttl) }
+        .resolve()?;
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(address);
-    let snap = snapshot::create(&ctx.home, &config, &CreateOptions { address: addr, name, ttl }, &mut progress)?;
+    let snap = snapshot::create(&ctx.home, &config, &opts, &mut progress)?;
     let view = SnapshotView::from(&snap);
     // `--quiet`: only the snapshot's address (its name may be the time).
     ctx.printer.result_or_quiet(
@@ -81,14 +82,10 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
         }
     }
     let removed = snapshot::delete(&ctx.home, &snap)?;
-    #[derive(serde::Serialize)]
-    struct Deleted {
-        deleted: SnapshotView,
-    }
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap}"),
-        &Deleted { deleted: SnapshotView::from(&removed) },
+        &output::SnapshotDeletedView { deleted: SnapshotView::from(&removed) },
     )?;
     Ok(ExitCode::Success)
 }
@@ -103,16 +100,4 @@ fn confirm(question: &str, what: &str) -> anyhow::Result<()> {
         return Err(Error::failed(format!("not deleted: snapshot {what} is unchanged")).into());
     }
     Ok(())
-}
-
-/// `db fork SRC DST --at TIME`: SRC's newest snapshot at or before TIME, as
-/// a source address.
-pub(super) fn source_at(ctx: &mut Context, src: &str, at: &str) -> anyhow::Result<String> {
-    let db = Address::parse(src).map_err(|e| {
-        Error::invalid(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {})", e))
-    })?;
-    let when = snapshot::parse_at(at, ttl::now())?;
-    let snap = snapshot::resolve_at(&ctx.home, &db, when)?;
-    ctx.printer.note(&format!("Forking snapshot {snap} (the newest at or before {})", ttl::format_time(when)));
-    Ok(snap.to_string())
 }

@@ -9,7 +9,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
@@ -26,13 +25,7 @@ impl FsInfo {
     /// The file system a path lives on.
     pub(crate) fn of(path: &Path) -> io::Result<FsInfo> {
         let dev = std::fs::metadata(path)?.dev();
-        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path has a NUL byte"))?;
-        // SAFETY: statfs fills the zeroed struct; `c` is a valid C string.
-        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-        if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let st = rustix::fs::statfs(path)?;
         Ok(FsInfo { dev, magic: st.f_type as i64 })
     }
 
@@ -105,12 +98,8 @@ pub(crate) fn clone_possible(source: &Path, home_dir: &Path) -> Result<(), NoClo
 /// Make `dst` share all of `src`'s extents (`FICLONE`). `dst` takes `src`'s
 /// length. Fails with the kernel's reason when the file system cannot.
 pub(crate) fn clone_file(src: &File, dst: &File) -> Result<(), NoClone> {
-    // SAFETY: FICLONE takes the source descriptor as its argument.
-    let rc = unsafe { libc::ioctl(dst.as_raw_fd(), libc::FICLONE, src.as_raw_fd()) };
-    if rc == 0 {
-        return Ok(());
-    }
-    let e = io::Error::last_os_error();
+    let Err(e) = rustix::fs::ioctl_ficlone(dst, src) else { return Ok(()) };
+    let e = io::Error::from(e);
     let fs = fs_name_of_fd(dst).unwrap_or_else(|| "this file system".into());
     Err(match e.raw_os_error() {
         Some(libc::EOPNOTSUPP) | Some(libc::ENOTTY) | Some(libc::EINVAL) | Some(libc::ENOSYS) => {
@@ -122,11 +111,7 @@ pub(crate) fn clone_file(src: &File, dst: &File) -> Result<(), NoClone> {
 }
 
 fn fs_name_of_fd(f: &File) -> Option<String> {
-    // SAFETY: fstatfs fills the zeroed struct.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatfs(f.as_raw_fd(), &mut st) } != 0 {
-        return None;
-    }
+    let st = rustix::fs::fstatfs(f).ok()?;
     Some(FsInfo { dev: 0, magic: st.f_type as i64 }.name())
 }
 
@@ -195,37 +180,23 @@ fn refuses(e: &io::Error) -> bool {
 }
 
 fn copy_file_range(src: &File, dst: &File, at: u64, len: usize) -> io::Result<usize> {
-    let mut off_in = at as libc::loff_t;
-    let mut off_out = at as libc::loff_t;
+    let (mut off_in, mut off_out) = (at, at);
     loop {
-        // SAFETY: valid descriptors and offset pointers; no flags.
-        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut off_in, dst.as_raw_fd(), &mut off_out, len, 0) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+        match rustix::fs::copy_file_range(src, Some(&mut off_in), dst, Some(&mut off_out), len) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return Ok(r?),
         }
     }
 }
 
 fn sendfile(src: &File, dst: &File, at: u64, len: usize) -> io::Result<usize> {
     // sendfile writes at the output's file position.
-    // SAFETY: lseek on a valid descriptor.
-    if unsafe { libc::lseek(dst.as_raw_fd(), at as libc::off_t, libc::SEEK_SET) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut off = at as libc::off_t;
+    rustix::fs::seek(dst, rustix::fs::SeekFrom::Start(at))?;
+    let mut off = at;
     loop {
-        // SAFETY: valid descriptors and offset pointer.
-        let n = unsafe { libc::sendfile(dst.as_raw_fd(), src.as_raw_fd(), &mut off, len) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+        match rustix::fs::sendfile(dst, src, Some(&mut off), len) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return Ok(r?),
         }
     }
 }

@@ -38,7 +38,7 @@ mod rows;
 pub(crate) mod walsnap;
 
 pub(crate) use pages::{PageCopy, PageCopyStop};
-pub(crate) use rows::{plan, prune_orphans, Copier, TablePlan};
+pub(crate) use rows::{create_tables, finish_journal_mode, plan, prune_orphans, Copier, TablePlan};
 
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
@@ -221,7 +221,7 @@ pub(crate) fn open_copy_connection(fork_path: &Path, source: &Path, immutable: b
         "PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF; PRAGMA cache_size = -16384; PRAGMA threads = 0;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let mut uri = source_uri(source);
+    let mut uri = crate::schema::source_uri(source);
     // A snapshot never changes: it is always read as immutable.
     if immutable || crate::schema::is_snapshot_file(source) {
         uri.push_str("&immutable=1");
@@ -231,25 +231,12 @@ pub(crate) fn open_copy_connection(fork_path: &Path, source: &Path, immutable: b
     Ok(conn)
 }
 
-/// A read-only URI for a path, with the characters URIs reserve escaped.
-pub(crate) fn source_uri(path: &Path) -> String {
-    let mut out = String::from("file:");
-    for b in path.as_os_str().as_encoded_bytes() {
-        match *b {
-            b'?' | b'#' | b'%' | b'&' | b'=' | b' ' | 0x80..=0xff | 0..=0x1f => out.push_str(&format!("%{b:02X}")),
-            c => out.push(c as char),
-        }
-    }
-    out.push_str("?mode=ro");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn uri_escapes_reserved_characters() {
-        assert_eq!(source_uri(Path::new("/a b/c?d#e%.db")), "file:/a%20b/c%3Fd%23e%25.db?mode=ro");
+        assert_eq!(crate::schema::source_uri(Path::new("/a b/c?d#e%.db")), "file:/a%20b/c%3Fd%23e%25.db?mode=ro");
     }
 }

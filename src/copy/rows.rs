@@ -2,10 +2,12 @@
 //! ([`TablePlan`]), the keyset-paged copy itself ([`Copier`]), and the
 //! foreign-key orphan pruning a copy that is not exact needs.
 
-use crate::schema::{quote_ident, Object, SourceSchema};
+use crate::layout;
+use crate::schema::{self, open_fork, quote_ident, Object, Replayer, SourceSchema};
 use anyhow::Context;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
+use std::path::Path;
 
 use super::{Progress, SourceReader};
 
@@ -419,6 +421,44 @@ fn delete_orphans_by_key(conn: &Connection, table: &str, fkid: i64) -> anyhow::R
         m = matches.join(" AND ")
     );
     Ok(conn.execute(&sql, [])? as u64)
+}
+
+// ---------------------------------------------------------------------------
+// The fresh file a row copy writes into (the rows method, masked forks)
+
+/// Phase A of a data fork: a fresh file with the source's settings and
+/// tables (and empty shadow tables, ready for the source's rows), in one
+/// transaction. The copy runs in WAL mode with synchronous=NORMAL: commits
+/// need no fsync, and a power cut loses at most the last pages, never the
+/// file.
+pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
+    layout::create_new_file(path)?;
+    let mut conn = open_fork(path)?;
+    Replayer::apply_file_settings(&conn, &schema.settings)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
+    let tx = conn.transaction()?;
+    let mut r = Replayer::new(schema);
+    r.create_tables(&tx)?;
+    // A fresh FTS5 or R*Tree table has starter rows; the source's replace them.
+    for shadow in &r.shadow_tables {
+        tx.execute_batch(&format!("DELETE FROM main.{};", schema::quote_ident(shadow)))?;
+    }
+    Replayer::apply_header_values(&tx, &schema.settings)?;
+    tx.commit().context("could not commit the tables to the new database")?;
+    conn.close().map_err(|(_, e)| e)?;
+    Replayer::raise_schema_format(path, &schema.settings)?;
+    Ok(())
+}
+
+/// The final journal mode: the source's WAL, or the default rollback
+/// journal (the copy itself ran in WAL).
+pub(crate) fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
+    let want = if settings.journal_mode.is_wal() { "WAL" } else { "DELETE" };
+    let got: String = conn.query_row(&format!("PRAGMA main.journal_mode = {want}"), [], |r| r.get(0))?;
+    if !got.eq_ignore_ascii_case(want) {
+        anyhow::bail!("could not set the fork's journal mode to {want} (it stayed {got})");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

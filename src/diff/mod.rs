@@ -1,4 +1,4 @@
-//! `db diff A [B]`: what changed between two databases (SPEC section 11).
+//! `db diff A [B]`: what changed between two databases.
 //!
 //! The pipeline, in order:
 //! 1. `resolve`: A and B become files (address, branch, snapshot or path;
@@ -24,6 +24,8 @@
 //! counts as updates (`plan: NULL → 'pro'`) and an untouched row does not.
 //! A dropped column's values are not compared.
 
+mod btree;
+mod fiemap;
 pub(crate) mod pages;
 pub(crate) mod render;
 pub(crate) mod resolve;
@@ -61,6 +63,7 @@ pub struct DiffOptions {
 
 /// How the tables to compare were chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Pages compared; extents both files share were skipped unread.
@@ -86,6 +89,7 @@ impl Method {
 
 /// One schema object as it is on one side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct ObjectView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -95,6 +99,7 @@ pub struct ObjectView {
 
 /// An object present on both sides with different SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct ObjectChange {
     #[serde(rename = "type")]
     pub kind: String,
@@ -104,6 +109,7 @@ pub struct ObjectChange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct SchemaDiff {
     pub added: Vec<ObjectView>,
     pub removed: Vec<ObjectView>,
@@ -118,6 +124,7 @@ impl SchemaDiff {
 
 /// A setting's value before (B) and after (A).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct SettingChange {
     pub before: serde_json::Value,
     pub after: serde_json::Value,
@@ -125,6 +132,7 @@ pub struct SettingChange {
 
 /// What kind of change a row saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Insert,
@@ -135,6 +143,7 @@ pub enum ChangeKind {
 /// One column of a listed row: its value before and after (absent on the
 /// side that has no row).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnChange {
     pub column: String,
@@ -146,6 +155,7 @@ pub struct ColumnChange {
 
 /// One changed row, as `--rows N` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct RowChange {
     pub change: ChangeKind,
     /// Key column (or `rowid`) → value; empty for tables compared as multisets.
@@ -156,6 +166,7 @@ pub struct RowChange {
 
 /// How rows of a table were matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum Matching {
     /// By rowid (or its INTEGER PRIMARY KEY alias).
@@ -169,6 +180,7 @@ pub enum Matching {
 
 /// What changed in one table present on both sides.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct TableDiff {
     pub inserted: u64,
@@ -187,6 +199,7 @@ impl TableDiff {
 
 /// The answer to `db diff`; its JSON is the `--format json` document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct DiffReport {
     pub a: String,
     pub b: String,

@@ -20,6 +20,7 @@
 //! On XFS and btrfs (FIEMAP), byte ranges that both files map to the same
 //! physical extent, marked shared, are equal without being read.
 
+use super::btree::{children, header_offset, leaf_rowid_range, u32_at};
 use super::rows::TablePlan;
 use super::{Method, Opened};
 use std::collections::{HashMap, HashSet};
@@ -164,72 +165,6 @@ impl Owners {
     }
 }
 
-fn u16_at(b: &[u8], i: usize) -> usize {
-    u16::from_be_bytes([b[i], b[i + 1]]) as usize
-}
-fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"))
-}
-
-/// SQLite's varint: 1-9 bytes, big-endian groups of 7 bits, the ninth byte whole.
-fn varint(b: &[u8], mut i: usize) -> Option<(i64, usize)> {
-    let mut v: u64 = 0;
-    for n in 0..9 {
-        let byte = *b.get(i)?;
-        i += 1;
-        if n == 8 {
-            v = (v << 8) | byte as u64;
-            return Some((v as i64, i));
-        }
-        v = (v << 7) | (byte & 0x7f) as u64;
-        if byte & 0x80 == 0 {
-            return Some((v as i64, i));
-        }
-    }
-    None
-}
-
-fn header_offset(p: u32) -> usize {
-    if p == 1 {
-        100
-    } else {
-        0
-    }
-}
-
-/// The children of an interior page (left pointers, then the right-most).
-fn children(buf: &[u8], p: u32) -> Option<Vec<u32>> {
-    let h = header_offset(p);
-    let n = u16_at(buf, h + 3);
-    let mut out = Vec::with_capacity(n + 1);
-    for i in 0..n {
-        let cell = u16_at(buf, h + 12 + 2 * i);
-        if cell + 4 > buf.len() {
-            return None;
-        }
-        out.push(u32_at(buf, cell));
-    }
-    out.push(u32_at(buf, h + 8));
-    Some(out)
-}
-
-/// The smallest and largest rowid on a table leaf page.
-fn leaf_rowid_range(buf: &[u8]) -> Option<Option<(i64, i64)>> {
-    if buf[0] != 13 {
-        return None;
-    }
-    let n = u16_at(buf, 3);
-    if n == 0 {
-        return Some(None);
-    }
-    let rowid = |i: usize| -> Option<i64> {
-        let cell = u16_at(buf, 8 + 2 * i);
-        let (_, next) = varint(buf, cell)?;
-        varint(buf, next).map(|(v, _)| v)
-    };
-    Some(Some((rowid(0)?, rowid(n - 1)?)))
-}
-
 /// Walk every b-tree's interior pages (leaves are known from their parents
 /// without being read: all leaves of a b-tree are at one depth).
 fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
@@ -325,71 +260,23 @@ fn walk(side: &Opened, pages: &Pages) -> anyhow::Result<Option<Owners>> {
 /// multiple of the page size). The file cannot shrink while it is mapped: a
 /// read transaction is held on it, and only pages below the snapshot's page
 /// count that the file holds are mapped.
-struct Map {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
+struct Map(memmap2::Mmap);
 
 impl Map {
     fn window(file: &File, offset: u64, len: usize) -> Option<Map> {
-        use std::os::fd::AsRawFd;
         if len == 0 || !offset.is_multiple_of(4096) {
             return None;
         }
-        // SAFETY: a fresh shared read-only mapping of an open file, its page
-        // tables filled at once (MAP_POPULATE); checked for MAP_FAILED,
-        // unmapped on drop, never written through.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                file.as_raw_fd(),
-                offset as libc::off_t,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return None;
-        }
-        Some(Map { ptr, len })
+        // SAFETY: a shared read-only mapping, never written through; the
+        // file cannot shrink under it (see above). Page tables are filled
+        // at once (MAP_POPULATE).
+        let map = unsafe { memmap2::MmapOptions::new().offset(offset).len(len).populate().map(file) };
+        map.ok().map(Map)
     }
 
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+        &self.0
     }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmapping exactly what `new` mapped.
-        unsafe { libc::munmap(self.ptr, self.len) };
-    }
-}
-
-/// Byte ranges both files store in the same shared physical extent.
-fn shared_ranges(a: &File, b: &File) -> Vec<(u64, u64)> {
-    let (Some(ea), Some(eb)) = (fiemap::extents(a), fiemap::extents(b)) else { return vec![] };
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < ea.len() && j < eb.len() {
-        let (x, y) = (&ea[i], &eb[j]);
-        let lo = x.logical.max(y.logical);
-        let hi = (x.logical + x.length).min(y.logical + y.length);
-        if lo < hi && x.shared && y.shared && x.physical.wrapping_sub(x.logical) == y.physical.wrapping_sub(y.logical) {
-            match out.last_mut() {
-                Some(last) if last.1 == lo => last.1 = hi,
-                _ => out.push((lo, hi)),
-            }
-        }
-        if x.logical + x.length <= y.logical + y.length {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    out
 }
 
 /// Add to `changed` the pages from 2 to `common` whose bytes differ between
@@ -406,7 +293,7 @@ pub(crate) fn differing_pages(
     common: u32,
     changed: &mut PageSet,
 ) -> std::io::Result<u64> {
-    let shared = shared_ranges(a, b);
+    let shared = super::fiemap::shared_ranges(a, b);
     let mut shared_bytes = 0u64;
     const CHUNK: u32 = 256;
     let mut buffers = None;
@@ -684,96 +571,6 @@ fn merge_ranges(mut r: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
-/// FIEMAP (`ioctl FS_IOC_FIEMAP`): a file's extents, with the flag that
-/// says an extent is shared with another file (a reflink copy).
-mod fiemap {
-    use std::fs::File;
-    use std::os::fd::AsRawFd;
-
-    #[derive(Debug, Clone)]
-    pub(crate) struct Extent {
-        pub(crate) logical: u64,
-        pub(crate) physical: u64,
-        pub(crate) length: u64,
-        pub(crate) shared: bool,
-    }
-
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct RawExtent {
-        logical: u64,
-        physical: u64,
-        length: u64,
-        reserved64: [u64; 2],
-        flags: u32,
-        reserved: [u32; 3],
-    }
-
-    const BATCH: usize = 256;
-
-    #[repr(C)]
-    struct Request {
-        start: u64,
-        length: u64,
-        flags: u32,
-        mapped: u32,
-        count: u32,
-        reserved: u32,
-        extents: [RawExtent; BATCH],
-    }
-
-    const FS_IOC_FIEMAP: libc::c_ulong = 0xC020_660B;
-    const FLAG_SYNC: u32 = 1;
-    const EXTENT_LAST: u32 = 0x1;
-    /// Data whose physical place is not (yet) meaningful: unknown,
-    /// delayed allocation, encoded, encrypted, not block-aligned, inline,
-    /// tail-packed, unwritten (preallocated).
-    const EXTENT_UNTRUSTED: u32 = 0x2 | 0x4 | 0x8 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800;
-    const EXTENT_SHARED: u32 = 0x2000;
-
-    /// The file's extents in logical order, or None where FIEMAP is not
-    /// supported (then nothing is skipped).
-    pub(crate) fn extents(file: &File) -> Option<Vec<Extent>> {
-        let mut out = Vec::new();
-        let mut start = 0u64;
-        loop {
-            let mut req = Box::new(Request {
-                start,
-                length: u64::MAX - start,
-                flags: FLAG_SYNC,
-                mapped: 0,
-                count: BATCH as u32,
-                reserved: 0,
-                extents: [RawExtent::default(); BATCH],
-            });
-            // SAFETY: FS_IOC_FIEMAP reads and writes a `struct fiemap`
-            // followed by `count` extents; `req` is laid out exactly so and
-            // lives for the call.
-            let rc = unsafe { libc::ioctl(file.as_raw_fd(), FS_IOC_FIEMAP as _, &mut *req as *mut Request) };
-            if rc != 0 {
-                return None;
-            }
-            if req.mapped == 0 {
-                return Some(out);
-            }
-            let mut last = false;
-            for e in &req.extents[..req.mapped as usize] {
-                out.push(Extent {
-                    logical: e.logical,
-                    physical: e.physical,
-                    length: e.length,
-                    shared: e.flags & EXTENT_SHARED != 0 && e.flags & EXTENT_UNTRUSTED == 0,
-                });
-                last |= e.flags & EXTENT_LAST != 0;
-                start = e.logical + e.length;
-            }
-            if last {
-                return Some(out);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -787,13 +584,6 @@ mod tests {
         assert_eq!(s.len(), 4);
         assert!(s.contains(64) && !s.contains(63));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![2, 64, 65, 1000]);
-    }
-
-    #[test]
-    fn varints_decode() {
-        assert_eq!(varint(&[0x05], 0), Some((5, 1)));
-        assert_eq!(varint(&[0x81, 0x00], 0), Some((128, 2)));
-        assert_eq!(varint(&[0xff; 9], 0), Some((-1, 9)));
     }
 
     #[test]

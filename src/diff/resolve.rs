@@ -158,10 +158,10 @@ pub(crate) fn check_side(path: &Path) -> Result<(), Error> {
         }
     })?;
     if meta.is_dir() {
-        return Err(Error::invalid(format!(
-            "{} is a directory, not a SQLite database file; name a database file to compare",
-            path.display()
-        )));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: "is a directory, not a SQLite database file; name a database file to compare".into(),
+        });
     }
     let mut header = Vec::with_capacity(16);
     std::fs::File::open(path)
@@ -169,11 +169,10 @@ pub(crate) fn check_side(path: &Path) -> Result<(), Error> {
         .map_err(|e| Error::failed(format!("could not read {} to compare it: {e}", path.display())))?;
     // An empty file is an empty database, as the sqlite3 shell sees it.
     if !header.is_empty() && header != b"SQLite format 3\0" {
-        return Err(Error::invalid(format!(
-            "{} {}",
-            path.display(),
-            crate::schema::not_sqlite(&header, meta.len(), "compared")
-        )));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: crate::schema::not_sqlite(&header, meta.len(), "compared"),
+        });
     }
     Ok(())
 }

@@ -140,6 +140,23 @@ impl Serialize for Val {
     }
 }
 
+/// The schema of a value in `db diff`'s JSON (MCP output schemas).
+#[cfg(feature = "cli")]
+impl rmcp::schemars::JsonSchema for Val {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SqliteValue".into()
+    }
+    fn json_schema(_: &mut rmcp::schemars::SchemaGenerator) -> rmcp::schemars::Schema {
+        rmcp::schemars::json_schema!({
+            "description": "A SQLite value: null, a number, text, or {\"blob\": hex}",
+            "anyOf": [
+                {"type": ["null", "number", "string"]},
+                {"type": "object", "properties": {"blob": {"type": "string"}}, "required": ["blob"]}
+            ]
+        })
+    }
+}
+
 impl std::fmt::Display for Val {
     /// Human output: the SQL literal, shortened when long.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -151,11 +151,7 @@ pub(crate) fn discard(home: &Home, entry: &Entry, why: &anyhow::Error, note: boo
         let _ = layout::create_private_file(&layout::failure_note(home, &entry.id))
             .and_then(|mut f| std::io::Write::write_all(&mut f, format!("{why:#}").as_bytes()));
     }
-    if entry.owned {
-        layout::remove_database_files(&entry.path);
-    }
-    layout::remove_copy_state(home, &entry.id);
-    layout::remove_base_file(home, &entry.id);
+    entry.remove_files(home);
     let _ = Store::edit(home, |reg| reg.remove_id(&entry.id));
 }
 

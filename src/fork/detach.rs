@@ -51,13 +51,12 @@ impl Job<'_> {
             if let Some(fd) = claim.as_ref().and_then(Claim::raw_fd) {
                 cmd.env(crate::env::SQLFORK_CLAIM_FD, fd.to_string());
                 // SAFETY: fcntl is async-signal-safe; it only clears
-                // close-on-exec on the child's copy of the descriptor.
+                // close-on-exec on the child's copy of the descriptor, which
+                // is open for the whole call.
                 unsafe {
                     cmd.pre_exec(move || {
-                        if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                            return Err(std::io::Error::last_os_error());
-                        }
-                        Ok(())
+                        let fd = std::os::fd::BorrowedFd::borrow_raw(fd);
+                        Ok(rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?)
                     });
                 }
             }

@@ -44,16 +44,13 @@ mod pages;
 mod resume;
 mod rows;
 mod schema_only;
-pub(crate) mod rows_build {
-    pub(crate) use super::rows::{create_tables, finish_journal_mode};
-}
 mod source;
 mod state;
 mod wait;
 
 pub(crate) use detach::READY;
 pub(crate) use resume::{interrupted, resume, resume_in_background};
-pub(crate) use source::{resolve_source, ResolvedSource, SourceSession};
+pub(crate) use source::{mask_check, resolve_source, ResolvedSource, SourceSession};
 pub(crate) use state::CopyState;
 pub(crate) use wait::wait;
 
@@ -88,7 +85,7 @@ pub(crate) struct ForkOptions {
     /// Make the new database the branch `NS/SLUG@branch` of the destination
     /// address (used by `branch put`; the caller validates the ref).
     pub branch: Option<String>,
-    /// Masking rules and subset filters (SPEC section 12): a data fork
+    /// Masking rules and subset filters: a data fork
     /// built from the rows, with only masked values ever written.
     pub safe: crate::mask::SafeOptions,
     /// Keep the fork's base (its state now, for `db merge`) even where the
@@ -157,7 +154,13 @@ pub(crate) fn fork(
     let (mut session, _) = SourceSession::open(&src.path, opts.with_data && (safe || pins(config.copy_method)), None)?;
     let plan = if safe { Plan::Masked } else { Plan::of(opts.with_data, config.copy_method) };
     check_schema(&mut session, plan)?;
-    let resolved = crate::mask::prepare(&src.path, &session, opts)?;
+    let resolved = crate::mask::prepare(
+        &src.path,
+        session.reader.pin_connection(),
+        &session.schema,
+        &opts.safe,
+        (opts.with_data, opts.detach),
+    )?;
     // A copy that cannot fit is refused before anything is written.
     if opts.with_data && resolved.is_none() {
         if let Some(needed) = crate::space::copy_needs(config.copy_method, &src.path, &home.databases_dir()) {

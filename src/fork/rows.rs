@@ -18,7 +18,7 @@ use super::resume::Observed;
 use super::source::{Plan, SourceSession};
 use super::state::{CopyState, StateFile, Tracked};
 use super::DataCopy;
-use crate::copy::{self, Copier, Progress};
+use crate::copy::{self, create_tables, finish_journal_mode, Copier, Progress};
 use crate::env::trace;
 use crate::layout;
 use crate::registry::CopyStats;
@@ -213,41 +213,6 @@ fn carry_internal_tables(copier: &Copier, schema: &SourceSchema) -> anyhow::Resu
             Err(e.context("could not copy sqlite_sequence and the statistics tables"))
         }
     }
-}
-
-/// Phase A of a data fork: a fresh file with the source's settings and
-/// tables (and empty shadow tables, ready for the source's rows), in one
-/// transaction. The copy runs in WAL mode with synchronous=NORMAL: commits
-/// need no fsync, and a power cut loses at most the last pages, never the
-/// file.
-pub(crate) fn create_tables(path: &Path, schema: &SourceSchema) -> anyhow::Result<()> {
-    layout::create_new_file(path)?;
-    let mut conn = open_fork(path)?;
-    Replayer::apply_file_settings(&conn, &schema.settings)?;
-    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
-    let tx = conn.transaction()?;
-    let mut r = Replayer::new(schema);
-    r.create_tables(&tx)?;
-    // A fresh FTS5 or R*Tree table has starter rows; the source's replace them.
-    for shadow in &r.shadow_tables {
-        tx.execute_batch(&format!("DELETE FROM main.{};", schema::quote_ident(shadow)))?;
-    }
-    Replayer::apply_header_values(&tx, &schema.settings)?;
-    tx.commit().context("could not commit the tables to the new database")?;
-    conn.close().map_err(|(_, e)| e)?;
-    Replayer::raise_schema_format(path, &schema.settings)?;
-    Ok(())
-}
-
-/// The final journal mode: the source's WAL, or the default rollback
-/// journal (the copy itself ran in WAL).
-pub(crate) fn finish_journal_mode(conn: &Connection, settings: &schema::Settings) -> anyhow::Result<()> {
-    let want = if settings.journal_mode.is_wal() { "WAL" } else { "DELETE" };
-    let got: String = conn.query_row(&format!("PRAGMA main.journal_mode = {want}"), [], |r| r.get(0))?;
-    if !got.eq_ignore_ascii_case(want) {
-        anyhow::bail!("could not set the fork's journal mode to {want} (it stayed {got})");
-    }
-    Ok(())
 }
 
 /// True when phase A committed: the fork file has its tables.

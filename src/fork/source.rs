@@ -304,3 +304,19 @@ fn refuse_row_copy_with_stand_ins(collations: &[String], functions: &[String], m
     ))
     .into())
 }
+
+/// `--mask-check`: the source's personal-looking columns without a rule.
+/// Reads the source only.
+pub(crate) fn mask_check(
+    home: &crate::home::Home,
+    config: &crate::home::Config,
+    source: &crate::address::Source,
+    safe: &crate::mask::SafeOptions,
+) -> anyhow::Result<Vec<crate::mask::check::Finding>> {
+    let src = resolve_source(home, config, source)?;
+    let _side_files = crate::schema::SourceSideFiles::note(&src.path);
+    let mut conn = crate::schema::open_source(&src.path)?;
+    let schema = crate::schema::read_schema(&mut conn, &src.path)?;
+    crate::mask::validate(&conn, "main", &schema, safe)?;
+    crate::mask::check::unruled(&conn, "main", &schema, safe.rules.as_ref())
+}

@@ -130,7 +130,7 @@ pub(crate) fn build(
     let Target { path, src, change_counter, page_rows } = target;
     // Phase A: the tables.
     crate::layout::remove_database_files(path);
-    crate::fork::rows_build::create_tables(path, source_schema)?;
+    crate::copy::create_tables(path, source_schema)?;
 
     // Phase B: rows, masked on the way in.
     let conn = copy::open_copy_connection(path, src, reader.pinned_without_snapshot())?;
@@ -239,7 +239,7 @@ pub(crate) fn build(
             rows_kept.insert(p.table.clone(), n as u64);
         }
     }
-    crate::fork::rows_build::finish_journal_mode(&conn, &source_schema.settings)?;
+    crate::copy::finish_journal_mode(&conn, &source_schema.settings)?;
     conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
     Ok(Built {
         stats: CopyStats {

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 /// One column that looks personal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub table: String,

@@ -1,4 +1,4 @@
-//! Safe copies of production (SPEC section 12): masked and subset forks.
+//! Safe copies of production: masked and subset forks.
 //!
 //! A masked or subset fork is a copy method of its own: it is built from
 //! the rows into a fresh file, and only masked values are ever written to
@@ -23,7 +23,6 @@ use crate::schema::{quote_ident, SourceSchema};
 pub use maskers::Masker;
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,23 +102,7 @@ impl SafeOptions {
     }
 }
 
-/// What the registry records about a masked or subset fork.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SafeRecord {
-    pub masked: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules_sha256: Option<String>,
-    /// The rules file, so that `branch put` can make the same fork again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_file: Option<PathBuf>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subset: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subset_sha256: Option<String>,
-    /// Rows kept per table (subset forks).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub rows_kept: BTreeMap<String, u64>,
-}
+pub use crate::registry::SafeRecord;
 
 /// A string literal for SQL.
 pub(crate) fn sql_string(s: &str) -> String {
@@ -546,54 +529,41 @@ fn check_fts(schema: &SourceSchema, resolved: &Resolved, file: &str) -> Result<(
 
 /// Check a fork's safe options against its source, before anything is
 /// written. None when the fork is neither masked nor a subset.
+/// `pinned` is the connection holding the source's moment, if one does;
+/// `with_data` and `detach` are the fork's.
 pub(crate) fn prepare(
     src: &Path,
-    session: &crate::fork::SourceSession,
-    opts: &crate::fork::ForkOptions,
+    pinned: Option<&Connection>,
+    schema: &SourceSchema,
+    safe: &SafeOptions,
+    (with_data, detach): (bool, bool),
 ) -> anyhow::Result<Option<Resolved>> {
-    let safe = &opts.safe;
     if !safe.is_active() {
         return Ok(None);
     }
-    if !opts.with_data {
+    if !with_data {
         return Err(Error::invalid("--mask and --subset transform the rows: add --with-data").into());
     }
-    if opts.detach {
+    if detach {
         return Err(Error::invalid("a masked or subset fork cannot --detach; run it in the foreground").into());
     }
     let own;
-    let conn = match session.reader.pin_connection() {
+    let conn = match pinned {
         Some(c) => c,
         None => {
             own = crate::schema::open_source(src)?;
             &own
         }
     };
-    let resolved = validate(conn, "main", &session.schema, safe)?;
+    let resolved = validate(conn, "main", schema, safe)?;
     if safe.strict {
-        let left = check::unruled(conn, "main", &session.schema, safe.rules.as_ref())?;
+        let left = check::unruled(conn, "main", schema, safe.rules.as_ref())?;
         if !left.is_empty() {
             let columns = left.iter().map(|f| format!("{}.{} ({})", f.table, f.column, f.kind)).collect();
             return Err(Error::Unmasked { columns }.into());
         }
     }
     Ok(Some(resolved))
-}
-
-/// `--mask-check`: the source's personal-looking columns without a rule.
-/// Reads the source only.
-pub(crate) fn mask_check(
-    home: &crate::home::Home,
-    config: &crate::home::Config,
-    source: &crate::address::Source,
-    safe: &SafeOptions,
-) -> anyhow::Result<Vec<check::Finding>> {
-    let src = crate::fork::resolve_source(home, config, source)?;
-    let _side_files = crate::schema::SourceSideFiles::note(&src.path);
-    let mut conn = crate::schema::open_source(&src.path)?;
-    let schema = crate::schema::read_schema(&mut conn, &src.path)?;
-    validate(&conn, "main", &schema, safe)?;
-    check::unruled(&conn, "main", &schema, safe.rules.as_ref())
 }
 
 #[cfg(test)]

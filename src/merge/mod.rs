@@ -76,6 +76,7 @@ impl Prefer {
 
 /// What kind of conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub enum ConflictKind {
     /// The same cell changed to different values on both sides.
@@ -128,6 +129,7 @@ impl ConflictKind {
 /// One conflict: where, and the three values (absent on a side that has no
 /// row, or for a constraint).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
     pub kind: ConflictKind,
@@ -148,6 +150,7 @@ pub struct Conflict {
 
 /// A schema change the merge applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct SchemaAction {
     #[serde(rename = "type")]
     pub kind: String,
@@ -157,6 +160,7 @@ pub struct SchemaAction {
 
 /// Rows a merge wrote to one table of the parent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct TableMerge {
     pub inserted: u64,
     pub deleted: u64,
@@ -179,6 +183,7 @@ pub struct MergeOptions {
 
 /// What a merge did (or, with conflicts or `--dry-run`, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct MergeReport {
     pub fork: String,

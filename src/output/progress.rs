@@ -36,11 +36,62 @@ impl Printer {
 /// shorter `SQLFORK_PROGRESS_INTERVAL` shortens it too).
 const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(750);
 
-/// Set by the SIGINT handler that a copy installs (see [`UiProgress`]).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Ctrl-C while a copy runs (signal-hook's flags; see [`UiProgress`]).
+mod ctrl_c {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, LazyLock, OnceLock};
+
+    /// Set by the first Ctrl-C during a copy.
+    static INTERRUPTED: LazyLock<Arc<AtomicBool>> = LazyLock::new(Default::default);
+    /// True while no copy owns Ctrl-C: it then ends the process as usual.
+    static IDLE: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(true)));
+
+    /// Take Ctrl-C for a copy: the first one sets the flag, a second one
+    /// ends the process at once. False (nothing taken) when the process
+    /// started with Ctrl-C ignored (a script's background job, nohup): it
+    /// stays ignored.
+    pub(super) fn take() -> bool {
+        static INSTALLED: OnceLock<bool> = OnceLock::new();
+        let installed = *INSTALLED.get_or_init(|| {
+            if ignored_at_start() {
+                return false;
+            }
+            use signal_hook::{consts::SIGINT, flag};
+            // In order: not copying → default; second Ctrl-C → default;
+            // else raise the flag.
+            flag::register_conditional_default(SIGINT, IDLE.clone()).is_ok()
+                && flag::register_conditional_default(SIGINT, INTERRUPTED.clone()).is_ok()
+                && flag::register(SIGINT, INTERRUPTED.clone()).is_ok()
+        });
+        if installed {
+            INTERRUPTED.store(false, Ordering::SeqCst);
+            IDLE.store(false, Ordering::SeqCst);
+        }
+        installed
+    }
+
+    /// Give Ctrl-C back: it ends the process again.
+    pub(super) fn release() {
+        IDLE.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn interrupted() -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+
+    /// True when SIGINT's disposition is "ignore" (signal-hook cannot say:
+    /// it only adds handlers).
+    fn ignored_at_start() -> bool {
+        // SAFETY: sigaction with a null new action only reads the current one.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+        }
+    }
+}
 
 /// True while a [`CtrlC`] holds Ctrl-C for a whole command: copies inside
-/// it then leave the handler alone.
+/// it then leave Ctrl-C alone.
 static HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Ctrl-C held for a whole command (`db rehearse`: the fork, the
@@ -52,44 +103,21 @@ pub(crate) struct CtrlC {
 
 /// Catch Ctrl-C until the returned guard is dropped.
 pub(crate) fn hold_ctrl_c() -> CtrlC {
-    INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
-    // SAFETY: as in `UiProgress::start`.
-    let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-    let installed = before != libc::SIG_IGN;
-    if !installed {
-        // SAFETY: restores what was there (Ctrl-C ignored stays ignored).
-        unsafe {
-            libc::signal(libc::SIGINT, libc::SIG_IGN);
-        }
-    }
+    let installed = ctrl_c::take();
     HELD.store(true, std::sync::atomic::Ordering::SeqCst);
     CtrlC { installed }
 }
 
 /// True once Ctrl-C was pressed under a [`CtrlC`] (or during a copy).
 pub(crate) fn ctrl_c_pressed() -> bool {
-    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+    ctrl_c::interrupted()
 }
 
 impl Drop for CtrlC {
     fn drop(&mut self) {
         HELD.store(false, std::sync::atomic::Ordering::SeqCst);
         if self.installed {
-            // SAFETY: restores the default disposition.
-            unsafe {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-            }
-        }
-    }
-}
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        // A second Ctrl-C while the copy stops: stop at once, as usual.
-        // SAFETY: signal(2) is async-signal-safe.
-        unsafe {
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::raise(libc::SIGINT);
+            ctrl_c::release();
         }
     }
 }
@@ -214,10 +242,7 @@ impl UiProgress {
 
     fn release_sigint(&mut self) {
         if std::mem::take(&mut self.handling_sigint) {
-            // SAFETY: restores the default disposition.
-            unsafe {
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-            }
+            ctrl_c::release();
         }
     }
 }
@@ -229,20 +254,7 @@ impl crate::copy::Progress for UiProgress {
         self.first_done = done;
         self.started = std::time::Instant::now();
         if !self.handling_sigint && !HELD.load(std::sync::atomic::Ordering::SeqCst) {
-            INTERRUPTED.store(false, std::sync::atomic::Ordering::SeqCst);
-            // SAFETY: the handler only touches an atomic (and, on a second
-            // Ctrl-C, async-signal-safe calls).
-            let before = unsafe { libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t) };
-            if before == libc::SIG_IGN {
-                // Started with Ctrl-C ignored (a background job of a
-                // script, nohup): leave it ignored.
-                // SAFETY: restores what was there.
-                unsafe {
-                    libc::signal(libc::SIGINT, libc::SIG_IGN);
-                }
-            } else {
-                self.handling_sigint = true;
-            }
+            self.handling_sigint = ctrl_c::take();
         }
         if done > 0 {
             self.draw(false);
@@ -263,7 +275,7 @@ impl crate::copy::Progress for UiProgress {
     }
 
     fn interrupted(&mut self) -> bool {
-        INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+        ctrl_c::interrupted()
     }
 
     fn finish(&mut self) {
@@ -271,7 +283,7 @@ impl crate::copy::Progress for UiProgress {
             bar.finish_and_clear();
         }
         // Interrupted: the command's one line says how far it got.
-        let stopped = INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
+        let stopped = ctrl_c::interrupted();
         if self.style == ProgressStyle::Lines && self.shown && self.total > 0 && !stopped {
             self.draw(true);
         }

@@ -83,6 +83,7 @@ impl Default for RehearseOptions {
 
 /// How much a finding matters. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -108,6 +109,7 @@ impl Severity {
 /// `object_added`, `object_removed`, `object_changed`, `object_renamed`,
 /// `setting_changed`, `file_size` (info).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct Finding {
     pub severity: Severity,
     pub code: &'static str,
@@ -118,6 +120,7 @@ pub struct Finding {
 
 /// Rows changed in one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct RowCounts {
     pub inserted: u64,
     pub deleted: u64,
@@ -126,6 +129,7 @@ pub struct RowCounts {
 
 /// The statement that failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 pub struct StatementError {
     /// The line of the statement's first token in its file (1-based).
     pub line: u64,
@@ -136,6 +140,7 @@ pub struct StatementError {
 
 /// What one file did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct FileReport {
     /// The file's name.
@@ -161,6 +166,7 @@ pub struct FileReport {
 
 /// The answer to `db rehearse`; its JSON is the `--format json` document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
 #[serde(rename_all = "camelCase")]
 pub struct RehearsalReport {
     pub source: String,

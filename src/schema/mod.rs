@@ -193,7 +193,10 @@ pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
         }
     })?;
     if meta.is_dir() {
-        return Err(Error::invalid(format!("source {} is a directory, not a SQLite database file", path.display())));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: "is a directory, not a SQLite database file; name the database file to fork".into(),
+        });
     }
     let mut header = [0u8; 16];
     let mut f = std::fs::File::open(path)
@@ -205,7 +208,10 @@ pub(crate) fn check_source_file(path: &Path) -> Result<(), Error> {
         return Ok(());
     }
     if n < 16 || &header != b"SQLite format 3\0" {
-        return Err(Error::invalid(format!("{} {}", path.display(), not_sqlite(&header[..n], meta.len(), "forked"))));
+        return Err(Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: not_sqlite(&header[..n], meta.len(), "forked"),
+        });
     }
     Ok(())
 }
@@ -247,7 +253,7 @@ pub(crate) fn open_source(path: &Path) -> anyhow::Result<Connection> {
     // -wal or -shm beside it, which a reader could not always tidy away).
     let uri;
     let target: &Path = if is_snapshot_file(path) {
-        uri = format!("{}&immutable=1", crate::copy::source_uri(path));
+        uri = format!("{}&immutable=1", source_uri(path));
         Path::new(&uri)
     } else {
         path
@@ -287,7 +293,7 @@ pub(crate) fn is_snapshot_file(path: &Path) -> bool {
         && in_databases
         && std::fs::metadata(path)
             // SAFETY: geteuid has no preconditions.
-            .is_ok_and(|m| m.is_file() && m.mode() & 0o777 == 0o400 && m.uid() == unsafe { libc::geteuid() })
+            .is_ok_and(|m| m.is_file() && m.mode() & 0o777 == 0o400 && m.uid() == rustix::process::geteuid().as_raw())
 }
 
 /// True when a database file's header says WAL (bytes 18 and 19 are 2).
@@ -335,7 +341,8 @@ impl SourceSideFiles {
         }
         let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(&self.shm) else { return };
         // SQLite's unix VFS: byte 128 of the -shm is the DMS lock, held shared
-        // by every connection that has the WAL open.
+        // by every connection that has the WAL open. (A POSIX byte-range
+        // lock: rustix offers only whole-file locks, so this is libc.)
         let mut lock: libc::flock = unsafe { std::mem::zeroed() };
         lock.l_type = libc::F_WRLCK as _;
         lock.l_whence = libc::SEEK_SET as _;
@@ -457,10 +464,10 @@ pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
         .into();
     }
     let err = match code {
-        Some(rusqlite::ErrorCode::NotADatabase) => Error::invalid(format!(
-            "{} is not a SQLite database ({msg}); an encrypted database cannot be forked",
-            path.display()
-        )),
+        Some(rusqlite::ErrorCode::NotADatabase) => Error::NotADatabase {
+            path: path.to_path_buf(),
+            why: format!("is not a SQLite database ({msg}); an encrypted database cannot be forked"),
+        },
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => Error::invalid(format!(
             "source {} is corrupt ({msg}); repair it (for example with `sqlite3 FILE .recover`) and fork the result",
             path.display()
@@ -475,4 +482,17 @@ pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
         _ => Error::failed(format!("could not read source {}: {msg}", path.display())),
     };
     err.into()
+}
+
+/// A read-only URI for a path, with the characters URIs reserve escaped.
+pub(crate) fn source_uri(path: &Path) -> String {
+    let mut out = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match *b {
+            b'?' | b'#' | b'%' | b'&' | b'=' | b' ' | 0x80..=0xff | 0..=0x1f => out.push_str(&format!("%{b:02X}")),
+            c => out.push(c as char),
+        }
+    }
+    out.push_str("?mode=ro");
+    out
 }

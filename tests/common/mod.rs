@@ -18,6 +18,7 @@
 //! - [`files`]: bytes, modes and trees of plain files.
 //! - [`fixtures`]: shared sources ([`ORDERS_SQL`], [`Env::with_orders`]).
 //! - [`rng`]: the seeded generator of the randomised tests.
+//! - [`mcp`]: [`mcp::Session`], an MCP client of `sqlfork mcp`.
 //! - [`mount`]: loop-mounted XFS (reflink) and btrfs file systems, with a
 //!   guard that unmounts on drop (used as `common::mount::…`).
 //!
@@ -33,6 +34,7 @@ pub mod env;
 pub mod files;
 pub mod fixtures;
 pub mod home;
+pub mod mcp;
 pub mod mount;
 pub mod proc;
 pub mod rng;

@@ -8,20 +8,28 @@
 //! ([`Sqlfork::fork_in_background`]) is a thread of this process that the
 //! returned [`BackgroundFork`] can wait for or cancel.
 
-use crate::address::{Address, Source};
-use crate::branch::{self, PutAction, PutOptions};
+use crate::address::Address;
+use crate::branch::{self, PutAction};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::ops;
-use crate::registry::{CopyStats, Entry, Parent, Registry};
+use crate::registry::{Entry, Registry};
+use crate::settings;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+mod background;
+mod types;
 
 pub use crate::registry::Status;
+use background::Background;
+pub use background::BackgroundFork;
+use types::{snapshot_info, to_database};
+pub use types::{BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions, SnapshotInfo};
 
 /// A sqlfork home: the registry, `config.toml` and the database files.
 ///
@@ -36,133 +44,6 @@ pub use crate::registry::Status;
 pub struct Sqlfork {
     home: Home,
     config: Config,
-}
-
-/// How to fork (or create a branch). `Default` is a schema-only fork that
-/// never expires, named after its slug.
-#[derive(Debug, Clone, Default)]
-pub struct ForkOptions {
-    /// Human-readable name (default: the slug).
-    pub name: Option<String>,
-    /// Expire this long from now (1 hour to 30 days); `None` uses
-    /// `default_ttl` from `config.toml`, if any.
-    pub ttl: Option<Duration>,
-    /// Copy every row too, not only the schema.
-    pub with_data: bool,
-    /// Mask and subset the rows as they are copied (SPEC 12; see
-    /// [`crate::mask`]); the default changes nothing.
-    pub safe: crate::mask::SafeOptions,
-    /// Keep the fork's base (its state now, which [`Sqlfork::merge`]
-    /// needs) even where that costs a full copy; where the file system
-    /// clones, or the source is a snapshot, it is kept anyway.
-    pub mergeable: bool,
-}
-
-/// How to create or reset a branch ([`Sqlfork::branch_put`]).
-#[derive(Debug, Clone, Default)]
-pub struct BranchOptions {
-    /// Copy the rows too (`Some(true)`), only the schema (`Some(false)`),
-    /// or as the branch was made (`None`; schema only for a new branch).
-    pub with_data: Option<bool>,
-    /// Expire this long from this put; `None` uses `default_ttl`, if any.
-    pub ttl: Option<Duration>,
-    /// Mask and subset rules; the default keeps what the branch was made with.
-    pub safe: crate::mask::SafeOptions,
-    /// What a reset does when other processes have the branch open: by
-    /// default it fails with [`Error::OpenElsewhere`] naming them.
-    pub when_open: crate::holders::WhenOpen,
-}
-
-/// One database in the registry.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Database {
-    /// `NS/SLUG`, or `NS/SLUG@REF` for a branch.
-    pub address: String,
-    pub id: String,
-    pub namespace: String,
-    pub slug: String,
-    pub branch: Option<String>,
-    pub name: String,
-    /// The SQLite file.
-    pub path: PathBuf,
-    /// True when sqlfork created the file (and deletes it with the entry).
-    pub owned: bool,
-    pub status: Status,
-    pub created_at: Option<SystemTime>,
-    /// Where it was forked from.
-    pub forked_from: Option<Lineage>,
-    pub forked_at: Option<SystemTime>,
-    pub expires_at: Option<SystemTime>,
-    pub include_data: bool,
-    /// What its copy did, once it is healthy.
-    pub copy: Option<CopyFigures>,
-}
-
-/// Where a fork came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lineage {
-    /// A registered database (its current address, or the one it had when
-    /// it was deleted).
-    Database { id: String, address: String, name: String, deleted: bool },
-    /// An unregistered SQLite file.
-    File(PathBuf),
-}
-
-/// What a fork's copy did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CopyFigures {
-    pub objects_created: u64,
-    pub rows_copied: u64,
-    pub bytes_copied: u64,
-    pub duration: Duration,
-    /// True when the fork is one point in time of its source.
-    pub exact: bool,
-    /// Rows whose parent row a best-effort copy missed, removed.
-    pub orphans_pruned: u64,
-}
-
-/// A read-only restore point of one database ([`Sqlfork::snapshot`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SnapshotInfo {
-    /// `NS/SLUG:NAME` (or `NS/SLUG@REF:NAME`): a fork source like any other.
-    pub address: String,
-    /// The database it was taken of.
-    pub database: String,
-    pub name: String,
-    /// Its file (mode 0400; sqlfork never opens it writable).
-    pub path: PathBuf,
-    pub taken_at: Option<SystemTime>,
-    pub expires_at: Option<SystemTime>,
-    pub size_bytes: u64,
-}
-
-/// How to reset a database in place ([`Sqlfork::reset`]).
-#[derive(Debug, Clone, Default)]
-pub struct ResetOptions {
-    /// Go back to this snapshot of the database itself (`NAME`) instead of
-    /// its parent's current state.
-    pub to: Option<String>,
-    /// `Some(true)` with data, `Some(false)` schema only; `None` keeps the
-    /// database's data mode.
-    pub with_data: Option<bool>,
-    /// Expire this long from the reset; `None` keeps the expiry.
-    pub ttl: Option<Duration>,
-    /// Mask and subset rules; the default keeps what the database was made with.
-    pub safe: crate::mask::SafeOptions,
-    /// What to do when other processes have the database open: by default
-    /// fail with [`Error::OpenElsewhere`] naming them.
-    pub when_open: crate::holders::WhenOpen,
-}
-
-/// What [`Sqlfork::branch_put`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchAction {
-    /// The branch did not exist; it was forked from its parent.
-    Created,
-    /// It existed; it now holds its parent's current state (same path).
-    Reset,
-    /// An interrupted first put was finished.
-    Resumed,
 }
 
 /// A typed failure: the first [`Error`] in the chain (a bad address is
@@ -182,6 +63,23 @@ fn parse(address: &str) -> Result<Address, Error> {
 }
 
 impl Sqlfork {
+    /// The core's fork options, resolved as every surface resolves them.
+    fn fork_request(&self, source: &str, destination: &str, opts: &ForkOptions) -> Result<fork::ForkOptions, Error> {
+        let request = settings::ForkRequest {
+            source: source.to_string(),
+            at: opts.at.clone(),
+            destination: destination.to_string(),
+            name: opts.name.clone(),
+            ttl: settings::Ttl::duration(opts.ttl),
+            with_data: opts.with_data,
+            // The library never starts a process; see `fork_in_background`.
+            detach: false,
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+            mergeable: opts.mergeable,
+        };
+        Ok(request.resolve(&self.home, &self.config).map_err(typed)?.options)
+    }
+
     /// The home at `dir` (created on the first write, mode 0700), with its
     /// `config.toml` if there is one.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Sqlfork, Error> {
@@ -248,11 +146,11 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: &mut dyn Progress,
     ) -> Result<Database, Error> {
-        let core = core_options(source, destination, opts)?;
+        let core = self.fork_request(source, destination, opts)?;
         // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled first (with
         // the remotes config.toml has now: one may have been added since).
         let config = match core.source {
-            Source::Remote(_) => Config::load(&self.home).map_err(typed)?,
+            crate::address::Source::Remote(_) => Config::load(&self.home).map_err(typed)?,
             _ => self.config.clone(),
         };
         let data = core.with_data || core.safe.is_active();
@@ -288,7 +186,7 @@ impl Sqlfork {
         opts: &ForkOptions,
         progress: impl Progress + Send + 'static,
     ) -> Result<BackgroundFork, Error> {
-        let core = core_options(source, destination, opts)?;
+        let core = self.fork_request(source, destination, opts)?;
         // The address the fork will have, to find its entry once it exists.
         let src = fork::resolve_source(&self.home, &self.config, &core.source).map_err(typed)?;
         let dest = Address::parse_destination(destination, &src.namespace).map_err(Error::from)?;
@@ -378,6 +276,7 @@ impl Sqlfork {
     /// Create a new, empty database owned by sqlfork.
     pub fn create(&self, address: &str, name: Option<String>, ttl: Option<Duration>) -> Result<Database, Error> {
         let addr = Address::parse_database(address).map_err(Error::from)?;
+        let ttl = settings::ttl(settings::Ttl::duration(ttl))?;
         let entry = ops::create(&self.home, &self.config, &addr, name, ttl).map_err(typed)?;
         self.database(&entry)
     }
@@ -557,7 +456,13 @@ impl Sqlfork {
     /// # Ok(()) }
     /// ```
     pub fn snapshot(&self, database: &str, name: Option<&str>, ttl: Option<Duration>) -> Result<SnapshotInfo, Error> {
-        let opts = crate::snapshot::CreateOptions { address: parse(database)?, name: name.map(str::to_string), ttl };
+        let opts = settings::SnapshotRequest {
+            address: database.to_string(),
+            name: name.map(str::to_string),
+            ttl: settings::Ttl::duration(ttl),
+        }
+        .resolve()
+        .map_err(typed)?;
         let snap =
             crate::snapshot::create(&self.home, &self.config, &opts, &mut crate::copy::NoProgress).map_err(typed)?;
         Ok(snapshot_info(&snap))
@@ -580,17 +485,16 @@ impl Sqlfork {
     /// own snapshots (`opts.to`): same id, same path, built beside the file
     /// and renamed over it.
     pub fn reset(&self, address: &str, opts: &ResetOptions, progress: &mut dyn Progress) -> Result<Database, Error> {
-        if let Some(ttl) = opts.ttl {
-            crate::ttl::check_ttl(ttl)?;
-        }
-        let core = crate::reset::ResetOptions {
-            address: parse(address)?,
+        let core = settings::ResetRequest {
+            address: address.to_string(),
             to: opts.to.clone(),
             with_data: opts.with_data,
-            ttl: opts.ttl,
-            safe: opts.safe.clone(),
+            ttl: settings::Ttl::duration(opts.ttl),
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
             when_open: opts.when_open,
-        };
+        }
+        .resolve(&self.config)
+        .map_err(typed)?;
         let out = crate::reset::reset(&self.home, &self.config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
@@ -626,193 +530,22 @@ impl Sqlfork {
         opts: &BranchOptions,
         progress: &mut dyn Progress,
     ) -> Result<(Database, BranchAction), Error> {
-        let addr = parse(address)?;
-        branch::require_ref(&addr)?;
-        if let Some(ttl) = opts.ttl {
-            crate::ttl::check_ttl(ttl)?;
+        let core = settings::BranchRequest {
+            address: address.to_string(),
+            with_data: opts.with_data,
+            ttl: settings::Ttl::duration(opts.ttl),
+            safe: settings::Safe { given: opts.safe.clone(), ..Default::default() },
+            when_open: opts.when_open,
         }
-        let out = branch::put(
-            &self.home,
-            &self.config,
-            &PutOptions {
-                address: addr,
-                with_data: opts.with_data,
-                ttl: opts.ttl,
-                safe: opts.safe.clone(),
-                when_open: opts.when_open,
-            },
-            progress,
-        )
+        .resolve(&self.config)
         .map_err(typed)?;
+        let out = branch::put(&self.home, &self.config, &core, progress).map_err(typed)?;
         let action = match out.action {
             PutAction::Created => BranchAction::Created,
             PutAction::Reset => BranchAction::Reset,
             PutAction::Resumed => BranchAction::Resumed,
         };
         Ok((self.database(&out.entry)?, action))
-    }
-}
-
-fn core_options(source: &str, destination: &str, opts: &ForkOptions) -> Result<fork::ForkOptions, Error> {
-    if let Some(ttl) = opts.ttl {
-        crate::ttl::check_ttl(ttl)?;
-    }
-    Ok(fork::ForkOptions {
-        source: Source::parse(source).map_err(Error::from)?,
-        destination: destination.to_string(),
-        name: opts.name.clone(),
-        ttl: opts.ttl,
-        with_data: opts.with_data,
-        // The library never starts a process; see `fork_in_background`.
-        detach: false,
-        branch: None,
-        safe: opts.safe.clone(),
-        mergeable: opts.mergeable,
-    })
-}
-
-fn time(text: &str) -> Option<SystemTime> {
-    crate::ttl::parse_time(text)
-}
-
-fn to_database(e: &Entry, reg: &Registry) -> Database {
-    let forked_from = e.forked_from.as_ref().map(|p| match p {
-        Parent::Path(path) => Lineage::File(path.clone()),
-        Parent::Database { id, namespace, slug, name, branch, .. } => {
-            let label = |ns: &str, slug: &str, branch: &Option<String>| match branch {
-                Some(b) => format!("{ns}/{slug}@{b}"),
-                None => format!("{ns}/{slug}"),
-            };
-            match reg.by_id(id) {
-                Some(live) => Lineage::Database {
-                    id: id.clone(),
-                    address: label(&live.namespace, &live.slug, &live.branch),
-                    name: live.name.clone(),
-                    deleted: false,
-                },
-                None => Lineage::Database {
-                    id: id.clone(),
-                    address: label(namespace, slug, branch),
-                    name: name.clone(),
-                    deleted: true,
-                },
-            }
-        }
-    });
-    Database {
-        address: e.address().to_string(),
-        id: e.id.clone(),
-        namespace: e.namespace.clone(),
-        slug: e.slug.clone(),
-        branch: e.branch.clone(),
-        name: e.name.clone(),
-        path: e.path.clone(),
-        owned: e.owned,
-        status: e.status,
-        created_at: time(&e.created_at),
-        forked_from,
-        forked_at: e.forked_at.as_deref().and_then(time),
-        expires_at: e.expires_at.as_deref().and_then(time),
-        include_data: e.include_data,
-        copy: e.copy.as_ref().map(figures),
-    }
-}
-
-fn snapshot_info(s: &crate::registry::Snapshot) -> SnapshotInfo {
-    SnapshotInfo {
-        address: s.address().to_string(),
-        database: s.database_address().to_string(),
-        name: s.name.clone(),
-        path: s.path.clone(),
-        taken_at: time(&s.taken_at),
-        expires_at: s.expires_at.as_deref().and_then(time),
-        size_bytes: s.size_bytes,
-    }
-}
-
-fn figures(c: &CopyStats) -> CopyFigures {
-    CopyFigures {
-        objects_created: c.objects_created,
-        rows_copied: c.rows_copied,
-        bytes_copied: c.bytes_copied,
-        duration: Duration::from_millis(c.duration_ms),
-        exact: c.exact,
-        orphans_pruned: c.orphans_pruned,
-    }
-}
-
-/// A data fork copying in a thread of this process
-/// ([`Sqlfork::fork_in_background`]).
-#[derive(Debug)]
-pub struct BackgroundFork {
-    database: Database,
-    cancel: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Result<Database, Error>>>,
-    /// Set when the fork was done before the call returned.
-    done: Option<Database>,
-}
-
-impl BackgroundFork {
-    /// The fork as it was when the copy began (status provisioning, its
-    /// path already known).
-    pub fn database(&self) -> &Database {
-        &self.database
-    }
-
-    /// True once the copy has ended (successfully or not).
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Ask the copy to stop at its next committed page. The fork stays
-    /// provisioning; [`Sqlfork::resume`] finishes it later. `join` then
-    /// returns [`Error::Interrupted`].
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::SeqCst);
-    }
-
-    /// Wait for the copy to end and return the healthy fork.
-    pub fn join(mut self) -> Result<Database, Error> {
-        if let Some(db) = self.done.take() {
-            return Ok(db);
-        }
-        let address = self.database.address.clone();
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(result)) => result,
-            _ => Err(Error::failed(format!("the copy into {address} stopped unexpectedly"))),
-        }
-    }
-}
-
-/// The progress of a background copy: says when the copy has begun,
-/// forwards everything to the caller's sink, and carries cancellation.
-struct Background<P> {
-    inner: P,
-    started: Option<std::sync::mpsc::Sender<()>>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl<P: Progress> Progress for Background<P> {
-    fn start(&mut self, total: u64, done: u64) {
-        self.inner.start(total, done);
-        if let Some(tx) = self.started.take() {
-            let _ = tx.send(());
-        }
-    }
-    fn table(&mut self, name: &str) {
-        self.inner.table(name);
-    }
-    fn advance(&mut self, n: u64) {
-        self.inner.advance(n);
-    }
-    fn finish(&mut self) {
-        self.inner.finish();
-    }
-    fn unit(&mut self, unit: &'static str) {
-        self.inner.unit(unit);
-    }
-    fn interrupted(&mut self) -> bool {
-        self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
     }
 }
 
@@ -840,7 +573,19 @@ mod tests {
         let src = source(dir.path());
         let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
         let opts = ForkOptions { with_data: true, ..Default::default() };
-        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, crate::NoProgress).unwrap();
+        /// Slow to take each chunk's count, so the cancel below lands
+        /// before the copy checks for it (a one-chunk copy of a fast disk
+        /// could otherwise finish first).
+        struct Slow;
+        impl Progress for Slow {
+            fn start(&mut self, _: u64, _: u64) {}
+            fn table(&mut self, _: &str) {}
+            fn advance(&mut self, _: u64) {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            fn finish(&mut self) {}
+        }
+        let copy = sqlfork.fork_in_background(src.to_str().unwrap(), "acme/big", &opts, Slow).unwrap();
         assert_eq!(copy.database().status, Status::Provisioning);
         assert!(copy.database().path.exists(), "the fork's file is there from the start");
         // Cancelled before its first chunk is done: it stops after it.
@@ -857,6 +602,26 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 40000);
+    }
+
+    #[test]
+    fn a_caller_tells_not_a_database_from_bad_input_by_variant() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+        let text = dir.path().join("notes.db");
+        std::fs::write(&text, "just some notes\n").unwrap();
+        match sqlfork.fork(text.to_str().unwrap(), "acme/x", &ForkOptions::default()) {
+            Err(Error::NotADatabase { path, why }) => {
+                assert_eq!(path, text);
+                assert!(why.contains("text file"), "{why}");
+            }
+            other => panic!("expected NotADatabase, got {other:?}"),
+        }
+        match sqlfork.fork(dir.path().to_str().unwrap(), "acme/x", &ForkOptions::default()) {
+            Err(Error::NotADatabase { why, .. }) => assert!(why.contains("directory"), "{why}"),
+            other => panic!("expected NotADatabase, got {other:?}"),
+        }
+        assert!(sqlfork.list(None).unwrap().is_empty());
     }
 
     #[test]

@@ -1,99 +1,13 @@
-//! All output goes through the [`Printer`]: data to stdout (human text or
-//! exactly one JSON document), notes and progress to stderr, nothing extra
-//! with `--quiet`.
+//! The JSON views: what `--json` prints and the MCP tools answer with
+//! (their output schemas are derived from these types), in camelCase as
+//! the seed product's API names them.
 
 use crate::ops::{Detail, ResolvedParent};
 use crate::registry::{CopyStats, Entry, Parent, Snapshot, SnapshotRef};
-use crate::ttl;
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
-use std::time::SystemTime;
 
-mod progress;
-pub(crate) use progress::{ctrl_c_pressed, hold_ctrl_c};
-
-#[derive(Debug, Clone)]
-pub(crate) struct Printer {
-    pub json: bool,
-    pub quiet: bool,
-    /// Colour on stdout (a terminal and NO_COLOR unset).
-    pub color: bool,
-}
-
-impl Printer {
-    pub(crate) fn new(json: bool, quiet: bool) -> Self {
-        let color = !json && std::io::stdout().is_terminal() && !crate::env::no_color();
-        Printer { json, quiet, color }
-    }
-
-    /// Print the command's result: `human` text, or `value` as JSON.
-    ///
-    /// Every command's JSON is formatted the same way: one compact document
-    /// on one line, so that scripts can read it line by line (and `jq .`
-    /// pretty-prints it for people).
-    pub(crate) fn result<T: Serialize>(&self, human: impl FnOnce() -> String, value: &T) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
-        if self.json {
-            writeln!(out, "{}", json_document(value)?)?;
-            out.flush()?;
-        } else {
-            let text = human();
-            if !text.is_empty() {
-                write!(out, "{text}")?;
-                if !text.ends_with('\n') {
-                    writeln!(out)?;
-                }
-            }
-            out.flush()?;
-        }
-        Ok(())
-    }
-
-    /// [`Printer::result`] for commands whose `--quiet` output is the one
-    /// thing a script needs: `quiet` (a path) or, when `None`, nothing.
-    /// `--json` still prints the document.
-    pub(crate) fn result_or_quiet<T: Serialize>(
-        &self,
-        quiet: Option<String>,
-        human: impl FnOnce() -> String,
-        value: &T,
-    ) -> anyhow::Result<()> {
-        if self.quiet && !self.json {
-            return match quiet {
-                Some(text) => self.result(|| text, value),
-                None => Ok(()),
-            };
-        }
-        self.result(human, value)
-    }
-
-    /// A note for humans on stderr; silent with --quiet (stdout stays pure
-    /// JSON with --json either way).
-    pub(crate) fn note(&self, msg: &str) {
-        if !self.quiet {
-            eprintln!("{msg}");
-        }
-    }
-
-    fn red(&self, s: &str) -> String {
-        if self.color {
-            format!("\x1b[31m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-}
-
-/// A `--json` document as every command prints it (and `sqlfork mcp`
-/// returns it): compact, on one line.
-pub(crate) fn json_document<T: Serialize>(value: &T) -> serde_json::Result<String> {
-    serde_json::to_string(value)
-}
-
-// ---------------------------------------------------------------------------
-// JSON views (camelCase, as the seed product's API names them)
-
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CopyView {
     pub objects_created: u64,
@@ -127,7 +41,8 @@ impl From<&CopyStats> for CopyView {
 }
 
 /// The JSON shape of one database.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EntryView {
     pub address: String,
@@ -153,7 +68,8 @@ pub(crate) struct EntryView {
 }
 
 /// `safe` in JSON: what a masked or subset fork was made with.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SafeView {
     pub masked: bool,
@@ -214,7 +130,8 @@ impl From<&Entry> for EntryView {
 }
 
 /// `forkedFrom.snapshot`: the snapshot a fork was made from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SnapshotParentView {
     pub id: String,
@@ -231,7 +148,8 @@ impl SnapshotParentView {
 }
 
 /// `forkedFrom` in `db show --json` and fork results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(untagged)]
 pub(crate) enum ParentView {
     #[serde(rename_all = "camelCase")]
@@ -296,7 +214,8 @@ impl From<&Parent> for ParentView {
 }
 
 /// `db show --json`: the entry with `forkedFrom` resolved.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DetailView {
     #[serde(flatten)]
@@ -316,7 +235,8 @@ pub(crate) struct DetailView {
 }
 
 /// The JSON shape of a fork's base.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BaseView {
     /// `clone`, `copy` or `snapshot`.
@@ -327,7 +247,7 @@ pub(crate) struct BaseView {
 }
 
 impl BaseView {
-    fn of(d: &Detail) -> Option<BaseView> {
+    pub(crate) fn of(d: &Detail) -> Option<BaseView> {
         d.entry.base.as_ref().filter(|_| d.base_kept).map(BaseView::from_record)
     }
     fn from_record(b: &crate::registry::Base) -> BaseView {
@@ -362,7 +282,8 @@ impl From<&Detail> for DetailView {
 
 /// `db fork --json` (and `db resume NS/SLUG --json`): the new entry, its
 /// parent, and whether this run finished an interrupted fork.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ForkView {
     #[serde(flatten)]
@@ -387,7 +308,8 @@ impl From<&crate::fork::ForkOutcome> for ForkView {
 }
 
 /// `branch put --json`: the branch's entry, its parent, and what happened.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PutView {
     #[serde(flatten)]
@@ -409,7 +331,8 @@ impl From<&crate::branch::PutOutcome> for PutView {
 }
 
 /// `db reset --json`: the entry after the reset and what it went back to.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ResetView {
     #[serde(flatten)]
@@ -435,7 +358,8 @@ impl From<&crate::reset::ResetOutcome> for ResetView {
 
 /// `db delete --json`: the entry that went, whether its file went too, and
 /// how many of its snapshots went with it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DeletedView {
     pub deleted: EntryView,
@@ -450,7 +374,8 @@ impl DeletedView {
 }
 
 /// `db path --json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 pub(crate) struct PathView {
     pub path: String,
 }
@@ -461,139 +386,34 @@ impl From<&std::path::Path> for PathView {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Human text
-
-/// `1.5 MiB`.
-pub(crate) fn human_bytes(n: u64) -> String {
-    crate::error::human_size(n)
+/// `db cancel --json`: the half-made fork that was removed, and the pid of
+/// the process that was stopped, if one was copying.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CancelledView {
+    pub cancelled: EntryView,
+    /// The pid of the process that was stopped, if one was copying.
+    pub stopped_pid: Option<u32>,
 }
 
-pub(crate) fn human_ms(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.2} s", ms as f64 / 1000.0)
-    }
+/// `snapshot delete --json`.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct SnapshotDeletedView {
+    pub deleted: SnapshotView,
 }
 
-/// The expiry badge for `db list`: `expires in 6d` (red under 6 hours),
-/// `expired`, or nothing.
-pub(crate) fn expiry_badge(p: &Printer, expires_at: Option<&str>, now: SystemTime) -> String {
-    let Some(t) = expires_at.and_then(ttl::parse_time) else { return String::new() };
-    match ttl::remaining(t, now) {
-        None => p.red("expired"),
-        Some(left) => {
-            let text = format!("expires in {}", ttl::short_duration(left));
-            if left.as_secs() < 6 * 3600 {
-                p.red(&text)
-            } else {
-                text
-            }
-        }
-    }
-}
-
-/// True when a name says nothing the address does not (the default name:
-/// the slug, or `slug@ref` for a branch).
-fn default_name(e: &Entry) -> bool {
-    match &e.branch {
-        None => e.name == e.slug,
-        Some(b) => e.name == e.slug || e.name == format!("{}@{b}", e.slug),
-    }
-}
-
-/// `db list`: address, status, size, when it was forked (as an age, like
-/// `db show`), the expiry badge; the NAME column only when some database
-/// has a name of its own. `--json` keeps the raw values.
-pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> String {
-    if entries.is_empty() {
-        return String::new();
-    }
-    let names = entries.iter().any(|e| !default_name(e));
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            let mut row = vec![e.address().to_string()];
-            if names {
-                row.push(e.name.clone());
-            }
-            row.extend([
-                e.status.to_string(),
-                crate::layout::file_size(&e.path).map(human_bytes).unwrap_or_else(|| "missing".into()),
-                e.forked_at
-                    .as_deref()
-                    .and_then(ttl::parse_time)
-                    .map(|t| ttl::ago(t, now))
-                    .unwrap_or_else(|| "-".into()),
-                expiry_badge(p, e.expires_at.as_deref(), now),
-            ]);
-            row
-        })
-        .collect();
-    let mut header = vec!["ADDRESS"];
-    if names {
-        header.push("NAME");
-    }
-    header.extend(["STATUS", "SIZE", "FORKED", "EXPIRES"]);
-    let last = header.len() - 1;
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate().take(last) {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i < last {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            } else {
-                s.push_str(c);
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header.clone());
-    for r in &rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-    }
-    out
-}
-
-pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
-    match parent {
-        ResolvedParent::Live { .. } => parent_address(parent),
-        ResolvedParent::Deleted { .. } => format!("{} (deleted)", parent_address(parent)),
-        ResolvedParent::Path(p) => p.display().to_string(),
-    }
-}
-
-/// The parent's whole address, `acme/orders[@REF]` (a slug alone is
-/// ambiguous across namespaces), or its path.
-fn parent_address(parent: &ResolvedParent) -> String {
-    match parent {
-        ResolvedParent::Live { namespace, slug, branch, .. }
-        | ResolvedParent::Deleted { namespace, slug, branch, .. } => match branch {
-            Some(b) => format!("{namespace}/{slug}@{b}"),
-            None => format!("{namespace}/{slug}"),
-        },
-        ResolvedParent::Path(p) => p.display().to_string(),
-    }
-}
-
-/// `acme/orders:before-0042`, marked `(deleted)` once the snapshot is gone.
-pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted: bool) -> String {
-    let db = parent_address(parent);
-    if deleted {
-        format!("{db}:{name} (deleted)")
-    } else {
-        format!("{db}:{name}")
-    }
+/// `--mask-check --json`: the personal-looking columns without a rule.
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct MaskCheckView {
+    pub unruled: Vec<crate::mask::check::Finding>,
 }
 
 /// The JSON shape of one snapshot.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SnapshotView {
     /// `NS/SLUG:NAME`.
@@ -626,151 +446,9 @@ impl From<&Snapshot> for SnapshotView {
     }
 }
 
-/// `snapshot list`: name, taken at, size, expiry.
-pub(crate) fn snapshot_table(p: &Printer, snaps: &[Snapshot], now: SystemTime) -> String {
-    if snaps.is_empty() {
-        return String::new();
-    }
-    let rows: Vec<[String; 4]> = snaps
-        .iter()
-        .map(|s| {
-            let taken = match ttl::parse_time(&s.taken_at) {
-                Some(t) => format!("{} ({})", s.taken_at, ttl::ago(t, now)),
-                None => s.taken_at.clone(),
-            };
-            let expiry = expiry_badge(p, s.expires_at.as_deref(), now);
-            [s.name.clone(), taken, human_bytes(s.size_bytes), if expiry.is_empty() { "never".into() } else { expiry }]
-        })
-        .collect();
-    let header = ["NAME", "TAKEN AT", "SIZE", "EXPIRES"];
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (i, c) in r.iter().enumerate().take(3) {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            if i < 3 {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            } else {
-                s.push_str(c);
-            }
-        }
-        s.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header.to_vec());
-    for r in &rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-    }
-    out
-}
-
-pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
-    let c = entry.copy.as_ref()?;
-    let kind = match (entry.include_data, c.method) {
-        (false, _) => "schema only".to_string(),
-        (true, Some(m)) => format!("with data by {m}"),
-        (true, None) => "with data".to_string(),
-    };
-    // Exactness is about copied rows; a schema-only fork has none.
-    let exact = if !entry.include_data {
-        String::new()
-    } else if c.exact {
-        ", exact snapshot".to_string()
-    } else {
-        format!(", best-effort, {} orphans pruned", c.orphans_pruned)
-    };
-    let rows = match CopyView::from(c).rows_copied {
-        Some(n) => format!("{n} rows"),
-        None => "rows not counted".to_string(),
-    };
-    let why = c.fallback.as_deref().map(|w| format!(" ({w})")).unwrap_or_default();
-    Some(format!(
-        "{kind}: {} objects, {rows}, {} in {}{exact}{why}",
-        c.objects_created,
-        human_bytes(c.bytes_copied),
-        human_ms(c.duration_ms)
-    ))
-}
-
-pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
-    let e = &d.entry;
-    let mut out = format!("{}\n", e.address());
-    let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
-    field("Name:", e.name.clone());
-    field("Path:", e.path.display().to_string());
-    let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
-    let status = if d.in_flight {
-        let pid = d.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {}` stops it", e.address())).unwrap_or_default();
-        format!("{}{pct} (copy in progress{pid})", e.status)
-    } else if e.status == crate::registry::Status::Provisioning {
-        format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
-    } else {
-        e.status.to_string()
-    };
-    field("Status:", status);
-    field("Size:", d.size_bytes.map(human_bytes).unwrap_or_else(|| "file missing".into()));
-    field(
-        "Owned:",
-        if e.owned {
-            "yes (sqlfork deletes the file with the entry)".into()
-        } else {
-            "no (registered in place; never deleted)".into()
-        },
-    );
-    field("Created:", e.created_at.clone());
-    if let Some(c) = copy_summary(e) {
-        field("Copy:", c);
-    }
-    if let Some(s) = &e.safe {
-        field("Safe:", safe_summary(s));
-    }
-    if e.include_data {
-        field(
-            "Base:",
-            match BaseView::of(d) {
-                Some(b) if b.kind == "copy" => format!(
-                    "kept (a copy: {} in {} ms), so `sqlfork db merge {}` can land its changes",
-                    human_bytes(b.bytes_copied),
-                    b.duration_ms,
-                    e.address()
-                ),
-                Some(b) => {
-                    format!("kept ({}, free), so `sqlfork db merge {}` can land its changes", b.kind, e.address())
-                }
-                None => "none (fork with --mergeable to keep one for db merge)".into(),
-            },
-        );
-    }
-    if d.snapshots > 0 {
-        field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));
-    }
-    if let Some(parent) = &d.parent {
-        let label = match &d.parent_snapshot {
-            Some((r, deleted)) => snapshot_parent_label(parent, &r.name, *deleted),
-            None => parent_label(parent),
-        };
-        let when = e
-            .forked_at
-            .as_deref()
-            .and_then(ttl::parse_time)
-            .map(|t| format!(" · {}", ttl::ago(t, now)))
-            .unwrap_or_default();
-        out.push_str(&format!("  Forked from {label}{when}\n"));
-    }
-    if let Some(t) = e.expires_at.as_deref().and_then(ttl::parse_time) {
-        match ttl::remaining(t, now) {
-            Some(left) => out.push_str(&format!("  Auto-deletes in {}\n", ttl::short_duration(left))),
-            None => out.push_str(&format!("  {} (removed at the next `sqlfork db gc`)\n", p.red("Expired"))),
-        }
-    }
-    out
-}
-
 /// A remote, as `remote add/list/remove` print it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RemoteView {
     pub name: String,
@@ -799,7 +477,8 @@ impl RemoteView {
 }
 
 /// A snapshot on a remote.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RemoteSnapshotView {
     /// `REMOTE:NS/SLUG:NAME`.
@@ -829,7 +508,8 @@ impl From<&crate::remote::RemoteSnapshot> for RemoteSnapshotView {
 }
 
 /// What a push or a pull did (`--json`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TransferView {
     /// `REMOTE:NS/SLUG:NAME`.
@@ -865,7 +545,8 @@ impl TransferView {
 }
 
 /// What `remote gc` did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
+#[schemars(crate = "rmcp::schemars")]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct GcReportView {
     pub expired: Vec<RemoteSnapshotView>,
