@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
+            [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Pools: N forks of a database for N parallel test workers, leased one per worker')
             [CompletionResult]::new('remote', 'remote', [CompletionResultType]::ParameterValue, 'Remotes: shared stores of snapshots on S3-compatible object storage or a shared directory')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload the snapshot NS/SLUG:NAME to a remote (only the pages it does not hold yet)')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download the remote snapshot REMOTE:NS/SLUG:NAME into this home (forks of it are then local)')
@@ -627,6 +628,111 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
         'sqlfork;snapshot;help;help' {
             break
         }
+        'sqlfork;pool' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make N slots NS/SLUG@pool-1..N for N parallel test workers, forked from a snapshot NS/SLUG:pool-base')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Lease a free slot (reset to the pool''s base) and print its path')
+            [CompletionResult]::new('return', 'return', [CompletionResultType]::ParameterValue, 'Give a leased slot back (by number, address or path); it is reset at its next lease')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The slots of a pool and who holds each')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a pool: its slots and its base snapshot')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;pool;create' {
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'How many slots (1 to 256): one per parallel worker')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Expire the slots and the base this long from now (1h to 30d)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--with-data', '--with-data', [CompletionResultType]::ParameterName, 'Copy every row into each slot, not only the schema')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;pool;lease' {
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'The process that holds the lease [default: the parent of this sqlfork process]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for a free slot (e.g. 30s, 2m)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;pool;return' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;pool;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;pool;delete' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Delete it even while live processes hold slots')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but the result and errors (no progress, no notes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'sqlfork;pool;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make N slots NS/SLUG@pool-1..N for N parallel test workers, forked from a snapshot NS/SLUG:pool-base')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Lease a free slot (reset to the pool''s base) and print its path')
+            [CompletionResult]::new('return', 'return', [CompletionResultType]::ParameterValue, 'Give a leased slot back (by number, address or path); it is reset at its next lease')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The slots of a pool and who holds each')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a pool: its slots and its base snapshot')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'sqlfork;pool;help;create' {
+            break
+        }
+        'sqlfork;pool;help;lease' {
+            break
+        }
+        'sqlfork;pool;help;return' {
+            break
+        }
+        'sqlfork;pool;help;list' {
+            break
+        }
+        'sqlfork;pool;help;delete' {
+            break
+        }
+        'sqlfork;pool;help;help' {
+            break
+        }
         'sqlfork;remote' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Home directory holding the registry, config and database files [default: $SQLFORK_HOME, else the platform data directory]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout instead of human output')
@@ -756,6 +862,7 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             [CompletionResult]::new('git-hook', 'git-hook', [CompletionResultType]::ParameterValue, 'Give each git branch its own database: a post-checkout hook that runs `branch put`')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve these commands to agents over the Model Context Protocol on stdio')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Snapshots NS/SLUG:NAME: read-only restore points to fork from or reset to')
+            [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Pools: N forks of a database for N parallel test workers, leased one per worker')
             [CompletionResult]::new('remote', 'remote', [CompletionResultType]::ParameterValue, 'Remotes: shared stores of snapshots on S3-compatible object storage or a shared directory')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Upload the snapshot NS/SLUG:NAME to a remote (only the pages it does not hold yet)')
             [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Download the remote snapshot REMOTE:NS/SLUG:NAME into this home (forks of it are then local)')
@@ -880,6 +987,29 @@ Register-ArgumentCompleter -Native -CommandName 'sqlfork' -ScriptBlock {
             break
         }
         'sqlfork;help;snapshot;delete' {
+            break
+        }
+        'sqlfork;help;pool' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make N slots NS/SLUG@pool-1..N for N parallel test workers, forked from a snapshot NS/SLUG:pool-base')
+            [CompletionResult]::new('lease', 'lease', [CompletionResultType]::ParameterValue, 'Lease a free slot (reset to the pool''s base) and print its path')
+            [CompletionResult]::new('return', 'return', [CompletionResultType]::ParameterValue, 'Give a leased slot back (by number, address or path); it is reset at its next lease')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The slots of a pool and who holds each')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a pool: its slots and its base snapshot')
+            break
+        }
+        'sqlfork;help;pool;create' {
+            break
+        }
+        'sqlfork;help;pool;lease' {
+            break
+        }
+        'sqlfork;help;pool;return' {
+            break
+        }
+        'sqlfork;help;pool;list' {
+            break
+        }
+        'sqlfork;help;pool;delete' {
             break
         }
         'sqlfork;help;remote' {

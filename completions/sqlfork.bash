@@ -34,6 +34,9 @@ _sqlfork() {
             sqlfork,mcp)
                 cmd="sqlfork__subcmd__mcp"
                 ;;
+            sqlfork,pool)
+                cmd="sqlfork__subcmd__pool"
+                ;;
             sqlfork,pull)
                 cmd="sqlfork__subcmd__pull"
                 ;;
@@ -220,6 +223,9 @@ _sqlfork() {
             sqlfork__subcmd__help,mcp)
                 cmd="sqlfork__subcmd__help__subcmd__mcp"
                 ;;
+            sqlfork__subcmd__help,pool)
+                cmd="sqlfork__subcmd__help__subcmd__pool"
+                ;;
             sqlfork__subcmd__help,pull)
                 cmd="sqlfork__subcmd__help__subcmd__pull"
                 ;;
@@ -301,6 +307,21 @@ _sqlfork() {
             sqlfork__subcmd__help__subcmd__git__subcmd__hook,uninstall)
                 cmd="sqlfork__subcmd__help__subcmd__git__subcmd__hook__subcmd__uninstall"
                 ;;
+            sqlfork__subcmd__help__subcmd__pool,create)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__create"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,delete)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__delete"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,lease)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__lease"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,list)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__list"
+                ;;
+            sqlfork__subcmd__help__subcmd__pool,return)
+                cmd="sqlfork__subcmd__help__subcmd__pool__subcmd__return"
+                ;;
             sqlfork__subcmd__help__subcmd__remote,add)
                 cmd="sqlfork__subcmd__help__subcmd__remote__subcmd__add"
                 ;;
@@ -321,6 +342,42 @@ _sqlfork() {
                 ;;
             sqlfork__subcmd__help__subcmd__snapshot,list)
                 cmd="sqlfork__subcmd__help__subcmd__snapshot__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool,create)
+                cmd="sqlfork__subcmd__pool__subcmd__create"
+                ;;
+            sqlfork__subcmd__pool,delete)
+                cmd="sqlfork__subcmd__pool__subcmd__delete"
+                ;;
+            sqlfork__subcmd__pool,help)
+                cmd="sqlfork__subcmd__pool__subcmd__help"
+                ;;
+            sqlfork__subcmd__pool,lease)
+                cmd="sqlfork__subcmd__pool__subcmd__lease"
+                ;;
+            sqlfork__subcmd__pool,list)
+                cmd="sqlfork__subcmd__pool__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool,return)
+                cmd="sqlfork__subcmd__pool__subcmd__return"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,create)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__create"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,delete)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__delete"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,help)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__help"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,lease)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__lease"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,list)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__list"
+                ;;
+            sqlfork__subcmd__pool__subcmd__help,return)
+                cmd="sqlfork__subcmd__pool__subcmd__help__subcmd__return"
                 ;;
             sqlfork__subcmd__remote,add)
                 cmd="sqlfork__subcmd__remote__subcmd__add"
@@ -383,7 +440,7 @@ _sqlfork() {
 
     case "${cmd}" in
         sqlfork)
-            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp snapshot remote push pull completions help"
+            opts="-q -h -V --home --json --quiet --help --version db branch git-hook mcp snapshot pool remote push pull completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1432,7 +1489,7 @@ _sqlfork() {
             return 0
             ;;
         sqlfork__subcmd__help)
-            opts="db branch git-hook mcp snapshot remote push pull completions help"
+            opts="db branch git-hook mcp snapshot pool remote push pull completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1851,6 +1908,90 @@ _sqlfork() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sqlfork__subcmd__help__subcmd__pool)
+            opts="create lease return list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__lease)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__help__subcmd__pool__subcmd__return)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sqlfork__subcmd__help__subcmd__pull)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2008,6 +2149,228 @@ _sqlfork() {
         sqlfork__subcmd__mcp)
             opts="-q -h -V --home --json --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool)
+            opts="-q -h -V --home --json --quiet --help --version create lease return list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__create)
+            opts="-q -h -V --size --with-data --ttl --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__delete)
+            opts="-q -h -V --force --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help)
+            opts="create lease return list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__lease)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__help__subcmd__return)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__lease)
+            opts="-q -h -V --pid --timeout --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__list)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sqlfork__subcmd__pool__subcmd__return)
+            opts="-q -h -V --home --json --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -26,7 +26,8 @@ pub enum ExitCode {
     NotFound = 3,
     /// The destination already exists.
     AlreadyExists = 4,
-    /// `db wait` gave up after its `--timeout`.
+    /// `db wait` gave up after its `--timeout`, or `pool lease` found every
+    /// slot held for its whole `--timeout`.
     Timeout = 5,
     /// The file system is full: the operation needs more space than is
     /// free (refused before it starts, or stopped when the disk filled).
@@ -156,6 +157,11 @@ pub enum Error {
     /// like `/home (ext4)`): `needed` bytes (when known) for `what`, `free`
     /// bytes free. Nothing half-made is left.
     NoSpace { what: String, fs: String, needed: Option<u64>, free: u64 },
+    /// The database has no pool (`pool create` makes one).
+    NoPool { address: Address },
+    /// `pool lease`: every one of the pool's `size` slots stayed held by a
+    /// live process for `waited`. Exit 5, like `db wait --timeout`.
+    PoolBusy { address: Address, size: usize, waited: Duration },
 }
 
 impl Error {
@@ -185,6 +191,7 @@ impl Error {
             | Error::NoHook { .. }
             | Error::SnapshotNotFound { .. }
             | Error::NoSnapshotAt { .. }
+            | Error::NoPool { .. }
             | Error::RemoteNotFound { .. }
             | Error::RemoteSnapshotNotFound { .. } => ExitCode::NotFound,
             Error::Taken { .. }
@@ -196,7 +203,7 @@ impl Error {
             | Error::RemoteSnapshotTaken { .. }
             | Error::OpenElsewhere { .. } => ExitCode::AlreadyExists,
             Error::NoSpace { .. } => ExitCode::NoSpace,
-            Error::Timeout { .. } => ExitCode::Timeout,
+            Error::Timeout { .. } | Error::PoolBusy { .. } => ExitCode::Timeout,
             Error::Busy { .. }
             | Error::InUse { .. }
             | Error::SourceProvisioning { .. }
@@ -223,6 +230,7 @@ impl Error {
             | Error::FileMissing { .. }
             | Error::SnapshotNotFound { .. }
             | Error::NoSnapshotAt { .. }
+            | Error::NoPool { .. }
             | Error::RemoteNotFound { .. }
             | Error::RemoteSnapshotNotFound { .. }
             | Error::NoHook { .. } => true,
@@ -338,6 +346,14 @@ impl fmt::Display for Error {
             Error::SnapshotBeingTaken { snapshot: s } => write!(
                 f,
                 "snapshot {s} already exists: another sqlfork process is taking it right now; pick another name or wait for it"
+            ),
+            Error::NoPool { address: a } => {
+                write!(f, "{a} has no pool; create one with `sqlfork pool create {a} --size N`")
+            }
+            Error::PoolBusy { address: a, size, waited } => write!(
+                f,
+                "all {size} slots of {a}'s pool stayed leased for {}; return one (`sqlfork pool return {a} SLOT`), wait longer (--timeout) or make a bigger pool",
+                humantime::format_duration(*waited)
             ),
             Error::NotResettable { address: a, why } => write!(f, "{a} cannot be reset: {why}"),
             Error::StillProvisioning { address: a, action } => write!(

@@ -9,7 +9,10 @@
 //!   state of a data fork in progress (see `fork::state`);
 //! - `<id>.failed`: why a background copy failed, for `db wait`;
 //! - `<id>.base.sqlite`: a data fork's base, its state when it was made
-//!   (mode 0400, for `db merge`; see `merge::base`).
+//!   (mode 0400, for `db merge`; see `merge::base`);
+//! - `pools/<id>.lease` (beside `databases/`, in home): a pool slot's lease
+//!   (who holds it, whether it is dirty; see `pool`), and
+//!   `pools/<base id>.lock`, the lock its pool's leases are taken under.
 //!
 //! Ids are 32 hex digits (`registry::new_id`); a file whose name does not
 //! start with one is never sqlfork's and is never touched.
@@ -31,6 +34,21 @@ pub(crate) fn database_file(home: &Home, id: &str) -> PathBuf {
 /// The build claim's lock file.
 pub(crate) fn claim_file(home: &Home, id: &str) -> PathBuf {
     home.claims_dir().join(format!("{id}.lock"))
+}
+
+/// Where pool leases live (see `pool`).
+pub(crate) fn pools_dir(home: &Home) -> PathBuf {
+    home.root().join("pools")
+}
+
+/// The lease file of the pool slot with this id.
+pub(crate) fn lease_file(home: &Home, slot_id: &str) -> PathBuf {
+    pools_dir(home).join(format!("{slot_id}.lease"))
+}
+
+/// The lock a pool's leases are read and written under (by its base's id).
+pub(crate) fn pool_lock_file(home: &Home, base_id: &str) -> PathBuf {
+    pools_dir(home).join(format!("{base_id}.lock"))
 }
 
 /// Every file under `databases/` that can belong to `id` (its database

@@ -61,6 +61,7 @@ mod layout;
 pub mod mask;
 pub mod merge;
 mod ops;
+mod pool;
 mod registry;
 pub mod rehearse;
 mod remote;
@@ -82,6 +83,7 @@ pub use api::{Pulled, Pushed};
 pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
+pub use pool::{PoolLease, PoolOptions, PoolSlot};
 pub use remote::{GcReport, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
 
 #[cfg(feature = "cli")]

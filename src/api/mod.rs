@@ -104,7 +104,7 @@ impl Sqlfork {
     }
 
     /// The home and its configuration, for the methods other modules add
-    /// (`remote::sdk`).
+    /// (`remote::sdk`, `pool`).
     pub(crate) fn parts(&self) -> (&Home, &Config) {
         (&self.home, &self.config)
     }

@@ -108,8 +108,10 @@ fn with_addresses(shell: Shell, script: String) -> String {
 }
 
 /// Flags that take a value (the word after them is not a positional).
-const VALUE_FLAGS: [&str; 11] = [
+const VALUE_FLAGS: [&str; 13] = [
     "--home",
+    "--size",
+    "--pid",
     "--name",
     "--ttl",
     "--timeout",
@@ -161,6 +163,7 @@ pub(super) fn complete(home: &Home, words: &[String]) -> anyhow::Result<ExitCode
         ["branch", "delete"] => Kinds::Branches,
         ["snapshot", "create" | "list"] => Kinds::All,
         ["snapshot", "delete"] => Kinds::Snapshots,
+        ["pool", "create" | "lease" | "return" | "list" | "delete"] => Kinds::Databases,
         _ => return Ok(ExitCode::Success),
     };
     let Ok(reg) = crate::registry::Registry::load(&home) else { return Ok(ExitCode::Success) };

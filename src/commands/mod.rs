@@ -10,6 +10,7 @@ mod expiry;
 mod git_hook;
 mod mask;
 mod merge;
+pub(crate) mod pool;
 mod rehearse;
 mod remote;
 mod reset;
@@ -64,6 +65,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::GitHook(cmd) => git_hook::run(&mut ctx, cmd),
         Command::Mcp => crate::mcp::serve(ctx.home.clone()).map(|_| ExitCode::Success),
         Command::Snapshot(cmd) => snapshot::run(&mut ctx, cmd),
+        Command::Pool(cmd) => pool::run(&mut ctx, cmd),
         Command::Remote(cmd) => remote::run(&mut ctx, cmd),
         Command::Push { snapshot, remote, ttl } => remote::push(&mut ctx, &snapshot, remote, ttl),
         Command::Pull { snapshot } => remote::pull(&mut ctx, &snapshot),
