@@ -27,7 +27,7 @@
 use crate::address::{self, Address, SnapshotAddress, Source};
 use crate::claim::{is_claimed, Claim};
 use crate::copy::Progress;
-use crate::error::Error;
+use crate::error::{DurationProblem, Error};
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::layout;
@@ -82,11 +82,13 @@ pub(crate) fn parse_at(text: &str, now: SystemTime) -> Result<SystemTime, Error>
         return Ok(time);
     }
     match humantime::parse_duration(t) {
-        Ok(age) => now.checked_sub(age).ok_or_else(|| Error::invalid(format!("--at `{text}` is too far back"))),
-        Err(_) => Err(Error::invalid(format!(
-            "--at `{text}` is neither an RFC 3339 time nor an age; write it like 2026-11-30T02:00:00Z or 2h"
-        ))),
+        Ok(age) => now.checked_sub(age).ok_or_else(|| bad_at(text, DurationProblem::TooFarBack)),
+        Err(_) => Err(bad_at(text, DurationProblem::NotATimeOrAge)),
     }
+}
+
+fn bad_at(text: &str, why: DurationProblem) -> Error {
+    Error::BadDuration { option: "--at".into(), text: text.into(), why }
 }
 
 /// The newest snapshot of `db` taken at or before `at`; none is a

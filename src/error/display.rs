@@ -27,6 +27,160 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
+            Error::BadTtl { text, duration, why } => bad_ttl(f, text, duration.is_some(), why),
+            Error::BadDuration { option, text, why } => match why {
+                DurationProblem::NoUnit => {
+                    let n = text.trim();
+                    write!(f, "{option} `{text}` has no unit; write it like {n}s (or {n}m)")
+                }
+                DurationProblem::NotADuration { like } => {
+                    write!(f, "{option} `{text}` is not a duration; write it like {like}")
+                }
+                DurationProblem::NotLike { like } => write!(f, "{option} `{text}` is not a duration like {like}"),
+                DurationProblem::Unreadable { reason } => {
+                    write!(f, "{option} {text}: {reason}; write a duration such as 30s or 2m")
+                }
+                DurationProblem::Zero { like } => write!(f, "{option} must be longer than 0; write it like {like}"),
+                DurationProblem::NotATimeOrAge => write!(
+                    f,
+                    "{option} `{text}` is neither an RFC 3339 time nor an age; write it like 2026-11-30T02:00:00Z or 2h"
+                ),
+                DurationProblem::TooFarBack => write!(f, "{option} `{text}` is too far back"),
+            },
+            Error::BadAddress(e) => write!(f, "{e}"),
+            Error::BadConfig { path, problem } => match (path, problem) {
+                (_, ConfigProblem::RemotesNotATable) => {
+                    f.write_str("config.toml has `remotes` that is not a table; fix it by hand")
+                }
+                (Some(path), ConfigProblem::NotToml { message }) => {
+                    write!(f, "{} is not valid TOML ({message}); fix it first", path.display())
+                }
+                (Some(path), problem) => write!(f, "{} is invalid: {problem}; fix or remove that line", path.display()),
+                (None, problem) => write!(f, "{problem}"),
+            },
+            Error::BadRemoteUrl { url, why } => bad_remote_url(f, url, why),
+            Error::RemoteNotNamed { known } if known.is_empty() => {
+                f.write_str("there is no remote; add one with `sqlfork remote add origin s3://BUCKET/PREFIX`")
+            }
+            Error::RemoteNotNamed { known } => {
+                write!(f, "there are {} remotes ({}); name the one to push to", known.len(), known.join(", "))
+            }
+            Error::BadSource { path, why } => {
+                let p = path.display();
+                match why {
+                    SourceProblem::Corrupt { detail } => write!(
+                        f,
+                        "source {p} is corrupt ({detail}); repair it (for example with `sqlite3 FILE .recover`) and fork the result"
+                    ),
+                    SourceProblem::CorruptSchema { detail } => {
+                        write!(f, "source {p} has a corrupt schema ({detail}); repair it before forking")
+                    }
+                    SourceProblem::HotJournal { journal } => write!(
+                        f,
+                        "source {p} has a hot journal ({}) left by an interrupted write, which a read-only fork may not roll back; open it once with `sqlite3 {p}` to recover it, then fork",
+                        journal.display()
+                    ),
+                    SourceProblem::UnknownObjectType { name, kind } => write!(
+                        f,
+                        "source {p} has a schema object `{name}` of unknown type `{kind}`; refusing to fork it"
+                    ),
+                }
+            }
+            Error::SourceLocked { path, detail } => write!(
+                f,
+                "source {} is locked by another process ({detail}); try again when its writer is done",
+                path.display()
+            ),
+            Error::SchemaRefused { object, why } => match why {
+                SchemaRefusal::Sql { why } => write!(
+                    f,
+                    "refusing to fork: the SQL of {object} in sqlite_master {why}; the source may be corrupt or hostile"
+                ),
+                SchemaRefusal::ReplayDiffers => write!(
+                    f,
+                    "refusing to fork: replaying {object} produced a different schema object; the source may be corrupt or hostile"
+                ),
+                SchemaRefusal::ReplayExtra => {
+                    write!(f, "refusing to fork: replay created {object}, which the source does not have")
+                }
+            },
+            Error::NoParent { address: a, why } => match why {
+                NoParentFor::Merge => write!(f, "{a} has no parent to merge into; name one with --into"),
+                NoParentFor::Rebase => write!(f, "{a} was created empty, so it has no parent to rebase on"),
+                NoParentFor::Diff => {
+                    write!(f, "`{a}` has no parent to compare with; name the other side: sqlfork db diff {a} B")
+                }
+                NoParentFor::DiffSnapshotDeleted { database, snapshot } => write!(
+                    f,
+                    "the snapshot {database} was forked from ({snapshot}) was deleted; name the other side: sqlfork db diff {a} B"
+                ),
+            },
+            Error::NoBase { address: a, why } => match why {
+                NoBaseWhy::NotKept => write!(
+                    f,
+                    "{a} keeps no base (its state when it was forked), so its own changes cannot be told from its parent's; fork with `--with-data --mergeable` to keep one"
+                ),
+                NoBaseWhy::SnapshotDeleted => write!(
+                    f,
+                    "the base of {a} was the snapshot it was forked from, which was deleted; it cannot be merged three ways"
+                ),
+                NoBaseWhy::Missing { path } => {
+                    write!(f, "the base of {a} ({}) is missing; it cannot be merged three ways", path.display())
+                }
+            },
+            Error::OntoItself { address: a, action: "merge" } => {
+                write!(f, "cannot merge {a} into itself; name its parent with --into")
+            }
+            Error::OntoItself { address: a, action } => {
+                write!(f, "cannot {action} {a} onto itself; pick another destination")
+            }
+            Error::BadMigration { what, path, why } => {
+                let p = path.display();
+                match why {
+                    MigrationProblem::NotThere { detail } => {
+                        write!(f, "{what} {p} cannot be read: {detail}; name an existing .sql file or directory")
+                    }
+                    MigrationProblem::DirUnreadable { detail } => {
+                        write!(f, "{what} directory {p} cannot be read: {detail}")
+                    }
+                    MigrationProblem::NoSqlFiles => {
+                        write!(f, "{what} directory {p} holds no .sql files; name the directory that holds them")
+                    }
+                    MigrationProblem::Unreadable { detail } => write!(f, "{what} {p} cannot be read: {detail}"),
+                    MigrationProblem::NotUtf8 => write!(f, "{what} {p} is not UTF-8 text; save it as UTF-8"),
+                    MigrationProblem::DotCommand { line, command } => {
+                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.to_string());
+                        write!(
+                            f,
+                            "{name} line {line}: `{command}` is a sqlite3 shell dot-command, not SQL; rehearse runs SQL only, so write it as SQL or run it outside the migration"
+                        )
+                    }
+                }
+            }
+            Error::PoolExists { address: db } => write!(
+                f,
+                "{db} already has a pool; `sqlfork pool list {db}` shows it, `sqlfork pool delete {db}` removes it"
+            ),
+            Error::PoolSize { size, max } => write!(
+                f,
+                "--size {size} is out of range: a pool has 1 to {max} slots (one per parallel worker)"
+            ),
+            Error::NoSuchSlot { address: db, slot, slots } => write!(
+                f,
+                "{slot} is not a slot of {db}'s pool; give its number (1 to {slots}), its address or its path (`sqlfork pool list {db}`)"
+            ),
+            Error::SlotNotLeased { address: db, slot } => write!(
+                f,
+                "{slot} is not leased; nothing to return (`sqlfork pool list {db}` shows who holds what)"
+            ),
+            Error::SlotLeased { address: db, slot, pid } => write!(
+                f,
+                "{slot} is leased by process {pid}; return it first (`sqlfork pool return {db} {slot}`) or pass --force"
+            ),
+            Error::NoSuchProcess { pid } => write!(
+                f,
+                "--pid {pid}: no such process is running; give the pid of the worker that holds the lease"
+            ),
             Error::NotADatabase { path, why } => write!(f, "{} {why}", path.display()),
             Error::Unmasked { columns } => write!(
                 f,
@@ -178,6 +332,68 @@ impl fmt::Display for Error {
                 "{} already exists beside a post-checkout hook sqlfork did not write; move one of them away first",
                 path.display()
             ),
+        }
+    }
+}
+
+/// `TTL `7` has no unit; …`: the sentence of [`Error::BadTtl`] (a TTL the
+/// library got as a duration is shown without quotes).
+fn bad_ttl(f: &mut fmt::Formatter<'_>, text: &str, as_duration: bool, why: &TtlProblem) -> fmt::Result {
+    match why {
+        TtlProblem::NoUnit { meant } => {
+            write!(f, "TTL `{text}` has no unit; write it like {meant} (1 hour to 30 days, e.g. 12h, 7d)")
+        }
+        TtlProblem::NotADuration => {
+            write!(f, "TTL `{text}` is not a duration; write it like 12h, 7d or 30d (1 hour to 30 days)")
+        }
+        TtlProblem::OutOfRange if as_duration => {
+            write!(f, "TTL {text} is out of range: it must be between 1 hour and 30 days")
+        }
+        TtlProblem::OutOfRange => write!(f, "TTL `{text}` is out of range: it must be between 1 hour and 30 days"),
+    }
+}
+
+fn bad_remote_url(f: &mut fmt::Formatter<'_>, url: &str, why: &RemoteUrlProblem) -> fmt::Result {
+    match why {
+        RemoteUrlProblem::NoBucket => write!(
+            f,
+            "`{url}` does not name an S3 bucket: write s3://BUCKET[/PREFIX] with a bucket of 3 to 63 of a-z, 0-9, '-' and '.'"
+        ),
+        RemoteUrlProblem::BadPrefix => write!(f, "`{url}` has an empty, '.' or '..' part in its prefix"),
+        RemoteUrlProblem::NotAbsoluteFile => {
+            write!(f, "`{url}` is not a file URL to an absolute directory: write file:///PATH (three slashes)")
+        }
+        RemoteUrlProblem::UnknownScheme => {
+            write!(f, "`{url}` is not a remote URL: write s3://BUCKET[/PREFIX] or file:///PATH")
+        }
+    }
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigProblem::Toml { line: Some(n), text: Some(t), message } => write!(f, "line {n} (`{t}`): {message}"),
+            ConfigProblem::Toml { line: Some(n), text: None, message } => write!(f, "line {n}: {message}"),
+            ConfigProblem::Toml { line: None, message, .. } | ConfigProblem::NotToml { message } => {
+                f.write_str(message)
+            }
+            ConfigProblem::DefaultNamespace(e) => write!(f, "default_namespace: {e}"),
+            ConfigProblem::DefaultTtl { text, why } => {
+                f.write_str("default_ttl: ")?;
+                bad_ttl(f, text, false, why)
+            }
+            ConfigProblem::RowsPerPage { rows } => {
+                write!(f, "rows_per_page = {rows} is out of range: use 1 to 10000000")
+            }
+            ConfigProblem::CopyMethod { method } => {
+                write!(f, "copy_method = \"{method}\" is not known: use \"clone\", \"file\", \"pages\" or \"rows\"")
+            }
+            ConfigProblem::RemoteName { name, problem } => write!(f, "[remotes.{name}]: {problem}"),
+            ConfigProblem::RemoteUrl { name, url, why } => {
+                write!(f, "[remotes.{name}] url: ")?;
+                bad_remote_url(f, url, why)
+            }
+            ConfigProblem::RemotesNotATable => f.write_str("`remotes` is not a table"),
         }
     }
 }

@@ -51,9 +51,67 @@ impl ExitCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// Bad input: an address, a TTL, a setting, a source that is not a
-    /// database or a schema sqlfork refuses. The sentence says which.
+    /// Bad input nobody branches on (a one-off: flags that cannot go
+    /// together, a branch where a database is needed, …); the sentence says
+    /// what. Input a caller may branch on has its own variant ([`Error::BadTtl`],
+    /// [`Error::BadAddress`], [`Error::BadConfig`], …).
     Invalid(String),
+    /// A TTL sqlfork refuses: `text` is the TTL as given (for a TTL the
+    /// library got as a `Duration`, its human form, and `duration` holds
+    /// it); `why` says what is wrong with it.
+    BadTtl { text: String, duration: Option<Duration>, why: TtlProblem },
+    /// A duration option (`--at`, `--timeout`, `--grace`, `--lock-budget`,
+    /// `SQLFORK_LOCK_TIMEOUT`) sqlfork cannot read: `option` names it,
+    /// `text` is what was given.
+    BadDuration { option: String, text: String, why: DurationProblem },
+    /// Text that is not a valid address (database, branch, snapshot or
+    /// remote address, or a part of one); the [`AddressError`] says which
+    /// rule it breaks.
+    BadAddress(AddressError),
+    /// `config.toml` is not valid: `path` is the file when it was read from
+    /// disk (`None` for a configuration being written), `problem` the
+    /// setting that is wrong.
+    BadConfig { path: Option<PathBuf>, problem: ConfigProblem },
+    /// A remote URL (`remote add`, `[remotes.NAME] url`) that is not
+    /// `s3://BUCKET[/PREFIX]` or `file:///PATH`.
+    BadRemoteUrl { url: String, why: RemoteUrlProblem },
+    /// No remote was named and there is not exactly one: `known` lists the
+    /// remotes there are (none, or several).
+    RemoteNotNamed { known: Vec<String> },
+    /// A fork's source sqlfork refuses to read: corrupt, with a hot journal,
+    /// or with a schema object it does not know.
+    BadSource { path: PathBuf, why: SourceProblem },
+    /// A fork's source is locked by another process's write (`detail` is
+    /// SQLite's message); trying again later may work.
+    SourceLocked { path: PathBuf, detail: String },
+    /// A schema object's SQL is not what `sqlite_master` claims (the source
+    /// may be corrupt or hostile): `object` names it (like ``table `t` ``).
+    SchemaRefused { object: String, why: SchemaRefusal },
+    /// The database has no parent for this: `address` is the database (or
+    /// the text naming it) and `why` the command that needed one.
+    NoParent { address: String, why: NoParentFor },
+    /// A fork that keeps no usable base (its state when it was forked), so
+    /// it cannot be merged three ways (`db merge`, `db rebase`,
+    /// `db diff --since-fork`).
+    NoBase { address: Address, why: NoBaseWhy },
+    /// A database named as both sides of a fork or merge (`action` is
+    /// `fork` or `merge`).
+    OntoItself { address: Address, action: &'static str },
+    /// A migration file or directory `db rehearse` cannot use: `what` is
+    /// `migration` or `down migration`.
+    BadMigration { what: String, path: PathBuf, why: MigrationProblem },
+    /// `pool create`: the database has a pool already.
+    PoolExists { address: Address },
+    /// `pool create`: `size` is not 1 to `max` slots.
+    PoolSize { size: usize, max: usize },
+    /// `slot` (as given) is not a slot of `address`'s pool of `slots`.
+    NoSuchSlot { address: Address, slot: String, slots: usize },
+    /// `pool return`: the slot is not leased.
+    SlotNotLeased { address: Address, slot: Address },
+    /// `pool delete` (or `resize`): the slot is leased by process `pid`.
+    SlotLeased { address: Address, slot: Address, pid: u32 },
+    /// `--pid`: no such process is running.
+    NoSuchProcess { pid: u32 },
     /// No database at this address.
     NotFound { address: Address },
     /// A database that was there vanished while a command waited for it.
@@ -103,7 +161,9 @@ pub enum Error {
     /// The database is still provisioning, so it cannot be `action`ed yet
     /// (reset, snapshotted).
     StillProvisioning { address: Address, action: &'static str },
-    /// Any other failure sqlfork explains in one sentence.
+    /// Any other failure sqlfork explains in one sentence: a one-off
+    /// (an I/O step that failed, a session that did not start) that a caller
+    /// has no reason to tell apart from others; those it has are variants.
     Failed(String),
     /// A copy stopped between chunks because the user asked it to (Ctrl-C);
     /// what the copy loop returns before the fork is known.
@@ -167,6 +227,150 @@ pub enum Error {
     PoolBusy { address: Address, size: usize, waited: Duration },
 }
 
+/// What is wrong with a TTL ([`Error::BadTtl`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TtlProblem {
+    /// A bare number; `meant` is the TTL it most likely meant (`7d`, `48h`).
+    NoUnit { meant: String },
+    /// Not a duration at all.
+    NotADuration,
+    /// A duration outside 1 hour to 30 days.
+    OutOfRange,
+}
+
+/// What is wrong with a duration option ([`Error::BadDuration`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DurationProblem {
+    /// A bare number, with no unit.
+    NoUnit,
+    /// Not a duration; `like` gives examples.
+    NotADuration { like: String },
+    /// Not a duration (`--grace`); `like` gives examples.
+    NotLike { like: String },
+    /// Not a duration; `reason` is the parser's.
+    Unreadable { reason: String },
+    /// Zero, where the option must be longer; `like` gives examples.
+    Zero { like: String },
+    /// `--at`: neither an RFC 3339 time nor an age.
+    NotATimeOrAge,
+    /// `--at`: an age reaching back before the clock can go.
+    TooFarBack,
+}
+
+/// The setting that makes `config.toml` invalid ([`Error::BadConfig`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// Not TOML sqlfork reads (an unknown key, a value of the wrong type):
+    /// `line` (1-based) and its text when known, and the parser's message.
+    Toml { line: Option<usize>, text: Option<String>, message: String },
+    /// Not TOML at all, found while editing it (`remote add`).
+    NotToml { message: String },
+    /// `default_namespace` is not a valid namespace.
+    DefaultNamespace(AddressError),
+    /// `default_ttl` is not a TTL sqlfork takes.
+    DefaultTtl { text: String, why: TtlProblem },
+    /// `rows_per_page` is not 1 to 10000000.
+    RowsPerPage { rows: u64 },
+    /// `copy_method` is not one sqlfork knows.
+    CopyMethod { method: String },
+    /// `[remotes.NAME]`: the name is not valid.
+    RemoteName { name: String, problem: AddressError },
+    /// `[remotes.NAME] url` is not a remote URL.
+    RemoteUrl { name: String, url: String, why: RemoteUrlProblem },
+    /// `remotes` is not a table.
+    RemotesNotATable,
+}
+
+/// What is wrong with a remote URL ([`Error::BadRemoteUrl`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RemoteUrlProblem {
+    /// `s3://` with no valid bucket name.
+    NoBucket,
+    /// `s3://BUCKET/PREFIX` with an empty, `.` or `..` part in the prefix.
+    BadPrefix,
+    /// `file://` not followed by an absolute path.
+    NotAbsoluteFile,
+    /// Neither `s3://` nor `file://`.
+    UnknownScheme,
+}
+
+/// Why sqlfork refuses to read a source ([`Error::BadSource`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SourceProblem {
+    /// SQLite finds the file corrupt; `detail` is its message.
+    Corrupt { detail: String },
+    /// SQLite finds its schema corrupt; `detail` is its message.
+    CorruptSchema { detail: String },
+    /// A hot journal (`journal`) is beside it, which a read-only fork may
+    /// not roll back.
+    HotJournal { journal: PathBuf },
+    /// `sqlite_master` holds object `name` of a type SQLite does not have.
+    UnknownObjectType { name: String, kind: String },
+}
+
+/// Why a schema object is refused ([`Error::SchemaRefused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaRefusal {
+    /// Its SQL in `sqlite_master` is not exactly one `CREATE` of the type
+    /// and name it claims; `why` says how (`holds more than one statement`).
+    Sql { why: String },
+    /// Replaying it produced a different object.
+    ReplayDiffers,
+    /// Replay created it, and the source does not have it.
+    ReplayExtra,
+}
+
+/// The command that needed a parent ([`Error::NoParent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NoParentFor {
+    /// `db merge` with no `--into`.
+    Merge,
+    /// `db rebase` of a database created empty.
+    Rebase,
+    /// `db diff A` with one side.
+    Diff,
+    /// `db diff A` with one side, where A's parent was the snapshot
+    /// `snapshot`, since deleted; `database` is A's address.
+    DiffSnapshotDeleted { database: String, snapshot: String },
+}
+
+/// Why a fork has no base to merge from ([`Error::NoBase`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NoBaseWhy {
+    /// It was forked without `--with-data --mergeable`.
+    NotKept,
+    /// Its base was the snapshot it was forked from, since deleted.
+    SnapshotDeleted,
+    /// Its base file (`path`) is missing.
+    Missing { path: PathBuf },
+}
+
+/// What is wrong with a migration file or directory ([`Error::BadMigration`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationProblem {
+    /// The path named cannot be read (it does not exist, perhaps).
+    NotThere { detail: String },
+    /// The directory cannot be listed.
+    DirUnreadable { detail: String },
+    /// The directory holds no `.sql` files.
+    NoSqlFiles,
+    /// The file cannot be read.
+    Unreadable { detail: String },
+    /// The file is not UTF-8 text.
+    NotUtf8,
+    /// Line `line` is a sqlite3 shell dot-command (`command`), not SQL.
+    DotCommand { line: u64, command: String },
+}
+
 impl Error {
     /// [`Error::Invalid`] with this sentence.
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -181,6 +385,24 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Invalid(_)
+            | Error::BadTtl { .. }
+            | Error::BadDuration { .. }
+            | Error::BadAddress(_)
+            | Error::BadConfig { .. }
+            | Error::BadRemoteUrl { .. }
+            | Error::RemoteNotNamed { .. }
+            | Error::BadSource { .. }
+            | Error::SchemaRefused { .. }
+            | Error::NoParent { .. }
+            | Error::NoBase { .. }
+            | Error::OntoItself { .. }
+            | Error::BadMigration { .. }
+            | Error::PoolExists { .. }
+            | Error::PoolSize { .. }
+            | Error::NoSuchSlot { .. }
+            | Error::SlotNotLeased { .. }
+            | Error::SlotLeased { .. }
+            | Error::NoSuchProcess { .. }
             | Error::NotResettable { .. }
             | Error::BadRule(_)
             | Error::Unmasked { .. }
@@ -215,6 +437,7 @@ impl Error {
             | Error::StillProvisioning { .. }
             | Error::RemoteDamaged { .. }
             | Error::RemoteUnavailable { .. }
+            | Error::SourceLocked { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
@@ -265,7 +488,7 @@ impl std::error::Error for Error {}
 
 impl From<AddressError> for Error {
     fn from(e: AddressError) -> Self {
-        Error::Invalid(e.to_string())
+        Error::BadAddress(e)
     }
 }
 

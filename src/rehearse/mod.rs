@@ -308,7 +308,8 @@ pub(crate) fn rehearse(
     let ups = script::collect(&opts.migrations, "migration")?;
     let downs = script::collect(&opts.down, "down migration")?;
     if opts.lock_budget.is_zero() {
-        return Err(Error::invalid("--lock-budget must be longer than 0; write it like 1s or 250ms").into());
+        let why = crate::error::DurationProblem::Zero { like: "1s or 250ms".into() };
+        return Err(Error::BadDuration { option: "--lock-budget".into(), text: "0s".into(), why }.into());
     }
     let source = Source::parse(&opts.source)?;
     let keep = match &opts.keep {
