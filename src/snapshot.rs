@@ -129,7 +129,7 @@ pub(crate) fn create(
     let now = ttl::now();
     let name = opts.name.clone().unwrap_or_else(|| default_name(now));
     address::check_snapshot_name(&name)
-        .map_err(|e| Error::invalid(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
+        .map_err(|e| crate::error::Error::bad_address(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
     let mut snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
     // Validate before anything is written.
     let reg = Registry::load(home)?;

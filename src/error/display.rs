@@ -173,9 +173,9 @@ impl fmt::Display for Error {
                 f,
                 "{slot} is not leased; nothing to return (`sqlfork pool list {db}` shows who holds what)"
             ),
-            Error::SlotLeased { address: db, slot, pid } => write!(
+            Error::SlotLeased { address: db, slot, number, pid } => write!(
                 f,
-                "{slot} is leased by process {pid}; return it first (`sqlfork pool return {db} {slot}`) or pass --force"
+                "{slot} is leased by process {pid}; return it first (`sqlfork pool return {db} {number}`) or pass --force"
             ),
             Error::NoSuchProcess { pid } => write!(
                 f,

@@ -108,8 +108,8 @@ pub enum Error {
     NoSuchSlot { address: Address, slot: String, slots: usize },
     /// `pool return`: the slot is not leased.
     SlotNotLeased { address: Address, slot: Address },
-    /// `pool delete` (or `resize`): the slot is leased by process `pid`.
-    SlotLeased { address: Address, slot: Address, pid: u32 },
+    /// `pool delete`: slot `number` (`slot`) is leased by process `pid`.
+    SlotLeased { address: Address, slot: Address, number: u32, pid: u32 },
     /// `--pid`: no such process is running.
     NoSuchProcess { pid: u32 },
     /// No database at this address.
@@ -379,6 +379,12 @@ impl Error {
     /// [`Error::Failed`] with this sentence.
     pub fn failed(message: impl Into<String>) -> Self {
         Error::Failed(message.into())
+    }
+
+    /// [`Error::BadAddress`] with this sentence (an address that breaks a
+    /// rule only its command knows: a branch where a database is needed).
+    pub(crate) fn bad_address(message: impl Into<String>) -> Self {
+        Error::BadAddress(AddressError::new(message))
     }
 
     /// The documented exit code for this error.

@@ -29,6 +29,59 @@ fn every_variant_has_its_exit_code() {
     let w = Duration::from_secs(1);
     let cases = [
         (Error::invalid("x"), ExitCode::Usage),
+        (
+            Error::BadTtl { text: "7".into(), duration: None, why: TtlProblem::NoUnit { meant: "7d".into() } },
+            ExitCode::Usage,
+        ),
+        (Error::BadTtl { text: "soon".into(), duration: None, why: TtlProblem::NotADuration }, ExitCode::Usage),
+        (
+            Error::BadTtl { text: "1m".into(), duration: Some(Duration::from_secs(60)), why: TtlProblem::OutOfRange },
+            ExitCode::Usage,
+        ),
+        (
+            Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit },
+            ExitCode::Usage,
+        ),
+        (
+            Error::BadDuration { option: "--at".into(), text: "x".into(), why: DurationProblem::NotATimeOrAge },
+            ExitCode::Usage,
+        ),
+        (
+            Error::BadDuration {
+                option: "--lock-budget".into(),
+                text: "0s".into(),
+                why: DurationProblem::Zero { like: "1s".into() },
+            },
+            ExitCode::Usage,
+        ),
+        (Error::BadAddress(Address::parse("nope").unwrap_err()), ExitCode::Usage),
+        (
+            Error::BadConfig { path: Some("/h/config.toml".into()), problem: ConfigProblem::RowsPerPage { rows: 0 } },
+            ExitCode::Usage,
+        ),
+        (Error::BadConfig { path: None, problem: ConfigProblem::RemotesNotATable }, ExitCode::Usage),
+        (Error::BadRemoteUrl { url: "ftp://x".into(), why: RemoteUrlProblem::UnknownScheme }, ExitCode::Usage),
+        (Error::RemoteNotNamed { known: vec![] }, ExitCode::Usage),
+        (Error::RemoteNotNamed { known: vec!["a".into(), "b".into()] }, ExitCode::Usage),
+        (Error::BadSource { path: "/x".into(), why: SourceProblem::Corrupt { detail: "d".into() } }, ExitCode::Usage),
+        (Error::SourceLocked { path: "/x".into(), detail: "database is locked".into() }, ExitCode::Failure),
+        (
+            Error::SchemaRefused { object: "table `t`".into(), why: SchemaRefusal::Sql { why: "is malformed".into() } },
+            ExitCode::Usage,
+        ),
+        (Error::NoParent { address: "acme/x".into(), why: NoParentFor::Merge }, ExitCode::Usage),
+        (Error::NoBase { address: a.clone(), why: NoBaseWhy::NotKept }, ExitCode::Usage),
+        (Error::OntoItself { address: a.clone(), action: "fork" }, ExitCode::Usage),
+        (
+            Error::BadMigration { what: "migration".into(), path: "/m.sql".into(), why: MigrationProblem::NotUtf8 },
+            ExitCode::Usage,
+        ),
+        (Error::PoolExists { address: a.clone() }, ExitCode::Usage),
+        (Error::PoolSize { size: 0, max: 256 }, ExitCode::Usage),
+        (Error::NoSuchSlot { address: a.clone(), slot: "9".into(), slots: 2 }, ExitCode::Usage),
+        (Error::SlotNotLeased { address: a.clone(), slot: a.clone() }, ExitCode::Usage),
+        (Error::SlotLeased { address: a.clone(), slot: a.clone(), number: 1, pid: 7 }, ExitCode::Usage),
+        (Error::NoSuchProcess { pid: 7 }, ExitCode::Usage),
         (Error::NotFound { address: a.clone() }, ExitCode::NotFound),
         (Error::Gone { address: a.clone() }, ExitCode::NotFound),
         (Error::SourceFileMissing { path: "/x".into() }, ExitCode::NotFound),
@@ -126,4 +179,43 @@ fn sentences_name_the_address_and_the_next_step() {
     );
     assert!(Error::Busy { address: a.clone() }.to_string().contains("sqlfork db wait acme/x"));
     assert!(Error::Timeout { address: a, waited: Duration::from_secs(90) }.to_string().contains("after 1m 30s"));
+}
+
+#[test]
+fn the_sentences_of_the_new_variants_are_the_old_ones() {
+    let a = addr();
+    let ttl = |text: &str, why| Error::BadTtl { text: text.into(), duration: None, why };
+    assert_eq!(
+        ttl("7", TtlProblem::NoUnit { meant: "7d".into() }).to_string(),
+        "TTL `7` has no unit; write it like 7d (1 hour to 30 days, e.g. 12h, 7d)"
+    );
+    assert_eq!(
+        Error::BadTtl { text: "1m".into(), duration: Some(Duration::from_secs(60)), why: TtlProblem::OutOfRange }
+            .to_string(),
+        "TTL 1m is out of range: it must be between 1 hour and 30 days"
+    );
+    assert_eq!(
+        Error::BadConfig {
+            path: Some("/h/config.toml".into()),
+            problem: ConfigProblem::DefaultTtl { text: "5m".into(), why: TtlProblem::OutOfRange },
+        }
+        .to_string(),
+        "/h/config.toml is invalid: default_ttl: TTL `5m` is out of range: it must be between 1 hour and 30 days; fix or remove that line"
+    );
+    assert_eq!(
+        Error::NoParent { address: a.to_string(), why: NoParentFor::Merge }.to_string(),
+        "acme/x has no parent to merge into; name one with --into"
+    );
+    assert_eq!(
+        Error::OntoItself { address: a.clone(), action: "merge" }.to_string(),
+        "cannot merge acme/x into itself; name its parent with --into"
+    );
+    assert_eq!(
+        Error::OntoItself { address: a, action: "fork" }.to_string(),
+        "cannot fork acme/x onto itself; pick another destination"
+    );
+    assert_eq!(
+        Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit }.to_string(),
+        "--timeout `5` has no unit; write it like 5s (or 5m)"
+    );
 }

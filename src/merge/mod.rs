@@ -233,7 +233,10 @@ fn resolve_target(
     if let Some(text) = into {
         let source = Source::parse(text)?;
         if let Source::Snapshot(s) = &source {
-            return Err(Error::invalid(format!("{s} is a snapshot, which is read-only; merge into a database")).into());
+            return Err(crate::error::Error::bad_address(format!(
+                "{s} is a snapshot, which is read-only; merge into a database"
+            ))
+            .into());
         }
         let resolved = crate::fork::resolve_source(home, config, &source)?;
         let entry = resolved.address.as_ref().and_then(|a| reg.get(a)).cloned();

@@ -314,7 +314,8 @@ pub(crate) fn rehearse(
     let source = Source::parse(&opts.source)?;
     let keep = match &opts.keep {
         Some(k) => {
-            let addr = Address::parse_database(k).map_err(|e| Error::invalid(format!("--keep: {e}")))?;
+            let addr =
+                Address::parse_database(k).map_err(|e| crate::error::Error::bad_address(format!("--keep: {e}")))?;
             if Registry::load(home)?.get(&addr).is_some() {
                 return Err(Error::Taken { address: addr }.into());
             }

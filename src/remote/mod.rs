@@ -28,7 +28,7 @@ pub(crate) use gc::{gc, GcOptions};
 pub(crate) use pull::{pull, PullOptions};
 pub(crate) use push::{push, PushOptions};
 
-use crate::address::{check_part, Address, AddressError, RemoteSnapshotAddress};
+use crate::address::{check_part, Address, RemoteSnapshotAddress};
 use crate::error::{ConfigProblem, Error};
 use crate::home::{Config, Home, RemoteConfig};
 use format::Manifest;
@@ -93,7 +93,7 @@ pub struct RemoteOptions {
 /// rest of the file, comments included, kept as it is).
 pub(crate) fn add(home: &Home, name: &str, url: &str, opts: &RemoteOptions) -> anyhow::Result<RemoteInfo> {
     check_part("remote name", name)
-        .map_err(|e| AddressError::new(format!("`{name}` is not a valid remote name: {e}")))?;
+        .map_err(|e| Error::bad_address(format!("`{name}` is not a valid remote name: {e}")))?;
     check_url(url)?;
     if let Some(e) = &opts.endpoint {
         if !(e.starts_with("http://") || e.starts_with("https://")) {
