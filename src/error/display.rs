@@ -177,6 +177,32 @@ impl fmt::Display for Error {
                 f,
                 "{slot} is leased by process {pid}; return it first (`sqlfork pool return {db} {number}`) or pass --force"
             ),
+            Error::NotPulled { snapshot: r } => write!(f, "{r} has not been pulled; run `sqlfork pull {r}` first"),
+            Error::NotResumable { address: a, why: NotResumableWhy::NotAFork } => {
+                write!(f, "{a} is not a fork, so there is nothing to resume")
+            }
+            Error::NotResumable { address: a, why: NotResumableWhy::Masked } => write!(
+                f,
+                "the masked or subset fork {a} was interrupted and cannot be resumed, so it was removed; fork it again"
+            ),
+            Error::NotResumable { address: a, why } => {
+                let what = match why {
+                    NotResumableWhy::SnapshotDeleted => "the snapshot it was forked from was deleted",
+                    _ => "its source database was deleted",
+                };
+                write!(f, "cannot resume {a}: {what}; delete it with `sqlfork db delete {a}`")
+            }
+            Error::NotBeingBuilt { address: a } => {
+                write!(f, "{a} is not being built (it is healthy); delete it with `sqlfork db delete {a}`")
+            }
+            Error::CannotExpire { address: a } => write!(
+                f,
+                "{a} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"
+            ),
+            Error::NotOwned { target } => write!(
+                f,
+                "{target} was not created by sqlfork, which never writes such a file unless told to: look first with --dry-run, then merge with --yes"
+            ),
             Error::NoSuchProcess { pid } => write!(
                 f,
                 "--pid {pid}: no such process is running; give the pid of the worker that holds the lease"

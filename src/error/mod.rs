@@ -112,6 +112,19 @@ pub enum Error {
     SlotLeased { address: Address, slot: Address, number: u32, pid: u32 },
     /// `--pid`: no such process is running.
     NoSuchProcess { pid: u32 },
+    /// A fork from a remote snapshot (`REMOTE:NS/SLUG:NAME`) that was never
+    /// pulled; `sqlfork pull` it first.
+    NotPulled { snapshot: String },
+    /// `db resume`: the fork cannot be resumed; `why` says why.
+    NotResumable { address: Address, why: NotResumableWhy },
+    /// `db cancel`: the database is healthy, not being built.
+    NotBeingBuilt { address: Address },
+    /// `db expire`: an imported database never expires (sqlfork never
+    /// deletes a file it did not create).
+    CannotExpire { address: Address },
+    /// `db merge` into a file sqlfork did not create (`target`, an address
+    /// or a path) without `yes` (`--yes`).
+    NotOwned { target: String },
     /// No database at this address.
     NotFound { address: Address },
     /// A database that was there vanished while a command waited for it.
@@ -353,6 +366,21 @@ pub enum NoBaseWhy {
     Missing { path: PathBuf },
 }
 
+/// Why a fork cannot be resumed ([`Error::NotResumable`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotResumableWhy {
+    /// It is not a fork (it was created or imported).
+    NotAFork,
+    /// The snapshot it was forked from was deleted.
+    SnapshotDeleted,
+    /// The database it was forked from was deleted.
+    SourceDeleted,
+    /// A masked or subset fork, interrupted: its rules are not kept, so it
+    /// was removed (fork it again).
+    Masked,
+}
+
 /// What is wrong with a migration file or directory ([`Error::BadMigration`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -409,6 +437,9 @@ impl Error {
             | Error::SlotNotLeased { .. }
             | Error::SlotLeased { .. }
             | Error::NoSuchProcess { .. }
+            | Error::NotBeingBuilt { .. }
+            | Error::CannotExpire { .. }
+            | Error::NotOwned { .. }
             | Error::NotResettable { .. }
             | Error::BadRule(_)
             | Error::Unmasked { .. }
@@ -444,6 +475,8 @@ impl Error {
             | Error::RemoteDamaged { .. }
             | Error::RemoteUnavailable { .. }
             | Error::SourceLocked { .. }
+            | Error::NotPulled { .. }
+            | Error::NotResumable { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,

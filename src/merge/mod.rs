@@ -301,12 +301,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
     drop(reg);
     let owned = target.entry.as_ref().is_some_and(|e| e.owned);
     if !owned && !opts.dry_run && !opts.yes {
-        return Err(Error::invalid(format!(
-            "{} was not created by sqlfork, which never writes such a file unless told to: \
-             look first with --dry-run, then merge with --yes",
-            target.label
-        ))
-        .into());
+        return Err(Error::NotOwned { target: target.label }.into());
     }
     let base = Opened::open(&format!("{addr} (base)"), &base_path)?;
     let fork = Opened::open(&addr.to_string(), &entry.path)?;
