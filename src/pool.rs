@@ -201,9 +201,10 @@ pub(crate) fn create(
 ) -> anyhow::Result<Vec<Slot>> {
     let db = &opts.address;
     if db.branch.is_some() {
-        return Err(crate::error::Error::bad_address(format!(
-            "`{db}` is a branch; a pool is made of a database NS/SLUG"
-        ))
+        return Err(crate::error::Error::bad_address(
+            crate::address::AddressProblem::NamesABranch,
+            format!("`{db}` is a branch; a pool is made of a database NS/SLUG"),
+        )
         .into());
     }
     if opts.size == 0 || opts.size > MAX_SIZE {

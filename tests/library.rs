@@ -276,6 +276,7 @@ fn the_library_alone_has_no_cli_dependencies() {
 /// bad config.toml.
 #[test]
 fn a_caller_branches_on_error_variants() {
+    use sqlfork::address::AddressProblem;
     use sqlfork::error::{ConfigProblem, NoBaseWhy, NoParentFor, TtlProblem};
     use sqlfork::{diff::DiffOptions, merge::MergeOptions, Error, ForkOptions, Sqlfork};
     use std::time::Duration;
@@ -297,10 +298,13 @@ fn a_caller_branches_on_error_variants() {
         other => panic!("expected BadTtl, got {other:?}"),
     }
     match sqlfork.fork(src, "Bad Name", &ForkOptions::default()) {
-        Err(e @ Error::BadAddress(_)) => assert!(e.to_string().contains("Bad Name"), "{e}"),
+        Err(Error::BadAddress(e)) => {
+            assert_eq!(e.problem(), AddressProblem::BadCharacter('B'));
+            assert!(e.to_string().contains("Bad Name"), "{e}");
+        }
         other => panic!("expected BadAddress, got {other:?}"),
     }
-    assert!(matches!(sqlfork.show("nope"), Err(Error::BadAddress(_))));
+    assert!(matches!(sqlfork.show("nope"), Err(Error::BadAddress(e)) if e.problem() == AddressProblem::NoNamespace));
 
     let notes = dir.path().join("notes.db");
     std::fs::write(&notes, "just some notes\n").unwrap();

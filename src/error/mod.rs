@@ -411,8 +411,8 @@ impl Error {
 
     /// [`Error::BadAddress`] with this sentence (an address that breaks a
     /// rule only its command knows: a branch where a database is needed).
-    pub(crate) fn bad_address(message: impl Into<String>) -> Self {
-        Error::BadAddress(AddressError::new(message))
+    pub(crate) fn bad_address(problem: crate::address::AddressProblem, message: impl Into<String>) -> Self {
+        Error::BadAddress(AddressError::new(problem, message))
     }
 
     /// The documented exit code for this error.

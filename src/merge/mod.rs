@@ -233,9 +233,10 @@ fn resolve_target(
     if let Some(text) = into {
         let source = Source::parse(text)?;
         if let Source::Snapshot(s) = &source {
-            return Err(crate::error::Error::bad_address(format!(
-                "{s} is a snapshot, which is read-only; merge into a database"
-            ))
+            return Err(crate::error::Error::bad_address(
+                crate::address::AddressProblem::NamesASnapshot,
+                format!("{s} is a snapshot, which is read-only; merge into a database"),
+            )
             .into());
         }
         let resolved = crate::fork::resolve_source(home, config, &source)?;
