@@ -192,6 +192,27 @@ impl fmt::Display for Error {
                 };
                 write!(f, "cannot resume {a}: {what}; delete it with `sqlfork db delete {a}`")
             }
+            Error::BadRegistry { path, why } => {
+                let p = path.display();
+                match why {
+                    RegistryProblem::NotValid { detail } => {
+                        write!(f, "the registry {p} is not valid ({detail}); move it away to start an empty one")
+                    }
+                    RegistryProblem::OldNotValid { detail } => write!(
+                        f,
+                        "the registry {p} is not valid ({detail}); fix it by hand or move it away to start an empty one"
+                    ),
+                    RegistryProblem::Newer { layout } => {
+                        write!(f, "the registry {p} was written by a newer sqlfork (layout {layout}); upgrade sqlfork")
+                    }
+                    RegistryProblem::BadRecord { detail, record } => {
+                        write!(f, "the registry {p} holds a record that is not valid ({detail}): {record}")
+                    }
+                }
+            }
+            Error::BeingPulled { snapshot } => {
+                write!(f, "another sqlfork process is pulling {snapshot}; try again when it is done")
+            }
             Error::NotBeingBuilt { address: a } => {
                 write!(f, "{a} is not being built (it is healthy); delete it with `sqlfork db delete {a}`")
             }

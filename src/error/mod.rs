@@ -115,6 +115,9 @@ pub enum Error {
     /// A fork from a remote snapshot (`REMOTE:NS/SLUG:NAME`) that was never
     /// pulled; `sqlfork pull` it first.
     NotPulled { snapshot: String },
+    /// Another sqlfork process is pulling this remote snapshot, for longer
+    /// than a pull waits; try again when it is done.
+    BeingPulled { snapshot: String },
     /// `db resume`: the fork cannot be resumed; `why` says why.
     NotResumable { address: Address, why: NotResumableWhy },
     /// `db cancel`: the database is healthy, not being built.
@@ -122,6 +125,9 @@ pub enum Error {
     /// `db expire`: an imported database never expires (sqlfork never
     /// deletes a file it did not create).
     CannotExpire { address: Address },
+    /// The registry (`path`) cannot be used: damaged, or written by a
+    /// newer sqlfork. Nothing was changed.
+    BadRegistry { path: PathBuf, why: RegistryProblem },
     /// `db merge` into a file sqlfork did not create (`target`, an address
     /// or a path) without `yes` (`--yes`).
     NotOwned { target: String },
@@ -366,6 +372,21 @@ pub enum NoBaseWhy {
     Missing { path: PathBuf },
 }
 
+/// Why the registry cannot be used ([`Error::BadRegistry`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistryProblem {
+    /// SQLite cannot open it as the registry; `detail` is its message.
+    NotValid { detail: String },
+    /// The `registry.toml` of an earlier version, to be migrated, is not
+    /// valid TOML; `detail` is the parser's message.
+    OldNotValid { detail: String },
+    /// A newer sqlfork wrote it (its layout is `layout`).
+    Newer { layout: i64 },
+    /// A record (`record`, its JSON) does not decode; `detail` says why.
+    BadRecord { detail: String, record: String },
+}
+
 /// Why a fork cannot be resumed ([`Error::NotResumable`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -476,7 +497,9 @@ impl Error {
             | Error::RemoteUnavailable { .. }
             | Error::SourceLocked { .. }
             | Error::NotPulled { .. }
+            | Error::BeingPulled { .. }
             | Error::NotResumable { .. }
+            | Error::BadRegistry { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,
