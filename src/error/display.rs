@@ -29,8 +29,7 @@ impl fmt::Display for Error {
             Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
             Error::BadTtl { text, duration, why } => bad_ttl(f, text, duration.is_some(), why),
             Error::BadDuration { option, text, why } => match why {
-                DurationProblem::NoUnit => {
-                    let n = text.trim();
+                DurationProblem::NoUnit { number: n } => {
                     write!(f, "{option} `{text}` has no unit; write it like {n}s (or {n}m)")
                 }
                 DurationProblem::NotADuration { like } => {

@@ -262,8 +262,8 @@ pub enum TtlProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DurationProblem {
-    /// A bare number, with no unit.
-    NoUnit,
+    /// A bare number (`number`), with no unit.
+    NoUnit { number: u64 },
     /// Not a duration; `like` gives examples.
     NotADuration { like: String },
     /// Not a duration (`--grace`); `like` gives examples.

@@ -39,7 +39,11 @@ fn every_variant_has_its_exit_code() {
             ExitCode::Usage,
         ),
         (
-            Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit },
+            Error::BadDuration {
+                option: "--timeout".into(),
+                text: "5".into(),
+                why: DurationProblem::NoUnit { number: 5 },
+            },
             ExitCode::Usage,
         ),
         (
@@ -229,7 +233,8 @@ fn the_sentences_of_the_new_variants_are_the_old_ones() {
         "cannot fork acme/x onto itself; pick another destination"
     );
     assert_eq!(
-        Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit }.to_string(),
+        Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit { number: 5 } }
+            .to_string(),
         "--timeout `5` has no unit; write it like 5s (or 5m)"
     );
 }
