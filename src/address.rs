@@ -25,7 +25,7 @@ pub enum AddressProblem {
     /// A part (namespace, slug, ref, snapshot or remote name) is empty.
     Empty,
     /// A part is longer than `limit` characters.
-    TooLong { len: usize, limit: usize },
+    TooLong { limit: usize },
     /// A part holds a character it may not.
     BadCharacter(char),
     /// A namespace, slug or remote name starts or ends with '-'.
@@ -203,7 +203,7 @@ pub fn check_part(what: &str, part: &str) -> Result<(), AddressError> {
     let len = part.chars().count();
     if len > 63 {
         return Err(AddressError::new(
-            AddressProblem::TooLong { len, limit: 63 },
+            AddressProblem::TooLong { limit: 63 },
             format!("the {what} `{part}` is {len} characters long; the limit is 63"),
         ));
     }
@@ -233,7 +233,7 @@ pub fn check_ref(r: &str) -> Result<(), AddressError> {
     let len = r.chars().count();
     if len > 100 {
         return Err(AddressError::new(
-            AddressProblem::TooLong { len, limit: 100 },
+            AddressProblem::TooLong { limit: 100 },
             format!("the branch ref is {len} characters long; the limit is 100"),
         ));
     }
@@ -377,7 +377,7 @@ pub fn check_snapshot_name(name: &str) -> Result<(), AddressError> {
     let len = name.chars().count();
     if len > 100 {
         return Err(AddressError::new(
-            AddressProblem::TooLong { len, limit: 100 },
+            AddressProblem::TooLong { limit: 100 },
             format!("the snapshot name is {len} characters long; the limit is 100"),
         ));
     }

@@ -78,8 +78,7 @@ pub(crate) fn require_ref(addr: &Address) -> Result<&str, Error> {
         None => Err(crate::error::Error::bad_address(
             crate::address::AddressProblem::NoBranch,
             format!("`{addr}` names no branch; write NAMESPACE/SLUG@REF, for example {addr}@pr-142"),
-        )
-        .into()),
+        )),
     }
 }
 

@@ -338,7 +338,11 @@ fn a_caller_branches_on_error_variants() {
     // A config.toml setting a caller can fix: the path and the setting.
     let home = dir.path().join("home");
     std::fs::write(home.join("config.toml"), "default_ttl = \"45d\"\n").unwrap();
-    match Sqlfork::open(&home).and_then(|s| s.fork(src, "acme/y", &ForkOptions::default())) {
+    let outcome = match Sqlfork::open(&home) {
+        Ok(s) => s.fork(src, "acme/y", &ForkOptions::default()).map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
         Err(Error::BadConfig { path, problem: ConfigProblem::DefaultTtl { why: TtlProblem::OutOfRange, .. } }) => {
             assert_eq!(path, Some(home.join("config.toml")))
         }

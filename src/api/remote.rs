@@ -94,8 +94,7 @@ impl Sqlfork {
             return Err(crate::error::Error::bad_address(
                 crate::address::AddressProblem::NamesASnapshot,
                 format!("`{database}` names a snapshot; list REMOTE:NS/SLUG"),
-            )
-            .into());
+            ));
         }
         let store = crate::remote::open(&self.config_now()?, &remote).map_err(typed)?;
         crate::remote::list_snapshots(&store, &db).map_err(typed)

@@ -111,10 +111,10 @@ pub enum Error {
     PoolSize { size: usize, max: usize },
     /// `slot` (as given) is not a slot of `address`'s pool of `slots`.
     NoSuchSlot { address: Address, slot: String, slots: usize },
-    /// `pool return`: the slot is not leased.
-    SlotNotLeased { address: Address, slot: Address },
+    /// `pool return`: the slot (its address, `NS/SLUG@pool-N`) is not leased.
+    SlotNotLeased { address: Address, slot: String },
     /// `pool delete`: slot `number` (`slot`) is leased by process `pid`.
-    SlotLeased { address: Address, slot: Address, number: u32, pid: u32 },
+    SlotLeased { address: Address, slot: String, number: u32, pid: u32 },
     /// `--pid`: no such process is running.
     NoSuchProcess { pid: u32 },
     /// A fork from a remote snapshot (`REMOTE:NS/SLUG:NAME`) that was never
