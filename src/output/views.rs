@@ -210,61 +210,17 @@ pub(crate) struct MaskCheckView {
 /// A remote, as `remote add/list/remove` print it.
 #[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct RemoteView {
-    pub name: String,
-    pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-    pub require_masked: bool,
+    #[serde(flatten)]
+    pub remote: crate::remote::RemoteInfo,
     /// With `remote list --snapshots`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshots: Option<Vec<RemoteSnapshotView>>,
+    pub snapshots: Option<Vec<crate::remote::RemoteSnapshot>>,
 }
 
 impl RemoteView {
     pub(crate) fn new(r: &crate::remote::RemoteInfo, snaps: Option<&[crate::remote::RemoteSnapshot]>) -> Self {
-        RemoteView {
-            name: r.name.clone(),
-            url: r.url.clone(),
-            region: r.region.clone(),
-            endpoint: r.endpoint.clone(),
-            require_masked: r.require_masked,
-            snapshots: snaps.map(|s| s.iter().map(RemoteSnapshotView::from).collect()),
-        }
-    }
-}
-
-/// A snapshot on a remote.
-#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RemoteSnapshotView {
-    /// `REMOTE:NS/SLUG:NAME`.
-    pub address: String,
-    pub name: String,
-    pub size_bytes: u64,
-    pub taken_at: String,
-    pub pushed_at: String,
-    pub host: String,
-    pub expires_at: Option<String>,
-    pub masked: bool,
-}
-
-impl From<&crate::remote::RemoteSnapshot> for RemoteSnapshotView {
-    fn from(s: &crate::remote::RemoteSnapshot) -> Self {
-        RemoteSnapshotView {
-            address: s.address.clone(),
-            name: s.name.clone(),
-            size_bytes: s.size_bytes,
-            taken_at: s.taken_at.clone(),
-            pushed_at: s.pushed_at.clone(),
-            host: s.host.clone(),
-            expires_at: s.expires_at.clone(),
-            masked: s.masked,
-        }
+        RemoteView { remote: r.clone(), snapshots: snaps.map(<[_]>::to_vec) }
     }
 }
 
@@ -301,28 +257,6 @@ impl TransferView {
             size_bytes: f.size_bytes,
             time_ms: f.time_ms,
             masked: s.masked,
-        }
-    }
-}
-
-/// What `remote gc` did.
-#[derive(Debug, Serialize, rmcp::schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct GcReportView {
-    pub expired: Vec<RemoteSnapshotView>,
-    pub objects_removed: u64,
-    pub bytes_removed: u64,
-    pub kept_because: Option<String>,
-}
-
-impl From<&crate::remote::GcReport> for GcReportView {
-    fn from(r: &crate::remote::GcReport) -> Self {
-        GcReportView {
-            expired: r.expired.iter().map(RemoteSnapshotView::from).collect(),
-            objects_removed: r.objects_removed,
-            bytes_removed: r.bytes_removed,
-            kept_because: r.kept_because.clone(),
         }
     }
 }
