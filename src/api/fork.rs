@@ -164,6 +164,8 @@ impl Sqlfork {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Status;
+    use std::path::{Path, PathBuf};
 
     /// A source big enough for a page copy of several chunks.
     fn source(dir: &Path) -> PathBuf {
