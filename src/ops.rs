@@ -193,14 +193,7 @@ pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         }
         Some(_) => layout::base_file(home, &entry.id).exists(),
     };
-    Ok(Detail {
-        base_kept,
-        entry,
-        in_flight,
-        progress,
-        pid,
-        snapshots,
-    })
+    Ok(Detail { base_kept, entry, in_flight, progress, pid, snapshots })
 }
 
 /// The absolute path of a database's file.

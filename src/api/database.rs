@@ -3,11 +3,11 @@
 //! schemas are derived from these types), in camelCase. Made from the
 //! registry's records here, with lineage resolved here and nowhere else.
 
-use crate::registry::{CopyStats, Entry, Parent, SafeRecord, Snapshot, Status};
 use crate::registry::store::Store;
+use crate::registry::{CopyStats, Entry, Parent, SafeRecord, Snapshot, Status};
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// One database in the registry.
@@ -57,6 +57,9 @@ pub struct Database {
 }
 
 /// Where a fork came from (`forkedFrom` in JSON).
+// One per database, read by people and scripts: boxing the labels would
+// only make it harder to match on.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lineage {
     /// A registered database: its current labels, or the ones it had when
@@ -152,7 +155,7 @@ pub struct SnapshotInfo {
 // ---------------------------------------------------------------------------
 // JSON
 
-fn display_path<S: Serializer>(p: &PathBuf, s: S) -> Result<S::Ok, S::Error> {
+fn display_path<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&p.display())
 }
 

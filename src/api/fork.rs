@@ -160,7 +160,6 @@ impl Sqlfork {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

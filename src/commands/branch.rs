@@ -2,10 +2,10 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::Database;
 use crate::branch::{self, PutAction};
 use crate::cli::BranchCommand;
 use crate::error::ExitCode;
-use crate::api::Database;
 use crate::output::{self, PutView};
 use crate::settings;
 use crate::ttl;

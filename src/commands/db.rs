@@ -2,11 +2,11 @@
 
 use super::Context;
 use crate::address::{Address, Source};
+use crate::api::Database;
 use crate::cli::DbCommand;
 use crate::error::{Error, ExitCode};
 use crate::fork;
 use crate::ops;
-use crate::api::Database;
 use crate::output::{self, DeletedView, DetailView, ForkView, PathView};
 use crate::settings;
 use crate::ttl;

@@ -2,9 +2,9 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::{Database, SnapshotInfo};
 use crate::error::ExitCode;
 use crate::gc::{self, GcReport};
-use crate::api::{Database, SnapshotInfo};
 use crate::output;
 use crate::registry::Entry;
 use crate::ttl;

@@ -2,10 +2,10 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::Database;
 use crate::cli::GitHookCommand;
 use crate::error::{Error, ExitCode};
 use crate::githook::{self, InstallOptions, Repo, RunOptions, RunOutcome};
-use crate::api::Database;
 use crate::ttl;
 use anyhow::Context as _;
 use serde::Serialize;

@@ -2,9 +2,9 @@
 
 use super::Context;
 use crate::address::{Address, SnapshotAddress};
+use crate::api::SnapshotInfo;
 use crate::cli::SnapshotCommand;
 use crate::error::{Error, ExitCode};
-use crate::api::SnapshotInfo;
 use crate::output;
 use crate::settings;
 use crate::snapshot;

@@ -6,8 +6,8 @@
 use super::args::*;
 use super::{json, listed, output_schema, parse, schema, Document, Server};
 use crate::address::{Address, SnapshotAddress, Source};
-use crate::error::Error;
 use crate::api::{Database, SnapshotInfo};
+use crate::error::Error;
 use crate::output::{
     CancelledView, DeletedView, DetailView, ForkView, MaskCheckView, PathView, PutView, ResetView, SnapshotDeletedView,
 };
@@ -133,7 +133,8 @@ impl Server {
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<DetailView>(), annotations(title = "Show a database", read_only_hint = true))]
     async fn show_database(&self, args: JsonObject) -> CallToolResult {
         let args: AddressArgs = args!(args);
-        self.blocking(move |home, _| json(&DetailView::of(home, &ops::show(home, &Address::parse(&args.address)?)?)?)).await
+        self.blocking(move |home, _| json(&DetailView::of(home, &ops::show(home, &Address::parse(&args.address)?)?)?))
+            .await
     }
 
     /// The absolute path of a database's SQLite file, as `{"path": …}`.
