@@ -76,7 +76,7 @@ impl Sqlfork {
     }
 
     /// Start a data fork and return once the schema is in place (status
-    /// [`Status::Provisioning`]), while a thread of this process copies the
+    /// [`Status::Provisioning`](crate::Status::Provisioning)), while a thread of this process copies the
     /// rows. [`BackgroundFork::join`] waits for it; dropping the handle lets
     /// the copy go on, and if this process ends first the fork is left
     /// provisioning and [`Sqlfork::resume`] or [`Sqlfork::wait`] finishes it.

@@ -22,7 +22,7 @@ pub struct ForkOptions {
     /// RFC 3339 time (`2026-11-30T02:00:00Z`) or an age (`2h`, two hours
     /// ago). The source must then be a registered database.
     pub at: Option<String>,
-    /// Keep the fork's base (its state now, which [`Sqlfork::merge`]
+    /// Keep the fork's base (its state now, which [`Sqlfork::merge`](crate::Sqlfork::merge)
     /// needs) even where that costs a full copy; where the file system
     /// clones, or the source is a snapshot, it is kept anyway.
     pub mergeable: bool,
