@@ -346,34 +346,13 @@ impl Registry {
         })
     }
 
-    /// The part of the registry that resolves the lineage of `entries`:
-    /// their parents that still exist (one lookup per parent, whatever the
-    /// registry's size).
-    pub(crate) fn parents_of(home: &Home, entries: &[Entry]) -> anyhow::Result<Registry> {
-        let store = Store::open(home)?;
-        let mut out = Registry { version: 1, ..Registry::default() };
-        let mut seen = std::collections::HashSet::new();
-        for e in entries {
-            if let Some(Parent::Database { id, .. }) = &e.forked_from {
-                if seen.insert(id.clone()) {
-                    out.databases.extend(store.by_id(id)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// A `registry.toml` of earlier versions, parsed (for its migration).
     pub(crate) fn parse_toml(path: &Path) -> anyhow::Result<Self> {
         let text = fs::read_to_string(path)
             .map_err(|e| Error::failed(format!("could not read the registry {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| {
-            Error::failed(format!(
-                "the registry {} is not valid ({}); fix it by hand or move it away to start an empty one",
-                path.display(),
-                e.message().trim()
-            ))
-            .into()
+            let why = crate::error::RegistryProblem::OldNotValid { detail: e.message().trim().to_string() };
+            Error::BadRegistry { path: path.to_path_buf(), why }.into()
         })
     }
 

@@ -5,7 +5,8 @@ use super::Context;
 use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
 use crate::cli::RemoteCommand;
 use crate::error::{Error, ExitCode};
-use crate::output::{self, RemoteSnapshotView, RemoteView, TransferView};
+use crate::output::{self, RemoteView, TransferView};
+use crate::remote::RemoteSnapshot;
 use crate::remote::{self, GcOptions, PullOptions, PushOptions, RemoteOptions};
 use crate::ttl;
 
@@ -30,11 +31,14 @@ pub(super) fn run(ctx: &mut Context, cmd: RemoteCommand) -> anyhow::Result<ExitC
             Ok(ExitCode::Success)
         }
         RemoteCommand::Gc { name, grace, dry_run } => {
-            let grace = humantime::parse_duration(grace.trim())
-                .map_err(|_| Error::invalid(format!("--grace `{grace}` is not a duration like 1h or 30m")))?;
+            let grace = humantime::parse_duration(grace.trim()).map_err(|_| Error::BadDuration {
+                option: "--grace".into(),
+                text: grace.clone(),
+                why: crate::error::DurationProblem::NotLike { like: "1h or 30m".into() },
+            })?;
             let config = ctx.config()?.clone();
             let report = remote::gc(&config, &GcOptions { remote: name.clone(), grace, dry_run })?;
-            let view = output::GcReportView::from(&report);
+            let view = &report;
             let verb = if dry_run { "Would remove" } else { "Removed" };
             ctx.printer.result(
                 || {
@@ -82,8 +86,8 @@ fn list(ctx: &mut Context, snapshots: bool) -> anyhow::Result<ExitCode> {
             }
             let mut s = String::new();
             for v in &views {
-                let masked = if v.require_masked { "  (require masked)" } else { "" };
-                s.push_str(&format!("{}  {}{masked}\n", v.name, v.url));
+                let masked = if v.remote.require_masked { "  (require masked)" } else { "" };
+                s.push_str(&format!("{}  {}{masked}\n", v.remote.name, v.remote.url));
                 for snap in v.snapshots.iter().flatten() {
                     s.push_str(&format!("  {}\n", snapshot_line(snap)));
                 }
@@ -95,7 +99,7 @@ fn list(ctx: &mut Context, snapshots: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-fn snapshot_line(s: &RemoteSnapshotView) -> String {
+fn snapshot_line(s: &RemoteSnapshot) -> String {
     let expiry = s.expires_at.as_deref().map(|t| format!("  expires {t}")).unwrap_or_default();
     let masked = if s.masked { "  masked" } else { "" };
     format!("{}  taken {}  {}  by {}{expiry}{masked}", s.address, s.taken_at, output::human_bytes(s.size_bytes), s.host)
@@ -173,12 +177,16 @@ pub(super) fn pull(ctx: &mut Context, snapshot: &str) -> anyhow::Result<ExitCode
 pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let (name, db, snap) = RemoteSnapshotAddress::parse_optional(address)?;
     if snap.is_some() {
-        return Err(Error::invalid(format!("`{address}` names a snapshot; list REMOTE:NS/SLUG")).into());
+        return Err(crate::error::Error::bad_address(
+            crate::address::AddressProblem::NamesASnapshot,
+            format!("`{address}` names a snapshot; list REMOTE:NS/SLUG"),
+        )
+        .into());
     }
     let config = ctx.config()?.clone();
     let store = remote::open(&config, &name)?;
     let snaps = remote::list_snapshots(&store, &db)?;
-    let views: Vec<RemoteSnapshotView> = snaps.iter().map(RemoteSnapshotView::from).collect();
+    let views = &snaps;
     ctx.printer.result(|| views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(), &views)?;
     if views.is_empty() && !ctx.printer.json {
         ctx.printer.note(&format!("{name}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {name}`."));
@@ -193,12 +201,12 @@ pub(super) fn delete_snapshot(ctx: &mut Context, address: &str) -> anyhow::Resul
     let removed = remote::delete_snapshot(&config, &snap)?;
     #[derive(serde::Serialize)]
     struct Deleted {
-        deleted: RemoteSnapshotView,
+        deleted: RemoteSnapshot,
     }
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap} (its data goes with the next `sqlfork remote gc {}`)", snap.remote),
-        &Deleted { deleted: RemoteSnapshotView::from(&removed) },
+        &Deleted { deleted: removed },
     )?;
     Ok(ExitCode::Success)
 }

@@ -1,7 +1,7 @@
 //! `db rehearse`: run migrations on a data fork of production and report
 //! what they would do to it (SPEC section 16).
 //!
-//! The pipeline, in order ([`rehearse`]):
+//! The pipeline, in order (`rehearse`):
 //! 1. **Check** everything before anything is written: the migration files
 //!    are read and split into statements (`script.rs`; a dot-command is bad
 //!    input), `--keep` is a free address, the lock budget is positive.
@@ -25,7 +25,7 @@
 //!    position when there are as many downs as ups, else the whole set
 //!    against the state before the first up).
 //! 5. **End**: the fork is deleted — also on an error or Ctrl-C, by the
-//!    [`Rehearsal`] guard — or, with `--keep`, moved to that address. The
+//!    `Rehearsal` guard — or, with `--keep`, moved to that address. The
 //!    source is only ever read.
 
 mod analyze;
@@ -281,12 +281,14 @@ pub(crate) fn rehearse(
     let ups = script::collect(&opts.migrations, "migration")?;
     let downs = script::collect(&opts.down, "down migration")?;
     if opts.lock_budget.is_zero() {
-        return Err(Error::invalid("--lock-budget must be longer than 0; write it like 1s or 250ms").into());
+        let why = crate::error::DurationProblem::Zero { like: "1s or 250ms".into() };
+        return Err(Error::BadDuration { option: "--lock-budget".into(), text: "0s".into(), why }.into());
     }
     let source = Source::parse(&opts.source)?;
     let keep = match &opts.keep {
         Some(k) => {
-            let addr = Address::parse_database(k).map_err(|e| Error::invalid(format!("--keep: {e}")))?;
+            let addr = Address::parse_database(k)
+                .map_err(|e| crate::error::Error::BadAddress(e.within(format!("--keep: {e}"))))?;
             if Registry::load(home)?.get(&addr).is_some() {
                 return Err(Error::Taken { address: addr }.into());
             }
