@@ -281,6 +281,11 @@ pub(crate) fn open_target(path: &std::path::Path) -> anyhow::Result<Connection> 
     crate::schema::standin::allow_unknown_collations(&conn)?;
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    // A merge that exits 0 must survive a power cut: in rollback-journal
+    // mode the commit is the journal's unlink, which only EXTRA syncs (the
+    // directory); under FULL a cut can bring the journal back, and the
+    // next open rolls the merge back.
+    conn.pragma_update(None, "synchronous", "EXTRA")?;
     Ok(conn)
 }
 
