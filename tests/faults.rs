@@ -469,3 +469,102 @@ fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
     }
     eprintln!("I/O errors: {faults} faults injected, every healthy database whole after each");
 }
+
+// ---------------------------------------------------------------------------
+// A full disk under the newer commands: a pool lease that must reset a
+// dirty slot, a merge into a parent, a pull.
+
+/// One clear sentence about a full disk: exit 6, naming the file system.
+fn says_no_space(run: &common::env::Run, fs: &str, what: &str) {
+    assert_eq!(run.code, 6, "{what}: a full disk is exit 6: {}", run.dump());
+    let said: Vec<&str> = run.stderr.lines().filter(|l| !l.starts_with("sqlfork test:")).collect();
+    assert_eq!(said.len(), 1, "{what}: one sentence: {}", run.dump());
+    assert!(said[0].contains(&format!("not enough space on {fs}")), "{what}: {}", run.dump());
+}
+
+#[test]
+fn a_full_disk_stops_a_pool_lease_a_merge_and_a_pull_with_one_sentence() {
+    let Some(m) = LoopMount::new(FsKind::Ext4, 24) else { return };
+    let env = Env { dir: tempfile::tempdir().unwrap(), home: m.path().join("home") };
+    let fs = format!("{} (ext4)", m.path().display());
+    big_source(&env, "small.db", 2);
+    let me = std::process::id().to_string();
+
+    // A pool whose slot 1 was used (it resets at its next lease).
+    env.run(&["db", "fork", "./small.db", "acme/p", "--with-data"]).ok();
+    env.run(&["pool", "create", "acme/p", "--size", "1", "--with-data"]).ok();
+    let slot = PathBuf::from(env.run(&["pool", "lease", "acme/p", "--pid", &me, "--quiet"]).ok().stdout.trim());
+    let base_rows = int(&slot, "SELECT count(*) FROM blobs");
+    exec(&slot, "UPDATE blobs SET b = randomblob(1000) WHERE id % 2 = 0;");
+    env.run(&["pool", "return", "acme/p", "1"]).ok();
+
+    // A merge: a fork of a file on the full disk, merged into it (--yes:
+    // sqlfork did not make it, so no snapshot is taken first).
+    let parent = m.path().join("parent.db");
+    std::fs::copy(env.path("small.db"), &parent).unwrap();
+    env.run(&["db", "fork", parent.to_str().unwrap(), "acme/fix", "--with-data", "--mergeable"]).ok();
+    exec(&env.db_path("acme/fix"), "UPDATE blobs SET b = randomblob(1000) WHERE id % 3 = 0;");
+    let parent_bytes = std::fs::read(&parent).unwrap();
+
+    // A remote to pull from (off the full disk).
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = Env::new();
+    big_source(&a, "src.db", 2);
+    a.run(&["remote", "add", "origin", &url]).ok();
+    a.run(&["db", "import", "acme/src", "./src.db"]).ok();
+    a.run(&["snapshot", "create", "acme/src:s"]).ok();
+    a.run(&["push", "acme/src:s"]).ok();
+    env.run(&["remote", "add", "origin", &url]).ok();
+
+    let pools_tidy = |what: &str| {
+        for f in std::fs::read_dir(env.home.join("pools")).unwrap().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            assert!(name.ends_with(".lease") || name.ends_with(".lock"), "{what}: pools/{name} is left");
+        }
+        let partial = std::fs::read_dir(env.home.join("remotes/partial")).into_iter().flatten().flatten().count();
+        assert_eq!(partial, 0, "{what}: a partial pull is left on the full disk");
+        assert!(!m.path().join("parent.db-journal").exists(), "{what}: the parent's journal is left");
+        assert_eq!(std::fs::read(&parent).unwrap(), parent_bytes, "{what}: the parent changed");
+        let pulled = snapshot_ids(&env).len();
+        assert_eq!(pulled, 1, "{what}: only the pool's base is a snapshot (nothing pulled half-way)");
+    };
+
+    // Nearly full: each is refused (or stopped) with one sentence.
+    let filler = fill(m.path(), 64 << 10);
+    let run = env.run(&["pool", "lease", "acme/p", "--pid", &me, "--timeout", "0s"]);
+    says_no_space(&run, &fs, "a lease that resets a used slot");
+    let listed = env.run(&["pool", "list", "acme/p", "--json"]).ok().json();
+    assert!(listed[0]["holderPid"].is_null(), "a lease that failed holds nothing: {listed}");
+    says_no_space(&env.run(&["db", "merge", "acme/fix", "--yes"]), &fs, "a merge into a file on the full disk");
+    let run = env.run(&["pull", "origin:acme/src:s"]);
+    says_no_space(&run, &fs, "a pull");
+    assert!(run.stderr.contains("needs 2."), "a pull is refused before it starts: {}", run.dump());
+    pools_tidy("nearly full");
+    nothing_half_made(&env, "nearly full");
+    std::fs::remove_file(&filler).unwrap();
+
+    // Full to the last block: even opening the registry says so.
+    let filler = fill(m.path(), 0);
+    for args in [
+        &["pool", "lease", "acme/p", "--pid", &me, "--timeout", "0s"][..],
+        &["db", "merge", "acme/fix", "--yes"],
+        &["pull", "origin:acme/src:s"],
+    ] {
+        says_no_space(&env.run(args), &fs, &format!("{} on a full disk", args.join(" ")));
+    }
+    let listed = env.run(&["db", "list", "--json"]);
+    assert!(listed.code == 0 || listed.code == 6, "db list on a full disk: {}", listed.dump());
+    std::fs::remove_file(&filler).unwrap();
+    pools_tidy("full");
+    nothing_half_made(&env, "full");
+
+    // With space again, each works.
+    let leased = env.run(&["pool", "lease", "acme/p", "--pid", &me, "--quiet"]).ok();
+    assert_same(&image(&env.path("small.db")), Path::new(leased.stdout.trim()), false, "the slot, reset");
+    assert_eq!(int(&slot, "SELECT count(*) FROM blobs"), base_rows);
+    env.run(&["db", "merge", "acme/fix", "--yes"]).ok();
+    assert_same(&image(&env.db_path("acme/fix")), &parent, false, "the merged parent");
+    env.run(&["pull", "origin:acme/src:s"]).ok();
+    nothing_half_made(&env, "after space was freed");
+}

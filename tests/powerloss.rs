@@ -1475,7 +1475,7 @@ fn newer_commands(kind: FsKind, quick: usize, long: usize, named: &[(&str, Scena
 fn power_cuts_during_pool_merge_rebase_and_pull_lose_nothing_that_was_reported() {
     newer_commands(
         FsKind::Xfs,
-        2,
+        1,
         30,
         &[
             ("merge", cut_merge, "merge-applied"),

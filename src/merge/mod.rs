@@ -352,7 +352,8 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             drop_snapshot(&snapshot);
-            return Err(e);
+            // A full disk under the parent is one sentence (exit 6).
+            return Err(crate::space::explain(e, &target.path, &format!("the merge into {}", target.label), None));
         }
     };
     trace(&format!("merge applied at {:?}", started.elapsed()));
@@ -363,6 +364,11 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         if let Err(e) = conn.execute_batch("COMMIT") {
             let _ = conn.execute_batch("ROLLBACK");
             drop_snapshot(&snapshot);
+            if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull) {
+                return Err(
+                    crate::space::no_space(&target.path, &format!("the merge into {}", target.label), None).into()
+                );
+            }
             return Err(Error::failed(format!(
                 "could not commit the merge into {} ({e}); nothing was written",
                 target.label
