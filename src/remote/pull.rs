@@ -129,6 +129,13 @@ pub(crate) fn pull(
                 return Err(crate::space::explain(e, home.root(), &what, Some(manifest.size())));
             }
             drop(claim);
+            // The home's own file system failing (EIO): say where.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some()) && crate::error::typed(&e).is_none() {
+                return Err(e.context(format!(
+                    "could not write the pulled copy of {label} under {}; once it is fixed, `sqlfork pull {label}` resumes",
+                    partial_dir.display()
+                )));
+            }
             return Err(e);
         }
     };
