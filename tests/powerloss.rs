@@ -1245,6 +1245,55 @@ fn cut_pool(rig: &mut Rig, cut: Option<When>) -> Duration {
     Duration::ZERO
 }
 
+/// `pool create` cut anywhere: the pool is listed whole (every slot, each
+/// the base) or not at all; one that reported success is whole; after the
+/// next commands it can be made (again) and leased.
+fn cut_pool_create(rig: &mut Rig, cut: Option<When>) -> Duration {
+    let env = rig.env();
+    let src = durable_db(&env, "src.db", DATA_SQL);
+    run_ok(&env, &["db", "fork", "./src.db", "cut/p", "--with-data"], &[]);
+    sync_all();
+    let base = image(&src);
+    let what = format!("pool create cut {cut:?}");
+    let after = After { env: &env, what: what.clone(), want: BTreeMap::new(), sources: vec![source(&src)] };
+    let create = ["pool", "create", "cut/p", "--size", "4", "--with-data"];
+    let Some(when) = cut else {
+        let (_, took) = time(|| run_ok(&env, &create, &SLOW));
+        return took;
+    };
+    let outs = rig.cut(vec![spawn(&env, &create, &refs(&with_pause(&SLOW, cut)))], when);
+    let reported = outs[0].0 == 0;
+    after.immediately(&[]);
+    let (code, stdout, stderr) = run_vars(&env, &["pool", "list", "cut/p", "--json"], &[]);
+    let state = if code == 0 {
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let n = v.as_array().unwrap().len();
+        assert_eq!(n, 4, "{what}: a pool of 4 is listed with {n} slots (half-made):\n{stdout}");
+        for s in v.as_array().unwrap() {
+            assert_same(&base, Path::new(s["path"].as_str().unwrap()), false, &what);
+        }
+        "whole"
+    } else {
+        assert!(!reported, "{what}: pool create exited 0 and the pool is gone: {stderr}");
+        "not listed"
+    };
+    rig.note(format!("pool create: {state}{}", if reported { " (reported)" } else { "" }));
+    after.recover();
+    if state != "whole" {
+        // What was made is removed by `pool delete` (or there is nothing),
+        // then the pool is made again.
+        let (code, _, stderr) = run_vars(&env, &["pool", "delete", "cut/p"], &[]);
+        assert!(code == 0 || code == 3, "{what}: pool delete: {stderr}");
+        run_ok(&env, &create, &[]);
+    }
+    let h = Holders::new(1);
+    let out = run_ok(&env, &strs(&lease_args(h.pid(0))), &[]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_same(&base, Path::new(v["path"].as_str().unwrap()), false, &format!("{what}: leased"));
+    after.recover();
+    Duration::ZERO
+}
+
 /// What the fork changes and what the parent changes meanwhile (disjoint,
 /// so a merge has no conflict).
 const FORK_SQL: &str = "UPDATE items SET qty = qty + 100 WHERE id % 3 = 1;
@@ -1451,7 +1500,13 @@ fn cut_pull(rig: &mut Rig, cut: Option<When>) -> Duration {
 }
 
 fn newer_scenarios() -> Vec<(&'static str, Scenario)> {
-    vec![("pool", cut_pool), ("merge", cut_merge), ("rebase", cut_rebase), ("pull", cut_pull)]
+    vec![
+        ("pool", cut_pool),
+        ("pool create", cut_pool_create),
+        ("merge", cut_merge),
+        ("rebase", cut_rebase),
+        ("pull", cut_pull),
+    ]
 }
 
 /// The newer commands on `kind`: random cuts (`quick` each, `long` with
