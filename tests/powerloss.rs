@@ -44,6 +44,16 @@
 //! replays a run); each operation is timed once uncut on the same mount
 //! and the cuts are spread over that whole duration.
 //!
+//! The newer commands (SPEC section 18 for them): two `pool lease` and a
+//! `pool return` at once, `pool create`, `db merge`, `db rebase` and `pull`
+//! from a `file://` remote, cut at random moments, the moment each exited
+//! (`When::Exited`: whatever it reported must survive) and at named moments
+//! (`merge-applied`, `swap-renamed`, `remote-range-written`,
+//! `registry-committed`), on XFS and ext4. Quick: one random cut each on
+//! XFS and the exit cuts on both; long (`SQLFORK_CRASH_LONG=1 cargo test
+//! --test powerloss during_pool -- --nocapture`): 30 random cuts each on
+//! XFS, 15 on ext4.
+//!
 //! Also here, without a mount: the detached background copier of
 //! `db fork --detach` killed at random moments, then `db wait` resumes it.
 
@@ -1514,7 +1524,9 @@ fn newer_scenarios() -> Vec<(&'static str, Scenario)> {
 /// named moments `named`.
 fn newer_commands(kind: FsKind, quick: usize, long: usize, named: &[(&str, Scenario, &'static str)]) {
     let Some(mut rig) = Rig::new(&format!("{} newer commands", kind.name()), kind) else { return };
-    random_cuts(&mut rig, quick, long, newer_scenarios());
+    if points(quick, long) > 0 {
+        random_cuts(&mut rig, quick, long, newer_scenarios());
+    }
     for (name, run) in newer_scenarios() {
         run(&mut rig, Some(When::Exited));
         eprintln!("{}: {name}: cut the moment it exited: ok", kind.name());
@@ -1543,5 +1555,7 @@ fn power_cuts_during_pool_merge_rebase_and_pull_lose_nothing_that_was_reported()
 
 #[test]
 fn power_cuts_on_ext4_during_pool_merge_rebase_and_pull_lose_nothing_that_was_reported() {
-    newer_commands(FsKind::Ext4, 1, 15, &[("merge", cut_merge, "merge-applied")]);
+    // Quick: the cut the moment each exited (where the file system's own
+    // durability matters); random cuts in the long run.
+    newer_commands(FsKind::Ext4, 0, 15, &[("merge", cut_merge, "merge-applied")]);
 }
