@@ -17,7 +17,7 @@ pub struct AddressError {
 }
 
 impl AddressError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         AddressError { message: message.into(), bare: None }
     }
 

@@ -657,7 +657,8 @@ fn decide_source(reg: &Store, entry: &Entry, to: Option<&str>) -> anyhow::Result
             }
             s
         } else {
-            address::check_snapshot_name(to).map_err(|e| Error::invalid(format!("--to {to}: {e}")))?;
+            address::check_snapshot_name(to)
+                .map_err(|e| crate::error::Error::bad_address(format!("--to {to}: {e}")))?;
             SnapshotAddress { database: addr.clone(), name: to.to_string() }
         };
         let (_, s) = reg.find_snapshot(&snap)?;

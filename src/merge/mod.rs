@@ -35,7 +35,7 @@ pub(crate) mod apply;
 use crate::address::{Address, Source};
 use crate::copy::Progress;
 use crate::diff::{Method, Opened, Val};
-use crate::error::Error;
+use crate::error::{Error, NoParentFor};
 use crate::home::{Config, Home};
 use crate::registry::{Entry, Parent, Registry, Status};
 use rusqlite::{Connection, OpenFlags};
@@ -233,18 +233,21 @@ fn resolve_target(
     if let Some(text) = into {
         let source = Source::parse(text)?;
         if let Source::Snapshot(s) = &source {
-            return Err(Error::invalid(format!("{s} is a snapshot, which is read-only; merge into a database")).into());
+            return Err(crate::error::Error::bad_address(format!(
+                "{s} is a snapshot, which is read-only; merge into a database"
+            ))
+            .into());
         }
         let resolved = crate::fork::resolve_source(home, config, &source)?;
         let entry = resolved.address.as_ref().and_then(|a| reg.get(a)).cloned();
         if entry.as_ref().is_some_and(|e| e.id == fork.id) {
-            return Err(Error::invalid(format!("cannot merge {addr} into itself; name its parent with --into")).into());
+            return Err(Error::OntoItself { address: addr, action: "merge" }.into());
         }
         let label = resolved.address.map(|a| a.to_string()).unwrap_or_else(|| resolved.path.display().to_string());
         return Ok(Target { label, path: resolved.path, entry });
     }
     match &fork.forked_from {
-        None => Err(Error::invalid(format!("{addr} has no parent to merge into; name one with --into")).into()),
+        None => Err(Error::NoParent { address: addr.to_string(), why: NoParentFor::Merge }.into()),
         Some(Parent::Path(p)) => {
             if !p.exists() {
                 return Err(Error::NoSuchFile { path: p.clone() }.into());
@@ -449,9 +452,7 @@ pub(crate) fn rebase(
             }
             (Source::Path(p.clone()), p.display().to_string())
         }
-        None => {
-            return Err(Error::invalid(format!("{addr} was created empty, so it has no parent to rebase on")).into())
-        }
+        None => return Err(Error::NoParent { address: addr.to_string(), why: NoParentFor::Rebase }.into()),
     };
     drop(reg);
     let outcome = std::cell::RefCell::new(None::<apply::Applied>);
