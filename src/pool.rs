@@ -157,11 +157,7 @@ fn load(home: &Home, db: &Address) -> anyhow::Result<(Entry, Vec<(u32, Entry)>)>
         .filter_map(|e| e.branch.as_deref().and_then(slot_number).map(|n| (n, e.clone())))
         .collect();
     if making_file(home, &base.id).exists() {
-        return Err(Error::failed(format!(
-            "{db}'s pool is not complete: it is being made, or a power cut stopped its making; \
-             unless a `sqlfork pool create {db}` is running, `sqlfork pool delete {db}` removes what was made"
-        ))
-        .into());
+        return Err(Error::PoolIncomplete { address: db.clone() }.into());
     }
     if !has_base || slots.is_empty() {
         return Err(Error::NoPool { address: db.clone() }.into());

@@ -1285,6 +1285,8 @@ fn cut_pool_create(rig: &mut Rig, cut: Option<When>) -> Duration {
         "whole"
     } else {
         assert!(!reported, "{what}: pool create exited 0 and the pool is gone: {stderr}");
+        // Not made at all (exit 3), or made in part and not listed (exit 4).
+        assert!(code == 3 || (code == 4 && stderr.contains("`sqlfork pool delete cut/p` removes")), "{what}: {stderr}");
         "not listed"
     };
     rig.note(format!("pool create: {state}{}", if reported { " (reported)" } else { "" }));
