@@ -400,6 +400,22 @@ fn wait_for_users(dir: &Path) {
     }
 }
 
+/// Run `sqlfork ARGS` until it pauses at `point`, then shut the file system
+/// under the home down: it must end (no hang) without a panic.
+fn io_errors_at(env: &Env, fs: &mount::CutFs, args: &[&str], point: &str) -> common::env::Run {
+    let what = args.join(" ");
+    // (A reset takes its copy-and-rename path: a reset by pages builds no
+    // fork to pause in.)
+    let mut child =
+        env.cmd(args).env("SQLFORK_TEST_PAUSE", format!("{point}:1500")).env("SQLFORK_TEST_RESET_COPY", "1").spawn();
+    child.wait_for_stderr(&format!("paused at {point}"), std::time::Duration::from_secs(30));
+    fs.shutdown();
+    let (run, late) = child.finish_by(std::time::Instant::now() + std::time::Duration::from_secs(60));
+    assert!(!late, "{what}: hung on the I/O errors: {}", run.dump());
+    assert!(!run.stderr.contains("panicked"), "{what}: panicked: {}", run.dump());
+    run
+}
+
 #[test]
 fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
     let Some(mut fs) = mount::CutFs::on_xfs(FsKind::Ext4, 64) else { return };
@@ -421,19 +437,8 @@ fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
     let mut faults = 0;
     for (args, point) in ops {
         let what = args.join(" ");
-        // (A branch reset takes its copy-and-rename path: a reset by pages
-        // builds no fork to pause in.)
-        let mut child = env
-            .cmd(args)
-            .env("SQLFORK_TEST_PAUSE", format!("{point}:1500"))
-            .env("SQLFORK_TEST_RESET_COPY", "1")
-            .spawn();
-        child.wait_for_stderr(&format!("paused at {point}"), std::time::Duration::from_secs(30));
-        fs.shutdown();
+        let run = io_errors_at(&env, &fs, args, point);
         faults += 1;
-        let (run, late) = child.finish_by(std::time::Instant::now() + std::time::Duration::from_secs(60));
-        assert!(!late, "{what}: hung on the I/O errors: {}", run.dump());
-        assert!(!run.stderr.contains("panicked"), "{what}: panicked: {}", run.dump());
         // A delete paused after its durable commit point (the entry is gone
         // from the registry) has nothing left that can fail but the
         // removal of its files, which the next command sweeps: it may
@@ -616,16 +621,7 @@ fn io_errors_in_a_pool_lease_a_merge_and_a_pull_give_a_clear_error_and_leave_not
     ];
     for (args, point) in ops {
         let what = args.join(" ");
-        let mut child = env
-            .cmd(args)
-            .env("SQLFORK_TEST_PAUSE", format!("{point}:1500"))
-            .env("SQLFORK_TEST_RESET_COPY", "1")
-            .spawn();
-        child.wait_for_stderr(&format!("paused at {point}"), std::time::Duration::from_secs(30));
-        fs.shutdown();
-        let (run, late) = child.finish_by(std::time::Instant::now() + std::time::Duration::from_secs(60));
-        assert!(!late, "{what}: hung on the I/O errors: {}", run.dump());
-        assert!(!run.stderr.contains("panicked"), "{what}: panicked: {}", run.dump());
+        let run = io_errors_at(&env, &fs, args, point);
         assert_eq!(run.code, 1, "{what}: an I/O error is a failure (exit 1): {}", run.dump());
         let said: Vec<&str> = run.stderr.lines().filter(|l| !l.starts_with("sqlfork test:")).collect();
         assert_eq!(said.len(), 1, "{what}: one sentence: {}", run.dump());
