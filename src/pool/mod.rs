@@ -25,8 +25,8 @@
 mod lease;
 mod sdk;
 
-pub(crate) use lease::{holder_for, Holder};
 use lease::{ensure_dir, lock, read_state, write_state, LeaseState};
+pub(crate) use lease::{holder_for, Holder};
 pub use sdk::{PoolLease, PoolOptions, PoolSlot};
 
 use crate::address::{Address, Source};
