@@ -120,9 +120,9 @@ impl ForkRequest {
             Some(at) => {
                 let src = &self.source;
                 let db = Address::parse(src).map_err(|e| {
-                    crate::error::Error::bad_address(format!(
-                        "--at needs SRC to be a database address NS/SLUG (`{src}` is not: {e})"
-                    ))
+                    crate::error::Error::BadAddress(
+                        e.within(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {e})")),
+                    )
                 })?;
                 let when = crate::snapshot::parse_at(at, crate::ttl::now())?;
                 let snap = crate::snapshot::resolve_at(home, &db, when)?;

@@ -128,8 +128,9 @@ pub(crate) fn create(
     let db = &opts.address;
     let now = ttl::now();
     let name = opts.name.clone().unwrap_or_else(|| default_name(now));
-    address::check_snapshot_name(&name)
-        .map_err(|e| crate::error::Error::bad_address(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
+    address::check_snapshot_name(&name).map_err(|e| {
+        crate::error::Error::BadAddress(e.within(format!("`{db}:{name}` is not a valid snapshot: {e}")))
+    })?;
     let mut snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
     // Validate before anything is written.
     let reg = Registry::load(home)?;

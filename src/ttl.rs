@@ -78,7 +78,7 @@ pub(crate) fn parse_duration_arg(what: &str, text: &str, like: &str) -> Result<D
         option: what.to_string(),
         text: text.to_string(),
         why: match t.parse::<u64>() {
-            Ok(_) => DurationProblem::NoUnit,
+            Ok(number) => DurationProblem::NoUnit { number },
             Err(_) => DurationProblem::NotADuration { like: like.to_string() },
         },
     })

@@ -176,9 +176,11 @@ pub(super) fn pull(ctx: &mut Context, snapshot: &str) -> anyhow::Result<ExitCode
 pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let (name, db, snap) = RemoteSnapshotAddress::parse_optional(address)?;
     if snap.is_some() {
-        return Err(
-            crate::error::Error::bad_address(format!("`{address}` names a snapshot; list REMOTE:NS/SLUG")).into()
-        );
+        return Err(crate::error::Error::bad_address(
+            crate::address::AddressProblem::NamesASnapshot,
+            format!("`{address}` names a snapshot; list REMOTE:NS/SLUG"),
+        )
+        .into());
     }
     let config = ctx.config()?.clone();
     let store = remote::open(&config, &name)?;

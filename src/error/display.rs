@@ -29,8 +29,7 @@ impl fmt::Display for Error {
             Error::Invalid(m) | Error::Failed(m) | Error::BadRule(m) => f.write_str(m),
             Error::BadTtl { text, duration, why } => bad_ttl(f, text, duration.is_some(), why),
             Error::BadDuration { option, text, why } => match why {
-                DurationProblem::NoUnit => {
-                    let n = text.trim();
+                DurationProblem::NoUnit { number: n } => {
                     write!(f, "{option} `{text}` has no unit; write it like {n}s (or {n}m)")
                 }
                 DurationProblem::NotADuration { like } => {
@@ -181,6 +180,53 @@ impl fmt::Display for Error {
             Error::SlotLeased { address: db, slot, number, pid } => write!(
                 f,
                 "{slot} is leased by process {pid}; return it first (`sqlfork pool return {db} {number}`) or pass --force"
+            ),
+            Error::NotPulled { snapshot: r } => write!(f, "{r} has not been pulled; run `sqlfork pull {r}` first"),
+            Error::NotResumable { address: a, why: NotResumableWhy::NotAFork } => {
+                write!(f, "{a} is not a fork, so there is nothing to resume")
+            }
+            Error::NotResumable { address: a, why: NotResumableWhy::Masked } => write!(
+                f,
+                "the masked or subset fork {a} was interrupted and cannot be resumed, so it was removed; fork it again"
+            ),
+            Error::NotResumable { address: a, why } => {
+                let what = match why {
+                    NotResumableWhy::SnapshotDeleted => "the snapshot it was forked from was deleted",
+                    _ => "its source database was deleted",
+                };
+                write!(f, "cannot resume {a}: {what}; delete it with `sqlfork db delete {a}`")
+            }
+            Error::BadRegistry { path, why } => {
+                let p = path.display();
+                match why {
+                    RegistryProblem::NotValid { detail } => {
+                        write!(f, "the registry {p} is not valid ({detail}); move it away to start an empty one")
+                    }
+                    RegistryProblem::OldNotValid { detail } => write!(
+                        f,
+                        "the registry {p} is not valid ({detail}); fix it by hand or move it away to start an empty one"
+                    ),
+                    RegistryProblem::Newer { layout } => {
+                        write!(f, "the registry {p} was written by a newer sqlfork (layout {layout}); upgrade sqlfork")
+                    }
+                    RegistryProblem::BadRecord { detail, record } => {
+                        write!(f, "the registry {p} holds a record that is not valid ({detail}): {record}")
+                    }
+                }
+            }
+            Error::BeingPulled { snapshot } => {
+                write!(f, "another sqlfork process is pulling {snapshot}; try again when it is done")
+            }
+            Error::NotBeingBuilt { address: a } => {
+                write!(f, "{a} is not being built (it is healthy); delete it with `sqlfork db delete {a}`")
+            }
+            Error::CannotExpire { address: a } => write!(
+                f,
+                "{a} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"
+            ),
+            Error::NotOwned { target } => write!(
+                f,
+                "{target} was not created by sqlfork, which never writes such a file unless told to: look first with --dry-run, then merge with --yes"
             ),
             Error::NoSuchProcess { pid } => write!(
                 f,

@@ -13,7 +13,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod display;
+mod problems;
 pub(crate) use display::human_size;
+pub use problems::{
+    ConfigProblem, DurationProblem, MigrationProblem, NoBaseWhy, NoParentFor, NotResumableWhy, RegistryProblem,
+    RemoteUrlProblem, SchemaRefusal, SourceProblem, TtlProblem,
+};
 
 /// Process exit codes. Documented in the README and in `sqlfork --help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,12 +114,31 @@ pub enum Error {
     PoolSize { size: usize, max: usize },
     /// `slot` (as given) is not a slot of `address`'s pool of `slots`.
     NoSuchSlot { address: Address, slot: String, slots: usize },
-    /// `pool return`: the slot is not leased.
-    SlotNotLeased { address: Address, slot: Address },
+    /// `pool return`: the slot (its address, `NS/SLUG@pool-N`) is not leased.
+    SlotNotLeased { address: Address, slot: String },
     /// `pool delete`: slot `number` (`slot`) is leased by process `pid`.
-    SlotLeased { address: Address, slot: Address, number: u32, pid: u32 },
+    SlotLeased { address: Address, slot: String, number: u32, pid: u32 },
     /// `--pid`: no such process is running.
     NoSuchProcess { pid: u32 },
+    /// A fork from a remote snapshot (`REMOTE:NS/SLUG:NAME`) that was never
+    /// pulled; `sqlfork pull` it first.
+    NotPulled { snapshot: String },
+    /// Another sqlfork process is pulling this remote snapshot, for longer
+    /// than a pull waits; try again when it is done.
+    BeingPulled { snapshot: String },
+    /// `db resume`: the fork cannot be resumed; `why` says why.
+    NotResumable { address: Address, why: NotResumableWhy },
+    /// `db cancel`: the database is healthy, not being built.
+    NotBeingBuilt { address: Address },
+    /// `db expire`: an imported database never expires (sqlfork never
+    /// deletes a file it did not create).
+    CannotExpire { address: Address },
+    /// The registry (`path`) cannot be used: damaged, or written by a
+    /// newer sqlfork. Nothing was changed.
+    BadRegistry { path: PathBuf, why: RegistryProblem },
+    /// `db merge` into a file sqlfork did not create (`target`, an address
+    /// or a path) without `yes` (`--yes`).
+    NotOwned { target: String },
     /// No database at this address.
     NotFound { address: Address },
     /// A database that was there vanished while a command waited for it.
@@ -230,150 +254,6 @@ pub enum Error {
     PoolBusy { address: Address, size: usize, waited: Duration },
 }
 
-/// What is wrong with a TTL ([`Error::BadTtl`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TtlProblem {
-    /// A bare number; `meant` is the TTL it most likely meant (`7d`, `48h`).
-    NoUnit { meant: String },
-    /// Not a duration at all.
-    NotADuration,
-    /// A duration outside 1 hour to 30 days.
-    OutOfRange,
-}
-
-/// What is wrong with a duration option ([`Error::BadDuration`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DurationProblem {
-    /// A bare number, with no unit.
-    NoUnit,
-    /// Not a duration; `like` gives examples.
-    NotADuration { like: String },
-    /// Not a duration (`--grace`); `like` gives examples.
-    NotLike { like: String },
-    /// Not a duration; `reason` is the parser's.
-    Unreadable { reason: String },
-    /// Zero, where the option must be longer; `like` gives examples.
-    Zero { like: String },
-    /// `--at`: neither an RFC 3339 time nor an age.
-    NotATimeOrAge,
-    /// `--at`: an age reaching back before the clock can go.
-    TooFarBack,
-}
-
-/// The setting that makes `config.toml` invalid ([`Error::BadConfig`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigProblem {
-    /// Not TOML sqlfork reads (an unknown key, a value of the wrong type):
-    /// `line` (1-based) and its text when known, and the parser's message.
-    Toml { line: Option<usize>, text: Option<String>, message: String },
-    /// Not TOML at all, found while editing it (`remote add`).
-    NotToml { message: String },
-    /// `default_namespace` is not a valid namespace.
-    DefaultNamespace(AddressError),
-    /// `default_ttl` is not a TTL sqlfork takes.
-    DefaultTtl { text: String, why: TtlProblem },
-    /// `rows_per_page` is not 1 to 10000000.
-    RowsPerPage { rows: u64 },
-    /// `copy_method` is not one sqlfork knows.
-    CopyMethod { method: String },
-    /// `[remotes.NAME]`: the name is not valid.
-    RemoteName { name: String, problem: AddressError },
-    /// `[remotes.NAME] url` is not a remote URL.
-    RemoteUrl { name: String, url: String, why: RemoteUrlProblem },
-    /// `remotes` is not a table.
-    RemotesNotATable,
-}
-
-/// What is wrong with a remote URL ([`Error::BadRemoteUrl`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RemoteUrlProblem {
-    /// `s3://` with no valid bucket name.
-    NoBucket,
-    /// `s3://BUCKET/PREFIX` with an empty, `.` or `..` part in the prefix.
-    BadPrefix,
-    /// `file://` not followed by an absolute path.
-    NotAbsoluteFile,
-    /// Neither `s3://` nor `file://`.
-    UnknownScheme,
-}
-
-/// Why sqlfork refuses to read a source ([`Error::BadSource`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SourceProblem {
-    /// SQLite finds the file corrupt; `detail` is its message.
-    Corrupt { detail: String },
-    /// SQLite finds its schema corrupt; `detail` is its message.
-    CorruptSchema { detail: String },
-    /// A hot journal (`journal`) is beside it, which a read-only fork may
-    /// not roll back.
-    HotJournal { journal: PathBuf },
-    /// `sqlite_master` holds object `name` of a type SQLite does not have.
-    UnknownObjectType { name: String, kind: String },
-}
-
-/// Why a schema object is refused ([`Error::SchemaRefused`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SchemaRefusal {
-    /// Its SQL in `sqlite_master` is not exactly one `CREATE` of the type
-    /// and name it claims; `why` says how (`holds more than one statement`).
-    Sql { why: String },
-    /// Replaying it produced a different object.
-    ReplayDiffers,
-    /// Replay created it, and the source does not have it.
-    ReplayExtra,
-}
-
-/// The command that needed a parent ([`Error::NoParent`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NoParentFor {
-    /// `db merge` with no `--into`.
-    Merge,
-    /// `db rebase` of a database created empty.
-    Rebase,
-    /// `db diff A` with one side.
-    Diff,
-    /// `db diff A` with one side, where A's parent was the snapshot
-    /// `snapshot`, since deleted; `database` is A's address.
-    DiffSnapshotDeleted { database: String, snapshot: String },
-}
-
-/// Why a fork has no base to merge from ([`Error::NoBase`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NoBaseWhy {
-    /// It was forked without `--with-data --mergeable`.
-    NotKept,
-    /// Its base was the snapshot it was forked from, since deleted.
-    SnapshotDeleted,
-    /// Its base file (`path`) is missing.
-    Missing { path: PathBuf },
-}
-
-/// What is wrong with a migration file or directory ([`Error::BadMigration`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MigrationProblem {
-    /// The path named cannot be read (it does not exist, perhaps).
-    NotThere { detail: String },
-    /// The directory cannot be listed.
-    DirUnreadable { detail: String },
-    /// The directory holds no `.sql` files.
-    NoSqlFiles,
-    /// The file cannot be read.
-    Unreadable { detail: String },
-    /// The file is not UTF-8 text.
-    NotUtf8,
-    /// Line `line` is a sqlite3 shell dot-command (`command`), not SQL.
-    DotCommand { line: u64, command: String },
-}
-
 impl Error {
     /// [`Error::Invalid`] with this sentence.
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -386,8 +266,8 @@ impl Error {
 
     /// [`Error::BadAddress`] with this sentence (an address that breaks a
     /// rule only its command knows: a branch where a database is needed).
-    pub(crate) fn bad_address(message: impl Into<String>) -> Self {
-        Error::BadAddress(AddressError::new(message))
+    pub(crate) fn bad_address(problem: crate::address::AddressProblem, message: impl Into<String>) -> Self {
+        Error::BadAddress(AddressError::new(problem, message))
     }
 
     /// The documented exit code for this error.
@@ -412,6 +292,9 @@ impl Error {
             | Error::SlotNotLeased { .. }
             | Error::SlotLeased { .. }
             | Error::NoSuchProcess { .. }
+            | Error::NotBeingBuilt { .. }
+            | Error::CannotExpire { .. }
+            | Error::NotOwned { .. }
             | Error::NotResettable { .. }
             | Error::BadRule(_)
             | Error::Unmasked { .. }
@@ -448,6 +331,10 @@ impl Error {
             | Error::RemoteDamaged { .. }
             | Error::RemoteUnavailable { .. }
             | Error::SourceLocked { .. }
+            | Error::NotPulled { .. }
+            | Error::BeingPulled { .. }
+            | Error::NotResumable { .. }
+            | Error::BadRegistry { .. }
             | Error::Failed(_) => ExitCode::Failure,
             Error::CopyStopped | Error::Interrupted { .. } | Error::RehearsalInterrupted => ExitCode::Interrupted,
             Error::InterruptedFork { .. } => ExitCode::AlreadyExists,

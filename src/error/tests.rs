@@ -39,7 +39,11 @@ fn every_variant_has_its_exit_code() {
             ExitCode::Usage,
         ),
         (
-            Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit },
+            Error::BadDuration {
+                option: "--timeout".into(),
+                text: "5".into(),
+                why: DurationProblem::NoUnit { number: 5 },
+            },
             ExitCode::Usage,
         ),
         (
@@ -79,9 +83,23 @@ fn every_variant_has_its_exit_code() {
         (Error::PoolExists { address: a.clone() }, ExitCode::Usage),
         (Error::PoolSize { size: 0, max: 256 }, ExitCode::Usage),
         (Error::NoSuchSlot { address: a.clone(), slot: "9".into(), slots: 2 }, ExitCode::Usage),
-        (Error::SlotNotLeased { address: a.clone(), slot: a.clone() }, ExitCode::Usage),
-        (Error::SlotLeased { address: a.clone(), slot: a.clone(), number: 1, pid: 7 }, ExitCode::Usage),
+        (Error::SlotNotLeased { address: a.clone(), slot: "acme/x@pool-1".into() }, ExitCode::Usage),
+        (Error::SlotLeased { address: a.clone(), slot: "acme/x@pool-1".into(), number: 1, pid: 7 }, ExitCode::Usage),
         (Error::NoSuchProcess { pid: 7 }, ExitCode::Usage),
+        (Error::NotPulled { snapshot: "o:acme/x:s".into() }, ExitCode::Failure),
+        (Error::BeingPulled { snapshot: "o:acme/x:s".into() }, ExitCode::Failure),
+        (Error::NotResumable { address: a.clone(), why: NotResumableWhy::NotAFork }, ExitCode::Failure),
+        (Error::NotResumable { address: a.clone(), why: NotResumableWhy::SnapshotDeleted }, ExitCode::Failure),
+        (Error::NotResumable { address: a.clone(), why: NotResumableWhy::SourceDeleted }, ExitCode::Failure),
+        (Error::NotResumable { address: a.clone(), why: NotResumableWhy::Masked }, ExitCode::Failure),
+        (Error::NotBeingBuilt { address: a.clone() }, ExitCode::Usage),
+        (Error::CannotExpire { address: a.clone() }, ExitCode::Usage),
+        (Error::NotOwned { target: "/x.db".into() }, ExitCode::Usage),
+        (Error::BadRegistry { path: "/r".into(), why: RegistryProblem::Newer { layout: 2 } }, ExitCode::Failure),
+        (
+            Error::BadRegistry { path: "/r".into(), why: RegistryProblem::NotValid { detail: "d".into() } },
+            ExitCode::Failure,
+        ),
         (Error::NotFound { address: a.clone() }, ExitCode::NotFound),
         (Error::Gone { address: a.clone() }, ExitCode::NotFound),
         (Error::SourceFileMissing { path: "/x".into() }, ExitCode::NotFound),
@@ -215,7 +233,8 @@ fn the_sentences_of_the_new_variants_are_the_old_ones() {
         "cannot fork acme/x onto itself; pick another destination"
     );
     assert_eq!(
-        Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit }.to_string(),
+        Error::BadDuration { option: "--timeout".into(), text: "5".into(), why: DurationProblem::NoUnit { number: 5 } }
+            .to_string(),
         "--timeout `5` has no unit; write it like 5s (or 5m)"
     );
 }

@@ -236,9 +236,10 @@ fn resolve_target(
     if let Some(text) = into {
         let source = Source::parse(text)?;
         if let Source::Snapshot(s) = &source {
-            return Err(crate::error::Error::bad_address(format!(
-                "{s} is a snapshot, which is read-only; merge into a database"
-            ))
+            return Err(crate::error::Error::bad_address(
+                crate::address::AddressProblem::NamesASnapshot,
+                format!("{s} is a snapshot, which is read-only; merge into a database"),
+            )
             .into());
         }
         let resolved = crate::fork::resolve_source(home, config, &source)?;
@@ -309,12 +310,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
     drop(reg);
     let owned = target.entry.as_ref().is_some_and(|e| e.owned);
     if !owned && !opts.dry_run && !opts.yes {
-        return Err(Error::invalid(format!(
-            "{} was not created by sqlfork, which never writes such a file unless told to: \
-             look first with --dry-run, then merge with --yes",
-            target.label
-        ))
-        .into());
+        return Err(Error::NotOwned { target: target.label }.into());
     }
     let base = Opened::open(&format!("{addr} (base)"), &base_path)?;
     let fork = Opened::open(&addr.to_string(), &entry.path)?;

@@ -130,9 +130,10 @@ pub(crate) fn create(
 ) -> anyhow::Result<Vec<Slot>> {
     let db = &opts.address;
     if db.branch.is_some() {
-        return Err(crate::error::Error::bad_address(format!(
-            "`{db}` is a branch; a pool is made of a database NS/SLUG"
-        ))
+        return Err(Error::bad_address(
+            crate::address::AddressProblem::NamesABranch,
+            format!("`{db}` is a branch; a pool is made of a database NS/SLUG"),
+        )
         .into());
     }
     if opts.size == 0 || opts.size > MAX_SIZE {
@@ -307,7 +308,7 @@ pub(crate) fn find_slot(home: &Home, db: &Address, what: &str) -> anyhow::Result
 pub(crate) fn give_back(home: &Home, db: &Address, what: &str) -> anyhow::Result<Slot> {
     let (number, entry) = find_slot(home, db, what)?;
     if !release(home, db, &entry.id, None)? {
-        return Err(Error::SlotNotLeased { address: db.clone(), slot: entry.address() }.into());
+        return Err(Error::SlotNotLeased { address: db.clone(), slot: entry.address().to_string() }.into());
     }
     Ok(Slot { number, entry, holder: None, leased_at: None, dirty: true })
 }
@@ -343,9 +344,13 @@ pub(crate) fn delete(home: &Home, db: &Address, force: bool) -> anyhow::Result<u
     if !force {
         if let Some(s) = slots.iter().find(|s| s.holder.is_some()) {
             let pid = s.holder.map(|h| h.pid).unwrap_or_default();
-            return Err(
-                Error::SlotLeased { address: db.clone(), slot: s.entry.address(), number: s.number, pid }.into()
-            );
+            return Err(Error::SlotLeased {
+                address: db.clone(),
+                slot: s.entry.address().to_string(),
+                number: s.number,
+                pid,
+            }
+            .into());
         }
     }
     let n = slots.iter().map(|s| s.number).max().unwrap_or(0);

@@ -314,8 +314,8 @@ pub(crate) fn rehearse(
     let source = Source::parse(&opts.source)?;
     let keep = match &opts.keep {
         Some(k) => {
-            let addr =
-                Address::parse_database(k).map_err(|e| crate::error::Error::bad_address(format!("--keep: {e}")))?;
+            let addr = Address::parse_database(k)
+                .map_err(|e| crate::error::Error::BadAddress(e.within(format!("--keep: {e}"))))?;
             if Registry::load(home)?.get(&addr).is_some() {
                 return Err(Error::Taken { address: addr }.into());
             }

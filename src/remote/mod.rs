@@ -93,7 +93,7 @@ pub struct RemoteOptions {
 /// rest of the file, comments included, kept as it is).
 pub(crate) fn add(home: &Home, name: &str, url: &str, opts: &RemoteOptions) -> anyhow::Result<RemoteInfo> {
     check_part("remote name", name)
-        .map_err(|e| Error::bad_address(format!("`{name}` is not a valid remote name: {e}")))?;
+        .map_err(|e| Error::BadAddress(e.within(format!("`{name}` is not a valid remote name: {e}"))))?;
     check_url(url)?;
     if let Some(e) = &opts.endpoint {
         if !(e.starts_with("http://") || e.starts_with("https://")) {
