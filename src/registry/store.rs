@@ -100,6 +100,17 @@ fn failed(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error {
     Error::failed(format!("could not {what} the registry {}: {e}", path.display())).into()
 }
 
+/// A full disk under the registry is [`Error::NoSpace`] (exit 6): SQLite
+/// says "database or disk is full", or "disk I/O error" when the WAL's
+/// shared-memory index cannot grow.
+fn full_disk(path: &Path, e: &rusqlite::Error) -> Option<anyhow::Error> {
+    let rusqlite::Error::SqliteFailure(f, _) = e else { return None };
+    let dir = path.parent().unwrap_or(path);
+    let tight = crate::space::free(dir).is_some_and(|free| free < 1 << 20);
+    let full = f.code == rusqlite::ErrorCode::DiskFull || (f.code == rusqlite::ErrorCode::SystemIoFailure && tight);
+    full.then(|| crate::space::no_space(dir, "the registry", None).into())
+}
+
 impl Store {
     /// The registry of `home`, for reading. A home without one reads as
     /// empty (nothing is created); a `registry.toml` is migrated first.
@@ -131,7 +142,7 @@ impl Store {
                 crate::env::test_pause("registry-synced");
                 store.conn.execute_batch("COMMIT").map_err(|e| {
                     let _ = store.conn.execute_batch("ROLLBACK");
-                    failed(&store.path, "write", e)
+                    full_disk(&store.path, &e).unwrap_or_else(|| failed(&store.path, "write", e))
                 })?;
                 // Committed (and, under `synchronous = FULL`, synced before
                 // any reader can see it); the lock is still held.
@@ -164,7 +175,10 @@ impl Store {
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
         let bad = |why| Error::BadRegistry { path: path.to_path_buf(), why };
-        let version = setup().map_err(|e| bad(RegistryProblem::NotValid { detail: e.to_string() }))?;
+        let version = setup().map_err(|e| match full_disk(path, &e) {
+            Some(full) => full,
+            None => bad(RegistryProblem::NotValid { detail: e.to_string() }).into(),
+        })?;
         if version > LAYOUT_VERSION {
             return Err(bad(RegistryProblem::Newer { layout: version }).into());
         }
