@@ -362,8 +362,16 @@ fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
     push.finish();
     let r = a.run(&["snapshot", "list", "origin:acme/orders"]).ok();
     assert!(!r.stdout.contains("n1"), "a killed push is listed:\n{}", r.dump());
-    let done = a.json(&["push", "acme/orders:n1"]);
+    // `db resume` finds it (by the address the push took) and does not send
+    // again the packs that were uploaded.
+    let size = std::fs::metadata(a.snapshot_file("acme/orders", "n1")).unwrap().len();
+    let done = a.json(&["db", "resume", "acme/orders:n1"]);
     assert!(n(&done, "pagesReused") >= 32, "the push did not resume: {done:#}");
+    assert!(n(&done, "bytesUploaded") < size, "the resumed push sent it all again ({size} bytes): {done:#}");
+    assert_eq!(done["address"], "origin:acme/orders:n1", "{done:#}");
+    let again = a.run(&["db", "resume", "acme/orders:n1"]).ok();
+    assert!(again.stdout.contains("nothing to resume"), "{}", again.dump());
+    a.run(&["db", "resume", "acme/orders:nope"]).code(3);
 
     let b = other(Some(s3), &url);
     let mut pull =
@@ -372,10 +380,21 @@ fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
     pull.kill();
     pull.finish();
     assert!(b.pulled_files().is_empty());
-    let got = b.json(&["pull", "origin:acme/orders:n1"]);
-    assert!(n(&got, "pagesReused") >= 1, "the pull did not resume: {got:#}");
+    // `db resume` with no address finishes every interrupted fork, push
+    // and pull; the pages already downloaded are not fetched again.
+    let all = b.json(&["db", "resume"]);
+    let all = all.as_array().unwrap_or_else(|| panic!("db resume --json gives an array: {all:#}"));
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let got = &all[0];
+    assert_eq!(got["address"], "origin:acme/orders:n1", "{got:#}");
+    assert!(n(got, "pagesReused") >= 1, "the pull did not resume: {got:#}");
+    assert!(n(got, "bytesDownloaded") < size, "the resumed pull fetched it all again ({size} bytes): {got:#}");
     let want = file_bytes(&a.snapshot_file("acme/orders", "n1"));
     assert!(file_bytes(Path::new(got["path"].as_str().unwrap())) == want, "the resumed pull is not n1");
+    let none = b.run(&["db", "resume"]).ok();
+    assert!(none.stdout.contains("Nothing to resume"), "{}", none.dump());
+    let r = b.run(&["db", "resume", "origin:acme/orders:n1"]).ok();
+    assert!(r.stdout.contains("nothing to resume"), "{}", r.dump());
 }
 
 #[test]

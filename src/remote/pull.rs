@@ -56,8 +56,25 @@ const RANGE_BYTES: u64 = 4 << 20;
 const GAP_BYTES: u64 = 256 << 10;
 
 /// Pull a remote snapshot. Returns its local record, the figures, and
-/// whether it was already here.
+/// whether it was already here. While a pull of the data runs, a record of
+/// it lets `db resume` find it if it is interrupted.
 pub(crate) fn pull(
+    home: &Home,
+    config: &Config,
+    opts: &PullOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<(Snapshot, TransferFigures, bool)> {
+    if opts.schema_only {
+        return pull_into(home, config, opts, progress);
+    }
+    home.ensure()?;
+    let running = super::pending::begin(home, &super::pending::Transfer::Pull { snapshot: opts.snapshot.to_string() })?;
+    let result = pull_into(home, config, opts, progress);
+    running.end(&result);
+    result
+}
+
+fn pull_into(
     home: &Home,
     config: &Config,
     opts: &PullOptions,
@@ -424,7 +441,7 @@ fn fetch_pages(
         return Err(Error::Interrupted {
             address: crate::address::Address::new(&m.namespace, &m.slug).expect("checked"),
             how_far: None,
-            resume: format!("sqlfork pull {label}"),
+            resume: format!("sqlfork db resume {label}"),
         }
         .into());
     }

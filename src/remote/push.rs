@@ -154,15 +154,34 @@ pub(super) fn page_size_of(path: &Path) -> anyhow::Result<u32> {
     Ok(size)
 }
 
-/// Push a snapshot. See the module docs for the steps.
+/// Push a snapshot. See the module docs for the steps. While it runs, a
+/// record of it lets `db resume` find it if it is interrupted.
 pub(crate) fn push(
     home: &Home,
     config: &Config,
     opts: &PushOptions,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<(RemoteSnapshot, TransferFigures)> {
-    let started = Instant::now();
     let remote = super::default_remote(config, opts.remote.as_deref())?;
+    let transfer = super::pending::Transfer::Push {
+        snapshot: opts.snapshot.to_string(),
+        remote: remote.clone(),
+        ttl_secs: opts.ttl.map(|d| d.as_secs()),
+    };
+    let running = super::pending::begin(home, &transfer)?;
+    let result = push_to(home, config, opts, remote, progress);
+    running.end(&result);
+    result
+}
+
+fn push_to(
+    home: &Home,
+    config: &Config,
+    opts: &PushOptions,
+    remote: String,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<(RemoteSnapshot, TransferFigures)> {
+    let started = Instant::now();
     let rcfg = super::config_of(config, &remote)?.clone();
     let reg = Registry::load(home)?;
     let (db, snap) = reg.find_snapshot(&opts.snapshot)?;
@@ -409,7 +428,7 @@ fn upload(
             return Err(Error::Interrupted {
                 address: target.snapshot.database.clone(),
                 how_far: None,
-                resume: format!("sqlfork push {} {}", target.snapshot, target.remote),
+                resume: format!("sqlfork db resume {}", target.snapshot),
             }
             .into());
         }
