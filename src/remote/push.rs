@@ -80,43 +80,63 @@ pub(super) fn load_indexes(
     cache: &Path,
     packs: &[String],
 ) -> anyhow::Result<(Vec<PackEntries>, Vec<String>)> {
-    let dir = cache.join("idx");
     let mut found = Vec::new();
+    let missing = for_each_index(store, cache, packs, |p, entries| {
+        found.push((p, entries));
+        Ok(())
+    })?;
+    Ok((found, missing))
+}
+
+/// Hand the index of each of `packs` to `f` as it comes (from the home's
+/// cache, or from the remote in parallel, then cached), so that no more
+/// than a few are in memory at once. Returns the packs whose index is
+/// missing.
+pub(super) fn for_each_index(
+    store: &Store,
+    cache: &Path,
+    packs: &[String],
+    mut f: impl FnMut(String, Vec<Entry>) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<String>> {
+    let dir = cache.join("idx");
     let mut fetch = Vec::new();
     for p in packs {
         match std::fs::read(dir.join(format!("{p}.idx"))).ok().and_then(|b| PackIndex::parse(&b).ok()) {
-            Some(e) => found.push((p.clone(), e)),
+            Some(e) => f(p.clone(), e)?,
             None => fetch.push(p.clone()),
         }
     }
     let mut missing = Vec::new();
-    if !fetch.is_empty() {
-        let _ = std::fs::create_dir_all(&dir);
-        let futures: Vec<_> = fetch
-            .iter()
-            .map(|p| {
-                let key = format::data_key(p, "idx");
-                let f = store.get_range_later(&key, 0..format::INDEX_LIMIT);
-                let p = p.clone();
-                async move { (p, f.await) }
-            })
-            .collect();
-        let results: Vec<(String, Result<Bytes, Fault>)> =
-            store.block_on(futures_util::stream::iter(futures).buffer_unordered(super::store::PARALLEL * 2).collect());
-        for (p, r) in results {
+    if fetch.is_empty() {
+        return Ok(missing);
+    }
+    let _ = std::fs::create_dir_all(&dir);
+    let futures: Vec<_> = fetch
+        .iter()
+        .map(|p| {
+            let key = format::data_key(p, "idx");
+            let f = store.get_range_later(&key, 0..format::INDEX_LIMIT);
+            let p = p.clone();
+            async move { (p, f.await) }
+        })
+        .collect();
+    store.block_on(async {
+        let mut results = futures_util::stream::iter(futures).buffer_unordered(super::store::PARALLEL * 2);
+        while let Some((p, r)) = results.next().await {
             match r {
                 Ok(bytes) => {
                     let entries = PackIndex::parse(&bytes)
                         .map_err(|reason| Error::RemoteDamaged { snapshot: format!("pack {p}"), reason })?;
                     let _ = write_atomic(&dir.join(format!("{p}.idx")), &bytes);
-                    found.push((p, entries));
+                    f(p, entries)?;
                 }
                 Err(Fault::Missing) => missing.push(p),
-                Err(f) => return Err(f.into_error(&store.name, &format!("reading the index of pack {p}"))),
+                Err(e) => return Err(e.into_error(&store.name, &format!("reading the index of pack {p}"))),
             }
         }
-    }
-    Ok((found, missing))
+        Ok(())
+    })?;
+    Ok(missing)
 }
 
 /// Write a file whole, through a temporary beside it.
