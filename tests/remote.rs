@@ -447,6 +447,47 @@ fn gc_removes_expired_and_unreferenced_data_but_never_what_a_snapshot_or_a_push_
     assert!(file_bytes(Path::new(got["path"].as_str().unwrap())) == file_bytes(&a.snapshot_file("acme/orders", "n3")));
 }
 
+#[test]
+fn a_push_that_starts_while_gc_sweeps_waits_for_it_and_loses_nothing() {
+    // The race: a killed push left packs no manifest names, and its lease
+    // went stale; gc lists the leases (none), then a push of the same
+    // snapshot starts, finds those packs still there and would reuse them,
+    // and gc sweeps them. A file:// remote, so the test can age the lease.
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = origin(None, &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    let mut push = a
+        .cmd(&["push", "acme/orders:n1"])
+        .env("SQLFORK_TEST_CHUNK_PAGES", "32")
+        .env("SQLFORK_TEST_PAUSE", "remote-pack-uploaded:60000")
+        .spawn();
+    push.wait_for_stderr("paused at remote-pack-uploaded", Duration::from_secs(60));
+    push.kill();
+    push.finish();
+    // An hour later: the killed push's lease is stale (here: gone).
+    std::fs::remove_dir_all(store.path().join("leases")).unwrap();
+    let mut gc = a
+        .cmd(&["remote", "gc", "origin", "--grace", "0s", "--json"])
+        .env("SQLFORK_TEST_PAUSE", "remote-gc-before-sweep:4000")
+        .spawn();
+    gc.wait_for_stderr("paused at remote-gc-before-sweep", Duration::from_secs(60));
+    // gc has listed the leases and chosen what to sweep: the killed push's
+    // packs. The push started now waits for the sweep, then sends them again.
+    let pushed = a.json(&["push", "acme/orders:n1"]);
+    let swept = gc.finish().ok().json();
+    assert!(n(&swept, "objectsRemoved") >= 2, "gc did not sweep the killed push's packs: {swept:#}");
+    assert!(n(&pushed, "bytesUploaded") > 0, "{pushed:#}");
+    let b = other(None, &url);
+    let got = b.json(&["pull", "origin:acme/orders:n1"]);
+    assert!(
+        file_bytes(Path::new(got["path"].as_str().unwrap())) == file_bytes(&a.snapshot_file("acme/orders", "n1")),
+        "the push that raced gc is not n1"
+    );
+    let left: Vec<_> = walk(store.path()).into_iter().filter(|p| p.to_string_lossy().contains("/sweeps/")).collect();
+    assert!(left.is_empty(), "gc left its sweep marker: {left:?}");
+}
+
 const CUSTOMERS_SQL: &str = "
     CREATE TABLE customers(id INTEGER PRIMARY KEY, email TEXT NOT NULL, city TEXT);
     WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300)

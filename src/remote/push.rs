@@ -4,7 +4,8 @@
 //!    no masked fork made; a name the remote holds already (exit 4).
 //! 2. Write a lease (`leases/ID.json`): while it is live, `remote gc`
 //!    removes no unreferenced object, so nothing this push reuses or has
-//!    uploaded so far can vanish under it.
+//!    uploaded so far can vanish under it. Then wait while a gc sweeps
+//!    (it may have listed the leases just before this one was written).
 //! 3. Learn which pages the remote holds already for this lineage: the
 //!    pack indexes of the newest manifests of NS/SLUG, and of the packs
 //!    this home uploaded there before (an interrupted push's included:
@@ -244,6 +245,11 @@ fn push_to(
         Lease { host: super::host_name(), snapshot: target.to_string(), started_at: ttl::format_time(ttl::now()) };
     let lease_bytes = Bytes::from(serde_json::to_vec(&lease).expect("a lease serialises"));
     store.put(&lease_key, lease_bytes.clone()).map_err(fail("writing a lease"))?;
+    // A gc sweeping now may not have seen the lease: learn only after it.
+    if let Err(e) = super::gc::wait_for_sweeps(&store) {
+        let _ = store.delete(&lease_key);
+        return Err(e);
+    }
     let tmp_dir = home.root().join("remotes").join("tmp");
     let list_file = tmp_dir.join(format!("{}.list", crate::registry::new_id()));
     let out = (|| {
