@@ -448,6 +448,32 @@ fn gc_removes_expired_and_unreferenced_data_but_never_what_a_snapshot_or_a_push_
 }
 
 #[test]
+fn snapshot_delete_removes_a_pulled_copy_and_the_remote_keeps_it() {
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = origin(None, &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    a.run(&["push", "acme/orders:n1"]).ok();
+    let b = other(None, &url);
+    // A schema-only copy (a schema-only fork's), then the data copy.
+    b.run(&["db", "fork", "origin:acme/orders:n1", "only-schema"]).ok();
+    let got = b.json(&["pull", "origin:acme/orders:n1"]);
+    let file = PathBuf::from(got["path"].as_str().unwrap());
+    assert_eq!(b.pulled_files().len(), 2);
+    let r = b.run(&["snapshot", "delete", "acme/orders:n1", "--yes"]).ok();
+    assert!(r.stdout.contains("pulled into this home") && r.stdout.contains("origin:acme/orders:n1"), "{}", r.dump());
+    assert!(b.pulled_files().is_empty(), "a pulled copy is still recorded");
+    assert!(!file.exists(), "the pulled file is still there");
+    assert_no_strays(&b.env, "after deleting a pulled copy");
+    b.run(&["snapshot", "delete", "acme/orders:n1", "--yes"]).code(3);
+    let listed = b.run(&["snapshot", "list", "origin:acme/orders"]).ok();
+    assert!(listed.stdout.contains("n1"), "the remote lost it:\n{}", listed.dump());
+    // The fork made from it lives on; a new pull brings it back.
+    b.run(&["db", "show", "acme/only-schema"]).ok();
+    b.run(&["pull", "origin:acme/orders:n1"]).ok();
+}
+
+#[test]
 fn a_push_that_starts_while_gc_sweeps_waits_for_it_and_loses_nothing() {
     // The race: a killed push left packs no manifest names, and its lease
     // went stale; gc lists the leases (none), then a push of the same
