@@ -345,21 +345,26 @@ fn damaged_missing_and_crafted_objects_are_one_clear_error_with_nothing_made() {
     craft("bad-list", &|m| m["pages"]["sha256"] = manifest["schema"]["sha256"].clone());
 }
 
-#[test]
-fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
-    let Some(s3) = server() else { return };
-    let url = s3.remote_url("resume");
-    let a = origin(Some(s3), &url);
-    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
-    // Small packs (32 pages), and a pause after the first is uploaded.
-    let mut push = a
-        .cmd(&["push", "acme/orders:n1"])
+/// Start `push SNAP` with small packs (32 pages) and kill it once one is
+/// uploaded.
+fn kill_push_after_a_pack(m: &Machine, snap: &str) {
+    let mut push = m
+        .cmd(&["push", snap])
         .env("SQLFORK_TEST_CHUNK_PAGES", "32")
         .env("SQLFORK_TEST_PAUSE", "remote-pack-uploaded:60000")
         .spawn();
     push.wait_for_stderr("paused at remote-pack-uploaded", Duration::from_secs(60));
     push.kill();
     push.finish();
+}
+
+#[test]
+fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
+    let Some(s3) = server() else { return };
+    let url = s3.remote_url("resume");
+    let a = origin(Some(s3), &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    kill_push_after_a_pack(&a, "acme/orders:n1");
     let r = a.run(&["snapshot", "list", "origin:acme/orders"]).ok();
     assert!(!r.stdout.contains("n1"), "a killed push is listed:\n{}", r.dump());
     // `db resume` finds it (by the address the push took) and does not send
@@ -483,14 +488,7 @@ fn a_push_that_starts_while_gc_sweeps_waits_for_it_and_loses_nothing() {
     let url = format!("file://{}", store.path().display());
     let a = origin(None, &url);
     a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
-    let mut push = a
-        .cmd(&["push", "acme/orders:n1"])
-        .env("SQLFORK_TEST_CHUNK_PAGES", "32")
-        .env("SQLFORK_TEST_PAUSE", "remote-pack-uploaded:60000")
-        .spawn();
-    push.wait_for_stderr("paused at remote-pack-uploaded", Duration::from_secs(60));
-    push.kill();
-    push.finish();
+    kill_push_after_a_pack(&a, "acme/orders:n1");
     // An hour later: the killed push's lease is stale (here: gone).
     std::fs::remove_dir_all(store.path().join("leases")).unwrap();
     let mut gc = a
