@@ -334,10 +334,10 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
     #[derive(Serialize)]
     #[serde(untagged)]
     enum Finished {
-        Fork(EntryView),
+        Fork(Box<EntryView>),
         Transfer(output::TransferView),
     }
-    let mut views: Vec<Finished> = done.iter().map(|o| Finished::Fork(EntryView::from(&o.entry))).collect();
+    let mut views: Vec<Finished> = done.iter().map(|o| Finished::Fork(Box::new(EntryView::from(&o.entry)))).collect();
     views.extend(transfer_views.into_iter().map(Finished::Transfer));
     ctx.printer.result(
         || {

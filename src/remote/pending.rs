@@ -127,7 +127,7 @@ fn ended<T>(result: &anyhow::Result<T>) -> bool {
 pub(crate) enum Finished {
     Pushed(RemoteSnapshot, TransferFigures),
     /// The local copy, the figures, and whether it was here already.
-    Pulled(Snapshot, TransferFigures, bool),
+    Pulled(Box<Snapshot>, TransferFigures, bool),
 }
 
 /// Finish the interrupted transfer `t` (`db resume`): the same push or
@@ -149,7 +149,7 @@ pub(crate) fn resume(
         Transfer::Pull { snapshot } => RemoteSnapshotAddress::parse(snapshot)
             .map_err(|e| anyhow::Error::from(Error::from(e)))
             .and_then(|snapshot| super::pull(home, config, &PullOptions { snapshot, schema_only: false }, progress))
-            .map(|(s, f, here)| Finished::Pulled(s, f, here)),
+            .map(|(s, f, here)| Finished::Pulled(Box::new(s), f, here)),
     };
     // A remote removed from config.toml since, say: nothing to come back to.
     if ended(&result) {

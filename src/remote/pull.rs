@@ -261,6 +261,10 @@ impl Wanted {
     }
 }
 
+/// A page to read from a pack: its offset there, and its first row in
+/// [`Wanted`].
+type Planned = (u64, u32);
+
 /// A page list read from a file, one hash at a time.
 struct ListReader {
     r: std::io::BufReader<std::fs::File>,
@@ -390,7 +394,7 @@ fn fetch_pages(
     // The rest from the packs: per pack, (offset, first wanted item) of
     // the pages it should serve, by offset. Indexes are read one by one.
     let cache = cache_dir(home, url);
-    let mut plan: Vec<(String, Vec<(u64, u32)>)> = Vec::new();
+    let mut plan: Vec<(String, Vec<Planned>)> = Vec::new();
     let mut located = vec![false; wanted.items.len()];
     let missing = for_each_index(store, &cache, &m.packs, |pack, entries| {
         let mut mine = Vec::new();
@@ -424,9 +428,9 @@ fn fetch_pages(
     drop(located);
     // Coalesced ranges.
     let page_len = u64::from(m.page_size);
-    let mut ranges: Vec<(String, std::ops::Range<u64>, Vec<(u64, u32)>)> = Vec::new();
+    let mut ranges: Vec<(String, std::ops::Range<u64>, Vec<Planned>)> = Vec::new();
     for (pack, entries) in plan {
-        let mut cur: Option<(std::ops::Range<u64>, Vec<(u64, u32)>)> = None;
+        let mut cur: Option<(std::ops::Range<u64>, Vec<Planned>)> = None;
         for (offset, item) in entries {
             let end = offset + page_len;
             match &mut cur {
