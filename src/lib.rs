@@ -85,7 +85,7 @@ pub use copy::{NoProgress, Progress};
 pub use error::{Error, ExitCode};
 pub use holders::{Holder, WhenOpen};
 pub use pool::{PoolLease, PoolOptions, PoolSlot};
-pub use remote::{GcReport, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures};
+pub use remote::{GcReport, RemoteInfo, RemoteOptions, RemoteSnapshot, Transfer, TransferFigures};
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -323,18 +323,62 @@ fn taking_id(db_id: &str, name: &str) -> String {
     format!("{:016x}{:016x}", fnv(0), fnv(0x9e37_79b9_7f4a_7c15))
 }
 
+/// The ids of the copies of `snap` pulled from remotes into this home.
+pub(crate) fn pulled_copies(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Vec<String>> {
+    Ok(crate::registry::Registry::load(home)?
+        .snapshots
+        .iter()
+        .filter(|s| {
+            s.remote.is_some()
+                && s.namespace == snap.database.namespace
+                && s.slug == snap.database.slug
+                && s.branch.is_none()
+                && snap.database.branch.is_none()
+                && s.name == snap.name
+        })
+        .map(|s| s.id.clone())
+        .collect())
+}
+
 /// `snapshot delete`: the record leaves the registry first, then the file
 /// goes (a crash in between leaves a file no record names, which the next
-/// registry write sweeps away).
+/// registry write sweeps away). When no local database has the snapshot,
+/// the copies of it pulled from remotes go (the remotes keep it).
 pub(crate) fn delete(home: &Home, snap: &SnapshotAddress) -> anyhow::Result<Snapshot> {
-    let removed = crate::registry::Store::edit(home, |reg| {
+    let found = crate::registry::Store::edit(home, |reg| {
         crate::sweep::tidy(home, reg)?;
         let (_, s) = reg.find_snapshot(snap)?;
         reg.remove_snapshot(&s.id)?;
         Ok(s)
-    })?;
-    removed.remove_files();
-    Ok(removed)
+    });
+    let removed = match found {
+        Ok(s) => vec![s],
+        // No local database has it: a copy pulled from a remote (data and
+        // schema-only) goes, the remote keeps the snapshot.
+        Err(e) if Error::any_in(&e, Error::is_not_found) => {
+            let pulled = pulled_copies(home, snap)?;
+            let gone = crate::registry::Store::edit(home, |reg| {
+                let mut gone = Vec::new();
+                for id in &pulled {
+                    gone.extend(reg.remove_snapshot(id)?);
+                }
+                Ok(gone)
+            })?;
+            if gone.is_empty() {
+                return Err(e);
+            }
+            gone
+        }
+        Err(e) => return Err(e),
+    };
+    for s in &removed {
+        s.remove_files();
+        let _ = std::fs::remove_file(crate::remote::page_list_path(home, &s.id));
+    }
+    // The data copy first, when there are two.
+    let mut removed = removed;
+    removed.sort_by_key(|s| s.remote.as_ref().is_some_and(|r| r.schema_only));
+    Ok(removed.swap_remove(0))
 }
 
 #[cfg(test)]

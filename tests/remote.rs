@@ -345,25 +345,38 @@ fn damaged_missing_and_crafted_objects_are_one_clear_error_with_nothing_made() {
     craft("bad-list", &|m| m["pages"]["sha256"] = manifest["schema"]["sha256"].clone());
 }
 
-#[test]
-fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
-    let Some(s3) = server() else { return };
-    let url = s3.remote_url("resume");
-    let a = origin(Some(s3), &url);
-    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
-    // Small packs (32 pages), and a pause after the first is uploaded.
-    let mut push = a
-        .cmd(&["push", "acme/orders:n1"])
+/// Start `push SNAP` with small packs (32 pages) and kill it once one is
+/// uploaded.
+fn kill_push_after_a_pack(m: &Machine, snap: &str) {
+    let mut push = m
+        .cmd(&["push", snap])
         .env("SQLFORK_TEST_CHUNK_PAGES", "32")
         .env("SQLFORK_TEST_PAUSE", "remote-pack-uploaded:60000")
         .spawn();
     push.wait_for_stderr("paused at remote-pack-uploaded", Duration::from_secs(60));
     push.kill();
     push.finish();
+}
+
+#[test]
+fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
+    let Some(s3) = server() else { return };
+    let url = s3.remote_url("resume");
+    let a = origin(Some(s3), &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    kill_push_after_a_pack(&a, "acme/orders:n1");
     let r = a.run(&["snapshot", "list", "origin:acme/orders"]).ok();
     assert!(!r.stdout.contains("n1"), "a killed push is listed:\n{}", r.dump());
-    let done = a.json(&["push", "acme/orders:n1"]);
+    // `db resume` finds it (by the address the push took) and does not send
+    // again the packs that were uploaded.
+    let size = std::fs::metadata(a.snapshot_file("acme/orders", "n1")).unwrap().len();
+    let done = a.json(&["db", "resume", "acme/orders:n1"]);
     assert!(n(&done, "pagesReused") >= 32, "the push did not resume: {done:#}");
+    assert!(n(&done, "bytesUploaded") < size, "the resumed push sent it all again ({size} bytes): {done:#}");
+    assert_eq!(done["address"], "origin:acme/orders:n1", "{done:#}");
+    let again = a.run(&["db", "resume", "acme/orders:n1"]).ok();
+    assert!(again.stdout.contains("nothing to resume"), "{}", again.dump());
+    a.run(&["db", "resume", "acme/orders:nope"]).code(3);
 
     let b = other(Some(s3), &url);
     let mut pull =
@@ -372,10 +385,21 @@ fn a_killed_push_and_a_killed_pull_resume_where_they_stopped() {
     pull.kill();
     pull.finish();
     assert!(b.pulled_files().is_empty());
-    let got = b.json(&["pull", "origin:acme/orders:n1"]);
-    assert!(n(&got, "pagesReused") >= 1, "the pull did not resume: {got:#}");
+    // `db resume` with no address finishes every interrupted fork, push
+    // and pull; the pages already downloaded are not fetched again.
+    let all = b.json(&["db", "resume"]);
+    let all = all.as_array().unwrap_or_else(|| panic!("db resume --json gives an array: {all:#}"));
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let got = &all[0];
+    assert_eq!(got["address"], "origin:acme/orders:n1", "{got:#}");
+    assert!(n(got, "pagesReused") >= 1, "the pull did not resume: {got:#}");
+    assert!(n(got, "bytesDownloaded") < size, "the resumed pull fetched it all again ({size} bytes): {got:#}");
     let want = file_bytes(&a.snapshot_file("acme/orders", "n1"));
     assert!(file_bytes(Path::new(got["path"].as_str().unwrap())) == want, "the resumed pull is not n1");
+    let none = b.run(&["db", "resume"]).ok();
+    assert!(none.stdout.contains("Nothing to resume"), "{}", none.dump());
+    let r = b.run(&["db", "resume", "origin:acme/orders:n1"]).ok();
+    assert!(r.stdout.contains("nothing to resume"), "{}", r.dump());
 }
 
 #[test]
@@ -426,6 +450,66 @@ fn gc_removes_expired_and_unreferenced_data_but_never_what_a_snapshot_or_a_push_
     let d = other(Some(s3), &url);
     let got = d.json(&["pull", "origin:acme/orders:n3"]);
     assert!(file_bytes(Path::new(got["path"].as_str().unwrap())) == file_bytes(&a.snapshot_file("acme/orders", "n3")));
+}
+
+#[test]
+fn snapshot_delete_removes_a_pulled_copy_and_the_remote_keeps_it() {
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = origin(None, &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    a.run(&["push", "acme/orders:n1"]).ok();
+    let b = other(None, &url);
+    // A schema-only copy (a schema-only fork's), then the data copy.
+    b.run(&["db", "fork", "origin:acme/orders:n1", "only-schema"]).ok();
+    let got = b.json(&["pull", "origin:acme/orders:n1"]);
+    let file = PathBuf::from(got["path"].as_str().unwrap());
+    assert_eq!(b.pulled_files().len(), 2);
+    let r = b.run(&["snapshot", "delete", "acme/orders:n1", "--yes"]).ok();
+    assert!(r.stdout.contains("pulled into this home") && r.stdout.contains("origin:acme/orders:n1"), "{}", r.dump());
+    assert!(b.pulled_files().is_empty(), "a pulled copy is still recorded");
+    assert!(!file.exists(), "the pulled file is still there");
+    assert_no_strays(&b.env, "after deleting a pulled copy");
+    b.run(&["snapshot", "delete", "acme/orders:n1", "--yes"]).code(3);
+    let listed = b.run(&["snapshot", "list", "origin:acme/orders"]).ok();
+    assert!(listed.stdout.contains("n1"), "the remote lost it:\n{}", listed.dump());
+    // The fork made from it lives on; a new pull brings it back.
+    b.run(&["db", "show", "acme/only-schema"]).ok();
+    b.run(&["pull", "origin:acme/orders:n1"]).ok();
+}
+
+#[test]
+fn a_push_that_starts_while_gc_sweeps_waits_for_it_and_loses_nothing() {
+    // The race: a killed push left packs no manifest names, and its lease
+    // went stale; gc lists the leases (none), then a push of the same
+    // snapshot starts, finds those packs still there and would reuse them,
+    // and gc sweeps them. A file:// remote, so the test can age the lease.
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = origin(None, &url);
+    a.run(&["snapshot", "create", "acme/orders:n1"]).ok();
+    kill_push_after_a_pack(&a, "acme/orders:n1");
+    // An hour later: the killed push's lease is stale (here: gone).
+    std::fs::remove_dir_all(store.path().join("leases")).unwrap();
+    let mut gc = a
+        .cmd(&["remote", "gc", "origin", "--grace", "0s", "--json"])
+        .env("SQLFORK_TEST_PAUSE", "remote-gc-before-sweep:4000")
+        .spawn();
+    gc.wait_for_stderr("paused at remote-gc-before-sweep", Duration::from_secs(60));
+    // gc has listed the leases and chosen what to sweep: the killed push's
+    // packs. The push started now waits for the sweep, then sends them again.
+    let pushed = a.json(&["push", "acme/orders:n1"]);
+    let swept = gc.finish().ok().json();
+    assert!(n(&swept, "objectsRemoved") >= 2, "gc did not sweep the killed push's packs: {swept:#}");
+    assert!(n(&pushed, "bytesUploaded") > 0, "{pushed:#}");
+    let b = other(None, &url);
+    let got = b.json(&["pull", "origin:acme/orders:n1"]);
+    assert!(
+        file_bytes(Path::new(got["path"].as_str().unwrap())) == file_bytes(&a.snapshot_file("acme/orders", "n1")),
+        "the push that raced gc is not n1"
+    );
+    let left: Vec<_> = walk(store.path()).into_iter().filter(|p| p.to_string_lossy().contains("/sweeps/")).collect();
+    assert!(left.is_empty(), "gc left its sweep marker: {left:?}");
 }
 
 const CUSTOMERS_SQL: &str = "

@@ -7,7 +7,8 @@ use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::Config;
 use crate::remote::{
-    GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures,
+    Finished, GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, Transfer,
+    TransferFigures,
 };
 use crate::Sqlfork;
 use std::path::PathBuf;
@@ -85,6 +86,22 @@ impl Sqlfork {
         let (local, figures, already_here) =
             crate::remote::pull(self.parts().0, &self.config_now()?, &opts, progress).map_err(typed)?;
         Ok(Pulled { address: addr.to_string(), path: local.path, already_here, figures })
+    }
+
+    /// The pushes and pulls of this home that were interrupted (killed,
+    /// Ctrl-C, the network) and that no process is running now, oldest
+    /// first. [`Sqlfork::resume_transfer`] finishes one.
+    pub fn interrupted_transfers(&self) -> Vec<Transfer> {
+        crate::remote::interrupted(self.parts().0)
+    }
+
+    /// Finish an interrupted push or pull (`db resume`): packs already
+    /// uploaded are not sent again, pages already downloaded not fetched
+    /// again. Returns the figures of this run.
+    pub fn resume_transfer(&self, transfer: &Transfer, progress: &mut dyn Progress) -> Result<TransferFigures, Error> {
+        match crate::remote::resume(self.parts().0, &self.config_now()?, transfer, progress).map_err(typed)? {
+            Finished::Pushed(_, f) | Finished::Pulled(_, f, _) => Ok(f),
+        }
     }
 
     /// The snapshots of `REMOTE:NS/SLUG` on the remote, oldest first.

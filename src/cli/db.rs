@@ -116,9 +116,9 @@ pub(crate) enum DbCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Continue interrupted data copies: one database, or every one
+    /// Continue interrupted data copies, pushes and pulls: one, or every one
     Resume {
-        /// NS/SLUG or NS/SLUG@REF (all interrupted forks when omitted)
+        /// NS/SLUG or NS/SLUG@REF (a fork), NS/SLUG:NAME (a push), REMOTE:NS/SLUG:NAME (a pull); everything interrupted when omitted
         address: Option<String>,
         /// Run as the background copy started by `db fork --detach`
         #[arg(long, hide = true)]

@@ -32,7 +32,7 @@ Exit codes:
   4  already exists (the destination is taken), or a reset's database is open in another process
   5  timed out (db wait --timeout; pool lease --timeout with every slot held)
   6  not enough space on the file system (says how much is needed and free)
-  130  interrupted (Ctrl-C during a copy; `sqlfork db resume` continues it)
+  130  interrupted (Ctrl-C during a copy, push or pull; `sqlfork db resume` continues it)
   db diff --exit-code: 0 the databases are the same, 1 they differ
   db merge, db rebase: 1 conflicts left unresolved (nothing written)
   db rehearse: 0 no finding reaches --fail-on, 1 one does

@@ -8,6 +8,7 @@ use crate::error::{Error, ExitCode};
 use crate::fork;
 use crate::ops;
 use crate::output::{self, DeletedView, DetailView, ForkView, PathView};
+use crate::remote;
 use crate::settings;
 use crate::ttl;
 use serde::Serialize;
@@ -276,6 +277,10 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             }
         }
     }
+    // `NS/SLUG:NAME` (a push) and `REMOTE:NS/SLUG:NAME` (a pull).
+    if let Some(a) = address.filter(|a| a.contains(':')) {
+        return resume_transfer(ctx, &config, a);
+    }
     let targets: Vec<Address> = match address {
         Some(a) => vec![Address::parse(a)?],
         None => fork::interrupted(&ctx.home)?.iter().map(|e| e.address()).collect(),
@@ -310,19 +315,83 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
         }
         return print_fork(ctx, out);
     }
-    let views: Vec<Database> = done.iter().map(|o| Database::from_entry(&o.entry)).collect();
+    // Then the interrupted pushes and pulls.
+    let (mut transfers, mut transfer_views): (Vec<String>, Vec<output::TransferView>) = (Vec::new(), Vec::new());
+    for t in crate::remote::interrupted(&ctx.home) {
+        let mut progress = ctx.printer.copy_progress(t.address());
+        let finished = crate::remote::resume(&ctx.home, &config, &t, &mut progress)?;
+        drop(progress);
+        let (line, view) = match &finished {
+            remote::Finished::Pushed(s, f) => {
+                (format!("Finished pushing {} to {}", t.address(), s.address), output::TransferView::new(s, f, true))
+            }
+            remote::Finished::Pulled(local, f, _) => {
+                let snap = crate::address::RemoteSnapshotAddress::parse(t.address())?;
+                (format!("Finished pulling {}", t.address()), super::remote::pulled_view(&snap, local, f))
+            }
+        };
+        transfers.push(line);
+        transfer_views.push(view);
+    }
+    /// A finished fork or transfer, as `--json` shows it.
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Finished {
+        Fork(Box<Database>),
+        Transfer(output::TransferView),
+    }
+    let mut views: Vec<Finished> =
+        done.iter().map(|o| Finished::Fork(Box::new(Database::from_entry(&o.entry)))).collect();
+    views.extend(transfer_views.into_iter().map(Finished::Transfer));
     ctx.printer.result(
         || {
-            if done.is_empty() {
-                "Nothing to resume: no interrupted forks.".to_string()
+            if done.is_empty() && transfers.is_empty() {
+                "Nothing to resume: no interrupted forks, pushes or pulls.".to_string()
             } else {
-                let finished: String = done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect();
+                let mut finished: String = done.iter().map(|o| format!("Finished {}\n", o.entry.address())).collect();
+                transfers.iter().for_each(|line| finished.push_str(&format!("{line}\n")));
                 format!("{finished}No other fork needs resuming.\n")
             }
         },
         &views,
     )?;
     Ok(ExitCode::Success)
+}
+
+/// `db resume NS/SLUG:NAME` (an interrupted push of that snapshot) or
+/// `db resume REMOTE:NS/SLUG:NAME` (an interrupted pull). Prints what
+/// `push` or `pull` prints; nothing interrupted is "nothing to resume".
+fn resume_transfer(ctx: &mut Context, config: &crate::home::Config, address: &str) -> anyhow::Result<ExitCode> {
+    let pull = crate::address::RemoteSnapshotAddress::parse(address).is_ok();
+    if !pull {
+        // A local snapshot: it must exist (exit 3 otherwise).
+        let snap = crate::address::SnapshotAddress::parse(address)?;
+        crate::registry::Registry::load(&ctx.home)?.find_snapshot(&snap)?;
+    }
+    let Some(t) = remote::find_interrupted(&ctx.home, address) else {
+        #[derive(Serialize)]
+        struct Nothing<'a> {
+            address: &'a str,
+            resumed: bool,
+        }
+        let what = if pull { "pull" } else { "push" };
+        ctx.printer.result_or_quiet(
+            None,
+            || format!("No interrupted {what} of {address}: nothing to resume.\n"),
+            &Nothing { address, resumed: false },
+        )?;
+        return Ok(ExitCode::Success);
+    };
+    let mut progress = ctx.printer.copy_progress(address);
+    let finished = remote::resume(&ctx.home, config, &t, &mut progress)?;
+    drop(progress);
+    match finished {
+        remote::Finished::Pushed(s, f) => super::remote::print_pushed(ctx, address, &s, &f),
+        remote::Finished::Pulled(local, f, here) => {
+            let snap = crate::address::RemoteSnapshotAddress::parse(address)?;
+            super::remote::print_pulled(ctx, &snap, &local, &f, here)
+        }
+    }
 }
 
 /// True when `err` says another process is building `addr` right now.

@@ -118,7 +118,17 @@ pub(super) fn push(
     let (pushed, figures) =
         remote::push(&ctx.home, &config, &PushOptions { snapshot: snap, remote: remote_name, ttl }, &mut progress)?;
     drop(progress);
-    let view = TransferView::new(&pushed, &figures, true);
+    print_pushed(ctx, snapshot, &pushed, &figures)
+}
+
+/// A push's result (`push`, `db resume`).
+pub(super) fn print_pushed(
+    ctx: &mut Context,
+    snapshot: &str,
+    pushed: &remote::RemoteSnapshot,
+    figures: &remote::TransferFigures,
+) -> anyhow::Result<ExitCode> {
+    let view = TransferView::new(pushed, figures, true);
     ctx.printer.result_or_quiet(
         Some(pushed.address.clone()),
         || {
@@ -144,18 +154,18 @@ pub(super) fn pull(ctx: &mut Context, snapshot: &str) -> anyhow::Result<ExitCode
     let (local, figures, already) =
         remote::pull(&ctx.home, &config, &PullOptions { snapshot: snap.clone(), schema_only: false }, &mut progress)?;
     drop(progress);
-    let summary = remote::RemoteSnapshot {
-        address: snap.to_string(),
-        name: local.name.clone(),
-        size_bytes: local.size_bytes,
-        taken_at: local.taken_at.clone(),
-        pushed_at: String::new(),
-        host: String::new(),
-        expires_at: None,
-        masked: local.safe.as_ref().is_some_and(|s| s.masked),
-    };
-    let mut view = TransferView::new(&summary, &figures, false);
-    view.path = Some(local.path.display().to_string());
+    print_pulled(ctx, &snap, &local, &figures, already)
+}
+
+/// A pull's result (`pull`, `db resume`).
+pub(super) fn print_pulled(
+    ctx: &mut Context,
+    snap: &RemoteSnapshotAddress,
+    local: &crate::registry::Snapshot,
+    figures: &remote::TransferFigures,
+    already: bool,
+) -> anyhow::Result<ExitCode> {
+    let view = pulled_view(snap, local, figures);
     ctx.printer.result_or_quiet(
         Some(local.path.display().to_string()),
         || {
@@ -171,6 +181,27 @@ pub(super) fn pull(ctx: &mut Context, snapshot: &str) -> anyhow::Result<ExitCode
         &view,
     )?;
     Ok(ExitCode::Success)
+}
+
+/// A pull's `--json` view.
+pub(super) fn pulled_view(
+    snap: &RemoteSnapshotAddress,
+    local: &crate::registry::Snapshot,
+    figures: &remote::TransferFigures,
+) -> TransferView {
+    let summary = remote::RemoteSnapshot {
+        address: snap.to_string(),
+        name: local.name.clone(),
+        size_bytes: local.size_bytes,
+        taken_at: local.taken_at.clone(),
+        pushed_at: String::new(),
+        host: String::new(),
+        expires_at: None,
+        masked: local.safe.as_ref().is_some_and(|s| s.masked),
+    };
+    let mut view = TransferView::new(&summary, figures, false);
+    view.path = Some(local.path.display().to_string());
+    view
 }
 
 /// `snapshot list REMOTE:NS/SLUG`.

@@ -73,7 +73,11 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
     let snap = SnapshotAddress::parse(address)?;
     if !yes && std::io::stdin().is_terminal() {
         // Look it up first, so an unknown one is "not found" before the prompt.
-        crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap)?;
+        if let Err(e) = crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap) {
+            if snapshot::pulled_copies(&ctx.home, &snap)?.is_empty() {
+                return Err(e.into());
+            }
+        }
         eprint!("Delete snapshot {snap} and its file? [y/N] ");
         std::io::stderr().flush()?;
         let mut answer = String::new();
@@ -85,7 +89,10 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
     let removed = snapshot::delete(&ctx.home, &snap)?;
     ctx.printer.result_or_quiet(
         None,
-        || format!("Deleted snapshot {snap}"),
+        || match &removed.remote {
+            Some(r) => format!("Deleted the copy of {}:{snap} pulled into this home (the remote keeps it)", r.remote),
+            None => format!("Deleted snapshot {snap}"),
+        },
         &output::SnapshotDeletedView { deleted: crate::api::snapshot_info(&removed) },
     )?;
     Ok(ExitCode::Success)

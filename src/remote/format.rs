@@ -197,7 +197,9 @@ impl PageList {
         h
     }
 
-    /// The hashes in `bytes` (checked: magic, count, size).
+    /// The hashes in `bytes` (checked: magic, count, size). Pulls read a
+    /// page list from a file, a hash at a time (`pull::ListReader`).
+    #[cfg(test)]
     pub(crate) fn parse(bytes: &[u8], pages: u64) -> Result<Vec<Hash>, String> {
         if bytes.len() as u64 != Self::size_for(pages) || &bytes[..8] != LIST_MAGIC {
             return Err("its page list is not a page list".into());

@@ -15,13 +15,23 @@
 //!    its manifest, and they must outlive any gc that listed the
 //!    manifests before that manifest was written.
 //!
+//! A push racing step 3 (its lease written just after gc listed the
+//! leases, then an unreferenced pack of its own found still there and
+//! reused, then swept) is closed by a marker: before it lists the leases,
+//! gc writes `sweeps/ID.json`, refreshes it before each batch of deletes
+//! (and lists the leases again, stopping if one appeared) and removes it
+//! at the end. A push writes its lease, then waits while a fresh marker
+//! exists ([`wait_for_sweeps`]): either gc sees the push's lease, or the
+//! push sees gc's marker and learns what the store holds only after the
+//! sweep.
+//!
 //! Listing is per prefix (`snapshots/NS/SLUG/`, `data/XX/`), so its cost
 //! grows with the number of objects, not with their size: a store of
 //! terabytes in 8 MiB packs is some hundred thousand keys, a few hundred
 //! list requests.
 
 use super::format::{self, Manifest};
-use super::store::Fault;
+use super::store::{Fault, Store};
 use super::RemoteSnapshot;
 use crate::home::Config;
 use crate::ttl;
@@ -30,6 +40,40 @@ use std::time::Duration;
 
 /// A lease younger than this is a push in progress.
 const LEASE_LIVE: Duration = Duration::from_secs(3600);
+/// A sweep marker younger than this is a gc sweeping (it is refreshed
+/// before every batch of deletes; a killed gc's goes stale).
+const SWEEP_LIVE: Duration = Duration::from_secs(600);
+/// Objects removed between two refreshes of the sweep marker.
+const SWEEP_BATCH: usize = 1000;
+
+/// Before a push learns what the store holds: wait while a gc sweeps
+/// (see the module docs). The push's lease is written already.
+pub(crate) fn wait_for_sweeps(store: &Store) -> anyhow::Result<()> {
+    loop {
+        let listed = store.list("sweeps").map_err(|f| f.into_error(&store.name, "listing its sweeps"))?;
+        let now = std::time::SystemTime::now();
+        if !listed.iter().any(|l| now.duration_since(l.modified).unwrap_or_default() < SWEEP_LIVE) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Any lease younger than [`LEASE_LIVE`]; removes older ones unless
+/// `dry_run`.
+fn live_lease(store: &Store, dry_run: bool) -> anyhow::Result<bool> {
+    let real_now = std::time::SystemTime::now();
+    let mut live = false;
+    for l in store.list("leases").map_err(|f| f.into_error(&store.name, "listing its leases"))? {
+        let age = real_now.duration_since(l.modified).unwrap_or_default();
+        if age < LEASE_LIVE {
+            live = true;
+        } else if !dry_run {
+            let _ = store.delete(&l.key);
+        }
+    }
+    Ok(live)
+}
 
 /// What `remote gc` takes.
 #[derive(Debug, Clone)]
@@ -103,28 +147,48 @@ pub(crate) fn gc(config: &Config, opts: &GcOptions) -> anyhow::Result<GcReport> 
             marked.insert(format::data_key(p, "idx"));
         }
     }
-    for l in store.list("leases").map_err(err("listing its leases"))? {
-        let age = real_now.duration_since(l.modified).unwrap_or_default();
-        if age < LEASE_LIVE {
-            report.kept_because.get_or_insert_with(|| "a push is in progress".to_string());
-        } else if !opts.dry_run {
-            let _ = store.delete(&l.key);
-        }
-    }
     if report.kept_because.is_some() {
         return Ok(report);
     }
-    let mut doomed = Vec::new();
-    for l in store.list("data").map_err(err("listing its data"))? {
-        let old = real_now.duration_since(l.modified).unwrap_or_default() >= opts.grace;
-        if !marked.contains(&l.key) && old {
-            report.objects_removed += 1;
-            report.bytes_removed += l.size;
-            doomed.push(l.key);
+    // The sweep marker, before the leases are listed (a dry run removes
+    // nothing, so races nothing).
+    let sweep_key = format!("sweeps/{}.json", crate::registry::new_id());
+    let marker = bytes::Bytes::from(format!("{{\"host\":{:?}}}", super::host_name()));
+    if !opts.dry_run {
+        store.put(&sweep_key, marker.clone()).map_err(err("writing its sweep marker"))?;
+    }
+    let swept = (|| -> anyhow::Result<()> {
+        if live_lease(&store, opts.dry_run)? {
+            report.kept_because = Some("a push is in progress".to_string());
+            return Ok(());
         }
+        let mut doomed = Vec::new();
+        for l in store.list("data").map_err(err("listing its data"))? {
+            let old = real_now.duration_since(l.modified).unwrap_or_default() >= opts.grace;
+            if !marked.contains(&l.key) && old {
+                doomed.push((l.key, l.size));
+            }
+        }
+        crate::env::test_pause("remote-gc-before-sweep");
+        for (i, batch) in doomed.chunks(SWEEP_BATCH).enumerate() {
+            if !opts.dry_run {
+                if i > 0 {
+                    store.put(&sweep_key, marker.clone()).map_err(err("writing its sweep marker"))?;
+                    if live_lease(&store, false)? {
+                        report.kept_because = Some("a push started while it swept".to_string());
+                        return Ok(());
+                    }
+                }
+                let keys: Vec<String> = batch.iter().map(|(k, _)| k.clone()).collect();
+                store.delete_many(&keys).map_err(err("removing unreferenced data"))?;
+            }
+            report.objects_removed += batch.len() as u64;
+            report.bytes_removed += batch.iter().map(|(_, n)| n).sum::<u64>();
+        }
+        Ok(())
+    })();
+    if !opts.dry_run {
+        let _ = store.delete(&sweep_key);
     }
-    if !opts.dry_run && !doomed.is_empty() {
-        store.delete_many(&doomed).map_err(err("removing unreferenced data"))?;
-    }
-    Ok(report)
+    swept.map(|()| report)
 }

@@ -19,12 +19,15 @@
 mod creds;
 pub(crate) mod format;
 mod gc;
+mod pending;
 mod pull;
 mod push;
 mod store;
 
 pub use gc::GcReport;
 pub(crate) use gc::{gc, GcOptions};
+pub use pending::Transfer;
+pub(crate) use pending::{find as find_interrupted, interrupted, resume, Finished};
 pub(crate) use pull::{pull, PullOptions};
 pub(crate) use push::{push, PushOptions};
 

@@ -24,8 +24,8 @@
 //! a transient failure (after `object_store`'s retries) keeps it, and the
 //! same command resumes.
 
-use super::format::{self, Entry, Hash, Manifest, PageList};
-use super::push::{load_indexes, page_size_of};
+use super::format::{self, Hash, Manifest, PageList};
+use super::push::{for_each_index, page_size_of};
 use super::store::{Fault, Store};
 use super::{cache_dir, page_list_path, TransferFigures};
 use crate::address::RemoteSnapshotAddress;
@@ -56,8 +56,25 @@ const RANGE_BYTES: u64 = 4 << 20;
 const GAP_BYTES: u64 = 256 << 10;
 
 /// Pull a remote snapshot. Returns its local record, the figures, and
-/// whether it was already here.
+/// whether it was already here. While a pull of the data runs, a record of
+/// it lets `db resume` find it if it is interrupted.
 pub(crate) fn pull(
+    home: &Home,
+    config: &Config,
+    opts: &PullOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<(Snapshot, TransferFigures, bool)> {
+    if opts.schema_only {
+        return pull_into(home, config, opts, progress);
+    }
+    home.ensure()?;
+    let running = super::pending::begin(home, &super::pending::Transfer::Pull { snapshot: opts.snapshot.to_string() })?;
+    let result = pull_into(home, config, opts, progress);
+    running.end(&result);
+    result
+}
+
+fn pull_into(
     home: &Home,
     config: &Config,
     opts: &PullOptions,
@@ -118,11 +135,13 @@ pub(crate) fn pull(
             // network, Ctrl-C) keeps the partial file for the next run.
             if Error::any_in(&e, |e| matches!(e, Error::RemoteDamaged { .. })) {
                 let _ = std::fs::remove_file(&partial);
+                let _ = std::fs::remove_file(partial.with_extension("list"));
             }
             // A full disk: one sentence, and the partial file goes (it
             // holds the space the user must free).
             if crate::space::is_full(&e) {
                 let _ = std::fs::remove_file(&partial);
+                let _ = std::fs::remove_file(partial.with_extension("list"));
                 drop(claim);
                 return Err(crate::space::explain(e, home.root(), &what, Some(manifest.size())));
             }
@@ -153,7 +172,7 @@ pub(crate) fn pull(
         if let Some(list) = &list {
             let keep = page_list_path(home, &id);
             std::fs::create_dir_all(keep.parent().expect("a folder"))?;
-            std::fs::write(&keep, list)?;
+            std::fs::rename(list, &keep)?;
         }
         std::fs::rename(&partial, &path)?;
         crate::layout::sync_dir(&home.databases_dir())?;
@@ -207,6 +226,7 @@ pub(crate) fn pull(
     let record = finish
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(partial.with_extension("list"));
         })
         .map_err(|e| crate::space::explain(e, home.root(), &what, None))?;
     figures.time_ms = started.elapsed().as_millis() as u64;
@@ -219,7 +239,7 @@ fn fetch_schema(
     m: &Manifest,
     partial: &Path,
     label: &str,
-) -> anyhow::Result<(TransferFigures, Option<Vec<u8>>)> {
+) -> anyhow::Result<(TransferFigures, Option<PathBuf>)> {
     let bytes = get_object(store, &format::data_key(&m.schema.sha256, "schema"), m.schema.size, label)?;
     if format::hex(&format::hash(&bytes)) != m.schema.sha256 {
         return Err(damaged(label, "its schema record does not match its hash"));
@@ -246,9 +266,11 @@ fn get_object(store: &Store, key: &str, size: u64, label: &str) -> anyhow::Resul
     }
 }
 
-/// Wanted pages, sorted by hash: (hash, position in the file).
+/// Wanted pages, sorted by hash: (hash, page number). 36 bytes a page,
+/// the one table a pull holds that grows with the snapshot (with a flag
+/// and, while the packs' indexes are read, 16 bytes a page of plan).
 struct Wanted {
-    items: Vec<(Hash, u64)>,
+    items: Vec<(Hash, u32)>,
     /// Per item: written yet.
     done: Vec<bool>,
 }
@@ -262,7 +284,57 @@ impl Wanted {
     }
 }
 
+/// A page to read from a pack: its offset there, and its first row in
+/// [`Wanted`].
+type Planned = (u64, u32);
+
+/// Ranges of up to 4 MiB are read into buffers that are freed at once. By
+/// default glibc raises its mmap threshold each time such a buffer is
+/// freed, so the next ones come from the heaps of the runtime's threads,
+/// which keep them: a pull's peak memory then grew with the snapshot (about
+/// 700 bytes a page, measured). A fixed threshold keeps them mapped and
+/// unmapped, as they should be.
+fn keep_big_buffers_out_of_the_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets an allocator parameter; any value is valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 10);
+    }
+}
+
+/// A page list read from a file, one hash at a time.
+struct ListReader {
+    r: std::io::BufReader<std::fs::File>,
+}
+
+impl ListReader {
+    /// Open the page list at `path` of a snapshot of `pages` pages,
+    /// checking its header and size.
+    fn open(path: &Path, pages: u64) -> Result<ListReader, String> {
+        let bad = || "its page list is not a page list".to_string();
+        let f = std::fs::File::open(path).map_err(|_| bad())?;
+        if f.metadata().map_err(|_| bad())?.len() != PageList::size_for(pages) {
+            return Err(bad());
+        }
+        let mut r = std::io::BufReader::with_capacity(256 << 10, f);
+        let mut head = [0u8; 16];
+        r.read_exact(&mut head).map_err(|_| bad())?;
+        if head.to_vec() != PageList::header(pages) {
+            return Err("its page list does not add up to its page count".into());
+        }
+        Ok(ListReader { r })
+    }
+
+    /// The next page's hash.
+    fn next(&mut self) -> std::io::Result<Hash> {
+        let mut h = [0u8; 32];
+        self.r.read_exact(&mut h)?;
+        Ok(h)
+    }
+}
+
 /// Step 3: every page, from the partial file, the home, or the packs.
+/// Returns the figures and the page list's file (beside `partial`).
 #[allow(clippy::too_many_arguments)]
 fn fetch_pages(
     home: &Home,
@@ -272,14 +344,25 @@ fn fetch_pages(
     partial: &Path,
     label: &str,
     progress: &mut dyn Progress,
-) -> anyhow::Result<(TransferFigures, Option<Vec<u8>>)> {
+) -> anyhow::Result<(TransferFigures, Option<PathBuf>)> {
     let mut figures = TransferFigures { pages_total: m.page_count, size_bytes: m.size(), ..Default::default() };
-    let list_bytes = get_object(store, &format::data_key(&m.pages.sha256, "list"), m.pages.size, label)?;
-    figures.bytes_transferred += list_bytes.len() as u64;
-    if format::hex(&format::hash(&list_bytes)) != m.pages.sha256 {
+    keep_big_buffers_out_of_the_heap();
+    // The page list goes to a file as it comes (8 MiB for 1 GB: not held).
+    let list_path = partial.with_extension("list");
+    let key = format::data_key(&m.pages.sha256, "list");
+    let (n, sha) = match store.get_to_file(&key, m.pages.size, &list_path) {
+        Ok(x) => x,
+        Err(Fault::Missing) => return Err(damaged(label, format!("object {key} is missing"))),
+        Err(Fault::Other(msg)) if msg.contains("more than") => {
+            return Err(damaged(label, format!("object {key} is larger than its manifest says")))
+        }
+        Err(f) => return Err(f.into_error(&store.name, &format!("reading {key} of {label}"))),
+    };
+    figures.bytes_transferred += n;
+    if format::hex(&sha) != m.pages.sha256 {
         return Err(damaged(label, "its page list does not match its hash"));
     }
-    let hashes = PageList::parse(&list_bytes, m.page_count).map_err(|r| damaged(label, r))?;
+    let mut list = ListReader::open(&list_path, m.page_count).map_err(|r| damaged(label, r))?;
     let ps = m.page_size as usize;
     let size = m.size();
     // An interrupted pull's file, if the same size: keep what matches.
@@ -296,23 +379,27 @@ fn fetch_pages(
     }
     progress.unit("pages");
     progress.unit_bytes(f64::from(m.page_size));
-    let mut have = vec![false; m.page_count as usize];
-    if resumed {
-        let mut r = std::io::BufReader::with_capacity(1 << 20, &file);
-        let mut page = vec![0u8; ps];
-        for (i, h) in hashes.iter().enumerate() {
-            r.read_exact(&mut page)?;
-            have[i] = format::hash(&page) == *h;
-        }
-    }
     let mut wanted = Wanted { items: Vec::new(), done: Vec::new() };
-    for (i, h) in hashes.iter().enumerate() {
-        if !have[i] {
-            wanted.items.push((*h, i as u64));
+    {
+        let mut part = resumed.then(|| std::io::BufReader::with_capacity(1 << 20, &file));
+        let mut page = vec![0u8; ps];
+        for i in 0..m.page_count {
+            let h = list.next()?;
+            let have = match &mut part {
+                Some(r) => {
+                    r.read_exact(&mut page)?;
+                    format::hash(&page) == h
+                }
+                None => false,
+            };
+            if !have {
+                // At most SQLite's page count (checked with the manifest): a u32.
+                wanted.items.push((h, i as u32));
+            }
         }
     }
-    drop(have);
-    drop(hashes);
+    drop(list);
+    wanted.items.shrink_to_fit();
     wanted.items.sort_unstable();
     wanted.done = vec![false; wanted.items.len()];
     let mut reused = m.page_count - wanted.items.len() as u64;
@@ -320,18 +407,20 @@ fn fetch_pages(
 
     // Pages the home holds.
     let mut page = vec![0u8; ps];
-    for (path, list) in local_candidates(home, &m.namespace, &m.slug, m.page_size) {
+    for (path, list_file, pages) in local_candidates(home, &m.namespace, &m.slug, m.page_size) {
         let Ok(src) = std::fs::File::open(&path) else { continue };
-        for (pos, h) in list.iter().enumerate() {
-            let range = wanted.find(h);
+        let Ok(mut list) = ListReader::open(&list_file, pages) else { continue };
+        for pos in 0..pages {
+            let Ok(h) = list.next() else { break };
+            let range = wanted.find(&h);
             if range.is_empty() || wanted.done[range.start] {
                 continue;
             }
-            if src.read_exact_at(&mut page, pos as u64 * ps as u64).is_err() || format::hash(&page) != *h {
+            if src.read_exact_at(&mut page, pos * ps as u64).is_err() || format::hash(&page) != h {
                 continue;
             }
             for i in range {
-                file.write_all_at(&page, wanted.items[i].1 * ps as u64)?;
+                file.write_all_at(&page, u64::from(wanted.items[i].1) * ps as u64)?;
                 wanted.done[i] = true;
                 reused += 1;
                 progress.advance(1);
@@ -340,16 +429,12 @@ fn fetch_pages(
     }
     figures.pages_reused = reused;
 
-    // The rest from the packs: where each wanted page lies.
+    // The rest from the packs: per pack, (offset, first wanted item) of
+    // the pages it should serve, by offset. Indexes are read one by one.
     let cache = cache_dir(home, url);
-    let (indexes, missing) = load_indexes(store, &cache, &m.packs)?;
-    if let Some(p) = missing.first() {
-        return Err(damaged(label, format!("object {} is missing", format::data_key(p, "idx"))));
-    }
-    // Per pack: the entries it should serve, by offset.
-    let mut plan: Vec<(String, Vec<Entry>)> = Vec::new();
+    let mut plan: Vec<(String, Vec<Planned>)> = Vec::new();
     let mut located = vec![false; wanted.items.len()];
-    for (pack, entries) in indexes {
+    let missing = for_each_index(store, &cache, &m.packs, |pack, entries| {
         let mut mine = Vec::new();
         for e in entries {
             let range = wanted.find(&e.hash);
@@ -360,38 +445,42 @@ fn fetch_pages(
                 return Err(damaged(label, format!("pack {pack} holds a page of {} bytes", e.len)));
             }
             located[range.start] = true;
-            mine.push(e);
+            mine.push((e.offset, range.start as u32));
         }
         if !mine.is_empty() {
-            mine.sort_by_key(|e| e.offset);
+            mine.sort_unstable();
             plan.push((pack, mine));
         }
+        Ok(())
+    })?;
+    if let Some(p) = missing.first() {
+        return Err(damaged(label, format!("object {} is missing", format::data_key(p, "idx"))));
     }
-    let first_unlocated = wanted
-        .items
-        .iter()
-        .enumerate()
-        .find(|(i, _)| !wanted.done[*i] && !located[wanted.find(&wanted.items[*i].0).start]);
-    if let Some((_, (_, pos))) = first_unlocated {
-        return Err(damaged(label, format!("page {} is in none of its packs", pos + 1)));
+    let first_unlocated = (0..wanted.items.len()).find(|&i| {
+        let first = i == 0 || wanted.items[i - 1].0 != wanted.items[i].0;
+        first && !wanted.done[i] && !located[i]
+    });
+    if let Some(i) = first_unlocated {
+        return Err(damaged(label, format!("page {} is in none of its packs", u64::from(wanted.items[i].1) + 1)));
     }
     drop(located);
     // Coalesced ranges.
-    let mut ranges: Vec<(String, std::ops::Range<u64>, Vec<Entry>)> = Vec::new();
+    let page_len = u64::from(m.page_size);
+    let mut ranges: Vec<(String, std::ops::Range<u64>, Vec<Planned>)> = Vec::new();
     for (pack, entries) in plan {
-        let mut cur: Option<(std::ops::Range<u64>, Vec<Entry>)> = None;
-        for e in entries {
-            let end = e.offset + u64::from(e.len);
+        let mut cur: Option<(std::ops::Range<u64>, Vec<Planned>)> = None;
+        for (offset, item) in entries {
+            let end = offset + page_len;
             match &mut cur {
-                Some((r, es)) if e.offset <= r.end + GAP_BYTES && end - r.start <= RANGE_BYTES => {
+                Some((r, es)) if offset <= r.end + GAP_BYTES && end - r.start <= RANGE_BYTES => {
                     r.end = end;
-                    es.push(e);
+                    es.push((offset, item));
                 }
                 _ => {
                     if let Some((r, es)) = cur.take() {
                         ranges.push((pack.clone(), r, es));
                     }
-                    cur = Some((e.offset..end, vec![e]));
+                    cur = Some((offset..end, vec![(offset, item)]));
                 }
             }
         }
@@ -421,16 +510,17 @@ fn fetch_pages(
                 return Err(damaged(label, format!("object {key} is shorter than its index says")));
             }
             downloaded += bytes.len() as u64;
-            for e in es {
-                let at = (e.offset - r.start) as usize;
-                let data = &bytes[at..at + e.len as usize];
-                if format::hash(data) != e.hash {
+            for (offset, item) in es {
+                let at = (offset - r.start) as usize;
+                let data = &bytes[at..at + ps];
+                let h = wanted.items[item as usize].0;
+                if format::hash(data) != h {
                     return Err(damaged(label, format!("a page in object {key} does not match its hash")));
                 }
-                let range = wanted.find(&e.hash);
+                let range = wanted.find(&h);
                 let n = range.len() as u64;
                 for i in range {
-                    file.write_all_at(data, wanted.items[i].1 * ps as u64)?;
+                    file.write_all_at(data, u64::from(wanted.items[i].1) * ps as u64)?;
                 }
                 progress.advance(n);
             }
@@ -446,19 +536,20 @@ fn fetch_pages(
         return Err(Error::Interrupted {
             address: crate::address::Address::new(&m.namespace, &m.slug).expect("checked"),
             how_far: None,
-            resume: format!("sqlfork pull {label}"),
+            resume: format!("sqlfork db resume {label}"),
         }
         .into());
     }
     progress.finish();
     file.sync_all()?;
     figures.bytes_transferred += downloaded;
-    Ok((figures, Some(list_bytes.to_vec())))
+    Ok((figures, Some(list_path)))
 }
 
 /// Local snapshots of NS/SLUG (this home's own and pulled ones) with the
-/// same page size, and their page lists (computed and kept the first time).
-fn local_candidates(home: &Home, ns: &str, slug: &str, page_size: u32) -> Vec<(PathBuf, Vec<Hash>)> {
+/// same page size: their files, page lists (computed and kept the first
+/// time) and page counts.
+fn local_candidates(home: &Home, ns: &str, slug: &str, page_size: u32) -> Vec<(PathBuf, PathBuf, u64)> {
     let Ok(reg) = Registry::load(home) else { return Vec::new() };
     let mut out = Vec::new();
     let mut snaps: Vec<&Snapshot> = reg
@@ -474,37 +565,39 @@ fn local_candidates(home: &Home, ns: &str, slug: &str, page_size: u32) -> Vec<(P
         }
         let keep = page_list_path(home, &s.id);
         let pages = crate::layout::file_size(&s.path).unwrap_or(0) / u64::from(page_size);
-        let list = match std::fs::read(&keep).ok().and_then(|b| PageList::parse(&b, pages).ok()) {
-            Some(l) => l,
-            None => match hash_file(&s.path, page_size) {
-                Some(l) => {
-                    let mut bytes = PageList::header(l.len() as u64);
-                    l.iter().for_each(|h| bytes.extend_from_slice(h));
-                    if let Some(dir) = keep.parent() {
-                        let _ = std::fs::create_dir_all(dir);
-                    }
-                    let _ = super::push::write_atomic(&keep, &bytes);
-                    l
-                }
-                None => continue,
-            },
-        };
-        out.push((s.path.clone(), list));
+        if ListReader::open(&keep, pages).is_err() {
+            if let Some(dir) = keep.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            if write_list(&s.path, page_size, pages, &keep).is_err() {
+                continue;
+            }
+        }
+        out.push((s.path.clone(), keep, pages));
     }
     out
 }
 
-/// The hash of every page of a file.
-fn hash_file(path: &Path, page_size: u32) -> Option<Vec<Hash>> {
-    let f = std::fs::File::open(path).ok()?;
+/// Write the page list of the first `pages` pages of a file to `dest`
+/// (through a temporary beside it).
+fn write_list(path: &Path, page_size: u32, pages: u64, dest: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let f = std::fs::File::open(path)?;
     let mut r = std::io::BufReader::with_capacity(1 << 20, f);
-    let mut page = vec![0u8; page_size as usize];
-    let mut out = Vec::new();
-    loop {
-        match r.read_exact(&mut page) {
-            Ok(()) => out.push(format::hash(&page)),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Some(out),
-            Err(_) => return None,
+    let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        w.write_all(&PageList::header(pages))?;
+        let mut page = vec![0u8; page_size as usize];
+        for _ in 0..pages {
+            r.read_exact(&mut page)?;
+            w.write_all(&format::hash(&page))?;
         }
+        w.flush()?;
+        std::fs::rename(&tmp, dest)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    written
 }

@@ -4,7 +4,8 @@
 //!    no masked fork made; a name the remote holds already (exit 4).
 //! 2. Write a lease (`leases/ID.json`): while it is live, `remote gc`
 //!    removes no unreferenced object, so nothing this push reuses or has
-//!    uploaded so far can vanish under it.
+//!    uploaded so far can vanish under it. Then wait while a gc sweeps
+//!    (it may have listed the leases just before this one was written).
 //! 3. Learn which pages the remote holds already for this lineage: the
 //!    pack indexes of the newest manifests of NS/SLUG, and of the packs
 //!    this home uploaded there before (an interrupted push's included:
@@ -80,43 +81,63 @@ pub(super) fn load_indexes(
     cache: &Path,
     packs: &[String],
 ) -> anyhow::Result<(Vec<PackEntries>, Vec<String>)> {
-    let dir = cache.join("idx");
     let mut found = Vec::new();
+    let missing = for_each_index(store, cache, packs, |p, entries| {
+        found.push((p, entries));
+        Ok(())
+    })?;
+    Ok((found, missing))
+}
+
+/// Hand the index of each of `packs` to `f` as it comes (from the home's
+/// cache, or from the remote in parallel, then cached), so that no more
+/// than a few are in memory at once. Returns the packs whose index is
+/// missing.
+pub(super) fn for_each_index(
+    store: &Store,
+    cache: &Path,
+    packs: &[String],
+    mut f: impl FnMut(String, Vec<Entry>) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<String>> {
+    let dir = cache.join("idx");
     let mut fetch = Vec::new();
     for p in packs {
         match std::fs::read(dir.join(format!("{p}.idx"))).ok().and_then(|b| PackIndex::parse(&b).ok()) {
-            Some(e) => found.push((p.clone(), e)),
+            Some(e) => f(p.clone(), e)?,
             None => fetch.push(p.clone()),
         }
     }
     let mut missing = Vec::new();
-    if !fetch.is_empty() {
-        let _ = std::fs::create_dir_all(&dir);
-        let futures: Vec<_> = fetch
-            .iter()
-            .map(|p| {
-                let key = format::data_key(p, "idx");
-                let f = store.get_range_later(&key, 0..format::INDEX_LIMIT);
-                let p = p.clone();
-                async move { (p, f.await) }
-            })
-            .collect();
-        let results: Vec<(String, Result<Bytes, Fault>)> =
-            store.block_on(futures_util::stream::iter(futures).buffer_unordered(super::store::PARALLEL * 2).collect());
-        for (p, r) in results {
+    if fetch.is_empty() {
+        return Ok(missing);
+    }
+    let _ = std::fs::create_dir_all(&dir);
+    let futures: Vec<_> = fetch
+        .iter()
+        .map(|p| {
+            let key = format::data_key(p, "idx");
+            let f = store.get_range_later(&key, 0..format::INDEX_LIMIT);
+            let p = p.clone();
+            async move { (p, f.await) }
+        })
+        .collect();
+    store.block_on(async {
+        let mut results = futures_util::stream::iter(futures).buffer_unordered(super::store::PARALLEL * 2);
+        while let Some((p, r)) = results.next().await {
             match r {
                 Ok(bytes) => {
                     let entries = PackIndex::parse(&bytes)
                         .map_err(|reason| Error::RemoteDamaged { snapshot: format!("pack {p}"), reason })?;
                     let _ = write_atomic(&dir.join(format!("{p}.idx")), &bytes);
-                    found.push((p, entries));
+                    f(p, entries)?;
                 }
                 Err(Fault::Missing) => missing.push(p),
-                Err(f) => return Err(f.into_error(&store.name, &format!("reading the index of pack {p}"))),
+                Err(e) => return Err(e.into_error(&store.name, &format!("reading the index of pack {p}"))),
             }
         }
-    }
-    Ok((found, missing))
+        Ok(())
+    })?;
+    Ok(missing)
 }
 
 /// Write a file whole, through a temporary beside it.
@@ -154,15 +175,34 @@ pub(super) fn page_size_of(path: &Path) -> anyhow::Result<u32> {
     Ok(size)
 }
 
-/// Push a snapshot. See the module docs for the steps.
+/// Push a snapshot. See the module docs for the steps. While it runs, a
+/// record of it lets `db resume` find it if it is interrupted.
 pub(crate) fn push(
     home: &Home,
     config: &Config,
     opts: &PushOptions,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<(RemoteSnapshot, TransferFigures)> {
-    let started = Instant::now();
     let remote = super::default_remote(config, opts.remote.as_deref())?;
+    let transfer = super::pending::Transfer::Push {
+        snapshot: opts.snapshot.to_string(),
+        remote: remote.clone(),
+        ttl_secs: opts.ttl.map(|d| d.as_secs()),
+    };
+    let running = super::pending::begin(home, &transfer)?;
+    let result = push_to(home, config, opts, remote, progress);
+    running.end(&result);
+    result
+}
+
+fn push_to(
+    home: &Home,
+    config: &Config,
+    opts: &PushOptions,
+    remote: String,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<(RemoteSnapshot, TransferFigures)> {
+    let started = Instant::now();
     let rcfg = super::config_of(config, &remote)?.clone();
     let reg = Registry::load(home)?;
     let (db, snap) = reg.find_snapshot(&opts.snapshot)?;
@@ -205,6 +245,11 @@ pub(crate) fn push(
         Lease { host: super::host_name(), snapshot: target.to_string(), started_at: ttl::format_time(ttl::now()) };
     let lease_bytes = Bytes::from(serde_json::to_vec(&lease).expect("a lease serialises"));
     store.put(&lease_key, lease_bytes.clone()).map_err(fail("writing a lease"))?;
+    // A gc sweeping now may not have seen the lease: learn only after it.
+    if let Err(e) = super::gc::wait_for_sweeps(&store) {
+        let _ = store.delete(&lease_key);
+        return Err(e);
+    }
     let tmp_dir = home.root().join("remotes").join("tmp");
     let list_file = tmp_dir.join(format!("{}.list", crate::registry::new_id()));
     let out = (|| {
@@ -409,7 +454,7 @@ fn upload(
             return Err(Error::Interrupted {
                 address: target.snapshot.database.clone(),
                 how_far: None,
-                resume: format!("sqlfork push {} {}", target.snapshot, target.remote),
+                resume: format!("sqlfork db resume {}", target.snapshot),
             }
             .into());
         }

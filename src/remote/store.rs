@@ -261,6 +261,42 @@ impl Store {
         })
     }
 
+    /// Stream an object into the file `path` (created or truncated),
+    /// refusing one larger than `limit` bytes; returns its size and the
+    /// SHA-256 of its bytes. Memory stays at one chunk of the response.
+    pub(crate) fn get_to_file(
+        &self,
+        key: &str,
+        limit: u64,
+        path: &std::path::Path,
+    ) -> Result<(u64, super::format::Hash), Fault> {
+        use sha2::Digest;
+        use std::io::Write;
+        let (inner, k) = (self.inner.clone(), self.key(key));
+        let other = |e: std::io::Error| Fault::Other(format!("could not write {}: {e}", path.display()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(other)?);
+        let (n, hash) = self.block_on(async move {
+            let r = inner.get(&k).await.map_err(fault)?;
+            if r.meta.size > limit {
+                return Err(Fault::Other(format!("it is {} bytes, more than the {limit} it may be", r.meta.size)));
+            }
+            let mut stream = r.into_stream();
+            let (mut n, mut hash) = (0u64, sha2::Sha256::new());
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(fault)?;
+                n += chunk.len() as u64;
+                if n > limit {
+                    return Err(Fault::Other(format!("it is more than the {limit} bytes it may be")));
+                }
+                hash.update(&chunk);
+                out.write_all(&chunk).map_err(other)?;
+            }
+            out.flush().map_err(other)?;
+            Ok((n, hash.finalize().into()))
+        })?;
+        Ok((n, hash))
+    }
+
     /// Read bytes `range` of an object.
     pub(crate) fn get_range_later(
         &self,
