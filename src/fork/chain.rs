@@ -49,7 +49,7 @@ pub(crate) enum FallBack {
     /// the source read it was given, handed back when the next method may
     /// go on with it (nothing was written, no moment was taken); `None`
     /// when the next needs a fresh read.
-    Impossible { why: String, session: Option<SourceSession> },
+    Impossible { why: String, session: Option<Box<SourceSession>> },
     /// A rollback-journal source was written to during the copy: what was
     /// copied is dropped, and the copy starts over from a fresh read with
     /// the method that copes with a changing source.
@@ -105,7 +105,7 @@ pub(super) fn run(
         match kept.filter(|_| !pins(to)) {
             Some(kept) => {
                 // Saved at the next method's first checkpoint.
-                session = kept;
+                session = *kept;
                 state.method = to;
                 state.fallback = fallback;
             }

@@ -65,7 +65,9 @@ impl DataCopy for Clone {
             }
             // Nothing was written and no moment taken: the next method may
             // read through the same session.
-            Err(Stop::Impossible(why)) => Ok(Copied::FallBack(FallBack::Impossible { why, session: Some(session) })),
+            Err(Stop::Impossible(why)) => {
+                Ok(Copied::FallBack(FallBack::Impossible { why, session: Some(Box::new(session)) }))
+            }
             Err(Stop::Failed(e)) => Err(e),
             Err(Stop::SourceChanged) => unreachable!("a clone is one read, so it never sees the source change"),
         }
