@@ -71,6 +71,7 @@ mod settings;
 mod snapshot;
 mod space;
 mod sqlite_optional;
+mod storage;
 mod suggest;
 mod sweep;
 mod ttl;

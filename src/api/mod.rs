@@ -17,6 +17,7 @@ use crate::home::{Config, Home};
 use crate::ops;
 use crate::registry::{Entry, Registry};
 use crate::settings;
+use crate::storage::{Local, SnapshotStore};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -156,7 +157,7 @@ impl Sqlfork {
             _ => self.config.clone(),
         };
         let data = core.with_data || core.safe.is_active();
-        crate::remote::prepare_source(&self.home, &config, &core.source, data, progress).map_err(typed)?;
+        crate::storage::bring_source_here(&self.home, &config, &core.source, data, progress).map_err(typed)?;
         let out = fork::fork(&self.home, &config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }
@@ -472,14 +473,14 @@ impl Sqlfork {
 
     /// The snapshots of `database`, oldest first.
     pub fn snapshots(&self, database: &str) -> Result<Vec<SnapshotInfo>, Error> {
-        let snaps = crate::snapshot::list(&self.home, &parse(database)?).map_err(typed)?;
+        let snaps = Local { home: &self.home }.list(&parse(database)?).map_err(typed)?;
         Ok(snaps.iter().map(snapshot_info).collect())
     }
 
     /// Delete the snapshot `NS/SLUG:NAME`.
     pub fn delete_snapshot(&self, snapshot: &str) -> Result<SnapshotInfo, Error> {
         let addr = crate::address::SnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        let snap = crate::snapshot::delete(&self.home, &addr).map_err(typed)?;
+        let snap = Local { home: &self.home }.delete(&addr.database, &addr.name).map_err(typed)?;
         Ok(snapshot_info(&snap))
     }
 

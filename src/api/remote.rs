@@ -9,6 +9,7 @@ use crate::home::Config;
 use crate::remote::{
     GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, TransferFigures,
 };
+use crate::storage::{self, SnapshotStore};
 use crate::Sqlfork;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -93,15 +94,17 @@ impl Sqlfork {
         if name.is_some() {
             return Err(Error::invalid(format!("`{database}` names a snapshot; list REMOTE:NS/SLUG")));
         }
-        let store = crate::remote::open(&self.config_now()?, &remote).map_err(typed)?;
-        crate::remote::list_snapshots(&store, &db).map_err(typed)
+        let config = self.config_now()?;
+        storage::Remote { home: self.parts().0, config: &config, name: remote }.list(&db).map_err(typed)
     }
 
     /// Delete `REMOTE:NS/SLUG:NAME` from the remote (its data goes with
     /// the next [`Sqlfork::remote_gc`]).
     pub fn delete_remote_snapshot(&self, snapshot: &str) -> Result<RemoteSnapshot, Error> {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        crate::remote::delete_snapshot(&self.config_now()?, &addr).map_err(typed)
+        let (config, db) = (self.config_now()?, &addr.snapshot.database);
+        let store = storage::Remote { home: self.parts().0, config: &config, name: addr.remote.clone() };
+        store.delete(db, &addr.snapshot.name).map_err(typed)
     }
 
     /// Remove a remote's expired snapshots and the data no snapshot needs

@@ -169,15 +169,13 @@ pub(super) fn pull(ctx: &mut Context, snapshot: &str) -> anyhow::Result<ExitCode
     Ok(ExitCode::Success)
 }
 
-/// `snapshot list REMOTE:NS/SLUG`.
-pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    let (name, db, snap) = RemoteSnapshotAddress::parse_optional(address)?;
-    if snap.is_some() {
-        return Err(Error::invalid(format!("`{address}` names a snapshot; list REMOTE:NS/SLUG")).into());
-    }
-    let config = ctx.config()?.clone();
-    let store = remote::open(&config, &name)?;
-    let snaps = remote::list_snapshots(&store, &db)?;
+/// `snapshot list REMOTE:NS/SLUG`: the remote `name`'s snapshots of `db`.
+pub(super) fn list_snapshots(
+    ctx: &mut Context,
+    name: &str,
+    db: &crate::address::Address,
+    snaps: &[remote::RemoteSnapshot],
+) -> anyhow::Result<ExitCode> {
     let views: Vec<RemoteSnapshotView> = snaps.iter().map(RemoteSnapshotView::from).collect();
     ctx.printer.result(|| views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(), &views)?;
     if views.is_empty() && !ctx.printer.json {
@@ -186,11 +184,12 @@ pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result
     Ok(ExitCode::Success)
 }
 
-/// `snapshot delete REMOTE:NS/SLUG:NAME`.
-pub(super) fn delete_snapshot(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    let snap = RemoteSnapshotAddress::parse(address)?;
-    let config = ctx.config()?.clone();
-    let removed = remote::delete_snapshot(&config, &snap)?;
+/// `snapshot delete REMOTE:NS/SLUG:NAME`: say that `removed` went.
+pub(super) fn deleted_snapshot(
+    ctx: &mut Context,
+    snap: &RemoteSnapshotAddress,
+    removed: &remote::RemoteSnapshot,
+) -> anyhow::Result<ExitCode> {
     #[derive(serde::Serialize)]
     struct Deleted {
         deleted: RemoteSnapshotView,
@@ -198,7 +197,7 @@ pub(super) fn delete_snapshot(ctx: &mut Context, address: &str) -> anyhow::Resul
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap} (its data goes with the next `sqlfork remote gc {}`)", snap.remote),
-        &Deleted { deleted: RemoteSnapshotView::from(&removed) },
+        &Deleted { deleted: RemoteSnapshotView::from(removed) },
     )?;
     Ok(ExitCode::Success)
 }

@@ -1,12 +1,13 @@
 //! The `snapshot` subcommands, and `db fork --at`.
 
 use super::Context;
-use crate::address::{Address, SnapshotAddress};
+use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
 use crate::cli::SnapshotCommand;
 use crate::error::{Error, ExitCode};
 use crate::output::{self, SnapshotView};
 use crate::settings;
 use crate::snapshot;
+use crate::storage::{self, Place, SnapshotStore};
 use crate::ttl;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -48,11 +49,14 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
 }
 
 fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    if crate::address::is_remote(address) {
-        return super::remote::list_snapshots(ctx, address);
-    }
-    let db = Address::parse(address)?;
-    let snaps = snapshot::list(&ctx.home, &db)?;
+    let (home, config) = (ctx.home.clone(), ctx.config()?.clone());
+    let at = storage::locate(&home, &config, address)?;
+    let db = at.database_only()?;
+    let store = match &at.place {
+        Place::Local(store) => store,
+        Place::Remote(store) => return super::remote::list_snapshots(ctx, &store.name, db, &store.list(db)?),
+    };
+    let snaps = store.list(db)?;
     let views: Vec<SnapshotView> = snaps.iter().map(SnapshotView::from).collect();
     let now = ttl::now();
     ctx.printer.result(|| output::snapshot_table(&ctx.printer, &snaps, now), &views)?;
@@ -63,25 +67,29 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
-    if crate::address::is_remote(address) {
-        if !yes && std::io::stdin().is_terminal() {
-            confirm(&format!("Delete snapshot {address} from the remote?"), address)?;
+    let (home, config) = (ctx.home.clone(), ctx.config()?.clone());
+    let at = storage::locate(&home, &config, address)?;
+    let (db, name) = (&at.database, at.name()?);
+    let store = match &at.place {
+        Place::Local(store) => store,
+        Place::Remote(store) => {
+            if !yes && std::io::stdin().is_terminal() {
+                confirm(&format!("Delete snapshot {address} from the remote?"), address)?;
+            }
+            let snap = RemoteSnapshotAddress {
+                remote: store.name.clone(),
+                snapshot: SnapshotAddress { database: db.clone(), name: name.to_string() },
+            };
+            return super::remote::deleted_snapshot(ctx, &snap, &store.delete(db, name)?);
         }
-        return super::remote::delete_snapshot(ctx, address);
-    }
-    let snap = SnapshotAddress::parse(address)?;
+    };
+    let snap = SnapshotAddress { database: db.clone(), name: name.to_string() };
     if !yes && std::io::stdin().is_terminal() {
         // Look it up first, so an unknown one is "not found" before the prompt.
         crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap)?;
-        eprint!("Delete snapshot {snap} and its file? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            return Err(Error::failed(format!("not deleted: snapshot {snap} is unchanged")).into());
-        }
+        confirm(&format!("Delete snapshot {snap} and its file?"), &snap.to_string())?;
     }
-    let removed = snapshot::delete(&ctx.home, &snap)?;
+    let removed = store.delete(db, name)?;
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap}"),
