@@ -70,10 +70,10 @@ impl SnapshotStore for Local<'_> {
     }
 }
 
-/// The snapshots on the remote `name` of `config.toml`.
+/// The snapshots on the remote `name` of `config` (`config.toml`).
 pub(crate) struct Remote<'h> {
     pub home: &'h Home,
-    pub config: &'h Config,
+    pub config: Config,
     pub name: String,
 }
 
@@ -90,14 +90,14 @@ impl SnapshotStore for Remote<'_> {
     type Snapshot = RemoteSnapshot;
 
     fn list(&self, db: &Address) -> anyhow::Result<Vec<RemoteSnapshot>> {
-        let store = crate::remote::open(self.config, &self.name)?;
+        let store = crate::remote::open(&self.config, &self.name)?;
         crate::remote::list_snapshots(&store, db)
     }
 
     /// Its manifest goes; the data it alone needed goes with the next
     /// `remote gc`.
     fn delete(&self, db: &Address, name: &str) -> anyhow::Result<RemoteSnapshot> {
-        crate::remote::delete_snapshot(self.config, &self.address(db, name))
+        crate::remote::delete_snapshot(&self.config, &self.address(db, name))
     }
 
     /// A pull (its schema record alone for a schema-only fork).
@@ -109,7 +109,7 @@ impl SnapshotStore for Remote<'_> {
         progress: &mut dyn Progress,
     ) -> anyhow::Result<Option<TransferFigures>> {
         let opts = crate::remote::PullOptions { snapshot: self.address(db, name), schema_only: !with_data };
-        let (_, figures, _) = crate::remote::pull(self.home, self.config, &opts, progress)?;
+        let (_, figures, _) = crate::remote::pull(self.home, &self.config, &opts, progress)?;
         Ok(Some(figures))
     }
 }
@@ -162,13 +162,17 @@ impl Located<'_> {
 }
 
 /// Where the snapshots `text` names live: the one place that tells a
-/// remote's address from this home's.
-pub(crate) fn locate<'h>(home: &'h Home, config: &'h Config, text: &str) -> Result<Located<'h>, Error> {
+/// remote's address from this home's. `config` is read only for a remote.
+pub(crate) fn locate<'h>(
+    home: &'h Home,
+    text: &str,
+    config: impl FnOnce() -> anyhow::Result<Config>,
+) -> anyhow::Result<Located<'h>> {
     let (place, database, name) = if address::is_remote(text) {
-        let (remote, db, name) = RemoteSnapshotAddress::parse_optional(text)?;
-        (Place::Remote(Remote { home, config, name: remote }), db, name)
+        let (remote, db, name) = RemoteSnapshotAddress::parse_optional(text).map_err(Error::from)?;
+        (Place::Remote(Remote { home, config: config()?, name: remote }), db, name)
     } else {
-        let (db, name) = SnapshotAddress::parse_optional(text)?;
+        let (db, name) = SnapshotAddress::parse_optional(text).map_err(Error::from)?;
         (Place::Local(Local { home }), db, name)
     };
     Ok(Located { place, database, name, text: text.to_string() })
@@ -186,7 +190,7 @@ pub(crate) fn bring_source_here(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Option<TransferFigures>> {
     match source {
-        Source::Remote(r) => Remote { home, config, name: r.remote.clone() }.bring_here(
+        Source::Remote(r) => Remote { home, config: config.clone(), name: r.remote.clone() }.bring_here(
             &r.snapshot.database,
             &r.snapshot.name,
             with_data,

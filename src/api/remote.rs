@@ -94,17 +94,16 @@ impl Sqlfork {
         if name.is_some() {
             return Err(Error::invalid(format!("`{database}` names a snapshot; list REMOTE:NS/SLUG")));
         }
-        let config = self.config_now()?;
-        storage::Remote { home: self.parts().0, config: &config, name: remote }.list(&db).map_err(typed)
+        let store = storage::Remote { home: self.parts().0, config: self.config_now()?, name: remote };
+        store.list(&db).map_err(typed)
     }
 
     /// Delete `REMOTE:NS/SLUG:NAME` from the remote (its data goes with
     /// the next [`Sqlfork::remote_gc`]).
     pub fn delete_remote_snapshot(&self, snapshot: &str) -> Result<RemoteSnapshot, Error> {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        let (config, db) = (self.config_now()?, &addr.snapshot.database);
-        let store = storage::Remote { home: self.parts().0, config: &config, name: addr.remote.clone() };
-        store.delete(db, &addr.snapshot.name).map_err(typed)
+        let store = storage::Remote { home: self.parts().0, config: self.config_now()?, name: addr.remote.clone() };
+        store.delete(&addr.snapshot.database, &addr.snapshot.name).map_err(typed)
     }
 
     /// Remove a remote's expired snapshots and the data no snapshot needs

@@ -49,8 +49,8 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
 }
 
 fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    let (home, config) = (ctx.home.clone(), ctx.config()?.clone());
-    let at = storage::locate(&home, &config, address)?;
+    let home = ctx.home.clone();
+    let at = storage::locate(&home, address, || Ok(ctx.config()?.clone()))?;
     let db = at.database_only()?;
     let store = match &at.place {
         Place::Local(store) => store,
@@ -67,8 +67,8 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
-    let (home, config) = (ctx.home.clone(), ctx.config()?.clone());
-    let at = storage::locate(&home, &config, address)?;
+    let home = ctx.home.clone();
+    let at = storage::locate(&home, address, || Ok(ctx.config()?.clone()))?;
     let (db, name) = (&at.database, at.name()?);
     let store = match &at.place {
         Place::Local(store) => store,
