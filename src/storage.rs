@@ -200,3 +200,33 @@ pub(crate) fn bring_source_here(
         Source::Registered(_) | Source::Path(_) => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> anyhow::Result<Config> {
+        Ok(Config::default())
+    }
+
+    #[test]
+    fn an_address_says_where_its_snapshots_live() {
+        let home = Home::at("/nonexistent");
+        let local = locate(&home, "acme/orders@pr-1:nightly", || panic!("a local address reads no config")).unwrap();
+        assert!(matches!(local.place, Place::Local(_)));
+        assert_eq!((local.database.to_string(), local.name()), ("acme/orders@pr-1".into(), Ok("nightly")));
+        let remote = locate(&home, "origin:acme/orders", config).unwrap();
+        assert!(matches!(&remote.place, Place::Remote(r) if r.name == "origin"));
+        assert_eq!(remote.database_only().unwrap().to_string(), "acme/orders");
+    }
+
+    #[test]
+    fn a_database_is_not_a_snapshot_nor_the_reverse() {
+        let home = Home::at("/nonexistent");
+        let named = locate(&home, "origin:acme/orders:nightly", config).unwrap();
+        assert!(named.database_only().unwrap_err().to_string().contains("list REMOTE:NS/SLUG"));
+        let local = locate(&home, "acme/orders", config).unwrap();
+        assert!(local.name().is_err(), "a delete needs NS/SLUG:NAME");
+        assert!(locate(&home, "origin:acme/orders@pr-1", config).is_err(), "a remote keeps no branches");
+    }
+}
