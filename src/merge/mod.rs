@@ -30,7 +30,10 @@
 //! conflict per kind (DATA, NOTFOUND, CONFLICT, CONSTRAINT, FOREIGN_KEY)
 //! and foreign keys checked once at the end.
 
+mod alter;
 pub(crate) mod apply;
+mod decide;
+mod foreign_keys;
 
 use crate::address::{Address, Source};
 use crate::copy::Progress;

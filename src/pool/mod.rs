@@ -22,17 +22,21 @@
 //! wait for it. The slot is marked dirty before it is handed out, so a
 //! crash during the reset leaves it dirty and the next lease resets it.
 
+mod lease;
+mod sdk;
+
+pub(crate) use lease::{holder_for, Holder};
+use lease::{lock, read_state, write_state, LeaseState};
+pub use sdk::{PoolLease, PoolOptions, PoolSlot};
+
 use crate::address::{Address, Source};
-use crate::api::Sqlfork;
-use crate::claim::FileLock;
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::{Config, Home};
 use crate::layout;
 use crate::registry::{Entry, Store};
 use crate::ttl;
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The name of a pool's base snapshot (`NS/SLUG:pool-base`).
@@ -41,57 +45,6 @@ pub(crate) const BASE_SNAPSHOT: &str = "pool-base";
 const SLOT_PREFIX: &str = "pool-";
 /// The most slots a pool may have.
 pub(crate) const MAX_SIZE: usize = 256;
-/// How long the pool's lock is waited for (it is held for milliseconds).
-const LOCK_WAIT: Duration = Duration::from_secs(30);
-
-/// The process a lease belongs to: its pid and start time (clock ticks
-/// since boot, field 22 of `/proc/PID/stat`), so a reused pid is told apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Holder {
-    pub pid: u32,
-    pub start: u64,
-}
-
-impl Holder {
-    /// The process `pid`, as it is now; `None` when there is none.
-    pub(crate) fn of(pid: u32) -> Option<Holder> {
-        start_time(pid).map(|start| Holder { pid, start })
-    }
-
-    /// True while this very process runs (the pid not reused since).
-    pub(crate) fn alive(&self) -> bool {
-        start_time(self.pid) == Some(self.start)
-    }
-}
-
-/// Field 22 of `/proc/PID/stat` (the process's start time), or `None` when
-/// no such process exists (or it is a zombie: dead, not yet reaped).
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may hold anything.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    // Field 3 is the state.
-    if fields.next()? == "Z" {
-        return None;
-    }
-    // Fields 4..=21 follow; 22 is the 19th after the state.
-    fields.nth(18)?.parse().ok()
-}
-
-/// One slot's lease file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LeaseState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    holder: Option<Holder>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    leased_at: Option<String>,
-    /// Handed out since its last reset: the next lease resets it.
-    #[serde(default)]
-    dirty: bool,
-}
 
 /// One slot as `pool list` shows it.
 #[derive(Debug, Clone)]
@@ -128,24 +81,6 @@ fn base_snapshot(db: &Address) -> crate::address::SnapshotAddress {
     crate::address::SnapshotAddress { database: db.clone(), name: BASE_SNAPSHOT.to_string() }
 }
 
-fn pool_dir(home: &Home) -> PathBuf {
-    layout::pools_dir(home)
-}
-
-fn ensure_dir(home: &Home) -> anyhow::Result<()> {
-    home.ensure()?;
-    let dir = pool_dir(home);
-    if !dir.is_dir() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Error::failed(format!("could not create {}: {e}", dir.display())))?;
-    }
-    Ok(())
-}
-
 /// The base database and its slots, numbered; `NoPool` when it has none.
 fn load(home: &Home, db: &Address) -> anyhow::Result<(Entry, Vec<(u32, Entry)>)> {
     let store = Store::open(home)?;
@@ -161,34 +96,6 @@ fn load(home: &Home, db: &Address) -> anyhow::Result<(Entry, Vec<(u32, Entry)>)>
     }
     slots.sort_by_key(|(n, _)| *n);
     Ok((base, slots))
-}
-
-fn lock(home: &Home, base: &Entry) -> anyhow::Result<FileLock> {
-    ensure_dir(home)?;
-    FileLock::acquire(&layout::pool_lock_file(home, &base.id), LOCK_WAIT, "the pool's lock")
-}
-
-fn read_state(home: &Home, slot_id: &str) -> LeaseState {
-    std::fs::read(layout::lease_file(home, slot_id))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        // A missing file is a slot never leased; an unreadable one (cut
-        // before its first sync) is treated as dirty, to be safe.
-        .unwrap_or_else(|| LeaseState { dirty: layout::lease_file(home, slot_id).exists(), ..LeaseState::default() })
-}
-
-/// Replace a slot's lease file atomically and durably (the dirty mark
-/// must survive a power cut: the slot's writes may).
-fn write_state(home: &Home, slot_id: &str, state: &LeaseState) -> anyhow::Result<()> {
-    use std::io::Write;
-    let path = layout::lease_file(home, slot_id);
-    let tmp = path.with_extension("lease.tmp");
-    let mut f = layout::create_private_file(&tmp)?;
-    f.write_all(&serde_json::to_vec(state)?)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    layout::sync_dir(&pool_dir(home))?;
-    Ok(())
 }
 
 /// `pool create`: the base snapshot and `size` slots forked from it.
@@ -456,187 +363,9 @@ fn remove(home: &Home, db: &Address, n: u32) -> anyhow::Result<()> {
     }
 }
 
-// ---------------------------------------------------------------------------
-// The library API (`Sqlfork::pool_*`), for test harnesses.
-
-/// How to make a pool ([`Sqlfork::pool_create`]).
-#[derive(Debug, Clone, Default)]
-pub struct PoolOptions {
-    /// How many slots (1 to 256): one per parallel worker.
-    pub size: usize,
-    /// Copy the rows into every slot, not only the schema.
-    pub with_data: bool,
-    /// Expire the slots and the base this long from now; `None` never.
-    pub ttl: Option<Duration>,
-}
-
-/// One slot of a pool: an ordinary database (`NS/SLUG@pool-N`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolSlot {
-    /// 1-based.
-    pub slot: u32,
-    /// `NS/SLUG@pool-N`.
-    pub address: String,
-    /// Its SQLite file.
-    pub path: PathBuf,
-    /// The live process holding it, if any.
-    pub holder_pid: Option<u32>,
-    /// When it was leased (RFC 3339), while it is.
-    pub leased_at: Option<String>,
-    /// Handed out since its last reset: its next lease resets it first.
-    pub dirty: bool,
-}
-
-impl From<&Slot> for PoolSlot {
-    fn from(s: &Slot) -> Self {
-        PoolSlot {
-            slot: s.number,
-            address: s.entry.address().to_string(),
-            path: s.entry.path.clone(),
-            holder_pid: s.holder.map(|h| h.pid),
-            leased_at: s.leased_at.clone(),
-            dirty: s.dirty,
-        }
-    }
-}
-
-/// A leased slot ([`Sqlfork::pool_lease`]); returned to the pool when
-/// dropped (or by [`PoolLease::release`]), and by the kernel's word when
-/// the process dies: a lease held by a dead process is free.
-#[derive(Debug)]
-pub struct PoolLease {
-    sqlfork: Sqlfork,
-    pool: Address,
-    slot: PoolSlot,
-    id: String,
-    holder: Holder,
-    released: bool,
-}
-
-impl PoolLease {
-    /// The slot's SQLite file, reset to the pool's base.
-    pub fn path(&self) -> &Path {
-        &self.slot.path
-    }
-
-    /// The slot.
-    pub fn slot(&self) -> &PoolSlot {
-        &self.slot
-    }
-
-    /// Give the slot back now (what dropping does, with its error).
-    pub fn release(mut self) -> Result<(), Error> {
-        self.released = true;
-        let (home, _) = self.sqlfork.parts();
-        release(home, &self.pool, &self.id, Some(self.holder)).map(|_| ()).map_err(crate::api::typed)
-    }
-}
-
-impl Drop for PoolLease {
-    fn drop(&mut self) {
-        if !self.released {
-            let (home, _) = self.sqlfork.parts();
-            let _ = release(home, &self.pool, &self.id, Some(self.holder));
-        }
-    }
-}
-
-fn parse_db(address: &str) -> Result<Address, Error> {
-    Address::parse_database(address).map_err(Error::from)
-}
-
-impl Sqlfork {
-    /// Make a pool of `opts.size` forks of `database` for parallel test
-    /// workers: the snapshot `NS/SLUG:pool-base` and the slots
-    /// `NS/SLUG@pool-1` … `NS/SLUG@pool-N`, forked from it.
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let dir = tempfile::tempdir()?;
-    /// # let source = dir.path().join("orders.db");
-    /// # rusqlite::Connection::open(&source)?.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?;
-    /// use sqlfork::{ForkOptions, PoolOptions, Sqlfork};
-    /// let sqlfork = Sqlfork::open(dir.path().join("home"))?;
-    /// sqlfork.fork(source.to_str().unwrap(), "acme/orders", &ForkOptions { with_data: true, ..Default::default() })?;
-    /// sqlfork.pool_create("acme/orders", &PoolOptions { size: 2, with_data: true, ..Default::default() })?;
-    /// {
-    ///     let lease = sqlfork.pool_lease("acme/orders", None, std::time::Duration::from_secs(30))?;
-    ///     rusqlite::Connection::open(lease.path())?.execute("DELETE FROM t", [])?;
-    /// } // returned here
-    /// let again = sqlfork.pool_lease("acme/orders", None, std::time::Duration::from_secs(30))?;
-    /// let n: i64 = rusqlite::Connection::open(again.path())?.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
-    /// assert_eq!(n, 1); // reset to the base
-    /// # Ok(()) }
-    /// ```
-    pub fn pool_create(&self, database: &str, opts: &PoolOptions) -> Result<Vec<PoolSlot>, Error> {
-        let (home, config) = self.parts();
-        let core =
-            CreateOptions { address: parse_db(database)?, size: opts.size, with_data: opts.with_data, ttl: opts.ttl };
-        let slots = create(home, config, &core, &mut crate::copy::NoProgress).map_err(crate::api::typed)?;
-        Ok(slots.iter().map(PoolSlot::from).collect())
-    }
-
-    /// Lease a free slot of `database`'s pool for the process `pid`
-    /// (default: this process), waiting up to `timeout` for one
-    /// ([`Error::PoolBusy`] after that). The slot is reset to the pool's
-    /// base if it was used since; it is returned when the guard drops.
-    pub fn pool_lease(&self, database: &str, pid: Option<u32>, timeout: Duration) -> Result<PoolLease, Error> {
-        let (home, config) = self.parts();
-        let pool = parse_db(database)?;
-        let holder = holder_for(pid.unwrap_or_else(std::process::id))?;
-        let slot = lease(home, config, &pool, holder, timeout).map_err(crate::api::typed)?;
-        Ok(PoolLease {
-            sqlfork: self.clone(),
-            pool,
-            id: slot.entry.id.clone(),
-            slot: PoolSlot::from(&slot),
-            holder,
-            released: false,
-        })
-    }
-
-    /// Return a slot (its number, address or path) to `database`'s pool,
-    /// whoever holds it. A slot that is not leased is [`Error::Invalid`].
-    pub fn pool_return(&self, database: &str, slot: &str) -> Result<PoolSlot, Error> {
-        let (home, _) = self.parts();
-        give_back(home, &parse_db(database)?, slot).map(|s| PoolSlot::from(&s)).map_err(crate::api::typed)
-    }
-
-    /// The slots of `database`'s pool and who holds each.
-    pub fn pool_list(&self, database: &str) -> Result<Vec<PoolSlot>, Error> {
-        let (home, _) = self.parts();
-        Ok(list(home, &parse_db(database)?).map_err(crate::api::typed)?.iter().map(PoolSlot::from).collect())
-    }
-
-    /// Delete `database`'s pool (its slots and base snapshot); refused
-    /// while a live process holds a slot, unless `force`. Returns how many
-    /// slots were deleted.
-    pub fn pool_delete(&self, database: &str, force: bool) -> Result<usize, Error> {
-        let (home, _) = self.parts();
-        delete(home, &parse_db(database)?, force).map_err(crate::api::typed)
-    }
-}
-
-/// The holder for process `pid`, which must be running.
-pub(crate) fn holder_for(pid: u32) -> Result<Holder, Error> {
-    Holder::of(pid).ok_or_else(|| {
-        Error::invalid(format!(
-            "--pid {pid}: no such process is running; give the pid of the worker that holds the lease"
-        ))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_holder_is_this_process_and_a_reused_pid_is_not() {
-        let me = Holder::of(std::process::id()).unwrap();
-        assert!(me.alive());
-        assert!(!Holder { start: me.start + 1, ..me }.alive());
-        assert!(Holder::of(u32::MAX).is_none());
-    }
 
     #[test]
     fn slot_refs_round_trip() {
