@@ -7,18 +7,59 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Why a text is not an address (or a namespace, slug or ref): one
-/// sentence naming the rule it breaks. Bad input: exit code 2.
+/// sentence naming the rule it breaks, and [`AddressError::problem`], the
+/// rule as data for a caller to branch on. Bad input: exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressError {
     message: String,
+    problem: AddressProblem,
     /// The text, when it was a bare name with no namespace (`prod`,
     /// `prod@pr-7`): the command line suggests the addresses it may mean.
     bare: Option<String>,
 }
 
+/// The rule an address breaks ([`AddressError::problem`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AddressProblem {
+    /// A part (namespace, slug, ref, snapshot or remote name) is empty.
+    Empty,
+    /// A part is longer than `limit` characters.
+    TooLong { limit: usize },
+    /// A part holds a character it may not.
+    BadCharacter(char),
+    /// A namespace, slug or remote name starts or ends with '-'.
+    Dash,
+    /// A branch ref holds `..`.
+    DotDot,
+    /// A bare name, with no `NAMESPACE/`.
+    NoNamespace,
+    /// No `@REF` where a branch is needed.
+    NoBranch,
+    /// No `:NAME` where a snapshot is needed.
+    NoSnapshot,
+    /// No `REMOTE:` where a remote address is needed.
+    NoRemote,
+    /// A branch (`@REF`) where a database is needed.
+    NamesABranch,
+    /// A snapshot (`:NAME`) where a database is needed.
+    NamesASnapshot,
+}
+
 impl AddressError {
-    fn new(message: impl Into<String>) -> Self {
-        AddressError { message: message.into(), bare: None }
+    pub(crate) fn new(problem: AddressProblem, message: impl Into<String>) -> Self {
+        AddressError { message: message.into(), problem, bare: None }
+    }
+
+    /// The same problem, told by a sentence that names the whole text
+    /// (`` `x/Y` is not a valid address: … ``).
+    pub(crate) fn within(&self, message: impl Into<String>) -> Self {
+        AddressError { message: message.into(), problem: self.problem, bare: None }
+    }
+
+    /// The rule the text breaks.
+    pub fn problem(&self) -> AddressProblem {
+        self.problem
     }
 
     /// The text typed, when it was a name without its namespace.
@@ -60,15 +101,15 @@ impl Address {
         let Some((ns, slug)) = base.split_once('/') else {
             return Err(AddressError {
                 bare: Some(text.to_string()),
-                ..AddressError::new(format!(
-                    "`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"
-                ))
+                ..AddressError::new(
+                    AddressProblem::NoNamespace,
+                    format!("`{text}` is not an address: write it as NAMESPACE/SLUG, for example acme/orders"),
+                )
             });
         };
-        let mut addr =
-            Address::new(ns, slug).map_err(|e| AddressError::new(format!("`{text}` is not a valid address: {e}")))?;
+        let mut addr = Address::new(ns, slug).map_err(|e| e.within(format!("`{text}` is not a valid address: {e}")))?;
         if let Some(r) = branch {
-            check_ref(r).map_err(|e| AddressError::new(format!("`{text}` is not a valid address: {e}")))?;
+            check_ref(r).map_err(|e| e.within(format!("`{text}` is not a valid address: {e}")))?;
             addr.branch = Some(r.to_string());
         }
         Ok(addr)
@@ -78,9 +119,10 @@ impl Address {
     pub fn parse_database(text: &str) -> Result<Self, AddressError> {
         let addr = Address::parse(text)?;
         if addr.branch.is_some() {
-            return Err(AddressError::new(format!(
-                "`{text}` names a branch; this command takes a database address NAMESPACE/SLUG"
-            )));
+            return Err(AddressError::new(
+                AddressProblem::NamesABranch,
+                format!("`{text}` names a branch; this command takes a database address NAMESPACE/SLUG"),
+            ));
         }
         Ok(addr)
     }
@@ -91,8 +133,7 @@ impl Address {
         if text.contains('/') || text.contains('@') {
             Address::parse_database(text)
         } else {
-            check_part("slug", text)
-                .map_err(|e| AddressError::new(format!("`{text}` is not a valid destination: {e}")))?;
+            check_part("slug", text).map_err(|e| e.within(format!("`{text}` is not a valid destination: {e}")))?;
             Address::new(default_namespace, text)
         }
     }
@@ -151,22 +192,32 @@ impl fmt::Display for Address {
 /// with `-`. The message says which rule broke.
 pub fn check_part(what: &str, part: &str) -> Result<(), AddressError> {
     if part.is_empty() {
-        return Err(AddressError::new(format!("the {what} is empty; it needs 1 to 63 characters")));
+        return Err(AddressError::new(
+            AddressProblem::Empty,
+            format!("the {what} is empty; it needs 1 to 63 characters"),
+        ));
     }
     // Count characters, not bytes: a 32-character slug of 'é' must not be
     // reported as "32 characters long; the limit is 63" (it breaks the
     // character rule below instead).
     let len = part.chars().count();
     if len > 63 {
-        return Err(AddressError::new(format!("the {what} `{part}` is {len} characters long; the limit is 63")));
+        return Err(AddressError::new(
+            AddressProblem::TooLong { limit: 63 },
+            format!("the {what} `{part}` is {len} characters long; the limit is 63"),
+        ));
     }
     if let Some(c) = part.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '-')) {
-        return Err(AddressError::new(format!(
-            "the {what} `{part}` contains {c:?}; only lowercase letters a-z, digits 0-9 and '-' are allowed"
-        )));
+        return Err(AddressError::new(
+            AddressProblem::BadCharacter(c),
+            format!("the {what} `{part}` contains {c:?}; only lowercase letters a-z, digits 0-9 and '-' are allowed"),
+        ));
     }
     if part.starts_with('-') || part.ends_with('-') {
-        return Err(AddressError::new(format!("the {what} `{part}` must not start or end with '-'")));
+        return Err(AddressError::new(
+            AddressProblem::Dash,
+            format!("the {what} `{part}` must not start or end with '-'"),
+        ));
     }
     Ok(())
 }
@@ -174,19 +225,26 @@ pub fn check_part(what: &str, part: &str) -> Result<(), AddressError> {
 /// Check a branch ref: 1–100 of `A-Za-z0-9._/-`, never containing `..`.
 pub fn check_ref(r: &str) -> Result<(), AddressError> {
     if r.is_empty() {
-        return Err(AddressError::new("the branch ref after '@' is empty; it needs 1 to 100 characters"));
+        return Err(AddressError::new(
+            AddressProblem::Empty,
+            "the branch ref after '@' is empty; it needs 1 to 100 characters",
+        ));
     }
     let len = r.chars().count();
     if len > 100 {
-        return Err(AddressError::new(format!("the branch ref is {len} characters long; the limit is 100")));
+        return Err(AddressError::new(
+            AddressProblem::TooLong { limit: 100 },
+            format!("the branch ref is {len} characters long; the limit is 100"),
+        ));
     }
     if let Some(c) = r.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))) {
-        return Err(AddressError::new(format!(
-            "the branch ref `{r}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_', '/' and '-' are allowed"
-        )));
+        return Err(AddressError::new(
+            AddressProblem::BadCharacter(c),
+            format!("the branch ref `{r}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_', '/' and '-' are allowed"),
+        ));
     }
     if r.contains("..") {
-        return Err(AddressError::new(format!("the branch ref `{r}` must not contain '..'")));
+        return Err(AddressError::new(AddressProblem::DotDot, format!("the branch ref `{r}` must not contain '..'")));
     }
     Ok(())
 }
@@ -224,12 +282,14 @@ pub fn is_remote(text: &str) -> bool {
 /// Split `REMOTE:REST` and check the remote's name (the namespace rule).
 pub fn split_remote(text: &str) -> Result<(String, &str), AddressError> {
     let Some((remote, rest)) = text.split_once(':').filter(|_| is_remote(text)) else {
-        return Err(AddressError::new(format!(
-            "`{text}` names no remote; write REMOTE:NAMESPACE/SLUG[:NAME], for example origin:acme/orders:nightly"
-        )));
+        return Err(AddressError::new(
+            AddressProblem::NoRemote,
+            format!(
+                "`{text}` names no remote; write REMOTE:NAMESPACE/SLUG[:NAME], for example origin:acme/orders:nightly"
+            ),
+        ));
     };
-    check_part("remote name", remote)
-        .map_err(|e| AddressError::new(format!("`{text}` is not a valid remote address: {e}")))?;
+    check_part("remote name", remote).map_err(|e| e.within(format!("`{text}` is not a valid remote address: {e}")))?;
     Ok((remote.to_string(), rest))
 }
 
@@ -239,9 +299,10 @@ impl RemoteSnapshotAddress {
         let (remote, rest) = split_remote(text)?;
         let snapshot = SnapshotAddress::parse(rest)?;
         if snapshot.database.branch.is_some() {
-            return Err(AddressError::new(format!(
-                "`{text}` names a branch; a remote snapshot is REMOTE:NAMESPACE/SLUG:NAME"
-            )));
+            return Err(AddressError::new(
+                AddressProblem::NamesABranch,
+                format!("`{text}` names a branch; a remote snapshot is REMOTE:NAMESPACE/SLUG:NAME"),
+            ));
         }
         Ok(RemoteSnapshotAddress { remote, snapshot })
     }
@@ -251,9 +312,10 @@ impl RemoteSnapshotAddress {
         let (remote, rest) = split_remote(text)?;
         let (db, name) = SnapshotAddress::parse_optional(rest)?;
         if db.branch.is_some() {
-            return Err(AddressError::new(format!(
-                "`{text}` names a branch; a remote database is REMOTE:NAMESPACE/SLUG"
-            )));
+            return Err(AddressError::new(
+                AddressProblem::NamesABranch,
+                format!("`{text}` names a branch; a remote database is REMOTE:NAMESPACE/SLUG"),
+            ));
         }
         Ok((remote, db, name))
     }
@@ -277,12 +339,13 @@ impl SnapshotAddress {
     /// Parse `NS/SLUG:NAME` or `NS/SLUG@REF:NAME`.
     pub fn parse(text: &str) -> Result<Self, AddressError> {
         let Some((db, name)) = text.rsplit_once(':') else {
-            return Err(AddressError::new(format!(
-                "`{text}` names no snapshot; write NAMESPACE/SLUG:NAME, for example acme/orders:before-0042"
-            )));
+            return Err(AddressError::new(
+                AddressProblem::NoSnapshot,
+                format!("`{text}` names no snapshot; write NAMESPACE/SLUG:NAME, for example acme/orders:before-0042"),
+            ));
         };
         let database = Address::parse(db)?;
-        check_snapshot_name(name).map_err(|e| AddressError::new(format!("`{text}` is not a valid snapshot: {e}")))?;
+        check_snapshot_name(name).map_err(|e| e.within(format!("`{text}` is not a valid snapshot: {e}")))?;
         Ok(SnapshotAddress { database, name: name.to_string() })
     }
 
@@ -306,16 +369,23 @@ impl fmt::Display for SnapshotAddress {
 /// Check a snapshot name: 1–100 of `A-Za-z0-9._-`.
 pub fn check_snapshot_name(name: &str) -> Result<(), AddressError> {
     if name.is_empty() {
-        return Err(AddressError::new("the snapshot name after ':' is empty; it needs 1 to 100 characters"));
+        return Err(AddressError::new(
+            AddressProblem::Empty,
+            "the snapshot name after ':' is empty; it needs 1 to 100 characters",
+        ));
     }
     let len = name.chars().count();
     if len > 100 {
-        return Err(AddressError::new(format!("the snapshot name is {len} characters long; the limit is 100")));
+        return Err(AddressError::new(
+            AddressProblem::TooLong { limit: 100 },
+            format!("the snapshot name is {len} characters long; the limit is 100"),
+        ));
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
-        return Err(AddressError::new(format!(
-            "the snapshot name `{name}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_' and '-' are allowed"
-        )));
+        return Err(AddressError::new(
+            AddressProblem::BadCharacter(c),
+            format!("the snapshot name `{name}` contains {c:?}; only A-Z, a-z, 0-9, '.', '_' and '-' are allowed"),
+        ));
     }
     Ok(())
 }

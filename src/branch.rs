@@ -70,12 +70,15 @@ pub(crate) struct PutOutcome {
 pub(crate) fn require_ref(addr: &Address) -> Result<&str, Error> {
     match addr.branch.as_deref() {
         Some(r) => {
-            address::check_ref(r).map_err(|e| Error::invalid(format!("`{addr}` is not a valid branch: {e}")))?;
+            address::check_ref(r).map_err(|e| {
+                crate::error::Error::BadAddress(e.within(format!("`{addr}` is not a valid branch: {e}")))
+            })?;
             Ok(r)
         }
-        None => Err(Error::invalid(format!(
-            "`{addr}` names no branch; write NAMESPACE/SLUG@REF, for example {addr}@pr-142"
-        ))),
+        None => Err(crate::error::Error::bad_address(
+            crate::address::AddressProblem::NoBranch,
+            format!("`{addr}` names no branch; write NAMESPACE/SLUG@REF, for example {addr}@pr-142"),
+        )),
     }
 }
 

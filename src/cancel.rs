@@ -38,10 +38,7 @@ pub(crate) struct Cancelled {
 pub(crate) fn cancel(home: &Home, addr: &Address) -> anyhow::Result<Cancelled> {
     let entry = Registry::load(home)?.require(addr)?.clone();
     if entry.status == Status::Healthy {
-        return Err(Error::invalid(format!(
-            "{addr} is not being built (it is healthy); delete it with `sqlfork db delete {addr}`"
-        ))
-        .into());
+        return Err(Error::NotBeingBuilt { address: addr.clone() }.into());
     }
     let (claim, stopped) = stop_holder(home, &entry)?;
     let (entry, snapshots) = ops::delete_with(home, addr, Some(claim))?;

@@ -197,10 +197,7 @@ pub(crate) fn set_ttl(home: &Home, addr: &Address, ttl: Option<Duration>) -> any
         }
         let e = reg.get_mut(addr).expect("looked up above");
         if ttl.is_some() && !e.owned {
-            return Err(Error::invalid(format!(
-                "{addr} was imported: sqlfork did not create its file and never deletes it, so it cannot expire"
-            ))
-            .into());
+            return Err(Error::CannotExpire { address: addr.clone() }.into());
         }
         e.expires_at = ttl.map(|d| ttl::format_time(now + d));
         Ok(e.clone())

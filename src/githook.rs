@@ -169,10 +169,10 @@ exit $status
 pub(crate) fn install(home: &Home, repo: &Repo, opts: &InstallOptions) -> anyhow::Result<Installed> {
     let db = opts.database.database();
     if opts.database.branch.is_some() {
-        return Err(Error::invalid(format!(
-            "`{}` names a branch; give the database every git branch forks from, like {db}",
-            opts.database
-        ))
+        return Err(crate::error::Error::bad_address(
+            crate::address::AddressProblem::NamesABranch,
+            format!("`{}` names a branch; give the database every git branch forks from, like {db}", opts.database),
+        )
         .into());
     }
     Registry::load(home)?.require(&db)?;

@@ -6,7 +6,7 @@
 //! `config.toml`, the `databases/` folder of files named by id and the
 //! `claims/` folder of build claims.
 
-use crate::error::Error;
+use crate::error::{ConfigProblem, Error, RemoteUrlProblem};
 use anyhow::Context;
 use serde::Deserialize;
 use std::fs;
@@ -222,32 +222,31 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
-        let mut cfg = Self::parse(&text).map_err(|e| {
-            anyhow::Error::from(Error::invalid(format!(
-                "{} is invalid: {}; fix or remove that line",
-                path.display(),
-                e
-            )))
+        let mut cfg = Self::parse(&text).map_err(|e| match e {
+            Error::BadConfig { path: None, problem } => Error::BadConfig { path: Some(path.clone()), problem },
+            e => e,
         })?;
         cfg.mask = cfg.mask.map(|m| home.root().join(m));
         Ok(cfg)
     }
 
     pub(crate) fn parse(text: &str) -> Result<Self, Error> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| Error::invalid(describe_toml_error(text, &e)))?;
+        let bad = |problem| Error::BadConfig { path: None, problem };
+        let file: ConfigFile = toml::from_str(text).map_err(|e| bad(describe_toml_error(text, &e)))?;
         let mut cfg = Config::default();
         if let Some(ns) = file.default_namespace {
-            crate::address::check_part("namespace", &ns)
-                .map_err(|e| Error::invalid(format!("default_namespace: {e}")))?;
+            crate::address::check_part("namespace", &ns).map_err(|e| bad(ConfigProblem::DefaultNamespace(e)))?;
             cfg.default_namespace = ns;
         }
         if let Some(ttl) = file.default_ttl {
-            cfg.default_ttl =
-                Some(crate::ttl::parse_ttl(&ttl).map_err(|e| Error::invalid(format!("default_ttl: {e}")))?);
+            cfg.default_ttl = Some(crate::ttl::parse_ttl(&ttl).map_err(|e| match e {
+                Error::BadTtl { text, why, .. } => bad(ConfigProblem::DefaultTtl { text, why }),
+                e => e,
+            })?);
         }
         if let Some(rows) = file.rows_per_page {
             if !(1..=10_000_000).contains(&rows) {
-                return Err(Error::invalid(format!("rows_per_page = {rows} is out of range: use 1 to 10000000")));
+                return Err(bad(ConfigProblem::RowsPerPage { rows }));
             }
             cfg.rows_per_page = rows;
         }
@@ -257,20 +256,17 @@ impl Config {
                 "file" => CopyMethod::File,
                 "pages" => CopyMethod::Pages.available(),
                 "rows" => CopyMethod::Rows,
-                other => {
-                    return Err(Error::invalid(format!(
-                        "copy_method = \"{other}\" is not known: use \"clone\", \"file\", \"pages\" or \"rows\""
-                    )))
-                }
+                other => return Err(bad(ConfigProblem::CopyMethod { method: other.to_string() })),
             };
         }
         cfg.mask = file.mask;
         for (name, remote) in file.remotes {
             crate::address::check_part("remote name", &name)
-                .map_err(|e| Error::invalid(format!("[remotes.{name}]: {e}")))?;
-            parse_remote_url(&remote.url)
-                .map(|_| ())
-                .map_err(|e| Error::invalid(format!("[remotes.{name}] url: {e}")))?;
+                .map_err(|e| bad(ConfigProblem::RemoteName { name: name.clone(), problem: e }))?;
+            parse_remote_url(&remote.url).map(|_| ()).map_err(|e| match e {
+                Error::BadRemoteUrl { url, why } => bad(ConfigProblem::RemoteUrl { name: name.clone(), url, why }),
+                e => e,
+            })?;
             cfg.remotes.insert(name, remote);
         }
         Ok(cfg)
@@ -280,15 +276,13 @@ impl Config {
 /// A TOML error as one line that points at the offending line, so that a
 /// wrong value names its key (`invalid type: integer 7, expected a string`
 /// alone does not say which setting is wrong).
-fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().trim().replace('\n', " ");
-    let Some(span) = e.span() else { return msg };
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> ConfigProblem {
+    let message = e.message().trim().replace('\n', " ");
+    let Some(span) = e.span() else { return ConfigProblem::Toml { line: None, text: None, message } };
     let start = span.start.min(text.len());
     let line_no = text[..start].matches('\n').count() + 1;
-    match text.lines().nth(line_no - 1).map(str::trim).filter(|l| !l.is_empty()) {
-        Some(line) => format!("line {line_no} (`{line}`): {msg}"),
-        None => format!("line {line_no}: {msg}"),
-    }
+    let line = text.lines().nth(line_no - 1).map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    ConfigProblem::Toml { line: Some(line_no), text: line, message }
 }
 
 #[cfg(test)]
@@ -327,22 +321,22 @@ pub(crate) fn parse_remote_url(url: &str) -> Result<RemoteUrl, Error> {
         let bucket_ok = (3..=63).contains(&bucket.len())
             && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
         if !bucket_ok {
-            return Err(Error::invalid(format!(
-                "`{url}` does not name an S3 bucket: write s3://BUCKET[/PREFIX] with a bucket of 3 to 63 of a-z, 0-9, '-' and '.'"
-            )));
+            return Err(bad_url(url, RemoteUrlProblem::NoBucket));
         }
         if prefix.split('/').any(|p| p.is_empty() && !prefix.is_empty() || p == "." || p == "..") {
-            return Err(Error::invalid(format!("`{url}` has an empty, '.' or '..' part in its prefix")));
+            return Err(bad_url(url, RemoteUrlProblem::BadPrefix));
         }
         return Ok(RemoteUrl::S3 { bucket: bucket.to_string(), prefix: prefix.to_string() });
     }
     if let Some(path) = url.strip_prefix("file://") {
         if !path.starts_with('/') || path.split('/').any(|p| p == "..") {
-            return Err(Error::invalid(format!(
-                "`{url}` is not a file URL to an absolute directory: write file:///PATH (three slashes)"
-            )));
+            return Err(bad_url(url, RemoteUrlProblem::NotAbsoluteFile));
         }
         return Ok(RemoteUrl::File(std::path::PathBuf::from(path)));
     }
-    Err(Error::invalid(format!("`{url}` is not a remote URL: write s3://BUCKET[/PREFIX] or file:///PATH")))
+    Err(bad_url(url, RemoteUrlProblem::UnknownScheme))
+}
+
+fn bad_url(url: &str, why: RemoteUrlProblem) -> Error {
+    Error::BadRemoteUrl { url: url.to_string(), why }
 }

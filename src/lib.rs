@@ -25,9 +25,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Errors are [`Error`]s: match on the variant (`Error::NotFound`,
-//! `Error::Taken`, `Error::Invalid`, …); their `Display` is the sentence the
-//! CLI prints. No call re-executes the calling program: a background copy
+//! Errors are [`Error`]s: match on the variant and its data
+//! (`Error::NotFound`, `Error::Taken`, `Error::BadTtl`, `Error::BadAddress`,
+//! `Error::NotADatabase`, `Error::NoParent`, …); their `Display` is the
+//! sentence the CLI prints. No call re-executes the calling program: a background copy
 //! is a thread ([`Sqlfork::fork_in_background`]). The crate links against
 //! any build of rusqlite's bundled SQLite (no environment, no config file).
 

@@ -368,12 +368,8 @@ impl Registry {
         let text = fs::read_to_string(path)
             .map_err(|e| Error::failed(format!("could not read the registry {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| {
-            Error::failed(format!(
-                "the registry {} is not valid ({}); fix it by hand or move it away to start an empty one",
-                path.display(),
-                e.message().trim()
-            ))
-            .into()
+            let why = crate::error::RegistryProblem::OldNotValid { detail: e.message().trim().to_string() };
+            Error::BadRegistry { path: path.to_path_buf(), why }.into()
         })
     }
 

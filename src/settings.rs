@@ -120,7 +120,9 @@ impl ForkRequest {
             Some(at) => {
                 let src = &self.source;
                 let db = Address::parse(src).map_err(|e| {
-                    Error::invalid(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {e})"))
+                    crate::error::Error::BadAddress(
+                        e.within(format!("--at needs SRC to be a database address NS/SLUG (`{src}` is not: {e})")),
+                    )
                 })?;
                 let when = crate::snapshot::parse_at(at, crate::ttl::now())?;
                 let snap = crate::snapshot::resolve_at(home, &db, when)?;
@@ -242,11 +244,10 @@ impl RehearseRequest {
     /// The rehearsal's options (no cancel flag: the caller adds its own).
     pub(crate) fn resolve(self, config: &Config) -> anyhow::Result<crate::rehearse::RehearseOptions> {
         let budget = self.lock_budget.trim();
-        let lock_budget = humantime::parse_duration(budget).map_err(|_| {
-            Error::invalid(format!(
-                "{} `{}` is not a duration; write it like 1s or 250ms",
-                self.lock_budget_arg, self.lock_budget
-            ))
+        let lock_budget = humantime::parse_duration(budget).map_err(|_| Error::BadDuration {
+            option: self.lock_budget_arg.to_string(),
+            text: self.lock_budget.clone(),
+            why: crate::error::DurationProblem::NotADuration { like: "1s or 250ms".into() },
         })?;
         Ok(crate::rehearse::RehearseOptions {
             source: self.source,

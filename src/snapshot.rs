@@ -27,7 +27,7 @@
 use crate::address::{self, Address, SnapshotAddress, Source};
 use crate::claim::{is_claimed, Claim};
 use crate::copy::Progress;
-use crate::error::Error;
+use crate::error::{DurationProblem, Error};
 use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::layout;
@@ -82,11 +82,13 @@ pub(crate) fn parse_at(text: &str, now: SystemTime) -> Result<SystemTime, Error>
         return Ok(time);
     }
     match humantime::parse_duration(t) {
-        Ok(age) => now.checked_sub(age).ok_or_else(|| Error::invalid(format!("--at `{text}` is too far back"))),
-        Err(_) => Err(Error::invalid(format!(
-            "--at `{text}` is neither an RFC 3339 time nor an age; write it like 2026-11-30T02:00:00Z or 2h"
-        ))),
+        Ok(age) => now.checked_sub(age).ok_or_else(|| bad_at(text, DurationProblem::TooFarBack)),
+        Err(_) => Err(bad_at(text, DurationProblem::NotATimeOrAge)),
     }
+}
+
+fn bad_at(text: &str, why: DurationProblem) -> Error {
+    Error::BadDuration { option: "--at".into(), text: text.into(), why }
 }
 
 /// The newest snapshot of `db` taken at or before `at`; none is a
@@ -126,8 +128,9 @@ pub(crate) fn create(
     let db = &opts.address;
     let now = ttl::now();
     let name = opts.name.clone().unwrap_or_else(|| default_name(now));
-    address::check_snapshot_name(&name)
-        .map_err(|e| Error::invalid(format!("`{db}:{name}` is not a valid snapshot: {e}")))?;
+    address::check_snapshot_name(&name).map_err(|e| {
+        crate::error::Error::BadAddress(e.within(format!("`{db}:{name}` is not a valid snapshot: {e}")))
+    })?;
     let mut snap_addr = SnapshotAddress { database: db.clone(), name: name.clone() };
     // Validate before anything is written.
     let reg = Registry::load(home)?;

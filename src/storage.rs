@@ -11,7 +11,7 @@
 //! is the one step before every fork of a snapshot (CLI, MCP, SDK,
 //! `db rehearse`).
 
-use crate::address::{self, Address, RemoteSnapshotAddress, SnapshotAddress, Source};
+use crate::address::{self, Address, AddressProblem, RemoteSnapshotAddress, SnapshotAddress, Source};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::home::{Config, Home};
@@ -133,18 +133,16 @@ impl Located<'_> {
     /// The snapshot's name, or the parser's sentence for an address that
     /// names none (`delete`).
     pub(crate) fn name(&self) -> Result<&str, Error> {
-        match (&self.name, &self.place) {
-            (Some(n), _) => Ok(n),
-            (None, Place::Local(_)) => Err(SnapshotAddress::parse(&self.text)
-                .map_err(Error::from)
-                .err()
-                .unwrap_or_else(|| Error::invalid(format!("`{}` names no snapshot; write NS/SLUG:NAME", self.text)))),
-            (None, Place::Remote(_)) => {
-                Err(RemoteSnapshotAddress::parse(&self.text).map_err(Error::from).err().unwrap_or_else(|| {
-                    Error::invalid(format!("`{}` names no snapshot; write REMOTE:NS/SLUG:NAME", self.text))
-                }))
-            }
+        if let Some(n) = &self.name {
+            return Ok(n);
         }
+        let parsed = match self.place {
+            Place::Local(_) => SnapshotAddress::parse(&self.text).map(|_| ()),
+            Place::Remote(_) => RemoteSnapshotAddress::parse(&self.text).map(|_| ()),
+        };
+        Err(parsed.map_err(Error::from).err().unwrap_or_else(|| {
+            Error::bad_address(AddressProblem::NoSnapshot, format!("`{}` names no snapshot", self.text))
+        }))
     }
 
     /// Refuse an address that names a snapshot where a database is meant
@@ -157,7 +155,10 @@ impl Located<'_> {
             Place::Local(_) => "NS/SLUG",
             Place::Remote(_) => "REMOTE:NS/SLUG",
         };
-        Err(Error::invalid(format!("`{}` names a snapshot; list {form}", self.text)))
+        Err(Error::bad_address(
+            AddressProblem::NamesASnapshot,
+            format!("`{}` names a snapshot; list {form}", self.text),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Time: the clock (with the `SQLFORK_NOW` test override), RFC 3339
 //! timestamps, TTL parsing and the short "3d" durations shown to people.
 
-use crate::error::Error;
+use crate::error::{DurationProblem, Error, TtlProblem};
 use std::time::{Duration, SystemTime};
 
 pub(crate) const MIN_TTL: Duration = Duration::from_secs(3600);
@@ -45,28 +45,25 @@ pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
 /// A TTL given as a duration (the library's): in range, or why not.
 pub(crate) fn check_ttl(d: Duration) -> Result<Duration, Error> {
     if d < MIN_TTL || d > MAX_TTL {
-        return Err(Error::invalid(format!(
-            "TTL {} is out of range: it must be between 1 hour and 30 days",
-            humantime::format_duration(d)
-        )));
+        let text = humantime::format_duration(d).to_string();
+        return Err(Error::BadTtl { text, duration: Some(d), why: TtlProblem::OutOfRange });
     }
     Ok(d)
 }
 
 pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
+    let bad = |why| Error::BadTtl { text: text.to_string(), duration: None, why };
     let d = humantime::parse_duration(text.trim()).map_err(|_| {
         // A bare number: humantime suggests `7sec or 7ms`, which are out of
         // range for a TTL; suggest the unit the user most likely meant.
         if let Ok(n) = text.trim().parse::<u64>() {
             let meant = if (1..=30).contains(&n) { format!("{n}d") } else { format!("{n}h") };
-            return Error::invalid(format!(
-                "TTL `{text}` has no unit; write it like {meant} (1 hour to 30 days, e.g. 12h, 7d)"
-            ));
+            return bad(TtlProblem::NoUnit { meant });
         }
-        Error::invalid(format!("TTL `{text}` is not a duration; write it like 12h, 7d or 30d (1 hour to 30 days)"))
+        bad(TtlProblem::NotADuration)
     })?;
     if d < MIN_TTL || d > MAX_TTL {
-        return Err(Error::invalid(format!("TTL `{text}` is out of range: it must be between 1 hour and 30 days")));
+        return Err(bad(TtlProblem::OutOfRange));
     }
     Ok(d)
 }
@@ -77,9 +74,13 @@ pub(crate) fn parse_ttl(text: &str) -> Result<Duration, Error> {
 /// library's wording.
 pub(crate) fn parse_duration_arg(what: &str, text: &str, like: &str) -> Result<Duration, Error> {
     let t = text.trim();
-    humantime::parse_duration(t).map_err(|_| match t.parse::<u64>() {
-        Ok(n) => Error::invalid(format!("{what} `{text}` has no unit; write it like {n}s (or {n}m)")),
-        Err(_) => Error::invalid(format!("{what} `{text}` is not a duration; write it like {like}")),
+    humantime::parse_duration(t).map_err(|_| Error::BadDuration {
+        option: what.to_string(),
+        text: text.to_string(),
+        why: match t.parse::<u64>() {
+            Ok(number) => DurationProblem::NoUnit { number },
+            Err(_) => DurationProblem::NotADuration { like: like.to_string() },
+        },
     })
 }
 

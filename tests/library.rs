@@ -269,3 +269,83 @@ fn the_library_alone_has_no_cli_dependencies() {
         assert!(!tree.lines().any(|l| l.starts_with(cli_only)), "{cli_only}is in the library's tree:\n{tree}");
     }
 }
+
+/// A caller tells one failure from another by variant, never by wording:
+/// a bad TTL, a bad address, a file that is not a database, a database with
+/// no parent (or no base) to merge or compare with, a fork onto itself, a
+/// bad config.toml.
+#[test]
+fn a_caller_branches_on_error_variants() {
+    use sqlfork::address::AddressProblem;
+    use sqlfork::error::{ConfigProblem, NoBaseWhy, NoParentFor, TtlProblem};
+    use sqlfork::{diff::DiffOptions, merge::MergeOptions, Error, ForkOptions, Sqlfork};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
+    let src = dir.path().join("src.db");
+    rusqlite::Connection::open(&src)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t VALUES (1, 1);")
+        .unwrap();
+    let src = src.to_str().unwrap();
+
+    let short = ForkOptions { ttl: Some(Duration::from_secs(60)), ..Default::default() };
+    match sqlfork.fork(src, "acme/x", &short) {
+        Err(Error::BadTtl { why: TtlProblem::OutOfRange, duration, .. }) => {
+            assert_eq!(duration, Some(Duration::from_secs(60)))
+        }
+        other => panic!("expected BadTtl, got {other:?}"),
+    }
+    match sqlfork.fork(src, "Bad Name", &ForkOptions::default()) {
+        Err(Error::BadAddress(e)) => {
+            assert_eq!(e.problem(), AddressProblem::BadCharacter('B'));
+            assert!(e.to_string().contains("Bad Name"), "{e}");
+        }
+        other => panic!("expected BadAddress, got {other:?}"),
+    }
+    assert!(matches!(sqlfork.show("nope"), Err(Error::BadAddress(e)) if e.problem() == AddressProblem::NoNamespace));
+
+    let notes = dir.path().join("notes.db");
+    std::fs::write(&notes, "just some notes\n").unwrap();
+    match sqlfork.fork(notes.to_str().unwrap(), "acme/x", &ForkOptions::default()) {
+        Err(Error::NotADatabase { path, .. }) => assert_eq!(path, notes),
+        other => panic!("expected NotADatabase, got {other:?}"),
+    }
+
+    // A database created empty has no parent to compare with, and keeps no
+    // base to merge from.
+    sqlfork.create("acme/empty", None, None).unwrap();
+    match sqlfork.diff(&DiffOptions { a: "acme/empty".into(), ..Default::default() }) {
+        Err(Error::NoParent { address, why: NoParentFor::Diff }) => assert_eq!(address, "acme/empty"),
+        other => panic!("expected NoParent, got {other:?}"),
+    }
+    match sqlfork.merge(&MergeOptions { fork: "acme/empty".into(), ..Default::default() }) {
+        Err(Error::NoBase { address, why: NoBaseWhy::NotKept }) => assert_eq!(address.to_string(), "acme/empty"),
+        other => panic!("expected NoBase, got {other:?}"),
+    }
+
+    // A mergeable fork merged into itself, and forked onto itself.
+    let mergeable = ForkOptions { with_data: true, mergeable: true, ..Default::default() };
+    sqlfork.fork(src, "acme/m", &mergeable).unwrap();
+    let into_itself = MergeOptions { fork: "acme/m".into(), into: Some("acme/m".into()), ..Default::default() };
+    assert!(matches!(sqlfork.merge(&into_itself), Err(Error::OntoItself { action: "merge", .. })));
+    assert!(matches!(
+        sqlfork.fork("acme/m", "acme/m", &ForkOptions::default()),
+        Err(Error::OntoItself { action: "fork", .. })
+    ));
+
+    // A config.toml setting a caller can fix: the path and the setting.
+    let home = dir.path().join("home");
+    std::fs::write(home.join("config.toml"), "default_ttl = \"45d\"\n").unwrap();
+    let outcome = match Sqlfork::open(&home) {
+        Ok(s) => s.fork(src, "acme/y", &ForkOptions::default()).map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Err(Error::BadConfig { path, problem: ConfigProblem::DefaultTtl { why: TtlProblem::OutOfRange, .. } }) => {
+            assert_eq!(path, Some(home.join("config.toml")))
+        }
+        other => panic!("expected BadConfig, got {other:?}"),
+    }
+}

@@ -50,7 +50,7 @@ pub struct Sqlfork {
 }
 
 /// A typed failure: the first [`Error`] in the chain (a bad address is
-/// [`Error::Invalid`]), else the whole chain as [`Error::Failed`].
+/// [`Error::BadAddress`]), else the whole chain as [`Error::Failed`].
 pub(crate) fn typed(err: anyhow::Error) -> Error {
     err.chain()
         .find_map(|e| {
@@ -633,10 +633,13 @@ mod tests {
         let sqlfork = Sqlfork::open(dir.path().join("home")).unwrap();
         let src = source(dir.path());
         let short = ForkOptions { ttl: Some(Duration::from_secs(60)), ..Default::default() };
-        assert!(matches!(sqlfork.fork(src.to_str().unwrap(), "acme/x", &short), Err(Error::Invalid(_))));
+        assert!(matches!(
+            sqlfork.fork(src.to_str().unwrap(), "acme/x", &short),
+            Err(Error::BadTtl { why: crate::error::TtlProblem::OutOfRange, duration: Some(_), .. })
+        ));
         assert!(matches!(
             sqlfork.fork(src.to_str().unwrap(), "Bad Name", &ForkOptions::default()),
-            Err(Error::Invalid(_))
+            Err(Error::BadAddress(_))
         ));
         assert!(matches!(sqlfork.show("acme/x"), Err(Error::NotFound { .. })));
         assert!(sqlfork.list(None).unwrap().is_empty());

@@ -92,7 +92,10 @@ impl Sqlfork {
     pub fn remote_snapshots(&self, database: &str) -> Result<Vec<RemoteSnapshot>, Error> {
         let (remote, db, name) = RemoteSnapshotAddress::parse_optional(database).map_err(Error::from)?;
         if name.is_some() {
-            return Err(Error::invalid(format!("`{database}` names a snapshot; list REMOTE:NS/SLUG")));
+            return Err(crate::error::Error::bad_address(
+                crate::address::AddressProblem::NamesASnapshot,
+                format!("`{database}` names a snapshot; list REMOTE:NS/SLUG"),
+            ));
         }
         let store = storage::Remote { home: self.parts().0, config: self.config_now()?, name: remote };
         store.list(&db).map_err(typed)

@@ -99,6 +99,7 @@ pub(super) fn run(ctx: &mut Context, cmd: PoolCommand) -> anyhow::Result<ExitCod
 
 fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
     humantime::parse_duration(text).map_err(|e| {
-        crate::error::Error::invalid(format!("--timeout {text}: {e}; write a duration such as 30s or 2m")).into()
+        let why = crate::error::DurationProblem::Unreadable { reason: e.to_string() };
+        crate::error::Error::BadDuration { option: "--timeout".into(), text: text.into(), why }.into()
     })
 }

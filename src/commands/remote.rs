@@ -30,8 +30,11 @@ pub(super) fn run(ctx: &mut Context, cmd: RemoteCommand) -> anyhow::Result<ExitC
             Ok(ExitCode::Success)
         }
         RemoteCommand::Gc { name, grace, dry_run } => {
-            let grace = humantime::parse_duration(grace.trim())
-                .map_err(|_| Error::invalid(format!("--grace `{grace}` is not a duration like 1h or 30m")))?;
+            let grace = humantime::parse_duration(grace.trim()).map_err(|_| Error::BadDuration {
+                option: "--grace".into(),
+                text: grace.clone(),
+                why: crate::error::DurationProblem::NotLike { like: "1h or 30m".into() },
+            })?;
             let config = ctx.config()?.clone();
             let report = remote::gc(&config, &GcOptions { remote: name.clone(), grace, dry_run })?;
             let view = output::GcReportView::from(&report);

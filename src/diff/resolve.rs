@@ -4,7 +4,7 @@
 //! is now (what changed since the snapshot, read backwards).
 
 use crate::address::{looks_like_path, Address, Source};
-use crate::error::Error;
+use crate::error::{Error, NoParentFor};
 use crate::fork::resolve_source;
 use crate::home::{Config, Home};
 use crate::registry::{Parent, Registry};
@@ -60,8 +60,7 @@ fn split_snapshot(text: &str) -> Option<(&str, &str)> {
 /// from (by id, so a renamed or re-pointed address does not matter), or the
 /// file it was forked from.
 fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
-    let no_parent =
-        || Error::invalid(format!("`{a}` has no parent to compare with; name the other side: sqlfork db diff {a} B"));
+    let no_parent = || Error::NoParent { address: a.to_string(), why: NoParentFor::Diff };
     if looks_like_path(a) {
         return Err(no_parent().into());
     }
@@ -75,11 +74,9 @@ fn parent_of(home: &Home, a: &str) -> anyhow::Result<Side> {
             Ok(Side { label: p.display().to_string(), path: p.clone() })
         }
         Some(Parent::Database { snapshot: Some(r), .. }) => {
-            let s = reg.snapshot_by_id(&r.id).ok_or_else(|| {
-                Error::invalid(format!(
-                    "the snapshot {addr} was forked from ({}) was deleted; name the other side: sqlfork db diff {a} B",
-                    r.name
-                ))
+            let s = reg.snapshot_by_id(&r.id).ok_or_else(|| Error::NoParent {
+                address: a.to_string(),
+                why: NoParentFor::DiffSnapshotDeleted { database: addr.to_string(), snapshot: r.name.clone() },
             })?;
             Ok(Side { label: s.address().to_string(), path: s.path.clone() })
         }

@@ -16,6 +16,7 @@
 //! do the hidden copies snapshots are built as.
 
 use crate::copy::fsclone;
+use crate::error::{Error, NoBaseWhy};
 use crate::home::Home;
 use crate::layout;
 use crate::registry::{Base, BaseKind, Entry, Parent};
@@ -122,30 +123,20 @@ pub(crate) fn base_of(
     entry: &Entry,
 ) -> Result<(std::path::PathBuf, BaseKind), crate::error::Error> {
     let addr = entry.address();
-    let none = || {
-        crate::error::Error::invalid(format!(
-            "{addr} keeps no base (its state when it was forked), so its own changes cannot be told from its parent's; \
-             fork with `--with-data --mergeable` to keep one"
-        ))
-    };
+    let none = || Error::NoBase { address: addr.clone(), why: NoBaseWhy::NotKept };
     let base = entry.base.as_ref().ok_or_else(none)?;
     match base.kind {
         BaseKind::Snapshot => {
             let id = base.snapshot_id.as_deref().unwrap_or_default();
-            let s = reg.snapshot_by_id(id).ok_or_else(|| {
-                crate::error::Error::invalid(format!(
-                    "the base of {addr} was the snapshot it was forked from, which was deleted; it cannot be merged three ways"
-                ))
-            })?;
+            let s = reg
+                .snapshot_by_id(id)
+                .ok_or_else(|| Error::NoBase { address: addr.clone(), why: NoBaseWhy::SnapshotDeleted })?;
             Ok((s.path.clone(), base.kind))
         }
         _ => {
             let p = layout::base_file(home, &entry.id);
             if !p.exists() {
-                return Err(crate::error::Error::invalid(format!(
-                    "the base of {addr} ({}) is missing; it cannot be merged three ways",
-                    p.display()
-                )));
+                return Err(Error::NoBase { address: addr, why: NoBaseWhy::Missing { path: p } });
             }
             Ok((p, base.kind))
         }

@@ -117,7 +117,7 @@ pub(crate) fn fork(
     let dest =
         Address { branch: opts.branch.clone(), ..Address::parse_destination(&opts.destination, &src.namespace)? };
     if src.address.as_ref() == Some(&dest) {
-        return Err(Error::invalid(format!("cannot fork {dest} onto itself; pick another destination")).into());
+        return Err(Error::OntoItself { address: dest.clone(), action: "fork" }.into());
     }
     if let Some(e) = Store::open(home)?.get(&dest)? {
         // An interrupted plain fork is never finished as a masked one.

@@ -171,10 +171,8 @@ pub(crate) fn resume_entry(
     };
     if entry.safe.is_some() {
         // Its rules are not kept beside it: it is made again, not resumed.
-        let e: anyhow::Error = Error::failed(format!(
-            "the masked or subset fork {addr} was interrupted and cannot be resumed, so it was removed; fork it again"
-        ))
-        .into();
+        let e: anyhow::Error =
+            Error::NotResumable { address: addr.clone(), why: crate::error::NotResumableWhy::Masked }.into();
         super::build::discard(home, &entry, &e, how.note_failure);
         drop(claim);
         return Err(e);

@@ -9,7 +9,7 @@
 
 use crate::address::{Address, Source};
 use crate::copy::{SnapshotBytes, SourceReader};
-use crate::error::Error;
+use crate::error::{Error, NotResumableWhy};
 use crate::home::{Config, CopyMethod, Home};
 use crate::registry::{Entry, Parent, Status, Store};
 use crate::schema::{self, Replayer, SourceSchema};
@@ -90,9 +90,7 @@ pub(crate) fn resolve_source(home: &Home, config: &Config, source: &Source) -> a
                 known: config.remotes.keys().cloned().collect(),
             })?;
             let reg = crate::registry::Registry::load(home)?;
-            let s = reg
-                .pulled(&url, &r.snapshot, true)
-                .ok_or_else(|| Error::failed(format!("{r} has not been pulled; run `sqlfork pull {r}` first")))?;
+            let s = reg.pulled(&url, &r.snapshot, true).ok_or_else(|| Error::NotPulled { snapshot: r.to_string() })?;
             if !s.path.exists() {
                 return Err(Error::SourceFileMissing { path: s.path.clone() }.into());
             }
@@ -136,11 +134,9 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
         }),
         Some(parent @ Parent::Database { snapshot: Some(snap), .. }) => {
             // A fork of a snapshot continues from that snapshot's file.
-            let s = Store::open(home)?.snapshot_by_id(&snap.id)?.ok_or_else(|| {
-                Error::failed(format!(
-                    "cannot resume {addr}: the snapshot it was forked from was deleted; delete it with `sqlfork db delete {addr}`"
-                ))
-            })?;
+            let s = Store::open(home)?
+                .snapshot_by_id(&snap.id)?
+                .ok_or_else(|| Error::NotResumable { address: addr.clone(), why: NotResumableWhy::SnapshotDeleted })?;
             Ok(ResolvedSource {
                 path: s.path.clone(),
                 parent: parent.clone(),
@@ -149,11 +145,9 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
             })
         }
         Some(parent @ Parent::Database { id, .. }) => {
-            let p = Store::open(home)?.by_id(id)?.ok_or_else(|| {
-                Error::failed(format!(
-                    "cannot resume {addr}: its source database was deleted; delete it with `sqlfork db delete {addr}`"
-                ))
-            })?;
+            let p = Store::open(home)?
+                .by_id(id)?
+                .ok_or_else(|| Error::NotResumable { address: addr.clone(), why: NotResumableWhy::SourceDeleted })?;
             Ok(ResolvedSource {
                 path: p.path.clone(),
                 parent: parent.clone(),
@@ -161,7 +155,7 @@ pub(crate) fn source_of(home: &Home, entry: &Entry) -> anyhow::Result<ResolvedSo
                 address: Some(p.address()),
             })
         }
-        None => Err(Error::failed(format!("{addr} is not a fork, so there is nothing to resume")).into()),
+        None => Err(Error::NotResumable { address: addr.clone(), why: NotResumableWhy::NotAFork }.into()),
     }
 }
 

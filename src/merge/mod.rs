@@ -38,7 +38,7 @@ mod foreign_keys;
 use crate::address::{Address, Source};
 use crate::copy::Progress;
 use crate::diff::{Method, Opened, Val};
-use crate::error::Error;
+use crate::error::{Error, NoParentFor};
 use crate::home::{Config, Home};
 use crate::registry::{Entry, Parent, Registry, Status};
 use rusqlite::{Connection, OpenFlags};
@@ -236,18 +236,22 @@ fn resolve_target(
     if let Some(text) = into {
         let source = Source::parse(text)?;
         if let Source::Snapshot(s) = &source {
-            return Err(Error::invalid(format!("{s} is a snapshot, which is read-only; merge into a database")).into());
+            return Err(crate::error::Error::bad_address(
+                crate::address::AddressProblem::NamesASnapshot,
+                format!("{s} is a snapshot, which is read-only; merge into a database"),
+            )
+            .into());
         }
         let resolved = crate::fork::resolve_source(home, config, &source)?;
         let entry = resolved.address.as_ref().and_then(|a| reg.get(a)).cloned();
         if entry.as_ref().is_some_and(|e| e.id == fork.id) {
-            return Err(Error::invalid(format!("cannot merge {addr} into itself; name its parent with --into")).into());
+            return Err(Error::OntoItself { address: addr, action: "merge" }.into());
         }
         let label = resolved.address.map(|a| a.to_string()).unwrap_or_else(|| resolved.path.display().to_string());
         return Ok(Target { label, path: resolved.path, entry });
     }
     match &fork.forked_from {
-        None => Err(Error::invalid(format!("{addr} has no parent to merge into; name one with --into")).into()),
+        None => Err(Error::NoParent { address: addr.to_string(), why: NoParentFor::Merge }.into()),
         Some(Parent::Path(p)) => {
             if !p.exists() {
                 return Err(Error::NoSuchFile { path: p.clone() }.into());
@@ -301,12 +305,7 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
     drop(reg);
     let owned = target.entry.as_ref().is_some_and(|e| e.owned);
     if !owned && !opts.dry_run && !opts.yes {
-        return Err(Error::invalid(format!(
-            "{} was not created by sqlfork, which never writes such a file unless told to: \
-             look first with --dry-run, then merge with --yes",
-            target.label
-        ))
-        .into());
+        return Err(Error::NotOwned { target: target.label }.into());
     }
     let base = Opened::open(&format!("{addr} (base)"), &base_path)?;
     let fork = Opened::open(&addr.to_string(), &entry.path)?;
@@ -441,9 +440,7 @@ pub(crate) fn rebase(
             }
             (Source::Path(p.clone()), p.display().to_string())
         }
-        None => {
-            return Err(Error::invalid(format!("{addr} was created empty, so it has no parent to rebase on")).into())
-        }
+        None => return Err(Error::NoParent { address: addr.to_string(), why: NoParentFor::Rebase }.into()),
     };
     drop(reg);
     let outcome = std::cell::RefCell::new(None::<apply::Applied>);

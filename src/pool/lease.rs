@@ -111,11 +111,7 @@ pub(super) fn write_state(home: &Home, slot_id: &str, state: &LeaseState) -> any
 
 /// The holder for process `pid`, which must be running.
 pub(crate) fn holder_for(pid: u32) -> Result<Holder, Error> {
-    Holder::of(pid).ok_or_else(|| {
-        Error::invalid(format!(
-            "--pid {pid}: no such process is running; give the pid of the worker that holds the lease"
-        ))
-    })
+    Holder::of(pid).ok_or(Error::NoSuchProcess { pid })
 }
 
 #[cfg(test)]

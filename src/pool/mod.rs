@@ -108,25 +108,20 @@ pub(crate) fn create(
 ) -> anyhow::Result<Vec<Slot>> {
     let db = &opts.address;
     if db.branch.is_some() {
-        return Err(Error::invalid(format!("`{db}` is a branch; a pool is made of a database NS/SLUG")).into());
+        return Err(Error::bad_address(
+            crate::address::AddressProblem::NamesABranch,
+            format!("`{db}` is a branch; a pool is made of a database NS/SLUG"),
+        )
+        .into());
     }
     if opts.size == 0 || opts.size > MAX_SIZE {
-        return Err(Error::invalid(format!(
-            "--size {} is out of range: a pool has 1 to {MAX_SIZE} slots (one per parallel worker)",
-            opts.size
-        ))
-        .into());
+        return Err(Error::PoolSize { size: opts.size, max: MAX_SIZE }.into());
     }
     if let Some(t) = opts.ttl {
         ttl::check_ttl(t)?;
     }
     match load(home, db) {
-        Ok(_) => {
-            return Err(Error::invalid(format!(
-                "{db} already has a pool; `sqlfork pool list {db}` shows it, `sqlfork pool delete {db}` removes it"
-            ))
-            .into())
-        }
+        Ok(_) => return Err(Error::PoolExists { address: db.clone() }.into()),
         Err(e) if Error::any_in(&e, |e| matches!(e, Error::NoPool { .. })) => {}
         Err(e) => return Err(e),
     }
@@ -278,13 +273,9 @@ pub(crate) fn find_slot(home: &Home, db: &Address, what: &str) -> anyhow::Result
     } else {
         by_path(Path::new(what))
     };
-    found.cloned().ok_or_else(|| {
-        Error::invalid(format!(
-            "{what} is not a slot of {db}'s pool; give its number (1 to {}), its address or its path (`sqlfork pool list {db}`)",
-            slots.len()
-        ))
-        .into()
-    })
+    found
+        .cloned()
+        .ok_or_else(|| Error::NoSuchSlot { address: db.clone(), slot: what.into(), slots: slots.len() }.into())
 }
 
 /// `pool return`: the slot is free again (reset at its next lease).
@@ -292,11 +283,7 @@ pub(crate) fn find_slot(home: &Home, db: &Address, what: &str) -> anyhow::Result
 pub(crate) fn give_back(home: &Home, db: &Address, what: &str) -> anyhow::Result<Slot> {
     let (number, entry) = find_slot(home, db, what)?;
     if !release(home, db, &entry.id, None)? {
-        return Err(Error::invalid(format!(
-            "{} is not leased; nothing to return (`sqlfork pool list {db}` shows who holds what)",
-            entry.address()
-        ))
-        .into());
+        return Err(Error::SlotNotLeased { address: db.clone(), slot: entry.address().to_string() }.into());
     }
     Ok(Slot { number, entry, holder: None, leased_at: None, dirty: true })
 }
@@ -324,12 +311,13 @@ pub(crate) fn delete(home: &Home, db: &Address, force: bool) -> anyhow::Result<u
     let slots = list(home, db)?;
     if !force {
         if let Some(s) = slots.iter().find(|s| s.holder.is_some()) {
-            return Err(Error::invalid(format!(
-                "{} is leased by process {}; return it first (`sqlfork pool return {db} {}`) or pass --force",
-                s.entry.address(),
-                s.holder.map(|h| h.pid).unwrap_or_default(),
-                s.number
-            ))
+            let pid = s.holder.map(|h| h.pid).unwrap_or_default();
+            return Err(Error::SlotLeased {
+                address: db.clone(),
+                slot: s.entry.address().to_string(),
+                number: s.number,
+                pid,
+            }
             .into());
         }
     }

@@ -28,7 +28,7 @@
 use super::{Entry, Parent, Registry, Snapshot};
 use crate::address::Address;
 use crate::claim::FileLock;
-use crate::error::Error;
+use crate::error::{Error, RegistryProblem};
 use crate::home::Home;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::fs::{self, File};
@@ -163,18 +163,10 @@ impl Store {
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
-        let version = setup().map_err(|e| {
-            Error::failed(format!(
-                "the registry {} is not valid ({e}); move it away to start an empty one",
-                path.display()
-            ))
-        })?;
+        let bad = |why| Error::BadRegistry { path: path.to_path_buf(), why };
+        let version = setup().map_err(|e| bad(RegistryProblem::NotValid { detail: e.to_string() }))?;
         if version > LAYOUT_VERSION {
-            return Err(Error::failed(format!(
-                "the registry {} was written by a newer sqlfork (layout {version}); upgrade sqlfork",
-                path.display()
-            ))
-            .into());
+            return Err(bad(RegistryProblem::Newer { layout: version }).into());
         }
         Ok(Store { conn, path: path.to_path_buf() })
     }
@@ -205,11 +197,8 @@ impl Store {
 
     fn decode<T: serde::de::DeserializeOwned>(&self, text: &str) -> anyhow::Result<T> {
         serde_json::from_str(text).map_err(|e| {
-            Error::failed(format!(
-                "the registry {} holds a record that is not valid ({e}): {text}",
-                self.path.display()
-            ))
-            .into()
+            let why = RegistryProblem::BadRecord { detail: e.to_string(), record: text.to_string() };
+            Error::BadRegistry { path: self.path.clone(), why }.into()
         })
     }
 

@@ -308,12 +308,14 @@ pub(crate) fn rehearse(
     let ups = script::collect(&opts.migrations, "migration")?;
     let downs = script::collect(&opts.down, "down migration")?;
     if opts.lock_budget.is_zero() {
-        return Err(Error::invalid("--lock-budget must be longer than 0; write it like 1s or 250ms").into());
+        let why = crate::error::DurationProblem::Zero { like: "1s or 250ms".into() };
+        return Err(Error::BadDuration { option: "--lock-budget".into(), text: "0s".into(), why }.into());
     }
     let source = Source::parse(&opts.source)?;
     let keep = match &opts.keep {
         Some(k) => {
-            let addr = Address::parse_database(k).map_err(|e| Error::invalid(format!("--keep: {e}")))?;
+            let addr = Address::parse_database(k)
+                .map_err(|e| crate::error::Error::BadAddress(e.within(format!("--keep: {e}"))))?;
             if Registry::load(home)?.get(&addr).is_some() {
                 return Err(Error::Taken { address: addr }.into());
             }

@@ -9,7 +9,7 @@
 //! do), and dot-commands (`.read`, `.import`) are refused before anything
 //! runs: they are the shell's, not SQL.
 
-use crate::error::Error;
+use crate::error::{Error, MigrationProblem};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,24 +38,17 @@ pub(crate) struct Statement {
 pub(crate) fn collect(paths: &[PathBuf], what: &str) -> Result<Vec<Script>, Error> {
     let mut files = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| {
-            Error::invalid(format!(
-                "{what} {} cannot be read: {e}; name an existing .sql file or directory",
-                p.display()
-            ))
-        })?;
+        let meta =
+            std::fs::metadata(p).map_err(|e| bad(what, p, MigrationProblem::NotThere { detail: e.to_string() }))?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Error::invalid(format!("{what} directory {} cannot be read: {e}", p.display())))?
+                .map_err(|e| bad(what, p, MigrationProblem::DirUnreadable { detail: e.to_string() }))?
                 .flatten()
                 .map(|e| e.path())
                 .filter(|f| f.extension().is_some_and(|x| x == "sql") && f.is_file())
                 .collect();
             if found.is_empty() {
-                return Err(Error::invalid(format!(
-                    "{what} directory {} holds no .sql files; name the directory that holds them",
-                    p.display()
-                )));
+                return Err(bad(what, p, MigrationProblem::NoSqlFiles));
             }
             found.sort();
             files.extend(found);
@@ -66,17 +59,17 @@ pub(crate) fn collect(paths: &[PathBuf], what: &str) -> Result<Vec<Script>, Erro
     files.iter().map(|f| read(f, what)).collect()
 }
 
+fn bad(what: &str, path: &Path, why: MigrationProblem) -> Error {
+    Error::BadMigration { what: what.to_string(), path: path.to_path_buf(), why }
+}
+
 fn read(path: &Path, what: &str) -> Result<Script, Error> {
     let bytes =
-        std::fs::read(path).map_err(|e| Error::invalid(format!("{what} {} cannot be read: {e}", path.display())))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::invalid(format!("{what} {} is not UTF-8 text; save it as UTF-8", path.display())))?;
+        std::fs::read(path).map_err(|e| bad(what, path, MigrationProblem::Unreadable { detail: e.to_string() }))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad(what, path, MigrationProblem::NotUtf8))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let statements = split(&text).map_err(|(line, cmd)| {
-        Error::invalid(format!(
-            "{name} line {line}: `{cmd}` is a sqlite3 shell dot-command, not SQL; rehearse runs SQL only, so write it as SQL or run it outside the migration"
-        ))
-    })?;
+    let statements =
+        split(&text).map_err(|(line, command)| bad(what, path, MigrationProblem::DotCommand { line, command }))?;
     Ok(Script { path: path.to_path_buf(), name, statements })
 }
 

@@ -29,7 +29,7 @@ pub(crate) use pull::{pull, PullOptions};
 pub(crate) use push::{push, PushOptions};
 
 use crate::address::{check_part, Address, RemoteSnapshotAddress};
-use crate::error::Error;
+use crate::error::{ConfigProblem, Error};
 use crate::home::{Config, Home, RemoteConfig};
 use format::Manifest;
 use std::path::PathBuf;
@@ -66,12 +66,7 @@ pub(crate) fn default_remote(config: &Config, named: Option<&str>) -> Result<Str
         Some(n) => config_of(config, n).map(|_| n.to_string()),
         None => match config.remotes.len() {
             1 => Ok(config.remotes.keys().next().expect("one").clone()),
-            0 => Err(Error::invalid("there is no remote; add one with `sqlfork remote add origin s3://BUCKET/PREFIX`")),
-            _ => Err(Error::invalid(format!(
-                "there are {} remotes ({}); name the one to push to",
-                config.remotes.len(),
-                config.remotes.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))),
+            _ => Err(Error::RemoteNotNamed { known: config.remotes.keys().cloned().collect() }),
         },
     }
 }
@@ -97,7 +92,8 @@ pub struct RemoteOptions {
 /// `remote add NAME URL`: a `[remotes.NAME]` table in config.toml (the
 /// rest of the file, comments included, kept as it is).
 pub(crate) fn add(home: &Home, name: &str, url: &str, opts: &RemoteOptions) -> anyhow::Result<RemoteInfo> {
-    check_part("remote name", name).map_err(|e| Error::invalid(format!("`{name}` is not a valid remote name: {e}")))?;
+    check_part("remote name", name)
+        .map_err(|e| Error::BadAddress(e.within(format!("`{name}` is not a valid remote name: {e}"))))?;
     check_url(url)?;
     if let Some(e) = &opts.endpoint {
         if !(e.starts_with("http://") || e.starts_with("https://")) {
@@ -111,7 +107,7 @@ pub(crate) fn add(home: &Home, name: &str, url: &str, opts: &RemoteOptions) -> a
             toml_edit::Item::Table(t)
         });
         let Some(remotes) = remotes.as_table_mut() else {
-            return Err(Error::invalid("config.toml has `remotes` that is not a table; fix it by hand").into());
+            return Err(Error::BadConfig { path: None, problem: ConfigProblem::RemotesNotATable }.into());
         };
         if remotes.contains_key(name) {
             return Err(Error::RemoteTaken { remote: name.into() }.into());
@@ -180,9 +176,10 @@ fn edit_config(home: &Home, f: impl FnOnce(&mut toml_edit::DocumentMut) -> anyho
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(Error::failed(format!("could not read {}: {e}", path.display())).into()),
         };
-        let mut doc: toml_edit::DocumentMut = text
-            .parse()
-            .map_err(|e| Error::invalid(format!("{} is not valid TOML ({e}); fix it first", path.display())))?;
+        let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| Error::BadConfig {
+            path: Some(path.clone()),
+            problem: ConfigProblem::NotToml { message: e.to_string() },
+        })?;
         f(&mut doc)?;
         let out = doc.to_string();
         Config::parse(&out)?;

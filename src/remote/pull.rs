@@ -89,9 +89,7 @@ pub(crate) fn pull(
         [..32]
         .to_string();
     let Some(claim) = Claim::wait(home, &pull_id, Instant::now() + Duration::from_secs(3600))? else {
-        return Err(
-            Error::failed(format!("another sqlfork process is pulling {snap}; try again when it is done")).into()
-        );
+        return Err(Error::BeingPulled { snapshot: snap.to_string() }.into());
     };
     if let Some(s) = here(&Registry::load(home)?) {
         return Ok((s, TransferFigures { time_ms: started.elapsed().as_millis() as u64, ..Default::default() }, true));

@@ -119,7 +119,7 @@ fn decide_source(reg: &Store, entry: &Entry, to: Option<&str>) -> anyhow::Result
             }
             s
         } else {
-            address::check_snapshot_name(to).map_err(|e| Error::invalid(format!("--to {to}: {e}")))?;
+            address::check_snapshot_name(to).map_err(|e| Error::BadAddress(e.within(format!("--to {to}: {e}"))))?;
             SnapshotAddress { database: addr.clone(), name: to.to_string() }
         };
         let (_, s) = reg.find_snapshot(&snap)?;

@@ -16,10 +16,7 @@ pub(crate) fn check_objects(schema: &SourceSchema) -> Result<(), Error> {
 }
 
 fn refuse(obj: &Object, why: &str) -> Error {
-    Error::invalid(format!(
-        "refusing to fork: the SQL of {} in sqlite_master {why}; the source may be corrupt or hostile",
-        obj.describe()
-    ))
+    Error::SchemaRefused { object: obj.describe(), why: crate::error::SchemaRefusal::Sql { why: why.to_string() } }
 }
 
 pub(crate) fn check_object(obj: &Object) -> Result<(), Error> {

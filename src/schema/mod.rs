@@ -14,7 +14,7 @@
 //!   PRAGMA shows: reserved bytes per page, schema format number and
 //!   default cache size (see [`Header`]).
 
-use crate::error::Error;
+use crate::error::{Error, SourceProblem};
 use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 use std::io::Read;
@@ -412,11 +412,9 @@ pub(crate) fn read_schema_in_transaction(conn: &Connection, path: &Path) -> anyh
         let mut objects = Vec::new();
         for row in rows {
             let (kind, name, tbl_name, sql) = row.map_err(describe)?;
-            let kind = Kind::parse(&kind).ok_or_else(|| {
-                Error::invalid(format!(
-                    "source {} has a schema object `{name}` of unknown type `{kind}`; refusing to fork it",
-                    path.display()
-                ))
+            let kind = Kind::parse(&kind).ok_or_else(|| Error::BadSource {
+                path: path.to_path_buf(),
+                why: SourceProblem::UnknownObjectType { name: name.clone(), kind: kind.clone() },
             })?;
             objects.push(Object { kind, name, tbl_name, sql });
         }
@@ -455,29 +453,21 @@ pub(crate) fn source_error(path: &Path, e: rusqlite::Error) -> anyhow::Error {
     let code = e.sqlite_error_code();
     let journal = crate::layout::sqlite_side_file(path, "-journal");
     if code == Some(rusqlite::ErrorCode::ReadOnly) && journal.exists() {
-        return Error::invalid(format!(
-            "source {} has a hot journal ({}) left by an interrupted write, which a read-only fork may not roll back; open it once with `sqlite3 {}` to recover it, then fork",
-            path.display(),
-            journal.display(),
-            path.display()
-        ))
-        .into();
+        return Error::BadSource { path: path.to_path_buf(), why: SourceProblem::HotJournal { journal } }.into();
     }
     let err = match code {
         Some(rusqlite::ErrorCode::NotADatabase) => Error::NotADatabase {
             path: path.to_path_buf(),
             why: format!("is not a SQLite database ({msg}); an encrypted database cannot be forked"),
         },
-        Some(rusqlite::ErrorCode::DatabaseCorrupt) => Error::invalid(format!(
-            "source {} is corrupt ({msg}); repair it (for example with `sqlite3 FILE .recover`) and fork the result",
-            path.display()
-        )),
-        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => Error::failed(format!(
-            "source {} is locked by another process ({msg}); try again when its writer is done",
-            path.display()
-        )),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            Error::BadSource { path: path.to_path_buf(), why: SourceProblem::Corrupt { detail: msg } }
+        }
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            Error::SourceLocked { path: path.to_path_buf(), detail: msg }
+        }
         _ if msg.contains("malformed database schema") => {
-            Error::invalid(format!("source {} has a corrupt schema ({msg}); repair it before forking", path.display()))
+            Error::BadSource { path: path.to_path_buf(), why: SourceProblem::CorruptSchema { detail: msg } }
         }
         _ => Error::failed(format!("could not read source {}: {msg}", path.display())),
     };

@@ -1,6 +1,6 @@
 //! Replaying a source's schema into a fresh database.
 
-use crate::error::Error;
+use crate::error::{Error, SchemaRefusal};
 use anyhow::Context;
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
@@ -346,11 +346,7 @@ impl<'a> Replayer<'a> {
                 continue;
             }
             if kind != obj.kind.as_str() || tbl_name != &obj.tbl_name || sql.as_deref() != Some(obj.sql.as_str()) {
-                return Err(Error::invalid(format!(
-                    "refusing to fork: replaying {} produced a different schema object; the source may be corrupt or hostile",
-                    obj.describe()
-                ))
-                .into());
+                return Err(Error::SchemaRefused { object: obj.describe(), why: SchemaRefusal::ReplayDiffers }.into());
             }
         }
         for (key, (kind, tbl_name, sql)) in &fork {
@@ -363,10 +359,8 @@ impl<'a> Replayer<'a> {
                     v.eq_ignore_ascii_case(tbl_name) || name.starts_with(&format!("{}_", v.to_ascii_lowercase()))
                 });
             if !shadow_of_ours {
-                return Err(Error::invalid(format!(
-                    "refusing to fork: replay created {kind} `{name}`, which the source does not have"
-                ))
-                .into());
+                let object = format!("{kind} `{name}`");
+                return Err(Error::SchemaRefused { object, why: SchemaRefusal::ReplayExtra }.into());
             }
         }
         Ok(())
