@@ -78,8 +78,8 @@ mod sweep;
 mod ttl;
 
 pub use api::{
-    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions,
-    SnapshotInfo, Sqlfork, Status,
+    BackgroundFork, BranchAction, BranchOptions, CopyFigures, Database, ForkOptions, Lineage, ResetOptions, SafeInfo,
+    SnapshotInfo, SnapshotLineage, Sqlfork, Status,
 };
 pub use api::{Pulled, Pushed};
 pub use copy::{NoProgress, Progress};

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::fork;
 use crate::home::{Config, Home};
 use crate::layout;
-use crate::registry::{self, Entry, Parent, Snapshot, SnapshotRef, Status, Store};
+use crate::registry::{self, Entry, Snapshot, Status, Store};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -162,68 +162,15 @@ pub(crate) fn get(home: &Home, addr: &Address) -> anyhow::Result<Entry> {
     Store::open(home)?.require(addr)
 }
 
-/// The parent of a fork, resolved through its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ResolvedParent {
-    /// The parent database still exists; its current labels.
-    Live {
-        id: String,
-        namespace: String,
-        slug: String,
-        name: String,
-        branch: Option<String>,
-    },
-    /// The parent was deleted; the labels recorded at fork time.
-    Deleted {
-        id: String,
-        namespace: String,
-        slug: String,
-        name: String,
-        branch: Option<String>,
-    },
-    Path(PathBuf),
-}
-
-impl ResolvedParent {
-    /// A fork's recorded parent, given the live entry of its id if there
-    /// is one: its labels now, or the ones it had when it was deleted. The
-    /// one place lineage is resolved (`db show`, the SDK's
-    /// `Database::forked_from`).
-    pub(crate) fn of(parent: &Parent, live: Option<&Entry>) -> ResolvedParent {
-        match parent {
-            Parent::Path(path) => ResolvedParent::Path(path.clone()),
-            Parent::Database { id, namespace, slug, name, branch, .. } => match live {
-                Some(live) => ResolvedParent::Live {
-                    id: id.clone(),
-                    namespace: live.namespace.clone(),
-                    slug: live.slug.clone(),
-                    name: live.name.clone(),
-                    branch: live.branch.clone(),
-                },
-                None => ResolvedParent::Deleted {
-                    id: id.clone(),
-                    namespace: namespace.clone(),
-                    slug: slug.clone(),
-                    name: name.clone(),
-                    branch: branch.clone(),
-                },
-            },
-        }
-    }
-}
-
-/// An entry with its lineage resolved.
+/// An entry and what is happening to it now (`db show`; its lineage is
+/// resolved by the API, `api::Lineages`).
 #[derive(Debug, Clone)]
 pub(crate) struct Detail {
     pub entry: Entry,
-    pub parent: Option<ResolvedParent>,
-    pub size_bytes: Option<u64>,
     /// True when a process holds the build claim right now.
     pub in_flight: bool,
     /// How far a data copy is, while the entry is provisioning.
     pub progress: Option<fork::CopyState>,
-    /// The snapshot it was forked from, and whether that was deleted since.
-    pub parent_snapshot: Option<(SnapshotRef, bool)>,
     /// How many snapshots of this database exist.
     pub snapshots: usize,
     /// The pid of the process building it, while one is.
@@ -235,17 +182,8 @@ pub(crate) struct Detail {
 pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
     let reg = Store::open(home)?;
     let entry = reg.require(addr)?;
-    let live_parent = match &entry.forked_from {
-        Some(Parent::Database { id, .. }) => reg.by_id(id)?,
-        _ => None,
-    };
-    let parent = entry.forked_from.as_ref().map(|p| ResolvedParent::of(p, live_parent.as_ref()));
     let in_flight = entry.status == Status::Provisioning && is_claimed(home, &entry.id);
     let progress = if entry.status == Status::Provisioning { fork::CopyState::load(home, &entry.id) } else { None };
-    let parent_snapshot = match &entry.forked_from {
-        Some(Parent::Database { snapshot: Some(r), .. }) => Some((r.clone(), reg.snapshot_by_id(&r.id)?.is_none())),
-        _ => None,
-    };
     let snapshots = reg.count_snapshots_of(&entry.id)?;
     let pid = if in_flight { crate::claim::holder(home, &entry.id) } else { None };
     let base_kept = match &entry.base {
@@ -255,17 +193,7 @@ pub(crate) fn show(home: &Home, addr: &Address) -> anyhow::Result<Detail> {
         }
         Some(_) => layout::base_file(home, &entry.id).exists(),
     };
-    Ok(Detail {
-        base_kept,
-        size_bytes: layout::file_size(&entry.path),
-        entry,
-        parent,
-        in_flight,
-        progress,
-        pid,
-        parent_snapshot,
-        snapshots,
-    })
+    Ok(Detail { base_kept, entry, in_flight, progress, pid, snapshots })
 }
 
 /// The absolute path of a database's file.

@@ -346,23 +346,6 @@ impl Registry {
         })
     }
 
-    /// The part of the registry that resolves the lineage of `entries`:
-    /// their parents that still exist (one lookup per parent, whatever the
-    /// registry's size).
-    pub(crate) fn parents_of(home: &Home, entries: &[Entry]) -> anyhow::Result<Registry> {
-        let store = Store::open(home)?;
-        let mut out = Registry { version: 1, ..Registry::default() };
-        let mut seen = std::collections::HashSet::new();
-        for e in entries {
-            if let Some(Parent::Database { id, .. }) = &e.forked_from {
-                if seen.insert(id.clone()) {
-                    out.databases.extend(store.by_id(id)?);
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// A `registry.toml` of earlier versions, parsed (for its migration).
     pub(crate) fn parse_toml(path: &Path) -> anyhow::Result<Self> {
         let text = fs::read_to_string(path)

@@ -173,3 +173,46 @@ fn cli_mcp_and_sdk_give_the_same_result() {
     assert_eq!(rows(&sdk_now.path), want);
     mcp.close();
 }
+
+/// One shape: the SDK's `Database` and `SnapshotInfo`, serialised, are the
+/// documents `--json` prints and the MCP tools answer with, byte for byte
+/// (lists), and `db show`/`db fork` add only their own fields beside them,
+/// with `forkedFrom` the SDK's `Lineage`.
+#[test]
+fn the_sdk_types_are_the_json_documents() {
+    let env = Env::new();
+    let src = source(&env);
+    let rules = env.path("rules.toml");
+    std::fs::write(&rules, RULES).unwrap();
+    let rules = rules.to_str().unwrap();
+    env.run(&["db", "import", "acme/shop", src.to_str().unwrap()]).ok();
+    env.run(&["db", "fork", "acme/shop", "acme/pr-1", "--with-data", "--mask", rules, "--ttl", "2d"]).ok();
+    env.run(&["snapshot", "create", "acme/pr-1:before"]).ok();
+    env.run(&["db", "fork", "acme/pr-1:before", "acme/pr-2"]).ok();
+    let sdk = Sqlfork::open(&env.home).unwrap();
+
+    // Lists: the very same bytes.
+    let cli = env.run(&["--json", "db", "list"]).ok().stdout;
+    assert_eq!(serde_json::to_string(&sdk.list(None).unwrap()).unwrap(), cli.trim_end());
+    let cli = env.run(&["--json", "snapshot", "list", "acme/pr-1"]).ok().stdout;
+    assert_eq!(serde_json::to_string(&sdk.snapshots("acme/pr-1").unwrap()).unwrap(), cli.trim_end());
+    let mut mcp = Session::start(&env);
+    let (_, listed) = mcp.ok("list_databases", json!({}));
+    assert_eq!(listed, serde_json::to_value(sdk.list(None).unwrap()).unwrap());
+
+    // One database: the SDK's fields, in the same order, then the command's own.
+    let fork = env.run(&["--json", "db", "fork", "acme/pr-1:before", "acme/pr-3"]).ok().stdout;
+    let show = env.run(&["--json", "db", "show", "acme/pr-2"]).ok().stdout;
+    let (via_mcp, _) = mcp.ok("show_database", json!({"address": "acme/pr-2"}));
+    for (address, text) in [("acme/pr-3", fork), ("acme/pr-2", show), ("acme/pr-2", via_mcp)] {
+        let db = sdk.show(address).unwrap();
+        let shape = serde_json::to_string(&db).unwrap();
+        let fields = shape.strip_suffix('}').unwrap();
+        assert!(text.starts_with(&format!("{fields},")), "{text}\ndoes not begin with\n{fields}");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(db.forked_from.is_some());
+        assert_eq!(doc["forkedFrom"], serde_json::to_value(&db.forked_from).unwrap(), "{doc}");
+        assert_eq!(doc["forkedFrom"]["snapshot"]["name"], "before", "{doc}");
+    }
+    mcp.close();
+}

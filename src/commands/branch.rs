@@ -2,10 +2,11 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::Database;
 use crate::branch::{self, PutAction};
 use crate::cli::BranchCommand;
 use crate::error::ExitCode;
-use crate::output::{self, EntryView, PutView};
+use crate::output::{self, PutView};
 use crate::settings;
 use crate::ttl;
 
@@ -72,7 +73,7 @@ fn put(
         };
         ctx.printer.note(&format!("{verb} {} from {} ({kind}); {expiry}", e.address(), addr.database()));
     }
-    let view = PutView::from(&out);
+    let view = PutView::of(&ctx.home, &out)?;
     // Only the path on stdout, so that `path=$(sqlfork branch put …)` works.
     ctx.printer.result(|| e.path.display().to_string(), &view)?;
     Ok(ExitCode::Success)
@@ -81,7 +82,7 @@ fn put(
 fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let db = Address::parse_database(address)?;
     let entries = branch::list(&ctx.home, &db)?;
-    let views: Vec<EntryView> = entries.iter().map(EntryView::from).collect();
+    let views: Vec<Database> = entries.iter().map(Database::from_entry).collect();
     let now = ttl::now();
     ctx.printer.result(|| output::list_table(&ctx.printer, &entries, now), &views)?;
     if entries.is_empty() && !ctx.printer.json {

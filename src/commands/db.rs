@@ -2,11 +2,12 @@
 
 use super::Context;
 use crate::address::{Address, Source};
+use crate::api::Database;
 use crate::cli::DbCommand;
 use crate::error::{Error, ExitCode};
 use crate::fork;
 use crate::ops;
-use crate::output::{self, DeletedView, DetailView, EntryView, ForkView, PathView};
+use crate::output::{self, DeletedView, DetailView, ForkView, PathView};
 use crate::settings;
 use crate::ttl;
 use serde::Serialize;
@@ -60,7 +61,7 @@ fn create(ctx: &mut Context, address: &str, name: Option<String>, ttl: Option<St
     ctx.printer.result_or_quiet(
         Some(entry.path.display().to_string()),
         || format!("Created {} at {}", entry.address(), entry.path.display()),
-        &EntryView::from(&entry),
+        &Database::from_entry(&entry),
     )?;
     Ok(ExitCode::Success)
 }
@@ -73,7 +74,7 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
     #[serde(rename_all = "camelCase")]
     struct ImportView {
         #[serde(flatten)]
-        entry: EntryView,
+        entry: Database,
         /// True when this file was already registered here: nothing changed.
         already_registered: bool,
     }
@@ -90,7 +91,7 @@ fn import(ctx: &mut Context, address: &str, file: &std::path::Path, name: Option
                 )
             }
         },
-        &ImportView { entry: EntryView::from(entry), already_registered: out.already },
+        &ImportView { entry: Database::from_entry(entry), already_registered: out.already },
     )?;
     Ok(ExitCode::Success)
 }
@@ -158,7 +159,8 @@ fn file_hint(src: &str, e: anyhow::Error) -> anyhow::Error {
 
 fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode> {
     let e = &out.entry;
-    let view = ForkView::from(out);
+    let view = ForkView::of(&ctx.home, out)?;
+    let counted = view.database.database.copy.as_ref().and_then(crate::api::CopyFigures::rows_counted);
     ctx.printer.result_or_quiet(
         Some(e.path.display().to_string()),
         || {
@@ -203,7 +205,7 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                     c.orphans_pruned
                 )
             };
-            let rows = match output::CopyView::from(&c).rows_copied {
+            let rows = match counted {
                 Some(n) => n.to_string(),
                 None => "not counted".to_string(),
             };
@@ -224,7 +226,8 @@ fn print_fork(ctx: &Context, out: &fork::ForkOutcome) -> anyhow::Result<ExitCode
                 });
             }
             if let Some(s) = &e.safe {
-                safe.push_str(&format!("  safe:    {}\n", output::safe_summary(s)));
+                let info = view.database.database.safe.as_ref().expect("made from this record");
+                safe.push_str(&format!("  safe:    {}\n", output::safe_summary(info)));
                 let named = |t: &str| s.subset.iter().any(|r| r.split(':').next().is_some_and(|n| n.eq_ignore_ascii_case(t)));
                 for (table, n) in &s.rows_kept {
                     // A table no rule names keeps every row that does not
@@ -301,13 +304,13 @@ fn resume(ctx: &mut Context, address: Option<&str>, background: bool) -> anyhow:
             ctx.printer.result_or_quiet(
                 Some(e.path.display().to_string()),
                 || format!("{} is healthy already: nothing to resume.\n", e.address()),
-                &ForkView::from(out),
+                &ForkView::of(&ctx.home, out)?,
             )?;
             return Ok(ExitCode::Success);
         }
         return print_fork(ctx, out);
     }
-    let views: Vec<EntryView> = done.iter().map(|o| EntryView::from(&o.entry)).collect();
+    let views: Vec<Database> = done.iter().map(|o| Database::from_entry(&o.entry)).collect();
     ctx.printer.result(
         || {
             if done.is_empty() {
@@ -344,13 +347,13 @@ fn wait(ctx: &mut Context, address: &str, timeout: Option<&str>) -> anyhow::Resu
     let mut waiting = || printer.note(&format!("Waiting for the copy into {addr} (another process is copying it)…"));
     let entry = fork::wait(&ctx.home, &config, &addr, timeout, &mut progress, &mut waiting)?;
     drop(progress);
-    ctx.printer.result(|| format!("{addr} is healthy"), &EntryView::from(&entry))?;
+    ctx.printer.result(|| format!("{addr} is healthy"), &Database::from_entry(&entry))?;
     Ok(ExitCode::Success)
 }
 
 fn list(ctx: &mut Context, namespace: Option<&str>) -> anyhow::Result<ExitCode> {
     let entries = ops::list(&ctx.home, namespace)?;
-    let views: Vec<EntryView> = entries.iter().map(EntryView::from).collect();
+    let views: Vec<Database> = entries.iter().map(Database::from_entry).collect();
     let now = ttl::now();
     ctx.printer.result(|| output::list_table(&ctx.printer, &entries, now), &views)?;
     if entries.is_empty() && !ctx.printer.json {
@@ -373,7 +376,8 @@ fn show(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
     let addr = Address::parse(address)?;
     let detail = ops::show(&ctx.home, &addr)?;
     let now = ttl::now();
-    ctx.printer.result(|| output::show_text(&ctx.printer, &detail, now), &DetailView::from(&detail))?;
+    let view = DetailView::of(&ctx.home, &detail)?;
+    ctx.printer.result(|| output::show_text(&ctx.printer, &view, now), &view)?;
     Ok(ExitCode::Success)
 }
 
@@ -401,7 +405,7 @@ pub(super) fn delete_address(ctx: &mut Context, addr: &Address, yes: bool, force
             ctx.printer.note(&format!("{addr} does not exist; nothing to delete."));
             #[derive(Serialize)]
             struct Nothing {
-                deleted: Option<EntryView>,
+                deleted: Option<Database>,
             }
             ctx.printer.result_or_quiet(None, String::new, &Nothing { deleted: None })?;
             return Ok(ExitCode::Success);
@@ -470,7 +474,7 @@ fn cancel(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
             Some(pid) => format!("Cancelled {addr}: stopped its copy (pid {pid}) and removed the half-made fork"),
             None => format!("Cancelled {addr}: no process was copying it; removed the half-made fork"),
         },
-        &output::CancelledView { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped },
+        &output::CancelledView { cancelled: Database::from_entry(&out.entry), stopped_pid: out.stopped },
     )?;
     Ok(ExitCode::Success)
 }

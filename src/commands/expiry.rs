@@ -2,9 +2,10 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::{Database, SnapshotInfo};
 use crate::error::ExitCode;
 use crate::gc::{self, GcReport};
-use crate::output::{self, EntryView};
+use crate::output;
 use crate::registry::Entry;
 use crate::ttl;
 use serde::Serialize;
@@ -22,7 +23,7 @@ pub(super) fn ttl(ctx: &mut Context, address: &str, ttl: Option<String>, clear: 
         (None, false) => crate::ops::get(&ctx.home, &addr)?,
     };
     let now = ttl::now();
-    ctx.printer.result(|| describe_expiry(&entry, now), &EntryView::from(&entry))?;
+    ctx.printer.result(|| describe_expiry(&entry, now), &Database::from_entry(&entry))?;
     Ok(ExitCode::Success)
 }
 
@@ -42,7 +43,7 @@ fn describe_expiry(e: &Entry, now: SystemTime) -> String {
 #[serde(rename_all = "camelCase")]
 struct GcEntryView {
     #[serde(flatten)]
-    entry: EntryView,
+    entry: Database,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'static str>,
 }
@@ -59,7 +60,7 @@ struct GcView {
     strays_removed: Vec<String>,
     /// Snapshots deleted: expired ones and those of the databases deleted
     /// (with --dry-run: would be).
-    snapshots_deleted: Vec<output::SnapshotView>,
+    snapshots_deleted: Vec<SnapshotInfo>,
 }
 
 /// `db gc [--dry-run]`.
@@ -75,7 +76,7 @@ pub(super) fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
             .deleted
             .iter()
             .map(|c| {
-                let mut entry = EntryView::from(&c.entry);
+                let mut entry = Database::from_entry(&c.entry);
                 entry.size_bytes = c.size_bytes;
                 GcEntryView { entry, reason: None }
             })
@@ -83,10 +84,10 @@ pub(super) fn gc(ctx: &mut Context, dry_run: bool) -> anyhow::Result<ExitCode> {
         kept: report
             .kept
             .iter()
-            .map(|(e, why)| GcEntryView { entry: EntryView::from(e), reason: Some(why.as_str()) })
+            .map(|(e, why)| GcEntryView { entry: Database::from_entry(e), reason: Some(why.as_str()) })
             .collect(),
         strays_removed: report.strays_removed.clone(),
-        snapshots_deleted: report.snapshots_deleted.iter().map(output::SnapshotView::from).collect(),
+        snapshots_deleted: report.snapshots_deleted.iter().map(crate::api::snapshot_info).collect(),
     };
     ctx.printer.result(|| gc_text(&report), &view)?;
     if !report.kept.iter().all(|(_, why)| *why == gc::KeptReason::NotOwned) && !ctx.printer.json {

@@ -2,10 +2,10 @@
 
 use super::Context;
 use crate::address::Address;
+use crate::api::Database;
 use crate::cli::GitHookCommand;
 use crate::error::{Error, ExitCode};
 use crate::githook::{self, InstallOptions, Repo, RunOptions, RunOutcome};
-use crate::output::EntryView;
 use crate::ttl;
 use anyhow::Context as _;
 use serde::Serialize;
@@ -54,7 +54,7 @@ struct RunView {
     git_branch: Option<String>,
     /// `created`, `reset`, `resumed`, `kept`, `detached` or `skipped`.
     action: &'static str,
-    database: Option<EntryView>,
+    database: Option<Database>,
     path_file: Option<String>,
 }
 
@@ -67,7 +67,7 @@ fn view(out: &RunOutcome) -> RunView {
         RunOutcome::Switched { branch, action, entry, path_file, .. } => RunView {
             git_branch: Some(branch.clone()),
             action,
-            database: Some(EntryView::from(entry.as_ref())),
+            database: Some(Database::from_entry(entry.as_ref())),
             path_file: Some(path_file.display().to_string()),
         },
     }

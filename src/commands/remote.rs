@@ -5,7 +5,8 @@ use super::Context;
 use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
 use crate::cli::RemoteCommand;
 use crate::error::{Error, ExitCode};
-use crate::output::{self, RemoteSnapshotView, RemoteView, TransferView};
+use crate::output::{self, RemoteView, TransferView};
+use crate::remote::RemoteSnapshot;
 use crate::remote::{self, GcOptions, PullOptions, PushOptions, RemoteOptions};
 use crate::ttl;
 
@@ -37,7 +38,7 @@ pub(super) fn run(ctx: &mut Context, cmd: RemoteCommand) -> anyhow::Result<ExitC
             })?;
             let config = ctx.config()?.clone();
             let report = remote::gc(&config, &GcOptions { remote: name.clone(), grace, dry_run })?;
-            let view = output::GcReportView::from(&report);
+            let view = &report;
             let verb = if dry_run { "Would remove" } else { "Removed" };
             ctx.printer.result(
                 || {
@@ -85,8 +86,8 @@ fn list(ctx: &mut Context, snapshots: bool) -> anyhow::Result<ExitCode> {
             }
             let mut s = String::new();
             for v in &views {
-                let masked = if v.require_masked { "  (require masked)" } else { "" };
-                s.push_str(&format!("{}  {}{masked}\n", v.name, v.url));
+                let masked = if v.remote.require_masked { "  (require masked)" } else { "" };
+                s.push_str(&format!("{}  {}{masked}\n", v.remote.name, v.remote.url));
                 for snap in v.snapshots.iter().flatten() {
                     s.push_str(&format!("  {}\n", snapshot_line(snap)));
                 }
@@ -98,7 +99,7 @@ fn list(ctx: &mut Context, snapshots: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-fn snapshot_line(s: &RemoteSnapshotView) -> String {
+fn snapshot_line(s: &RemoteSnapshot) -> String {
     let expiry = s.expires_at.as_deref().map(|t| format!("  expires {t}")).unwrap_or_default();
     let masked = if s.masked { "  masked" } else { "" };
     format!("{}  taken {}  {}  by {}{expiry}{masked}", s.address, s.taken_at, output::human_bytes(s.size_bytes), s.host)
@@ -179,7 +180,7 @@ pub(super) fn list_snapshots(
     db: &crate::address::Address,
     snaps: &[remote::RemoteSnapshot],
 ) -> anyhow::Result<ExitCode> {
-    let views: Vec<RemoteSnapshotView> = snaps.iter().map(RemoteSnapshotView::from).collect();
+    let views = snaps;
     ctx.printer.result(|| views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(), &views)?;
     if views.is_empty() && !ctx.printer.json {
         ctx.printer.note(&format!("{name}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {name}`."));
@@ -195,12 +196,12 @@ pub(super) fn deleted_snapshot(
 ) -> anyhow::Result<ExitCode> {
     #[derive(serde::Serialize)]
     struct Deleted {
-        deleted: RemoteSnapshotView,
+        deleted: RemoteSnapshot,
     }
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap} (its data goes with the next `sqlfork remote gc {}`)", snap.remote),
-        &Deleted { deleted: RemoteSnapshotView::from(removed) },
+        &Deleted { deleted: removed.clone() },
     )?;
     Ok(ExitCode::Success)
 }

@@ -38,7 +38,7 @@ pub(super) fn run(
         let kind = if out.with_data { "with data" } else { "schema only" };
         ctx.printer.note(&format!("Reset {addr} to {} ({kind}); same id, same path", out.source_label));
     }
-    let view = ResetView::from(&out);
+    let view = ResetView::of(&ctx.home, &out)?;
     // Only the path on stdout, so that `path=$(sqlfork db reset …)` works.
     ctx.printer.result(|| e.path.display().to_string(), &view)?;
     Ok(ExitCode::Success)

@@ -2,9 +2,10 @@
 
 use super::Context;
 use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
+use crate::api::SnapshotInfo;
 use crate::cli::SnapshotCommand;
 use crate::error::{Error, ExitCode};
-use crate::output::{self, SnapshotView};
+use crate::output;
 use crate::settings;
 use crate::snapshot;
 use crate::storage::{self, Place, SnapshotStore};
@@ -25,7 +26,7 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
     let config = ctx.config()?.clone();
     let mut progress = ctx.printer.copy_progress(address);
     let snap = snapshot::create(&ctx.home, &config, &opts, &mut progress)?;
-    let view = SnapshotView::from(&snap);
+    let view = crate::api::snapshot_info(&snap);
     // `--quiet`: only the snapshot's address (its name may be the time).
     ctx.printer.result_or_quiet(
         Some(view.address.clone()),
@@ -57,7 +58,7 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
         Place::Remote(store) => return super::remote::list_snapshots(ctx, &store.name, db, &store.list(db)?),
     };
     let snaps = store.list(db)?;
-    let views: Vec<SnapshotView> = snaps.iter().map(SnapshotView::from).collect();
+    let views: Vec<SnapshotInfo> = snaps.iter().map(crate::api::snapshot_info).collect();
     let now = ttl::now();
     ctx.printer.result(|| output::snapshot_table(&ctx.printer, &snaps, now), &views)?;
     if snaps.is_empty() && !ctx.printer.json {
@@ -93,7 +94,7 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap}"),
-        &output::SnapshotDeletedView { deleted: SnapshotView::from(&removed) },
+        &output::SnapshotDeletedView { deleted: crate::api::snapshot_info(&removed) },
     )?;
     Ok(ExitCode::Success)
 }

@@ -6,10 +6,10 @@
 use super::args::*;
 use super::{json, listed, output_schema, parse, schema, Document, Server};
 use crate::address::{Address, SnapshotAddress, Source};
+use crate::api::{Database, SnapshotInfo};
 use crate::error::Error;
 use crate::output::{
-    CancelledView, DeletedView, DetailView, EntryView, ForkView, MaskCheckView, PathView, PutView, ResetView,
-    SnapshotDeletedView, SnapshotView,
+    CancelledView, DeletedView, DetailView, ForkView, MaskCheckView, PathView, PutView, ResetView, SnapshotDeletedView,
 };
 use crate::settings::{self, Ttl};
 use crate::storage::{Local, SnapshotStore};
@@ -23,21 +23,21 @@ use serde::Serialize;
 #[derive(Serialize, rmcp::schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct Databases {
-    pub databases: Vec<EntryView>,
+    pub databases: Vec<Database>,
 }
 
 /// `list_branches`' structured content: the `branch list --json` array.
 #[derive(Serialize, rmcp::schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct Branches {
-    pub branches: Vec<EntryView>,
+    pub branches: Vec<Database>,
 }
 
 /// `list_snapshots`' structured content: the `snapshot list --json` array.
 #[derive(Serialize, rmcp::schemars::JsonSchema)]
 #[schemars(crate = "rmcp::schemars")]
 pub(crate) struct Snapshots {
-    pub snapshots: Vec<SnapshotView>,
+    pub snapshots: Vec<SnapshotInfo>,
 }
 
 /// `diff_databases`' structured content: the report, or the Markdown or
@@ -110,7 +110,7 @@ impl Server {
             // A remote snapshot is pulled into the home first.
             let data = opts.with_data || opts.safe.is_active();
             crate::storage::bring_source_here(home, config, &opts.source, data, progress)?;
-            json(&ForkView::from(&fork::fork(home, config, &opts, progress)?))
+            json(&ForkView::of(home, &fork::fork(home, config, &opts, progress)?)?)
         })
         .await
     }
@@ -122,8 +122,8 @@ impl Server {
     async fn list_databases(&self, args: JsonObject) -> CallToolResult {
         let args: ListArgs = args!(args);
         self.blocking(move |home, _| {
-            let views: Vec<EntryView> =
-                ops::list(home, args.namespace.as_deref())?.iter().map(EntryView::from).collect();
+            let views: Vec<Database> =
+                ops::list(home, args.namespace.as_deref())?.iter().map(Database::from_entry).collect();
             listed(views, |databases| Databases { databases })
         })
         .await
@@ -134,7 +134,8 @@ impl Server {
     #[tool(input_schema = schema::<AddressArgs>(), output_schema = output_schema::<DetailView>(), annotations(title = "Show a database", read_only_hint = true))]
     async fn show_database(&self, args: JsonObject) -> CallToolResult {
         let args: AddressArgs = args!(args);
-        self.blocking(move |home, _| json(&DetailView::from(&ops::show(home, &Address::parse(&args.address)?)?))).await
+        self.blocking(move |home, _| json(&DetailView::of(home, &ops::show(home, &Address::parse(&args.address)?)?)?))
+            .await
     }
 
     /// The absolute path of a database's SQLite file, as `{"path": …}`.
@@ -148,14 +149,14 @@ impl Server {
     /// Wait until a database is healthy (a detached or interrupted copy),
     /// finishing its copy here when no process is copying it. Returns the
     /// database as `sqlfork db wait --json`.
-    #[tool(input_schema = schema::<WaitArgs>(), output_schema = output_schema::<EntryView>(), annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
+    #[tool(input_schema = schema::<WaitArgs>(), output_schema = output_schema::<Database>(), annotations(title = "Wait for a database", read_only_hint = false, destructive_hint = false))]
     async fn wait_database(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
         let args: WaitArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let addr = Address::parse(&args.address)?;
             let timeout = settings::timeout(args.timeout.as_deref(), "timeout")?;
-            json(&EntryView::from(&fork::wait(home, config, &addr, timeout, progress, &mut || {})?))
+            json(&Database::from_entry(&fork::wait(home, config, &addr, timeout, progress, &mut || {})?))
         })
         .await
     }
@@ -177,7 +178,7 @@ impl Server {
                 when_open: WhenOpenArg::choice(args.when_open),
             };
             let opts = request.resolve(config)?;
-            json(&PutView::from(&branch::put(home, config, &opts, progress)?))
+            json(&PutView::of(home, &branch::put(home, config, &opts, progress)?)?)
         })
         .await
     }
@@ -189,7 +190,7 @@ impl Server {
         let args: DatabaseArgs = args!(args);
         self.blocking(move |home, _| {
             let db = Address::parse_database(&args.address)?;
-            let views: Vec<EntryView> = branch::list(home, &db)?.iter().map(EntryView::from).collect();
+            let views: Vec<Database> = branch::list(home, &db)?.iter().map(Database::from_entry).collect();
             listed(views, |branches| Branches { branches })
         })
         .await
@@ -200,14 +201,14 @@ impl Server {
     /// fork_database(source: "NS/SLUG:NAME"), or go back to it with
     /// reset_database(to: NAME). Returns the `sqlfork snapshot create
     /// --json` document.
-    #[tool(input_schema = schema::<SnapshotArgs>(), output_schema = output_schema::<SnapshotView>(), annotations(title = "Take a snapshot", read_only_hint = false, destructive_hint = false))]
+    #[tool(input_schema = schema::<SnapshotArgs>(), output_schema = output_schema::<SnapshotInfo>(), annotations(title = "Take a snapshot", read_only_hint = false, destructive_hint = false))]
     async fn create_snapshot(&self, args: JsonObject, cx: RequestContext<RoleServer>) -> CallToolResult {
         let args: SnapshotArgs = args!(args);
         let label = args.address.clone();
         self.blocking_copy(cx, &label, move |home, config, progress| {
             let opts =
                 settings::SnapshotRequest { address: args.address, name: None, ttl: Ttl::text(args.ttl) }.resolve()?;
-            json(&SnapshotView::from(&crate::snapshot::create(home, config, &opts, progress)?))
+            json(&crate::api::snapshot_info(&crate::snapshot::create(home, config, &opts, progress)?))
         })
         .await
     }
@@ -219,7 +220,7 @@ impl Server {
         let args: AddressArgs = args!(args);
         self.blocking(move |home, _| {
             let snaps = Local { home }.list(&Address::parse(&args.address)?)?;
-            let views: Vec<SnapshotView> = snaps.iter().map(SnapshotView::from).collect();
+            let views: Vec<SnapshotInfo> = snaps.iter().map(crate::api::snapshot_info).collect();
             listed(views, |snapshots| Snapshots { snapshots })
         })
         .await
@@ -237,7 +238,7 @@ impl Server {
                 return Err(unconfirmed("deleted", &format!("snapshot {snap}"), ""));
             }
             let deleted = Local { home }.delete(&snap.database, &snap.name)?;
-            json(&SnapshotDeletedView { deleted: SnapshotView::from(&deleted) })
+            json(&SnapshotDeletedView { deleted: crate::api::snapshot_info(&deleted) })
         })
         .await
     }
@@ -264,7 +265,7 @@ impl Server {
                 when_open: WhenOpenArg::choice(args.when_open),
             };
             let opts = request.resolve(config)?;
-            json(&ResetView::from(&crate::reset::reset(home, config, &opts, progress)?))
+            json(&ResetView::of(home, &crate::reset::reset(home, config, &opts, progress)?)?)
         })
         .await
     }
@@ -415,7 +416,7 @@ impl Server {
             let addr = Address::parse(&args.address)?;
             let out = crate::cancel::cancel(home, &addr)?;
             branch::remove_reset_leftover(home, &addr);
-            json(&CancelledView { cancelled: EntryView::from(&out.entry), stopped_pid: out.stopped })
+            json(&CancelledView { cancelled: Database::from_entry(&out.entry), stopped_pid: out.stopped })
         })
         .await
     }

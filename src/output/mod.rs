@@ -2,7 +2,7 @@
 //! exactly one JSON document), notes and progress to stderr, nothing extra
 //! with `--quiet`.
 
-use crate::ops::{Detail, ResolvedParent};
+use crate::api::{Database, Lineage, SafeInfo};
 use crate::registry::{Entry, Snapshot};
 use crate::ttl;
 use serde::Serialize;
@@ -193,34 +193,18 @@ pub(crate) fn list_table(p: &Printer, entries: &[Entry], now: SystemTime) -> Str
     out
 }
 
-pub(crate) fn parent_label(parent: &ResolvedParent) -> String {
-    match parent {
-        ResolvedParent::Live { .. } => parent_address(parent),
-        ResolvedParent::Deleted { .. } => format!("{} (deleted)", parent_address(parent)),
-        ResolvedParent::Path(p) => p.display().to_string(),
-    }
-}
-
-/// The parent's whole address, `acme/orders[@REF]` (a slug alone is
-/// ambiguous across namespaces), or its path.
-fn parent_address(parent: &ResolvedParent) -> String {
-    match parent {
-        ResolvedParent::Live { namespace, slug, branch, .. }
-        | ResolvedParent::Deleted { namespace, slug, branch, .. } => match branch {
-            Some(b) => format!("{namespace}/{slug}@{b}"),
-            None => format!("{namespace}/{slug}"),
-        },
-        ResolvedParent::Path(p) => p.display().to_string(),
-    }
-}
-
-/// `acme/orders:before-0042`, marked `(deleted)` once the snapshot is gone.
-pub(crate) fn snapshot_parent_label(parent: &ResolvedParent, name: &str, deleted: bool) -> String {
-    let db = parent_address(parent);
-    if deleted {
-        format!("{db}:{name} (deleted)")
-    } else {
-        format!("{db}:{name}")
+/// Where a fork came from, for humans: `acme/orders[@REF]` (a slug alone
+/// is ambiguous across namespaces), `acme/orders:NAME` for a snapshot,
+/// marked `(deleted)` once that is gone; or a path.
+pub(crate) fn lineage_label(lineage: &Lineage) -> String {
+    match lineage {
+        Lineage::Database { address, snapshot: Some(s), .. } => {
+            let deleted = if s.deleted { " (deleted)" } else { "" };
+            format!("{address}:{}{deleted}", s.name)
+        }
+        Lineage::Database { address, deleted: true, .. } => format!("{address} (deleted)"),
+        Lineage::Database { address, .. } => address.clone(),
+        Lineage::File(p) => p.display().to_string(),
     }
 }
 
@@ -265,22 +249,23 @@ pub(crate) fn snapshot_table(p: &Printer, snaps: &[Snapshot], now: SystemTime) -
     out
 }
 
-pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
-    let c = entry.copy.as_ref()?;
-    let kind = match (entry.include_data, c.method) {
+/// One line about a copy: `with data by clone: 3 objects, …`.
+pub(crate) fn copy_summary(db: &Database) -> Option<String> {
+    let c = db.copy.as_ref()?;
+    let kind = match (db.include_data, &c.method) {
         (false, _) => "schema only".to_string(),
         (true, Some(m)) => format!("with data by {m}"),
         (true, None) => "with data".to_string(),
     };
     // Exactness is about copied rows; a schema-only fork has none.
-    let exact = if !entry.include_data {
+    let exact = if !db.include_data {
         String::new()
     } else if c.exact {
         ", exact snapshot".to_string()
     } else {
         format!(", best-effort, {} orphans pruned", c.orphans_pruned)
     };
-    let rows = match CopyView::from(c).rows_copied {
+    let rows = match c.rows_counted() {
         Some(n) => format!("{n} rows"),
         None => "rows not counted".to_string(),
     };
@@ -289,27 +274,42 @@ pub(crate) fn copy_summary(entry: &Entry) -> Option<String> {
         "{kind}: {} objects, {rows}, {} in {}{exact}{why}",
         c.objects_created,
         human_bytes(c.bytes_copied),
-        human_ms(c.duration_ms)
+        human_ms(c.duration.as_millis() as u64)
     ))
 }
 
-pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
-    let e = &d.entry;
-    let mut out = format!("{}\n", e.address());
+/// One line for humans: `masked (rules sha256 3f2a…), subset orders:… (1,204 rows kept)`.
+pub(crate) fn safe_summary(s: &SafeInfo) -> String {
+    let mut parts = Vec::new();
+    if let Some(h) = &s.rules_sha256 {
+        parts.push(format!("masked (rules sha256 {h})"));
+    }
+    if !s.subset.is_empty() {
+        let kept: u64 = s.rows_kept.values().sum();
+        parts.push(format!("subset {} ({kept} rows kept)", s.subset.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// `db show`, from the same document `--json` prints.
+pub(crate) fn show_text(p: &Printer, view: &DetailView, now: SystemTime) -> String {
+    let e = &view.database.database;
+    let address = &e.address;
+    let mut out = format!("{address}\n");
     let mut field = |k: &str, v: String| out.push_str(&format!("  {k:<9} {v}\n"));
     field("Name:", e.name.clone());
     field("Path:", e.path.display().to_string());
-    let pct = d.progress.as_ref().and_then(|p| p.percent()).map(|p| format!(" {p:.0}%")).unwrap_or_default();
-    let status = if d.in_flight {
-        let pid = d.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {}` stops it", e.address())).unwrap_or_default();
+    let pct = view.progress_percent.map(|p| format!(" {p:.0}%")).unwrap_or_default();
+    let status = if view.in_flight {
+        let pid = view.pid.map(|p| format!(", pid {p}; `sqlfork db cancel {address}` stops it")).unwrap_or_default();
         format!("{}{pct} (copy in progress{pid})", e.status)
     } else if e.status == crate::registry::Status::Provisioning {
-        format!("{}{pct} (interrupted; `sqlfork db resume {}` continues it)", e.status, e.address())
+        format!("{}{pct} (interrupted; `sqlfork db resume {address}` continues it)", e.status)
     } else {
         e.status.to_string()
     };
     field("Status:", status);
-    field("Size:", d.size_bytes.map(human_bytes).unwrap_or_else(|| "file missing".into()));
+    field("Size:", e.size_bytes.map(human_bytes).unwrap_or_else(|| "file missing".into()));
     field(
         "Owned:",
         if e.owned {
@@ -318,7 +318,7 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
             "no (registered in place; never deleted)".into()
         },
     );
-    field("Created:", e.created_at.clone());
+    field("Created:", e.created_at.map(ttl::format_time).unwrap_or_default());
     if let Some(c) = copy_summary(e) {
         field("Copy:", c);
     }
@@ -328,37 +328,28 @@ pub(crate) fn show_text(p: &Printer, d: &Detail, now: SystemTime) -> String {
     if e.include_data {
         field(
             "Base:",
-            match BaseView::of(d) {
+            match &view.base {
                 Some(b) if b.kind == "copy" => format!(
-                    "kept (a copy: {} in {} ms), so `sqlfork db merge {}` can land its changes",
+                    "kept (a copy: {} in {} ms), so `sqlfork db merge {address}` can land its changes",
                     human_bytes(b.bytes_copied),
                     b.duration_ms,
-                    e.address()
                 ),
                 Some(b) => {
-                    format!("kept ({}, free), so `sqlfork db merge {}` can land its changes", b.kind, e.address())
+                    format!("kept ({}, free), so `sqlfork db merge {address}` can land its changes", b.kind)
                 }
                 None => "none (fork with --mergeable to keep one for db merge)".into(),
             },
         );
     }
-    if d.snapshots > 0 {
-        field("Snapshots:", format!("{} (`sqlfork snapshot list {}`)", d.snapshots, e.address()));
+    if view.snapshots > 0 {
+        field("Snapshots:", format!("{} (`sqlfork snapshot list {address}`)", view.snapshots));
     }
-    if let Some(parent) = &d.parent {
-        let label = match &d.parent_snapshot {
-            Some((r, deleted)) => snapshot_parent_label(parent, &r.name, *deleted),
-            None => parent_label(parent),
-        };
-        let when = e
-            .forked_at
-            .as_deref()
-            .and_then(ttl::parse_time)
-            .map(|t| format!(" · {}", ttl::ago(t, now)))
-            .unwrap_or_default();
+    if let Some(parent) = &view.database.forked_from {
+        let label = lineage_label(parent);
+        let when = e.forked_at.map(|t| format!(" · {}", ttl::ago(t, now))).unwrap_or_default();
         out.push_str(&format!("  Forked from {label}{when}\n"));
     }
-    if let Some(t) = e.expires_at.as_deref().and_then(ttl::parse_time) {
+    if let Some(t) = e.expires_at {
         match ttl::remaining(t, now) {
             Some(left) => out.push_str(&format!("  Auto-deletes in {}\n", ttl::short_duration(left))),
             None => out.push_str(&format!("  {} (removed at the next `sqlfork db gc`)\n", p.red("Expired"))),

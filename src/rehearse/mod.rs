@@ -1,7 +1,7 @@
 //! `db rehearse`: run migrations on a data fork of production and report
 //! what they would do to it (SPEC section 16).
 //!
-//! The pipeline, in order ([`rehearse`]):
+//! The pipeline, in order (`rehearse`):
 //! 1. **Check** everything before anything is written: the migration files
 //!    are read and split into statements (`script.rs`; a dot-command is bad
 //!    input), `--keep` is a free address, the lock budget is positive.
@@ -25,7 +25,7 @@
 //!    position when there are as many downs as ups, else the whole set
 //!    against the state before the first up).
 //! 5. **End**: the fork is deleted — also on an error or Ctrl-C, by the
-//!    [`Rehearsal`] guard — or, with `--keep`, moved to that address. The
+//!    `Rehearsal` guard — or, with `--keep`, moved to that address. The
 //!    source is only ever read.
 
 mod analyze;

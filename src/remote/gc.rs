@@ -41,8 +41,10 @@ pub(crate) struct GcOptions {
     pub dry_run: bool,
 }
 
-/// What `remote gc` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What `remote gc` did (and its `--json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
+#[serde(rename_all = "camelCase")]
 pub struct GcReport {
     /// Expired snapshots removed.
     pub expired: Vec<RemoteSnapshot>,

@@ -71,12 +71,16 @@ pub(crate) fn default_remote(config: &Config, named: Option<&str>) -> Result<Str
     }
 }
 
-/// A remote as `remote list` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A remote as `remote list` shows it (and its `--json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteInfo {
     pub name: String,
     pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     pub require_masked: bool,
 }
@@ -200,8 +204,11 @@ fn edit_config(home: &Home, f: impl FnOnce(&mut toml_edit::DocumentMut) -> anyho
     })
 }
 
-/// A snapshot on a remote, as `snapshot list REMOTE:NS/SLUG` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A snapshot on a remote, as `snapshot list REMOTE:NS/SLUG` shows it
+/// (and its `--json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(rmcp::schemars::JsonSchema), schemars(crate = "rmcp::schemars"))]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteSnapshot {
     /// `REMOTE:NS/SLUG:NAME`.
     pub address: String,
