@@ -16,7 +16,7 @@ use crate::fork::{self, ForkOptions};
 use crate::home::{Config, Home};
 use crate::ops;
 use crate::registry::{Entry, Parent, Registry, Status};
-use crate::reset::{self, is_contention, Expiry, WAIT};
+use crate::reset::{self, Expiry};
 use crate::ttl;
 use std::time::{Duration, Instant};
 
@@ -103,10 +103,9 @@ pub(crate) fn put(
     let opts = &PutOptions { with_data: Some(with_data), ..opts.clone() };
     let ttl = opts.ttl.or(config.default_ttl);
     let branch_ref = addr.branch.clone().unwrap_or_default();
-    let deadline = Instant::now() + WAIT;
-    loop {
+    reset::until_free(addr, |deadline| {
         let existing = Registry::load(home)?.get(addr).cloned();
-        let attempt = match existing {
+        match existing {
             // First put, or an interrupted first put that the same fork
             // continues (same parent, same data option).
             None => run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some),
@@ -114,19 +113,8 @@ pub(crate) fn put(
                 run_fork(home, config, opts, &branch_ref, ttl, &mut *progress).map(Some)
             }
             Some(e) => reset_branch(home, config, opts, &e, ttl, deadline, &mut *progress),
-        };
-        match attempt {
-            Ok(Some(out)) => return Ok(out),
-            // Another process got in the way; look again.
-            Ok(None) => {}
-            Err(e) if is_contention(&e, addr) => {}
-            Err(e) => return Err(e),
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Busy { address: addr.clone() }.into());
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+    })
 }
 
 /// Fork the parent into the branch (or continue that fork).

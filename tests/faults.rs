@@ -400,6 +400,22 @@ fn wait_for_users(dir: &Path) {
     }
 }
 
+/// Run `sqlfork ARGS` until it pauses at `point`, then shut the file system
+/// under the home down: it must end (no hang) without a panic.
+fn io_errors_at(env: &Env, fs: &mount::CutFs, args: &[&str], point: &str) -> common::env::Run {
+    let what = args.join(" ");
+    // (A reset takes its copy-and-rename path: a reset by pages builds no
+    // fork to pause in.)
+    let mut child =
+        env.cmd(args).env("SQLFORK_TEST_PAUSE", format!("{point}:1500")).env("SQLFORK_TEST_RESET_COPY", "1").spawn();
+    child.wait_for_stderr(&format!("paused at {point}"), std::time::Duration::from_secs(30));
+    fs.shutdown();
+    let (run, late) = child.finish_by(std::time::Instant::now() + std::time::Duration::from_secs(60));
+    assert!(!late, "{what}: hung on the I/O errors: {}", run.dump());
+    assert!(!run.stderr.contains("panicked"), "{what}: panicked: {}", run.dump());
+    run
+}
+
 #[test]
 fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
     let Some(mut fs) = mount::CutFs::on_xfs(FsKind::Ext4, 64) else { return };
@@ -421,19 +437,8 @@ fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
     let mut faults = 0;
     for (args, point) in ops {
         let what = args.join(" ");
-        // (A branch reset takes its copy-and-rename path: a reset by pages
-        // builds no fork to pause in.)
-        let mut child = env
-            .cmd(args)
-            .env("SQLFORK_TEST_PAUSE", format!("{point}:1500"))
-            .env("SQLFORK_TEST_RESET_COPY", "1")
-            .spawn();
-        child.wait_for_stderr(&format!("paused at {point}"), std::time::Duration::from_secs(30));
-        fs.shutdown();
+        let run = io_errors_at(&env, &fs, args, point);
         faults += 1;
-        let (run, late) = child.finish_by(std::time::Instant::now() + std::time::Duration::from_secs(60));
-        assert!(!late, "{what}: hung on the I/O errors: {}", run.dump());
-        assert!(!run.stderr.contains("panicked"), "{what}: panicked: {}", run.dump());
         // A delete paused after its durable commit point (the entry is gone
         // from the registry) has nothing left that can fail but the
         // removal of its files, which the next command sweeps: it may
@@ -468,4 +473,205 @@ fn io_errors_give_a_clear_error_and_leave_every_healthy_database_whole() {
         assert_eq!(int(&keep.path, "SELECT count(*) FROM items"), 50, "{what}");
     }
     eprintln!("I/O errors: {faults} faults injected, every healthy database whole after each");
+}
+
+// ---------------------------------------------------------------------------
+// A full disk under the newer commands: a pool lease that must reset a
+// dirty slot, a merge into a parent, a pull.
+
+/// One clear sentence about a full disk: exit 6, naming the file system.
+fn says_no_space(run: &common::env::Run, fs: &str, what: &str) {
+    assert_eq!(run.code, 6, "{what}: a full disk is exit 6: {}", run.dump());
+    let said: Vec<&str> = run.stderr.lines().filter(|l| !l.starts_with("sqlfork test:")).collect();
+    assert_eq!(said.len(), 1, "{what}: one sentence: {}", run.dump());
+    assert!(said[0].contains(&format!("not enough space on {fs}")), "{what}: {}", run.dump());
+}
+
+#[test]
+fn a_full_disk_stops_a_pool_lease_a_merge_and_a_pull_with_one_sentence() {
+    let Some(m) = LoopMount::new(FsKind::Ext4, 24) else { return };
+    let env = Env { dir: tempfile::tempdir().unwrap(), home: m.path().join("home") };
+    let fs = format!("{} (ext4)", m.path().display());
+    big_source(&env, "small.db", 2);
+    let me = std::process::id().to_string();
+
+    // A pool whose slot 1 was used (it resets at its next lease).
+    env.run(&["db", "fork", "./small.db", "acme/p", "--with-data"]).ok();
+    env.run(&["pool", "create", "acme/p", "--size", "1", "--with-data"]).ok();
+    let slot = PathBuf::from(env.run(&["pool", "lease", "acme/p", "--pid", &me, "--quiet"]).ok().stdout.trim());
+    let base_rows = int(&slot, "SELECT count(*) FROM blobs");
+    exec(&slot, "UPDATE blobs SET b = randomblob(1000) WHERE id % 2 = 0;");
+    env.run(&["pool", "return", "acme/p", "1"]).ok();
+
+    // A merge: a fork of a file on the full disk, merged into it (--yes:
+    // sqlfork did not make it, so no snapshot is taken first).
+    let parent = m.path().join("parent.db");
+    std::fs::copy(env.path("small.db"), &parent).unwrap();
+    env.run(&["db", "fork", parent.to_str().unwrap(), "acme/fix", "--with-data", "--mergeable"]).ok();
+    exec(&env.db_path("acme/fix"), "UPDATE blobs SET b = randomblob(1000) WHERE id % 3 = 0;");
+    let parent_bytes = std::fs::read(&parent).unwrap();
+
+    // A remote to pull from (off the full disk).
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = Env::new();
+    big_source(&a, "src.db", 2);
+    a.run(&["remote", "add", "origin", &url]).ok();
+    a.run(&["db", "import", "acme/src", "./src.db"]).ok();
+    a.run(&["snapshot", "create", "acme/src:s"]).ok();
+    a.run(&["push", "acme/src:s"]).ok();
+    env.run(&["remote", "add", "origin", &url]).ok();
+
+    let pools_tidy = |what: &str| {
+        for f in std::fs::read_dir(env.home.join("pools")).unwrap().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            assert!(name.ends_with(".lease") || name.ends_with(".lock"), "{what}: pools/{name} is left");
+        }
+        let partial = std::fs::read_dir(env.home.join("remotes/partial")).into_iter().flatten().flatten().count();
+        assert_eq!(partial, 0, "{what}: a partial pull is left on the full disk");
+        assert!(!m.path().join("parent.db-journal").exists(), "{what}: the parent's journal is left");
+        assert_eq!(std::fs::read(&parent).unwrap(), parent_bytes, "{what}: the parent changed");
+        let pulled = snapshot_ids(&env).len();
+        assert_eq!(pulled, 1, "{what}: only the pool's base is a snapshot (nothing pulled half-way)");
+    };
+
+    // Nearly full: each is refused (or stopped) with one sentence.
+    let filler = fill(m.path(), 64 << 10);
+    let run = env.run(&["pool", "lease", "acme/p", "--pid", &me, "--timeout", "0s"]);
+    says_no_space(&run, &fs, "a lease that resets a used slot");
+    let listed = env.run(&["pool", "list", "acme/p", "--json"]).ok().json();
+    assert!(listed[0]["holderPid"].is_null(), "a lease that failed holds nothing: {listed}");
+    says_no_space(&env.run(&["db", "merge", "acme/fix", "--yes"]), &fs, "a merge into a file on the full disk");
+    let run = env.run(&["pull", "origin:acme/src:s"]);
+    says_no_space(&run, &fs, "a pull");
+    assert!(run.stderr.contains("needs 2."), "a pull is refused before it starts: {}", run.dump());
+    pools_tidy("nearly full");
+    nothing_half_made(&env, "nearly full");
+    std::fs::remove_file(&filler).unwrap();
+
+    // Full to the last block: even opening the registry says so.
+    let filler = fill(m.path(), 0);
+    for args in [
+        &["pool", "lease", "acme/p", "--pid", &me, "--timeout", "0s"][..],
+        &["db", "merge", "acme/fix", "--yes"],
+        &["pull", "origin:acme/src:s"],
+    ] {
+        says_no_space(&env.run(args), &fs, &format!("{} on a full disk", args.join(" ")));
+    }
+    let listed = env.run(&["db", "list", "--json"]);
+    assert!(listed.code == 0 || listed.code == 6, "db list on a full disk: {}", listed.dump());
+    std::fs::remove_file(&filler).unwrap();
+    pools_tidy("full");
+    nothing_half_made(&env, "full");
+
+    // With space again, each works.
+    let leased = env.run(&["pool", "lease", "acme/p", "--pid", &me, "--quiet"]).ok();
+    assert_same(&image(&env.path("small.db")), Path::new(leased.stdout.trim()), false, "the slot, reset");
+    assert_eq!(int(&slot, "SELECT count(*) FROM blobs"), base_rows);
+    env.run(&["db", "merge", "acme/fix", "--yes"]).ok();
+    assert_same(&image(&env.db_path("acme/fix")), &parent, false, "the merged parent");
+    env.run(&["pull", "origin:acme/src:s"]).ok();
+    nothing_half_made(&env, "after space was freed");
+}
+
+/// I/O errors (the home's ext4 on an XFS that is shut down under it) in a
+/// pool lease resetting a used slot, a merge about to commit, a pull
+/// half-way: a clear error, nothing half-made, every healthy database
+/// whole, the source untouched; after a remount the next lease, merge and
+/// pull work.
+#[test]
+fn io_errors_in_a_pool_lease_a_merge_and_a_pull_give_a_clear_error_and_leave_nothing_half_made() {
+    let Some(mut fs) = mount::CutFs::on_xfs(FsKind::Ext4, 64) else { return };
+    let env = Env { dir: tempfile::tempdir_in(fs.path()).unwrap(), home: fs.path().join("home") };
+    let src = env.db("src.db", SRC_SQL);
+    let src_bytes = std::fs::read(&src).unwrap();
+    let want_src = image(&src);
+    // A pool of one slot, used and returned (its next lease resets it).
+    env.run(&["db", "fork", "./src.db", "acme/p", "--with-data"]).ok();
+    env.run(&["pool", "create", "acme/p", "--size", "1", "--with-data"]).ok();
+    let mut holder = Command::new("sleep").arg("600").current_dir("/").spawn().unwrap();
+    let hp = holder.id().to_string();
+    let slot = PathBuf::from(env.run(&["pool", "lease", "acme/p", "--pid", &hp, "--quiet"]).ok().stdout.trim());
+    exec(&slot, "DELETE FROM items WHERE id < 20;");
+    env.run(&["pool", "return", "acme/p", "1"]).ok();
+    // A parent sqlfork made and a fork of it with a change to merge.
+    env.run(&["db", "fork", "./src.db", "acme/main", "--with-data"]).ok();
+    env.run(&["db", "fork", "acme/main", "acme/fix", "--with-data", "--mergeable"]).ok();
+    exec(&env.db_path("acme/fix"), "UPDATE items SET body = 'fixed ' || id WHERE id % 5 = 0;");
+    let main = env.db_path("acme/main");
+    let (pre, merged) = (image(&main), image(&env.db_path("acme/fix")));
+    // A remote (off the mount) holding a snapshot to pull.
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    let a = Env::new();
+    a.db("src.db", SRC_SQL);
+    a.run(&["remote", "add", "origin", &url]).ok();
+    a.run(&["db", "import", "acme/src", "./src.db"]).ok();
+    a.run(&["snapshot", "create", "acme/src:s"]).ok();
+    a.run(&["push", "acme/src:s"]).ok();
+    let pushed = image(&a.path("src.db"));
+    env.run(&["remote", "add", "origin", &url]).ok();
+    // SAFETY: sync(2) takes no arguments.
+    unsafe { libc::sync() };
+    let lease = ["pool", "lease", "acme/p", "--pid", &hp, "--timeout", "0s"];
+    let ops: [(&[&str], &str); 3] = [
+        (&lease, "fork-registered"),
+        (&["db", "merge", "acme/fix"], "merge-applied"),
+        (&["pull", "origin:acme/src:s"], "remote-range-written"),
+    ];
+    for (args, point) in ops {
+        let what = args.join(" ");
+        let run = io_errors_at(&env, &fs, args, point);
+        assert_eq!(run.code, 1, "{what}: an I/O error is a failure (exit 1): {}", run.dump());
+        let said: Vec<&str> = run.stderr.lines().filter(|l| !l.starts_with("sqlfork test:")).collect();
+        assert_eq!(said.len(), 1, "{what}: one sentence: {}", run.dump());
+        assert!(said[0].starts_with("error: "), "{what}: {}", run.dump());
+        eprintln!("I/O error during `{what}`: {}", said[0]);
+        if args[0] == "pull" {
+            assert!(said[0].contains("could not write the pulled copy of origin:acme/src:s"), "{what}: {}", run.dump());
+        }
+        wait_for_users(fs.path());
+        fs.remount();
+        // A hot journal left by the cut-off commit: the next open rolls it back.
+        exec(&main, "SELECT count(*) FROM sqlite_master;");
+        for e in entries(&env) {
+            if e.healthy && !e.is_reset_temp() {
+                sound(&e.path).unwrap_or_else(|err| panic!("{what}: {} after the I/O errors: {err}", e.address));
+            }
+        }
+        assert_eq!(std::fs::read(&src).unwrap(), src_bytes, "{what}: the source changed");
+        let now = image(&main);
+        assert!(now == pre || now == merged, "{what}: the parent is half merged");
+        for (_, p) in pulled(&env) {
+            assert_same(&pushed, &p, false, &format!("{what}: a pulled snapshot is listed half-made"));
+        }
+        env.run(&["db", "resume"]).ok();
+        env.run(&["db", "gc"]).ok();
+        nothing_half_made(&env, &what);
+    }
+    // The worker that asked for the lease is gone (as after a reboot): the
+    // next lease, merge and pull work.
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let me = std::process::id().to_string();
+    let leased = env.run(&["pool", "lease", "acme/p", "--pid", &me, "--quiet"]).ok();
+    assert_same(&want_src, Path::new(leased.stdout.trim()), false, "the slot after the I/O errors");
+    env.run(&["db", "merge", "acme/fix"]).ok();
+    assert_same(&merged, &main, false, "the merge after the I/O errors");
+    env.run(&["pull", "origin:acme/src:s"]).ok();
+    let got = pulled(&env);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_same(&pushed, &got[0].1, false, "the pull after the I/O errors");
+    nothing_half_made(&env, "after the I/O errors");
+}
+
+/// Pulled snapshots: (name, path).
+fn pulled(env: &Env) -> Vec<(String, PathBuf)> {
+    let reg = env.registry();
+    let snaps = reg.get("snapshots").and_then(|s| s.as_array()).cloned().unwrap_or_default();
+    snaps
+        .iter()
+        .filter(|s| s.get("remote").is_some())
+        .map(|s| (s["name"].as_str().unwrap().to_string(), PathBuf::from(s["path"].as_str().unwrap())))
+        .collect()
 }

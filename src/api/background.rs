@@ -2,7 +2,6 @@
 //! ([`Sqlfork::fork_in_background`](super::Sqlfork::fork_in_background)).
 
 use super::Database;
-use crate::copy::Progress;
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,32 +51,4 @@ impl BackgroundFork {
 
 /// The progress of a background copy: says when the copy has begun,
 /// forwards everything to the caller's sink, and carries cancellation.
-pub(super) struct Background<P> {
-    pub(super) inner: P,
-    pub(super) started: Option<std::sync::mpsc::Sender<()>>,
-    pub(super) cancel: Arc<AtomicBool>,
-}
-
-impl<P: Progress> Progress for Background<P> {
-    fn start(&mut self, total: u64, done: u64) {
-        self.inner.start(total, done);
-        if let Some(tx) = self.started.take() {
-            let _ = tx.send(());
-        }
-    }
-    fn table(&mut self, name: &str) {
-        self.inner.table(name);
-    }
-    fn advance(&mut self, n: u64) {
-        self.inner.advance(n);
-    }
-    fn finish(&mut self) {
-        self.inner.finish();
-    }
-    fn unit(&mut self, unit: &'static str) {
-        self.inner.unit(unit);
-    }
-    fn interrupted(&mut self) -> bool {
-        self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
-    }
-}
+pub(super) type Background<P> = crate::copy::Cancellable<P>;

@@ -31,12 +31,14 @@
 //!   the copy (the fork is then best-effort and foreign-key orphans are
 //!   pruned).
 
+mod cancel;
 pub(crate) mod fsclone;
 pub(crate) mod instant;
 mod pages;
 mod rows;
 pub(crate) mod walsnap;
 
+pub(crate) use cancel::Cancellable;
 pub(crate) use pages::{PageCopy, PageCopyStop};
 pub(crate) use rows::{create_tables, finish_journal_mode, plan, prune_orphans, Copier, TablePlan};
 

@@ -40,6 +40,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub(crate) use value::row_vals;
 pub use value::Val;
 
 /// What to compare and how much to report.

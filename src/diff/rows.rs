@@ -7,7 +7,7 @@
 //! bytes; no collation).
 
 use super::pages::Ranges;
-use super::value::Val;
+use super::value::{row_vals, Val};
 use super::{ChangeKind, ColumnChange, Matching, Opened, RowChange, TableDiff};
 use crate::schema::{quote_ident, Kind};
 use anyhow::Context;
@@ -419,6 +419,33 @@ pub(crate) fn compare_table(
     result.with_context(|| format!("could not compare the rows of table `{}`", plan.name))
 }
 
+/// Every row of `plan`'s table in `conn`, ordered by the key columns `key`
+/// (none: in the order SQLite reads them), given to `f` as its key and its
+/// values (`plan.columns`).
+pub(crate) fn each_row(
+    conn: &Connection,
+    plan: &TablePlan,
+    key: &[String],
+    mut f: impl FnMut(&[Val], &[Val]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut sel = key.to_vec();
+    sel.extend(plan.columns.iter().map(|c| quote_ident(c)));
+    if sel.is_empty() {
+        sel.push("NULL".into());
+    }
+    let mut sql = format!("SELECT {} FROM main.{}", sel.join(", "), quote_ident(&plan.name));
+    if !key.is_empty() {
+        sql.push_str(&format!(" ORDER BY {}", key.join(", ")));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let nkey = key.len();
+    while let Some(r) = rows.next()? {
+        f(&row_vals(r, 0..nkey)?, &row_vals(r, nkey..nkey + plan.columns.len())?)?;
+    }
+    Ok(())
+}
+
 fn merge(
     plan: &TablePlan,
     ra: &mut rusqlite::Rows,
@@ -430,11 +457,7 @@ fn merge(
     let read = |rows: &mut rusqlite::Rows| -> anyhow::Result<Option<Row>> {
         Ok(match rows.next()? {
             None => None,
-            Some(r) => {
-                let key = (0..nkey).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-                let vals = (nkey..nkey + ncols).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-                Some(Row { key, vals })
-            }
+            Some(r) => Some(Row { key: row_vals(r, 0..nkey)?, vals: row_vals(r, nkey..nkey + ncols)? }),
         })
     };
     let multiset = plan.matching == Matching::Multiset;

@@ -277,26 +277,11 @@ fn insert_sql(table: &str, cols: &[String], lits: &[String]) -> String {
 /// Every row of one of A's tables, as INSERTs, streamed in key order.
 fn dump_table(a: &Opened, plan: &TablePlan, with_rowid: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let key = if plan.matching == Matching::Multiset { vec![] } else { plan.key_a.clone() };
-    let mut sel = key.clone();
-    sel.extend(plan.columns.iter().map(|c| quote_ident(c)));
-    if sel.is_empty() {
-        sel.push("NULL".into());
-    }
-    let mut sql = format!("SELECT {} FROM main.{}", sel.join(", "), quote_ident(&plan.name));
-    if !key.is_empty() {
-        sql.push_str(&format!(" ORDER BY {}", key.join(", ")));
-    }
-    let mut stmt = a.conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
-    let nkey = key.len();
-    while let Some(r) = rows.next()? {
-        let k: Vec<Val> = (0..nkey).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-        let v: Vec<Val> =
-            (nkey..nkey + plan.columns.len()).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-        let (cols, lits) = insert_parts(plan, with_rowid, &k, &v);
+    super::rows::each_row(&a.conn, plan, &key, |k, v| {
+        let (cols, lits) = insert_parts(plan, with_rowid, k, v);
         writeln!(out, "{}", insert_sql(&plan.name, &cols, &lits))?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Writes each changed row as one statement.

@@ -1,6 +1,7 @@
 //! One SQLite value, compared exactly and written back as a SQL literal.
 
-use rusqlite::types::ValueRef;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::ToSql;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -41,6 +42,24 @@ impl From<ValueRef<'_>> for Val {
             ValueRef::Blob(b) => Val::Blob(b.to_vec()),
         }
     }
+}
+
+/// Bound as a parameter exactly as stored (text as its bytes).
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Null => ValueRef::Null,
+            Val::Int(i) => ValueRef::Integer(*i),
+            Val::Real(f) => ValueRef::Real(*f),
+            Val::Text(t) => ValueRef::Text(t),
+            Val::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// The values of a result row's columns `cols`, as stored.
+pub(crate) fn row_vals(row: &rusqlite::Row, cols: std::ops::Range<usize>) -> rusqlite::Result<Vec<Val>> {
+    cols.map(|i| row.get_ref(i).map(Val::from)).collect()
 }
 
 impl Val {

@@ -160,6 +160,11 @@ impl fmt::Display for Error {
                 f,
                 "{db} already has a pool; `sqlfork pool list {db}` shows it, `sqlfork pool delete {db}` removes it"
             ),
+            Error::PoolIncomplete { address: db } => write!(
+                f,
+                "{db}'s pool is not complete: it is being made, or a power cut stopped its making; \
+                 unless a `sqlfork pool create {db}` is running, `sqlfork pool delete {db}` removes what was made"
+            ),
             Error::PoolSize { size, max } => write!(
                 f,
                 "--size {size} is out of range: a pool has 1 to {max} slots (one per parallel worker)"

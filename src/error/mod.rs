@@ -107,6 +107,9 @@ pub enum Error {
     BadMigration { what: String, path: PathBuf, why: MigrationProblem },
     /// `pool create`: the database has a pool already.
     PoolExists { address: Address },
+    /// The pool is being made, or a power cut stopped its making (it is
+    /// not listed; `pool delete` removes what was made).
+    PoolIncomplete { address: Address },
     /// `pool create`: `size` is not 1 to `max` slots.
     PoolSize { size: usize, max: usize },
     /// `slot` (as given) is not a slot of `address`'s pool of `slots`.
@@ -310,6 +313,7 @@ impl Error {
             | Error::RemoteSnapshotNotFound { .. } => ExitCode::NotFound,
             Error::Taken { .. }
             | Error::BeingBuilt { .. }
+            | Error::PoolIncomplete { .. }
             | Error::HookInTheWay { .. }
             | Error::SnapshotTaken { .. }
             | Error::SnapshotBeingTaken { .. }

@@ -6,44 +6,17 @@
 
 use super::apply::Applied;
 use super::{Conflict, ConflictKind, Prefer};
-use crate::diff::rows::{Sink, TablePlan};
-use crate::diff::{ChangeKind, Matching, Opened, Val};
+use crate::diff::rows::{self, Sink, TablePlan};
+use crate::diff::{row_vals, ChangeKind, Matching, Opened, Val};
 use crate::schema::{quote_ident, Object};
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
-
-/// A value bound as a parameter exactly as stored (text as its bytes).
-struct P<'a>(&'a Val);
-
-impl ToSql for P<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self.0 {
-            Val::Null => ValueRef::Null,
-            Val::Int(i) => ValueRef::Integer(*i),
-            Val::Real(f) => ValueRef::Real(*f),
-            Val::Text(t) => ValueRef::Text(t),
-            Val::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
-}
 
 /// Every row of the fork's table, sent to `sink` as an insert.
 pub(super) fn stream_inserts(fork: &Opened, plan: &TablePlan, sink: &mut dyn Sink) -> anyhow::Result<()> {
-    let mut sel = plan.key_a.clone();
-    sel.extend(plan.columns.iter().map(|c| quote_ident(c)));
-    let sql =
-        format!("SELECT {} FROM main.{} ORDER BY {}", sel.join(", "), quote_ident(&plan.name), plan.key_a.join(", "));
-    let mut stmt = fork.conn.prepare(&sql)?;
-    let mut q = stmt.query([])?;
-    let nkey = plan.key_a.len();
-    while let Some(r) = q.next()? {
-        let key: Vec<Val> = (0..nkey).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-        let vals: Vec<Val> =
-            (nkey..nkey + plan.columns.len()).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-        sink.change(plan, ChangeKind::Insert, &key, None, Some(&vals))?;
-    }
-    Ok(())
+    rows::each_row(&fork.conn, plan, &plan.key_a, |key, vals| {
+        sink.change(plan, ChangeKind::Insert, key, None, Some(vals))
+    })
 }
 
 /// A new table whose rows have no key: copied whole.
@@ -54,18 +27,15 @@ pub(super) fn copy_unkeyed(
     out: &mut Applied,
 ) -> anyhow::Result<()> {
     let cols: Vec<String> = plan.columns.iter().map(|c| quote_ident(c)).collect();
-    let mut stmt = fork.conn.prepare(&format!("SELECT {} FROM main.{}", cols.join(", "), quote_ident(&plan.name)))?;
-    let mut q = stmt.query([])?;
     let marks = vec!["?"; cols.len()].join(",");
     let mut ins =
         conn.prepare(&format!("INSERT INTO main.{}({}) VALUES({marks})", quote_ident(&plan.name), cols.join(",")))?;
     let mut n = 0;
-    while let Some(r) = q.next()? {
-        let vals: Vec<Val> = (0..cols.len()).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?;
-        let params: Vec<P> = vals.iter().map(P).collect();
-        ins.execute(rusqlite::params_from_iter(params.iter()))?;
+    rows::each_row(&fork.conn, plan, &[], |_, vals| {
+        ins.execute(rusqlite::params_from_iter(vals))?;
         n += 1;
-    }
+        Ok(())
+    })?;
     out.tables.entry(plan.name.clone()).or_default().inserted += n;
     Ok(())
 }
@@ -102,8 +72,7 @@ pub(super) fn retry_deferred(conn: &Connection, deferred: &mut Vec<Deferred>, ou
         let before = deferred.len();
         let mut left = Vec::new();
         for d in deferred.drain(..) {
-            let params: Vec<P> = d.params.iter().map(P).collect();
-            match conn.execute(&d.sql, rusqlite::params_from_iter(params.iter())) {
+            match conn.execute(&d.sql, rusqlite::params_from_iter(&d.params)) {
                 Ok(_) => count(out, &d.table, d.kind),
                 Err(e) if constraint_kind(&e).is_some() => left.push(Deferred { error: e.to_string(), ..d }),
                 Err(e) => return Err(e.into()),
@@ -184,12 +153,10 @@ impl<'a> MergeSink<'a> {
 
     fn parent_row(&self, key: &[Val]) -> anyhow::Result<Option<Vec<Val>>> {
         let mut stmt = self.conn.prepare_cached(&self.select)?;
-        let params: Vec<P> = key.iter().map(P).collect();
-        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        let n = self.cols.len();
+        let mut q = stmt.query(rusqlite::params_from_iter(key))?;
         Ok(match q.next()? {
             None => None,
-            Some(r) => Some((0..n).map(|i| r.get_ref(i).map(Val::from)).collect::<Result<_, _>>()?),
+            Some(r) => Some(row_vals(r, 0..self.cols.len())?),
         })
     }
 
@@ -206,8 +173,7 @@ impl<'a> MergeSink<'a> {
         params: Vec<Val>,
         key: &[Val],
     ) -> anyhow::Result<()> {
-        let bound: Vec<P> = params.iter().map(P).collect();
-        match self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(bound.iter())) {
+        match self.conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(&params)) {
             Ok(_) => count(self.out, &plan.name, kind),
             Err(e) => match constraint_kind(&e) {
                 Some(ConflictKind::Unique) => self.deferred.push(Deferred {

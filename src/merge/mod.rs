@@ -288,6 +288,11 @@ pub(crate) fn open_target(path: &std::path::Path) -> anyhow::Result<Connection> 
     crate::schema::standin::allow_unknown_collations(&conn)?;
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
     conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    // A merge that exits 0 must survive a power cut: in rollback-journal
+    // mode the commit is the journal's unlink, which only EXTRA syncs (the
+    // directory); under FULL a cut can bring the journal back, and the
+    // next open rolls the merge back.
+    conn.pragma_update(None, "synchronous", "EXTRA")?;
     Ok(conn)
 }
 
@@ -349,7 +354,8 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             drop_snapshot(&snapshot);
-            return Err(e);
+            // A full disk under the parent is one sentence (exit 6).
+            return Err(crate::space::explain(e, &target.path, &format!("the merge into {}", target.label), None));
         }
     };
     trace(&format!("merge applied at {:?}", started.elapsed()));
@@ -360,6 +366,11 @@ pub(crate) fn merge(home: &Home, config: &Config, opts: &MergeOptions) -> anyhow
         if let Err(e) = conn.execute_batch("COMMIT") {
             let _ = conn.execute_batch("ROLLBACK");
             drop_snapshot(&snapshot);
+            if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull) {
+                return Err(
+                    crate::space::no_space(&target.path, &format!("the merge into {}", target.label), None).into()
+                );
+            }
             return Err(Error::failed(format!(
                 "could not commit the merge into {} ({e}); nothing was written",
                 target.label

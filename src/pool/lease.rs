@@ -67,7 +67,7 @@ fn pool_dir(home: &Home) -> PathBuf {
     layout::pools_dir(home)
 }
 
-fn ensure_dir(home: &Home) -> anyhow::Result<()> {
+pub(super) fn ensure_dir(home: &Home) -> anyhow::Result<()> {
     home.ensure()?;
     let dir = pool_dir(home);
     if !dir.is_dir() {

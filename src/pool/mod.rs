@@ -25,8 +25,8 @@
 mod lease;
 mod sdk;
 
+use lease::{ensure_dir, lock, read_state, write_state, LeaseState};
 pub(crate) use lease::{holder_for, Holder};
-use lease::{lock, read_state, write_state, LeaseState};
 pub use sdk::{PoolLease, PoolOptions, PoolSlot};
 
 use crate::address::{Address, Source};
@@ -36,7 +36,7 @@ use crate::home::{Config, Home};
 use crate::layout;
 use crate::registry::{Entry, Store};
 use crate::ttl;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The name of a pool's base snapshot (`NS/SLUG:pool-base`).
@@ -91,11 +91,33 @@ fn load(home: &Home, db: &Address) -> anyhow::Result<(Entry, Vec<(u32, Entry)>)>
         .into_iter()
         .filter_map(|e| e.branch.as_deref().and_then(slot_number).map(|n| (n, e.clone())))
         .collect();
+    if making_file(home, &base.id).exists() {
+        return Err(Error::PoolIncomplete { address: db.clone() }.into());
+    }
     if !has_base || slots.is_empty() {
         return Err(Error::NoPool { address: db.clone() }.into());
     }
     slots.sort_by_key(|(n, _)| *n);
     Ok((base, slots))
+}
+
+/// Present from before a pool's first file is made until its last slot
+/// is: a pool a power cut stopped half-way is never listed as a smaller one.
+fn making_file(home: &Home, base_id: &str) -> PathBuf {
+    layout::pools_dir(home).join(format!("{base_id}.making"))
+}
+
+/// Create (`on`) or remove the making mark, durably.
+fn mark_making(home: &Home, base_id: &str, on: bool) -> anyhow::Result<()> {
+    let path = making_file(home, base_id);
+    if on {
+        ensure_dir(home)?;
+        layout::create_private_file(&path)?.sync_all()?;
+    } else {
+        std::fs::remove_file(&path)?;
+    }
+    layout::sync_dir(&layout::pools_dir(home))?;
+    Ok(())
 }
 
 /// `pool create`: the base snapshot and `size` slots forked from it.
@@ -137,7 +159,9 @@ pub(crate) fn create(
     if store.snapshots_of(&store.require(db)?.id)?.iter().any(|s| s.name == BASE_SNAPSHOT) {
         return Err(Error::SnapshotTaken { snapshot: base_snapshot(db) }.into());
     }
+    let base_id = store.require(db)?.id;
     drop(store);
+    mark_making(home, &base_id, true)?;
     let made = (|| -> anyhow::Result<()> {
         crate::snapshot::create(
             home,
@@ -166,8 +190,9 @@ pub(crate) fn create(
         }
         Ok(())
     })();
-    if let Err(e) = made {
+    if let Err(e) = made.and_then(|()| mark_making(home, &base_id, false)) {
         let _ = remove(home, db, opts.size as u32);
+        let _ = mark_making(home, &base_id, false);
         return Err(e);
     }
     list(home, db)
@@ -308,6 +333,13 @@ pub(crate) fn release(home: &Home, db: &Address, slot_id: &str, expect: Option<H
 /// `pool delete`: every slot, the base snapshot and the lease files.
 /// Refused while a live process holds a slot, unless `force`.
 pub(crate) fn delete(home: &Home, db: &Address, force: bool) -> anyhow::Result<usize> {
+    // A pool whose making was stopped half-way: what was made goes.
+    let base_id = Store::open(home)?.require(db)?.id;
+    if making_file(home, &base_id).exists() {
+        remove(home, db, MAX_SIZE as u32)?;
+        mark_making(home, &base_id, false)?;
+        return Ok(0);
+    }
     let slots = list(home, db)?;
     if !force {
         if let Some(s) = slots.iter().find(|s| s.holder.is_some()) {

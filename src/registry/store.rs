@@ -100,6 +100,17 @@ fn failed(path: &Path, what: &str, e: impl std::fmt::Display) -> anyhow::Error {
     Error::failed(format!("could not {what} the registry {}: {e}", path.display())).into()
 }
 
+/// A full disk under the registry is [`Error::NoSpace`] (exit 6): SQLite
+/// says "database or disk is full", or "disk I/O error" when the WAL's
+/// shared-memory index cannot grow.
+fn full_disk(path: &Path, e: &rusqlite::Error) -> Option<anyhow::Error> {
+    let rusqlite::Error::SqliteFailure(f, _) = e else { return None };
+    let dir = path.parent().unwrap_or(path);
+    let tight = crate::space::free(dir).is_some_and(|free| free < 1 << 20);
+    let full = f.code == rusqlite::ErrorCode::DiskFull || (f.code == rusqlite::ErrorCode::SystemIoFailure && tight);
+    full.then(|| crate::space::no_space(dir, "the registry", None).into())
+}
+
 impl Store {
     /// The registry of `home`, for reading. A home without one reads as
     /// empty (nothing is created); a `registry.toml` is migrated first.
@@ -131,7 +142,7 @@ impl Store {
                 crate::env::test_pause("registry-synced");
                 store.conn.execute_batch("COMMIT").map_err(|e| {
                     let _ = store.conn.execute_batch("ROLLBACK");
-                    failed(&store.path, "write", e)
+                    full_disk(&store.path, &e).unwrap_or_else(|| failed(&store.path, "write", e))
                 })?;
                 // Committed (and, under `synchronous = FULL`, synced before
                 // any reader can see it); the lock is still held.
@@ -164,7 +175,10 @@ impl Store {
             conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
         let bad = |why| Error::BadRegistry { path: path.to_path_buf(), why };
-        let version = setup().map_err(|e| bad(RegistryProblem::NotValid { detail: e.to_string() }))?;
+        let version = setup().map_err(|e| match full_disk(path, &e) {
+            Some(full) => full,
+            None => bad(RegistryProblem::NotValid { detail: e.to_string() }).into(),
+        })?;
         if version > LAYOUT_VERSION {
             return Err(bad(RegistryProblem::Newer { layout: version }).into());
         }
@@ -175,17 +189,12 @@ impl Store {
         failed(&self.path, "read", e)
     }
 
-    fn entries(&self, sql: &str, args: impl rusqlite::Params) -> anyhow::Result<Vec<Entry>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for text in rows {
-            out.push(self.decode(&text.map_err(|e| self.err(e))?)?);
-        }
-        Ok(out)
-    }
-
-    fn snapshots(&self, sql: &str, args: impl rusqlite::Params) -> anyhow::Result<Vec<Snapshot>> {
+    /// The records (JSON in the first column) `sql` selects.
+    fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> anyhow::Result<Vec<T>> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
@@ -207,7 +216,7 @@ impl Store {
     /// The entry at `addr`.
     pub(crate) fn get(&self, addr: &Address) -> anyhow::Result<Option<Entry>> {
         Ok(self
-            .entries(
+            .records::<Entry>(
                 "SELECT record FROM databases WHERE namespace = ?1 AND slug = ?2 AND branch = ?3",
                 params![addr.namespace, addr.slug, addr.branch.as_deref().unwrap_or_default()],
             )?
@@ -224,11 +233,11 @@ impl Store {
     }
 
     pub(crate) fn by_id(&self, id: &str) -> anyhow::Result<Option<Entry>> {
-        Ok(self.entries("SELECT record FROM databases WHERE id = ?1", [id])?.pop())
+        Ok(self.records::<Entry>("SELECT record FROM databases WHERE id = ?1", [id])?.pop())
     }
 
     pub(crate) fn snapshot_by_id(&self, id: &str) -> anyhow::Result<Option<Snapshot>> {
-        Ok(self.snapshots("SELECT record FROM snapshots WHERE id = ?1", [id])?.pop())
+        Ok(self.records::<Snapshot>("SELECT record FROM snapshots WHERE id = ?1", [id])?.pop())
     }
 
     /// True when a database or a snapshot has this id.
@@ -245,7 +254,7 @@ impl Store {
     /// The snapshots of the database `database_id`, oldest first (as
     /// [`Registry::snapshots_of`]).
     pub(crate) fn snapshots_of(&self, database_id: &str) -> anyhow::Result<Vec<Snapshot>> {
-        let mut out = self.snapshots("SELECT record FROM snapshots WHERE database_id = ?1", [database_id])?;
+        let mut out = self.records::<Snapshot>("SELECT record FROM snapshots WHERE database_id = ?1", [database_id])?;
         out.sort_by_cached_key(|s| s.order_key());
         Ok(out)
     }
@@ -280,18 +289,21 @@ impl Store {
     /// Every entry in the namespace `ns`, hidden ones included, in the order
     /// they were added.
     pub(crate) fn in_namespace(&self, ns: &str) -> anyhow::Result<Vec<Entry>> {
-        self.entries("SELECT record FROM databases WHERE namespace = ?1 ORDER BY rowid", [ns])
+        self.records::<Entry>("SELECT record FROM databases WHERE namespace = ?1 ORDER BY rowid", [ns])
     }
 
     /// Every entry of `NS/SLUG`: the database and its branches (hidden
     /// ones included).
     pub(crate) fn with_name(&self, ns: &str, slug: &str) -> anyhow::Result<Vec<Entry>> {
-        self.entries("SELECT record FROM databases WHERE namespace = ?1 AND slug = ?2 ORDER BY rowid", [ns, slug])
+        self.records::<Entry>(
+            "SELECT record FROM databases WHERE namespace = ?1 AND slug = ?2 ORDER BY rowid",
+            [ns, slug],
+        )
     }
 
     /// The hidden entries: the copies resets and snapshots build.
     pub(crate) fn hidden(&self) -> anyhow::Result<Vec<Entry>> {
-        self.entries("SELECT record FROM databases WHERE hidden = 1 ORDER BY rowid", [])
+        self.records::<Entry>("SELECT record FROM databases WHERE hidden = 1 ORDER BY rowid", [])
     }
 
     /// The whole registry (reads every record: for commands about all of
@@ -301,8 +313,8 @@ impl Store {
             Some(text) => self.decode(&text)?,
             None => Registry { version: 1, ..Registry::default() },
         };
-        reg.databases = self.entries("SELECT record FROM databases ORDER BY rowid", [])?;
-        reg.snapshots = self.snapshots("SELECT record FROM snapshots ORDER BY rowid", [])?;
+        reg.databases = self.records::<Entry>("SELECT record FROM databases ORDER BY rowid", [])?;
+        reg.snapshots = self.records::<Snapshot>("SELECT record FROM snapshots ORDER BY rowid", [])?;
         Ok(reg)
     }
 
@@ -334,6 +346,18 @@ impl Store {
         failed(&self.path, "write", e)
     }
 
+    /// Run one write statement.
+    fn write(&self, sql: &str, args: impl rusqlite::Params) -> anyhow::Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|err| self.werr(err))?;
+        stmt.execute(args).map_err(|err| self.werr(err))?;
+        Ok(())
+    }
+
+    /// A record as the JSON the store keeps.
+    fn encode<T: serde::Serialize>(&self, record: &T) -> anyhow::Result<String> {
+        serde_json::to_string(record).map_err(|err| self.werr(rusqlite::Error::ToSqlConversionFailure(err.into())))
+    }
+
     /// Add an entry; its address must be free.
     pub(crate) fn insert(&self, entry: &Entry) -> anyhow::Result<()> {
         if self.get(&entry.address())?.is_some() {
@@ -344,64 +368,51 @@ impl Store {
 
     /// Write an entry (added, or replacing the one with its id).
     pub(crate) fn put(&self, e: &Entry) -> anyhow::Result<()> {
-        let record =
-            serde_json::to_string(e).map_err(|err| self.werr(rusqlite::Error::ToSqlConversionFailure(err.into())))?;
+        let record = self.encode(e)?;
         let parent = match &e.forked_from {
             Some(Parent::Database { id, .. }) => Some(id.as_str()),
             _ => None,
         };
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO databases (id, namespace, slug, branch, parent_id, hidden, expires_at, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, slug = excluded.slug,
-                     branch = excluded.branch, parent_id = excluded.parent_id, hidden = excluded.hidden,
-                     expires_at = excluded.expires_at, record = excluded.record",
-            )
-            .map_err(|err| self.werr(err))?;
-        stmt.execute(params![
-            e.id,
-            e.namespace,
-            e.slug,
-            e.branch.as_deref().unwrap_or_default(),
-            parent,
-            e.address().is_internal(),
-            e.expires_at,
-            record
-        ])
-        .map_err(|err| self.werr(err))?;
-        Ok(())
+        self.write(
+            "INSERT INTO databases (id, namespace, slug, branch, parent_id, hidden, expires_at, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, slug = excluded.slug,
+                 branch = excluded.branch, parent_id = excluded.parent_id, hidden = excluded.hidden,
+                 expires_at = excluded.expires_at, record = excluded.record",
+            params![
+                e.id,
+                e.namespace,
+                e.slug,
+                e.branch.as_deref().unwrap_or_default(),
+                parent,
+                e.address().is_internal(),
+                e.expires_at,
+                record
+            ],
+        )
     }
 
     /// Remove the entry with this id (its id becomes a tombstone).
     pub(crate) fn remove_id(&self, id: &str) -> anyhow::Result<Option<Entry>> {
         let Some(e) = self.by_id(id)? else { return Ok(None) };
-        self.conn.execute("DELETE FROM databases WHERE id = ?1", [id]).map_err(|err| self.werr(err))?;
+        self.write("DELETE FROM databases WHERE id = ?1", [id])?;
         Ok(Some(e))
     }
 
     /// Write a snapshot record (added, or replacing the one with its id).
     pub(crate) fn put_snapshot(&self, s: &Snapshot) -> anyhow::Result<()> {
-        let record =
-            serde_json::to_string(s).map_err(|err| self.werr(rusqlite::Error::ToSqlConversionFailure(err.into())))?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO snapshots (id, database_id, name, seq, expires_at, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET database_id = excluded.database_id, name = excluded.name,
-                     seq = excluded.seq, expires_at = excluded.expires_at, record = excluded.record",
-            )
-            .map_err(|err| self.werr(err))?;
-        stmt.execute(params![s.id, s.database_id, s.name, s.seq as i64, s.expires_at, record])
-            .map_err(|err| self.werr(err))?;
-        Ok(())
+        self.write(
+            "INSERT INTO snapshots (id, database_id, name, seq, expires_at, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET database_id = excluded.database_id, name = excluded.name,
+                 seq = excluded.seq, expires_at = excluded.expires_at, record = excluded.record",
+            params![s.id, s.database_id, s.name, s.seq as i64, s.expires_at, self.encode(s)?],
+        )
     }
 
     /// Remove the snapshot record with this id.
     pub(crate) fn remove_snapshot(&self, id: &str) -> anyhow::Result<Option<Snapshot>> {
         let Some(s) = self.snapshot_by_id(id)? else { return Ok(None) };
-        self.conn.execute("DELETE FROM snapshots WHERE id = ?1", [id]).map_err(|err| self.werr(err))?;
+        self.write("DELETE FROM snapshots WHERE id = ?1", [id])?;
         Ok(Some(s))
     }
 
@@ -409,24 +420,21 @@ impl Store {
     /// files after the commit).
     pub(crate) fn take_snapshots_of(&self, id: &str) -> anyhow::Result<Vec<Snapshot>> {
         let gone = self.snapshots_of(id)?;
-        self.conn.execute("DELETE FROM snapshots WHERE database_id = ?1", [id]).map_err(|err| self.werr(err))?;
+        self.write("DELETE FROM snapshots WHERE database_id = ?1", [id])?;
         Ok(gone)
     }
 
     /// Forget a tombstone (its files are gone, or its id is in use again).
     pub(crate) fn forget_tombstone(&self, id: &str) -> anyhow::Result<()> {
-        self.conn.execute("DELETE FROM tombstones WHERE id = ?1", [id]).map_err(|err| self.werr(err))?;
+        self.write("DELETE FROM tombstones WHERE id = ?1", [id])?;
         Ok(())
     }
 
     pub(crate) fn set_meta(&self, key: &str, value: &str) -> anyhow::Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
-            .map_err(|err| self.werr(err))?;
-        Ok(())
+        self.write(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
     }
 
     /// Write what changed from `before` to `after` (whole registries, as
@@ -440,7 +448,7 @@ impl Store {
         let old: HashMap<&str, &Entry> = before.databases.iter().map(|e| (e.id.as_str(), e)).collect();
         let new: HashMap<&str, &Entry> = after.databases.iter().map(|e| (e.id.as_str(), e)).collect();
         for id in old.keys().filter(|id| !new.contains_key(*id)) {
-            self.conn.execute("DELETE FROM databases WHERE id = ?1", [id]).map_err(|err| self.werr(err))?;
+            self.write("DELETE FROM databases WHERE id = ?1", [id])?;
         }
         for e in &after.databases {
             if old.get(e.id.as_str()) != Some(&e) {
@@ -450,7 +458,7 @@ impl Store {
         let old: HashMap<&str, &Snapshot> = before.snapshots.iter().map(|s| (s.id.as_str(), s)).collect();
         let new: HashMap<&str, &Snapshot> = after.snapshots.iter().map(|s| (s.id.as_str(), s)).collect();
         for id in old.keys().filter(|id| !new.contains_key(*id)) {
-            self.conn.execute("DELETE FROM snapshots WHERE id = ?1", [id]).map_err(|err| self.werr(err))?;
+            self.write("DELETE FROM snapshots WHERE id = ?1", [id])?;
         }
         for s in &after.snapshots {
             if old.get(s.id.as_str()) != Some(&s) {

@@ -33,7 +33,7 @@ pub(crate) mod render;
 mod script;
 
 use crate::address::{Address, Source};
-use crate::copy::Progress;
+use crate::copy::{Cancellable, Progress};
 use crate::diff::{DiffOptions, DiffReport, Opened, SchemaDiff, SettingChange};
 use crate::error::Error;
 use crate::home::{Config, Home};
@@ -266,33 +266,6 @@ fn settle(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The caller's progress, stopped by the cancel flag too.
-struct Cancellable<'a> {
-    inner: &'a mut dyn Progress,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Progress for Cancellable<'_> {
-    fn start(&mut self, total: u64, done: u64) {
-        self.inner.start(total, done);
-    }
-    fn table(&mut self, name: &str) {
-        self.inner.table(name);
-    }
-    fn advance(&mut self, n: u64) {
-        self.inner.advance(n);
-    }
-    fn finish(&mut self) {
-        self.inner.finish();
-    }
-    fn unit(&mut self, unit: &'static str) {
-        self.inner.unit(unit);
-    }
-    fn interrupted(&mut self) -> bool {
-        self.cancel.load(Ordering::SeqCst) || self.inner.interrupted()
-    }
-}
-
 /// Rehearse. See the module docs for the steps.
 pub(crate) fn rehearse(
     home: &Home,
@@ -340,7 +313,7 @@ pub(crate) fn rehearse(
         mergeable: false,
     };
     let fork_config = Config { default_ttl: None, ..config.clone() };
-    let mut cancellable = Cancellable { inner: progress, cancel: cancel.clone() };
+    let mut cancellable = Cancellable { inner: progress, cancel: cancel.clone(), started: None };
     // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled into the home
     // first, as `db fork` does (a failed pull leaves nothing half-made).
     crate::storage::bring_source_here(home, config, &fork_opts.source, true, &mut cancellable)?;
@@ -376,7 +349,7 @@ pub(crate) fn rehearse(
     crate::env::trace(&format!("rehearse fork {fork_method} in {fork_ms} ms"));
     crate::env::test_pause("rehearse-forked");
 
-    let stop = |cancellable: &mut Cancellable| -> anyhow::Result<()> {
+    let stop = |cancellable: &mut Cancellable<&mut dyn Progress>| -> anyhow::Result<()> {
         if cancellable.interrupted() {
             cancel.store(true, Ordering::SeqCst);
             return Err(Error::RehearsalInterrupted.into());

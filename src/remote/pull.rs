@@ -95,9 +95,17 @@ pub(crate) fn pull(
         return Ok((s, TransferFigures { time_ms: started.elapsed().as_millis() as u64, ..Default::default() }, true));
     }
     let partial_dir = home.root().join("remotes").join("partial");
-    std::fs::create_dir_all(&partial_dir)?;
     let partial = partial_dir.join(format!("{pull_id}.part"));
     let label = snap.to_string();
+    // Refused before it starts when the file cannot fit (what a partial
+    // file left by an interrupted pull holds already counts).
+    let what = format!("a copy of {label}");
+    if !opts.schema_only {
+        use std::os::unix::fs::MetadataExt;
+        let have = std::fs::metadata(&partial).map(|m| m.blocks() * 512).unwrap_or(0);
+        crate::space::check(home.root(), manifest.size().saturating_sub(have), &what)?;
+    }
+    std::fs::create_dir_all(&partial_dir).map_err(|e| crate::space::explain(e.into(), home.root(), &what, None))?;
     let built = if opts.schema_only {
         fetch_schema(&store, &manifest, &partial, &label)
     } else {
@@ -111,7 +119,21 @@ pub(crate) fn pull(
             if Error::any_in(&e, |e| matches!(e, Error::RemoteDamaged { .. })) {
                 let _ = std::fs::remove_file(&partial);
             }
+            // A full disk: one sentence, and the partial file goes (it
+            // holds the space the user must free).
+            if crate::space::is_full(&e) {
+                let _ = std::fs::remove_file(&partial);
+                drop(claim);
+                return Err(crate::space::explain(e, home.root(), &what, Some(manifest.size())));
+            }
             drop(claim);
+            // The home's own file system failing (EIO): say where.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some()) && crate::error::typed(&e).is_none() {
+                return Err(e.context(format!(
+                    "could not write the pulled copy of {label} under {}; once it is fixed, `sqlfork pull {label}` resumes",
+                    partial_dir.display()
+                )));
+            }
             return Err(e);
         }
     };
@@ -182,9 +204,11 @@ pub(crate) fn pull(
         Ok(record)
     })();
     drop(claim);
-    let record = finish.inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })?;
+    let record = finish
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&partial);
+        })
+        .map_err(|e| crate::space::explain(e, home.root(), &what, None))?;
     figures.time_ms = started.elapsed().as_millis() as u64;
     Ok((record, figures, false))
 }

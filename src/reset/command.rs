@@ -2,14 +2,14 @@
 //! its own snapshots), refusing what cannot be reset, and the command
 //! itself over [`super::reset_in_place`].
 
-use super::{is_contention, reset_in_place, Expiry, Plan, WAIT};
+use super::{reset_in_place, until_free, Expiry, Plan};
 use crate::address::{self, Address, SnapshotAddress, Source};
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::holders::WhenOpen;
 use crate::home::{Config, Home};
 use crate::registry::{Entry, Parent, Registry, Snapshot, Status, Store};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a reset from the parent copies from: the database's parent (its
 /// address, or its file), or the database itself when it has none.
@@ -62,8 +62,7 @@ pub(crate) fn reset(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ResetOutcome> {
     let addr = &opts.address;
-    let deadline = Instant::now() + WAIT;
-    loop {
+    until_free(addr, |deadline| {
         let reg = Store::open(home)?;
         let entry = reg.require(addr)?;
         let (source, label, snapshot) = decide_source(&reg, &entry, opts.to.as_deref())?;
@@ -83,17 +82,13 @@ pub(crate) fn reset(
             when_open: opts.when_open,
             before_swap: None,
         };
-        match reset_in_place(home, config, &plan, deadline, &mut *progress) {
-            Ok(Some(entry)) => return Ok(ResetOutcome { entry, snapshot, source_label: label, with_data }),
-            Ok(None) => {}
-            Err(e) if is_contention(&e, addr) => {}
-            Err(e) => return Err(e),
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Busy { address: addr.clone() }.into());
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+        Ok(reset_in_place(home, config, &plan, deadline, &mut *progress)?.map(|entry| ResetOutcome {
+            entry,
+            snapshot,
+            source_label: label,
+            with_data,
+        }))
+    })
 }
 
 /// Where a reset of `entry` reads from, refusing what cannot be reset.

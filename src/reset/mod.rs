@@ -194,6 +194,30 @@ fn same_parent(a: &Parent, b: &Parent) -> bool {
     }
 }
 
+/// Run `attempt` (given the deadline) until it is done (`Some`), looking
+/// again every 25 ms while another process is busy with `addr` (`None`, or
+/// an error [`is_contention`] recognises), for up to [`WAIT`]; then
+/// `Error::Busy`.
+pub(crate) fn until_free<T>(
+    addr: &Address,
+    mut attempt: impl FnMut(Instant) -> anyhow::Result<Option<T>>,
+) -> anyhow::Result<T> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match attempt(deadline) {
+            Ok(Some(out)) => return Ok(out),
+            // Another process got in the way; look again.
+            Ok(None) => {}
+            Err(e) if is_contention(&e, addr) => {}
+            Err(e) => return Err(e),
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Busy { address: addr.clone() }.into());
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
 /// Errors that mean "another process is busy with this database, or with
 /// its reset's hidden copy, right now": the reset looks again.
 pub(crate) fn is_contention(err: &anyhow::Error, addr: &Address) -> bool {

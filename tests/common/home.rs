@@ -299,8 +299,8 @@ pub fn entries(env: &Env) -> Vec<Entry> {
 
 /// What home holds besides strays: the registry (with SQLite's WAL and
 /// shared-memory files), its lock, the TOML registry it was migrated from,
-/// the config, `databases/`, `claims/` and `remotes/`.
-pub const HOME_FILES: [&str; 10] = [
+/// the config, `databases/`, `claims/`, `remotes/` and `pools/`.
+pub const HOME_FILES: [&str; 11] = [
     "registry.sqlite",
     "registry.sqlite-wal",
     "registry.sqlite-shm",
@@ -313,6 +313,8 @@ pub const HOME_FILES: [&str; 10] = [
     // What the home knows of its remotes (caches; a partial pull is
     // checked by the remote tests themselves).
     "remotes",
+    // Pool leases and locks (checked by the pool tests themselves).
+    "pools",
 ];
 
 /// Files in home that no registry entry owns: under `databases/`,
