@@ -72,6 +72,7 @@ mod settings;
 mod snapshot;
 mod space;
 mod sqlite_optional;
+mod storage;
 mod suggest;
 mod sweep;
 mod ttl;

@@ -77,21 +77,18 @@ fn nearest_existing(path: &Path) -> PathBuf {
     p
 }
 
-/// The bytes a data copy of `src` by `method` needs in `dest_dir`, when
-/// known before it starts: the source's file (and WAL) for a file or page
-/// copy, and for a clone that cannot share blocks (another file system, or
-/// one without clones, where it falls back to a file copy). A row copy
-/// rebuilds the file, whose size is only known at the end: `None`.
-pub(crate) fn copy_needs(method: crate::home::CopyMethod, src: &Path, dest_dir: &Path) -> Option<u64> {
-    use crate::home::CopyMethod;
+/// The bytes a verbatim copy of `src` needs: its file and its WAL (what a
+/// file or page copy writes, and a clone that cannot share blocks). Each
+/// copy method says what it needs (`fork::DataCopy::space_needed`).
+pub(crate) fn source_bytes(src: &Path) -> u64 {
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let needed = size(src) + size(&crate::layout::sqlite_side_file(src, "-wal"));
-    match method {
-        CopyMethod::Rows => None,
-        CopyMethod::File | CopyMethod::Pages => Some(needed),
-        CopyMethod::Clone if shares_blocks(src, &nearest_existing(dest_dir)) => None,
-        CopyMethod::Clone => Some(needed),
-    }
+    size(src) + size(&crate::layout::sqlite_side_file(src, "-wal"))
+}
+
+/// True when a clone of `src` into `dest_dir` (or the nearest folder of it
+/// that exists) shares its blocks, so it needs no space.
+pub(crate) fn clone_shares_blocks(src: &Path, dest_dir: &Path) -> bool {
+    shares_blocks(src, &nearest_existing(dest_dir))
 }
 
 /// True when a clone of `src` into `dir` shares its blocks: the same XFS

@@ -1029,11 +1029,10 @@ fn rollback_source_changed_mid_copy_prunes_the_orphan_rows() {
     env.run(&["db", "show", "local/fam"]).ok().stdout_has("best-effort").stdout_has("orphans pruned");
 }
 
-#[test]
-fn pages_copy_of_a_rollback_source_changed_mid_copy_falls_back_to_rows() {
-    let env = env_for(Method::Pages, 10);
+/// `family.db` forked with its data (slow chunks, traced) while new parents
+/// with children are committed all along the copy.
+fn fork_family_while_written(env: &Env) -> (Run, PathBuf) {
     let src = env.db("family.db", FAMILY_SQL);
-    // New parents with children, committed all along the copy.
     let writer = Writer::start(&src, Duration::from_secs(2), Duration::from_millis(15), |conn, k| {
         conn.execute("INSERT INTO parent VALUES (?1, 'new')", [1000 + k as i64])?;
         conn.execute("INSERT INTO child VALUES (?1, ?2, 'new')", [100_000 + k as i64, 1000 + k as i64])?;
@@ -1044,6 +1043,32 @@ fn pages_copy_of_a_rollback_source_changed_mid_copy_falls_back_to_rows() {
     let run = env.cmd(["db", "fork", "./family.db", "fam", "--with-data", "--json"]).envs(&knobs).run().ok();
     let report = writer.stop();
     assert!(report.errors.is_empty(), "the writer failed while the fork ran: {:?}", report.errors);
+    (run, src)
+}
+
+/// The whole chain on one fork: the default method (clone) is impossible on
+/// ext4, so the kernel copies the file; the rollback-journal source changes
+/// during that copy, so the rows are copied instead. `copy.fallback` gives
+/// both reasons, in order.
+#[test]
+fn a_clone_on_ext4_falls_back_to_file_then_to_rows_when_the_source_changes() {
+    let env = Env::new();
+    env.config("rows_per_page = 10\n");
+    let (run, _) = fork_family_while_written(&env);
+    let run = run.stderr_has("no clone copy").stderr_has("source changed during the file copy; copying rows instead");
+    let out = run.json();
+    assert_eq!(out["copy"]["method"], "rows", "{out:#}");
+    assert_eq!(out["copy"]["exact"], false, "{out:#}");
+    let why = out["copy"]["fallback"].as_str().unwrap_or_default();
+    let (clone, changed) = (why.find("clone"), why.find("written to during the copy"));
+    assert!(clone.is_some() && changed.is_some() && clone < changed, "both reasons, in order: {why}");
+    assert_sound(&json_path(&out));
+}
+
+#[test]
+fn pages_copy_of_a_rollback_source_changed_mid_copy_falls_back_to_rows() {
+    let env = env_for(Method::Pages, 10);
+    let (run, src) = fork_family_while_written(&env);
     let run = run.stderr_has("copying rows instead");
     let out = run.json();
     assert_eq!(out["copy"]["exact"], false, "{out:#}");

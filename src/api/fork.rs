@@ -70,7 +70,7 @@ impl Sqlfork {
             _ => self.config.clone(),
         };
         let data = core.with_data || core.safe.is_active();
-        crate::remote::prepare_source(&self.home, &config, &core.source, data, progress).map_err(typed)?;
+        crate::storage::bring_source_here(&self.home, &config, &core.source, data, progress).map_err(typed)?;
         let out = fork::fork(&self.home, &config, &core, progress).map_err(typed)?;
         self.database(&out.entry)
     }

@@ -10,6 +10,7 @@ use crate::remote::{
     Finished, GcOptions, GcReport, PullOptions, PushOptions, RemoteInfo, RemoteOptions, RemoteSnapshot, Transfer,
     TransferFigures,
 };
+use crate::storage::{self, SnapshotStore};
 use crate::Sqlfork;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -113,15 +114,16 @@ impl Sqlfork {
                 format!("`{database}` names a snapshot; list REMOTE:NS/SLUG"),
             ));
         }
-        let store = crate::remote::open(&self.config_now()?, &remote).map_err(typed)?;
-        crate::remote::list_snapshots(&store, &db).map_err(typed)
+        let store = storage::Remote { home: self.parts().0, config: self.config_now()?, name: remote };
+        store.list(&db).map_err(typed)
     }
 
     /// Delete `REMOTE:NS/SLUG:NAME` from the remote (its data goes with
     /// the next [`Sqlfork::remote_gc`]).
     pub fn delete_remote_snapshot(&self, snapshot: &str) -> Result<RemoteSnapshot, Error> {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        crate::remote::delete_snapshot(&self.config_now()?, &addr).map_err(typed)
+        let store = storage::Remote { home: self.parts().0, config: self.config_now()?, name: addr.remote.clone() };
+        store.delete(&addr.snapshot.database, &addr.snapshot.name).map_err(typed)
     }
 
     /// Remove a remote's expired snapshots and the data no snapshot needs

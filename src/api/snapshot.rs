@@ -4,6 +4,7 @@ use super::{parse, snapshot_info, typed, Database, ResetOptions, SnapshotInfo, S
 use crate::copy::Progress;
 use crate::error::Error;
 use crate::settings;
+use crate::storage::{Local, SnapshotStore};
 use std::time::Duration;
 
 impl Sqlfork {
@@ -42,14 +43,14 @@ impl Sqlfork {
 
     /// The snapshots of `database`, oldest first.
     pub fn snapshots(&self, database: &str) -> Result<Vec<SnapshotInfo>, Error> {
-        let snaps = crate::snapshot::list(&self.home, &parse(database)?).map_err(typed)?;
+        let snaps = Local { home: &self.home }.list(&parse(database)?).map_err(typed)?;
         Ok(snaps.iter().map(snapshot_info).collect())
     }
 
     /// Delete the snapshot `NS/SLUG:NAME`.
     pub fn delete_snapshot(&self, snapshot: &str) -> Result<SnapshotInfo, Error> {
         let addr = crate::address::SnapshotAddress::parse(snapshot).map_err(Error::from)?;
-        let snap = crate::snapshot::delete(&self.home, &addr).map_err(typed)?;
+        let snap = Local { home: &self.home }.delete(&addr.database, &addr.name).map_err(typed)?;
         Ok(snapshot_info(&snap))
     }
 

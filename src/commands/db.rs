@@ -119,7 +119,7 @@ fn fork_cmd(ctx: &mut Context, request: settings::ForkRequest, mask_check: bool)
     // A remote snapshot is pulled into the home first.
     let data = opts.with_data || opts.safe.is_active();
     let mut pull_progress = ctx.printer.copy_progress(&src);
-    let pulled = crate::remote::prepare_source(&ctx.home, &config, &opts.source, data, &mut pull_progress)?;
+    let pulled = crate::storage::bring_source_here(&ctx.home, &config, &opts.source, data, &mut pull_progress)?;
     drop(pull_progress);
     if let Some(f) = pulled.filter(|f| f.bytes_transferred > 0) {
         ctx.printer.note(&format!(

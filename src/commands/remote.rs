@@ -204,20 +204,14 @@ pub(super) fn pulled_view(
     view
 }
 
-/// `snapshot list REMOTE:NS/SLUG`.
-pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    let (name, db, snap) = RemoteSnapshotAddress::parse_optional(address)?;
-    if snap.is_some() {
-        return Err(crate::error::Error::bad_address(
-            crate::address::AddressProblem::NamesASnapshot,
-            format!("`{address}` names a snapshot; list REMOTE:NS/SLUG"),
-        )
-        .into());
-    }
-    let config = ctx.config()?.clone();
-    let store = remote::open(&config, &name)?;
-    let snaps = remote::list_snapshots(&store, &db)?;
-    let views = &snaps;
+/// `snapshot list REMOTE:NS/SLUG`: the remote `name`'s snapshots of `db`.
+pub(super) fn list_snapshots(
+    ctx: &mut Context,
+    name: &str,
+    db: &crate::address::Address,
+    snaps: &[remote::RemoteSnapshot],
+) -> anyhow::Result<ExitCode> {
+    let views = snaps;
     ctx.printer.result(|| views.iter().map(|v| format!("{}\n", snapshot_line(v))).collect::<String>(), &views)?;
     if views.is_empty() && !ctx.printer.json {
         ctx.printer.note(&format!("{name}:{db} has no snapshots; push one with `sqlfork push {db}:NAME {name}`."));
@@ -225,11 +219,12 @@ pub(super) fn list_snapshots(ctx: &mut Context, address: &str) -> anyhow::Result
     Ok(ExitCode::Success)
 }
 
-/// `snapshot delete REMOTE:NS/SLUG:NAME`.
-pub(super) fn delete_snapshot(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    let snap = RemoteSnapshotAddress::parse(address)?;
-    let config = ctx.config()?.clone();
-    let removed = remote::delete_snapshot(&config, &snap)?;
+/// `snapshot delete REMOTE:NS/SLUG:NAME`: say that `removed` went.
+pub(super) fn deleted_snapshot(
+    ctx: &mut Context,
+    snap: &RemoteSnapshotAddress,
+    removed: &remote::RemoteSnapshot,
+) -> anyhow::Result<ExitCode> {
     #[derive(serde::Serialize)]
     struct Deleted {
         deleted: RemoteSnapshot,
@@ -237,7 +232,7 @@ pub(super) fn delete_snapshot(ctx: &mut Context, address: &str) -> anyhow::Resul
     ctx.printer.result_or_quiet(
         None,
         || format!("Deleted snapshot {snap} (its data goes with the next `sqlfork remote gc {}`)", snap.remote),
-        &Deleted { deleted: removed },
+        &Deleted { deleted: removed.clone() },
     )?;
     Ok(ExitCode::Success)
 }

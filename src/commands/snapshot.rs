@@ -1,13 +1,14 @@
 //! The `snapshot` subcommands, and `db fork --at`.
 
 use super::Context;
-use crate::address::{Address, SnapshotAddress};
+use crate::address::{RemoteSnapshotAddress, SnapshotAddress};
 use crate::api::SnapshotInfo;
 use crate::cli::SnapshotCommand;
 use crate::error::{Error, ExitCode};
 use crate::output;
 use crate::settings;
 use crate::snapshot;
+use crate::storage::{self, Place, SnapshotStore};
 use crate::ttl;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -49,11 +50,14 @@ fn create(ctx: &mut Context, address: &str, ttl: Option<String>) -> anyhow::Resu
 }
 
 fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
-    if crate::address::is_remote(address) {
-        return super::remote::list_snapshots(ctx, address);
-    }
-    let db = Address::parse(address)?;
-    let snaps = snapshot::list(&ctx.home, &db)?;
+    let home = ctx.home.clone();
+    let at = storage::locate(&home, address, || Ok(ctx.config()?.clone()))?;
+    let db = at.database_only()?;
+    let store = match &at.place {
+        Place::Local(store) => store,
+        Place::Remote(store) => return super::remote::list_snapshots(ctx, &store.name, db, &store.list(db)?),
+    };
+    let snaps = store.list(db)?;
     let views: Vec<SnapshotInfo> = snaps.iter().map(crate::api::snapshot_info).collect();
     let now = ttl::now();
     ctx.printer.result(|| output::snapshot_table(&ctx.printer, &snaps, now), &views)?;
@@ -64,13 +68,23 @@ fn list(ctx: &mut Context, address: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCode> {
-    if crate::address::is_remote(address) {
-        if !yes && std::io::stdin().is_terminal() {
-            confirm(&format!("Delete snapshot {address} from the remote?"), address)?;
+    let home = ctx.home.clone();
+    let at = storage::locate(&home, address, || Ok(ctx.config()?.clone()))?;
+    let (db, name) = (&at.database, at.name()?);
+    let store = match &at.place {
+        Place::Local(store) => store,
+        Place::Remote(store) => {
+            if !yes && std::io::stdin().is_terminal() {
+                confirm(&format!("Delete snapshot {address} from the remote?"), address)?;
+            }
+            let snap = RemoteSnapshotAddress {
+                remote: store.name.clone(),
+                snapshot: SnapshotAddress { database: db.clone(), name: name.to_string() },
+            };
+            return super::remote::deleted_snapshot(ctx, &snap, &store.delete(db, name)?);
         }
-        return super::remote::delete_snapshot(ctx, address);
-    }
-    let snap = SnapshotAddress::parse(address)?;
+    };
+    let snap = SnapshotAddress { database: db.clone(), name: name.to_string() };
     if !yes && std::io::stdin().is_terminal() {
         // Look it up first, so an unknown one is "not found" before the prompt.
         if let Err(e) = crate::snapshot::find(&crate::registry::Registry::load(&ctx.home)?, &snap) {
@@ -78,15 +92,9 @@ fn delete(ctx: &mut Context, address: &str, yes: bool) -> anyhow::Result<ExitCod
                 return Err(e.into());
             }
         }
-        eprint!("Delete snapshot {snap} and its file? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            return Err(Error::failed(format!("not deleted: snapshot {snap} is unchanged")).into());
-        }
+        confirm(&format!("Delete snapshot {snap} and its file?"), &snap.to_string())?;
     }
-    let removed = snapshot::delete(&ctx.home, &snap)?;
+    let removed = store.delete(db, name)?;
     ctx.printer.result_or_quiet(
         None,
         || match &removed.remote {

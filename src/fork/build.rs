@@ -92,13 +92,13 @@ impl Job<'_> {
         let stats = if let Some(resolved) = self.safe {
             self.build_safe(session, state, resolved, progress)
         } else if self.entry.include_data {
-            method(state.method).copy(self, session, state, progress)
+            super::chain::run(self, session, state, progress)
         } else {
             schema_only::build(&self.entry.path, session)
         }
         .map_err(|e| {
             let what = format!("a copy of {}", self.src.label());
-            let needed = crate::space::copy_needs(state_method, &self.src.path, &self.home.databases_dir());
+            let needed = method(state_method).space_needed(&self.src.path, &self.home.databases_dir());
             let e =
                 crate::space::explain(e, &self.home.databases_dir(), &what, needed.filter(|_| self.entry.include_data));
             if Error::any_in(&e, |e| matches!(e, Error::NoSpace { .. })) {

@@ -6,19 +6,18 @@
 //! Each synced chunk is a checkpoint. A resume keeps the bytes copied when
 //! the source is still the same moment in the sense of
 //! `resume::same_file_moment`, decided when the resumed copy pins the
-//! source. A rollback-journal source committed to during the copy makes it
-//! start again row by row (`rows.rs`), no longer exact; a WAL source whose
-//! snapshot cannot be pinned this way is copied page by page (`pages.rs`).
+//! source. A rollback-journal source committed to during the copy, or a
+//! WAL source whose snapshot cannot be pinned this way, ends this copy with
+//! a fallback (`chain.rs`: rows, or pages).
 
 use super::build::{count_fork_rows, count_objects, Job};
 use super::resume::{same_file_moment, Observed};
-use super::source::{check_schema, Plan, SourceSession};
+use super::source::{Plan, SourceSession};
 use super::state::{CopyState, StateFile, Tracked};
-use super::{state_at_start, DataCopy};
+use super::{Copied, DataCopy, FallBack};
 use crate::copy::instant::{FileHooks, InstantCopy, Stop};
 use crate::copy::{self, Progress};
 use crate::home::CopyMethod;
-use crate::layout;
 use crate::registry::CopyStats;
 
 pub(crate) struct File;
@@ -37,32 +36,14 @@ impl DataCopy for File {
         session: SourceSession,
         state: CopyState,
         progress: &mut dyn Progress,
-    ) -> anyhow::Result<CopyStats> {
-        let fallback = state.fallback.clone();
+    ) -> anyhow::Result<Copied> {
         match copy_file(job, &session, state, progress) {
-            Ok(stats) => Ok(stats),
+            Ok(stats) => Ok(Copied::Done(stats)),
             Err(Stop::Failed(e)) => Err(e),
-            Err(Stop::Impossible(why)) => {
-                // The page copy reads a WAL source through a pinned read
-                // transaction of its own.
-                crate::env::trace(&format!("no file copy: {why}"));
-                drop(session);
-                layout::remove_database_files(&job.entry.path);
-                let counter = copy::change_counter(&job.src.path);
-                // (The page copy needs `sqlite_dbpage`; without it, rows.)
-                let next = CopyMethod::Pages.available();
-                let (mut fresh, _) = SourceSession::open(&job.src.path, true, None)?;
-                check_schema(&mut fresh, super::method(next).plan())?;
-                let mut state = state_at_start(&fresh, &job.src.path, counter, next);
-                state.fallback = Some(fallback.map_or(why.clone(), |w| format!("{w}; {why}")));
-                state.save(job.home, &job.entry.id)?;
-                super::method(next).copy(job, fresh, state, progress)
-            }
-            Err(Stop::SourceChanged) => {
-                crate::env::trace("source changed during the file copy; copying rows instead");
-                drop(session);
-                super::rows::after_change(job, fallback, progress)
-            }
+            // The next method reads the source through a pinned read
+            // transaction of its own.
+            Err(Stop::Impossible(why)) => Ok(Copied::FallBack(FallBack::Impossible { why, session: None })),
+            Err(Stop::SourceChanged) => Ok(Copied::FallBack(FallBack::SourceChanged)),
         }
     }
 }

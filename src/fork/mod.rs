@@ -11,7 +11,8 @@
 //! 3. **Register**: claim a fresh id (`claim`), add the registry entry with
 //!    status `provisioning`, and save the copy state (`state.rs`).
 //! 4. **Build** the file, by the copy method the configuration names, each
-//!    falling back to the next where it cannot apply (and saying why):
+//!    falling back to the next where it cannot apply (and saying why; the
+//!    order and the steps between two methods are `chain.rs`'s alone):
 //!    - schema only: the schema replayed into memory in step 2 is written
 //!      to the new file whole (`schema_only.rs`);
 //!    - `clone` (the default for data): the source's file cloned at one
@@ -33,10 +34,12 @@
 //! `db wait` or the same `db fork` continues it from its last checkpoint.
 //!
 //! **Adding a copy method**: a new file with a type implementing
-//! `DataCopy`, a variant of `home::CopyMethod`, and an arm in `method`.
+//! `DataCopy`, a variant of `home::CopyMethod`, an arm in `method`, and its
+//! place in `chain::ORDER`.
 
 pub(crate) mod base;
 mod build;
+mod chain;
 mod clone;
 mod detach;
 mod file;
@@ -48,6 +51,7 @@ mod source;
 mod state;
 mod wait;
 
+pub(crate) use chain::{Copied, FallBack};
 pub(crate) use detach::READY;
 pub(crate) use resume::{interrupted, resume, resume_in_background};
 pub(crate) use source::{mask_check, resolve_source, ResolvedSource, SourceSession};
@@ -60,7 +64,7 @@ use crate::copy::{self, Progress};
 use crate::error::Error;
 use crate::home::{Config, CopyMethod, Home};
 use crate::layout;
-use crate::registry::{self, CopyStats, Entry, Status, Store};
+use crate::registry::{self, Entry, Status, Store};
 use crate::schema;
 use crate::ttl;
 use anyhow::Context;
@@ -163,7 +167,7 @@ pub(crate) fn fork(
     )?;
     // A copy that cannot fit is refused before anything is written.
     if opts.with_data && resolved.is_none() {
-        if let Some(needed) = crate::space::copy_needs(config.copy_method, &src.path, &home.databases_dir()) {
+        if let Some(needed) = method(config.copy_method).space_needed(&src.path, &home.databases_dir()) {
             crate::space::check(&home.databases_dir(), needed, &format!("a copy of {}", src.label()))?;
         }
     }
@@ -347,10 +351,31 @@ fn rerun_options(home: &Home, out: ForkOutcome, opts: &ForkOptions) -> anyhow::R
 }
 
 /// A way of copying a source's data into a fork: one per
-/// [`CopyMethod`], each in its own file.
+/// [`CopyMethod`], each in its own file. Which method follows which is not
+/// theirs to know: `chain.rs` decides.
 pub(crate) trait DataCopy {
     /// How the source's schema is checked before anything is written.
     fn plan(&self) -> Plan;
+
+    /// True when the copy reads the source through the session's read
+    /// transaction, kept open (a WAL snapshot); `clone` and `file` pin
+    /// their own moment without the snapshot API.
+    fn pins(&self) -> bool {
+        false
+    }
+
+    /// The bytes a copy of `src` needs in `dest_dir`, when known before it
+    /// starts (a copy that cannot fit is refused then): by default the
+    /// source's file and WAL.
+    fn space_needed(&self, src: &std::path::Path, _dest_dir: &std::path::Path) -> Option<u64> {
+        Some(crate::space::source_bytes(src))
+    }
+
+    /// (done, total) of what the copy counts, for "45%" (`db show`): by
+    /// default pages.
+    fn how_far(&self, state: &CopyState) -> Option<(u64, u64)> {
+        Some((state.pages_written.max(state.pages_done), state.page_count))
+    }
 
     /// A resume found the source still at the moment the copy began
     /// (`same`) or not (see `resume::same_moment`): keep or drop what was
@@ -364,14 +389,16 @@ pub(crate) trait DataCopy {
     }
 
     /// Copy the source into `job.entry.path` (continuing from `state`),
-    /// leaving a complete database. Progress goes to `progress`.
+    /// leaving a complete database; or say why this method cannot, and the
+    /// chain (`chain::run`) goes on with the next. Progress goes to
+    /// `progress`.
     fn copy(
         &self,
         job: &Job,
         session: SourceSession,
         state: CopyState,
         progress: &mut dyn Progress,
-    ) -> anyhow::Result<CopyStats>;
+    ) -> anyhow::Result<Copied>;
 }
 
 /// The copier for a method.
@@ -385,8 +412,7 @@ pub(crate) fn method(m: CopyMethod) -> &'static dyn DataCopy {
 }
 
 /// True when a data copy by `method` reads the source through the
-/// session's read transaction, kept open (a WAL snapshot); `clone` and
-/// `file` pin their own moment without the snapshot API.
+/// session's read transaction, kept open ([`DataCopy::pins`]).
 pub(crate) fn pins(method: CopyMethod) -> bool {
-    matches!(method, CopyMethod::Pages | CopyMethod::Rows)
+    self::method(method).pins()
 }

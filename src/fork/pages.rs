@@ -5,14 +5,14 @@
 //!
 //! A resume continues after the last synced chunk when the source is still
 //! the same moment, else starts over. A rollback-journal source committed
-//! to during the copy makes it start again row by row (`rows.rs`), no
-//! longer exact.
+//! to during the copy ends it with a fallback (`chain.rs`: the copy starts
+//! again row by row, no longer exact).
 
 use super::build::{count_fork_rows, count_objects, Job};
 use super::resume::Observed;
 use super::source::{Plan, SourceSession};
 use super::state::{CopyState, StateFile, Tracked};
-use super::DataCopy;
+use super::{Copied, DataCopy, FallBack};
 use crate::copy::{self, PageCopyStop, Progress};
 use crate::error::Error;
 use crate::home::CopyMethod;
@@ -26,6 +26,10 @@ pub(crate) struct Pages;
 impl DataCopy for Pages {
     fn plan(&self) -> Plan {
         Plan::Verbatim
+    }
+
+    fn pins(&self) -> bool {
+        true
     }
 
     fn resume(&self, state: &mut CopyState, same: bool, now: &Observed) {
@@ -45,16 +49,11 @@ impl DataCopy for Pages {
         mut session: SourceSession,
         state: CopyState,
         progress: &mut dyn Progress,
-    ) -> anyhow::Result<CopyStats> {
-        let fallback = state.fallback.clone();
+    ) -> anyhow::Result<Copied> {
         match copy_pages(job, &mut session, state, progress) {
-            Ok(stats) => Ok(stats),
+            Ok(stats) => Ok(Copied::Done(stats)),
             Err(PageCopyStop::Failed(e)) => Err(e),
-            Err(PageCopyStop::SourceChanged) => {
-                crate::env::trace("source changed during the page copy; copying rows instead");
-                drop(session);
-                super::rows::after_change(job, fallback, progress)
-            }
+            Err(PageCopyStop::SourceChanged) => Ok(Copied::FallBack(FallBack::SourceChanged)),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The row copy (`copy_method = "rows"`, and the fallback of a page copy
-//! whose rollback-journal source changed): the schema replayed, rows copied
+//! The row copy (`copy_method = "rows"`, and where a file or page copy's
+//! rollback-journal source changed: see `chain.rs`): the schema replayed, rows copied
 //! in keyset-paged transactions (see `copy::Copier`), then the rest of the
 //! schema built over them.
 //!
@@ -17,7 +17,7 @@ use super::build::{count_fork_rows, count_objects, Job};
 use super::resume::Observed;
 use super::source::{Plan, SourceSession};
 use super::state::{CopyState, StateFile, Tracked};
-use super::DataCopy;
+use super::{Copied, DataCopy};
 use crate::copy::{self, create_tables, finish_journal_mode, Copier, Progress};
 use crate::env::trace;
 use crate::layout;
@@ -30,27 +30,22 @@ use std::time::Instant;
 
 pub(crate) struct Rows;
 
-/// A rollback-journal source was committed to during a file or page copy:
-/// the copy starts again row by row, best-effort, and says why.
-pub(super) fn after_change(
-    job: &Job,
-    fallback: Option<String>,
-    progress: &mut dyn Progress,
-) -> anyhow::Result<CopyStats> {
-    layout::remove_database_files(&job.entry.path);
-    let counter = copy::change_counter(&job.src.path);
-    let (mut fresh, _) = SourceSession::open(&job.src.path, true, None)?;
-    super::source::check_schema(&mut fresh, Plan::Replay)?;
-    let mut state = super::state_at_start(&fresh, &job.src.path, counter, crate::home::CopyMethod::Rows);
-    let why = "the source was written to during the copy, so its rows were copied instead";
-    state.fallback = Some(fallback.map_or(why.to_string(), |w| format!("{w}; {why}")));
-    state.save(job.home, &job.entry.id)?;
-    Rows.copy(job, fresh, state, progress)
-}
-
 impl DataCopy for Rows {
     fn plan(&self) -> Plan {
         Plan::Replay
+    }
+
+    fn pins(&self) -> bool {
+        true
+    }
+
+    fn space_needed(&self, _src: &Path, _dest_dir: &Path) -> Option<u64> {
+        // The file is rebuilt: its size is known only at the end.
+        None
+    }
+
+    fn how_far(&self, state: &CopyState) -> Option<(u64, u64)> {
+        Some((state.rows_done, state.rows_total))
     }
 
     fn resume(&self, state: &mut CopyState, same: bool, now: &Observed) {
@@ -75,101 +70,111 @@ impl DataCopy for Rows {
     fn copy(
         &self,
         job: &Job,
-        mut session: SourceSession,
-        mut state: CopyState,
+        session: SourceSession,
+        state: CopyState,
         progress: &mut dyn Progress,
-    ) -> anyhow::Result<CopyStats> {
-        let path = &job.entry.path;
-        let schema = &session.schema;
-        let t0 = Instant::now();
-        // Phase A: the tables, in one transaction (done already when resuming).
-        if !tables_in_place(path)? {
-            layout::remove_database_files(path);
-            create_tables(path, schema)?;
-        } else {
-            // Interrupted between phase A's commit and its last step.
-            Replayer::raise_schema_format(path, &schema.settings)?;
-        }
-        if objects_in_place(path, schema)? {
-            // Phase C committed before an interruption: the journal mode and
-            // the flip are left.
-            session.reader.release();
-            let conn = open_fork(path)?;
-            finish_journal_mode(&conn, &schema.settings)?;
-            conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
-            return Ok(CopyStats {
-                objects_created: count_objects(&session.schema),
-                rows_copied: count_fork_rows(path, schema)?,
-                bytes_copied: layout::file_size(path).unwrap_or(0),
-                exact: state.exact,
-                method: Some(crate::home::CopyMethod::Rows),
-                fallback: state.fallback.clone(),
-                ..CopyStats::default()
-            });
-        }
+    ) -> anyhow::Result<Copied> {
+        copy_rows(job, session, state, progress).map(Copied::Done)
+    }
+}
 
-        trace(&format!("phase A done at {:?}", t0.elapsed()));
-        // Phase B: rows, page by page.
-        let conn = copy::open_copy_connection(path, &job.src.path, session.reader.pinned_without_snapshot())?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-        let plans = copy::plan(&conn, schema)?;
-        let copier = Copier::new(&conn, &session.reader, job.page_rows);
-        let (total, already) = count_rows(&conn, &copier, &plans)?;
-        state.rows_total = total;
-        state.rows_done = already;
-        // Rows stand for the source's bytes on average, for progress in MiB.
-        state.bytes_total = layout::file_size(&job.src.path).unwrap_or(0);
-        let unit_bytes = if total > 0 { state.bytes_total as f64 / total as f64 } else { 0.0 };
-        let state_file = StateFile::new(job.home, &job.entry.id, state);
-        let mut tracker = Tracked { inner: &mut *progress, state: &state_file };
-        tracker.unit_bytes(unit_bytes);
-        tracker.start(total, already);
-        let mut copied = 0;
-        for plan in &plans {
-            tracker.table(&plan.name);
-            copied += copier.copy_table(plan, &mut tracker)?;
-        }
-        trace(&format!("rows copied at {:?}", t0.elapsed()));
-        carry_internal_tables(&copier, schema)?;
-        let mut state = state_file.finish();
-        progress.finish();
+/// Phases A, B and C (see the module docs).
+fn copy_rows(
+    job: &Job,
+    mut session: SourceSession,
+    mut state: CopyState,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<CopyStats> {
+    let path = &job.entry.path;
+    let schema = &session.schema;
+    let t0 = Instant::now();
+    // Phase A: the tables, in one transaction (done already when resuming).
+    if !tables_in_place(path)? {
+        layout::remove_database_files(path);
+        create_tables(path, schema)?;
+    } else {
+        // Interrupted between phase A's commit and its last step.
+        Replayer::raise_schema_format(path, &schema.settings)?;
+    }
+    if objects_in_place(path, schema)? {
+        // Phase C committed before an interruption: the journal mode and
+        // the flip are left.
         session.reader.release();
-        if !session.schema.settings.journal_mode.is_wal() {
-            // Rollback-journal source: exact only if no commit happened
-            // between the schema read and the last row read.
-            let now = copy::change_counter(&job.src.path);
-            if now.is_none() || now != state.change_counter {
-                state.exact = false;
-            }
-        }
-        conn.execute_batch("DETACH DATABASE src")?;
-
-        // Phase C: indexes, orphan pruning, views, triggers — one transaction,
-        // no source reads.
-        let mut r = Replayer::adopt(&conn, schema)?;
-        let pruned = copy::in_transaction(&conn, || {
-            r.create_indexes(&conn)?;
-            let pruned = if state.exact { 0 } else { copy::prune_orphans(&conn)? };
-            r.create_views(&conn)?;
-            r.create_triggers(&conn)?;
-            r.verify(&conn)?;
-            Ok(pruned)
-        })?;
-        trace(&format!("indexes, views, triggers committed at {:?}", t0.elapsed()));
+        let conn = open_fork(path)?;
         finish_journal_mode(&conn, &schema.settings)?;
-        trace(&format!("journal mode set at {:?}", t0.elapsed()));
         conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
-        Ok(CopyStats {
+        return Ok(CopyStats {
             objects_created: count_objects(&session.schema),
-            rows_copied: state.rows_done.max(copied),
+            rows_copied: count_fork_rows(path, schema)?,
             bytes_copied: layout::file_size(path).unwrap_or(0),
             exact: state.exact,
-            orphans_pruned: pruned,
             method: Some(crate::home::CopyMethod::Rows),
             fallback: state.fallback.clone(),
             ..CopyStats::default()
-        })
+        });
     }
+
+    trace(&format!("phase A done at {:?}", t0.elapsed()));
+    // Phase B: rows, page by page.
+    let conn = copy::open_copy_connection(path, &job.src.path, session.reader.pinned_without_snapshot())?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+    let plans = copy::plan(&conn, schema)?;
+    let copier = Copier::new(&conn, &session.reader, job.page_rows);
+    let (total, already) = count_rows(&conn, &copier, &plans)?;
+    state.rows_total = total;
+    state.rows_done = already;
+    // Rows stand for the source's bytes on average, for progress in MiB.
+    state.bytes_total = layout::file_size(&job.src.path).unwrap_or(0);
+    let unit_bytes = if total > 0 { state.bytes_total as f64 / total as f64 } else { 0.0 };
+    let state_file = StateFile::new(job.home, &job.entry.id, state);
+    let mut tracker = Tracked { inner: &mut *progress, state: &state_file };
+    tracker.unit_bytes(unit_bytes);
+    tracker.start(total, already);
+    let mut copied = 0;
+    for plan in &plans {
+        tracker.table(&plan.name);
+        copied += copier.copy_table(plan, &mut tracker)?;
+    }
+    trace(&format!("rows copied at {:?}", t0.elapsed()));
+    carry_internal_tables(&copier, schema)?;
+    let mut state = state_file.finish();
+    progress.finish();
+    session.reader.release();
+    if !session.schema.settings.journal_mode.is_wal() {
+        // Rollback-journal source: exact only if no commit happened
+        // between the schema read and the last row read.
+        let now = copy::change_counter(&job.src.path);
+        if now.is_none() || now != state.change_counter {
+            state.exact = false;
+        }
+    }
+    conn.execute_batch("DETACH DATABASE src")?;
+
+    // Phase C: indexes, orphan pruning, views, triggers — one transaction,
+    // no source reads.
+    let mut r = Replayer::adopt(&conn, schema)?;
+    let pruned = copy::in_transaction(&conn, || {
+        r.create_indexes(&conn)?;
+        let pruned = if state.exact { 0 } else { copy::prune_orphans(&conn)? };
+        r.create_views(&conn)?;
+        r.create_triggers(&conn)?;
+        r.verify(&conn)?;
+        Ok(pruned)
+    })?;
+    trace(&format!("indexes, views, triggers committed at {:?}", t0.elapsed()));
+    finish_journal_mode(&conn, &schema.settings)?;
+    trace(&format!("journal mode set at {:?}", t0.elapsed()));
+    conn.close().map_err(|(_, e)| e).context("could not close the fork")?;
+    Ok(CopyStats {
+        objects_created: count_objects(&session.schema),
+        rows_copied: state.rows_done.max(copied),
+        bytes_copied: layout::file_size(path).unwrap_or(0),
+        exact: state.exact,
+        orphans_pruned: pruned,
+        method: Some(crate::home::CopyMethod::Rows),
+        fallback: state.fallback.clone(),
+        ..CopyStats::default()
+    })
 }
 /// Row totals for the progress bar: (rows in the source, rows already in
 /// the fork). Each count is its own short read (at the snapshot, if any).

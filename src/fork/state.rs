@@ -90,12 +90,7 @@ impl CopyState {
 
     /// Percentage copied, when known.
     pub(crate) fn percent(&self) -> Option<f64> {
-        let (done, total) = match self.method {
-            // Instant: nothing to count.
-            CopyMethod::Clone => return None,
-            CopyMethod::File | CopyMethod::Pages => (self.pages_written.max(self.pages_done), self.page_count),
-            CopyMethod::Rows => (self.rows_done, self.rows_total),
-        };
+        let (done, total) = super::method(self.method).how_far(self)?;
         (total > 0).then(|| (done as f64 * 100.0 / total as f64).min(100.0))
     }
 

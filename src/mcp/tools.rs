@@ -12,6 +12,7 @@ use crate::output::{
     CancelledView, DeletedView, DetailView, ForkView, MaskCheckView, PathView, PutView, ResetView, SnapshotDeletedView,
 };
 use crate::settings::{self, Ttl};
+use crate::storage::{Local, SnapshotStore};
 use crate::{branch, fork, ops};
 use rmcp::model::{CallToolResult, JsonObject};
 use rmcp::service::RequestContext;
@@ -108,7 +109,7 @@ impl Server {
             let opts = request.resolve(home, config)?.options;
             // A remote snapshot is pulled into the home first.
             let data = opts.with_data || opts.safe.is_active();
-            crate::remote::prepare_source(home, config, &opts.source, data, progress)?;
+            crate::storage::bring_source_here(home, config, &opts.source, data, progress)?;
             json(&ForkView::of(home, &fork::fork(home, config, &opts, progress)?)?)
         })
         .await
@@ -218,7 +219,7 @@ impl Server {
     async fn list_snapshots(&self, args: JsonObject) -> CallToolResult {
         let args: AddressArgs = args!(args);
         self.blocking(move |home, _| {
-            let snaps = crate::snapshot::list(home, &Address::parse(&args.address)?)?;
+            let snaps = Local { home }.list(&Address::parse(&args.address)?)?;
             let views: Vec<SnapshotInfo> = snaps.iter().map(crate::api::snapshot_info).collect();
             listed(views, |snapshots| Snapshots { snapshots })
         })
@@ -236,7 +237,8 @@ impl Server {
             if !args.confirm {
                 return Err(unconfirmed("deleted", &format!("snapshot {snap}"), ""));
             }
-            json(&SnapshotDeletedView { deleted: crate::api::snapshot_info(&crate::snapshot::delete(home, &snap)?) })
+            let deleted = Local { home }.delete(&snap.database, &snap.name)?;
+            json(&SnapshotDeletedView { deleted: crate::api::snapshot_info(&deleted) })
         })
         .await
     }

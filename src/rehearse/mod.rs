@@ -316,7 +316,7 @@ pub(crate) fn rehearse(
     let mut cancellable = Cancellable { inner: progress, cancel: cancel.clone(), started: None };
     // A remote snapshot (`REMOTE:NS/SLUG:NAME`) is pulled into the home
     // first, as `db fork` does (a failed pull leaves nothing half-made).
-    crate::remote::prepare_source(home, config, &fork_opts.source, true, &mut cancellable)?;
+    crate::storage::bring_source_here(home, config, &fork_opts.source, true, &mut cancellable)?;
     let entry = match crate::fork::fork(home, &fork_config, &fork_opts, &mut cancellable) {
         Ok(out) => out.entry,
         Err(e) => {

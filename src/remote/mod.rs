@@ -370,22 +370,6 @@ pub struct TransferFigures {
     pub time_ms: u64,
 }
 
-/// Before a fork of `source`: a remote snapshot is pulled into the home
-/// first (its schema record alone for a schema-only fork), so the fork
-/// itself is an ordinary local one. Other sources need nothing.
-pub(crate) fn prepare_source(
-    home: &Home,
-    config: &Config,
-    source: &crate::address::Source,
-    with_data: bool,
-    progress: &mut dyn crate::copy::Progress,
-) -> anyhow::Result<Option<TransferFigures>> {
-    let crate::address::Source::Remote(snap) = source else { return Ok(None) };
-    let opts = PullOptions { snapshot: snap.clone(), schema_only: !with_data };
-    let (_, figures, _) = pull(home, config, &opts, progress)?;
-    Ok(Some(figures))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
