@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Create (or add to) the SQLite file at `path` from SQL.
 pub fn make_db(path: &Path, sql: &str) {
@@ -161,6 +161,16 @@ pub fn make_db_with_header(path: &Path, reserve: u8, legacy: bool, sql: &str) {
 /// `foreign_key_check` finds nothing. The error names the file and the
 /// problem.
 pub fn sound(path: &Path) -> Result<(), String> {
+    // A process killed (or a power cut) inside a write transaction leaves
+    // a hot journal, which the next read-write open rolls back, as any
+    // application's would; a read-only connection cannot, so roll it back
+    // first.
+    let journal = PathBuf::from(format!("{}-journal", path.display()));
+    if std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0) {
+        Connection::open(path)
+            .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)))
+            .map_err(|e| format!("roll back the hot journal of {}: {e}", path.display()))?;
+    }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("open {}: {e}", path.display()))?;
     let ic: String = conn
