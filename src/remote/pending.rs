@@ -87,11 +87,14 @@ pub(crate) fn begin(home: &Home, t: &Transfer) -> anyhow::Result<Running> {
     let id = t.id();
     let claim = Claim::take_now(home, &id)?;
     let d = dir(home);
-    std::fs::create_dir_all(&d).map_err(|e| Error::failed(format!("could not create {}: {e}", d.display())))?;
+    // A full disk is one sentence (exit 6) here as anywhere.
+    let full = |e: std::io::Error, what: String| {
+        crate::space::explain(anyhow::Error::new(e).context(what), home.root(), "a record of this transfer", None)
+    };
+    std::fs::create_dir_all(&d).map_err(|e| full(e, format!("could not create {}", d.display())))?;
     let path = d.join(format!("{id}.json"));
     let bytes = serde_json::to_vec(t).expect("a transfer serialises");
-    super::push::write_atomic(&path, &bytes)
-        .map_err(|e| Error::failed(format!("could not write {}: {e}", path.display())))?;
+    super::push::write_atomic(&path, &bytes).map_err(|e| full(e, format!("could not write {}", path.display())))?;
     Ok(Running { path, _claim: claim })
 }
 

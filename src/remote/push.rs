@@ -143,8 +143,12 @@ pub(super) fn for_each_index(
 /// Write a file whole, through a temporary beside it.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        // Nothing half-written stays (a full disk, an I/O error).
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The packs this home uploaded to the remote (one hash a line).
