@@ -148,6 +148,9 @@ pub(super) fn record_page_reset(
 ) -> anyhow::Result<Entry> {
     let now = ttl::now();
     Store::edit(home, |reg| {
+        // As every command that writes the registry: what killed processes
+        // left (a claim taken just before its entry was written) goes.
+        crate::sweep::tidy(home, reg)?;
         let mut b = reg.by_id(&target.id)?.ok_or_else(|| Error::NotFound { address: target.address() })?;
         b.status = Status::Healthy;
         if !plan.keep_lineage {
