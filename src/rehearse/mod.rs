@@ -356,8 +356,12 @@ pub(crate) fn rehearse(
         }
         Ok(())
     };
+    // Once the rehearsal is cancelled, whatever a step fails with is the
+    // interruption: SQLite's interrupt can also land on a statement that
+    // sqlfork runs between the migration's own (the schema version, the
+    // table names), which fails with SQLITE_INTERRUPT, not CopyStopped.
     let interrupted = |e: anyhow::Error| -> anyhow::Error {
-        if Error::any_in(&e, |e| matches!(e, Error::CopyStopped)) {
+        if cancel.load(Ordering::SeqCst) || Error::any_in(&e, |e| matches!(e, Error::CopyStopped)) {
             Error::RehearsalInterrupted.into()
         } else {
             e
