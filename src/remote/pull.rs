@@ -288,13 +288,14 @@ impl Wanted {
 /// [`Wanted`].
 type Planned = (u64, u32);
 
-/// Ranges of up to 4 MiB are read into buffers that are freed at once. By
+/// Ranges of up to 4 MiB (a pull's) and 8 MiB packs (a push's) are held in
+/// buffers that are freed at once. By
 /// default glibc raises its mmap threshold each time such a buffer is
 /// freed, so the next ones come from the heaps of the runtime's threads,
 /// which keep them: a pull's peak memory then grew with the snapshot (about
 /// 700 bytes a page, measured). A fixed threshold keeps them mapped and
 /// unmapped, as they should be.
-fn keep_big_buffers_out_of_the_heap() {
+pub(super) fn keep_big_buffers_out_of_the_heap() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only sets an allocator parameter; any value is valid.
     unsafe {

@@ -194,6 +194,7 @@ pub(crate) fn push(
         ttl_secs: opts.ttl.map(|d| d.as_secs()),
     };
     let running = super::pending::begin(home, &transfer)?;
+    super::pull::keep_big_buffers_out_of_the_heap();
     let result = push_to(home, config, opts, remote, progress);
     running.end(&result);
     result
