@@ -59,6 +59,11 @@ impl Sqlfork {
     /// Upload the local snapshot `NS/SLUG:NAME` to `remote` (`None`: the
     /// only one there is), expiring there after `ttl`. Only pages the remote
     /// lacks are sent; a name it holds is [`Error::RemoteSnapshotTaken`].
+    ///
+    /// On glibc this sets the process's `M_MMAP_THRESHOLD` to 128 KiB (its
+    /// initial value) once, which stops glibc raising it: the transfer's
+    /// multi-MiB buffers are then returned to the system when freed, which
+    /// keeps its peak memory flat in the snapshot's size.
     pub fn push(
         &self,
         snapshot: &str,
@@ -81,6 +86,11 @@ impl Sqlfork {
 
     /// Bring `REMOTE:NS/SLUG:NAME` into the home; forks of it are then
     /// local. Every page is checked against its hash.
+    ///
+    /// On glibc this sets the process's `M_MMAP_THRESHOLD` to 128 KiB (its
+    /// initial value) once, which stops glibc raising it: the transfer's
+    /// multi-MiB buffers are then returned to the system when freed, which
+    /// keeps its peak memory flat in the snapshot's size.
     pub fn pull(&self, snapshot: &str, progress: &mut dyn Progress) -> Result<Pulled, Error> {
         let addr = RemoteSnapshotAddress::parse(snapshot).map_err(Error::from)?;
         let opts = PullOptions { snapshot: addr.clone(), schema_only: false };
