@@ -4,7 +4,7 @@
 use crate::address::AddressError;
 use std::path::PathBuf;
 
-/// What is wrong with a TTL ([`Error::BadTtl`]).
+/// What is wrong with a TTL ([`Error::BadTtl`](super::Error::BadTtl)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TtlProblem {
@@ -16,7 +16,7 @@ pub enum TtlProblem {
     OutOfRange,
 }
 
-/// What is wrong with a duration option ([`Error::BadDuration`]).
+/// What is wrong with a duration option ([`Error::BadDuration`](super::Error::BadDuration)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DurationProblem {
@@ -36,7 +36,7 @@ pub enum DurationProblem {
     TooFarBack,
 }
 
-/// The setting that makes `config.toml` invalid ([`Error::BadConfig`]).
+/// The setting that makes `config.toml` invalid ([`Error::BadConfig`](super::Error::BadConfig)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigProblem {
@@ -61,7 +61,7 @@ pub enum ConfigProblem {
     RemotesNotATable,
 }
 
-/// What is wrong with a remote URL ([`Error::BadRemoteUrl`]).
+/// What is wrong with a remote URL ([`Error::BadRemoteUrl`](super::Error::BadRemoteUrl)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RemoteUrlProblem {
@@ -75,7 +75,7 @@ pub enum RemoteUrlProblem {
     UnknownScheme,
 }
 
-/// Why sqlfork refuses to read a source ([`Error::BadSource`]).
+/// Why sqlfork refuses to read a source ([`Error::BadSource`](super::Error::BadSource)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SourceProblem {
@@ -90,7 +90,7 @@ pub enum SourceProblem {
     UnknownObjectType { name: String, kind: String },
 }
 
-/// Why a schema object is refused ([`Error::SchemaRefused`]).
+/// Why a schema object is refused ([`Error::SchemaRefused`](super::Error::SchemaRefused)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SchemaRefusal {
@@ -103,7 +103,7 @@ pub enum SchemaRefusal {
     ReplayExtra,
 }
 
-/// The command that needed a parent ([`Error::NoParent`]).
+/// The command that needed a parent ([`Error::NoParent`](super::Error::NoParent)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NoParentFor {
@@ -118,7 +118,7 @@ pub enum NoParentFor {
     DiffSnapshotDeleted { database: String, snapshot: String },
 }
 
-/// Why a fork has no base to merge from ([`Error::NoBase`]).
+/// Why a fork has no base to merge from ([`Error::NoBase`](super::Error::NoBase)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NoBaseWhy {
@@ -130,7 +130,7 @@ pub enum NoBaseWhy {
     Missing { path: PathBuf },
 }
 
-/// Why the registry cannot be used ([`Error::BadRegistry`]).
+/// Why the registry cannot be used ([`Error::BadRegistry`](super::Error::BadRegistry)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistryProblem {
@@ -145,7 +145,7 @@ pub enum RegistryProblem {
     BadRecord { detail: String, record: String },
 }
 
-/// Why a fork cannot be resumed ([`Error::NotResumable`]).
+/// Why a fork cannot be resumed ([`Error::NotResumable`](super::Error::NotResumable)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotResumableWhy {
@@ -160,7 +160,7 @@ pub enum NotResumableWhy {
     Masked,
 }
 
-/// What is wrong with a migration file or directory ([`Error::BadMigration`]).
+/// What is wrong with a migration file or directory ([`Error::BadMigration`](super::Error::BadMigration)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MigrationProblem {
