@@ -4,7 +4,8 @@
 //! directory of the caller's: [`LoopMount::new_in`]).
 //! [`CutFs`] is a file system whose power can be cut on all three. The guard unmounts (which also detaches the loop
 //! device: `mount -o loop` sets autoclear) and deletes the image on drop, so
-//! a failing test leaves nothing mounted.
+//! a failing test leaves nothing mounted; a killed one's mounts are swept by
+//! the next run's first mount ([`sweep_stale_mounts`]).
 //!
 //! Needs root, loop devices and `mkfs.xfs` / `mkfs.btrfs` / `mkfs.ext4`
 //! (Debian packages `xfsprogs`, `btrfs-progs`, `e2fsprogs`; `.ci/run`
@@ -138,13 +139,17 @@ impl LoopMount {
     }
 
     fn try_new(kind: FsKind, size_mib: u64, parent: Option<&Path>) -> Result<LoopMount, String> {
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(sweep_stale_mounts);
         let mut b = tempfile::Builder::new();
-        b.prefix("sqlfork-mnt-");
+        b.prefix(PREFIX);
         let dir = match parent {
             Some(p) => b.tempdir_in(p),
             None => b.tempdir(),
         }
         .map_err(|e| e.to_string())?;
+        // Which process made it, for the sweep of a later run.
+        std::fs::write(dir.path().join(OWNER), std::process::id().to_string()).map_err(|e| e.to_string())?;
         let image = dir.path().join(format!("{}.img", kind.name()));
         let mount_point = dir.path().join("mnt");
         std::fs::create_dir(&mount_point).map_err(|e| e.to_string())?;
@@ -276,6 +281,55 @@ impl CutFs {
                 self.inner.unmount().unwrap_or_else(|e| panic!("umount btrfs failed: {e}"));
                 outer.remount();
                 self.inner.mount().unwrap_or_else(|e| panic!("mount btrfs again failed: {e}"));
+            }
+        }
+    }
+}
+
+/// The name every test mount's directory starts with.
+const PREFIX: &str = "sqlfork-mnt-";
+/// The file in that directory naming the process that made the mount.
+const OWNER: &str = "owner.pid";
+
+/// Unmount what test processes that are gone left mounted (a killed test
+/// never runs its guard's drop): every mount at `…/sqlfork-mnt-*/mnt`
+/// whose `owner.pid` names no live process, deepest first (a file system
+/// whose image lives on another test mount goes before that one). Mounts of
+/// live processes (other test binaries, other sessions) are left alone.
+fn sweep_stale_mounts() {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
+    let mut stale: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(PathBuf::from)
+        .filter(|m| m.file_name().is_some_and(|n| n == "mnt"))
+        .filter(|m| {
+            let Some(dir) = m.parent() else { return false };
+            if !dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with(PREFIX)) {
+                return false;
+            }
+            // No owner file: made before owners were recorded; only the
+            // age of its directory can say it is stale.
+            match std::fs::read_to_string(dir.join(OWNER)) {
+                Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
+                Err(_) => std::fs::metadata(dir)
+                    .and_then(|d| d.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(6 * 3600))),
+            }
+        })
+        .collect();
+    stale.sort_by_key(|m| std::cmp::Reverse(m.as_os_str().len()));
+    for m in stale {
+        let done = Command::new("umount").arg(&m).status().is_ok_and(|s| s.success())
+            || Command::new("umount").arg("-l").arg(&m).status().is_ok_and(|s| s.success());
+        eprintln!(
+            "swept a test mount a killed test left: {} ({})",
+            m.display(),
+            if done { "unmounted" } else { "FAILED" }
+        );
+        if done {
+            if let Some(dir) = m.parent() {
+                let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
