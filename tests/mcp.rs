@@ -186,19 +186,31 @@ fn a_bad_argument_is_refused_and_nothing_is_made() {
     s.close();
 }
 
-#[test]
-fn a_data_fork_reports_progress_and_a_detached_one_is_waited_for() {
-    let env = Env::new();
-    let src = source(&env, 2000);
-    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
+/// An MCP session that made the data fork `acme/big` (2,000 rows, copied
+/// in small chunks) with progress token `token`; the tool's answer.
+fn data_fork_with_progress(env: &Env, token: &str) -> (Session, Value) {
+    let src = source(env, 2000);
+    let mut s = Session::start_with(env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
     let id = s.send_request(
         "tools/call",
         json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/big", "includeData": true},
-               "_meta": {"progressToken": "copy-1"}}),
+               "_meta": {"progressToken": token}}),
     );
     let r = s.response(id);
     assert_eq!(r["result"]["isError"], false, "{r}");
-    let progress: Vec<&Value> = s.notifications.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    (s, r)
+}
+
+/// The progress notifications a session received.
+fn progress_of(s: &Session) -> Vec<Value> {
+    s.notifications.iter().filter(|n| n["method"] == "notifications/progress").cloned().collect()
+}
+
+#[test]
+fn a_data_fork_reports_progress_and_a_detached_one_is_waited_for() {
+    let env = Env::new();
+    let (mut s, _) = data_fork_with_progress(&env, "copy-1");
+    let progress = progress_of(&s);
     assert!(progress.len() >= 2, "expected progress notifications, got {:?}", s.notifications);
     assert!(progress.iter().all(|p| p["params"]["progressToken"] == "copy-1"));
     let last = progress.last().unwrap();
@@ -560,16 +572,8 @@ fn an_agent_can_list_and_clean_up_what_it_made() {
 #[test]
 fn mcp_progress_speaks_mib_as_the_cli_does() {
     let env = Env::new();
-    let src = source(&env, 2000);
-    let mut s = Session::start_with(&env, &[("SQLFORK_TEST_CHUNK_PAGES", "8")]);
-    let id = s.send_request(
-        "tools/call",
-        json!({"name": "fork_database", "arguments": {"source": src.to_str().unwrap(), "destination": "acme/big", "includeData": true},
-               "_meta": {"progressToken": "p"}}),
-    );
-    let r = s.response(id);
-    assert_eq!(r["result"]["isError"], false, "{r}");
-    let progress: Vec<&Value> = s.notifications.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    let (s, r) = data_fork_with_progress(&env, "p");
+    let progress = progress_of(&s);
     let last = progress.last().expect("progress notifications");
     let size = std::fs::metadata(r["result"]["structuredContent"]["path"].as_str().unwrap()).unwrap().len() as f64;
     let total = last["params"]["total"].as_f64().unwrap();
